@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tracer.bpf.c: tracepoint programs that turn process lifecycle events into records
+ * (layout: tracer.h) on one BPF ring buffer, so events keep their order across CPUs. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "tracer.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PF_KTHREAD 0x00200000
+#define AT_NULL 0
+#define AT_BASE 7
+#define PIPEFS_MAGIC 0x50495045
+#define SOCKFS_MAGIC 0x534F434B
+#define ANON_INODE_FS_MAGIC 0x09041934
+
+const volatile struct tracer_config tracer_cfg = {
+	.max_args_size = ARGS_DEFAULT,
+	.max_env_size = ARGS_DEFAULT,
+	.capture_env = 0,
+};
+
+/* Every record goes through this one ring; user space sets its size before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* Large records are built here, then copied into the ring with their exact size.
+ * One slot per CPU (max_entries is set to the number of possible CPUs before load); an ARRAY
+ * rather than a PERCPU_ARRAY because per-CPU values are limited to 32 KiB. */
+struct scratch {
+	const unsigned char *names[PATH_DEPTH]; /* path walk: component names, leaf first */
+	__u32 lens[PATH_DEPTH];
+	struct dentry *walk_dentry;              /* put_path() input and loop state */
+	struct vfsmount *walk_mnt;
+	struct mount *walk_mount;
+	__u32 walk_n;
+	__u32 walk_off;
+	__u32 walk_start;
+	__u8 walk_done;
+	__u8 walk_cut;
+	__u16 _pad2;
+	__u32 owner;                             /* tid that is using the slot (clash detection) */
+	__u32 _pad;
+	union {
+		struct exec_record exec;
+		__u8 buf[sizeof(struct exec_record) + SCRATCH_TAIL];
+	};
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct counters);
+} counters SEC(".maps");
+
+__u64 next_seq = 0;
+
+/* Keep the record types in the object's BTF for scripts/gen-layout.ts. */
+const struct exec_record *unused_exec_record __attribute__((unused));
+const struct tracer_config *unused_tracer_config __attribute__((unused));
+const struct counters *unused_counters __attribute__((unused));
+const enum record_kind unused_record_kind __attribute__((unused));
+const enum record_flag unused_record_flag __attribute__((unused));
+
+#define OFF_LIMIT (sizeof(((struct scratch *)0)->buf))
+
+/* v clamped to max, in a register the compiler must use as is: clang otherwise recomputes an
+ * offset from an unchecked copy and the verifier sees an unbounded access. */
+static __always_inline __u64 bounded(__u64 v, __u64 max)
+{
+	asm volatile("" : "+r"(v)); /* opaque first, so the clamp below cannot be elided */
+	if (v > max)
+		v = max;
+	return v;
+}
+
+static __always_inline struct counters *get_counters(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline void count_lost(__u32 kind)
+{
+	struct counters *c = get_counters();
+	if (c && kind < KIND_MAX)
+		c->lost[kind]++;
+}
+
+static __always_inline void count_emitted(__u32 kind)
+{
+	struct counters *c = get_counters();
+	if (c && kind < KIND_MAX)
+		c->emitted[kind]++;
+}
+
+static __always_inline __u64 inode_ctime_ns(struct inode *ino)
+{
+	__s64 sec;
+	__u64 nsec;
+
+	if (!ino)
+		return 0;
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		sec = BPF_CORE_READ(ino, i_ctime_sec);
+		nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+	} else if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
+		struct inode___v66 *i = (void *)ino;
+		sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		nsec = BPF_CORE_READ(i, __i_ctime.tv_nsec);
+	} else {
+		struct inode___old *i = (void *)ino;
+		sec = BPF_CORE_READ(i, i_ctime.tv_sec);
+		nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
+	}
+	return (__u64)sec * 1000000000ULL + nsec;
+}
+
+static __always_inline void fill_file_id(struct file_id *id, struct file *f)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+
+	id->inode = BPF_CORE_READ(ino, i_ino);
+	id->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	id->mode = BPF_CORE_READ(ino, i_mode);
+	id->ctime = inode_ctime_ns(ino);
+}
+
+/* Copy a NUL-terminated kernel string to buf[off..]; the span excludes the NUL.
+ * Returns the new offset; sets *cut when the string did not fit in PATH_CAP. */
+static __always_inline __u32 put_kstr(struct scratch *s, __u32 off, struct span *sp,
+				      const char *src, __u32 *flags, __u32 cut_flag)
+{
+	long n;
+
+	sp->off = off;
+	sp->len = 0;
+	if (!src || off > OFF_LIMIT - PATH_CAP)
+		return off;
+	n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - PATH_CAP)], PATH_CAP, src);
+	if (n <= 0)
+		return off;
+	if (n == PATH_CAP) {
+		/* Did it end exactly there? A longer string was cut at PATH_CAP - 1. */
+		char next = 0;
+		bpf_probe_read_kernel(&next, 1, src + PATH_CAP - 1);
+		if (next)
+			*flags |= cut_flag;
+	}
+	sp->len = n - 1;
+	return off + n - 1;
+}
+
+/* Walk dentries from (walk_dentry, walk_mnt) up to the root of the mount namespace, crossing
+ * mounts, and write the absolute path at buf[off..]. Components are collected leaf first, then
+ * written root first. If the walk hits PATH_DEPTH or the path PATH_CAP, the leaf side is kept and
+ * cut_flag is set: never a silent cut. Both loops are bpf_loop() callbacks, verified once; their
+ * state lives in the scratch map (not on the stack), so the verifier does not track it per
+ * iteration and the states converge at once. */
+struct walk_ctx {
+	struct scratch *s;
+};
+
+static long collect_cb(__u32 i, struct walk_ctx *w)
+{
+	struct scratch *s = w->s;
+	struct dentry *dentry = s->walk_dentry;
+	struct vfsmount *vfsmnt = s->walk_mnt;
+	struct mount *mnt = s->walk_mount;
+	struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	__u32 n = s->walk_n;
+
+	if (dentry == root || dentry == parent) {
+		struct mount *mparent;
+
+		if (dentry != root) { /* not reachable from a mount root (pseudo fs): stop */
+			s->walk_done = 1;
+			return 1;
+		}
+		mparent = BPF_CORE_READ(mnt, mnt_parent);
+		if (mparent == mnt) { /* the root of the mount tree */
+			s->walk_done = 1;
+			return 1;
+		}
+		s->walk_dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		s->walk_mount = mparent;
+		s->walk_mnt = (void *)mparent + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	if (n >= PATH_DEPTH)
+		return 1;
+	s->names[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.name);
+	s->lens[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.len);
+	s->walk_n = n + 1;
+	s->walk_dentry = parent;
+	return 0;
+}
+
+static long write_cb(__u32 i, struct walk_ctx *w)
+{
+	struct scratch *s = w->s;
+	__u32 k, len, n = s->walk_n, off = s->walk_off;
+
+	if (i >= n)
+		return 1;
+	k = (n - 1 - i) & (PATH_DEPTH - 1);
+	len = s->lens[k];
+	if (len > NAME_CAP - 1)
+		len = NAME_CAP - 1;
+	if (off - s->walk_start + 1 + len > PATH_CAP) {
+		s->walk_cut = 1;
+		return 1;
+	}
+	if (off > OFF_LIMIT - NAME_CAP - 1)
+		return 1;
+	s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
+	off++;
+	bpf_probe_read_kernel(&s->buf[bounded(off, OFF_LIMIT - NAME_CAP)], bounded(len, NAME_CAP - 1),
+			      s->names[k]);
+	s->walk_off = off + len;
+	return 0;
+}
+
+static __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
+{
+	struct walk_ctx w = { .s = s };
+
+	sp->off = off;
+	sp->len = 0;
+	if (!s->walk_dentry || !s->walk_mnt || off > OFF_LIMIT - PATH_CAP)
+		return off;
+	s->walk_mount = (void *)s->walk_mnt - bpf_core_field_offset(struct mount, mnt);
+	s->walk_n = 0;
+	s->walk_off = off;
+	s->walk_start = off;
+	s->walk_done = 0;
+	s->walk_cut = 0;
+	bpf_loop(PATH_DEPTH + 16, collect_cb, &w, 0);
+	if (!s->walk_done)
+		s->exec.h.flags |= cut_flag; /* every record starts with rec_header */
+	if (s->walk_n == 0) {
+		s->buf[bounded(off, OFF_LIMIT - 1)] = '/';
+		sp->len = 1;
+		return off + 1;
+	}
+	bpf_loop(PATH_DEPTH, write_cb, &w, 0);
+	if (s->walk_cut)
+		s->exec.h.flags |= cut_flag;
+	sp->len = s->walk_off - off;
+	return s->walk_off;
+}
+
+/* fd 0 of the task: mode, inode, file system magic and path (or dentry name on pseudo fs). */
+static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct exec_record *e,
+				       struct task_struct *task)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = 0;
+	struct inode *ino;
+	struct dentry *d;
+	__u64 magic;
+
+	e->stdin_path.off = off;
+	e->stdin_path.len = 0;
+	if (!fdt || BPF_CORE_READ(fdt, max_fds) < 1)
+		return off;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), fds) || !f)
+		return off;
+	ino = BPF_CORE_READ(f, f_inode);
+	e->stdin_type = BPF_CORE_READ(ino, i_mode);
+	e->stdin_ino = BPF_CORE_READ(ino, i_ino);
+	magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	e->stdin_magic = magic;
+	d = BPF_CORE_READ(f, f_path.dentry);
+	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC) {
+		e->h.flags |= RF_STDIN_PSEUDO;
+		return put_kstr(s, off, &e->stdin_path, (const char *)BPF_CORE_READ(d, d_name.name),
+				&e->h.flags, RF_STDIN_PATH_CUT);
+	}
+	s->walk_dentry = d;
+	s->walk_mnt = BPF_CORE_READ(f, f_path.mnt);
+	return put_path(s, off, &e->stdin_path, RF_STDIN_PATH_CUT);
+}
+
+/* Number (and namespace) of a struct pid at a given pid-namespace level. */
+static __always_inline int pid_nr_at(struct pid *pid, __u32 level, struct pid_namespace **ns)
+{
+	struct upid up = {};
+
+	if (!pid || BPF_CORE_READ(pid, level) < level)
+		return 0;
+	bpf_probe_read_kernel(&up, sizeof(up),
+			      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+				      level * bpf_core_type_size(struct upid));
+	if (ns)
+		*ns = up.ns;
+	return up.nr;
+}
+
+/* Common header of the task the event is about. */
+static __always_inline void fill_header(struct rec_header *h, struct task_struct *task, __u32 kind)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	struct task_struct *pleader = BPF_CORE_READ(parent, group_leader);
+	struct pid *tpid = BPF_CORE_READ(task, thread_pid);
+	struct pid_namespace *ns = 0, *pns = 0;
+	__u32 level = BPF_CORE_READ(tpid, level);
+	__u32 pnr;
+
+	h->kind = kind;
+	h->ts = bpf_ktime_get_boot_ns();
+	h->thread_start = BPF_CORE_READ(task, start_boottime);
+	h->process_start = BPF_CORE_READ(leader, start_boottime);
+	h->parent_start = BPF_CORE_READ(pleader, start_boottime);
+	h->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	h->cpu = bpf_get_smp_processor_id();
+	h->host_tid = BPF_CORE_READ(task, pid);
+	h->host_pid = BPF_CORE_READ(task, tgid);
+	h->host_ppid = BPF_CORE_READ(parent, tgid);
+	h->ns_tid = pid_nr_at(tpid, level, &ns);
+	h->ns_pid = pid_nr_at(BPF_CORE_READ(leader, thread_pid), level, 0);
+	pnr = pid_nr_at(BPF_CORE_READ(pleader, thread_pid), level, &pns);
+	h->ns_ppid = (pns == ns) ? pnr : 0;
+	h->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	h->gid = BPF_CORE_READ(task, real_cred, gid.val);
+	h->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	h->pid_ns = BPF_CORE_READ(ns, ns.inum);
+	h->flags = 0;
+	BPF_CORE_READ_INTO(&h->comm, task, comm);
+}
+
+/* hostname and cgroup name go first in every tail. */
+static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, struct rec_header *h,
+						struct task_struct *task)
+{
+	long n;
+
+	h->hostname.off = off;
+	h->hostname.len = 0;
+	if (off < OFF_LIMIT - HOSTNAME_CAP) {
+		struct uts_namespace *uts = BPF_CORE_READ(task, nsproxy, uts_ns);
+
+		/* nodename is an array inside uts_ns: take its (relocated) address */
+		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - HOSTNAME_CAP)], HOSTNAME_CAP,
+					      &uts->name.nodename);
+		if (n > 0) {
+			h->hostname.len = n - 1;
+			off += n - 1;
+		}
+	}
+	h->cgroup.off = off;
+	h->cgroup.len = 0;
+	if (off < OFF_LIMIT - CGROUP_NAME_CAP) {
+		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - CGROUP_NAME_CAP)], CGROUP_NAME_CAP,
+					      BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name));
+		if (n > 0) {
+			h->cgroup.len = n - 1;
+			off += n - 1;
+		}
+	}
+	return off;
+}
+
+/* Copy [start, end) of the task's user memory (argv or env area) into buf[off..], at most limit
+ * bytes. Returns the new offset. */
+static __always_inline __u32 put_user_area(struct scratch *s, __u32 off, struct span *sp,
+					   unsigned long start, unsigned long end, __u32 limit,
+					   __u32 *total, __u32 *flags, __u32 fault_flag)
+{
+	__u64 len = end > start ? end - start : 0;
+
+	sp->off = off;
+	sp->len = 0;
+	*total = len > 0xffffffffULL ? 0xffffffff : len;
+	if (len > limit)
+		len = limit;
+	if (len > ARGS_CAP)
+		len = ARGS_CAP;
+	if (!len || off > OFF_LIMIT - ARGS_CAP)
+		return off;
+	if (bpf_probe_read_user(&s->buf[bounded(off, OFF_LIMIT - ARGS_CAP)], bounded(len, ARGS_CAP),
+				(const void *)start)) {
+		*flags |= fault_flag;
+		return off;
+	}
+	sp->len = len;
+	return off + len;
+}
+
+struct vma_ctx {
+	struct file *file;
+};
+
+static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, struct vma_ctx *c)
+{
+	c->file = BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/* The ELF interpreter (dynamic loader) mapped at AT_BASE; NULL for a static binary. */
+static __always_inline struct file *elf_interpreter(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long pair[2], base = 0;
+	void *auxv;
+	__u32 i, n;
+	struct vma_ctx c = {};
+
+	if (!mm)
+		return 0;
+	auxv = (void *)mm + bpf_core_field_offset(struct mm_struct, saved_auxv);
+	n = bpf_core_field_size(struct mm_struct, saved_auxv) / sizeof(pair);
+	for (i = 0; i < 64; i++) {
+		if (i >= n)
+			break;
+		if (bpf_probe_read_kernel(pair, sizeof(pair), auxv + i * sizeof(pair)))
+			break;
+		if (pair[0] == AT_NULL)
+			break;
+		if (pair[0] == AT_BASE) {
+			base = pair[1];
+			break;
+		}
+	}
+	if (!base)
+		return 0;
+	bpf_find_vma(task, base, vma_file_cb, &c, 0);
+	return c.file;
+}
+
+static __always_inline struct scratch *claim_scratch(__u32 tid)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
+
+	if (s)
+		s->owner = tid;
+	return s;
+}
+
+/* Send buf[0..size) as one record. The slot's owner is checked last: if a program that
+ * preempted us on this CPU reused the slot, the record is garbage and is counted, not sent. */
+static __always_inline void emit(struct scratch *s, struct rec_header *h, __u32 size, __u32 tid)
+{
+	__u32 kind = h->kind;
+
+	h->size = bounded(size, sizeof(s->buf));
+	h->seq = __sync_fetch_and_add(&next_seq, 1);
+	if (s->owner != tid) {
+		struct counters *c = get_counters();
+		if (c)
+			c->scratch_clash++;
+		return;
+	}
+	if (bpf_ringbuf_output(&events, s->buf, bounded(size, sizeof(s->buf)), 0))
+		count_lost(kind);
+	else
+		count_emitted(kind);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct scratch *s = claim_scratch(tid);
+	struct exec_record *e;
+	struct mm_struct *mm;
+	struct file *f, *interp;
+	__u32 off;
+
+	if (!s)
+		return 0;
+	e = &s->exec;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, task, KIND_EXEC);
+	if (BPF_CORE_READ(task, real_parent, flags) & PF_KTHREAD)
+		e->h.flags |= RF_KERNEL_INVOKED;
+
+	off = sizeof(*e);
+	off = put_header_strings(s, off, &e->h, task);
+	off = put_kstr(s, off, &e->cmdpath, BPF_CORE_READ(bprm, filename), &e->h.flags, RF_CMDPATH_CUT);
+	off = put_kstr(s, off, &e->interp, BPF_CORE_READ(bprm, interp), &e->h.flags, RF_INTERP_CUT);
+
+	f = BPF_CORE_READ(bprm, file);
+	fill_file_id(&e->binary, f);
+	s->walk_dentry = BPF_CORE_READ(f, f_path.dentry);
+	s->walk_mnt = BPF_CORE_READ(f, f_path.mnt);
+	off = put_path(s, off, &e->pathname, RF_PATHNAME_CUT);
+
+	interp = elf_interpreter(task);
+	e->interpreter_pathname.off = off;
+	if (interp) {
+		fill_file_id(&e->interpreter, interp);
+		s->walk_dentry = BPF_CORE_READ(interp, f_path.dentry);
+		s->walk_mnt = BPF_CORE_READ(interp, f_path.mnt);
+		off = put_path(s, off, &e->interpreter_pathname, RF_INTERP_PATH_CUT);
+	}
+
+	off = put_stdin(s, off, e, task);
+	s->walk_dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+	s->walk_mnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	off = put_path(s, off, &e->pwd, RF_PWD_CUT);
+
+	mm = BPF_CORE_READ(task, mm);
+	e->argc = BPF_CORE_READ(bprm, argc);
+	e->envc = BPF_CORE_READ(bprm, envc);
+	off = put_user_area(s, off, &e->argv, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end),
+			    tracer_cfg.max_args_size, &e->argv_size, &e->h.flags, RF_ARGV_FAULT);
+	e->env.off = off;
+	if (tracer_cfg.capture_env)
+		off = put_user_area(s, off, &e->env, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end),
+				    tracer_cfg.max_env_size, &e->env_size, &e->h.flags, RF_ENV_FAULT);
+	else
+		e->env_size = BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start);
+
+	emit(s, &e->h, off, tid);
+	return 0;
+}

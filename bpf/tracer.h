@@ -1,0 +1,133 @@
+/* tracer.h: the ONE definition of every record the kernel side sends to user space, of the
+ * configuration user space writes into .rodata before load, and of the limits both sides share.
+ * The TypeScript decoder's offsets are generated from the compiled object's BTF
+ * (scripts/gen-layout.ts -> src/decode/layout.gen.ts); nothing here is typed twice.
+ * Rules: fixed-width fields only, common header first, variable-length data in a tail after the
+ * fixed part addressed by spans, padding named, sizes asserted below. No bitfields. */
+#ifndef TRACER_H
+#define TRACER_H
+
+#define TASK_COMM_LEN 16
+#define PATH_CAP 4096           /* bytes kept of one path (cmdpath, pathname, ...), like PATH_MAX */
+#define PATH_DEPTH 64           /* path components walked before the walk is declared cut */
+#define NAME_CAP 256            /* one path component, NAME_MAX + 1 */
+#define HOSTNAME_CAP 65         /* __NEW_UTS_LEN + 1 */
+#define CGROUP_NAME_CAP 128     /* leaf name of the task's cgroup (v2) */
+#define ARGS_CAP (512 * 1024)   /* hard upper bound of the argv (and env) capture limit */
+#define ARGS_DEFAULT (128 * 1024)
+
+enum record_kind {
+	KIND_EXEC = 1,        /* sched_process_exec */
+	KIND_EXEC_FAILED = 2, /* process_execute_failed */
+	KIND_FORK = 3,        /* sched_process_fork */
+	KIND_EXIT = 4,        /* sched_process_exit */
+	KIND_MAX = 5,
+};
+
+/* Bits of rec_header.flags and exec_record.path_flags. */
+enum record_flag {
+	RF_PATHNAME_CUT = 1 << 0,      /* pathname walk hit PATH_DEPTH or PATH_CAP: leaf side kept */
+	RF_INTERP_PATH_CUT = 1 << 1,   /* interpreter_pathname likewise */
+	RF_STDIN_PATH_CUT = 1 << 2,    /* stdin_path likewise */
+	RF_PWD_CUT = 1 << 3,           /* pwd likewise */
+	RF_ARGV_FAULT = 1 << 4,        /* argv area could not be read (fault): argv is empty */
+	RF_ENV_FAULT = 1 << 5,         /* env area could not be read */
+	RF_CMDPATH_CUT = 1 << 6,       /* cmdpath longer than PATH_CAP */
+	RF_INTERP_CUT = 1 << 7,        /* interp longer than PATH_CAP */
+	RF_KERNEL_INVOKED = 1 << 8,    /* parent is a kernel thread (usermode helper) */
+	RF_STDIN_PSEUDO = 1 << 9,      /* fd 0 is on a pseudo fs (pipe, socket, anon inode): stdin_path holds only the dentry name */
+};
+
+/* A byte range inside the same record: [off, off + len) from the record's first byte. */
+struct span {
+	__u32 off;
+	__u32 len;
+};
+
+/* Identity of a file: what stat(2) and the kernel tell about it. */
+struct file_id {
+	__u64 inode;
+	__u64 ctime;       /* inode change time, ns since the epoch */
+	__u32 dev;         /* kernel dev_t encoding: major << 20 | minor */
+	__u16 mode;        /* full i_mode: type and permission bits */
+	__u16 _pad;
+};
+
+/* First in every record. Ids of the task the event is about (for fork: the parent, the
+ * forking task). Times are CLOCK_BOOTTIME ns; user space adds the boot-to-epoch offset. */
+struct rec_header {
+	__u32 kind;          /* enum record_kind */
+	__u32 size;          /* bytes of the whole record, tail included */
+	__u64 seq;           /* global sequence number, assigned before the ring reserve: a gap is a loss */
+	__u64 ts;            /* bpf_ktime_get_boot_ns() */
+	__u64 thread_start;  /* task->start_boottime */
+	__u64 process_start; /* group leader's start_boottime */
+	__u64 parent_start;  /* real parent's group leader's start_boottime */
+	__u64 cgroup_id;     /* cgroup v2 id (kernfs node id) */
+	__u32 cpu;
+	__u32 host_tid;
+	__u32 host_pid;
+	__u32 host_ppid;
+	__u32 ns_tid;        /* ids as seen in the task's own (innermost) pid namespace */
+	__u32 ns_pid;
+	__u32 ns_ppid;       /* 0 when the parent is outside the task's pid namespace */
+	__u32 uid;
+	__u32 gid;
+	__u32 mnt_ns;
+	__u32 pid_ns;
+	__u32 flags;         /* enum record_flag */
+	char comm[TASK_COMM_LEN];
+	struct span hostname; /* UTS nodename of the task */
+	struct span cgroup;   /* leaf name of the task's cgroup v2 directory */
+};
+
+/* KIND_EXEC: sched_process_exec. Tail holds, in this order, the strings the spans point at. */
+struct exec_record {
+	struct rec_header h;
+	struct span cmdpath;              /* bprm->filename, as the caller passed it */
+	struct span pathname;             /* full path of bprm->file, walked in BPF across mounts */
+	struct span interp;               /* bprm->interp */
+	struct span interpreter_pathname; /* ELF loader (AT_BASE vma's file), empty if static */
+	struct span stdin_path;
+	struct span pwd;
+	struct span argv;                 /* NUL-separated, as in the new process's memory; may end cut */
+	struct span env;                  /* likewise, only when tracer_cfg.capture_env */
+	struct file_id binary;
+	struct file_id interpreter;
+	__u64 stdin_ino;
+	__u64 stdin_magic;                /* superblock magic of fd 0's file system */
+	__u32 argc;                       /* bprm->argc */
+	__u32 envc;
+	__u32 argv_size;                  /* bytes of the whole argv area (arg_end - arg_start) */
+	__u32 env_size;
+	__u16 stdin_type;                 /* i_mode of fd 0's inode, 0 if fd 0 is closed */
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
+/* Written by user space into .rodata before load (const volatile tracer_cfg). */
+struct tracer_config {
+	__u32 max_args_size;  /* argv capture limit in bytes, <= ARGS_CAP */
+	__u32 max_env_size;   /* env capture limit in bytes, <= ARGS_CAP */
+	__u8 capture_env;     /* 0: env is never read */
+	__u8 _pad[7];
+};
+
+/* Per-CPU counters (map "counters"), summed by user space. */
+struct counters {
+	__u64 emitted[KIND_MAX]; /* records submitted, per kind */
+	__u64 lost[KIND_MAX];    /* records dropped because the ring was full, per kind */
+	__u64 scratch_clash;     /* records dropped because a preempting program reused the CPU's scratch buffer */
+};
+
+#define SCRATCH_TAIL (7 * PATH_CAP + HOSTNAME_CAP + CGROUP_NAME_CAP + 2 * ARGS_CAP + 2 * NAME_CAP)
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct span) == 8, "span");
+_Static_assert(sizeof(struct file_id) == 24, "file_id");
+_Static_assert(sizeof(struct rec_header) % 8 == 0, "rec_header alignment");
+_Static_assert(sizeof(struct exec_record) % 8 == 0, "exec_record alignment");
+_Static_assert(sizeof(struct tracer_config) % 8 == 0, "tracer_config alignment");
+#endif
+
+#endif /* TRACER_H */
