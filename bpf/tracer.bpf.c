@@ -10,6 +10,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
+/* Number of the syscall the task is in (x86_64: orig_ax of its user registers). */
+#define PT_REGS_PARM_SYSCALL_NR(task) ((__s32)BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax))
 #define AT_NULL 0
 #define AT_BASE 7
 #define PIPEFS_MAGIC 0x50495045
@@ -115,7 +117,8 @@ static __always_inline __u64 inode_ctime_ns(struct inode *ino)
 		return 0;
 	if (bpf_core_field_exists(ino->i_ctime_sec)) {
 		sec = BPF_CORE_READ(ino, i_ctime_sec);
-		nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+		/* 6.13+ keeps the I_CTIME_QUERIED flag in bit 31 of i_ctime_nsec */
+		nsec = BPF_CORE_READ(ino, i_ctime_nsec) & ~(1U << 31);
 	} else if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
 		struct inode___v66 *i = (void *)ino;
 		sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
@@ -530,6 +533,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	else
 		e->env_size = BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start);
 
+	e->syscall_nr = PT_REGS_PARM_SYSCALL_NR(task);
 	emit(s, &e->h, off, tid);
 	return 0;
 }

@@ -102,7 +102,7 @@ struct exec_record {
 	__u32 env_size;
 	__u16 stdin_type;                 /* i_mode of fd 0's inode, 0 if fd 0 is closed */
 	__u16 _pad0;
-	__u32 _pad1;
+	__s32 syscall_nr;                 /* syscall being executed (execve or execveat), -1 if none */
 };
 
 /* Written by user space into .rodata before load (const volatile tracer_cfg). */

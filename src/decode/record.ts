@@ -1,0 +1,137 @@
+// Common record parts: bounds checks, the rec_header context, spans and entity ids.
+import { rec_header as H, span as S, file_id as F } from "./layout.gen";
+import { cString, decodeBytes } from "./text";
+
+/** A record that cannot be decoded (truncated, inconsistent sizes, unknown kind). Skipped, counted. */
+export class DecodeError extends Error {
+  override name = "DecodeError";
+}
+
+/** Where one record lies: a DataView and a Uint8Array over the same memory, and its bounds. */
+export interface Rec {
+  dv: DataView;
+  u8: Uint8Array;
+  off: number; // first byte of the record in dv/u8
+  len: number; // bytes available (the ring sample length)
+}
+
+/** Context of the decoder: the boot-time → epoch offset, measured once at start. */
+export interface DecodeContext {
+  bootToEpochNs: bigint;
+}
+
+/** Check that the fixed part fits and that the header's size agrees with the sample. */
+export function checkRecord(r: Rec, fixedSize: number): void {
+  if (r.len < H.$size) throw new DecodeError(`record of ${r.len} bytes is shorter than its header (${H.$size})`);
+  const size = r.dv.getUint32(r.off + H.size, true);
+  if (size < fixedSize) throw new DecodeError(`record size ${size} is shorter than its fixed part (${fixedSize})`);
+  if (size > r.len) throw new DecodeError(`record size ${size} exceeds the ${r.len} bytes received`);
+}
+
+/** Bounds of the span at field offset `at`, checked against the record's size. */
+export function spanStart(r: Rec, at: number): number {
+  const o = r.dv.getUint32(r.off + at + S.off, true);
+  const n = r.dv.getUint32(r.off + at + S.len, true);
+  const size = r.dv.getUint32(r.off + H.size, true);
+  if (o + n > size) throw new DecodeError(`span at ${at} (${o}+${n}) runs past the record (${size})`);
+  return r.off + o;
+}
+
+export function spanLen(r: Rec, at: number): number {
+  return r.dv.getUint32(r.off + at + S.len, true);
+}
+
+/** The string a span points at (bytes, lossless; see text.ts). */
+export function spanText(r: Rec, at: number): string {
+  const start = spanStart(r, at);
+  return decodeBytes(r.u8, start, start + spanLen(r, at));
+}
+
+/** A u64 as a number when exact, else as a bigint. */
+export function u64(dv: DataView, at: number): number | bigint {
+  const hi = dv.getUint32(at + 4, true);
+  const lo = dv.getUint32(at, true);
+  return hi < 0x200000 ? hi * 0x100000000 + lo : dv.getBigUint64(at, true);
+}
+
+/** Entity id of a task: 32-bit FNV-1a over (id, start time), both as the kernel gives them.
+ * The same task gives the same id in its fork, exec and exit events. */
+export function entityId(id: number, startLo: number, startHi: number): number {
+  let h = 0x811c9dc5;
+  h = Math.imul(h ^ (id & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((id >>> 8) & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((id >>> 16) & 0xff), 0x01000193);
+  h = Math.imul(h ^ (id >>> 24), 0x01000193);
+  for (const w of [startLo, startHi]) {
+    h = Math.imul(h ^ (w & 0xff), 0x01000193);
+    h = Math.imul(h ^ ((w >>> 8) & 0xff), 0x01000193);
+    h = Math.imul(h ^ ((w >>> 16) & 0xff), 0x01000193);
+    h = Math.imul(h ^ (w >>> 24), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function entityAt(dv: DataView, idAt: number, startAt: number): number {
+  return entityId(dv.getUint32(idAt, true), dv.getUint32(startAt, true), dv.getUint32(startAt + 4, true));
+}
+
+/** Boot-time ns at `at` → epoch ns (0 stays 0: unknown). */
+export function epochNs(dv: DataView, at: number, ctx: DecodeContext): bigint {
+  const t = dv.getBigUint64(at, true);
+  return t === 0n ? 0n : t + ctx.bootToEpochNs;
+}
+
+const containerIds = new Map<string, string>();
+const CONTAINER_RE = /(?:^|[-:])([0-9a-f]{64})(?:\.scope)?$/;
+
+/** Container id from the leaf name of a cgroup (docker-<id>.scope, cri-containerd-<id>.scope,
+ * libpod-<id>.scope, or a bare 64-hex id), else "". */
+export function containerIdOf(cgroupName: string): string {
+  let id = containerIds.get(cgroupName);
+  if (id === undefined) {
+    id = CONTAINER_RE.exec(cgroupName)?.[1] ?? "";
+    if (containerIds.size > 4096) containerIds.clear();
+    containerIds.set(cgroupName, id);
+  }
+  return id;
+}
+
+/** The context part of an event (Tracee's top-level fields), from the record header. */
+export function headerContext(r: Rec, ctx: DecodeContext) {
+  const { dv, off } = r;
+  const cgroupName = spanText(r, H.cgroup);
+  return {
+    timestamp: epochNs(dv, off + H.ts, ctx),
+    threadStartTime: epochNs(dv, off + H.thread_start, ctx),
+    processorId: dv.getUint32(off + H.cpu, true),
+    processId: dv.getUint32(off + H.ns_pid, true),
+    threadId: dv.getUint32(off + H.ns_tid, true),
+    parentProcessId: dv.getUint32(off + H.ns_ppid, true),
+    hostProcessId: dv.getUint32(off + H.host_pid, true),
+    hostThreadId: dv.getUint32(off + H.host_tid, true),
+    hostParentProcessId: dv.getUint32(off + H.host_ppid, true),
+    userId: dv.getUint32(off + H.uid, true),
+    mountNamespace: dv.getUint32(off + H.mnt_ns, true),
+    pidNamespace: dv.getUint32(off + H.pid_ns, true),
+    cgroupId: u64(dv, off + H.cgroup_id) as number,
+    processName: cString(r.u8, off + H.comm, off + H.comm + H.comm$count),
+    hostName: spanText(r, H.hostname),
+    containerId: containerIdOf(cgroupName),
+    threadEntityId: entityAt(dv, off + H.host_tid, off + H.thread_start),
+    processEntityId: entityAt(dv, off + H.host_pid, off + H.process_start),
+    parentEntityId: entityAt(dv, off + H.host_ppid, off + H.parent_start),
+    seq: Number(dv.getBigUint64(off + H.seq, true)),
+  };
+}
+
+/** A struct file_id at `at`. */
+export function fileId(r: Rec, at: number, ctx: DecodeContext) {
+  const { dv, off } = r;
+  const ctime = dv.getBigUint64(off + at + F.ctime, true);
+  return {
+    inode: u64(dv, off + at + F.inode),
+    ctime: ctime, // already epoch ns (inode times are wall-clock)
+    dev: dv.getUint32(off + at + F.dev, true),
+    mode: dv.getUint16(off + at + F.mode, true),
+  };
+}

@@ -1,0 +1,21 @@
+// Which BPF programs an event selection needs, and the .rodata configuration they read.
+import { rodata, tracer_config as C } from "./decode/layout.gen";
+import type { Config } from "./cli";
+
+/** Programs per event; an unselected event's programs are not attached at all. */
+const PROGRAMS: Record<string, string[]> = {
+  sched_process_exec: ["handle_exec"],
+};
+
+export function programsFor(cfg: Config): string[] {
+  const progs = new Set<string>();
+  for (const ev of cfg.events) for (const p of PROGRAMS[ev] ?? []) progs.add(p);
+  return [...progs];
+}
+
+export function configureRodata(dv: DataView, cfg: Config): void {
+  const at = rodata.tracer_cfg;
+  dv.setUint32(at + C.max_args_size, cfg.maxArgsSize, true);
+  dv.setUint32(at + C.max_env_size, cfg.maxArgsSize, true);
+  dv.setUint8(at + C.capture_env, cfg.env ? 1 : 0);
+}

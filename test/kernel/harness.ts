@@ -1,0 +1,135 @@
+// Root-only kernel tests: run the real ./tracer, run workloads with unique markers, collect events.
+import { spawn, type Subprocess } from "bun";
+import { existsSync, mkdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+export const TRACER = join(ROOT, "tracer");
+export const FIXTURES = join(ROOT, ".output", "test");
+
+/** A marker unique to this test run, to find our own processes among everything on the host. */
+export function marker(tag: string): string {
+  return `tracer-test-${tag}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Compile a fixture once (static or dynamic) into .output/test/. */
+export function fixture(name: string, opts: { static?: boolean } = {}): string {
+  mkdirSync(FIXTURES, { recursive: true });
+  const out = join(FIXTURES, name + (opts.static ? "-static" : ""));
+  if (!existsSync(out)) {
+    const args = ["gcc", "-O2", "-o", out, join(ROOT, "test", "fixtures", name + ".c")];
+    if (opts.static) args.splice(1, 0, "-static");
+    const r = Bun.spawnSync(args, { stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`gcc ${name}: ${r.stderr.toString()}`);
+  }
+  return out;
+}
+
+export type Json = Record<string, any>;
+
+/** JSON.parse keeping integers beyond 2^53 exact (as bigint). */
+export function parseLine(line: string): Json {
+  return JSON.parse(line.replace(/([:,\[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"#big#$2"'), (_k, v) =>
+    typeof v === "string" && v.startsWith("#big#") ? BigInt(v.slice(5)) : v,
+  );
+}
+
+/** Value of a named arg of an event. */
+export function arg(e: Json, name: string): any {
+  const a = (e.args as Json[]).find((x) => x.name === name);
+  if (!a) throw new Error(`event ${e.eventName} has no arg ${name}`);
+  return a.value;
+}
+
+export class TracerRun {
+  private out = "";
+  private err = "";
+  private constructor(readonly proc: Subprocess<"ignore", "pipe", "pipe">) {}
+
+  /** Start ./tracer with args and wait for its "ready" line on stderr. */
+  static async start(args: string[] = ["--json"], opts: { timeoutMs?: number } = {}): Promise<TracerRun> {
+    if (!existsSync(TRACER)) throw new Error(`${TRACER} is missing: run npm run build`);
+    const proc = spawn([TRACER, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const run = new TracerRun(proc);
+    run.pump(proc.stdout, (s) => (run.out += s));
+    const ready = run.pump(proc.stderr, (s) => (run.err += s), () => run.err.includes("ready\n"));
+    const timeout = opts.timeoutMs ?? 20000;
+    const ok = await Promise.race([ready, Bun.sleep(timeout).then(() => false), proc.exited.then(() => false)]);
+    if (!ok) {
+      proc.kill("SIGKILL");
+      await proc.exited;
+      throw new Error(`tracer did not become ready: ${run.err}`);
+    }
+    return run;
+  }
+
+  private pump(stream: ReadableStream<Uint8Array>, sink: (s: string) => void, until?: () => boolean): Promise<boolean> {
+    const dec = new TextDecoder();
+    let resolve: (v: boolean) => void;
+    const p = new Promise<boolean>((r) => (resolve = r));
+    (async () => {
+      for await (const chunk of stream) {
+        sink(dec.decode(chunk, { stream: true }));
+        if (until?.()) resolve(true);
+      }
+      resolve(false);
+    })();
+    return p;
+  }
+
+  get stdout(): string {
+    return this.out;
+  }
+  get stderr(): string {
+    return this.err;
+  }
+
+  /** Parsed JSON events seen so far. */
+  events(): Json[] {
+    return this.out.split("\n").filter((l) => l.trim()).map(parseLine);
+  }
+
+  /** Wait until pred matches some event (the tracer flushes after each ring poll). */
+  async waitFor(pred: (e: Json) => boolean, timeoutMs = 10000): Promise<Json[]> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hits = this.events().filter(pred);
+      if (hits.length) return hits;
+      if (Date.now() > end) throw new Error(`no matching event within ${timeoutMs} ms`);
+      await Bun.sleep(20);
+    }
+  }
+
+  /** SIGINT, wait for exit; returns exit code. */
+  async stop(signal: "SIGINT" | "SIGTERM" = "SIGINT"): Promise<number> {
+    this.proc.kill(signal);
+    const code = await this.proc.exited;
+    await Bun.sleep(10);
+    return code;
+  }
+}
+
+/** Events whose argv contains the marker. */
+export function withMarker(events: Json[], m: string, name = "sched_process_exec"): Json[] {
+  return events.filter(
+    (e) => e.eventName === name && ((arg(e, name === "sched_process_exec" ? "argv" : "arguments") as string[]) ?? []).some((a) => a.includes(m)),
+  );
+}
+
+/** Kernel dev_t encoding (major << 20 | minor) of a stat(2) st_dev. */
+export function kernelDev(stDev: number | bigint): number {
+  const d = BigInt(stDev);
+  const major = Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+  const minor = Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+  return (major << 20) | minor;
+}
+
+/** /proc/PID/cmdline as a list. */
+export function procCmdline(pid: number): string[] {
+  const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  return raw.split("\0").slice(0, -1);
+}
+
+export function procLink(pid: number, what: string): string {
+  return readlinkSync(`/proc/${pid}/${what}`);
+}
