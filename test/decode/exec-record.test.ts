@@ -1,0 +1,173 @@
+// Decoder on hand-built records: values placed at the offsets of bpf/tracer.h (via the generated
+// layout) must come back as the event's fields; truncated or inconsistent records are rejected
+// with DecodeError and never crash the pipeline.
+import { describe, expect, test } from "bun:test";
+import { exec_record as E, rec_header as H, span as S, file_id as F, record_kind as K, record_flag as RF } from "../../src/decode/layout.gen";
+import { decodeRecord, DecodeError } from "../../src/decode/index";
+import { recordHandler } from "../../src/pipeline";
+import type { TraceEvent } from "../../src/event";
+
+const enc = new TextEncoder();
+
+/** Build an exec record: fixed part, then the strings in the tail. */
+function buildExec(strings: Partial<Record<"cmdpath" | "pathname" | "interp" | "interpreter_pathname" | "stdin_path" | "pwd" | "argv" | "env" | "hostname" | "cgroup", Uint8Array | string>>, fill?: (dv: DataView) => void) {
+  const tail: Uint8Array[] = [];
+  let off = E.$size;
+  const spans: [number, number, number][] = [];
+  const at: Record<string, number> = {
+    cmdpath: E.cmdpath, pathname: E.pathname, interp: E.interp, interpreter_pathname: E.interpreter_pathname,
+    stdin_path: E.stdin_path, pwd: E.pwd, argv: E.argv, env: E.env, hostname: E.h + H.hostname, cgroup: E.h + H.cgroup,
+  };
+  for (const [k, v] of Object.entries(strings)) {
+    const b = typeof v === "string" ? enc.encode(v) : v!;
+    spans.push([at[k]!, off, b.length]);
+    tail.push(b);
+    off += b.length;
+  }
+  const buf = new Uint8Array(off);
+  const dv = new DataView(buf.buffer);
+  dv.setUint32(H.kind, K.KIND_EXEC, true);
+  dv.setUint32(H.size, off, true);
+  for (const [field, o, n] of spans) {
+    dv.setUint32(field + S.off, o, true);
+    dv.setUint32(field + S.len, n, true);
+  }
+  let p = E.$size;
+  for (const b of tail) {
+    buf.set(b, p);
+    p += b.length;
+  }
+  buf.set(enc.encode("hold"), H.comm);
+  fill?.(dv);
+  return { buf, dv };
+}
+
+const opts = { bootToEpochNs: 1_700_000_000_000_000_000n, captureEnv: false };
+const rec = (buf: Uint8Array, len = buf.length) => ({ dv: new DataView(buf.buffer), u8: buf, off: 0, len });
+const argOf = (e: TraceEvent, n: string) => e.args.find((a) => a.name === n)?.value;
+
+describe("exec record decoding", () => {
+  test("fields come from their offsets", () => {
+    const { buf } = buildExec(
+      { cmdpath: "./x", pathname: "/usr/bin/x", argv: "./x\0a b\0\0", hostname: "host", cgroup: "docker-" + "ab".repeat(32) + ".scope", pwd: "/tmp" },
+      (dv) => {
+        dv.setBigUint64(H.seq, 42n, true);
+        dv.setBigUint64(H.ts, 5n, true);
+        dv.setUint32(H.host_pid, 1234, true);
+        dv.setUint32(H.ns_pid, 1, true);
+        dv.setUint32(H.uid, 1000, true);
+        dv.setUint32(E.argc, 3, true);
+        dv.setUint32(E.argv_size, 9, true);
+        dv.setBigUint64(E.binary + F.inode, 77n, true);
+        dv.setUint32(E.binary + F.dev, (8 << 20) | 1, true);
+        dv.setUint16(E.binary + F.mode, 0o100755, true);
+        dv.setBigUint64(E.binary + F.ctime, 1_700_000_000_123_456_789n, true);
+        dv.setInt32(E.syscall_nr, 322, true);
+      },
+    );
+    const e = decodeRecord(rec(buf), opts);
+    expect(e.eventName).toBe("sched_process_exec");
+    expect(e.seq).toBe(42);
+    expect(e.timestamp).toBe(opts.bootToEpochNs + 5n);
+    expect(e.hostProcessId).toBe(1234);
+    expect(e.processId).toBe(1);
+    expect(e.userId).toBe(1000);
+    expect(e.processName).toBe("hold");
+    expect(e.hostName).toBe("host");
+    expect(e.containerId).toBe("ab".repeat(32));
+    expect(e.syscall).toBe("execveat");
+    expect(argOf(e, "cmdpath")).toBe("./x");
+    expect(argOf(e, "pathname")).toBe("/usr/bin/x");
+    expect(argOf(e, "argv")).toEqual(["./x", "a b", ""]);
+    expect(argOf(e, "inode")).toBe(77);
+    expect(argOf(e, "dev")).toBe((8 << 20) | 1);
+    expect(argOf(e, "inode_mode")).toBe(0o100755);
+    expect(argOf(e, "ctime")).toBe(1_700_000_000_123_456_789n);
+    expect(argOf(e, "pwd")).toBe("/tmp");
+    expect(argOf(e, "truncated")).toEqual([]);
+  });
+
+  test("pseudo-fs stdin is written like readlink(/proc/PID/fd/0)", () => {
+    const { buf } = buildExec({ stdin_path: "" }, (dv) => {
+      dv.setUint32(H.flags, RF.RF_STDIN_PSEUDO, true);
+      dv.setBigUint64(E.stdin_magic, 0x50495045n, true);
+      dv.setBigUint64(E.stdin_ino, 12345n, true);
+    });
+    expect(argOf(decodeRecord(rec(buf), opts), "stdin_path")).toBe("pipe:[12345]");
+    const { buf: b2 } = buildExec({ stdin_path: "[eventfd]" }, (dv) => {
+      dv.setUint32(H.flags, RF.RF_STDIN_PSEUDO, true);
+      dv.setBigUint64(E.stdin_magic, 0x09041934n, true);
+    });
+    expect(argOf(decodeRecord(rec(b2), opts), "stdin_path")).toBe("anon_inode:[eventfd]");
+  });
+
+  test("a cut argv reports dropped args and bytes", () => {
+    const { buf } = buildExec({ argv: "a\0bb\0cc" }, (dv) => {
+      dv.setUint32(E.argc, 4, true);
+      dv.setUint32(E.argv_size, 20, true);
+    });
+    const e = decodeRecord(rec(buf), opts);
+    expect(argOf(e, "argv")).toEqual(["a", "bb", "cc"]);
+    expect(argOf(e, "argv_dropped_args")).toBe(2);
+    expect(argOf(e, "argv_dropped_bytes")).toBe(20 - 7);
+    expect(argOf(e, "truncated")).toEqual(["argv"]);
+  });
+
+  test("cut paths are listed in truncated", () => {
+    const { buf } = buildExec({ pathname: "/deep" }, (dv) => dv.setUint32(H.flags, RF.RF_PATHNAME_CUT | RF.RF_PWD_CUT, true));
+    expect(argOf(decodeRecord(rec(buf), opts), "truncated")).toEqual(["pathname", "pwd"]);
+  });
+
+  test("non-UTF-8 bytes are kept as lone surrogates", () => {
+    const { buf } = buildExec({ pathname: new Uint8Array([0x2f, 0xff, 0x61]) });
+    expect(argOf(decodeRecord(rec(buf), opts), "pathname")).toBe("/\udcffa");
+  });
+});
+
+describe("malformed records", () => {
+  const { buf: good } = buildExec({ pathname: "/bin/x", argv: "x\0" });
+
+  test("shorter than the header", () => {
+    expect(() => decodeRecord(rec(good, 10), opts)).toThrow(DecodeError);
+  });
+
+  test("size field larger than the sample", () => {
+    expect(() => decodeRecord(rec(good, good.length - 1), opts)).toThrow(/exceeds/);
+  });
+
+  test("size field smaller than the fixed part", () => {
+    const b = good.slice();
+    new DataView(b.buffer).setUint32(H.size, E.$size - 8, true);
+    expect(() => decodeRecord(rec(b), opts)).toThrow(/fixed part/);
+  });
+
+  test("span pointing past the record", () => {
+    const b = good.slice();
+    new DataView(b.buffer).setUint32(E.argv + S.len, 1 << 20, true);
+    expect(() => decodeRecord(rec(b), opts)).toThrow(/runs past/);
+  });
+
+  test("unknown kind", () => {
+    const b = good.slice();
+    new DataView(b.buffer).setUint32(H.kind, 99, true);
+    expect(() => decodeRecord(rec(b), opts)).toThrow(/unknown record kind 99/);
+  });
+
+  test("the pipeline counts and skips a bad record and goes on", () => {
+    const out: TraceEvent[] = [];
+    const stats = { decoded: 0, malformed: 0, lastError: "" };
+    const h = recordHandler(opts, (e) => out.push(e), stats);
+    const ring = new Uint8Array(4096);
+    ring.set(good, 0);
+    const bad = good.slice();
+    new DataView(bad.buffer).setUint32(H.kind, 99, true);
+    ring.set(bad, 1024);
+    const dv = new DataView(ring.buffer);
+    h(dv, 1024, bad.length);
+    h(dv, 0, good.length);
+    h(dv, 0, 3);
+    expect(stats).toEqual({ decoded: 1, malformed: 2, lastError: expect.stringContaining("shorter") });
+    expect(out.length).toBe(1);
+    expect(argOf(out[0]!, "pathname")).toBe("/bin/x");
+  });
+});
