@@ -49,6 +49,8 @@ struct scratch {
 	__u32 _pad;
 	union {
 		struct exec_record exec;
+		struct fork_record fork;
+		struct exit_record exit;
 		__u8 buf[sizeof(struct exec_record) + SCRATCH_TAIL];
 	};
 };
@@ -71,6 +73,8 @@ __u64 next_seq = 0;
 
 /* Keep the record types in the object's BTF for scripts/gen-layout.ts. */
 const struct exec_record *unused_exec_record __attribute__((unused));
+const struct fork_record *unused_fork_record __attribute__((unused));
+const struct exit_record *unused_exit_record __attribute__((unused));
 const struct tracer_config *unused_tracer_config __attribute__((unused));
 const struct counters *unused_counters __attribute__((unused));
 const enum record_kind unused_record_kind __attribute__((unused));
@@ -534,6 +538,74 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		e->env_size = BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start);
 
 	e->syscall_nr = PT_REGS_PARM_SYSCALL_NR(task);
+	emit(s, &e->h, off, tid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct task_struct *pp;
+	struct pid *cpid;
+	struct pid_namespace *cns = 0;
+	struct scratch *s;
+	struct fork_record *e;
+	__u32 level, off;
+
+	if (tracer_cfg.skip_threads && BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	s = claim_scratch(tid);
+	if (!s)
+		return 0;
+	e = &s->fork;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, parent, KIND_FORK);
+	off = put_header_strings(s, sizeof(*e), &e->h, parent);
+
+	e->child_start = BPF_CORE_READ(child, start_boottime);
+	e->child_process_start = BPF_CORE_READ(child, group_leader, start_boottime);
+	e->child_tid = BPF_CORE_READ(child, pid);
+	e->child_pid = BPF_CORE_READ(child, tgid);
+	cpid = BPF_CORE_READ(child, thread_pid);
+	level = BPF_CORE_READ(cpid, level);
+	e->child_ns_tid = pid_nr_at(cpid, level, &cns);
+	e->child_ns_pid = pid_nr_at(BPF_CORE_READ(child, group_leader, thread_pid), level, 0);
+	e->child_pid_ns = BPF_CORE_READ(cns, ns.inum);
+
+	pp = BPF_CORE_READ(child, real_parent, group_leader);
+	e->pp_pid = BPF_CORE_READ(pp, tgid);
+	e->pp_start = BPF_CORE_READ(pp, start_boottime);
+	cpid = BPF_CORE_READ(pp, thread_pid);
+	e->pp_ns_pid = pid_nr_at(cpid, BPF_CORE_READ(cpid, level), 0);
+
+	emit(s, &e->h, off, tid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct scratch *s;
+	struct exit_record *e;
+	__u32 group_dead, off;
+
+	if (tracer_cfg.exit_has_group_dead)
+		group_dead = (__u32)(ctx[1] & 0xff); /* bool group_dead, Linux 6.x+; pruned at load otherwise */
+	else
+		group_dead = BPF_CORE_READ(task, signal, live.counter) == 0; /* racy when threads exit together */
+	if (tracer_cfg.skip_threads && !group_dead)
+		return 0;
+	s = claim_scratch(tid);
+	if (!s)
+		return 0;
+	e = &s->exit;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, task, KIND_EXIT);
+	off = put_header_strings(s, sizeof(*e), &e->h, task);
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->group_dead = group_dead;
 	emit(s, &e->h, off, tid);
 	return 0;
 }

@@ -105,12 +105,37 @@ struct exec_record {
 	__s32 syscall_nr;                 /* syscall being executed (execve or execveat), -1 if none */
 };
 
+/* KIND_FORK: sched_process_fork. The header is the forking task (parent_* fields). */
+struct fork_record {
+	struct rec_header h;
+	__u64 child_start;         /* child's start_boottime */
+	__u64 child_process_start; /* child's group leader's start_boottime */
+	__u64 pp_start;            /* parent process (child's real parent's leader) start_boottime */
+	__u32 child_tid;
+	__u32 child_pid;
+	__u32 child_ns_tid;        /* in the child's innermost pid namespace */
+	__u32 child_ns_pid;
+	__u32 pp_pid;              /* parent process: group leader of the child's real parent */
+	__u32 pp_ns_pid;           /* in its own innermost pid namespace */
+	__u32 child_pid_ns;        /* inode of the child's pid namespace */
+	__u32 _pad;
+};
+
+/* KIND_EXIT: sched_process_exit, about the exiting task. */
+struct exit_record {
+	struct rec_header h;
+	__s32 exit_code;           /* task->exit_code: (status << 8) | signal | 0x80 if core dumped */
+	__u32 group_dead;          /* 1 when this is the last thread of the process */
+};
+
 /* Written by user space into .rodata before load (const volatile tracer_cfg). */
 struct tracer_config {
 	__u32 max_args_size;  /* argv capture limit in bytes, <= ARGS_CAP */
 	__u32 max_env_size;   /* env capture limit in bytes, <= ARGS_CAP */
 	__u8 capture_env;     /* 0: env is never read */
-	__u8 _pad[7];
+	__u8 skip_threads;    /* 1: no fork/exit records for threads (CLONE_THREAD) */
+	__u8 exit_has_group_dead; /* 1: the sched_process_exit tracepoint passes group_dead (6.x+) */
+	__u8 _pad[5];
 };
 
 /* Per-CPU counters (map "counters"), summed by user space. */
@@ -128,6 +153,8 @@ _Static_assert(sizeof(struct file_id) == 24, "file_id");
 _Static_assert(sizeof(struct rec_header) % 8 == 0, "rec_header alignment");
 _Static_assert(sizeof(struct exec_record) % 8 == 0, "exec_record alignment");
 _Static_assert(sizeof(struct tracer_config) % 8 == 0, "tracer_config alignment");
+_Static_assert(sizeof(struct fork_record) % 8 == 0, "fork_record alignment");
+_Static_assert(sizeof(struct exit_record) % 8 == 0, "exit_record alignment");
 #endif
 
 #endif /* TRACER_H */

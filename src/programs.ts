@@ -5,6 +5,8 @@ import type { Config } from "./cli";
 /** Programs per event; an unselected event's programs are not attached at all. */
 const PROGRAMS: Record<string, string[]> = {
   sched_process_exec: ["handle_exec"],
+  sched_process_fork: ["handle_fork"],
+  sched_process_exit: ["handle_exit"],
 };
 
 export function programsFor(cfg: Config): string[] {

@@ -1,6 +1,8 @@
 // Ring record → TraceEvent, by kind. A record that cannot be decoded throws DecodeError.
 import { rec_header as H, record_kind as K } from "./layout.gen";
 import { decodeExec } from "./exec";
+import { decodeFork } from "./fork";
+import { decodeExit } from "./exit";
 import { DecodeError, type DecodeContext, type Rec } from "./record";
 import type { TraceEvent } from "../event";
 
@@ -17,6 +19,10 @@ export function decodeRecord(r: Rec, o: DecoderOptions): TraceEvent {
   switch (kind) {
     case K.KIND_EXEC:
       return decodeExec(r, o, o.captureEnv);
+    case K.KIND_FORK:
+      return decodeFork(r, o);
+    case K.KIND_EXIT:
+      return decodeExit(r, o);
     default:
       throw new DecodeError(`unknown record kind ${kind}`);
   }
