@@ -44,12 +44,19 @@ struct scratch {
 	__u32 walk_start;
 	__u8 walk_done;
 	__u8 walk_cut;
-	__u16 _pad2;
+	__u8 list_flags;                         /* put_user_list() loop state */
+	__u8 _pad2;
+	const char *const *list_base;
+	__u32 list_off;
+	__u32 list_end;
+	__u32 list_count;
+	__u32 list_bytes;
 	__u32 owner;                             /* tid that is using the slot (clash detection) */
 	__u32 _pad;
 	union {
 		struct exec_record exec;
 		struct fork_record fork;
+		struct exec_failed_record failed;
 		struct exit_record exit;
 		__u8 buf[sizeof(struct exec_record) + SCRATCH_TAIL];
 	};
@@ -69,11 +76,32 @@ struct {
 	__type(value, struct counters);
 } counters SEC(".maps");
 
+/* execve/execveat arguments stashed at syscall entry, keyed by tid, consumed at exit. LRU: a
+ * task that never comes back (killed in the syscall) cannot exhaust it. */
+struct exec_args {
+	const char *filename;
+	const char *const *argv;
+	const char *const *envp;
+	__s32 dirfd;
+	__u32 flags;
+	__u8 syscall; /* 0: execve, 1: execveat */
+	__u8 _pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct exec_args);
+} exec_stash SEC(".maps");
+
 __u64 next_seq = 0;
 
 /* Keep the record types in the object's BTF for scripts/gen-layout.ts. */
 const struct exec_record *unused_exec_record __attribute__((unused));
 const struct fork_record *unused_fork_record __attribute__((unused));
+const struct exec_failed_record *unused_exec_failed_record __attribute__((unused));
+const enum list_flag unused_list_flag __attribute__((unused));
 const struct exit_record *unused_exit_record __attribute__((unused));
 const struct tracer_config *unused_tracer_config __attribute__((unused));
 const struct counters *unused_counters __attribute__((unused));
@@ -271,8 +299,8 @@ static __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, 
 }
 
 /* fd 0 of the task: mode, inode, file system magic and path (or dentry name on pseudo fs). */
-static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct exec_record *e,
-				       struct task_struct *task)
+static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct span *sp, __u16 *type,
+				       __u64 *ino_out, __u64 *magic_out, struct task_struct *task)
 {
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds;
@@ -281,27 +309,27 @@ static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct exec
 	struct dentry *d;
 	__u64 magic;
 
-	e->stdin_path.off = off;
-	e->stdin_path.len = 0;
+	sp->off = off;
+	sp->len = 0;
 	if (!fdt || BPF_CORE_READ(fdt, max_fds) < 1)
 		return off;
 	fds = BPF_CORE_READ(fdt, fd);
 	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), fds) || !f)
 		return off;
 	ino = BPF_CORE_READ(f, f_inode);
-	e->stdin_type = BPF_CORE_READ(ino, i_mode);
-	e->stdin_ino = BPF_CORE_READ(ino, i_ino);
+	*type = BPF_CORE_READ(ino, i_mode);
+	*ino_out = BPF_CORE_READ(ino, i_ino);
 	magic = BPF_CORE_READ(ino, i_sb, s_magic);
-	e->stdin_magic = magic;
+	*magic_out = magic;
 	d = BPF_CORE_READ(f, f_path.dentry);
 	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC) {
-		e->h.flags |= RF_STDIN_PSEUDO;
-		return put_kstr(s, off, &e->stdin_path, (const char *)BPF_CORE_READ(d, d_name.name),
-				&e->h.flags, RF_STDIN_PATH_CUT);
+		s->exec.h.flags |= RF_STDIN_PSEUDO;
+		return put_kstr(s, off, sp, (const char *)BPF_CORE_READ(d, d_name.name), &s->exec.h.flags,
+				RF_STDIN_PATH_CUT);
 	}
 	s->walk_dentry = d;
 	s->walk_mnt = BPF_CORE_READ(f, f_path.mnt);
-	return put_path(s, off, &e->stdin_path, RF_STDIN_PATH_CUT);
+	return put_path(s, off, sp, RF_STDIN_PATH_CUT);
 }
 
 /* Number (and namespace) of a struct pid at a given pid-namespace level. */
@@ -520,7 +548,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		off = put_path(s, off, &e->interpreter_pathname, RF_INTERP_PATH_CUT);
 	}
 
-	off = put_stdin(s, off, e, task);
+	off = put_stdin(s, off, &e->stdin_path, &e->stdin_type, &e->stdin_ino, &e->stdin_magic, task);
 	s->walk_dentry = BPF_CORE_READ(task, fs, pwd.dentry);
 	s->walk_mnt = BPF_CORE_READ(task, fs, pwd.mnt);
 	off = put_path(s, off, &e->pwd, RF_PWD_CUT);
@@ -539,6 +567,9 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 
 	e->syscall_nr = PT_REGS_PARM_SYSCALL_NR(task);
 	emit(s, &e->h, off, tid);
+	/* A successful exec from a non-leader thread returns with the leader's tid: its stash entry
+	 * (keyed by the old tid) is dropped here. */
+	bpf_map_delete_elem(&exec_stash, &old_pid);
 	return 0;
 }
 
@@ -608,4 +639,197 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	e->group_dead = group_dead;
 	emit(s, &e->h, off, tid);
 	return 0;
+}
+
+/* ---- process_execute_failed: per-syscall tracepoints, enter stashes pointers, exit reads ---- */
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int handle_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct exec_args a = {
+		.filename = (const char *)ctx->args[0],
+		.argv = (const char *const *)ctx->args[1],
+		.envp = (const char *const *)ctx->args[2],
+		.dirfd = -100, /* AT_FDCWD */
+	};
+
+	bpf_map_update_elem(&exec_stash, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int handle_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct exec_args a = {
+		.dirfd = (__s32)ctx->args[0],
+		.filename = (const char *)ctx->args[1],
+		.argv = (const char *const *)ctx->args[2],
+		.envp = (const char *const *)ctx->args[3],
+		.flags = (__u32)ctx->args[4],
+		.syscall = 1,
+	};
+
+	bpf_map_update_elem(&exec_stash, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+/* One element of a user string list: count it, copy it while within the limit, measure it. */
+static long list_cb(__u32 i, struct walk_ctx *w)
+{
+	struct scratch *s = w->s;
+	const char *p = 0;
+	__u32 off = s->list_off, end = s->list_end;
+	long n;
+
+	if (i >= ARGC_MAX) {
+		s->list_flags |= LF_COUNT_CUT;
+		return 1;
+	}
+	if (bpf_probe_read_user(&p, sizeof(p), s->list_base + i)) {
+		s->list_flags |= LF_FAULT;
+		return 1;
+	}
+	if (!p)
+		return 1;
+	if (off < end && off <= OFF_LIMIT - ARGS_CAP) {
+		n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - ARGS_CAP)],
+					    bounded(end - off, ARGS_CAP), p);
+		if (n < 0) {
+			s->list_flags |= LF_FAULT;
+			return 1;
+		}
+		if ((__u32)n < end - off) { /* whole string, NUL included */
+			s->list_off = off + n;
+			s->list_count++;
+			s->list_bytes += n;
+			return 0;
+		}
+		s->list_off = end; /* cut: only the part before the limit is kept (with a NUL at the end) */
+	}
+	/* Past the limit: measure the string in the last ARG_STRLEN_MAX bytes of the buffer, which
+	 * no record ever reaches (SCRATCH_TAIL reserves them). */
+	n = bpf_probe_read_user_str(&s->buf[OFF_LIMIT - ARG_STRLEN_MAX], ARG_STRLEN_MAX, p);
+	if (n < 0) {
+		s->list_flags |= LF_FAULT;
+		return 1;
+	}
+	s->list_count++;
+	s->list_bytes += n;
+	return 0;
+}
+
+/* Read a NULL-terminated array of user strings into buf[off..], at most limit bytes kept; count
+ * every element and its bytes. The last kept string may be cut (then it does not end in NUL). */
+static __noinline __u32 put_user_list(struct scratch *s, __u32 off, struct span *sp,
+				      const char *const *base, __u32 limit)
+{
+	struct walk_ctx w = { .s = s };
+
+	sp->off = off;
+	sp->len = 0;
+	s->list_base = base;
+	s->list_off = off;
+	s->list_end = off + (limit > ARGS_CAP ? ARGS_CAP : limit);
+	s->list_count = 0;
+	s->list_bytes = 0;
+	s->list_flags = 0;
+	if (!base)
+		return off;
+	bpf_loop(ARGC_MAX + 1, list_cb, &w, 0);
+	if (s->list_off > s->list_end)
+		return off;
+	/* a cut string: drop the NUL that bpf_probe_read_user_str put at the limit */
+	if (s->list_off == s->list_end && s->list_off > off)
+		s->list_off--;
+	sp->len = s->list_off - off;
+	return s->list_off;
+}
+
+static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct exec_args *a = bpf_map_lookup_elem(&exec_stash, &tid);
+	struct exec_args args;
+	struct exec_failed_record *e;
+	struct scratch *s;
+	struct file *dirf = 0;
+	long ret = ctx->ret;
+	__u32 off;
+
+	if (!a)
+		return 0;
+	args = *a;
+	bpf_map_delete_elem(&exec_stash, &tid);
+	if (ret >= 0)
+		return 0;
+	s = claim_scratch(tid);
+	if (!s)
+		return 0;
+	e = &s->failed;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, task, KIND_EXEC_FAILED);
+	if (BPF_CORE_READ(task, real_parent, flags) & PF_KTHREAD)
+		e->h.flags |= RF_KERNEL_INVOKED;
+	e->ret = ret;
+	e->dirfd = args.dirfd;
+	e->exec_flags = args.flags;
+	e->syscall = args.syscall;
+
+	off = put_header_strings(s, sizeof(*e), &e->h, task);
+	e->path.off = off;
+	if (args.filename && off <= OFF_LIMIT - PATH_CAP) {
+		long n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - PATH_CAP)], PATH_CAP, args.filename);
+		if (n > 0) {
+			e->path.len = n - 1;
+			off += n - 1;
+		}
+	}
+	s->walk_dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+	s->walk_mnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	off = put_path(s, off, &e->pwd, RF_PWD_CUT);
+	s->walk_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	s->walk_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	off = put_path(s, off, &e->root, RF_PATHNAME_CUT);
+	e->dirfd_path.off = off;
+	if (args.syscall == 1 && args.dirfd >= 0) {
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+		struct file **fds = BPF_CORE_READ(fdt, fd);
+
+		if ((__u32)args.dirfd < BPF_CORE_READ(fdt, max_fds) &&
+		    !bpf_probe_read_kernel(&dirf, sizeof(dirf), fds + args.dirfd) && dirf) {
+			s->walk_dentry = BPF_CORE_READ(dirf, f_path.dentry);
+			s->walk_mnt = BPF_CORE_READ(dirf, f_path.mnt);
+			off = put_path(s, off, &e->dirfd_path, RF_INTERP_PATH_CUT);
+		}
+	}
+	off = put_stdin(s, off, &e->stdin_path, &e->stdin_type, &e->stdin_ino, &e->stdin_magic, task);
+
+	off = put_user_list(s, off, &e->argv, args.argv, tracer_cfg.max_args_size);
+	e->argc = s->list_count;
+	e->argv_size = s->list_bytes;
+	e->argv_flags = s->list_flags;
+	e->env.off = off;
+	if (tracer_cfg.capture_env) {
+		off = put_user_list(s, off, &e->env, args.envp, tracer_cfg.max_env_size);
+		e->envc = s->list_count;
+		e->env_size = s->list_bytes;
+		e->env_flags = s->list_flags;
+	}
+	emit(s, &e->h, off, tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int handle_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int handle_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx);
 }

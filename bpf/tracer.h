@@ -128,6 +128,41 @@ struct exit_record {
 	__u32 group_dead;          /* 1 when this is the last thread of the process */
 };
 
+/* KIND_EXEC_FAILED: an execve/execveat that returned an error, seen at syscall exit. Paths are
+ * the caller's view; the binary is resolved in user space (no tracepoint sees the opened file). */
+struct exec_failed_record {
+	struct rec_header h;
+	struct span path;         /* filename as the caller passed it (user memory) */
+	struct span pwd;          /* caller's working directory, walked */
+	struct span root;         /* caller's root directory (chroot), walked */
+	struct span dirfd_path;   /* execveat: path of dirfd's file, walked; empty for AT_FDCWD */
+	struct span argv;         /* NUL-separated, read from the caller's argv array */
+	struct span env;          /* likewise, only when tracer_cfg.capture_env */
+	struct span stdin_path;
+	__u64 stdin_ino;
+	__u64 stdin_magic;
+	__s64 ret;                /* the syscall's return value (-errno) */
+	__s32 dirfd;              /* execveat's dirfd */
+	__u32 exec_flags;         /* execveat's flags */
+	__u32 argc;               /* argv pointers counted up to the NULL (or a fault, or ARGC_MAX) */
+	__u32 envc;
+	__u32 argv_size;          /* bytes of all argv strings, NULs included, as far as counted */
+	__u32 env_size;
+	__u16 stdin_type;
+	__u8 syscall;             /* 0: execve, 1: execveat */
+	__u8 argv_flags;          /* enum list_flag for argv */
+	__u8 env_flags;           /* enum list_flag for env */
+	__u8 _pad[3];
+};
+
+/* What happened while reading a user string list (argv/env) at a failed exec. */
+enum list_flag {
+	LF_FAULT = 1 << 0,        /* the pointer array or a string could not be read (EFAULT): what came before is kept */
+	LF_COUNT_CUT = 1 << 1,    /* more than ARGC_MAX pointers: argc and size are lower bounds */
+};
+
+#define ARGC_MAX 65536
+
 /* Written by user space into .rodata before load (const volatile tracer_cfg). */
 struct tracer_config {
 	__u32 max_args_size;  /* argv capture limit in bytes, <= ARGS_CAP */
@@ -145,7 +180,8 @@ struct counters {
 	__u64 scratch_clash;     /* records dropped because a preempting program reused the CPU's scratch buffer */
 };
 
-#define SCRATCH_TAIL (7 * PATH_CAP + HOSTNAME_CAP + CGROUP_NAME_CAP + 2 * ARGS_CAP + 2 * NAME_CAP)
+#define ARG_STRLEN_MAX (128 * 1024) /* MAX_ARG_STRLEN: the kernel's limit of one argv/env string */
+#define SCRATCH_TAIL (7 * PATH_CAP + HOSTNAME_CAP + CGROUP_NAME_CAP + 2 * ARGS_CAP + 2 * NAME_CAP + ARG_STRLEN_MAX)
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct span) == 8, "span");
@@ -154,6 +190,7 @@ _Static_assert(sizeof(struct rec_header) % 8 == 0, "rec_header alignment");
 _Static_assert(sizeof(struct exec_record) % 8 == 0, "exec_record alignment");
 _Static_assert(sizeof(struct tracer_config) % 8 == 0, "tracer_config alignment");
 _Static_assert(sizeof(struct fork_record) % 8 == 0, "fork_record alignment");
+_Static_assert(sizeof(struct exec_failed_record) % 8 == 0, "exec_failed_record alignment");
 _Static_assert(sizeof(struct exit_record) % 8 == 0, "exit_record alignment");
 #endif
 
