@@ -2,6 +2,7 @@
 import { rec_header as H, record_kind as K } from "./decode/layout.gen";
 import { decodeRecord, DecodeError, type DecoderOptions } from "./decode/index";
 import type { TraceEvent } from "./event";
+import { createEnricher } from "./enrich/index";
 
 export interface PipelineStats {
   decoded: number;
@@ -11,6 +12,7 @@ export interface PipelineStats {
 
 /** Builds the onRecord handler: one reusable Rec and Uint8Array per ring view, no per-record allocation besides the event itself. */
 export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => void, stats: PipelineStats) {
+  const enrich = createEnricher();
   let lastView: DataView | null = null;
   const rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
   return (view: DataView, offset: number, length: number): void => {
@@ -31,6 +33,7 @@ export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => voi
       return;
     }
     stats.decoded++;
+    enrich(ev);
     emit(ev);
   };
 }

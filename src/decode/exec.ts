@@ -39,11 +39,11 @@ export function stringArea(r: Rec, spanAt: number, totalAt: number, count: numbe
 }
 
 /** stdin_path: readlink(/proc/PID/fd/0) text for pipes, sockets and anon inodes. */
-function stdinPath(r: Rec, flags: number): string {
-  const name = spanText(r, E.stdin_path);
+export function stdinPathText(r: Rec, flags: number, pathAt: number, magicAt: number, inoAt: number): string {
+  const name = spanText(r, pathAt);
   if (!(flags & RF.RF_STDIN_PSEUDO)) return name;
-  const magic = r.dv.getUint32(r.off + E.stdin_magic, true);
-  const ino = r.dv.getBigUint64(r.off + E.stdin_ino, true);
+  const magic = r.dv.getUint32(r.off + magicAt, true);
+  const ino = r.dv.getBigUint64(r.off + inoAt, true);
   if (magic === PIPEFS_MAGIC) return `pipe:[${ino}]`;
   if (magic === SOCKFS_MAGIC) return `socket:[${ino}]`;
   return `anon_inode:${name}`;
@@ -75,7 +75,7 @@ export function decodeExec(r: Rec, ctx: DecodeContext, captureEnv: boolean): Tra
     { name: "argv", type: "[]string", value: argv.items },
     { name: "interp", type: "string", value: spanText(r, E.interp) },
     { name: "stdin_type", type: "uint16", value: dv.getUint16(off + E.stdin_type, true) },
-    { name: "stdin_path", type: "string", value: stdinPath(r, flags) },
+    { name: "stdin_path", type: "string", value: stdinPathText(r, flags, E.stdin_path, E.stdin_magic, E.stdin_ino) },
     { name: "invoked_from_kernel", type: "bool", value: (flags & RF.RF_KERNEL_INVOKED) !== 0 },
   ];
   if (captureEnv) {

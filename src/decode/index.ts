@@ -2,6 +2,7 @@
 import { rec_header as H, record_kind as K } from "./layout.gen";
 import { decodeExec } from "./exec";
 import { decodeFork } from "./fork";
+import { decodeExecFailed } from "./exec-failed";
 import { decodeExit } from "./exit";
 import { DecodeError, type DecodeContext, type Rec } from "./record";
 import type { TraceEvent } from "../event";
@@ -19,6 +20,8 @@ export function decodeRecord(r: Rec, o: DecoderOptions): TraceEvent {
   switch (kind) {
     case K.KIND_EXEC:
       return decodeExec(r, o, o.captureEnv);
+    case K.KIND_EXEC_FAILED:
+      return decodeExecFailed(r, o, o.captureEnv);
     case K.KIND_FORK:
       return decodeFork(r, o);
     case K.KIND_EXIT:

@@ -1,0 +1,183 @@
+// GENERATED from .output/tracer.bpf.o BTF by scripts/gen-layout.ts — DO NOT EDIT.
+// Byte offsets of the records in bpf/tracer.h as the compiler laid them out.
+// Per struct: $size = sizeof; <member> = offsetof; <member>$count = array length (outer
+// dimension; <member>$dims for more than one); <member>$struct = the nested struct's name.
+
+/** struct span */
+export const span = {
+  $size: 8,
+  off: 0, // __u32 (4)
+  len: 4, // __u32 (4)
+} as const;
+
+/** struct file_id */
+export const file_id = {
+  $size: 24,
+  inode: 0, // __u64 (8)
+  ctime: 8, // __u64 (8)
+  dev: 16, // __u32 (4)
+  mode: 20, // __u16 (2)
+  _pad: 22, // __u16 (2)
+} as const;
+
+/** struct rec_header */
+export const rec_header = {
+  $size: 136,
+  kind: 0, // __u32 (4)
+  size: 4, // __u32 (4)
+  seq: 8, // __u64 (8)
+  ts: 16, // __u64 (8)
+  thread_start: 24, // __u64 (8)
+  process_start: 32, // __u64 (8)
+  parent_start: 40, // __u64 (8)
+  cgroup_id: 48, // __u64 (8)
+  cpu: 56, // __u32 (4)
+  host_tid: 60, // __u32 (4)
+  host_pid: 64, // __u32 (4)
+  host_ppid: 68, // __u32 (4)
+  ns_tid: 72, // __u32 (4)
+  ns_pid: 76, // __u32 (4)
+  ns_ppid: 80, // __u32 (4)
+  uid: 84, // __u32 (4)
+  gid: 88, // __u32 (4)
+  mnt_ns: 92, // __u32 (4)
+  pid_ns: 96, // __u32 (4)
+  flags: 100, // __u32 (4)
+  comm: 104, comm$count: 16, // char[16] (16)
+  hostname: 120, hostname$struct: "span", // struct span (8)
+  cgroup: 128, cgroup$struct: "span", // struct span (8)
+} as const;
+
+/** struct exec_record */
+export const exec_record = {
+  $size: 288,
+  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  cmdpath: 136, cmdpath$struct: "span", // struct span (8)
+  pathname: 144, pathname$struct: "span", // struct span (8)
+  interp: 152, interp$struct: "span", // struct span (8)
+  interpreter_pathname: 160, interpreter_pathname$struct: "span", // struct span (8)
+  stdin_path: 168, stdin_path$struct: "span", // struct span (8)
+  pwd: 176, pwd$struct: "span", // struct span (8)
+  argv: 184, argv$struct: "span", // struct span (8)
+  env: 192, env$struct: "span", // struct span (8)
+  binary: 200, binary$struct: "file_id", // struct file_id (24)
+  interpreter: 224, interpreter$struct: "file_id", // struct file_id (24)
+  stdin_ino: 248, // __u64 (8)
+  stdin_magic: 256, // __u64 (8)
+  argc: 264, // __u32 (4)
+  envc: 268, // __u32 (4)
+  argv_size: 272, // __u32 (4)
+  env_size: 276, // __u32 (4)
+  stdin_type: 280, // __u16 (2)
+  _pad0: 282, // __u16 (2)
+  syscall_nr: 284, // __s32 (4)
+} as const;
+
+/** struct fork_record */
+export const fork_record = {
+  $size: 192,
+  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  child_start: 136, // __u64 (8)
+  child_process_start: 144, // __u64 (8)
+  pp_start: 152, // __u64 (8)
+  child_tid: 160, // __u32 (4)
+  child_pid: 164, // __u32 (4)
+  child_ns_tid: 168, // __u32 (4)
+  child_ns_pid: 172, // __u32 (4)
+  pp_pid: 176, // __u32 (4)
+  pp_ns_pid: 180, // __u32 (4)
+  child_pid_ns: 184, // __u32 (4)
+  _pad: 188, // __u32 (4)
+} as const;
+
+/** struct exit_record */
+export const exit_record = {
+  $size: 144,
+  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  exit_code: 136, // __s32 (4)
+  group_dead: 140, // __u32 (4)
+} as const;
+
+/** struct exec_failed_record */
+export const exec_failed_record = {
+  $size: 248,
+  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  path: 136, path$struct: "span", // struct span (8)
+  pwd: 144, pwd$struct: "span", // struct span (8)
+  root: 152, root$struct: "span", // struct span (8)
+  dirfd_path: 160, dirfd_path$struct: "span", // struct span (8)
+  argv: 168, argv$struct: "span", // struct span (8)
+  env: 176, env$struct: "span", // struct span (8)
+  stdin_path: 184, stdin_path$struct: "span", // struct span (8)
+  stdin_ino: 192, // __u64 (8)
+  stdin_magic: 200, // __u64 (8)
+  ret: 208, // __s64 (8)
+  dirfd: 216, // __s32 (4)
+  exec_flags: 220, // __u32 (4)
+  argc: 224, // __u32 (4)
+  envc: 228, // __u32 (4)
+  argv_size: 232, // __u32 (4)
+  env_size: 236, // __u32 (4)
+  stdin_type: 240, // __u16 (2)
+  syscall: 242, // __u8 (1)
+  argv_flags: 243, // __u8 (1)
+  env_flags: 244, // __u8 (1)
+  _pad: 245, _pad$count: 3, // __u8[3] (3)
+} as const;
+
+/** struct tracer_config */
+export const tracer_config = {
+  $size: 16,
+  max_args_size: 0, // __u32 (4)
+  max_env_size: 4, // __u32 (4)
+  capture_env: 8, // __u8 (1)
+  skip_threads: 9, // __u8 (1)
+  exit_has_group_dead: 10, // __u8 (1)
+  _pad: 11, _pad$count: 5, // __u8[5] (5)
+} as const;
+
+/** struct counters */
+export const counters = {
+  $size: 88,
+  emitted: 0, emitted$count: 5, // __u64[5] (40)
+  lost: 40, lost$count: 5, // __u64[5] (40)
+  scratch_clash: 80, // __u64 (8)
+} as const;
+
+/** enum record_kind */
+export const record_kind = {
+  KIND_EXEC: 1,
+  KIND_EXEC_FAILED: 2,
+  KIND_FORK: 3,
+  KIND_EXIT: 4,
+  KIND_MAX: 5,
+} as const;
+
+/** enum record_flag */
+export const record_flag = {
+  RF_PATHNAME_CUT: 1,
+  RF_INTERP_PATH_CUT: 2,
+  RF_STDIN_PATH_CUT: 4,
+  RF_PWD_CUT: 8,
+  RF_ARGV_FAULT: 16,
+  RF_ENV_FAULT: 32,
+  RF_CMDPATH_CUT: 64,
+  RF_INTERP_CUT: 128,
+  RF_KERNEL_INVOKED: 256,
+  RF_STDIN_PSEUDO: 512,
+} as const;
+
+/** enum list_flag */
+export const list_flag = {
+  LF_FAULT: 1,
+  LF_COUNT_CUT: 2,
+} as const;
+
+/** .rodata DATASEC: variable offsets (write them through LoadOptions.configure) */
+export const rodata = {
+  $size: 28,
+  tracer_cfg: 0, tracer_cfg$struct: "tracer_config", // struct tracer_config (16)
+  unused_list_flag: 16, // enum list_flag (4)
+  unused_record_kind: 20, // enum record_kind (4)
+  unused_record_flag: 24, // enum record_flag (4)
+} as const;

@@ -1,0 +1,51 @@
+// executable.path for events whose record does not carry it (fork, exit, failed exec): the path
+// of the process's last exec seen, else /proc/PID/exe read once. Bounded: entries leave at exit.
+import { readlinkSync } from "node:fs";
+import type { TraceEvent } from "../event";
+
+const FORK_CHILD_PID = 7; // index of child_pid in sched_process_fork's args
+const FORK_IS_THREAD = 13;
+const EXIT_GROUP = 3; // process_group_exit in sched_process_exit's args
+const MAX = 1 << 16;
+
+export class ProcessTable {
+  private exe = new Map<number, string>();
+
+  private pathOf(pid: number): string {
+    let p = this.exe.get(pid);
+    if (p === undefined) {
+      try {
+        p = readlinkSync(`/proc/${pid}/exe`);
+      } catch {
+        p = "";
+      }
+      this.set(pid, p);
+    }
+    return p;
+  }
+
+  private set(pid: number, path: string): void {
+    if (this.exe.size >= MAX) this.exe.clear(); // a cache: losing it costs a readlink
+    this.exe.set(pid, path);
+  }
+
+  enrich(e: TraceEvent): void {
+    switch (e.eventName) {
+      case "sched_process_exec":
+        this.set(e.hostProcessId, e.executable.path);
+        return;
+      case "sched_process_fork": {
+        const path = this.pathOf(e.hostProcessId);
+        e.executable.path = path;
+        if (e.args[FORK_IS_THREAD]!.value === false) this.set(e.args[FORK_CHILD_PID]!.value as number, path);
+        return;
+      }
+      case "sched_process_exit":
+        e.executable.path = this.pathOf(e.hostProcessId);
+        if (e.args[EXIT_GROUP]!.value === true) this.exe.delete(e.hostProcessId);
+        return;
+      default:
+        e.executable.path = this.pathOf(e.hostProcessId);
+    }
+  }
+}

@@ -1,0 +1,213 @@
+// One JSON line per event, field names and order as Tracee's trace.Event (types/trace/trace.go).
+
+import type { Arg, TraceEvent } from "../event.ts";
+import { ByteBuf, lit } from "./bytes.ts";
+
+/*
+ * Encoded straight into a ByteBuf (the writer's buffer): constant keys are pre-encoded bytes,
+ * numbers and bigints are written as digits (bigint → JSON integer, never a string, so epoch-ns
+ * timestamps keep every digit), strings are escaped byte-identically to JSON.stringify (lone
+ * surrogates, i.e. surrogate-escaped non-UTF-8 bytes, come out as \udcXX).
+ *
+ * Tracee fields left out because we have nothing true to put there: eventId (Tracee's numbers
+ * change between releases; key on eventName), matchedPolicies, container, kubernetes,
+ * stackAddresses, contextFlags, metadata. Our extra field: "seq", after "args".
+ */
+
+const K_TIMESTAMP = lit('{"timestamp":');
+const K_THREAD_START = lit(',"threadStartTime":');
+const K_PROCESSOR = lit(',"processorId":');
+const K_PROCESS = lit(',"processId":');
+const K_CGROUP = lit(',"cgroupId":');
+const K_THREAD = lit(',"threadId":');
+const K_PARENT = lit(',"parentProcessId":');
+const K_HOST_PROCESS = lit(',"hostProcessId":');
+const K_HOST_THREAD = lit(',"hostThreadId":');
+const K_HOST_PARENT = lit(',"hostParentProcessId":');
+const K_USER = lit(',"userId":');
+const K_MNTNS = lit(',"mountNamespace":');
+const K_PIDNS = lit(',"pidNamespace":');
+const K_PROCESS_NAME = lit(',"processName":');
+const K_EXECUTABLE = lit(',"executable":{"path":');
+const K_HOST_NAME = lit('},"hostName":');
+const K_CONTAINER = lit(',"containerId":');
+const K_EVENT_NAME = lit(',"eventName":');
+const K_ARGS_NUM = lit(',"argsNum":');
+const K_RETURN = lit(',"returnValue":');
+const K_SYSCALL = lit(',"syscall":');
+const K_THREAD_ENTITY = lit(',"threadEntityId":');
+const K_PROCESS_ENTITY = lit(',"processEntityId":');
+const K_PARENT_ENTITY = lit(',"parentEntityId":');
+const K_ARGS = lit(',"args":[');
+const K_SEQ = lit('],"seq":');
+const K_END = lit("}\n");
+
+const MAX_DEPTH = 16; // arg values are small plain objects; deeper means a bug, not data
+
+/** Pre-encoded `{"name":N,"type":T,"value":` per arg name; names and types come from a table. */
+interface Prefix {
+  type: string;
+  bytes: Uint8Array;
+}
+const prefixes = new Map<string, Prefix>();
+const scratch = new ByteBuf(256);
+
+function prefixOf(name: string, type: string): Uint8Array {
+  const hit = prefixes.get(name);
+  if (hit !== undefined && hit.type === type) return hit.bytes;
+  if (prefixes.size > 4096) prefixes.clear(); // never grows without bound
+  scratch.pos = 0;
+  scratch.ascii('{"name":');
+  scratch.str(name);
+  scratch.ascii(',"type":');
+  scratch.str(type);
+  scratch.ascii(',"value":');
+  const bytes = scratch.bytes().slice();
+  prefixes.set(name, { type, bytes });
+  return bytes;
+}
+
+/** Encode an argument value: string, string[], number, bigint, boolean, small plain object. */
+export function encodeValue(out: ByteBuf, v: unknown, depth = 0): void {
+  switch (typeof v) {
+    case "string":
+      out.str(v);
+      return;
+    case "number":
+      out.num(v);
+      return;
+    case "bigint":
+      out.big(v);
+      return;
+    case "boolean":
+      out.ascii(v ? "true" : "false");
+      return;
+    case "object":
+      if (v === null || depth > MAX_DEPTH) {
+        out.ascii("null");
+      } else if (Array.isArray(v)) {
+        encodeArray(out, v, depth);
+      } else if (ArrayBuffer.isView(v)) {
+        encodeArray(out, Array.from(v as Uint8Array), depth);
+      } else if (typeof (v as { toJSON?: unknown }).toJSON === "function") {
+        encodeValue(out, (v as { toJSON: () => unknown }).toJSON(), depth + 1);
+      } else {
+        encodeObject(out, v as Record<string, unknown>, depth);
+      }
+      return;
+    default:
+      out.ascii("null"); // undefined, function, symbol: as JSON.stringify does inside arrays
+  }
+}
+
+function encodeArray(out: ByteBuf, a: readonly unknown[], depth: number): void {
+  out.byte(0x5b); // [
+  const n = a.length;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) out.byte(0x2c);
+    const x = a[i];
+    if (typeof x === "string") out.str(x);
+    else encodeValue(out, x, depth + 1);
+  }
+  out.byte(0x5d); // ]
+}
+
+function encodeObject(out: ByteBuf, o: Record<string, unknown>, depth: number): void {
+  out.byte(0x7b); // {
+  let first = true;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    const v = o[k];
+    const t = typeof v;
+    if (t === "undefined" || t === "function" || t === "symbol") continue; // as JSON.stringify
+    if (!first) out.byte(0x2c);
+    first = false;
+    out.str(k);
+    out.byte(0x3a); // :
+    encodeValue(out, v, depth + 1);
+  }
+  out.byte(0x7d); // }
+}
+
+function encodeArgs(out: ByteBuf, args: readonly Arg[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (i > 0) out.byte(0x2c);
+    out.raw(prefixOf(a.name, a.type));
+    encodeValue(out, a.value);
+    out.byte(0x7d);
+  }
+}
+
+/** Append the event as one line of JSON (newline included) to out. */
+export function encodeJson(out: ByteBuf, e: TraceEvent): void {
+  out.raw(K_TIMESTAMP);
+  out.big(e.timestamp);
+  out.raw(K_THREAD_START);
+  out.big(e.threadStartTime);
+  out.raw(K_PROCESSOR);
+  out.num(e.processorId);
+  out.raw(K_PROCESS);
+  out.num(e.processId);
+  out.raw(K_CGROUP);
+  out.num(e.cgroupId);
+  out.raw(K_THREAD);
+  out.num(e.threadId);
+  out.raw(K_PARENT);
+  out.num(e.parentProcessId);
+  out.raw(K_HOST_PROCESS);
+  out.num(e.hostProcessId);
+  out.raw(K_HOST_THREAD);
+  out.num(e.hostThreadId);
+  out.raw(K_HOST_PARENT);
+  out.num(e.hostParentProcessId);
+  out.raw(K_USER);
+  out.num(e.userId);
+  out.raw(K_MNTNS);
+  out.num(e.mountNamespace);
+  out.raw(K_PIDNS);
+  out.num(e.pidNamespace);
+  out.raw(K_PROCESS_NAME);
+  out.str(e.processName);
+  out.raw(K_EXECUTABLE);
+  out.str(e.executable.path);
+  out.raw(K_HOST_NAME);
+  out.str(e.hostName);
+  out.raw(K_CONTAINER);
+  out.str(e.containerId);
+  out.raw(K_EVENT_NAME);
+  out.str(e.eventName);
+  out.raw(K_ARGS_NUM);
+  out.num(e.args.length);
+  out.raw(K_RETURN);
+  out.num(e.returnValue);
+  out.raw(K_SYSCALL);
+  out.str(e.syscall);
+  out.raw(K_THREAD_ENTITY);
+  out.num(e.threadEntityId);
+  out.raw(K_PROCESS_ENTITY);
+  out.num(e.processEntityId);
+  out.raw(K_PARENT_ENTITY);
+  out.num(e.parentEntityId);
+  out.raw(K_ARGS);
+  encodeArgs(out, e.args);
+  out.raw(K_SEQ);
+  out.num(e.seq);
+  out.raw(K_END);
+}
+
+const line = new ByteBuf(4096);
+
+/** The event as one line of JSON, newline included (string API; the sink path uses encodeJson). */
+export function formatJson(e: TraceEvent): string {
+  line.pos = 0;
+  encodeJson(line, e);
+  return line.take();
+}
+
+/** JSON text of one value, as encodeValue writes it. */
+export function jsonValue(v: unknown): string {
+  line.pos = 0;
+  encodeValue(line, v);
+  return line.take();
+}

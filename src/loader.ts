@@ -1,0 +1,296 @@
+// BPF object lifecycle: open → configure → load → attach → ring → poll → close (one cleanup path, in reverse).
+import { existsSync } from "node:fs";
+import { ptr, toArrayBuffer, type Pointer } from "bun:ffi";
+import {
+  bpf, cstr, str, lastErrno, setLibbpfVerbose, clearLibbpfLog, libbpfLogTail,
+  BPF_MAP_TYPE_RINGBUF, BPF_ANY,
+} from "../ffi/libbpf.ts";
+import { describeErrno, errnoName, errno, libc } from "../ffi/libc.ts";
+import { RingReader, type RecordHandler } from "./ring/reader.ts";
+
+export type { RecordHandler } from "./ring/reader.ts";
+
+export interface LoadOptions {
+  /** BPF ELF bytes (e.g. the embedded .output/tracer.bpf.o). Kept alive until close(). */
+  object: Uint8Array;
+  /** libbpf object name (map names get its first 8 chars as prefix: "tracer.rodata"). */
+  name?: string;
+  /** Write the .rodata initial value before load (offsets: `rodata` in src/decode/layout.gen.ts). */
+  configure?(rodata: DataView): void;
+  /** BPF_MAP_TYPE_RINGBUF map name, and its size in bytes (power of 2, ≥ page size), set before load. */
+  ringMap: string;
+  ringSize: number;
+  /** Maps whose max_entries become libbpf_num_possible_cpus() before load. */
+  perCpuMaps?: string[];
+  /** Programs to load and attach; every other program in the object gets autoload=false. */
+  programs: string[];
+  /** One call per ring record; see RecordHandler for how long the bytes stay valid. */
+  onRecord: RecordHandler;
+  /** Copy libbpf's log (including debug) to stderr. */
+  verbose?: boolean;
+}
+
+/** A failed BPF operation: `op: cause`, plus the tail of libbpf's log (the verifier's words). */
+export class LoadError extends Error {
+  constructor(
+    readonly op: string,
+    readonly errno: number,
+    readonly log: string[] = [],
+    detail?: string,
+  ) {
+    super(`${op}: ${detail ?? describeErrno(errno)}` + (log.length ? "\n" + log.join("\n") : ""));
+    this.name = "LoadError";
+  }
+}
+
+export interface ObjectInfo {
+  programs: string[];
+  maps: { name: string; type: string; maxEntries: number; valueSize: number }[];
+}
+
+const MAP_TYPES: Record<number, string> = {
+  1: "hash", 2: "array", 3: "prog_array", 4: "perf_event_array", 5: "percpu_hash",
+  6: "percpu_array", 9: "lru_hash", 10: "lru_percpu_hash", 12: "array_of_maps", 13: "hash_of_maps",
+  27: "ringbuf", 28: "inode_storage", 29: "task_storage", 31: "user_ringbuf",
+};
+
+const LOG_TAIL = 40;
+const EPERM = 1, ENOENT = 2, EINVAL = 22;
+
+function fail(op: string, e: number, detail?: string): never {
+  let d = detail;
+  if (!d && (e === EPERM || e === 13) && libc.geteuid() !== 0) d = `${describeErrno(e)}; run as root (or with CAP_BPF and CAP_PERFMON)`;
+  throw new LoadError(op, e, libbpfLogTail(LOG_TAIL), d);
+}
+
+/** Check a libbpf int return (0 or -errno). */
+function check(op: string, rc: number): void {
+  if (rc < 0) fail(op, -rc);
+}
+
+const TRACEFS = "/sys/kernel/tracing";
+
+/**
+ * Classic tracepoints (SEC("tracepoint/...")) are found by their id in tracefs. When nothing
+ * mounted it (no systemd, a fresh VM or container), mount it where libbpf looks first, as
+ * systemd's sys-kernel-tracing.mount would. tp_btf programs do not need it.
+ */
+function ensureTracefs(op: string): void {
+  if (existsSync(`${TRACEFS}/events`) || existsSync("/sys/kernel/debug/tracing/events")) return;
+  const rc = libc.mount(cstr("tracefs"), cstr(TRACEFS), cstr("tracefs"), 0, null);
+  if (rc !== 0) {
+    const e = errno();
+    throw new LoadError(op, e, [], `tracefs is not mounted at ${TRACEFS} and mounting it failed: ${describeErrno(e)}`);
+  }
+}
+
+export class BpfTracer {
+  private obj: Pointer | null = null;
+  private links: Pointer[] = [];
+  private ring: RingReader | null = null;
+  private maps = new Map<string, Pointer>();
+  private objectBytes: Buffer | null;
+  private closed = false;
+
+  /** Number of possible CPUs (per-CPU map values have this many slots, each rounded up to 8 bytes). */
+  static readonly possibleCpus: number = bpf.libbpf_num_possible_cpus();
+
+  private constructor(bytes: Buffer) {
+    this.objectBytes = bytes;
+  }
+
+  /** Programs and maps of an object, without loading it (opens and closes it). */
+  static inspect(object: Uint8Array, name = "tracer"): ObjectInfo {
+    const t = new BpfTracer(Buffer.from(object));
+    try {
+      t.openObject(name);
+      const programs: string[] = [];
+      for (let p = bpf.bpf_object__next_program(t.obj, null); p; p = bpf.bpf_object__next_program(t.obj, p)) {
+        programs.push(str(bpf.bpf_program__name(p)));
+      }
+      const maps = [...t.maps.entries()].map(([name, m]) => {
+        const type = bpf.bpf_map__type(m);
+        return { name, type: MAP_TYPES[type] ?? `type ${type}`, maxEntries: bpf.bpf_map__max_entries(m), valueSize: bpf.bpf_map__value_size(m) };
+      });
+      return { programs, maps };
+    } finally {
+      t.close(false);
+    }
+  }
+
+  /** Open, configure, load and attach; on any failure everything done so far is undone. */
+  static open(o: LoadOptions): BpfTracer {
+    setLibbpfVerbose(!!o.verbose);
+    clearLibbpfLog();
+    // libbpf keeps pointing into the ELF bytes while the object lives: own a copy.
+    const t = new BpfTracer(Buffer.from(o.object));
+    try {
+      t.openObject(o.name ?? "tracer");
+      t.configure(o);
+      t.load();
+      t.attach(o.programs);
+      t.ring = new RingReader(t.mapFd(o.ringMap), o.ringSize, o.onRecord);
+    } catch (e) {
+      t.close(false);
+      if (e instanceof Error && e.name === "RingError") {
+        const r = e as Error & { op: string; errno: number };
+        throw new LoadError(r.op, r.errno, [], r.message.slice(r.op.length + 2));
+      }
+      throw e;
+    }
+    return t;
+  }
+
+  private openObject(name: string): void {
+    if (!existsSync("/sys/kernel/btf/vmlinux")) {
+      throw new LoadError("open BPF object", ENOENT, [], "kernel has no BTF (/sys/kernel/btf/vmlinux); it needs CONFIG_DEBUG_INFO_BTF=y");
+    }
+    // struct bpf_object_open_opts { size_t sz; const char *object_name; ... }: the first two
+    // fields are enough (libbpf accepts a smaller sz from older callers).
+    const nameBuf = cstr(name);
+    const opts = new BigUint64Array(2);
+    opts[0] = 16n;
+    opts[1] = BigInt(ptr(nameBuf));
+    const bytes = this.objectBytes!;
+    this.obj = bpf.bpf_object__open_mem(ptr(bytes), bytes.length, ptr(opts)) as Pointer | null;
+    if (!this.obj) fail("open BPF object", lastErrno());
+    for (let m = bpf.bpf_object__next_map(this.obj, null) as Pointer | null; m; m = bpf.bpf_object__next_map(this.obj, m) as Pointer | null) {
+      this.maps.set(str(bpf.bpf_map__name(m)), m);
+    }
+  }
+
+  private map(name: string): Pointer {
+    const m = this.maps.get(name);
+    if (!m) throw new LoadError(`find map ${name}`, ENOENT, [], `not in the object (maps: ${[...this.maps.keys()].join(", ")})`);
+    return m;
+  }
+
+  private configure(o: LoadOptions): void {
+    const ring = this.map(o.ringMap);
+    if (bpf.bpf_map__type(ring) !== BPF_MAP_TYPE_RINGBUF) throw new LoadError(`configure ring map ${o.ringMap}`, EINVAL, [], "not a BPF_MAP_TYPE_RINGBUF map");
+    const size = o.ringSize;
+    if (!Number.isInteger(size) || size < 4096 || (size & (size - 1)) !== 0) {
+      throw new LoadError(`configure ring map ${o.ringMap}`, EINVAL, [], `size ${size} is not a power of 2 ≥ 4096`);
+    }
+    check(`configure ring map ${o.ringMap}`, bpf.bpf_map__set_max_entries(ring, size));
+    for (const name of o.perCpuMaps ?? []) {
+      check(`configure map ${name}`, bpf.bpf_map__set_max_entries(this.map(name), BpfTracer.possibleCpus));
+    }
+    if (o.configure) {
+      const rodata = [...this.maps.entries()].find(([n]) => n.endsWith(".rodata"));
+      if (!rodata) throw new LoadError("configure .rodata", ENOENT, [], "the object has no .rodata map");
+      const psize = new BigUint64Array(1);
+      const p = bpf.bpf_map__initial_value(rodata[1], ptr(psize));
+      if (!p) fail("configure .rodata", lastErrno());
+      o.configure(new DataView(toArrayBuffer(p, 0, Number(psize[0]))));
+    }
+    const wanted = new Set(o.programs);
+    const seen = new Set<string>();
+    for (let p = bpf.bpf_object__next_program(this.obj, null); p; p = bpf.bpf_object__next_program(this.obj, p)) {
+      const name = str(bpf.bpf_program__name(p));
+      seen.add(name);
+      check(`configure program ${name}`, bpf.bpf_program__set_autoload(p, wanted.has(name)));
+    }
+    for (const name of wanted) {
+      if (!seen.has(name)) throw new LoadError(`find program ${name}`, ENOENT, [], `not in the object (programs: ${[...seen].join(", ")})`);
+    }
+  }
+
+  private load(): void {
+    clearLibbpfLog();
+    check("load BPF object", bpf.bpf_object__load(this.obj));
+  }
+
+  private attach(programs: string[]): void {
+    for (const name of programs) {
+      const p = bpf.bpf_object__find_program_by_name(this.obj, cstr(name));
+      if (!p) fail(`find program ${name}`, lastErrno());
+      const section = str(bpf.bpf_program__section_name(p));
+      if (/^(tracepoint|tp)\//.test(section)) ensureTracefs(`attach program ${name}`);
+      clearLibbpfLog();
+      const link = bpf.bpf_program__attach(p) as Pointer | null;
+      if (!link) fail(`attach program ${name}`, lastErrno());
+      this.links.push(link);
+    }
+  }
+
+  /** The fd of a map (valid until close()). */
+  mapFd(name: string): number {
+    const fd = bpf.bpf_map__fd(this.map(name));
+    if (fd < 0) fail(`map ${name} fd`, -fd);
+    return fd;
+  }
+
+  /** Wait up to timeoutMs and deliver records to onRecord. Returns the count, or -errno (-EINTR: a signal came; go back to the event loop). */
+  poll(timeoutMs: number): number {
+    return this.ring!.poll(timeoutMs);
+  }
+
+  /** Deliver every committed record without waiting. */
+  drain(): number {
+    return this.ring!.drain();
+  }
+
+  /** Address of the ring's data area (0 until the first record); for tests. */
+  get ringDataAddress(): number {
+    return this.ring?.dataAddress ?? 0;
+  }
+
+  /**
+   * Poll until `stop()` says so, yielding to the event loop after each poll so signal handlers
+   * and timers run. Returns once stopped, after a final drain.
+   */
+  async run(stop: () => boolean, timeoutMs = 100): Promise<void> {
+    while (!stop()) {
+      const n = this.poll(timeoutMs);
+      if (n < 0 && n !== -4 /* EINTR */) throw new LoadError("poll ring buffer", -n);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    this.drain();
+  }
+
+  /** Copy a map value into `value` (sizes must match the map's; per-CPU: ncpus × round8(value size)). False if the key is absent. */
+  lookup(map: string, key: Uint8Array, value: Uint8Array): boolean {
+    const rc = bpf.bpf_map__lookup_elem(this.map(map), ptr(key), key.byteLength, ptr(value), value.byteLength, 0);
+    if (rc === -ENOENT) return false;
+    check(`lookup in map ${map}`, rc);
+    return true;
+  }
+
+  /** Write a map value (BPF_ANY). */
+  update(map: string, key: Uint8Array, value: Uint8Array): void {
+    check(`update map ${map}`, bpf.bpf_map_update_elem(this.mapFd(map), ptr(key), ptr(value), BPF_ANY));
+  }
+
+  /** Value size of a map as the kernel has it (after load). */
+  valueSize(map: string): number {
+    return bpf.bpf_map__value_size(this.map(map));
+  }
+
+  /**
+   * Detach, then (drain=true) deliver what is still in the ring, then free ring and object.
+   * Idempotent. Cleanup order is the reverse of open, except that links go first so nothing
+   * new arrives while draining.
+   */
+  close(drain = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    let error: unknown = null;
+    for (const l of this.links.reverse()) bpf.bpf_link__destroy(l);
+    this.links = [];
+    if (this.ring) {
+      if (drain) {
+        try { this.ring.drain(); } catch (e) { error = e; }
+      }
+      this.ring.close();
+      this.ring = null;
+    }
+    if (this.obj) bpf.bpf_object__close(this.obj);
+    this.obj = null;
+    this.maps.clear();
+    this.objectBytes = null;
+    if (error !== null) throw error;
+  }
+}
+
+export { errnoName, describeErrno };
