@@ -17,7 +17,7 @@ export function fixture(name: string, opts: { static?: boolean } = {}): string {
   mkdirSync(FIXTURES, { recursive: true });
   const out = join(FIXTURES, name + (opts.static ? "-static" : ""));
   if (!existsSync(out)) {
-    const args = ["gcc", "-O2", "-o", out, join(ROOT, "test", "fixtures", name + ".c")];
+    const args = ["gcc", "-O2", "-pthread", "-o", out, join(ROOT, "test", "fixtures", name + ".c")];
     if (opts.static) args.splice(1, 0, "-static");
     const r = Bun.spawnSync(args, { stderr: "pipe" });
     if (r.exitCode !== 0) throw new Error(`gcc ${name}: ${r.stderr.toString()}`);
