@@ -786,6 +786,12 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 			e->path.len = n - 1;
 			off += n - 1;
 		}
+		if (n == PATH_CAP) {
+			char next = 0;
+			bpf_probe_read_user(&next, 1, args.filename + PATH_CAP - 1);
+			if (next)
+				e->h.flags |= RF_CMDPATH_CUT;
+		}
 	}
 	s->walk_dentry = BPF_CORE_READ(task, fs, pwd.dentry);
 	s->walk_mnt = BPF_CORE_READ(task, fs, pwd.mnt);

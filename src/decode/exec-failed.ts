@@ -54,6 +54,7 @@ export function decodeExecFailed(r: Rec, ctx: DecodeContext, captureEnv: boolean
   const c = headerContext(r, ctx);
   const argv = userList(r, R.argv, R.argc, R.argv_size, R.argv_flags);
   const truncated: string[] = [];
+  if (flags & RF.RF_CMDPATH_CUT) truncated.push("path");
   if (flags & RF.RF_PWD_CUT) truncated.push("pwd");
   if (argv.cut) truncated.push("arguments");
 

@@ -1,0 +1,210 @@
+// process_execute_failed against the real kernel. Ground truth: the errno the failing process
+// itself saw (it prints pid, tid and errno after each failed call), the argv it passed, and
+// stat(2) of the file it named.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes as rnd } from "node:crypto";
+import { arg, fixture, kernelDev, marker, TracerRun, type Json } from "./harness";
+
+let tracer: TracerRun;
+let ef: string;
+let dir: string;
+
+beforeAll(async () => {
+  ef = fixture("execfail");
+  dir = mkdtempSync(join(tmpdir(), "tracer-fail-"));
+  tracer = await TracerRun.start(["--json"]);
+});
+
+afterAll(async () => {
+  expect(await tracer?.stop()).toBe(0);
+  Bun.spawnSync(["umount", join(dir, "noexec")]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Attempt {
+  pid: number;
+  tid: number;
+  errno: number;
+}
+
+/** Run the fixture; each failed attempt it reports. */
+async function attempt(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Attempt[]> {
+  const p = Bun.spawn([ef, ...args], { stdout: "pipe", stderr: "ignore", stdin: "ignore", env: opts.env, cwd: opts.cwd ?? dir });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  return [...out.matchAll(/pid=(\d+) tid=(\d+) errno=(\d+)/g)].map((m) => ({ pid: +m[1]!, tid: +m[2]!, errno: +m[3]! }));
+}
+
+/** The failed-exec events of a process, in order; waits until `count` arrived. */
+async function failures(pid: number, count = 1): Promise<Json[]> {
+  const end = Date.now() + 10000;
+  for (;;) {
+    const hits = tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === pid);
+    if (hits.length >= count || Date.now() > end) return hits;
+    await Bun.sleep(20);
+  }
+}
+
+async function one(args: string[], errno: number, opts = {}) {
+  const a = await attempt(args, opts);
+  expect(a.length).toBe(1);
+  expect(a[0]!.errno).toBe(errno);
+  const evs = await failures(a[0]!.pid);
+  expect(evs.length).toBe(1);
+  const e = evs[0]!;
+  expect(e.returnValue).toBe(-errno);
+  expect(e.hostThreadId).toBe(a[0]!.tid);
+  return e;
+}
+
+function expectBinary(e: Json, file: string) {
+  const st = statSync(file, { bigint: true });
+  const b = arg(e, "binary");
+  expect(b.inode_number).toBe(Number(st.ino));
+  expect(b.device_id).toBe(kernelDev(st.dev));
+  expect(b.inode_mode).toBe(Number(st.mode));
+  expect(BigInt(b.ctime)).toBe(st.ctimeNs);
+}
+
+describe("process_execute_failed", () => {
+  test("ENOENT, absolute path: arguments as passed, error name", async () => {
+    const m = marker("enoent");
+    const e = await one(["path", "/nonexistent/tool", m, "arg with space", ""], 2);
+    expect(arg(e, "path")).toBe("/nonexistent/tool");
+    expect(arg(e, "arguments")).toEqual(["/nonexistent/tool", m, "arg with space", ""]);
+    expect(arg(e, "error")).toBe("ENOENT");
+    expect(e.syscall).toBe("execve");
+    expect(arg(e, "binary")).toEqual({ path: "/nonexistent/tool", device_id: 0, inode_number: 0, ctime: 0, inode_mode: 0 });
+    expect(arg(e, "kernel_invoked")).toBe(false);
+    expect(e.executable.path).toBe(ef);
+  });
+
+  test("ENOENT, relative path", async () => {
+    const e = await one(["path", "./missing-rel", marker("rel")], 2);
+    expect(arg(e, "path")).toBe("./missing-rel");
+    expect(arg(e, "pwd")).toBe(dir);
+  });
+
+  test("PATH search through execvp: one event per directory tried", async () => {
+    const dirs = ["a", "b", "c"].map((d) => join(dir, "path-" + d));
+    for (const d of dirs) mkdirSync(d, { recursive: true });
+    const name = marker("execvp");
+    const a = await attempt(["execvp", name], { env: { PATH: dirs.join(":") } });
+    expect(a.length).toBe(1);
+    expect(a[0]!.errno).toBe(2);
+    const evs = await failures(a[0]!.pid, 3);
+    expect(evs.map((e) => arg(e, "path"))).toEqual(dirs.map((d) => join(d, name)));
+    for (const e of evs) expect(e.returnValue).toBe(-2);
+  });
+
+  test("EACCES: a file without the execute bit, with its binary details", async () => {
+    const f = join(dir, "noexec-file");
+    writeFileSync(f, "#!/bin/sh\n");
+    chmodSync(f, 0o644);
+    const e = await one(["path", f, marker("eacces")], 13);
+    expectBinary(e, f);
+    expect(arg(e, "binary").path).toBe(f);
+    expect(arg(e, "binary_resolved_in")).toBe("userspace");
+  });
+
+  test("EACCES: a directory", async () => {
+    const e = await one(["path", dir, marker("dir")], 13);
+    expectBinary(e, dir);
+  });
+
+  test("EACCES: a noexec mount", async () => {
+    const mnt = join(dir, "noexec");
+    mkdirSync(mnt, { recursive: true });
+    const r = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "noexec", "tracer-test", mnt]);
+    expect(r.exitCode).toBe(0);
+    const f = join(mnt, "tool");
+    writeFileSync(f, "#!/bin/sh\n");
+    chmodSync(f, 0o755);
+    const e = await one(["path", f, marker("noexec")], 13);
+    expectBinary(e, f);
+  });
+
+  test("ENOEXEC: random bytes", async () => {
+    const f = join(dir, "random.bin");
+    writeFileSync(f, Buffer.concat([Buffer.from("XX"), rnd(4096)]));
+    chmodSync(f, 0o755);
+    const e = await one(["path", f, marker("enoexec")], 8);
+    expectBinary(e, f);
+    expect(arg(e, "error")).toBe("ENOEXEC");
+  });
+
+  test("ENOTDIR, ELOOP, ENAMETOOLONG", async () => {
+    await one(["path", "/etc/passwd/x", marker("enotdir")], 20);
+    symlinkSync(join(dir, "loop-b"), join(dir, "loop-a"));
+    symlinkSync(join(dir, "loop-a"), join(dir, "loop-b"));
+    const e = await one(["path", join(dir, "loop-a"), marker("eloop")], 40);
+    expect(arg(e, "binary").inode_number).toBe(0);
+    const long = "/" + "x".repeat(5000);
+    const e2 = await one(["path", long, marker("long")], 36);
+    expect(long.startsWith(arg(e2, "path"))).toBe(true);
+    expect(arg(e2, "path").length).toBe(4095);
+  });
+
+  test("E2BIG: what could be read is reported", async () => {
+    const m = marker("e2big");
+    const big = "y".repeat(200_000); // > MAX_ARG_STRLEN (128 KiB)
+    const e = await one(["path", "/bin/true", m, big], 7);
+    const got: string[] = arg(e, "arguments");
+    expect(got.slice(0, 2)).toEqual(["/bin/true", m]);
+    expect(arg(e, "arguments_dropped_bytes") + got.join("\0").length + 1).toBe(["/bin/true", m, big].reduce((n, a) => n + a.length + 1, 0));
+  });
+
+  test("EFAULT: a bad argv pointer still gives an event", async () => {
+    const e = await one(["efault", "/bin/true"], 14);
+    expect(arg(e, "path")).toBe("/bin/true");
+    expect(arg(e, "arguments")).toEqual([]);
+    expect(arg(e, "arguments_unreadable")).toBe(true);
+  });
+
+  test("execveat: bad dirfd (EBADF) and AT_EMPTY_PATH on a non-executable fd", async () => {
+    const e = await one(["badfd", "rel-name", marker("badfd")], 9);
+    expect(e.syscall).toBe("execveat");
+    expect(arg(e, "dirfd")).toBe(999);
+    const f = join(dir, "plain.txt");
+    writeFileSync(f, "data");
+    chmodSync(f, 0o644);
+    const e2 = await one(["emptypath", f, marker("empty")], 13);
+    expect(e2.syscall).toBe("execveat");
+    expect(arg(e2, "flags")).toBe(0x1000);
+    expect(arg(e2, "path")).toBe("");
+    expectBinary(e2, f);
+  });
+
+  test("#! script whose interpreter does not exist: interpreter_path names it", async () => {
+    const f = join(dir, "orphan.sh");
+    writeFileSync(f, "#!/nonexistent/interp -x\necho\n");
+    chmodSync(f, 0o755);
+    const e = await one(["path", f, marker("interp")], 2);
+    expect(arg(e, "interpreter_path")).toBe("/nonexistent/interp");
+    expectBinary(e, f);
+  });
+
+  test("a failed exec from a second thread is attributed to that thread", async () => {
+    const a = await attempt(["thread", "/nonexistent/t", marker("thread")]);
+    expect(a[0]!.tid).not.toBe(a[0]!.pid);
+    const [e] = await failures(a[0]!.pid);
+    expect(e!.hostThreadId).toBe(a[0]!.tid);
+    expect(e!.hostProcessId).toBe(a[0]!.pid);
+  });
+
+  test("two failures give exactly two events; a success gives none", async () => {
+    const a = await attempt(["twice", "/nonexistent/twice"]);
+    expect(a.length).toBe(2);
+    await Bun.sleep(300);
+    expect((await failures(a[0]!.pid, 2)).length).toBe(2);
+    const m = marker("ok");
+    const p = Bun.spawn(["/bin/true", m]);
+    await p.exited;
+    await tracer.waitFor((e) => e.eventName === "sched_process_exec" && e.hostProcessId === p.pid);
+    await Bun.sleep(200);
+    expect(tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === p.pid)).toEqual([]);
+  });
+});
