@@ -6,7 +6,7 @@ import {
   BPF_MAP_TYPE_RINGBUF, BPF_ANY,
 } from "../ffi/libbpf.ts";
 import { describeErrno, errnoName, errno, libc } from "../ffi/libc.ts";
-import { RingReader, type RecordHandler } from "./ring/reader.ts";
+import { RingReader, RingError, type RecordHandler } from "./ring/reader.ts";
 
 export type { RecordHandler } from "./ring/reader.ts";
 
@@ -55,7 +55,7 @@ const MAP_TYPES: Record<number, string> = {
 };
 
 const LOG_TAIL = 40;
-const EPERM = 1, ENOENT = 2, EINVAL = 22;
+const EPERM = 1, ENOENT = 2, EBADF = 9, EINVAL = 22;
 
 function fail(op: string, e: number, detail?: string): never {
   let d = detail;
@@ -132,10 +132,7 @@ export class BpfTracer {
       t.ring = new RingReader(t.mapFd(o.ringMap), o.ringSize, o.onRecord);
     } catch (e) {
       t.close(false);
-      if (e instanceof Error && e.name === "RingError") {
-        const r = e as Error & { op: string; errno: number };
-        throw new LoadError(r.op, r.errno, [], r.message.slice(r.op.length + 2));
-      }
+      if (e instanceof RingError) throw new LoadError(e.op, e.errno, [], e.detail);
       throw e;
     }
     return t;
@@ -223,30 +220,19 @@ export class BpfTracer {
 
   /** Wait up to timeoutMs and deliver records to onRecord. Returns the count, or -errno (-EINTR: a signal came; go back to the event loop). */
   poll(timeoutMs: number): number {
-    return this.ring!.poll(timeoutMs);
+    if (!this.ring) throw new LoadError("poll ring buffer", EBADF, [], "tracer is closed");
+    return this.ring.poll(timeoutMs);
   }
 
   /** Deliver every committed record without waiting. */
   drain(): number {
-    return this.ring!.drain();
+    if (!this.ring) throw new LoadError("drain ring buffer", EBADF, [], "tracer is closed");
+    return this.ring.drain();
   }
 
   /** Address of the ring's data area (0 until the first record); for tests. */
   get ringDataAddress(): number {
     return this.ring?.dataAddress ?? 0;
-  }
-
-  /**
-   * Poll until `stop()` says so, yielding to the event loop after each poll so signal handlers
-   * and timers run. Returns once stopped, after a final drain.
-   */
-  async run(stop: () => boolean, timeoutMs = 100): Promise<void> {
-    while (!stop()) {
-      const n = this.poll(timeoutMs);
-      if (n < 0 && n !== -4 /* EINTR */) throw new LoadError("poll ring buffer", -n);
-      await new Promise<void>((r) => setImmediate(r));
-    }
-    this.drain();
   }
 
   /** Copy a map value into `value` (sizes must match the map's; per-CPU: ncpus × round8(value size)). False if the key is absent. */
@@ -273,6 +259,7 @@ export class BpfTracer {
    * new arrives while draining.
    */
   close(drain = true): void {
+    if (this.ring?.dispatching) throw new LoadError("close BPF object", 16, [], "called from inside onRecord; close after poll() returns");
     if (this.closed) return;
     this.closed = true;
     let error: unknown = null;

@@ -12,9 +12,12 @@ import { mmap, munmap, pageSize, PROT_READ, MAP_SHARED, describeErrno } from "..
 export type RecordHandler = (view: DataView, offset: number, length: number) => void;
 
 export class RingError extends Error {
+  readonly detail: string;
   constructor(readonly op: string, readonly errno: number, detail?: string) {
-    super(`${op}: ${detail ?? describeErrno(errno)}`);
+    const d = detail ?? describeErrno(errno);
+    super(`${op}: ${d}`);
     this.name = "RingError";
+    this.detail = d;
   }
 }
 
@@ -35,8 +38,11 @@ export class RingError extends Error {
  *   consumer_pos through our own read-only mapping of the consumer page, on the first callback
  *   only. Every callback checks that the record lies inside the view (cheap, no allocation).
  * - ring_buffer__poll blocks the JS thread in epoll_wait. A signal (Bun installs real handlers
- *   for process.on("SIGINT"/"SIGTERM")) makes it return -EINTR; the caller must then return to
- *   the event loop so the JS handler runs (see BpfTracer.run in loader.ts).
+ *   for process.on("SIGINT"/"SIGTERM")) makes it return -EINTR at once, whatever the timeout
+ *   (measured: 5 ms to exit with a 10 s timeout); the caller must then return to the event loop
+ *   (await setImmediate) so the JS handler runs.
+ * - close() from inside the handler is refused (it would unmap what libbpf is walking); and
+ *   poll()/drain() from inside it would re-enter libbpf: don't.
  * - An exception from the handler stops the batch (we return -1 to libbpf, which publishes the
  *   position after that record and returns); poll()/drain() rethrow it.
  */
@@ -48,6 +54,7 @@ export class RingReader {
   private base = 0;
   private pending: unknown = null;
   private closed = false;
+  private busy = false; // inside ring_buffer__poll/consume
   private readonly cb: JSCallback;
   private readonly limit: number;
 
@@ -99,6 +106,11 @@ export class RingReader {
     return this.base;
   }
 
+  /** True while poll()/drain() is delivering records (i.e. inside onRecord). */
+  get dispatching(): boolean {
+    return this.busy;
+  }
+
   /** libbpf's epoll fd (readable when records are waiting). */
   get epollFd(): number {
     return this.rb ? bpf.ring_buffer__epoll_fd(this.rb) : -1;
@@ -107,14 +119,18 @@ export class RingReader {
   /** Wait up to timeoutMs for records and deliver them. Returns the count, or -errno (-EINTR: a signal came). */
   poll(timeoutMs: number): number {
     if (!this.rb) throw new RingError("poll ring buffer", 9, "closed");
+    this.busy = true;
     const n = bpf.ring_buffer__poll(this.rb, timeoutMs);
+    this.busy = false;
     return this.settle(n);
   }
 
   /** Deliver every committed record without waiting. */
   drain(): number {
     if (!this.rb) throw new RingError("drain ring buffer", 9, "closed");
+    this.busy = true;
     const n = bpf.ring_buffer__consume(this.rb);
+    this.busy = false;
     return this.settle(n);
   }
 
@@ -133,6 +149,9 @@ export class RingReader {
   }
 
   private release(): void {
+    // Freeing the ring under libbpf's feet (close() from inside onRecord) would unmap the
+    // memory it is walking: refuse.
+    if (this.busy) throw new RingError("close ring buffer", 16, "called from inside onRecord; stop after poll() returns");
     if (this.closed) return;
     this.closed = true;
     if (this.rb) bpf.ring_buffer__free(this.rb);

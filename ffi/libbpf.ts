@@ -1,0 +1,186 @@
+// bun:ffi binding to libbpf 1.1: dlopen of the embedded libz → libelf → libbpf, typed symbols, log capture.
+import { dlopen, FFIType, JSCallback, ptr, CString } from "bun:ffi";
+import { closeSync, mkdtempSync, readFileSync, rmdirSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { libc, errno, MFD_CLOEXEC, MFD_EXEC } from "./libc.ts";
+
+// The shared libraries are embedded in the executable (`bun build --compile` puts `type: "file"`
+// imports in its /$bunfs). scripts/build-bpf.sh copies them to .output/lib/ under their SONAMEs.
+import libzPath from "../.output/lib/libz.so.1" with { type: "file" };
+import libelfPath from "../.output/lib/libelf.so.1" with { type: "file" };
+import libbpfPath from "../.output/lib/libbpf.so.1" with { type: "file" };
+
+const { i32, u32, u64, i64_fast, ptr: P, cstring, bool, function: fn } = FFIType;
+
+/*
+ * Loading rules (verified with /proc/PID/maps of a compiled ./tracer copied to /tmp):
+ * - Dependency order libz → libelf → libbpf. glibc matches a DT_NEEDED name against the SONAME
+ *   of every object already loaded, so libbpf's "libelf.so.1"/"libz.so.1" resolve to our copies
+ *   and the system ones are never opened.
+ * - From source (bun test / bun run) the import is a real path in .output/lib: dlopen it.
+ * - In a compiled binary it is a /$bunfs/ path. Bun can dlopen those itself, but it does so by
+ *   caching the bytes under a predictable name in /tmp (/tmp/.bun-UID-HASH.so) that it reuses
+ *   after a stat: not something a root tool should trust. So we copy the bytes to a memfd and
+ *   dlopen /proc/self/fd/N (nothing on disk, nothing to clean up); if memfd is refused we fall
+ *   back to a private mkdtemp directory (0700) and unlink file and directory right after dlopen.
+ */
+function materialize(path: string, soname: string): { path: string; done(): void } {
+  if (!path.startsWith("/$bunfs/")) return { path, done() {} };
+  const bytes = readFileSync(path);
+  const name = Buffer.from(soname + "\0");
+  let fd = libc.memfd_create(ptr(name), MFD_CLOEXEC | MFD_EXEC);
+  if (fd < 0) fd = libc.memfd_create(ptr(name), MFD_CLOEXEC); // kernel < 6.3: no MFD_EXEC
+  if (fd >= 0) {
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    return { path: `/proc/self/fd/${fd}`, done: () => void libc.close(fd) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "tracer-lib-"));
+  const file = join(dir, soname);
+  writeFileSync(file, bytes, { mode: 0o500 });
+  return {
+    path: file,
+    done() {
+      try { unlinkSync(file); } catch {}
+      try { rmdirSync(dir); } catch {}
+    },
+  };
+}
+
+// All three are materialized before the first dlopen and released after the last: glibc also
+// matches a dlopen path against the paths already loaded, so a reused fd number
+// (/proc/self/fd/5 twice) would hand back the previous library.
+const files = [materialize(libzPath, "libz.so.1"), materialize(libelfPath, "libelf.so.1"), materialize(libbpfPath, "libbpf.so.1")] as const;
+
+function open<T extends Record<string, { args: readonly FFIType[]; returns: FFIType }>>(file: { path: string }, soname: string, symbols: T) {
+  try {
+    return dlopen(file.path, symbols);
+  } catch (e) {
+    throw new Error(`dlopen ${soname}: ${(e as Error).message}`);
+  }
+}
+
+const LIBBPF_SYMBOLS = {
+  libbpf_major_version: { args: [], returns: u32 },
+  libbpf_minor_version: { args: [], returns: u32 },
+  libbpf_set_print: { args: [fn], returns: P },
+  libbpf_get_error: { args: [P], returns: i64_fast },
+  libbpf_num_possible_cpus: { args: [], returns: i32 },
+
+  bpf_object__open_mem: { args: [P, u64, P], returns: P },
+  bpf_object__load: { args: [P], returns: i32 },
+  bpf_object__close: { args: [P], returns: FFIType.void },
+  bpf_object__find_map_by_name: { args: [P, P], returns: P },
+  bpf_object__next_map: { args: [P, P], returns: P },
+  bpf_object__find_program_by_name: { args: [P, P], returns: P },
+  bpf_object__next_program: { args: [P, P], returns: P },
+
+  bpf_map__name: { args: [P], returns: cstring },
+  bpf_map__type: { args: [P], returns: u32 },
+  bpf_map__fd: { args: [P], returns: i32 },
+  bpf_map__max_entries: { args: [P], returns: u32 },
+  bpf_map__set_max_entries: { args: [P, u32], returns: i32 },
+  bpf_map__key_size: { args: [P], returns: u32 },
+  bpf_map__value_size: { args: [P], returns: u32 },
+  bpf_map__set_value_size: { args: [P, u32], returns: i32 },
+  bpf_map__initial_value: { args: [P, P], returns: P },
+  bpf_map__lookup_elem: { args: [P, P, u64, P, u64, u64], returns: i32 },
+  bpf_map_lookup_elem: { args: [i32, P, P], returns: i32 },
+  bpf_map_update_elem: { args: [i32, P, P, u64], returns: i32 },
+
+  bpf_program__name: { args: [P], returns: cstring },
+  bpf_program__section_name: { args: [P], returns: cstring },
+  bpf_program__set_autoload: { args: [P, bool], returns: i32 },
+  bpf_program__attach: { args: [P], returns: P },
+  bpf_link__destroy: { args: [P], returns: i32 },
+
+  ring_buffer__new: { args: [i32, fn, P, P], returns: P },
+  ring_buffer__poll: { args: [P, i32], returns: i32 },
+  ring_buffer__consume: { args: [P], returns: i32 },
+  ring_buffer__epoll_fd: { args: [P], returns: i32 },
+  ring_buffer__free: { args: [P], returns: FFIType.void },
+} as const;
+
+let loaded;
+try {
+  loaded = {
+    libz: open(files[0], "libz.so.1", { zlibVersion: { args: [], returns: cstring } }),
+    libelf: open(files[1], "libelf.so.1", { elf_version: { args: [u32], returns: u32 } }),
+    libbpf: open(files[2], "libbpf.so.1", LIBBPF_SYMBOLS),
+  };
+} finally {
+  for (const f of files) f.done();
+}
+const { libz, libelf, libbpf } = loaded;
+
+export const bpf = libbpf.symbols;
+export const libzVersion = String(libz.symbols.zlibVersion());
+void libelf; // loaded for libbpf's DT_NEEDED; no symbol of ours
+
+export const BPF_MAP_TYPE_ARRAY = 2;
+export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+export const BPF_MAP_TYPE_RINGBUF = 27;
+export const BPF_ANY = 0;
+
+/** NUL-terminated copy of a JS string for a `const char *` argument. */
+export function cstr(s: string): Buffer {
+  return Buffer.from(s + "\0");
+}
+
+/** String from a `const char *` return (CString or null). */
+export function str(c: CString | null): string {
+  return c === null ? "" : String(c);
+}
+
+/** errno after a libbpf call returned NULL (libbpf 1.x sets errno; libbpf_get_error reads it). */
+export function lastErrno(): number {
+  return errno() || 22;
+}
+
+// ---- libbpf's log ----------------------------------------------------------------------------
+// libbpf prints through one process-wide callback. We always capture the last lines (so a load
+// failure can quote the verifier), and copy them to stderr only when verbose.
+
+const LIBBPF_WARN = 0, LIBBPF_INFO = 1, LIBBPF_DEBUG = 2;
+const LOG_KEEP = 400;
+const logLines: string[] = [];
+let verbose = false;
+const fmtBuf = Buffer.alloc(16384);
+const fmtPtr = ptr(fmtBuf);
+
+const printCb = new JSCallback(
+  (level: number, fmt: number, args: number): number => {
+    if (level === LIBBPF_DEBUG && !verbose) return 0;
+    let n = libc.vsnprintf(fmtPtr, fmtBuf.length, fmt as any, args as any);
+    if (n < 0) return 0;
+    if (n >= fmtBuf.length) n = fmtBuf.length - 1;
+    const text = fmtBuf.toString("utf8", 0, n);
+    if (verbose) writeSync(2, text.startsWith("libbpf: ") || level !== LIBBPF_WARN ? text : "libbpf: " + text);
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      logLines.push(line);
+    }
+    if (logLines.length > LOG_KEEP) logLines.splice(0, logLines.length - LOG_KEEP);
+    return 0;
+  },
+  { args: [i32, P, P], returns: i32 },
+);
+libbpf.symbols.libbpf_set_print(printCb.ptr!);
+void LIBBPF_INFO;
+
+/** Copy libbpf's log (all levels) to stderr, or only capture it (warnings and info). */
+export function setLibbpfVerbose(on: boolean): void {
+  verbose = on;
+}
+
+/** Forget captured lines (call before an operation whose failure you want to explain). */
+export function clearLibbpfLog(): void {
+  logLines.length = 0;
+}
+
+/** The last `n` captured log lines. */
+export function libbpfLogTail(n: number): string[] {
+  return logLines.slice(-n);
+}
+
+export const libbpfVersion = `${bpf.libbpf_major_version()}.${bpf.libbpf_minor_version()}`;

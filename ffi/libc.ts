@@ -1,0 +1,104 @@
+// bun:ffi binding to the few glibc calls tracer needs: clocks, ids, mmap, memfd, errno, vsnprintf.
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
+
+const { i32, u32, i64, u64, ptr: P, cstring } = FFIType;
+
+// libc.so.6 is the one library we never embed: the process already runs on it.
+const lib = dlopen("libc.so.6", {
+  clock_gettime: { args: [i32, P], returns: i32 },
+  geteuid: { args: [], returns: u32 },
+  getpid: { args: [], returns: i32 },
+  sysconf: { args: [i32], returns: i64 },
+  mmap: { args: [P, u64, i32, i32, i32, i64], returns: P },
+  munmap: { args: [P, u64], returns: i32 },
+  memfd_create: { args: [P, u32], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  mount: { args: [P, P, P, u64, P], returns: i32 },
+  __errno_location: { args: [], returns: P },
+  strerror: { args: [i32], returns: cstring },
+  // va_list is passed as a pointer on x86-64 (it is __va_list_tag[1]).
+  vsnprintf: { args: [P, u64, P, P], returns: i32 },
+});
+
+export const libc = lib.symbols;
+
+export const CLOCK_REALTIME = 0;
+export const CLOCK_MONOTONIC = 1;
+export const CLOCK_BOOTTIME = 7;
+
+export const PROT_READ = 1;
+export const MAP_SHARED = 1;
+export const MFD_CLOEXEC = 1;
+export const MFD_EXEC = 0x10; // kernel >= 6.3; older kernels answer EINVAL
+
+const errnoPtr = lib.symbols.__errno_location() as number;
+
+/** errno of the calling (JS) thread; read it right after the failing call. */
+export function errno(): number {
+  return read.i32(errnoPtr, 0);
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 9: "EBADF",
+  11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST",
+  19: "ENODEV", 22: "EINVAL", 24: "EMFILE", 28: "ENOSPC", 34: "ERANGE", 38: "ENOSYS",
+  95: "EOPNOTSUPP", 524: "ENOTSUPP", 4007: "LIBBPF_ERRNO__PROG2BIG", 4003: "LIBBPF_ERRNO__FORMAT",
+  4004: "LIBBPF_ERRNO__KVERSION", 4005: "LIBBPF_ERRNO__ENDIAN", 4006: "LIBBPF_ERRNO__INTERNAL",
+  4008: "LIBBPF_ERRNO__KVER", 4009: "LIBBPF_ERRNO__LOADFAIL", 4010: "LIBBPF_ERRNO__VERIFY",
+  4011: "LIBBPF_ERRNO__PROGTYPE", 4012: "LIBBPF_ERRNO__WRNGPID", 4013: "LIBBPF_ERRNO__INVSEQ",
+  4014: "LIBBPF_ERRNO__NLPARSE",
+};
+
+/** "Operation not permitted (EPERM)" for a positive errno. */
+export function describeErrno(e: number): string {
+  const name = ERRNO_NAMES[e] ?? `errno ${e}`;
+  if (e >= 4000) return name; // libbpf's own codes have no strerror text
+  return `${String(lib.symbols.strerror(e))} (${name})`;
+}
+
+export function errnoName(e: number): string {
+  return ERRNO_NAMES[e] ?? `errno ${e}`;
+}
+
+const ts = new BigInt64Array(2);
+const tsPtr = ptr(ts);
+
+/** clock_gettime(clock) in nanoseconds. */
+export function clockNs(clock: number): bigint {
+  if (lib.symbols.clock_gettime(clock, tsPtr) !== 0) throw new Error(`clock_gettime(${clock}): ${describeErrno(errno())}`);
+  return ts[0]! * 1_000_000_000n + ts[1]!;
+}
+
+/**
+ * Offset to add to a CLOCK_BOOTTIME timestamp (bpf_ktime_get_boot_ns) to get epoch ns.
+ * Takes the tightest of a few REALTIME/BOOTTIME/REALTIME sandwiches; call it again after a
+ * wall-clock step if that matters.
+ */
+export function bootToEpochOffsetNs(): bigint {
+  let best = 0n;
+  let bestWidth = -1n;
+  for (let i = 0; i < 5; i++) {
+    const r0 = clockNs(CLOCK_REALTIME);
+    const b = clockNs(CLOCK_BOOTTIME);
+    const r1 = clockNs(CLOCK_REALTIME);
+    const width = r1 - r0;
+    if (bestWidth < 0n || width < bestWidth) {
+      bestWidth = width;
+      best = r0 + width / 2n - b;
+    }
+  }
+  return best;
+}
+
+export const pageSize = Number(lib.symbols.sysconf(30 /* _SC_PAGESIZE */));
+
+/** mmap that throws; MAP_FAILED is (void *)-1, far above any user address. */
+export function mmap(length: number, prot: number, flags: number, fd: number, offset: number): number {
+  const p = lib.symbols.mmap(null, length, prot, flags, fd, offset) as number | null;
+  if (p === null || p > 2 ** 56) throw new Error(`mmap fd ${fd}: ${describeErrno(errno())}`);
+  return p;
+}
+
+export function munmap(addr: number, length: number): void {
+  lib.symbols.munmap(addr as any, length);
+}

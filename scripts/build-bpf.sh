@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Compile bpf/tracer.bpf.c → .output/tracer.bpf.o, generate src/decode/layout.gen.ts from its BTF,
+# and copy the shared libraries that the binary embeds into .output/lib/.
+#
+# Usage: scripts/build-bpf.sh [--libs-only]
+# Env (for tests of this pipeline): BPF_DIR (bpf), OUT_DIR (.output), LAYOUT_OUT
+# (src/decode/layout.gen.ts), LIB_DIR ($OUT_DIR/lib), BUN (node_modules/.bin/bun), BPFTOOL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+BPF_DIR=${BPF_DIR:-bpf}
+OUT_DIR=${OUT_DIR:-.output}
+LAYOUT_OUT=${LAYOUT_OUT:-src/decode/layout.gen.ts}
+LIB_DIR=${LIB_DIR:-$OUT_DIR/lib}
+BUN=${BUN:-$ROOT/node_modules/.bin/bun}
+BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
+
+log() { echo "build-bpf: $*" >&2; }
+die() { echo "build-bpf: error: $*" >&2; exit 1; }
+
+case "$(uname -m)" in
+  x86_64) TARGET_ARCH=x86; MULTIARCH=x86_64-linux-gnu ;;
+  aarch64) TARGET_ARCH=arm64; MULTIARCH=aarch64-linux-gnu ;;
+  *) die "unsupported architecture $(uname -m)" ;;
+esac
+
+# ---- shared libraries to embed -------------------------------------------------------------
+# libbpf.so.1 and what it needs besides glibc (libelf.so.1, libz.so.1), copied under their
+# SONAMEs. ffi/libbpf.ts imports exactly these three files.
+copy_libs() {
+  mkdir -p "$LIB_DIR"
+  local bpf_path
+  bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && /x86-64|AArch64|aarch64/ { print $NF; exit }')
+  [ -n "$bpf_path" ] || bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" { print $NF; exit }')
+  [ -n "$bpf_path" ] || die "libbpf.so.1 not found (apt-get install libbpf-dev)"
+  declare -A want=([libbpf.so.1]="$bpf_path")
+  local name arrow path rest
+  while read -r name arrow path rest; do
+    case "$name" in
+      libelf.so.1 | libz.so.1) want[$name]=$path ;;
+      libc.so.6 | linux-vdso.so.1 | ld-linux-* | /lib*/ld-linux-*) ;;
+      *) log "warning: libbpf also needs $name ($path); it will be loaded from the system" ;;
+    esac
+  done < <(ldd "$bpf_path")
+  for name in libbpf.so.1 libelf.so.1 libz.so.1; do
+    [ -n "${want[$name]:-}" ] || die "ldd $bpf_path does not list $name"
+    local real
+    real=$(readlink -f "${want[$name]}")
+    if ! cmp -s "$real" "$LIB_DIR/$name"; then
+      log "copy $real → $LIB_DIR/$name"
+      cp "$real" "$LIB_DIR/$name.tmp" && mv -f "$LIB_DIR/$name.tmp" "$LIB_DIR/$name"
+    fi
+  done
+}
+
+copy_libs
+[ "${1:-}" = "--libs-only" ] && exit 0
+
+# ---- BPF object ------------------------------------------------------------------------------
+[ -f "$BPF_DIR/tracer.bpf.c" ] || die "$BPF_DIR/tracer.bpf.c not found"
+[ -x "$BPFTOOL" ] || die "bpftool not found (apt-get install bpftool)"
+mkdir -p "$OUT_DIR"
+
+log "clang $BPF_DIR/tracer.bpf.c → $OUT_DIR/tracer.bpf.o"
+clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$TARGET_ARCH \
+  -I "$BPF_DIR" -I "/usr/include/$MULTIARCH" \
+  -c "$BPF_DIR/tracer.bpf.c" -o "$OUT_DIR/tracer.bpf.o.tmp"
+mv -f "$OUT_DIR/tracer.bpf.o.tmp" "$OUT_DIR/tracer.bpf.o"
+
+# clang leaves DATASEC sizes and variable offsets at 0 in its BTF (libbpf fixes them up at
+# open from the symbol table). bpftool's static linker writes them out, so the layout is
+# generated from a linked copy; the object we embed is clang's own.
+"$BPFTOOL" gen object "$OUT_DIR/tracer.linked.o" "$OUT_DIR/tracer.bpf.o"
+"$BPFTOOL" btf dump file "$OUT_DIR/tracer.linked.o" format raw -j > "$OUT_DIR/tracer.btf.json"
+
+log "layout → $LAYOUT_OUT"
+mkdir -p "$(dirname "$LAYOUT_OUT")"
+"$BUN" "$ROOT/scripts/gen-layout.ts" \
+  --btf "$OUT_DIR/tracer.btf.json" --header "$BPF_DIR/tracer.h" \
+  --source ".output/tracer.bpf.o" --out "$LAYOUT_OUT"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Build ./tracer from a fresh Debian/Ubuntu machine: system packages, node_modules, BPF object,
+# layout, then `bun build --compile`. Each step is skipped when its outputs are newer than its
+# inputs, so a second run with nothing changed takes well under a second. Progress → stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUN=node_modules/.bin/bun
+log() { echo "build: $*" >&2; }
+die() { echo "build: error: $*" >&2; exit 1; }
+
+# True if $1 is missing or any file under the other arguments is newer than it.
+stale() {
+  local out=$1; shift
+  [ -e "$out" ] || return 0
+  [ -n "$(find "$@" -newer "$out" -type f -print -quit 2>/dev/null)" ]
+}
+
+# ---- system packages (checked cheaply; apt only when something is missing) -------------------
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool)
+missing=()
+command -v clang >/dev/null || missing+=(clang)
+command -v llvm-strip >/dev/null || missing+=(llvm)
+command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
+for p in libbpf-dev libelf-dev zlib1g-dev linux-libc-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  SUDO=
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root to apt-get install ${missing[*]}"
+    SUDO=sudo
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >&2
+  if ! $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2; then
+    # Ubuntu ships bpftool in linux-tools, not as its own package.
+    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev linux-tools-common linux-tools-generic >&2
+  fi
+fi
+
+# ---- node_modules -----------------------------------------------------------------------------
+if [ ! -x "$BUN" ] || [ package.json -nt node_modules/.package-lock.json ] || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  if [ -f package-lock.json ]; then
+    log "npm ci"
+    npm ci --no-audit --no-fund >&2
+  else
+    log "npm install"
+    npm install --no-audit --no-fund >&2
+  fi
+  touch node_modules/.package-lock.json
+fi
+"$BUN" --version >/dev/null || die "$BUN does not run"
+
+# ---- BPF object, layout, embedded libraries -------------------------------------------------
+# .output/bpf.stamp is touched only after build-bpf.sh succeeded (the layout file keeps its
+# mtime when its content did not change, so it cannot serve as the stamp).
+if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
+  || [ ! -f .output/tracer.bpf.o ] || [ ! -f src/decode/layout.gen.ts ] \
+  || [ ! -f .output/lib/libbpf.so.1 ] || [ ! -f .output/lib/libelf.so.1 ] || [ ! -f .output/lib/libz.so.1 ]; then
+  rm -f .output/bpf.stamp
+  bash scripts/build-bpf.sh
+  touch .output/bpf.stamp
+fi
+
+# ---- the binary -------------------------------------------------------------------------------
+if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
+  log "bun build --compile src/main.ts → tracer"
+  "$BUN" build --compile src/main.ts --outfile tracer.tmp >&2
+  mv -f tracer.tmp tracer
+else
+  log "tracer is up to date"
+fi
