@@ -1,13 +1,12 @@
 // Entry point: options → load and attach → ring → decode → format → sink; one cleanup path.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
 import { parseArgs, type Config } from "./cli";
-import { fatal, UsageError } from "./errors";
+import { fatal } from "./errors";
 import { openSink } from "./sink/writer";
-import { formatJson } from "./format/json";
-import { createTableFormatter } from "./format/table";
-import { BpfTracer } from "./loader";
+import { eventWriter } from "./format/output";
+import { BpfTracer, LoadError } from "./loader";
 import { recordHandler, type PipelineStats } from "./pipeline";
-import { programsFor, configureRodata } from "./programs";
+import { programsFor, configureRodata, type KernelFeatures } from "./programs";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { readCounters, formatStats } from "./stats";
 import type { TraceEvent } from "./event";
@@ -15,25 +14,36 @@ import type { TraceEvent } from "./event";
 async function main(argv: string[]): Promise<number> {
   const cfg: Config = parseArgs(argv);
   const sink = openSink(cfg.output);
-  const format: (e: TraceEvent) => string = cfg.json ? formatJson : createTableFormatter(sink);
   const stats: PipelineStats = { decoded: 0, malformed: 0, lastError: "" };
-  const onEvent = (e: TraceEvent) => sink.write(format(e));
+  const onEvent: (e: TraceEvent) => void = eventWriter(cfg.format, sink);
 
   let stop = false;
   const onSignal = () => { stop = true; };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  const tracer = BpfTracer.open({
-    object: await Bun.file(objectPath).bytes(),
-    ringMap: "events",
-    ringSize: cfg.bufferSize,
-    perCpuMaps: ["scratch"],
-    programs: programsFor(cfg),
-    configure: (rodata) => configureRodata(rodata, cfg),
-    onRecord: recordHandler({ bootToEpochNs: bootToEpochOffsetNs(), captureEnv: cfg.env }, onEvent, stats),
-    verbose: cfg.verbose,
-  });
+  const object = await Bun.file(objectPath).bytes();
+  const onRecord = recordHandler({ bootToEpochNs: bootToEpochOffsetNs(), captureEnv: cfg.env }, onEvent, stats);
+  const open = (k: KernelFeatures) =>
+    BpfTracer.open({
+      object,
+      ringMap: "events",
+      ringSize: cfg.bufferSize,
+      perCpuMaps: ["scratch"],
+      programs: programsFor(cfg),
+      configure: (rodata) => configureRodata(rodata, cfg, k),
+      onRecord,
+      verbose: cfg.verbose,
+    });
+  let tracer: BpfTracer;
+  try {
+    tracer = open({ exitGroupDead: true });
+  } catch (e) {
+    // Kernels whose sched_process_exit has no group_dead argument refuse the program that reads
+    // it; the fallback reads signal->live instead.
+    if (!(e instanceof LoadError) || !cfg.events.includes("sched_process_exit")) throw e;
+    tracer = open({ exitGroupDead: false });
+  }
   process.stderr.write("ready\n");
 
   try {

@@ -16,8 +16,15 @@ export function programsFor(cfg: Config): string[] {
   return [...progs];
 }
 
-export function configureRodata(dv: DataView, cfg: Config): void {
+/** Kernel features the .rodata switches on; probed by loading (see main.ts openTracer). */
+export interface KernelFeatures {
+  /** sched_process_exit passes group_dead as its second argument (recent kernels). */
+  exitGroupDead: boolean;
+}
+
+export function configureRodata(dv: DataView, cfg: Config, k: KernelFeatures): void {
   const at = rodata.tracer_cfg;
+  dv.setUint8(at + C.exit_has_group_dead, k.exitGroupDead ? 1 : 0);
   dv.setUint32(at + C.max_args_size, cfg.maxArgsSize, true);
   dv.setUint32(at + C.max_env_size, cfg.maxArgsSize, true);
   dv.setUint8(at + C.capture_env, cfg.env ? 1 : 0);

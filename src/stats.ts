@@ -1,6 +1,6 @@
 // Kernel-side counters (per-CPU map "counters", summed) and the exit summary.
 import { counters as C, record_kind as K } from "./decode/layout.gen";
-import type { BpfTracer } from "./loader";
+import { BpfTracer } from "./loader";
 import type { PipelineStats } from "./pipeline";
 
 export interface KernelCounters {

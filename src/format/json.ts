@@ -1,7 +1,7 @@
 // One JSON line per event, field names and order as Tracee's trace.Event (types/trace/trace.go).
 
 import type { Arg, TraceEvent } from "../event.ts";
-import { ByteBuf, lit } from "./bytes.ts";
+import { ByteBuf, type Lit, lit } from "./bytes.ts";
 
 /*
  * Encoded straight into a ByteBuf (the writer's buffer): constant keys are pre-encoded bytes,
@@ -47,14 +47,14 @@ const MAX_DEPTH = 16; // arg values are small plain objects; deeper means a bug,
 /** Pre-encoded `{"name":N,"type":T,"value":` per arg name; names and types come from a table. */
 interface Prefix {
   type: string;
-  bytes: Uint8Array;
+  lit: Lit;
 }
 const prefixes = new Map<string, Prefix>();
 const scratch = new ByteBuf(256);
 
-function prefixOf(name: string, type: string): Uint8Array {
+function prefixOf(name: string, type: string): Lit {
   const hit = prefixes.get(name);
-  if (hit !== undefined && hit.type === type) return hit.bytes;
+  if (hit !== undefined && hit.type === type) return hit.lit;
   if (prefixes.size > 4096) prefixes.clear(); // never grows without bound
   scratch.pos = 0;
   scratch.ascii('{"name":');
@@ -62,9 +62,9 @@ function prefixOf(name: string, type: string): Uint8Array {
   scratch.ascii(',"type":');
   scratch.str(type);
   scratch.ascii(',"value":');
-  const bytes = scratch.bytes().slice();
-  prefixes.set(name, { type, bytes });
-  return bytes;
+  const p = lit(scratch.bytes());
+  prefixes.set(name, { type, lit: p });
+  return p;
 }
 
 /** Encode an argument value: string, string[], number, bigint, boolean, small plain object. */
@@ -77,7 +77,7 @@ export function encodeValue(out: ByteBuf, v: unknown, depth = 0): void {
       out.num(v);
       return;
     case "bigint":
-      out.big(v);
+      out.big(v, 2);
       return;
     case "boolean":
       out.ascii(v ? "true" : "false");
@@ -142,9 +142,9 @@ function encodeArgs(out: ByteBuf, args: readonly Arg[]): void {
 /** Append the event as one line of JSON (newline included) to out. */
 export function encodeJson(out: ByteBuf, e: TraceEvent): void {
   out.raw(K_TIMESTAMP);
-  out.big(e.timestamp);
+  out.big(e.timestamp, 0);
   out.raw(K_THREAD_START);
-  out.big(e.threadStartTime);
+  out.big(e.threadStartTime, 1);
   out.raw(K_PROCESSOR);
   out.num(e.processorId);
   out.raw(K_PROCESS);

@@ -89,8 +89,10 @@ async function runHeld(argv: string[], opts: { cwd?: string } = {}): Promise<{ t
   return { truth, spawnPid: p.pid };
 }
 
-async function execOf(m: string): Promise<Json> {
-  const hits = withMarker(await tracer.waitFor((e) => withMarker([e], m).length > 0), m);
+/** The one exec event carrying marker m (of the fixture binary when several commands carry it). */
+async function execOf(m: string, pathname?: string): Promise<Json> {
+  const ok = (e: Json) => withMarker([e], m).length > 0 && (!pathname || arg(e, "pathname") === pathname);
+  const hits = (await tracer.waitFor(ok)).filter(ok);
   expect(hits.length).toBe(1);
   return hits[0]!;
 }
@@ -143,7 +145,7 @@ describe("sched_process_exec", () => {
     expect(arg(e, "interpreter_dev")).toBe(kernelDev(ld.dev));
     expect(BigInt(arg(e, "interpreter_ctime"))).toBe(ld.ctimeNs);
     expect(arg(e, "stdin_path")).toBe(truth.stdinPath);
-    expect(truth.stdinPath).toMatch(/^pipe:\[\d+\]$/);
+    expect(truth.stdinPath).toMatch(/^socket:\[\d+\]$/); // Bun's "pipe" is a socketpair
     expect(arg(e, "stdin_type")).toBe(truth.stdinMode);
     expect(arg(e, "pwd")).toBe(truth.cwd);
     expect(arg(e, "invoked_from_kernel")).toBe(false);
@@ -210,17 +212,40 @@ describe("sched_process_exec", () => {
       stdin: "ignore", stdout: "ignore", stderr: "ignore",
     });
     await p.exited;
-    const e = await execOf(m);
+    const e = await execOf(m, hold);
     const argv: string[] = arg(e, "argv");
     expect(argv.length).toBe(4);
     expect(Array.from(encodeBytes(argv[2]!))).toEqual([0x78, 0xff, 0xfe, 0x79]);
     expect(argv[3]).toBe('a\nb"c');
   });
 
+  test("stdin from a real pipe", async () => {
+    const m = marker("pipe");
+    const p = Bun.spawn(["/bin/sh", "-c", `(read x) | exec ${hold} ${m}`], { stdin: "pipe", stdout: "ignore", stderr: "pipe", cwd: dir });
+    const reader = p.stderr.getReader();
+    let text = "";
+    while (!/ready (\d+)\n/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`ended early: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    const pid = Number(/ready (\d+)/.exec(text)![1]);
+    const link = readlinkSync(`/proc/${pid}/fd/0`);
+    const mode = statSync(`/proc/${pid}/fd/0`).mode;
+    p.stdin.write("go\n");
+    p.stdin.end();
+    await p.exited;
+    const e = await execOf(m, hold);
+    expect(link).toMatch(/^pipe:\[\d+\]$/);
+    expect(arg(e, "stdin_path")).toBe(link);
+    expect(arg(e, "stdin_type")).toBe(mode);
+    expect(e.hostProcessId).toBe(pid);
+  });
+
   test("stdin from /dev/null and from a file", async () => {
     const m1 = marker("null");
     await Bun.spawn(["/bin/sh", "-c", `exec ${hold} ${m1} < /dev/null`], { stdout: "ignore", stderr: "ignore" }).exited;
-    const e1 = await execOf(m1);
+    const e1 = await execOf(m1, hold);
     expect(arg(e1, "stdin_path")).toBe("/dev/null");
     expect(arg(e1, "stdin_type")).toBe(statSync("/dev/null").mode);
 
@@ -229,7 +254,7 @@ describe("sched_process_exec", () => {
     writeFileSync(f, "");
     chmodSync(f, 0o640);
     await Bun.spawn(["/bin/sh", "-c", `exec ${hold} ${m2} < "${f}"`], { stdout: "ignore", stderr: "ignore" }).exited;
-    const e2 = await execOf(m2);
+    const e2 = await execOf(m2, hold);
     expect(arg(e2, "stdin_path")).toBe(f);
     expect(arg(e2, "stdin_type")).toBe(statSync(f).mode);
   });
@@ -251,7 +276,7 @@ describe("sched_process_exec", () => {
     p.stdin.end();
     p.kill();
     await p.exited;
-    const e = await execOf(m);
+    const e = await execOf(m, hold);
     expect(ttyPath).toMatch(/^\/dev\/pts\/\d+$/);
     expect(arg(e, "stdin_path")).toBe(ttyPath);
     expect(arg(e, "stdin_type")).toBe(ttyMode);

@@ -1,0 +1,160 @@
+// Command line → Config: the cac wiring, strict checks cac leaves out, and the help text.
+
+import { cac } from "cac";
+import pkg from "../package.json" with { type: "json" };
+import {
+  type Config,
+  checkBufferSize,
+  checkMaxArgsSize,
+  defaults,
+  EVENT_NAMES,
+  parseEvents,
+  parseSize,
+} from "./config.ts";
+import { InfoExit, UsageError } from "./errors.ts";
+
+export type { Config } from "./config.ts";
+
+export const VERSION: string = pkg.version;
+
+/** Every flag once: cac gets its spec, the help text gets one line each. */
+const FLAGS = [
+  { spec: "--json", help: "JSON lines in Tracee's event format (default: a table)" },
+  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600, truncated)" },
+  { spec: "-e, --events <list>", help: "comma list of events to trace (default: all, see below)" },
+  { spec: "--env", help: "capture the environment too (off: it may hold secrets)" },
+  { spec: "--max-args-size <bytes>", help: "argv bytes captured per exec (default 128K, 4K..512K)" },
+  { spec: "--buffer-size <bytes>", help: "ring buffer size, power of two (default 16M, 64K..1G)" },
+  { spec: "--stats", help: "print event and loss counts to stderr at exit" },
+  { spec: "-v, --verbose", help: "show libbpf's log on stderr" },
+  { spec: "-h, --help", help: "show this help and exit" },
+  { spec: "--version", help: "show the version and exit" },
+] as const;
+
+interface FlagInfo {
+  long: string;
+  takesValue: boolean;
+}
+const LONG = new Map<string, FlagInfo>();
+const SHORT = new Map<string, FlagInfo>();
+for (const f of FLAGS) {
+  const m = /^(?:-(\w), )?--([\w-]+)( <\w+>)?$/.exec(f.spec);
+  if (!m) throw new Error(`bad flag spec ${f.spec}`);
+  const info = { long: m[2]!, takesValue: m[3] !== undefined };
+  LONG.set(m[2]!, info);
+  if (m[1]) SHORT.set(m[1], info);
+}
+
+export function helpText(): string {
+  const rows = FLAGS.map((f) => [f.spec.startsWith("--") ? `    ${f.spec}` : f.spec, f.help]);
+  const width = Math.max(...rows.map((r) => r[0]!.length)) + 2;
+  return (
+    `tracer ${VERSION}: trace process exec, exec failures, fork and exit with eBPF\n\n` +
+    "Usage: tracer [options] [-- COMMAND [ARGS...]]\n\n" +
+    "Without COMMAND, traces the whole system until interrupted. With COMMAND, runs it and\n" +
+    "traces while it runs. Events go to stdout (or -o FILE), diagnostics to stderr.\n\n" +
+    "Options:\n" +
+    rows.map(([a, b]) => `  ${a!.padEnd(width)}${b}\n`).join("") +
+    "\nEvents:\n" +
+    EVENT_NAMES.map((e) => `  ${e}\n`).join("") +
+    "\nSizes take a K, M or G suffix (binary: 64K = 65536). Exit status: 0 ok, 1 error, 2 usage.\n"
+  );
+}
+
+/**
+ * Reject what cac/mri would silently accept: unknown flags, values given to switches, missing
+ * values, stray positional words (a command goes after --). Only looks at tokens before "--".
+ * Returns the value-taking flags' values as typed (mri turns "0x1000" into 4096 and drops "-").
+ */
+function checkTokens(argv: readonly string[]): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  const add = (long: string, v: string) => {
+    const list = values.get(long);
+    if (list) list.push(v);
+    else values.set(long, [v]);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]!;
+    if (tok === "--") break;
+    if (tok.length < 2 || tok[0] !== "-") {
+      throw new UsageError(`unexpected argument '${tok}' (to trace a command, put it after --)`);
+    }
+    const eq = tok.indexOf("=");
+    const hasInline = eq !== -1;
+    let infos: { flag: string; info: FlagInfo | undefined }[];
+    if (tok.startsWith("--")) {
+      const name = tok.slice(2, hasInline ? eq : undefined);
+      infos = [{ flag: `--${name}`, info: LONG.get(name) }];
+    } else {
+      const letters = tok.slice(1, hasInline ? eq : undefined);
+      infos = [...letters].map((c) => ({ flag: `-${c}`, info: SHORT.get(c) }));
+    }
+    for (let k = 0; k < infos.length; k++) {
+      const { flag, info } = infos[k]!;
+      if (info === undefined) throw new UsageError(`unknown option '${flag}'`);
+      const last = k === infos.length - 1;
+      if (info.takesValue) {
+        if (!last) throw new UsageError(`${flag} needs a value and must come last in '${tok}'`);
+        if (hasInline) {
+          if (eq === tok.length - 1) throw new UsageError(`${flag} needs a value`);
+          add(info.long, tok.slice(eq + 1));
+        } else {
+          const next = argv[i + 1];
+          if (next === undefined || next === "--" || (next.startsWith("-") && next.length > 1)) {
+            throw new UsageError(`${flag} needs a value`);
+          }
+          add(info.long, next);
+          i++;
+        }
+      } else if (hasInline && last) {
+        throw new UsageError(`${flag} does not take a value`);
+      }
+    }
+  }
+  return values;
+}
+
+function last<T>(v: T | T[]): T {
+  return Array.isArray(v) ? v[v.length - 1]! : v;
+}
+
+/**
+ * Parse the arguments after the program name. Throws UsageError for anything wrong, InfoExit
+ * for --help/--version (text to print on stdout, exit 0).
+ */
+export function parseArgs(argv: readonly string[]): Config {
+  const cli = cac("tracer");
+  for (const f of FLAGS) cli.option(f.spec, f.help);
+  let parsed: { options: Record<string, unknown> };
+  try {
+    parsed = cli.parse(["tracer", "tracer", ...argv], { run: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const o = parsed.options;
+  // --help/--version win over other mistakes, as users expect from `tracer --bad --help`.
+  if (o.help) throw new InfoExit(helpText());
+  if (o.version) throw new InfoExit(`tracer ${VERSION}\n`);
+  const values = checkTokens(argv);
+
+  const c = defaults();
+  if (last(o.json as boolean | boolean[])) c.format = "json";
+  const output = values.get("output");
+  if (output) {
+    const v = last(output);
+    if (v === "") throw new UsageError("--output needs a file name");
+    c.output = v === "-" ? null : v; // "-": stdout
+  }
+  const events = values.get("events");
+  if (events) c.events = parseEvents(events);
+  c.env = Boolean(last(o.env as boolean | boolean[] | undefined));
+  c.stats = Boolean(last(o.stats as boolean | boolean[] | undefined));
+  c.verbose = Boolean(last(o.verbose as boolean | boolean[] | undefined));
+  const maxArgs = values.get("max-args-size");
+  if (maxArgs) c.maxArgsSize = checkMaxArgsSize(parseSize("--max-args-size", last(maxArgs)));
+  const bufferSize = values.get("buffer-size");
+  if (bufferSize) c.bufferSize = parseSize("--buffer-size", last(bufferSize));
+  checkBufferSize(c.bufferSize, c.maxArgsSize);
+  c.command = ((o["--"] as string[] | undefined) ?? []).map(String);
+  return c;
+}

@@ -1,0 +1,128 @@
+// What the user asked for: the Config type, defaults, and validation of every value.
+
+import { UsageError } from "./errors.ts";
+
+/** Events that can be selected with --events (lost_events is always on). */
+export const EVENT_NAMES = [
+  "sched_process_exec",
+  "process_execute_failed",
+  "sched_process_fork",
+  "sched_process_exit",
+] as const;
+export type TracedEvent = (typeof EVENT_NAMES)[number];
+
+export interface Config {
+  /** "json": JSON lines (only with --json); "table": for people (default, TTY or not). */
+  format: "json" | "table";
+  /** Output file, or null for stdout. */
+  output: string | null;
+  /** Capture the environment of exec'd processes (off: it often carries secrets). */
+  env: boolean;
+  /** argv bytes captured per exec event. */
+  maxArgsSize: number;
+  /** Events to trace, in EVENT_NAMES order, no duplicates. */
+  events: TracedEvent[];
+  /** Ring buffer size in bytes: a power of two. */
+  bufferSize: number;
+  /** Print counts to stderr at exit. */
+  stats: boolean;
+  /** libbpf's log to stderr. */
+  verbose: boolean;
+  /** Command to run (everything after --); empty: trace the whole system. */
+  command: string[];
+}
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+export const LIMITS = {
+  maxArgsSize: { default: 128 * KiB, min: 4 * KiB, max: 512 * KiB },
+  bufferSize: { default: 16 * MiB, min: 64 * KiB, max: 1024 * MiB },
+  /** The ring must hold at least this many records of the largest size. */
+  recordsPerRing: 4,
+} as const;
+
+export function defaults(): Config {
+  return {
+    format: "table",
+    output: null,
+    env: false,
+    maxArgsSize: LIMITS.maxArgsSize.default,
+    events: [...EVENT_NAMES],
+    bufferSize: LIMITS.bufferSize.default,
+    stats: false,
+    verbose: false,
+    command: [],
+  };
+}
+
+/** Human size for messages: 65536 → "64K". */
+export function formatSize(n: number): string {
+  if (n % MiB === 0) return `${n / MiB}M`;
+  if (n % KiB === 0) return `${n / KiB}K`;
+  return `${n}`;
+}
+
+/**
+ * A byte count: digits with an optional binary suffix K, M or G (any case, "KiB"/"KB" too):
+ * "4096", "64K", "16M". Anything else (negative, fractions, hex, empty) is a UsageError.
+ */
+export function parseSize(flag: string, value: unknown): number {
+  if (typeof value === "number") value = String(value);
+  if (typeof value !== "string") throw new UsageError(`${flag} needs a size, e.g. ${flag} 64K`);
+  const m = /^\s*(\d+)\s*(?:([kmg])(?:i?b)?|b)?\s*$/i.exec(value);
+  if (!m) throw new UsageError(`${flag}: '${value}' is not a size (use e.g. 4096, 64K, 16M)`);
+  const mult = { k: KiB, m: MiB, g: 1024 * MiB }[(m[2] ?? "").toLowerCase()] ?? 1;
+  const n = Number(m[1]) * mult;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag}: '${value}' is too large`);
+  return n;
+}
+
+function inRange(flag: string, n: number, min: number, max: number): number {
+  if (n < min || n > max) {
+    throw new UsageError(
+      `${flag} must be between ${formatSize(min)} and ${formatSize(max)}, not ${formatSize(n)}`,
+    );
+  }
+  return n;
+}
+
+export function checkMaxArgsSize(n: number): number {
+  const { min, max } = LIMITS.maxArgsSize;
+  return inRange("--max-args-size", n, min, max);
+}
+
+export function checkBufferSize(n: number, maxArgsSize: number): number {
+  const { min, max } = LIMITS.bufferSize;
+  inRange("--buffer-size", n, min, max);
+  if ((n & (n - 1)) !== 0) {
+    let p = min;
+    while (p < n) p *= 2;
+    throw new UsageError(
+      `--buffer-size must be a power of two, e.g. ${formatSize(p / 2)} or ${formatSize(p)}, not ${formatSize(n)}`,
+    );
+  }
+  const need = LIMITS.recordsPerRing * maxArgsSize;
+  if (n < need) {
+    throw new UsageError(
+      `--buffer-size ${formatSize(n)} is too small for --max-args-size ${formatSize(maxArgsSize)} (needs at least ${formatSize(need)})`,
+    );
+  }
+  return n;
+}
+
+/** "a,b" (possibly given several times) → events in canonical order; unknown → UsageError. */
+export function parseEvents(lists: readonly string[]): TracedEvent[] {
+  const chosen = new Set<string>();
+  for (const list of lists) {
+    for (const raw of list.split(",")) {
+      const name = raw.trim();
+      if (name === "") throw new UsageError(`--events: empty name in '${list}'`);
+      if (!(EVENT_NAMES as readonly string[]).includes(name)) {
+        throw new UsageError(`--events: unknown event '${name}' (valid: ${EVENT_NAMES.join(", ")})`);
+      }
+      chosen.add(name);
+    }
+  }
+  return EVENT_NAMES.filter((e) => chosen.has(e));
+}

@@ -1,0 +1,92 @@
+// --tree: collects fork/exec/exit events into the process tree of what was traced and renders it
+// (parent → children, each process with the command lines it exec'd and how it ended).
+import type { TraceEvent } from "../event";
+
+interface Node {
+  id: number; // processEntityId
+  pid: number;
+  parent: number; // parent's processEntityId
+  comm: string;
+  execs: string[];
+  exit: string;
+  children: number[];
+}
+
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** One argv as a shell-like line: plain words as they are, others single-quoted, control bytes escaped. */
+export function commandLine(argv: string[]): string {
+  return argv
+    .map((a) => {
+      const s = a.replace(/[\x00-\x1f\x7f]|[\udc80-\udcff]/g, (c) => {
+        const code = c.charCodeAt(0);
+        return "\\x" + (code >= 0xdc80 ? code - 0xdc00 : code).toString(16).padStart(2, "0");
+      });
+      return SAFE.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
+    })
+    .join(" ");
+}
+
+export class ProcessTree {
+  private nodes = new Map<number, Node>();
+  private order: number[] = [];
+
+  private node(id: number, pid: number, parent: number, comm: string): Node {
+    let n = this.nodes.get(id);
+    if (!n) {
+      n = { id, pid, parent, comm, execs: [], exit: "", children: [] };
+      this.nodes.set(id, n);
+      this.order.push(id);
+      this.nodes.get(parent)?.children.push(id);
+    }
+    return n;
+  }
+
+  add(e: TraceEvent): void {
+    const a = (name: string) => e.args.find((x) => x.name === name)?.value;
+    switch (e.eventName) {
+      case "sched_process_fork": {
+        if (a("is_thread")) return;
+        this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
+        this.node(a("child_process_entity_id") as number, a("child_pid") as number, a("child_parent_entity_id") as number, e.processName);
+        return;
+      }
+      case "sched_process_exec": {
+        const n = this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
+        n.comm = e.processName;
+        n.execs.push(commandLine(a("argv") as string[]));
+        return;
+      }
+      case "process_execute_failed": {
+        const n = this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
+        n.execs.push(`${commandLine(a("arguments") as string[])} [exec failed: ${a("error")}]`);
+        return;
+      }
+      case "sched_process_exit": {
+        if (!a("process_group_exit")) return;
+        const n = this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
+        const sig = a("signal_code") as number;
+        n.exit = sig ? `killed by signal ${sig}${a("core_dumped") ? ", core dumped" : ""}` : `exit ${a("exit_code")}`;
+        return;
+      }
+    }
+  }
+
+  render(): string {
+    const out: string[] = [];
+    const walk = (id: number, prefix: string, last: boolean, root: boolean) => {
+      const n = this.nodes.get(id)!;
+      const what = n.execs.length ? n.execs.join(" ⟶ ") : `(${n.comm})`;
+      const end = n.exit ? ` [${n.exit}]` : "";
+      out.push((root ? "" : prefix + (last ? "└─ " : "├─ ")) + `${n.pid} ${what}${end}`);
+      const kids = n.children;
+      const next = root ? "" : prefix + (last ? "   " : "│  ");
+      kids.forEach((k, i) => walk(k, next, i === kids.length - 1, false));
+    };
+    for (const id of this.order) {
+      const n = this.nodes.get(id)!;
+      if (!this.nodes.has(n.parent) || n.parent === n.id) walk(id, "", true, true);
+    }
+    return out.length ? out.join("\n") + "\n" : "";
+  }
+}

@@ -1,0 +1,147 @@
+// Buffered output to stdout or a file: formatters encode into it, writeSync sends large chunks.
+
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
+import { wrap } from "../errors.ts";
+import { ByteBuf } from "../format/bytes.ts";
+
+/*
+ * The writer *is* the byte buffer formatters encode into (see format/bytes.ts), so an event
+ * goes from the decoded object to the output buffer without an intermediate string. When the
+ * buffer is full it is written out (reserve → flush); the main loop also calls flush() after
+ * each ring poll batch, so output is never older than one batch.
+ *
+ * -o FILE: created with mode 0600 and truncated (like `>` and tcpdump -w: a JSON-lines file
+ * holds one run); if it already existed and is a regular file it is fchmod'ed to 0600 before
+ * anything is written. Devices and FIFOs (-o /dev/stdout, a named pipe) are opened as they are
+ * and never chmod'ed.
+ *
+ * A reader that goes away (EPIPE, e.g. `tracer | head -1`) is not an error: the writer drops
+ * what it holds, sets `closed`, calls onClosed once, and ignores later writes. The caller ends
+ * the program quietly with status 0.
+ */
+
+export interface WriterOptions {
+  /** Flush threshold and initial buffer size in bytes (default 64 KiB). */
+  chunkSize?: number;
+  /** Called once when the reader has gone away (EPIPE). */
+  onClosed?: () => void;
+  /** The write call (tests inject short writes and errors); default fs.writeSync. */
+  writeFn?: (fd: number, buf: Uint8Array, offset: number, length: number) => number;
+}
+
+const DEFAULT_CHUNK = 64 * 1024;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+export class Writer extends ByteBuf {
+  /** The reader went away (EPIPE); further output is dropped. */
+  closed = false;
+  /** Bytes handed to the kernel so far. */
+  written = 0;
+  private readonly onClosed: (() => void) | undefined;
+  private readonly chunk: number;
+  private readonly writeFn: NonNullable<WriterOptions["writeFn"]>;
+
+  constructor(
+    readonly fd: number,
+    /** For messages: "stdout" or the file's path. */
+    readonly name: string,
+    private readonly ownsFd: boolean,
+    opts: WriterOptions = {},
+  ) {
+    const chunk = Math.max(4096, opts.chunkSize ?? DEFAULT_CHUNK);
+    super(chunk);
+    this.chunk = chunk;
+    this.onClosed = opts.onClosed;
+    this.writeFn = opts.writeFn ?? writeSync;
+  }
+
+  /** Standard output (path null/undefined/"-") or a file created 0600 and truncated. */
+  static open(path?: string | null, opts: WriterOptions = {}): Writer {
+    if (path == null || path === "-") return new Writer(1, "stdout", false, opts);
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    } catch (err) {
+      throw wrap(`open output ${path}`, err);
+    }
+    try {
+      if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+    } catch (err) {
+      closeSync(fd);
+      throw wrap(`chmod output ${path}`, err);
+    }
+    return new Writer(fd, path, true, opts);
+  }
+
+  /** Full buffer: write it out first; grow only for a single piece larger than a chunk. */
+  override reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) this.flush();
+    if (n > this.buf.length) this.grow(n);
+  }
+
+  /** Append text as UTF-8 (table lines, headers). */
+  write(s: string): void {
+    if (this.closed) return;
+    this.text(s);
+    if (this.pos >= this.chunk) this.flush();
+  }
+
+  /** Call after encoding an event straight into the buffer: flushes once a chunk is full. */
+  commit(): void {
+    if (this.pos >= this.chunk) this.flush();
+  }
+
+  /** Write out everything buffered, looping over partial writes. */
+  flush(): void {
+    const end = this.pos;
+    this.pos = 0;
+    if (this.closed || end === 0) return;
+    const buf = this.buf;
+    let off = 0;
+    while (off < end) {
+      let n: number;
+      try {
+        n = this.writeFn(this.fd, buf, off, end - off);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EAGAIN" || code === "EWOULDBLOCK") {
+          Atomics.wait(sleepCell, 0, 0, 1); // non-blocking fd (inherited): wait 1 ms, retry
+          continue;
+        }
+        if (code === "EINTR") continue;
+        if (code === "EPIPE") {
+          this.closed = true;
+          this.onClosed?.();
+          return;
+        }
+        throw wrap(`write ${this.name}`, err);
+      }
+      off += n;
+      this.written += n;
+    }
+    if (this.buf.length > 4 * this.chunk) this.shrink();
+  }
+
+  /** Flush and close the file (stdout stays open). */
+  close(): void {
+    this.flush();
+    if (this.ownsFd) {
+      try {
+        closeSync(this.fd);
+      } catch (err) {
+        if (!this.closed) throw wrap(`close ${this.name}`, err);
+      }
+    }
+  }
+
+  private shrink(): void {
+    this.buf = new Uint8Array(this.chunk);
+    this.dv = new DataView(this.buf.buffer);
+  }
+}
+
+/** Writer.open under the name main.ts uses: stdout for null/"-", else a 0600 file. */
+export function openSink(path: string | null, opts: WriterOptions = {}): Writer {
+  return Writer.open(path, opts);
+}
