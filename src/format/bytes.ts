@@ -23,7 +23,12 @@ export function lit(s: string | Uint8Array): Lit {
   return { bytes, words };
 }
 
-const ESC = "0123456789abcdef";
+/** Lowercase hex digits as bytes (JSON.stringify writes \u001b, \udcff in lowercase). */
+const HEX = new Uint8Array([...("0123456789abcdef")].map((c) => c.charCodeAt(0)));
+
+/** PLAIN[c] = 1 for ASCII that goes into a JSON string as is (not C0, ", \\). */
+const PLAIN = new Uint8Array(128);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 
 /** "00".."99" as bytes: DIGITS2[2i], DIGITS2[2i+1] are the digits of i. */
 const DIGITS2 = new Uint8Array(200);
@@ -220,7 +225,8 @@ export class ByteBuf {
 
   /**
    * A JSON string literal, UTF-8 encoded; byte-identical to Buffer.from(JSON.stringify(s)):
-   * escapes " \ and C0 controls, lone surrogates as \udXXX, everything else raw UTF-8.
+   * escapes " \\ and C0 controls, lone surrogates as \\udXXX, everything else raw UTF-8.
+   * Fast loop for printable ASCII (one table load per char); the rest continues in strRest.
    */
   str(s: string): void {
     const n = s.length;
@@ -231,12 +237,30 @@ export class ByteBuf {
     buf[p++] = 0x22;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x20 && c < 0x80) {
-        if (c === 0x22 || c === 0x5c) buf[p++] = 0x5c;
-        buf[p++] = c;
-      } else if (c < 0x20) {
+      if (c >= 0x80 || PLAIN[c] === 0) {
+        this.strRest(s, i, p);
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
+
+  private strRest(s: string, i: number, p: number): void {
+    const buf = this.buf;
+    const n = s.length;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        if (PLAIN[c] === 1) {
+          buf[p++] = c;
+          continue;
+        }
         buf[p++] = 0x5c;
         switch (c) {
+          case 0x22: buf[p++] = 0x22; break;
+          case 0x5c: buf[p++] = 0x5c; break;
           case 0x08: buf[p++] = 0x62; break; // \b
           case 0x09: buf[p++] = 0x74; break; // \t
           case 0x0a: buf[p++] = 0x6e; break; // \n
@@ -246,8 +270,8 @@ export class ByteBuf {
             buf[p++] = 0x75; // \u00XX
             buf[p++] = 0x30;
             buf[p++] = 0x30;
-            buf[p++] = ESC.charCodeAt(c >> 4);
-            buf[p++] = ESC.charCodeAt(c & 15);
+            buf[p++] = HEX[c >> 4]!;
+            buf[p++] = HEX[c & 15]!;
         }
       } else if (c < 0x800) {
         buf[p++] = 0xc0 | (c >> 6);
@@ -269,10 +293,10 @@ export class ByteBuf {
           // Lone surrogate (an escaped non-UTF-8 byte): \udcXX, as JSON.stringify writes it.
           buf[p++] = 0x5c;
           buf[p++] = 0x75;
-          buf[p++] = ESC.charCodeAt(c >> 12);
-          buf[p++] = ESC.charCodeAt((c >> 8) & 15);
-          buf[p++] = ESC.charCodeAt((c >> 4) & 15);
-          buf[p++] = ESC.charCodeAt(c & 15);
+          buf[p++] = HEX[c >> 12]!;
+          buf[p++] = HEX[(c >> 8) & 15]!;
+          buf[p++] = HEX[(c >> 4) & 15]!;
+          buf[p++] = HEX[c & 15]!;
         }
       }
     }

@@ -86,7 +86,9 @@ export class TracerRun {
 
   /** Parsed JSON events seen so far. */
   events(): Json[] {
-    return this.out.split("\n").filter((l) => l.trim()).map(parseLine);
+    const lines = this.out.split("\n");
+    lines.pop(); // a line still being written has no newline yet
+    return lines.filter((l) => l.trim()).map(parseLine);
   }
 
   /** Wait until pred matches some event (the tracer flushes after each ring poll). */

@@ -186,7 +186,8 @@ describe("sched_process_exit", () => {
     const out = await new Response(p.stdout).text();
     await p.exited;
     const pid = Number(/pid=(\d+)/.exec(out)![1]);
-    const [exec] = withMarker(await tracer.waitFor((e) => withMarker([e], m).length > 0), m);
+    const isLc = (e: Json) => withMarker([e], m).length > 0 && arg(e, "pathname") === lc;
+    const [exec] = (await tracer.waitFor(isLc)).filter(isLc);
     const [f] = await forks((e) => arg(e, "child_pid") === pid);
     const [x] = await exits((e) => e.hostProcessId === pid);
     expect(exec!.hostProcessId).toBe(pid);

@@ -1,0 +1,177 @@
+// parseArgs: every flag, defaults, bad values, unknown flags, the command after --, help/version.
+
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { helpText, parseArgs, VERSION } from "../../src/cli.ts";
+import { defaults, EVENT_NAMES, parseSize } from "../../src/config.ts";
+import { InfoExit, UsageError } from "../../src/errors.ts";
+
+function usage(argv: string[]): string {
+  try {
+    parseArgs(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`no UsageError for ${JSON.stringify(argv)}`);
+}
+
+function info(argv: string[]): string {
+  try {
+    parseArgs(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InfoExit);
+    return (err as InfoExit).text;
+  }
+  throw new Error(`no InfoExit for ${JSON.stringify(argv)}`);
+}
+
+describe("defaults", () => {
+  test("no arguments", () => {
+    expect(parseArgs([])).toEqual({
+      format: "table",
+      output: null,
+      env: false,
+      maxArgsSize: 131072,
+      events: [...EVENT_NAMES],
+      bufferSize: 16 * 1024 * 1024,
+      stats: false,
+      verbose: false,
+      command: [],
+    });
+    expect(parseArgs([])).toEqual(defaults());
+  });
+});
+
+describe("each flag", () => {
+  test("--json", () => expect(parseArgs(["--json"]).format).toBe("json"));
+  test("-o / --output / --output= / - for stdout", () => {
+    expect(parseArgs(["-o", "out.json"]).output).toBe("out.json");
+    expect(parseArgs(["--output", "a b.json"]).output).toBe("a b.json");
+    expect(parseArgs(["--output=x=y"]).output).toBe("x=y");
+    expect(parseArgs(["-o", "123"]).output).toBe("123"); // stays a string
+    expect(parseArgs(["-o", "-"]).output).toBe(null);
+    expect(parseArgs(["-o", "a", "-o", "b"]).output).toBe("b"); // last wins
+  });
+  test("--env", () => expect(parseArgs(["--env"]).env).toBe(true));
+  test("--stats", () => expect(parseArgs(["--stats"]).stats).toBe(true));
+  test("-v / --verbose", () => {
+    expect(parseArgs(["-v"]).verbose).toBe(true);
+    expect(parseArgs(["--verbose"]).verbose).toBe(true);
+  });
+  test("short flags combine", () => {
+    const c = parseArgs(["-vo", "f"]);
+    expect(c.verbose).toBe(true);
+    expect(c.output).toBe("f");
+  });
+  test("--max-args-size with suffixes", () => {
+    expect(parseArgs(["--max-args-size", "4096"]).maxArgsSize).toBe(4096);
+    expect(parseArgs(["--max-args-size", "64K"]).maxArgsSize).toBe(65536);
+    expect(parseArgs(["--max-args-size=512k"]).maxArgsSize).toBe(524288);
+    expect(parseArgs(["--max-args-size", "256KiB"]).maxArgsSize).toBe(262144);
+  });
+  test("--buffer-size with suffixes", () => {
+    expect(parseArgs(["--buffer-size", "1M"]).bufferSize).toBe(1048576);
+    expect(parseArgs(["--buffer-size", "1G"]).bufferSize).toBe(1073741824);
+    expect(parseArgs(["--buffer-size=524288"]).bufferSize).toBe(524288);
+  });
+  test("-e / --events", () => {
+    expect(parseArgs(["-e", "sched_process_exit,sched_process_exec"]).events).toEqual(["sched_process_exec", "sched_process_exit"]);
+    expect(parseArgs(["--events", " sched_process_fork "]).events).toEqual(["sched_process_fork"]);
+    expect(parseArgs(["-e", "sched_process_fork", "-e", "process_execute_failed"]).events).toEqual(["process_execute_failed", "sched_process_fork"]);
+    expect(parseArgs(["-e", "sched_process_fork,sched_process_fork"]).events).toEqual(["sched_process_fork"]);
+  });
+  test("everything after -- is the command, untouched", () => {
+    expect(parseArgs(["--", "ls", "-l", "--json", "--"]).command).toEqual(["ls", "-l", "--json", "--"]);
+    expect(parseArgs(["--json", "--", "sh", "-c", "echo hi"])).toMatchObject({ format: "json", command: ["sh", "-c", "echo hi"] });
+    expect(parseArgs(["--"]).command).toEqual([]);
+    expect(parseArgs(["--", "--bogus"]).command).toEqual(["--bogus"]);
+  });
+});
+
+describe("usage errors", () => {
+  test("unknown flags", () => {
+    expect(usage(["--bogus"])).toBe("unknown option '--bogus'");
+    expect(usage(["--no-env"])).toBe("unknown option '--no-env'");
+    expect(usage(["-x"])).toBe("unknown option '-x'");
+    expect(usage(["-vx"])).toBe("unknown option '-x'");
+    expect(usage(["--JSON"])).toBe("unknown option '--JSON'");
+  });
+  test("stray words: the command goes after --", () => {
+    expect(usage(["ls"])).toContain("unexpected argument 'ls'");
+    expect(usage(["--json", "ls", "-l"])).toContain("put it after --");
+    expect(usage(["-"])).toContain("unexpected argument '-'");
+  });
+  test("missing or unwanted values", () => {
+    expect(usage(["-o"])).toBe("-o needs a value");
+    expect(usage(["--output", "--json"])).toBe("--output needs a value");
+    expect(usage(["--output="])).toBe("--output needs a value");
+    expect(usage(["--output", ""])).toBe("--output needs a file name");
+    expect(usage(["-e"])).toBe("-e needs a value");
+    expect(usage(["-ov", "x"])).toContain("must come last");
+    expect(usage(["--json=true"])).toBe("--json does not take a value");
+    expect(usage(["--max-args-size", "--", "x"])).toBe("--max-args-size needs a value");
+  });
+  test("bad sizes", () => {
+    for (const bad of ["abc", "-1", "1.5K", "0x1000", "1e6", "1T", "", "K", "12 34"]) {
+      expect(usage([`--max-args-size=${bad}`])).toMatch(/^--max-args-size/);
+    }
+    expect(usage(["--max-args-size", "1K"])).toBe("--max-args-size must be between 4K and 512K, not 1K");
+    expect(usage(["--max-args-size", "1M"])).toBe("--max-args-size must be between 4K and 512K, not 1M");
+    expect(usage(["--buffer-size", "3M"])).toBe("--buffer-size must be a power of two, e.g. 2M or 4M, not 3M");
+    expect(usage(["--buffer-size", "4K"])).toContain("between 64K and 1024M");
+    expect(usage(["--buffer-size", "2G"])).toContain("between 64K and 1024M");
+    expect(usage(["--buffer-size", "256K"])).toBe("--buffer-size 256K is too small for --max-args-size 128K (needs at least 512K)");
+    expect(usage(["--buffer-size", "1M", "--max-args-size", "512K"])).toContain("needs at least 2M");
+    expect(() => parseSize("--x", "99999999999999999999G")).toThrow(UsageError);
+  });
+  test("unknown events list the valid names", () => {
+    const msg = usage(["-e", "sched_process_exec,execve"]);
+    expect(msg).toBe(`--events: unknown event 'execve' (valid: ${EVENT_NAMES.join(", ")})`);
+    expect(usage(["-e", "sched_process_exec,"])).toContain("empty name");
+    expect(usage(["-e", "lost_events"])).toContain("unknown event 'lost_events'");
+  });
+});
+
+describe("help and version", () => {
+  test("--help lists every flag, one line each", () => {
+    const text = info(["--help"]);
+    expect(info(["-h"])).toBe(text);
+    expect(info(["--bogus", "--help"])).toBe(text); // help wins over mistakes
+    expect(text).toBe(helpText());
+    for (const flag of ["--json", "-o, --output <file>", "-e, --events <list>", "--env", "--max-args-size <bytes>", "--buffer-size <bytes>", "--stats", "-v, --verbose", "-h, --help", "--version"]) {
+      const lines = text.split("\n").filter((l) => l.includes(flag + " "));
+      expect(lines.length).toBe(1);
+    }
+    for (const line of text.split("\n")) expect(line.length).toBeLessThanOrEqual(90);
+  });
+  test("--version comes from package.json", () => {
+    expect(VERSION).toBe(pkg.version);
+    expect(info(["--version"])).toBe(`tracer ${pkg.version}\n`);
+  });
+});
+
+describe("the real program", () => {
+  const script = join(import.meta.dir, "run-parse.ts");
+  const run = (...args: string[]) => {
+    const r = Bun.spawnSync({ cmd: [process.execPath, script, ...args], stdout: "pipe", stderr: "pipe" });
+    return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+  };
+  test("usage error: exit 2, one line on stderr, nothing on stdout", () => {
+    expect(run("--bogus")).toEqual({ code: 2, out: "", err: "tracer: unknown option '--bogus' (see tracer --help)\n" });
+    expect(run("--buffer-size", "3M").code).toBe(2);
+  });
+  test("--help and --version: stdout, exit 0", () => {
+    const h = run("--help");
+    expect(h.code).toBe(0);
+    expect(h.err).toBe("");
+    expect(h.out).toBe(helpText());
+    expect(run("--version")).toEqual({ code: 0, out: `tracer ${pkg.version}\n`, err: "" });
+  });
+  test("good arguments parse", () => {
+    const r = run("--json", "--", "true");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ format: "json", command: ["true"] });
+  });
+});

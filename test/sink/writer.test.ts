@@ -1,0 +1,107 @@
+// Writer: file mode 0600 and truncation, chunked flushing, quiet exit on a closed pipe.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeJson } from "../../src/format/json.ts";
+import { Writer } from "../../src/sink/writer.ts";
+import { execEvent } from "../format/bench.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tracer-writer-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const BUN = process.execPath;
+
+describe("Writer to a file", () => {
+  test("new file is created 0600 whatever the umask", () => {
+    const path = join(dir, "new.json");
+    const old = process.umask(0o000);
+    try {
+      const w = Writer.open(path);
+      w.write("hello\n");
+      w.close();
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, "utf8")).toBe("hello\n");
+  });
+
+  test("existing file is truncated and chmod'ed to 0600 before anything is written", () => {
+    const path = join(dir, "old.json");
+    writeFileSync(path, "old content that must go away\n");
+    chmodSync(path, 0o644);
+    const w = Writer.open(path);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(path).size).toBe(0);
+    w.write("new\n");
+    w.close();
+    expect(readFileSync(path, "utf8")).toBe("new\n");
+  });
+
+  test("a device is opened as is, never chmod'ed", () => {
+    const before = statSync("/dev/null").mode;
+    const w = Writer.open("/dev/null");
+    w.write("x\n");
+    w.close();
+    expect(statSync("/dev/null").mode).toBe(before);
+  });
+
+  test("open failure names the operation and the errno", () => {
+    expect(() => Writer.open(join(dir, "no/such/dir/x"))).toThrow(/^open output .*: ENOENT$/);
+  });
+
+  test("buffers until a chunk is full, then writes; flush() writes the rest", () => {
+    const path = join(dir, "chunks.json");
+    const w = Writer.open(path, { chunkSize: 64 * 1024 });
+    let expected = "";
+    for (let i = 0; i < 30; i++) {
+      const line = `line ${i} ${"x".repeat(100)}\n`;
+      w.write(line);
+      expected += line;
+    }
+    expect(statSync(path).size).toBe(0); // < 64 KiB: nothing written yet
+    w.flush();
+    expect(readFileSync(path, "utf8")).toBe(expected);
+    for (let i = 0; i < 2000; i++) {
+      encodeJson(w, execEvent(i));
+      w.commit();
+    }
+    const size = statSync(path).size;
+    expect(size).toBeGreaterThan(64 * 1024); // full chunks went out on their own
+    w.close();
+    const lines = readFileSync(path, "utf8").split("\n").slice(30, -1);
+    expect(lines.length).toBe(2000);
+    lines.forEach((l, i) => expect(JSON.parse(l).seq).toBe(i));
+  });
+
+  test("one piece larger than a chunk (a huge argv) goes out whole", () => {
+    const path = join(dir, "huge.json");
+    const w = Writer.open(path, { chunkSize: 4096 });
+    const big = "é".repeat(300_000);
+    w.write("a\n");
+    w.write(big);
+    w.write("\n");
+    w.close();
+    expect(readFileSync(path, "utf8")).toBe("a\n" + big + "\n");
+  });
+});
+
+describe("Writer to a closed pipe", () => {
+  for (const mode of ["text", "json"]) {
+    test(`tracer | head -1 ends quietly with status 0 (${mode})`, () => {
+      const child = join(import.meta.dir, "epipe-child.ts");
+      const r = Bun.spawnSync({
+        cmd: ["bash", "-c", `"$0" "$1" "$2" | head -1; echo "status=\${PIPESTATUS[0]}" >&2`, BUN, child, mode],
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: 60_000,
+      });
+      const out = r.stdout.toString();
+      expect(r.stderr.toString()).toBe("status=0\n");
+      expect(out.split("\n").length).toBe(2);
+      if (mode === "json") expect(JSON.parse(out).seq).toBe(0);
+      else expect(out).toBe("line 0\n");
+    });
+  }
+});
