@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
 
   try {
     while (!stop && !sink.closed) {
-      const n = tracer.poll(100);
+      const n = tracer.poll(1000);
       if (n < 0 && n !== -4 /* EINTR */) throw new Error(`poll ring buffer: errno ${-n}`);
       sink.flush();
       await new Promise<void>((r) => setImmediate(r));

@@ -225,7 +225,7 @@ export class ByteBuf {
 
   /**
    * A JSON string literal, UTF-8 encoded; byte-identical to Buffer.from(JSON.stringify(s)):
-   * escapes " \\ and C0 controls, lone surrogates as \\udXXX, everything else raw UTF-8.
+   * escapes " \ and C0 controls, lone surrogates as \udXXX, everything else raw UTF-8.
    * Fast loop for printable ASCII (one table load per char); the rest continues in strRest.
    */
   str(s: string): void {

@@ -129,12 +129,43 @@ function encodeObject(out: ByteBuf, o: Record<string, unknown>, depth: number): 
   out.byte(0x7d); // }
 }
 
-function encodeArgs(out: ByteBuf, args: readonly Arg[]): void {
+/**
+ * The arg list of an event kind repeats (same names, types, order), so the prefixes of the
+ * last list seen per eventName are kept in an array and checked by identity first; a Map
+ * lookup per arg is the fallback.
+ */
+const shapes = new Map<string, { names: string[]; types: string[]; lits: Lit[] }>();
+
+function shapeOf(eventName: string, args: readonly Arg[]) {
+  let shape = shapes.get(eventName);
+  if (shape === undefined) {
+    if (shapes.size > 64) shapes.clear();
+    shape = { names: [], types: [], lits: [] };
+    shapes.set(eventName, shape);
+  }
+  return shape;
+}
+
+function encodeArgs(out: ByteBuf, eventName: string, args: readonly Arg[]): void {
+  const shape = shapeOf(eventName, args);
+  const { names, types, lits } = shape;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (i > 0) out.byte(0x2c);
-    out.raw(prefixOf(a.name, a.type));
-    encodeValue(out, a.value);
+    let p: Lit;
+    if (names[i] === a.name && types[i] === a.type) {
+      p = lits[i]!;
+    } else {
+      p = prefixOf(a.name, a.type);
+      names[i] = a.name;
+      types[i] = a.type;
+      lits[i] = p;
+    }
+    out.raw(p);
+    const v = a.value;
+    if (typeof v === "string") out.str(v);
+    else if (typeof v === "number") out.num(v);
+    else encodeValue(out, v);
     out.byte(0x7d);
   }
 }
@@ -190,7 +221,7 @@ export function encodeJson(out: ByteBuf, e: TraceEvent): void {
   out.raw(K_PARENT_ENTITY);
   out.num(e.parentEntityId);
   out.raw(K_ARGS);
-  encodeArgs(out, e.args);
+  encodeArgs(out, e.eventName, e.args);
   out.raw(K_SEQ);
   out.num(e.seq);
   out.raw(K_END);

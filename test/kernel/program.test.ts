@@ -1,0 +1,128 @@
+// The real ./tracer as an operator runs it: privileges, missing BTF, signals, a closed stdout,
+// output file mode, idle CPU, and an exec started by the kernel itself (usermode helper).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { arg, marker, parseLine, TRACER, TracerRun, withMarker } from "./harness";
+
+let dir: string;
+let copy: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "tracer-prog-"));
+  chmodSync(dir, 0o755);
+  copy = join(dir, "tracer");
+  copyFileSync(TRACER, copy);
+  chmodSync(copy, 0o755);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("errors an operator meets", () => {
+  test("not root: one line that says what is needed, exit 1", () => {
+    const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", copy, "--json"], {
+      cwd: dir, stdout: "pipe", stderr: "pipe",
+    });
+    expect(r.exitCode).toBe(1);
+    const err = r.stderr.toString();
+    expect(err.trim().split("\n").length).toBe(1);
+    expect(err).toMatch(/root|CAP_BPF/);
+    expect(r.stdout.toString()).toBe("");
+  });
+
+  test("no kernel BTF: a clear error, exit 1", () => {
+    // hide /sys/kernel/btf in a private mount namespace
+    const r = Bun.spawnSync(["unshare", "-m", "sh", "-c", `mount -t tmpfs none /sys/kernel/btf && exec "${copy}" --json`], {
+      stdout: "pipe", stderr: "pipe",
+    });
+    expect(r.exitCode).toBe(1);
+    const err = r.stderr.toString();
+    expect(err).toMatch(/BTF/);
+    expect(err.trim().split("\n").length).toBe(1);
+  });
+});
+
+describe("running", () => {
+  test("SIGTERM stops it with status 0 after draining", async () => {
+    const t = await TracerRun.start(["--json"]);
+    const m = marker("term");
+    await Bun.spawn(["/bin/true", m]).exited;
+    await t.waitFor((e) => withMarker([e], m).length > 0);
+    expect(await t.stop("SIGTERM")).toBe(0);
+  });
+
+  test("a closed stdout (| head -1) ends it quietly with status 0", async () => {
+    const p = Bun.spawn(["sh", "-c", `"${TRACER}" --json | head -1 > /dev/null`], { stdout: "ignore", stderr: "pipe" });
+    // keep exec events coming until the pipeline ends
+    const stopAt = Date.now() + 15000;
+    let done = false;
+    p.exited.then(() => (done = true));
+    while (!done && Date.now() < stopAt) {
+      await Bun.spawn(["/bin/true"]).exited;
+      await Bun.sleep(20);
+    }
+    expect(done).toBe(true);
+    expect(await p.exited).toBe(0);
+    const err = await new Response(p.stderr).text();
+    expect(err).toBe("ready\n");
+  });
+
+  test("-o FILE is created with mode 0600 and holds the events", async () => {
+    const out = join(dir, "events.jsonl");
+    writeFileSync(out, "old content that must go\n");
+    chmodSync(out, 0o644);
+    const t = await TracerRun.start(["--json", "-o", out]);
+    const m = marker("file");
+    await Bun.spawn(["/bin/true", m]).exited;
+    await Bun.sleep(300);
+    expect(await t.stop()).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
+    expect(withMarker(lines, m).length).toBe(1);
+    expect(t.stdout).toBe("");
+  });
+
+  test("idle, it sleeps in the kernel: almost no CPU", async () => {
+    const t = await TracerRun.start(["--json", "-e", "process_execute_failed"]);
+    const ticks = () => {
+      const f = readFileSync(`/proc/${t.proc.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks
+    };
+    const before = ticks();
+    await Bun.sleep(2000);
+    const used = ticks() - before;
+    expect(await t.stop()).toBe(0);
+    expect(used).toBeLessThanOrEqual(5); // 2 s idle: at most 50 ms of CPU (CLK_TCK 100)
+  });
+
+  test("an exec started by the kernel (core_pattern pipe helper) has invoked_from_kernel true", async () => {
+    const m = marker("umh");
+    const handler = join(dir, "core-handler.sh");
+    const report = join(dir, "umh-report");
+    writeFileSync(handler, `#!/bin/sh\necho "pid=$$ ppid=$PPID" > "${report}"\ncat /proc/$PPID/stat >> "${report}"\ncat > /dev/null\n`);
+    chmodSync(handler, 0o755);
+    const saved = readFileSync("/proc/sys/kernel/core_pattern", "utf8");
+    const t = await TracerRun.start(["--json", "-e", "sched_process_exec"]);
+    try {
+      writeFileSync("/proc/sys/kernel/core_pattern", `|${handler} ${m} %p`);
+      const crash = Bun.spawn(["/bin/sh", "-c", "ulimit -c unlimited; kill -SEGV $$"], { cwd: dir });
+      await crash.exited;
+      const [e] = withMarker(await t.waitFor((e) => withMarker([e], m).length > 0), m);
+      for (let i = 0; i < 100 && !existsSync(report); i++) await Bun.sleep(20);
+      await Bun.sleep(100);
+      const rep = readFileSync(report, "utf8");
+      const pid = Number(/pid=(\d+)/.exec(rep)![1]);
+      const parentFlags = Number(rep.split("\n")[1]!.split(") ")[1]!.split(" ")[6]);
+      expect(parentFlags & 0x00200000).toBeTruthy(); // PF_KTHREAD: the parent is a kernel thread
+      expect(e!.hostProcessId).toBe(pid);
+      expect(arg(e!, "invoked_from_kernel")).toBe(true);
+      expect(arg(e!, "cmdpath")).toBe(handler);
+      expect(arg(e!, "argv")).toEqual(["/bin/sh", handler, m, String(crash.pid)]); // a #! script
+    } finally {
+      writeFileSync("/proc/sys/kernel/core_pattern", saved);
+      expect(await t.stop()).toBe(0);
+    }
+    expect(readFileSync("/proc/sys/kernel/core_pattern", "utf8")).toBe(saved);
+  });
+});
