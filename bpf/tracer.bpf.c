@@ -95,6 +95,30 @@ struct {
 	__type(value, struct exec_args);
 } exec_stash SEC(".maps");
 
+/* Scope filters (see enum filter_kind in tracer.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct filter_key);
+	__type(value, __u8);
+} filter_values SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, char[TASK_COMM_LEN]);
+	__type(value, __u8);
+} filter_comms SEC(".maps");
+
+/* Processes (tgids) followed with --pid-tree / -- COMMAND: seeded by user space, grown by fork,
+ * shrunk by exit, all in the kernel so nothing depends on user space keeping up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
 __u64 next_seq = 0;
 
 /* Keep the record types in the object's BTF for scripts/gen-layout.ts. */
@@ -102,6 +126,10 @@ const struct exec_record *unused_exec_record __attribute__((unused));
 const struct fork_record *unused_fork_record __attribute__((unused));
 const struct exec_failed_record *unused_exec_failed_record __attribute__((unused));
 const enum list_flag unused_list_flag __attribute__((unused));
+const enum filter_kind unused_filter_kind __attribute__((unused));
+const enum filter_action unused_filter_action __attribute__((unused));
+const enum scope_where unused_scope_where __attribute__((unused));
+const struct filter_key *unused_filter_key __attribute__((unused));
 const struct exit_record *unused_exit_record __attribute__((unused));
 const struct tracer_config *unused_tracer_config __attribute__((unused));
 const struct counters *unused_counters __attribute__((unused));
@@ -479,6 +507,78 @@ static __always_inline struct file *elf_interpreter(struct task_struct *task)
 	return c.file;
 }
 
+/* One kind's verdict for a value: excluded, not among the includes, or fine. */
+static __always_inline bool kind_ok(__u32 kind, __u8 *action)
+{
+	if (action && *action == FA_EXCLUDE)
+		return false;
+	if (tracer_cfg.include_kinds & (1 << kind))
+		return action && *action == FA_INCLUDE;
+	return true;
+}
+
+static __always_inline __u8 *filter_lookup(__u32 kind, __u64 value)
+{
+	struct filter_key k = { .kind = kind, .value = value };
+
+	return bpf_map_lookup_elem(&filter_values, &k);
+}
+
+/* Does the event of `task` (always the current task here) pass the scope filters? Every check
+ * is compiled in but dead-code eliminated at load unless its rodata switch is on. */
+static __always_inline bool in_scope(struct task_struct *task, __u32 kind)
+{
+	__u8 kinds = tracer_cfg.filter_kinds;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	bool ok = true;
+
+	if (!kinds && !tracer_cfg.scope_where)
+		return true;
+	if (kinds & (1 << FK_PID)) {
+		__u8 *a = filter_lookup(FK_PID, tgid);
+		if (a && *a == FA_EXCLUDE)
+			ok = false;
+		else if (tracer_cfg.include_kinds & (1 << FK_PID))
+			ok = (a && *a == FA_INCLUDE) || (tracer_cfg.follow_tree && bpf_map_lookup_elem(&traced, &tgid));
+	}
+	if (ok && (kinds & (1 << FK_UID)))
+		ok = kind_ok(FK_UID, filter_lookup(FK_UID, (__u32)bpf_get_current_uid_gid()));
+	if (ok && (kinds & (1 << FK_COMM))) {
+		char comm[TASK_COMM_LEN] = {};
+		bpf_get_current_comm(comm, sizeof(comm));
+		ok = kind_ok(FK_COMM, bpf_map_lookup_elem(&filter_comms, comm));
+	}
+	if (ok && (kinds & (1 << FK_CGROUP))) {
+		__u8 *hit = 0;
+		int level;
+		for (level = 0; level < 16 && !hit; level++) {
+			__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+			if (!id)
+				break;
+			hit = filter_lookup(FK_CGROUP, id);
+		}
+		ok = kind_ok(FK_CGROUP, hit);
+	}
+	if (ok && (kinds & (1 << FK_MNTNS)))
+		ok = kind_ok(FK_MNTNS, filter_lookup(FK_MNTNS, BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum)));
+	if (ok && (kinds & (1 << FK_PIDNS))) {
+		struct pid *p = BPF_CORE_READ(task, thread_pid);
+		struct pid_namespace *ns = 0;
+		pid_nr_at(p, BPF_CORE_READ(p, level), &ns);
+		ok = kind_ok(FK_PIDNS, filter_lookup(FK_PIDNS, BPF_CORE_READ(ns, ns.inum)));
+	}
+	if (ok && tracer_cfg.scope_where) {
+		bool host = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) == tracer_cfg.host_mnt_ns;
+		ok = tracer_cfg.scope_where == SCOPE_HOST ? host : !host;
+	}
+	if (!ok) {
+		struct counters *c = get_counters();
+		if (c && kind < KIND_MAX)
+			c->filtered[kind]++;
+	}
+	return ok;
+}
+
 static __always_inline struct scratch *claim_scratch(__u32 tid)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -514,12 +614,17 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = bpf_get_current_pid_tgid();
-	struct scratch *s = claim_scratch(tid);
+	struct scratch *s;
 	struct exec_record *e;
 	struct mm_struct *mm;
 	struct file *f, *interp;
 	__u32 off;
 
+	if (!in_scope(task, KIND_EXEC)) {
+		bpf_map_delete_elem(&exec_stash, &old_pid);
+		return 0;
+	}
+	s = claim_scratch(tid);
 	if (!s)
 		return 0;
 	e = &s->exec;
@@ -584,7 +689,19 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	struct fork_record *e;
 	__u32 level, off;
 
-	if (tracer_cfg.skip_threads && BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	bool thread = BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid);
+
+	if (tracer_cfg.follow_tree && !thread) {
+		__u32 ptgid = bpf_get_current_pid_tgid() >> 32;
+		if (bpf_map_lookup_elem(&traced, &ptgid)) {
+			__u32 ctgid = BPF_CORE_READ(child, tgid);
+			__u8 one = 1;
+			bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+		}
+	}
+	if (tracer_cfg.skip_threads && thread)
+		return 0;
+	if (!in_scope(parent, KIND_FORK))
 		return 0;
 	s = claim_scratch(tid);
 	if (!s)
@@ -627,10 +744,12 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	else
 		group_dead = BPF_CORE_READ(task, signal, live.counter) == 0; /* racy when threads exit together */
 	if (tracer_cfg.skip_threads && !group_dead)
-		return 0;
+		goto out;
+	if (!in_scope(task, KIND_EXIT))
+		goto out;
 	s = claim_scratch(tid);
 	if (!s)
-		return 0;
+		goto out;
 	e = &s->exit;
 	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h, task, KIND_EXIT);
@@ -638,6 +757,11 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->group_dead = group_dead;
 	emit(s, &e->h, off, tid);
+out:
+	if (tracer_cfg.follow_tree && group_dead) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		bpf_map_delete_elem(&traced, &tgid);
+	}
 	return 0;
 }
 
@@ -764,6 +888,8 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 	args = *a;
 	bpf_map_delete_elem(&exec_stash, &tid);
 	if (ret >= 0)
+		return 0;
+	if (!in_scope(task, KIND_EXEC_FAILED))
 		return 0;
 	s = claim_scratch(tid);
 	if (!s)

@@ -163,6 +163,36 @@ enum list_flag {
 
 #define ARGC_MAX 65536
 
+/* Scope filter kinds. Values of a kind live in map "filter_values" (key filter_key, value
+ * enum filter_action), comm values in "filter_comms". Within a kind: OR of includes, any exclude
+ * wins; across kinds: AND. A kind is only looked at when its bit is set in tracer_config. */
+enum filter_kind {
+	FK_PID = 0,     /* tgid, or membership in the followed tree (map "traced") */
+	FK_UID = 1,
+	FK_COMM = 2,
+	FK_CGROUP = 3,  /* cgroup v2 id of the task's cgroup or any ancestor */
+	FK_MNTNS = 4,
+	FK_PIDNS = 5,
+	FK_MAX = 6,
+};
+
+enum filter_action {
+	FA_INCLUDE = 1,
+	FA_EXCLUDE = 2,
+};
+
+enum scope_where {
+	SCOPE_ANY = 0,
+	SCOPE_CONTAINER = 1, /* only tasks outside the host's mount namespace */
+	SCOPE_HOST = 2,      /* only tasks in the host's mount namespace */
+};
+
+struct filter_key {
+	__u32 kind;          /* enum filter_kind */
+	__u32 _pad;
+	__u64 value;
+};
+
 /* Written by user space into .rodata before load (const volatile tracer_cfg). */
 struct tracer_config {
 	__u32 max_args_size;  /* argv capture limit in bytes, <= ARGS_CAP */
@@ -170,13 +200,20 @@ struct tracer_config {
 	__u8 capture_env;     /* 0: env is never read */
 	__u8 skip_threads;    /* 1: no fork/exit records for threads (CLONE_THREAD) */
 	__u8 exit_has_group_dead; /* 1: the sched_process_exit tracepoint passes group_dead (6.x+) */
-	__u8 _pad[5];
+	__u8 follow_tree;     /* 1: forks of tasks in "traced" add the child; exits remove it */
+	__u8 filter_kinds;    /* bit (1 << filter_kind): the kind has values */
+	__u8 include_kinds;   /* bit (1 << filter_kind): the kind has at least one include */
+	__u8 scope_where;     /* enum scope_where */
+	__u8 _pad0;
+	__u32 host_mnt_ns;    /* the tracer's own mount namespace (for SCOPE_*) */
+	__u32 _pad1;
 };
 
 /* Per-CPU counters (map "counters"), summed by user space. */
 struct counters {
 	__u64 emitted[KIND_MAX]; /* records submitted, per kind */
 	__u64 lost[KIND_MAX];    /* records dropped because the ring was full, per kind */
+	__u64 filtered[KIND_MAX]; /* events left out by the scope filters, per kind */
 	__u64 scratch_clash;     /* records dropped because a preempting program reused the CPU's scratch buffer */
 };
 

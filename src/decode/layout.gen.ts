@@ -125,23 +125,38 @@ export const exec_failed_record = {
   _pad: 245, _pad$count: 3, // __u8[3] (3)
 } as const;
 
+/** struct filter_key */
+export const filter_key = {
+  $size: 16,
+  kind: 0, // __u32 (4)
+  _pad: 4, // __u32 (4)
+  value: 8, // __u64 (8)
+} as const;
+
 /** struct tracer_config */
 export const tracer_config = {
-  $size: 16,
+  $size: 24,
   max_args_size: 0, // __u32 (4)
   max_env_size: 4, // __u32 (4)
   capture_env: 8, // __u8 (1)
   skip_threads: 9, // __u8 (1)
   exit_has_group_dead: 10, // __u8 (1)
-  _pad: 11, _pad$count: 5, // __u8[5] (5)
+  follow_tree: 11, // __u8 (1)
+  filter_kinds: 12, // __u8 (1)
+  include_kinds: 13, // __u8 (1)
+  scope_where: 14, // __u8 (1)
+  _pad0: 15, // __u8 (1)
+  host_mnt_ns: 16, // __u32 (4)
+  _pad1: 20, // __u32 (4)
 } as const;
 
 /** struct counters */
 export const counters = {
-  $size: 88,
+  $size: 128,
   emitted: 0, emitted$count: 5, // __u64[5] (40)
   lost: 40, lost$count: 5, // __u64[5] (40)
-  scratch_clash: 80, // __u64 (8)
+  filtered: 80, filtered$count: 5, // __u64[5] (40)
+  scratch_clash: 120, // __u64 (8)
 } as const;
 
 /** enum record_kind */
@@ -173,11 +188,38 @@ export const list_flag = {
   LF_COUNT_CUT: 2,
 } as const;
 
+/** enum filter_kind */
+export const filter_kind = {
+  FK_PID: 0,
+  FK_UID: 1,
+  FK_COMM: 2,
+  FK_CGROUP: 3,
+  FK_MNTNS: 4,
+  FK_PIDNS: 5,
+  FK_MAX: 6,
+} as const;
+
+/** enum filter_action */
+export const filter_action = {
+  FA_INCLUDE: 1,
+  FA_EXCLUDE: 2,
+} as const;
+
+/** enum scope_where */
+export const scope_where = {
+  SCOPE_ANY: 0,
+  SCOPE_CONTAINER: 1,
+  SCOPE_HOST: 2,
+} as const;
+
 /** .rodata DATASEC: variable offsets (write them through LoadOptions.configure) */
 export const rodata = {
-  $size: 28,
-  tracer_cfg: 0, tracer_cfg$struct: "tracer_config", // struct tracer_config (16)
-  unused_list_flag: 16, // enum list_flag (4)
-  unused_record_kind: 20, // enum record_kind (4)
-  unused_record_flag: 24, // enum record_flag (4)
+  $size: 48,
+  tracer_cfg: 0, tracer_cfg$struct: "tracer_config", // struct tracer_config (24)
+  unused_list_flag: 24, // enum list_flag (4)
+  unused_filter_kind: 28, // enum filter_kind (4)
+  unused_filter_action: 32, // enum filter_action (4)
+  unused_scope_where: 36, // enum scope_where (4)
+  unused_record_kind: 40, // enum record_kind (4)
+  unused_record_flag: 44, // enum record_flag (4)
 } as const;
