@@ -12,6 +12,7 @@ import {
   parseSize,
 } from "./config.ts";
 import { InfoExit, UsageError } from "./errors.ts";
+import { addValue, parseId } from "./filter/scope.ts";
 
 export type { Config } from "./config.ts";
 
@@ -25,7 +26,19 @@ const FLAGS = [
   { spec: "--env", help: "capture the environment too (off: it may hold secrets)" },
   { spec: "--max-args-size <bytes>", help: "argv bytes captured per exec (default 128K, 4K..512K)" },
   { spec: "--buffer-size <bytes>", help: "ring buffer size, power of two (default 16M, 64K..1G)" },
-  { spec: "--stats", help: "print event and loss counts to stderr at exit" },
+  { spec: "--pid <pid>", help: "only process PID (repeatable; !PID leaves it out)" },
+  { spec: "--pid-tree <pid>", help: "only PID and every descendant it creates while traced" },
+  { spec: "--uid <uid>", help: "only processes of user id UID (repeatable; !UID leaves it out)" },
+  { spec: "--comm <name>", help: "only processes named NAME (comm; repeatable; !NAME)" },
+  { spec: "--cgroup <cgroup>", help: "only processes in or below the cgroup (v2 path or id; !...)" },
+  { spec: "--mntns <inode>", help: "only processes in mount namespace INODE (repeatable; !INODE)" },
+  { spec: "--pidns <inode>", help: "only processes in pid namespace INODE (repeatable; !INODE)" },
+  { spec: "--container", help: "only processes outside the host's mount namespace" },
+  { spec: "--host", help: "only processes in the host's mount namespace" },
+  { spec: "--no-threads", help: "leave thread creation and thread exits out" },
+  { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
+  { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (- = stderr)" },
+  { spec: "--stats", help: "at exit, event, loss and filter counts on stderr (JSON with --json)" },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr" },
   { spec: "-h, --help", help: "show this help and exit" },
   { spec: "--version", help: "show the version and exit" },
@@ -156,5 +169,33 @@ export function parseArgs(argv: readonly string[]): Config {
   if (bufferSize) c.bufferSize = parseSize("--buffer-size", last(bufferSize));
   checkBufferSize(c.bufferSize, c.maxArgsSize);
   c.command = ((o["--"] as string[] | undefined) ?? []).map(String);
+
+  const list = (flag: string) => values.get(flag) ?? [];
+  for (const v of list("pid")) addValue(c.scope.pid, v, parseId("--pid"));
+  for (const v of list("pid-tree")) c.scope.pidTree.push(parseId("--pid-tree")(v));
+  for (const v of list("uid")) addValue(c.scope.uid, v, parseId("--uid"));
+  for (const v of list("comm")) addValue(c.scope.comm, v, (s) => {
+    if (s === "" || Buffer.byteLength(s) > 15) throw new UsageError(`--comm '${s}': a comm is 1 to 15 bytes`);
+    return s;
+  });
+  for (const v of list("cgroup")) addValue(c.scope.cgroup, v, (s) => {
+    if (s === "") throw new UsageError("--cgroup needs a path or an id");
+    return s;
+  });
+  for (const v of list("mntns")) addValue(c.scope.mntns, v, parseId("--mntns"));
+  for (const v of list("pidns")) addValue(c.scope.pidns, v, parseId("--pidns"));
+  const container = Boolean(last(o.container as boolean | boolean[] | undefined));
+  const host = Boolean(last(o.host as boolean | boolean[] | undefined));
+  if (container && host) throw new UsageError("--container and --host exclude each other");
+  c.scope.where = container ? "container" : host ? "host" : "any";
+  c.noThreads = argv.slice(0, argv.indexOf("--") < 0 ? argv.length : argv.indexOf("--")).includes("--no-threads");
+  const user = values.get("user");
+  if (user) {
+    if (c.command.length === 0) throw new UsageError("--user needs a command after --");
+    c.user = last(user);
+  }
+  const tree = values.get("tree");
+  if (tree) c.tree = last(tree);
+  if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
 }

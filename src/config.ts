@@ -1,6 +1,7 @@
 // What the user asked for: the Config type, defaults, and validation of every value.
 
 import { UsageError } from "./errors.ts";
+import { emptyScope, type Scope } from "./filter/scope.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */
 export const EVENT_NAMES = [
@@ -30,6 +31,14 @@ export interface Config {
   verbose: boolean;
   /** Command to run (everything after --); empty: trace the whole system. */
   command: string[];
+  /** Run COMMAND as this user (name or uid). */
+  user: string | null;
+  /** Scope filters, applied in the kernel. */
+  scope: Scope;
+  /** Leave thread creation and thread exits out (in the kernel). */
+  noThreads: boolean;
+  /** Write the process tree at exit: a file, "-" for stderr, null for none. */
+  tree: string | null;
 }
 
 export const KiB = 1024;
@@ -53,6 +62,10 @@ export function defaults(): Config {
     stats: false,
     verbose: false,
     command: [],
+    user: null,
+    scope: emptyScope(),
+    noThreads: false,
+    tree: null,
   };
 }
 

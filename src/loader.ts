@@ -253,6 +253,12 @@ export class BpfTracer {
     return bpf.bpf_map__value_size(this.map(map));
   }
 
+  /** Destroy the links: no new records arrive; maps and ring stay readable until close(). */
+  detach(): void {
+    for (const l of this.links.reverse()) bpf.bpf_link__destroy(l);
+    this.links = [];
+  }
+
   /**
    * Detach, then (drain=true) deliver what is still in the ring, then free ring and object.
    * Idempotent. Cleanup order is the reverse of open, except that links go first so nothing
@@ -263,8 +269,7 @@ export class BpfTracer {
     if (this.closed) return;
     this.closed = true;
     let error: unknown = null;
-    for (const l of this.links.reverse()) bpf.bpf_link__destroy(l);
-    this.links = [];
+    this.detach();
     if (this.ring) {
       if (drain) {
         try { this.ring.drain(); } catch (e) { error = e; }

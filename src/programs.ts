@@ -28,4 +28,5 @@ export function configureRodata(dv: DataView, cfg: Config, k: KernelFeatures): v
   dv.setUint32(at + C.max_args_size, cfg.maxArgsSize, true);
   dv.setUint32(at + C.max_env_size, cfg.maxArgsSize, true);
   dv.setUint8(at + C.capture_env, cfg.env ? 1 : 0);
+  dv.setUint8(at + C.skip_threads, cfg.noThreads ? 1 : 0);
 }

@@ -77,7 +77,7 @@ export function encodeValue(out: ByteBuf, v: unknown, depth = 0): void {
       out.num(v);
       return;
     case "bigint":
-      out.big(v, 2);
+      out.big(v);
       return;
     case "boolean":
       out.ascii(v ? "true" : "false");
@@ -173,9 +173,9 @@ function encodeArgs(out: ByteBuf, eventName: string, args: readonly Arg[]): void
 /** Append the event as one line of JSON (newline included) to out. */
 export function encodeJson(out: ByteBuf, e: TraceEvent): void {
   out.raw(K_TIMESTAMP);
-  out.big(e.timestamp, 0);
+  out.big(e.timestamp);
   out.raw(K_THREAD_START);
-  out.big(e.threadStartTime, 1);
+  out.big(e.threadStartTime);
   out.raw(K_PROCESSOR);
   out.num(e.processorId);
   out.raw(K_PROCESS);

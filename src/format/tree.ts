@@ -8,6 +8,7 @@ interface Node {
   parent: number; // parent's processEntityId
   comm: string;
   execs: string[];
+  failed: Map<string, { count: number; error: string }>; // failed exec attempts by command line
   exit: string;
   children: number[];
 }
@@ -34,7 +35,7 @@ export class ProcessTree {
   private node(id: number, pid: number, parent: number, comm: string): Node {
     let n = this.nodes.get(id);
     if (!n) {
-      n = { id, pid, parent, comm, execs: [], exit: "", children: [] };
+      n = { id, pid, parent, comm, execs: [], failed: new Map(), exit: "", children: [] };
       this.nodes.set(id, n);
       this.order.push(id);
       this.nodes.get(parent)?.children.push(id);
@@ -59,7 +60,11 @@ export class ProcessTree {
       }
       case "process_execute_failed": {
         const n = this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
-        n.execs.push(`${commandLine(a("arguments") as string[])} [exec failed: ${a("error")}]`);
+        // a PATH search fails once per directory: one line per command line, with the count
+        const line = commandLine(a("arguments") as string[]);
+        const f = n.failed.get(line);
+        if (f) f.count++;
+        else n.failed.set(line, { count: 1, error: a("error") as string });
         return;
       }
       case "sched_process_exit": {
@@ -76,7 +81,11 @@ export class ProcessTree {
     const out: string[] = [];
     const walk = (id: number, prefix: string, last: boolean, root: boolean) => {
       const n = this.nodes.get(id)!;
-      const what = n.execs.length ? n.execs.join(" ⟶ ") : `(${n.comm})`;
+      const failed = [...n.failed]
+        .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
+        .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
+      const all = [...n.execs, ...failed];
+      const what = all.length ? all.join(" ⟶ ") : `(${n.comm})`;
       const end = n.exit ? ` [${n.exit}]` : "";
       out.push((root ? "" : prefix + (last ? "└─ " : "├─ ")) + `${n.pid} ${what}${end}`);
       const kids = n.children;

@@ -1,5 +1,6 @@
 // parseArgs: every flag, defaults, bad values, unknown flags, the command after --, help/version.
 
+import { emptyScope } from "../../src/filter/scope.ts";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -39,6 +40,10 @@ describe("defaults", () => {
       stats: false,
       verbose: false,
       command: [],
+      user: null,
+      scope: emptyScope(),
+      noThreads: false,
+      tree: null,
     });
     expect(parseArgs([])).toEqual(defaults());
   });
@@ -140,7 +145,8 @@ describe("help and version", () => {
     expect(info(["-h"])).toBe(text);
     expect(info(["--bogus", "--help"])).toBe(text); // help wins over mistakes
     expect(text).toBe(helpText());
-    for (const flag of ["--json", "-o, --output <file>", "-e, --events <list>", "--env", "--max-args-size <bytes>", "--buffer-size <bytes>", "--stats", "-v, --verbose", "-h, --help", "--version"]) {
+    for (const flag of ["--json", "-o, --output <file>", "-e, --events <list>", "--env", "--max-args-size <bytes>", "--buffer-size <bytes>", "--stats", "-v, --verbose", "-h, --help", "--version",
+      "--pid <pid>", "--pid-tree <pid>", "--uid <uid>", "--comm <name>", "--cgroup <cgroup>", "--mntns <inode>", "--pidns <inode>", "--container", "--host", "--no-threads", "--user <user>", "--tree <file>"]) {
       const lines = text.split("\n").filter((l) => l.includes(flag + " "));
       expect(lines.length).toBe(1);
     }
@@ -173,5 +179,32 @@ describe("the real program", () => {
     const r = run("--json", "--", "true");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ format: "json", command: ["true"] });
+  });
+});
+
+describe("scope flags", () => {
+  test("repeatable values, ! leaves out", () => {
+    const c = parseArgs(["--pid", "1", "--pid", "!2", "--uid", "0", "--comm", "make", "--comm", "!sh", "--mntns", "4026531832", "--pidns", "!4026531836"]);
+    expect(c.scope.pid).toEqual({ include: [1], exclude: [2] });
+    expect(c.scope.uid).toEqual({ include: [0], exclude: [] });
+    expect(c.scope.comm).toEqual({ include: ["make"], exclude: ["sh"] });
+    expect(c.scope.mntns).toEqual({ include: [4026531832], exclude: [] });
+    expect(c.scope.pidns).toEqual({ include: [], exclude: [4026531836] });
+  });
+  test("--pid-tree, --container/--host, --no-threads, --tree, --user", () => {
+    expect(parseArgs(["--pid-tree", "42"]).scope.pidTree).toEqual([42]);
+    expect(parseArgs(["--container"]).scope.where).toBe("container");
+    expect(parseArgs(["--host"]).scope.where).toBe("host");
+    expect(() => parseArgs(["--host", "--container"])).toThrow(UsageError);
+    expect(parseArgs(["--no-threads"]).noThreads).toBe(true);
+    expect(parseArgs(["--tree", "-"]).tree).toBe("-");
+    expect(parseArgs(["--user", "nobody", "--", "id"]).user).toBe("nobody");
+    expect(() => parseArgs(["--user", "nobody"])).toThrow(/needs a command/);
+    expect(() => parseArgs(["--pid-tree", "1", "--", "id"])).toThrow(UsageError);
+  });
+  test("bad values", () => {
+    expect(() => parseArgs(["--pid", "abc"])).toThrow(/--pid takes a number/);
+    expect(() => parseArgs(["--uid", "-1"])).toThrow(UsageError);
+    expect(() => parseArgs(["--comm", "a-name-longer-than-15"])).toThrow(/1 to 15 bytes/);
   });
 });

@@ -55,19 +55,31 @@ describe("formatJson", () => {
     expect(rawField(line, "threadStartTime")).toBe("18446744073709551615");
   });
 
-  test("bigints of every size, in and out of the per-field cache", () => {
+  test("bigints of every size", () => {
     const values = [
       0n, 1n, 9n, 10n, 999999999n, 1000000000n, 9007199254740991n, 9007199254740992n,
       1700000000000000000n, 1700000000999999999n, 1700000001000000000n, 1699999999999999999n,
       18446744073709551615n, 9007199254740991000000000n, 123456789012345678901234567890n, -1n, -1700000000000000000n,
     ];
     const out = new ByteBuf(16);
-    for (const slot of [0, 1, 2]) {
-      for (const v of [...values, ...values.slice().reverse()]) {
-        out.pos = 0;
-        out.big(v, slot);
-        expect(out.take()).toBe(v.toString());
-      }
+    for (const v of values) {
+      out.pos = 0;
+      out.big(v);
+      expect(out.take()).toBe(v.toString());
+    }
+    // random 64-bit values, and values around 2^53, 2^63, 2^64 and every power of ten
+    let x = 0x9e3779b97f4a7c15n;
+    const more: bigint[] = [];
+    for (let i = 0; i < 20000; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+      more.push(x, x >> BigInt(i % 64));
+    }
+    for (let k = 0n; k <= 20n; k++) more.push(10n ** k - 1n, 10n ** k, 10n ** k + 1n);
+    for (const p of [53n, 63n, 64n]) more.push((1n << p) - 1n, 1n << p, (1n << p) + 1n);
+    for (const v of more) {
+      out.pos = 0;
+      out.big(v);
+      expect(out.take()).toBe(v.toString());
     }
   });
 
@@ -149,6 +161,10 @@ describe("formatJson", () => {
     expect(JSON.parse(b).args[0].type).toBe("u64");
     const odd = formatJson(withArgs([{ name: 'we"ird\n', type: "t\\", value: 0 }]));
     expect(JSON.parse(odd).args[0]).toEqual({ name: 'we"ird\n', type: "t\\", value: 0 });
+    // non-ASCII constants are copied bytewise (8-byte word copies are for ASCII only)
+    const name = "\u00ff".repeat(9) + "\u{1F600}";
+    const wide = formatJson(withArgs([{ name, type: "ÿÿÿÿÿÿÿÿ", value: 1 }]));
+    expect(JSON.parse(wide).args[0]).toEqual({ name, type: "ÿÿÿÿÿÿÿÿ", value: 1 });
   });
 
   test("encodeJson appends lines to a buffer that grows", () => {

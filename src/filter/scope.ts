@@ -1,0 +1,121 @@
+// Scope filters: what the user asked for (--pid, --uid, ...) → the kernel's filter maps and
+// .rodata switches. Every scope filter runs in BPF, before a record is built or reserved.
+import { statSync, readFileSync } from "node:fs";
+import { filter_key as FK, filter_kind as K, filter_action as A, scope_where as W, tracer_config as C, rodata } from "../decode/layout.gen";
+import type { BpfTracer } from "../loader";
+import { UsageError } from "../errors";
+
+/** One filter kind: values to keep (OR) and values to leave out (any wins). */
+export interface ValueFilter<T> {
+  include: T[];
+  exclude: T[];
+}
+
+export interface Scope {
+  pid: ValueFilter<number>;
+  /** --pid-tree roots (and the -- COMMAND process): followed through forks in the kernel. */
+  pidTree: number[];
+  uid: ValueFilter<number>;
+  comm: ValueFilter<string>;
+  cgroup: ValueFilter<string>; // a path under the cgroup2 mount, or a numeric id
+  mntns: ValueFilter<number>;
+  pidns: ValueFilter<number>;
+  where: "any" | "container" | "host";
+}
+
+export function emptyScope(): Scope {
+  const v = () => ({ include: [], exclude: [] });
+  return { pid: v(), pidTree: [], uid: v(), comm: v(), cgroup: v(), mntns: v(), pidns: v(), where: "any" };
+}
+
+/** "123" → include, "!123" → exclude, for any value list. */
+export function addValue<T>(f: ValueFilter<T>, raw: string, parse: (s: string) => T): void {
+  if (raw.startsWith("!")) f.exclude.push(parse(raw.slice(1)));
+  else f.include.push(parse(raw));
+}
+
+export function parseId(flag: string) {
+  return (s: string): number => {
+    if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) throw new UsageError(`${flag} takes a number (or !number), not '${s}'`);
+    return Number(s);
+  };
+}
+
+function cgroup2Mount(): string {
+  const line = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => / - cgroup2 /.test(l));
+  if (!line) throw new UsageError("--cgroup: no cgroup2 file system is mounted");
+  return line.split(" ")[4]!;
+}
+
+/** A cgroup given as an id, an absolute path to its directory, or a path under the cgroup2 mount. */
+export function cgroupId(spec: string): bigint {
+  if (/^\d+$/.test(spec)) return BigInt(spec);
+  const path = spec.startsWith("/sys/fs/cgroup") || spec.startsWith(cgroup2Mount()) ? spec : cgroup2Mount() + (spec.startsWith("/") ? "" : "/") + spec;
+  try {
+    const st = statSync(path, { bigint: true });
+    if (!st.isDirectory()) throw new Error("not a directory");
+    return st.ino; // cgroup v2: the directory's inode number is the cgroup id
+  } catch (e) {
+    throw new UsageError(`--cgroup ${spec}: ${path} is not a cgroup2 directory (${(e as Error).message})`);
+  }
+}
+
+function has(f: ValueFilter<unknown>): boolean {
+  return f.include.length + f.exclude.length > 0;
+}
+
+/** The .rodata switches of a scope. */
+export function configureScope(dv: DataView, s: Scope, hostMntNs: number, followCommand = false): void {
+  const at = rodata.tracer_cfg;
+  const kinds: [number, ValueFilter<unknown>][] = [
+    [K.FK_PID, { include: [...s.pid.include, ...s.pidTree, ...(followCommand ? [0] : [])], exclude: s.pid.exclude }],
+    [K.FK_UID, s.uid], [K.FK_COMM, s.comm], [K.FK_CGROUP, s.cgroup], [K.FK_MNTNS, s.mntns], [K.FK_PIDNS, s.pidns],
+  ];
+  let filterKinds = 0, includeKinds = 0;
+  for (const [k, f] of kinds) {
+    if (has(f)) filterKinds |= 1 << k;
+    if (f.include.length) includeKinds |= 1 << k;
+  }
+  dv.setUint8(at + C.filter_kinds, filterKinds);
+  dv.setUint8(at + C.include_kinds, includeKinds);
+  dv.setUint8(at + C.follow_tree, s.pidTree.length || followCommand ? 1 : 0);
+  dv.setUint8(at + C.scope_where, s.where === "container" ? W.SCOPE_CONTAINER : s.where === "host" ? W.SCOPE_HOST : W.SCOPE_ANY);
+  dv.setUint32(at + C.host_mnt_ns, hostMntNs, true);
+}
+
+/** Fill the filter maps after load (before events can matter: attach happens first, but the
+ * switches in .rodata already make every event fail an include until its value is here). */
+export function fillScopeMaps(t: BpfTracer, s: Scope): void {
+  const key = new Uint8Array(FK.$size);
+  const kdv = new DataView(key.buffer);
+  const put = (kind: number, value: bigint, action: number) => {
+    kdv.setUint32(FK.kind, kind, true);
+    kdv.setBigUint64(FK.value, value, true);
+    t.update("filter_values", key, new Uint8Array([action]));
+  };
+  const each = <T>(kind: number, f: ValueFilter<T>, conv: (v: T) => bigint) => {
+    for (const v of f.include) put(kind, conv(v), A.FA_INCLUDE);
+    for (const v of f.exclude) put(kind, conv(v), A.FA_EXCLUDE);
+  };
+  each(K.FK_PID, s.pid, BigInt);
+  each(K.FK_UID, s.uid, BigInt);
+  each(K.FK_CGROUP, s.cgroup, cgroupId);
+  each(K.FK_MNTNS, s.mntns, BigInt);
+  each(K.FK_PIDNS, s.pidns, BigInt);
+  const enc = new TextEncoder();
+  const comm = (c: string, action: number) => {
+    const k = new Uint8Array(16);
+    k.set(enc.encode(c).subarray(0, 15));
+    t.update("filter_comms", k, new Uint8Array([action]));
+  };
+  for (const c of s.comm.include) comm(c, A.FA_INCLUDE);
+  for (const c of s.comm.exclude) comm(c, A.FA_EXCLUDE);
+  for (const pid of s.pidTree) follow(t, pid);
+}
+
+/** Start following a process (and, through the kernel, every descendant it creates). */
+export function follow(t: BpfTracer, pid: number): void {
+  const k = new Uint8Array(4);
+  new DataView(k.buffer).setUint32(0, pid, true);
+  t.update("traced", k, new Uint8Array([1]));
+}

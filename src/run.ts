@@ -1,0 +1,117 @@
+// One tracing session: load and attach → (start COMMAND) → poll the ring → drain → summary.
+// Stages in order, one cleanup path in reverse.
+import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
+import { readlinkSync, writeFileSync } from "node:fs";
+import type { Config } from "./cli";
+import { openSink, Writer } from "./sink/writer";
+import { eventWriter } from "./format/output";
+import { ProcessTree } from "./format/tree";
+import { BpfTracer, LoadError } from "./loader";
+import { recordHandler, type PipelineStats } from "./pipeline";
+import { programsFor, configureRodata, type KernelFeatures } from "./programs";
+import { configureScope, fillScopeMaps, follow } from "./filter/scope";
+import { bootToEpochOffsetNs } from "../ffi/libc";
+import { CounterReader, LossReporter, formatStats } from "./stats";
+import { Command, exitStatusOf } from "./command";
+import type { TraceEvent } from "./event";
+
+const EINTR = 4;
+
+function ownMountNs(): number {
+  return Number(/\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/mnt"))?.[1] ?? 0);
+}
+
+export async function run(cfg: Config): Promise<number> {
+  const commandMode = cfg.command.length > 0;
+  // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
+  const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
+  const bootToEpochNs = bootToEpochOffsetNs();
+  const stats: PipelineStats = { decoded: 0, malformed: 0, lastError: "" };
+  const write = eventWriter(cfg.format, sink);
+  const tree = cfg.tree !== null ? new ProcessTree() : null;
+  const onEvent = tree ? (e: TraceEvent) => (tree.add(e), write(e)) : write;
+  const hostMntNs = ownMountNs();
+
+  const object = await Bun.file(objectPath).bytes();
+  const onRecord = recordHandler({ bootToEpochNs, captureEnv: cfg.env }, onEvent, stats);
+  const open = (k: KernelFeatures) =>
+    BpfTracer.open({
+      object,
+      ringMap: "events",
+      ringSize: cfg.bufferSize,
+      perCpuMaps: ["scratch"],
+      programs: programsFor(cfg),
+      configure: (rodata) => {
+        configureRodata(rodata, cfg, k);
+        configureScope(rodata, cfg.scope, hostMntNs, commandMode);
+      },
+      onRecord,
+      verbose: cfg.verbose,
+    });
+  let tracer: BpfTracer;
+  try {
+    tracer = open({ exitGroupDead: true });
+  } catch (e) {
+    // Kernels whose sched_process_exit has no group_dead argument refuse the program that
+    // reads it; the fallback reads signal->live instead.
+    if (!(e instanceof LoadError) || !cfg.events.includes("sched_process_exit")) throw e;
+    tracer = open({ exitGroupDead: false });
+  }
+
+  let stop = false;
+  let command: Command | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (command && !command.finished) command.signal(sig); // the command decides; we follow it
+    else stop = true;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const counters = new CounterReader(tracer);
+  const losses = new LossReporter(bootToEpochNs);
+  const reportLoss = () => {
+    const ev = losses.check(counters.read());
+    if (ev) onEvent(ev);
+  };
+  let status = 0;
+  try {
+    fillScopeMaps(tracer, cfg.scope);
+    if (commandMode) {
+      command = Command.start(cfg.command, cfg.user ?? undefined);
+      follow(tracer, command.pid);
+      command.exited.then(() => (stop = true));
+    }
+    process.stderr.write("ready\n");
+    command?.release();
+    const timeout = commandMode ? 50 : 1000;
+    while (!stop && !sink.closed) {
+      const n = tracer.poll(timeout);
+      if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
+      if (n > 0) reportLoss();
+      sink.flush();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if (command) status = exitStatusOf(await command.exited);
+  } finally {
+    tracer.detach(); // nothing new arrives; then deliver what is still in the ring
+    if (!sink.closed) tracer.drain();
+    const c = counters.read();
+    tracer.close(false);
+    if (!sink.closed) {
+      const ev = losses.check(c);
+      if (ev) onEvent(ev);
+    }
+    sink.flush();
+    sink.close();
+    if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
+    const lost = c.lost.reduce((a, b) => a + b, 0);
+    if (lost) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
+    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json"));
+    if (tree) {
+      const text = tree.render();
+      if (cfg.tree === "-") process.stderr.write(text);
+      else writeFileSync(cfg.tree!, text, { mode: 0o600 });
+    }
+  }
+  return status;
+}
