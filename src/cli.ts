@@ -38,7 +38,7 @@ const FLAGS = [
   { spec: "--no-threads", help: "leave thread creation and thread exits out" },
   { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
   { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (- = stderr)" },
-  { spec: "--stats", help: "counts of events, losses, filtered at exit (stderr; JSON if --json)" },
+  { spec: "--stats", help: "event, loss and filter counts at exit (JSON if --json)" },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr" },
   { spec: "-h, --help", help: "show this help and exit" },
   { spec: "--version", help: "show the version and exit" },
