@@ -219,11 +219,11 @@ export class ByteBuf {
       return;
     }
     // v = hi*2^32 + lo with hi = hh*2^16 + hl; 2^32 = 4e9 + 294967296 and
-    // 2^16*294967296 = 19331e9 + 55149056, so v = 1e9*A + B with A, B exact doubles:
+    // 2^16*294967296 = 19330e9 + 976710656, so v = 1e9*A + B with A, B exact doubles:
     const hh = Math.floor(hi / 65536);
     const hl = hi - hh * 65536;
-    const a = hi * 4 + hh * 19331;
-    const bb = hh * 55149056 + hl * 294967296 + lo; // < 2^45
+    const a = hi * 4 + hh * 19330;
+    const bb = hh * 976710656 + hl * 294967296 + lo; // < 2^47
     const carry = Math.floor(bb / 1e9);
     this.uint(a + carry);
     this.nine(bb - carry * 1e9);
