@@ -250,6 +250,23 @@ describe("tracer -- COMMAND", () => {
     expect(x).toBeDefined();
   });
 
+  test("--tree writes the process tree with command lines and exit status", async () => {
+    const out = join(dir, "tree.jsonl");
+    const treeFile = join(dir, "tree.txt");
+    const pids = join(dir, "tree-pids");
+    const script = `echo shell=$$ > ${pids}; sh -c 'echo mid=$$ >> ${pids}; /bin/true leaf; exit 4'; exit 0`;
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "--tree", treeFile, "--", "/bin/sh", "-c", script], { stdout: "ignore", stderr: "ignore" });
+    expect(await p.exited).toBe(0);
+    const ids = Object.fromEntries(readFileSync(pids, "utf8").trim().split("\n").map((l) => l.split("=")).map(([k, v]) => [k, Number(v)]));
+    const lines = readFileSync(treeFile, "utf8").trimEnd().split("\n");
+    expect(lines[0]).toStartWith(`${ids.shell} /bin/sh -c `);
+    expect(lines[0]).toEndWith("[exit 0]");
+    expect(lines[1]).toStartWith(`└─ ${ids.mid} sh -c `);
+    expect(lines[1]).toEndWith("[exit 4]");
+    expect(lines[2]).toMatch(new RegExp(`^   └─ \\d+ /bin/true leaf \\[exit 0\\]$`));
+    expect(lines.length).toBe(3);
+  });
+
   test("--user runs the command as that user", async () => {
     const out = join(dir, "user.jsonl");
     const p = Bun.spawn([TRACER, "--json", "-o", out, "--user", "nobody", "--", "/usr/bin/id", "-u"], { stdout: "pipe", stderr: "ignore" });
