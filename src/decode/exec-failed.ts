@@ -2,7 +2,7 @@
 // The binary's details are filled later by src/enrich/binary.ts (user space, see there).
 import { exec_failed_record as R, rec_header as H, record_flag as RF, list_flag as LF } from "./layout.gen";
 import { splitNul } from "./text";
-import { checkRecord, headerContext, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
+import { checkRecord, eventOf, headerContext, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
 import { errnoName } from "./errno";
 import { stdinPathText } from "./exec";
 import type { Arg, TraceEvent } from "../event";
@@ -37,7 +37,7 @@ function userList(r: Rec, spanAt: number, countAt: number, sizeAt: number, flags
   return {
     items,
     droppedItems: Math.max(0, count - (items.length - (lastCut ? 1 : 0))),
-    droppedBytes: Math.max(0, size - len - (lastCut ? 0 : 0)),
+    droppedBytes: Math.max(0, size - len),
     cut: lastCut || size > len,
     fault: (flags & LF.LF_FAULT) !== 0,
     countCut: (flags & LF.LF_COUNT_CUT) !== 0,
@@ -86,22 +86,15 @@ export function decodeExecFailed(r: Rec, ctx: DecodeContext, captureEnv: boolean
   args.push({ name: "binary_resolved_in", type: "string", value: "userspace" });
   args.push({ name: "truncated", type: "[]string", value: truncated });
 
-  return {
-    ...c,
-    executable: { path: "" },
-    eventName: "process_execute_failed",
-    returnValue: ret,
-    syscall: isAt ? "execveat" : "execve",
-    args,
-    caller: {
-      path,
-      pwd: spanText(r, R.pwd),
-      root: spanText(r, R.root),
-      dirfd: dv.getInt32(off + R.dirfd, true),
-      dirfdPath: spanText(r, R.dirfd_path),
-      flags: dv.getUint32(off + R.exec_flags, true),
-      mountNamespace: c.mountNamespace,
-      hostProcessId: c.hostProcessId,
-    },
-  } as FailedExecEvent;
+  const caller: ExecCallerView = {
+    path,
+    pwd: spanText(r, R.pwd),
+    root: spanText(r, R.root),
+    dirfd: dv.getInt32(off + R.dirfd, true),
+    dirfdPath: spanText(r, R.dirfd_path),
+    flags: dv.getUint32(off + R.exec_flags, true),
+    mountNamespace: c.mountNamespace,
+    hostProcessId: c.hostProcessId,
+  };
+  return Object.assign(eventOf(c, "process_execute_failed", args, isAt ? "execveat" : "execve", ret), { caller });
 }

@@ -1,9 +1,8 @@
 // KIND_EXEC records → sched_process_exec events (fields and order of shared/spec/000).
-import { exec_record as E, record_flag as RF } from "./layout.gen";
+import { exec_record as E, rec_header as H, record_flag as RF } from "./layout.gen";
 import { splitNul } from "./text";
-import { checkRecord, fileId, headerContext, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
+import { checkRecord, eventOf, fileId, headerContext, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
 import type { Arg, TraceEvent } from "../event";
-import { rec_header as H } from "./layout.gen";
 
 const PIPEFS_MAGIC = 0x50495045;
 const SOCKFS_MAGIC = 0x534f434b;
@@ -95,12 +94,6 @@ export function decodeExec(r: Rec, ctx: DecodeContext, captureEnv: boolean): Tra
   }
   args.push({ name: "truncated", type: "[]string", value: truncated });
 
-  return {
-    ...headerContext(r, ctx),
-    executable: { path: pathname },
-    eventName: "sched_process_exec",
-    returnValue: 0,
-    syscall: SYSCALL_NAMES[dv.getInt32(off + E.syscall_nr, true)] ?? "",
-    args,
-  } as TraceEvent;
+  const syscall = SYSCALL_NAMES[dv.getInt32(off + E.syscall_nr, true)] ?? "";
+  return eventOf(headerContext(r, ctx), "sched_process_exec", args, syscall, 0, pathname);
 }

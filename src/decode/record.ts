@@ -1,6 +1,7 @@
 // Common record parts: bounds checks, the rec_header context, spans and entity ids.
 import { rec_header as H, span as S, file_id as F } from "./layout.gen";
 import { cString, decodeBytes } from "./text";
+import type { Arg, EventName, TraceEvent } from "../event";
 
 /** A record that cannot be decoded (truncated, inconsistent sizes, unknown kind). Skipped, counted. */
 export class DecodeError extends Error {
@@ -122,6 +123,11 @@ export function headerContext(r: Rec, ctx: DecodeContext) {
     parentEntityId: entityAt(dv, off + H.host_ppid, off + H.parent_start),
     seq: Number(dv.getBigUint64(off + H.seq, true)),
   };
+}
+
+/** An event from its header context, name and args (executable.path is filled by enrichment). */
+export function eventOf(c: ReturnType<typeof headerContext>, eventName: EventName, args: Arg[], syscall = "", returnValue = 0, path = ""): TraceEvent {
+  return { ...c, executable: { path }, eventName, returnValue, syscall, args };
 }
 
 /** A struct file_id at `at`. */

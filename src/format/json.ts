@@ -136,7 +136,7 @@ function encodeObject(out: ByteBuf, o: Record<string, unknown>, depth: number): 
  */
 const shapes = new Map<string, { names: string[]; types: string[]; lits: Lit[] }>();
 
-function shapeOf(eventName: string, args: readonly Arg[]) {
+function shapeOf(eventName: string) {
   let shape = shapes.get(eventName);
   if (shape === undefined) {
     if (shapes.size > 64) shapes.clear();
@@ -147,7 +147,7 @@ function shapeOf(eventName: string, args: readonly Arg[]) {
 }
 
 function encodeArgs(out: ByteBuf, eventName: string, args: readonly Arg[]): void {
-  const shape = shapeOf(eventName, args);
+  const shape = shapeOf(eventName);
   const { names, types, lits } = shape;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;

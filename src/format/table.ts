@@ -1,6 +1,7 @@
 // Human-readable table, one line per event; every byte a process controls is escaped or quoted.
 
 import { constants } from "node:os";
+import { errnoName } from "../decode/errno.ts";
 import type { Arg, TraceEvent } from "../event.ts";
 
 /*
@@ -28,17 +29,9 @@ const LABEL: Record<string, string> = {
   lost_events: "lost",
 };
 
-const ERRNO_NAME = new Map<number, string>();
-for (const [name, n] of Object.entries(constants.errno)) {
-  if (!ERRNO_NAME.has(n)) ERRNO_NAME.set(n, name);
-}
 const SIGNAL_NAME = new Map<number, string>();
 for (const [name, n] of Object.entries(constants.signals)) {
   if (!SIGNAL_NAME.has(n)) SIGNAL_NAME.set(n, name);
-}
-
-export function errnoName(errno: number): string {
-  return ERRNO_NAME.get(errno) ?? `errno ${errno}`;
 }
 
 export function signalName(sig: number): string {

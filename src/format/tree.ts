@@ -1,6 +1,7 @@
 // --tree: collects fork/exec/exit events into the process tree of what was traced and renders it
 // (parent → children, each process with the command lines it exec'd and how it ended).
 import type { TraceEvent } from "../event";
+import { shellQuote } from "./table";
 
 interface Node {
   id: number; // processEntityId
@@ -13,19 +14,9 @@ interface Node {
   children: number[];
 }
 
-const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** One argv as a shell-like line: plain words as they are, others single-quoted, control bytes escaped. */
+/** One argv as a shell-like line, quoted and escaped as the table does it. */
 export function commandLine(argv: string[]): string {
-  return argv
-    .map((a) => {
-      const s = a.replace(/[\x00-\x1f\x7f]|[\udc80-\udcff]/g, (c) => {
-        const code = c.charCodeAt(0);
-        return "\\x" + (code >= 0xdc80 ? code - 0xdc00 : code).toString(16).padStart(2, "0");
-      });
-      return SAFE.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
-    })
-    .join(" ");
+  return argv.map(shellQuote).join(" ");
 }
 
 export class ProcessTree {

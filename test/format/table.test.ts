@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { decodeBytes } from "../../src/decode/text.ts";
 import type { TraceEvent } from "../../src/event.ts";
-import { HEADER, describe as describeArgs, errnoName, formatTable, shellQuote, timeOfDay } from "../../src/format/table.ts";
+import { HEADER, describe as describeArgs, formatTable, shellQuote, timeOfDay } from "../../src/format/table.ts";
+import { errnoName } from "../../src/decode/errno.ts";
 import { execEvent } from "./bench.ts";
 
 function ev(eventName: TraceEvent["eventName"], args: TraceEvent["args"], extra: Partial<TraceEvent> = {}): TraceEvent {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync, rmSync, openSync, closeSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, fixture, kernelDev, marker, procCmdline, TracerRun, withMarker, type Json } from "./harness";
+import { arg, fixture, kernelDev, marker, procCmdline, readUntil, TracerRun, withMarker, type Json } from "./harness";
 import { encodeBytes } from "../../src/decode/text";
 
 let tracer: TracerRun;
@@ -76,13 +76,7 @@ function truthOf(pid: number): Truth {
 /** Run `argv` with a pipe as stdin, wait for the fixture's "ready PID", take the truth, release it. */
 async function runHeld(argv: string[], opts: { cwd?: string } = {}): Promise<{ truth: Truth; spawnPid: number }> {
   const p = Bun.spawn(argv, { stdin: "pipe", stdout: "ignore", stderr: "pipe", cwd: opts.cwd ?? dir });
-  const reader = p.stderr.getReader();
-  let text = "";
-  while (!/ready \d+\n/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`held process ended early: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
+  await readUntil(p.stderr, /ready \d+\n/);
   const truth = truthOf(p.pid);
   p.stdin.end();
   await p.exited;
@@ -222,14 +216,7 @@ describe("sched_process_exec", () => {
   test("stdin from a real pipe", async () => {
     const m = marker("pipe");
     const p = Bun.spawn(["/bin/sh", "-c", `(read x) | exec ${hold} ${m}`], { stdin: "pipe", stdout: "ignore", stderr: "pipe", cwd: dir });
-    const reader = p.stderr.getReader();
-    let text = "";
-    while (!/ready (\d+)\n/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`ended early: ${text}`);
-      text += new TextDecoder().decode(value);
-    }
-    const pid = Number(/ready (\d+)/.exec(text)![1]);
+    const pid = Number((await readUntil(p.stderr, /ready (\d+)\n/))[1]);
     const link = readlinkSync(`/proc/${pid}/fd/0`);
     const mode = statSync(`/proc/${pid}/fd/0`).mode;
     p.stdin.write("go\n");
@@ -262,14 +249,7 @@ describe("sched_process_exec", () => {
   test("stdin from a terminal (pty)", async () => {
     const m = marker("tty");
     const p = Bun.spawn(["script", "-qec", `${hold} ${m}`, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
-    const reader = p.stdout.getReader();
-    let text = "";
-    while (!/ready (\d+)/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`script ended early: ${text}`);
-      text += new TextDecoder().decode(value);
-    }
-    const pid = Number(/ready (\d+)/.exec(text)![1]);
+    const pid = Number((await readUntil(p.stdout, /ready (\d+)/))[1]);
     const ttyPath = readlinkSync(`/proc/${pid}/fd/0`);
     const ttyMode = statSync(`/proc/${pid}/fd/0`).mode;
     p.stdin.write("\n");

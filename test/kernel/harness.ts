@@ -111,6 +111,23 @@ export class TracerRun {
   }
 }
 
+/** Read a stream until `re` matches what came so far; the match. */
+export async function readUntil(stream: ReadableStream<Uint8Array>, re: RegExp): Promise<RegExpExecArray> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const m = re.exec(text);
+    if (m) {
+      reader.releaseLock();
+      return m;
+    }
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before ${re}: ${text}`);
+    text += dec.decode(value, { stream: true });
+  }
+}
+
 /** Events whose argv contains the marker. */
 export function withMarker(events: Json[], m: string, name = "sched_process_exec"): Json[] {
   return events.filter(

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, fixture, marker, TracerRun, withMarker, type Json } from "./harness";
+import { arg, fixture, marker, readUntil, TracerRun, withMarker, type Json } from "./harness";
 
 let tracer: TracerRun;
 let lc: string;
@@ -103,14 +103,8 @@ describe("sched_process_fork", () => {
   test("fork inside a new pid namespace: child_ns_pid 1, child_pid the host pid", async () => {
     const m = marker("pidns");
     const p = Bun.spawn(["unshare", "--pid", "--fork", lc, "sleep", m], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
-    const reader = p.stdout.getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    expect(text.trim()).toBe("pid=1"); // getpid() inside the namespace
+    const [line] = await readUntil(p.stdout, /.*\n/);
+    expect(line.trim()).toBe("pid=1"); // getpid() inside the namespace
     const hostPid = Number(readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(" ")[0]);
     const nsIno = Number(/\[(\d+)\]/.exec(require("node:fs").readlinkSync(`/proc/${hostPid}/ns/pid`))![1]);
     process.kill(hostPid, "SIGKILL");
