@@ -466,6 +466,24 @@ static __always_inline __u32 put_user_area(struct scratch *s, __u32 off, struct 
 	return off + len;
 }
 
+/* execve (59) or execveat (322). The syscall entry stash knows for sure (when process_execute_failed
+ * is traced); else bprm->filename is "/dev/fd/N..." for an execveat relative to a descriptor; else
+ * the task's orig_ax (which recent kernels already report as execve for execveat). */
+static __always_inline __s32 exec_syscall_nr(struct task_struct *task, struct linux_binprm *bprm, pid_t old_pid)
+{
+	__u32 key = old_pid;
+	struct exec_args *a = bpf_map_lookup_elem(&exec_stash, &key);
+	char head[9] = {};
+
+	if (a)
+		return a->syscall ? 322 : 59;
+	bpf_probe_read_kernel_str(head, sizeof(head), BPF_CORE_READ(bprm, filename));
+	if (head[0] == '/' && head[1] == 'd' && head[2] == 'e' && head[3] == 'v' && head[4] == '/' &&
+	    head[5] == 'f' && head[6] == 'd' && head[7] == '/')
+		return 322;
+	return PT_REGS_PARM_SYSCALL_NR(task);
+}
+
 struct vma_ctx {
 	struct file *file;
 };
@@ -670,7 +688,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	else
 		e->env_size = BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start);
 
-	e->syscall_nr = PT_REGS_PARM_SYSCALL_NR(task);
+	e->syscall_nr = exec_syscall_nr(task, bprm, old_pid);
 	emit(s, &e->h, off, tid);
 	/* A successful exec from a non-leader thread returns with the leader's tid: its stash entry
 	 * (keyed by the old tid) is dropped here. */
@@ -699,6 +717,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 			bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
 		}
 	}
+	if (!(tracer_cfg.emit_kinds & (1 << KIND_FORK)))
+		return 0;
 	if (tracer_cfg.skip_threads && thread)
 		return 0;
 	if (!in_scope(parent, KIND_FORK))
@@ -743,6 +763,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		group_dead = (__u32)(ctx[1] & 0xff); /* bool group_dead, Linux 6.x+; pruned at load otherwise */
 	else
 		group_dead = BPF_CORE_READ(task, signal, live.counter) == 0; /* racy when threads exit together */
+	if (!(tracer_cfg.emit_kinds & (1 << KIND_EXIT)))
+		goto out;
 	if (tracer_cfg.skip_threads && !group_dead)
 		goto out;
 	if (!in_scope(task, KIND_EXIT))

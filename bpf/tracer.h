@@ -204,7 +204,8 @@ struct tracer_config {
 	__u8 filter_kinds;    /* bit (1 << filter_kind): the kind has values */
 	__u8 include_kinds;   /* bit (1 << filter_kind): the kind has at least one include */
 	__u8 scope_where;     /* enum scope_where */
-	__u8 _pad0;
+	__u8 emit_kinds;      /* bit (1 << record_kind): records of that kind are sent (a program can be
+			       * attached for its side effects only, e.g. fork/exit to follow a tree) */
 	__u32 host_mnt_ns;    /* the tracer's own mount namespace (for SCOPE_*) */
 	__u32 _pad1;
 };

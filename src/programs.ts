@@ -1,5 +1,5 @@
 // Which BPF programs an event selection needs, and the .rodata configuration they read.
-import { rodata, tracer_config as C } from "./decode/layout.gen";
+import { rodata, record_kind as K, tracer_config as C } from "./decode/layout.gen";
 import type { Config } from "./cli";
 
 /** Programs per event; an unselected event's programs are not attached at all. */
@@ -10,11 +10,25 @@ const PROGRAMS: Record<string, string[]> = {
   sched_process_exit: ["handle_exit"],
 };
 
+/** Following a process tree (-- COMMAND, --pid-tree) needs fork and exit in the kernel even when
+ * their events are not asked for: they are attached, with their records switched off. */
+export function followsTree(cfg: Config): boolean {
+  return cfg.command.length > 0 || cfg.scope.pidTree.length > 0;
+}
+
 export function programsFor(cfg: Config): string[] {
   const progs = new Set<string>();
   for (const ev of cfg.events) for (const p of PROGRAMS[ev] ?? []) progs.add(p);
+  if (followsTree(cfg)) for (const p of [...PROGRAMS.sched_process_fork!, ...PROGRAMS.sched_process_exit!]) progs.add(p);
   return [...progs];
 }
+
+const KIND_OF: Record<string, number> = {
+  sched_process_exec: K.KIND_EXEC,
+  process_execute_failed: K.KIND_EXEC_FAILED,
+  sched_process_fork: K.KIND_FORK,
+  sched_process_exit: K.KIND_EXIT,
+};
 
 /** Kernel features the .rodata switches on; probed by loading (see main.ts openTracer). */
 export interface KernelFeatures {
@@ -29,4 +43,7 @@ export function configureRodata(dv: DataView, cfg: Config, k: KernelFeatures): v
   dv.setUint32(at + C.max_env_size, cfg.maxArgsSize, true);
   dv.setUint8(at + C.capture_env, cfg.env ? 1 : 0);
   dv.setUint8(at + C.skip_threads, cfg.noThreads ? 1 : 0);
+  let emit = 0;
+  for (const ev of cfg.events) emit |= 1 << KIND_OF[ev]!;
+  dv.setUint8(at + C.emit_kinds, emit);
 }

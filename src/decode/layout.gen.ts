@@ -145,7 +145,7 @@ export const tracer_config = {
   filter_kinds: 12, // __u8 (1)
   include_kinds: 13, // __u8 (1)
   scope_where: 14, // __u8 (1)
-  _pad0: 15, // __u8 (1)
+  emit_kinds: 15, // __u8 (1)
   host_mnt_ns: 16, // __u32 (4)
   _pad1: 20, // __u32 (4)
 } as const;

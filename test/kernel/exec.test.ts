@@ -297,6 +297,28 @@ describe("capture limits and --env", () => {
     }
   });
 
+  test("execveat is named execveat, also without the failed-exec programs", async () => {
+    const ef = fixture("execfail");
+    for (const events of ["sched_process_exec", "sched_process_exec,process_execute_failed"]) {
+      const t = await TracerRun.start(["--json", "-e", events]);
+      try {
+        const m = marker("execveat");
+        const bin = join(dir, "true-copy");
+        Bun.spawnSync(["cp", "/usr/bin/true", bin]);
+        const p = Bun.spawn([ef, "emptypath", bin, m], { stdout: "pipe" });
+        expect(await new Response(p.stdout).text()).toBe(""); // it did not fail
+        expect(await p.exited).toBe(0);
+        const viaFd = (e: Json) => withMarker([e], m).length > 0 && arg(e, "pathname") === bin;
+        const [e] = (await t.waitFor(viaFd)).filter(viaFd);
+        expect(e!.syscall).toBe("execveat");
+        expect(e!.hostProcessId).toBe(p.pid);
+        expect(arg(e!, "pathname")).toBe(bin);
+      } finally {
+        expect(await t.stop()).toBe(0);
+      }
+    }
+  });
+
   test("--env captures the environment exactly", async () => {
     const t = await TracerRun.start(["--json", "--env"]);
     try {

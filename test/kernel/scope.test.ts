@@ -236,6 +236,16 @@ describe("tracer -- COMMAND", () => {
     expect(await new Response(p.stdout).text()).toBe("");
   });
 
+  test("children are followed even when fork and exit events are not selected", async () => {
+    const out = join(dir, "e.jsonl");
+    const m = marker("eonly");
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "-e", "sched_process_exec", "--", "/bin/sh", "-c", `/bin/true ${m}; exit 0`], { stdout: "ignore", stderr: "ignore" });
+    expect(await p.exited).toBe(0);
+    const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
+    expect(evs.every((e) => e.eventName === "sched_process_exec")).toBe(true);
+    expect(execs(evs, m).length).toBe(1); // the grandchild of the tracer, found through the kernel's fork program
+  });
+
   test("a command killed by SIGKILL gives 137; SIGTERM is forwarded", async () => {
     const out = join(dir, "kill.jsonl");
     let p = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", "kill -9 $$"], { stdout: "ignore", stderr: "ignore" });
