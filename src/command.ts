@@ -3,12 +3,30 @@
 // into the kernel's "traced" set, then lets it exec COMMAND. Everything the command starts is
 // followed through fork events in the kernel.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { UsageError } from "./errors";
 
 /** sh -c SHIM sh COMMAND...: wait for the go byte on fd 3, close it, become COMMAND. */
 const SHIM = 'read _ <&3; exec 3<&-; exec "$@"';
+
+/** COMMAND's name resolved through PATH the way execvp would, so that the shim's own PATH search
+ * (dash tries execve in every directory) does not show up as failed execs the bare command would
+ * not have made. The resolved path becomes argv[0]. Unresolvable names are left to the shell. */
+export function resolveCommand(argv: string[], path = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"): string[] {
+  const name = argv[0]!;
+  if (name.includes("/")) return argv;
+  for (const dir of path.split(":")) {
+    const full = (dir || ".") + "/" + name;
+    try {
+      if (statSync(full).isFile()) {
+        accessSync(full, fsConstants.X_OK);
+        return [full, ...argv.slice(1)];
+      }
+    } catch {}
+  }
+  return argv;
+}
 
 export interface CommandExit {
   code: number | null;
@@ -42,7 +60,7 @@ export class Command {
   /** Start the shim; COMMAND does not run until release(). */
   static start(argv: string[], user?: string): Command {
     const id = user ? resolveUser(user) : undefined;
-    const child = spawn("/bin/sh", ["-c", SHIM, "sh", ...argv], {
+    const child = spawn("/bin/sh", ["-c", SHIM, "sh", ...resolveCommand(argv)], {
       stdio: ["inherit", "inherit", "inherit", "pipe"],
       ...(id ? { uid: id.uid, gid: id.gid } : {}),
     });
