@@ -19,7 +19,7 @@ export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => voi
     if (view !== lastView) {
       lastView = view;
       rec.dv = view;
-      rec.u8 = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      rec.u8 = Buffer.from(view.buffer, view.byteOffset, view.byteLength); // a Buffer: utf8Slice without copies
     }
     rec.off = offset;
     rec.len = length;

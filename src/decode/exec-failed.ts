@@ -2,7 +2,7 @@
 // The binary's details are filled later by src/enrich/binary.ts (user space, see there).
 import { exec_failed_record as R, rec_header as H, record_flag as RF, list_flag as LF } from "./layout.gen";
 import { splitNul } from "./text";
-import { checkRecord, eventOf, headerContext, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
+import { checkRecord, headerEvent, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
 import { errnoName } from "./errno";
 import { stdinPathText } from "./exec";
 import type { Arg, TraceEvent } from "../event";
@@ -51,7 +51,7 @@ export function decodeExecFailed(r: Rec, ctx: DecodeContext, captureEnv: boolean
   const ret = Number(dv.getBigInt64(off + R.ret, true));
   const isAt = dv.getUint8(off + R.syscall) === 1;
   const path = spanText(r, R.path);
-  const c = headerContext(r, ctx);
+  const c = headerEvent(r, ctx, "process_execute_failed", isAt ? "execveat" : "execve", ret);
   const argv = userList(r, R.argv, R.argc, R.argv_size, R.argv_flags);
   const truncated: string[] = [];
   if (flags & RF.RF_CMDPATH_CUT) truncated.push("path");
@@ -96,5 +96,6 @@ export function decodeExecFailed(r: Rec, ctx: DecodeContext, captureEnv: boolean
     mountNamespace: c.mountNamespace,
     hostProcessId: c.hostProcessId,
   };
-  return Object.assign(eventOf(c, "process_execute_failed", args, isAt ? "execveat" : "execve", ret), { caller });
+  c.args = args;
+  return Object.assign(c, { caller });
 }

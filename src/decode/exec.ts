@@ -1,7 +1,7 @@
 // KIND_EXEC records → sched_process_exec events (fields and order of shared/spec/000).
 import { exec_record as E, rec_header as H, record_flag as RF } from "./layout.gen";
 import { splitNul } from "./text";
-import { checkRecord, eventOf, fileId, headerContext, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
+import { checkRecord, fileId, headerEvent, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
 import type { Arg, TraceEvent } from "../event";
 
 const PIPEFS_MAGIC = 0x50495045;
@@ -95,5 +95,7 @@ export function decodeExec(r: Rec, ctx: DecodeContext, captureEnv: boolean): Tra
   args.push({ name: "truncated", type: "[]string", value: truncated });
 
   const syscall = SYSCALL_NAMES[dv.getInt32(off + E.syscall_nr, true)] ?? "";
-  return eventOf(headerContext(r, ctx), "sched_process_exec", args, syscall, 0, pathname);
+  const e = headerEvent(r, ctx, "sched_process_exec", syscall, 0, pathname);
+  e.args = args;
+  return e;
 }

@@ -1,6 +1,6 @@
 // KIND_FORK records → sched_process_fork events (fields and order of shared/spec/004).
 import { fork_record as R } from "./layout.gen";
-import { checkRecord, entityId, epochNs, eventOf, headerContext, type DecodeContext, type Rec } from "./record";
+import { checkRecord, entityId, epochNs, headerEvent, type DecodeContext, type Rec } from "./record";
 import type { TraceEvent } from "../event";
 
 export function decodeFork(r: Rec, ctx: DecodeContext): TraceEvent {
@@ -10,8 +10,8 @@ export function decodeFork(r: Rec, ctx: DecodeContext): TraceEvent {
   const childTid = u32(R.child_tid);
   const childPid = u32(R.child_pid);
   const ppPid = u32(R.pp_pid);
-  const c = headerContext(r, ctx);
-  return eventOf(c, "sched_process_fork", [
+  const c = headerEvent(r, ctx, "sched_process_fork");
+  c.args = [
       { name: "parent_tid", type: "int32", value: c.hostThreadId },
       { name: "parent_ns_tid", type: "int32", value: c.threadId },
       { name: "parent_pid", type: "int32", value: c.hostProcessId },
@@ -29,5 +29,6 @@ export function decodeFork(r: Rec, ctx: DecodeContext): TraceEvent {
       { name: "child_thread_entity_id", type: "uint32", value: entityId(childTid, u32(R.child_start), u32(R.child_start + 4)) },
       { name: "child_process_entity_id", type: "uint32", value: entityId(childPid, u32(R.child_process_start), u32(R.child_process_start + 4)) },
       { name: "child_parent_entity_id", type: "uint32", value: entityId(ppPid, u32(R.pp_start), u32(R.pp_start + 4)) },
-  ]);
+  ];
+  return c;
 }

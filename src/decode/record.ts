@@ -97,10 +97,11 @@ export function containerIdOf(cgroupName: string): string {
   return id;
 }
 
-/** The context part of an event (Tracee's top-level fields), from the record header. */
-export function headerContext(r: Rec, ctx: DecodeContext) {
+/** A new event: Tracee's top-level fields from the record header, in one object literal (one
+ * hidden class for every event); args are filled by the caller, executable.path by enrichment
+ * unless given. */
+export function headerEvent(r: Rec, ctx: DecodeContext, eventName: EventName, syscall = "", returnValue = 0, path = ""): TraceEvent {
   const { dv, off } = r;
-  const cgroupName = spanText(r, H.cgroup);
   return {
     timestamp: epochNs(dv, off + H.ts, ctx),
     threadStartTime: epochNs(dv, off + H.thread_start, ctx),
@@ -116,18 +117,18 @@ export function headerContext(r: Rec, ctx: DecodeContext) {
     pidNamespace: dv.getUint32(off + H.pid_ns, true),
     cgroupId: u64(dv, off + H.cgroup_id) as number,
     processName: cString(r.u8, off + H.comm, off + H.comm + H.comm$count),
+    executable: { path },
     hostName: spanText(r, H.hostname),
-    containerId: containerIdOf(cgroupName),
+    containerId: containerIdOf(spanText(r, H.cgroup)),
+    eventName,
+    returnValue,
+    syscall,
     threadEntityId: entityAt(dv, off + H.host_tid, off + H.thread_start),
     processEntityId: entityAt(dv, off + H.host_pid, off + H.process_start),
     parentEntityId: entityAt(dv, off + H.host_ppid, off + H.parent_start),
     seq: Number(dv.getBigUint64(off + H.seq, true)),
+    args: [],
   };
-}
-
-/** An event from its header context, name and args (executable.path is filled by enrichment). */
-export function eventOf(c: ReturnType<typeof headerContext>, eventName: EventName, args: Arg[], syscall = "", returnValue = 0, path = ""): TraceEvent {
-  return { ...c, executable: { path }, eventName, returnValue, syscall, args };
 }
 
 /** A struct file_id at `at`. */

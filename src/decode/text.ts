@@ -30,8 +30,10 @@ export function decodeBytes(buf: Uint8Array, start = 0, end = buf.length): strin
     }
     if (i === end) return s;
   }
-  const view = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-  const s = utf8.decode(view);
+  // A Buffer (the ring's view is one) decodes a range without making a subarray: ~2x faster.
+  const s = (buf as Partial<Buffer>).utf8Slice
+    ? (buf as Buffer).utf8Slice(start, end)
+    : utf8.decode(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   // U+FFFD in the output means invalid input (or a genuine U+FFFD: the slow path handles both).
   if (s.indexOf("\uFFFD") === -1) return s;
   return decodeEscaping(buf, start, end);
