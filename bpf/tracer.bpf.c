@@ -297,10 +297,14 @@ static long write_cb(__u32 i, struct walk_ctx *w)
 	return 0;
 }
 
-static __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
+__noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
 {
 	struct walk_ctx w = { .s = s };
 
+	/* A global function: verified once, not at each of its call sites; so it checks its own
+	 * pointers. */
+	if (!s || !sp)
+		return off;
 	sp->off = off;
 	sp->len = 0;
 	if (!s->walk_dentry || !s->walk_mnt || off > OFF_LIMIT - PATH_CAP)
