@@ -207,7 +207,8 @@ struct tracer_config {
 	__u8 emit_kinds;      /* bit (1 << record_kind): records of that kind are sent (a program can be
 			       * attached for its side effects only, e.g. fork/exit to follow a tree) */
 	__u32 host_mnt_ns;    /* the tracer's own mount namespace (for SCOPE_*) */
-	__u32 _pad1;
+	__u32 wakeup_bytes;   /* wake the consumer when this much is waiting in the ring ... */
+	__u64 wakeup_ns;      /* ... or when the last wake-up is this old (bounds the delay) */
 };
 
 /* Per-CPU counters (map "counters"), summed by user space. */

@@ -30,6 +30,9 @@ const KIND_OF: Record<string, number> = {
   sched_process_exit: K.KIND_EXIT,
 };
 
+/** Longest a record waits in the ring before the consumer is woken (or polls) for it. */
+export const WAKEUP_MS = 50;
+
 /** Kernel features the .rodata switches on; probed by loading (see main.ts openTracer). */
 export interface KernelFeatures {
   /** sched_process_exit passes group_dead as its second argument (recent kernels). */
@@ -43,6 +46,8 @@ export function configureRodata(dv: DataView, cfg: Config, k: KernelFeatures): v
   dv.setUint32(at + C.max_env_size, cfg.maxArgsSize, true);
   dv.setUint8(at + C.capture_env, cfg.env ? 1 : 0);
   dv.setUint8(at + C.skip_threads, cfg.noThreads ? 1 : 0);
+  dv.setUint32(at + C.wakeup_bytes, Math.max(4096, cfg.bufferSize >>> 3), true);
+  dv.setBigUint64(at + C.wakeup_ns, BigInt(WAKEUP_MS) * 1_000_000n, true);
   let emit = 0;
   for (const ev of cfg.events) emit |= 1 << KIND_OF[ev]!;
   dv.setUint8(at + C.emit_kinds, emit);

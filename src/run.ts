@@ -8,7 +8,7 @@ import { eventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
 import { BpfTracer, LoadError } from "./loader";
 import { recordHandler, type PipelineStats } from "./pipeline";
-import { programsFor, configureRodata, type KernelFeatures } from "./programs";
+import { programsFor, configureRodata, WAKEUP_MS, type KernelFeatures } from "./programs";
 import { configureScope, fillScopeMaps, follow } from "./filter/scope";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats } from "./stats";
@@ -83,10 +83,16 @@ export async function run(cfg: Config): Promise<number> {
     }
     process.stderr.write("ready\n");
     command?.release();
-    const timeout = commandMode ? 50 : 1000;
+    // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
+    // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
+    let busy = false;
     while (!stop && !sink.closed) {
-      const n = tracer.poll(timeout);
+      let n = tracer.poll(busy || commandMode ? WAKEUP_MS : 1000);
       if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
+      // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
+      // fd ready: take them now (ring_buffer__consume).
+      if (n === 0) n = tracer.drain();
+      busy = n > 0;
       if (n > 0) reportLoss();
       sink.flush();
       await new Promise<void>((r) => setImmediate(r));

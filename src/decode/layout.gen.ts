@@ -135,7 +135,7 @@ export const filter_key = {
 
 /** struct tracer_config */
 export const tracer_config = {
-  $size: 24,
+  $size: 32,
   max_args_size: 0, // __u32 (4)
   max_env_size: 4, // __u32 (4)
   capture_env: 8, // __u8 (1)
@@ -147,7 +147,8 @@ export const tracer_config = {
   scope_where: 14, // __u8 (1)
   emit_kinds: 15, // __u8 (1)
   host_mnt_ns: 16, // __u32 (4)
-  _pad1: 20, // __u32 (4)
+  wakeup_bytes: 20, // __u32 (4)
+  wakeup_ns: 24, // __u64 (8)
 } as const;
 
 /** struct counters */
@@ -214,12 +215,12 @@ export const scope_where = {
 
 /** .rodata DATASEC: variable offsets (write them through LoadOptions.configure) */
 export const rodata = {
-  $size: 48,
-  tracer_cfg: 0, tracer_cfg$struct: "tracer_config", // struct tracer_config (24)
-  unused_list_flag: 24, // enum list_flag (4)
-  unused_filter_kind: 28, // enum filter_kind (4)
-  unused_filter_action: 32, // enum filter_action (4)
-  unused_scope_where: 36, // enum scope_where (4)
-  unused_record_kind: 40, // enum record_kind (4)
-  unused_record_flag: 44, // enum record_flag (4)
+  $size: 56,
+  tracer_cfg: 0, tracer_cfg$struct: "tracer_config", // struct tracer_config (32)
+  unused_list_flag: 32, // enum list_flag (4)
+  unused_filter_kind: 36, // enum filter_kind (4)
+  unused_filter_action: 40, // enum filter_action (4)
+  unused_scope_where: 44, // enum scope_where (4)
+  unused_record_kind: 48, // enum record_kind (4)
+  unused_record_flag: 52, // enum record_flag (4)
 } as const;
