@@ -82,17 +82,23 @@ export function epochNs(dv: DataView, at: number, ctx: DecodeContext): bigint {
   return t === 0n ? 0n : t + ctx.bootToEpochNs;
 }
 
-const containerIds = new Map<string, string>();
 const CONTAINER_RE = /(?:^|[-:])([0-9a-f]{64})(?:\.scope)?$/;
 
 /** Container id from the leaf name of a cgroup (docker-<id>.scope, cri-containerd-<id>.scope,
  * libpod-<id>.scope, or a bare 64-hex id), else "". */
 export function containerIdOf(cgroupName: string): string {
-  let id = containerIds.get(cgroupName);
+  return CONTAINER_RE.exec(cgroupName)?.[1] ?? "";
+}
+
+/** containerIdOf per cgroup id: a cgroup's name does not change, and a number key is cheap (a
+ * Map keyed by the freshly decoded name string cost ~1 µs per event). */
+const containerIds = new Map<number, string>();
+function containerIdFor(r: Rec, cgroupId: number): string {
+  let id = containerIds.get(cgroupId);
   if (id === undefined) {
-    id = CONTAINER_RE.exec(cgroupName)?.[1] ?? "";
-    if (containerIds.size > 4096) containerIds.clear();
-    containerIds.set(cgroupName, id);
+    id = containerIdOf(spanText(r, H.cgroup));
+    if (containerIds.size >= 4096) containerIds.clear();
+    containerIds.set(cgroupId, id);
   }
   return id;
 }
@@ -102,6 +108,7 @@ export function containerIdOf(cgroupName: string): string {
  * unless given. */
 export function headerEvent(r: Rec, ctx: DecodeContext, eventName: EventName, syscall = "", returnValue = 0, path = ""): TraceEvent {
   const { dv, off } = r;
+  const cgroupId = u64(dv, off + H.cgroup_id) as number;
   return {
     timestamp: epochNs(dv, off + H.ts, ctx),
     threadStartTime: epochNs(dv, off + H.thread_start, ctx),
@@ -115,11 +122,11 @@ export function headerEvent(r: Rec, ctx: DecodeContext, eventName: EventName, sy
     userId: dv.getUint32(off + H.uid, true),
     mountNamespace: dv.getUint32(off + H.mnt_ns, true),
     pidNamespace: dv.getUint32(off + H.pid_ns, true),
-    cgroupId: u64(dv, off + H.cgroup_id) as number,
+    cgroupId,
     processName: cString(r.u8, off + H.comm, off + H.comm + H.comm$count),
     executable: { path },
     hostName: spanText(r, H.hostname),
-    containerId: containerIdOf(spanText(r, H.cgroup)),
+    containerId: containerIdFor(r, cgroupId),
     eventName,
     returnValue,
     syscall,

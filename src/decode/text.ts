@@ -53,8 +53,8 @@ export function decodeView(
 
 /** A NUL-terminated string inside a fixed-size field (e.g. comm[16]): bytes up to the first NUL. */
 export function cString(buf: Uint8Array, start = 0, end = buf.length): string {
-  let nul = buf.indexOf(0, start);
-  if (nul === -1 || nul > end) nul = end;
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++; // a short field: a loop beats a native indexOf
   return decodeBytes(buf, start, nul);
 }
 
