@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# Benchmarks live in bench/; this runs bench/run.ts once it exists.
+# npm run bench: build ./tracer, install what the workloads need (bpftrace, gcc, make, static
+# libc), then run bench/run.ts (arguments are passed on; see its header). Root only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f bench/run.ts ]; then
-  echo "bench: not implemented yet (bench/run.ts is absent)" >&2
-  exit 1
-fi
 bash scripts/build.sh
+
+missing=()
+command -v bpftrace >/dev/null || missing+=(bpftrace)
+command -v gcc >/dev/null || missing+=(gcc)
+command -v make >/dev/null || missing+=(make)
+dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q "ok installed" || missing+=(libc6-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing ${missing[*]}" >&2
+  SUDO=
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "bench: error: need root to apt-get install ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >&2
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
 exec node_modules/.bin/bun bench/run.ts "$@"

@@ -1,0 +1,120 @@
+// The human tables on stdout: throughput ratios per workload and configuration, verification,
+// decoder, targets.
+import { CONFIGS } from "./configs";
+import { fmtRate, type Round } from "./rounds";
+import type { Spread } from "./summary";
+import { rowSpread, rowTarget, verdict, type TargetResult, type WorkloadFigures } from "./targets";
+import type { Verification } from "./verify";
+import type { WorkloadBpfCost } from "./bpf-cost";
+import type { Workload } from "./workloads";
+
+function render(header: string[], rows: string[][], right: Set<number>): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (right.has(i) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ").trimEnd();
+  return [line(header), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n") + "\n";
+}
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "-");
+const ci = (s: Spread) => (s.n ? `${f3(s.lo)}–${f3(s.hi)}` : "-");
+
+export function noiseLines(ws: (WorkloadFigures & { noise: Spread; rounds: Round[]; wanted: number })[]): string {
+  return ws
+    .map((w) => {
+      const clean = w.rounds.filter((r) => r.foreign.length === 0).length;
+      const used = clean > 0 ? `${clean} clean rounds` : `NO clean round: all ${w.rounds.length} used`;
+      const flagged = w.rounds.length - clean;
+      const kinds = new Set(w.rounds.flatMap((r) => r.foreign.map((f) => (f.startsWith("others used") ? "others' CPU load" : "others' tracing programs"))));
+      const why = flagged ? `; ${flagged} flagged and measured again (${[...kinds].join(", ")})` : "";
+      const short = clean < w.wanted ? ` — fewer than the ${w.wanted} wanted: treat as noisy` : "";
+      return `  ${w.label}: A/A ${f3(w.noise.median)}, ${Math.round(w.noise.level * 100)}% CI ${ci(w.noise)}, range ${f3(w.noise.min)}–${f3(w.noise.max)}; ${used}${why}${short}\n`;
+    })
+    .join("");
+}
+
+export function throughputTable(ws: WorkloadFigures[]): string {
+  const header = ["workload", "configuration", "throughput", "ratio", "CI", "vs floor", "target", "met", "lost", "CPU ms/1k ev", "RSS MiB", "w/o maps", "start ms", "stop ms"];
+  const rows: string[][] = [];
+  for (const w of ws) {
+    for (const s of w.summaries) {
+      const t = rowTarget(w.id, s.config);
+      rows.push([
+        s.config === "none" ? w.label : "",
+        CONFIGS[s.config]!.label,
+        fmtRate(s.rate.median),
+        s.config === "none" ? "1" : f3(s.ratio.median),
+        s.config === "none" ? "" : ci(s.ratio),
+        s.vsFloor ? f3(s.vsFloor.median) : "",
+        t ? `≥${t.min}${t.vs === "floor" ? " floor" : ""}` : "",
+        t ? verdict(rowSpread(s, t), t.min) : "",
+        s.lost === null ? "" : String(s.lost),
+        s.cpuPer1kEvents && Number.isFinite(s.cpuPer1kEvents.median) ? (s.cpuPer1kEvents.median * 1000).toFixed(1) : "",
+        s.peakRssKb ? (s.peakRssKb / 1024).toFixed(1) : "",
+        s.peakRssKb && s.rssParts ? ((s.peakRssKb - s.rssParts.bpfMapsKb) / 1024).toFixed(1) : "",
+        s.startupMs ? s.startupMs.median.toFixed(0) : "",
+        s.stopMs ? s.stopMs.median.toFixed(0) : "",
+      ]);
+    }
+  }
+  return render(header, rows, new Set([2, 3, 5, 8, 9, 10, 11, 12, 13]));
+}
+
+export function verificationTable(vs: Verification[]): string {
+  const header = ["workload", "event", "expected", "emitted", "written", "lost", "ok"];
+  const rows: string[][] = [];
+  for (const v of vs) {
+    v.checks.forEach((c, i) => {
+      rows.push([
+        i === 0 ? v.workload : "",
+        c.event,
+        c.expected === null ? "(no count)" : String(c.expected),
+        c.emitted === null ? "" : String(c.emitted),
+        String(c.written),
+        c.lost === null ? "" : String(c.lost),
+        c.ok ? "ok" : "MISMATCH",
+      ]);
+    });
+  }
+  return render(header, rows, new Set([2, 3, 4, 5]));
+}
+
+export function decoderTable(d: DecoderResult): string {
+  const r = (label: string, s: Spread, bytes: number) => [label, Math.round(s.median).toLocaleString("en"), `${Math.round(s.min).toLocaleString("en")}–${Math.round(s.max).toLocaleString("en")}`, (1e9 / s.median).toFixed(0), String(bytes)];
+  return render(["decoder micro-benchmark (one core)", "events/s", "range", "ns/event", "JSON bytes"], [
+    r("exec record: decode", d.exec.decode, d.exec.jsonBytes),
+    r("exec record: decode + JSON", d.exec.decodeJson, d.exec.jsonBytes),
+    r("exec record: decode + enrich + JSON (pipeline)", d.exec.pipeline, d.exec.jsonBytes),
+    r("fork record: decode + JSON", d.fork.decodeJson, d.fork.jsonBytes),
+    r("exit record: decode + JSON", d.exit.decodeJson, d.exit.jsonBytes),
+  ], new Set([1, 3, 4]));
+}
+
+export function targetsTable(ts: TargetResult[]): string {
+  return render(["target", "wanted", "measured", "verdict"], ts.map((t) => [t.name, t.target, t.value, t.verdict === "MISSED" ? "NOT MET" : t.verdict]), new Set());
+}
+
+export interface DecoderResult {
+  rounds: number;
+  exec: { jsonBytes: number; decode: Spread; decodeJson: Spread; pipeline: Spread };
+  fork: { jsonBytes: number; decodeJson: Spread };
+  exit: { jsonBytes: number; decodeJson: Spread };
+}
+
+/** Kernel time of the tracer's programs per workload operation, and the throughput ratio that
+ * time alone would give: 1 / (1 + BPF ns per op ÷ CPU ns per op without a tracer). */
+export function bpfCostTable(costs: WorkloadBpfCost[], ws: WorkloadFigures[], defs: Workload[]): string {
+  const rows = costs.map((c) => {
+    const w = ws.find((x) => x.id === c.workload);
+    const def = defs.find((d) => d.id === c.workload)!;
+    const none = w?.summaries.find((s) => s.config === "none")?.rate.median ?? NaN;
+    const opNs = def.wallClock ? NaN : (1e9 * def.workers) / none;
+    const progs = Object.entries(c.programs).sort((a, b) => b[1].nsPerRun * b[1].runs - a[1].nsPerRun * a[1].runs);
+    return [
+      c.workload,
+      progs.map(([n, p]) => `${n.replace(/^handle_/, "")} ${(p.nsPerRun / 1000).toFixed(1)}`).join(", "),
+      c.bpfNsPerOp >= 1e6 ? `${(c.bpfNsPerOp / 1e6).toFixed(1)} ms` : (c.bpfNsPerOp / 1000).toFixed(2),
+      Number.isFinite(opNs) ? (opNs / 1000).toFixed(2) : "",
+      Number.isFinite(opNs) ? f3(1 / (1 + c.bpfNsPerOp / opNs)) : "",
+    ];
+  });
+  return render(["BPF programs (tracer, all events)", "µs per run, by program", "BPF µs/op", "op µs (no tracer)", "ratio from BPF alone"], rows, new Set([2, 3, 4]));
+}
