@@ -9,7 +9,7 @@ missing=()
 command -v bpftrace >/dev/null || missing+=(bpftrace)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
-dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q "ok installed" || missing+=(libc6-dev)
+[ "$(dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null)" = "install ok installed" ] || missing+=(libc6-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bench: installing ${missing[*]}" >&2
   SUDO=

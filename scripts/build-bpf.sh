@@ -5,7 +5,7 @@
 # Usage: scripts/build-bpf.sh [--libs-only]
 # Env (for tests of this pipeline): BPF_DIR (bpf), OUT_DIR (.output), LAYOUT_OUT
 # (src/decode/layout.gen.ts), LIB_DIR ($OUT_DIR/lib), BUN (node_modules/.bin/bun), BPFTOOL.
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
@@ -18,6 +18,7 @@ BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
 
 log() { echo "build-bpf: $*" >&2; }
 die() { echo "build-bpf: error: $*" >&2; exit 1; }
+trap 'echo "build-bpf: error: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
 
 case "$(uname -m)" in
   x86_64) TARGET_ARCH=x86; MULTIARCH=x86_64-linux-gnu ;;
@@ -31,8 +32,10 @@ esac
 copy_libs() {
   mkdir -p "$LIB_DIR"
   local bpf_path
-  bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && /x86-64|AArch64|aarch64/ { print $NF; exit }')
-  [ -n "$bpf_path" ] || bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" { print $NF; exit }')
+  # awk reads the whole listing: an early `exit` would kill ldconfig with SIGPIPE when its
+  # output is larger than a pipe buffer, and pipefail would end this script without a word.
+  bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && /x86-64|AArch64|aarch64/ && !p { p = $NF } END { print p }')
+  [ -n "$bpf_path" ] || bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && !p { p = $NF } END { print p }')
   [ -n "$bpf_path" ] || die "libbpf.so.1 not found (apt-get install libbpf-dev)"
   declare -A want=([libbpf.so.1]="$bpf_path")
   local name arrow path rest

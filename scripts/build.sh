@@ -2,12 +2,13 @@
 # Build ./tracer from a fresh Debian/Ubuntu machine: system packages, node_modules, BPF object,
 # layout, then `bun build --compile`. Each step is skipped when its outputs are newer than its
 # inputs, so a second run with nothing changed takes well under a second. Progress → stderr.
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
 BUN=node_modules/.bin/bun
 log() { echo "build: $*" >&2; }
 die() { echo "build: error: $*" >&2; exit 1; }
+trap 'echo "build: error: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
 
 # True if $1 is missing or any file under the other arguments is newer than it.
 stale() {
@@ -24,7 +25,7 @@ command -v llvm-strip >/dev/null || missing+=(llvm)
 command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
 command -v auditctl >/dev/null || [ -x /usr/sbin/auditctl ] || missing+=(auditd) # test/kernel/audit.test.ts
 for p in libbpf-dev libelf-dev zlib1g-dev linux-libc-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
