@@ -53,6 +53,11 @@ if [ ! -x "$BUN" ] || [ package.json -nt node_modules/.package-lock.json ] || { 
   fi
   touch node_modules/.package-lock.json
 fi
+if ! "$BUN" --version >/dev/null 2>&1; then
+  # npm may skip bun's postinstall (allowScripts), which leaves a placeholder: run it ourselves.
+  log "$BUN does not run (npm skipped bun's install script?): running node_modules/bun/install.js"
+  (cd node_modules/bun && node install.js) >&2 || true
+fi
 "$BUN" --version >/dev/null || die "$BUN does not run"
 
 # ---- BPF object, layout, embedded libraries -------------------------------------------------
