@@ -3,6 +3,7 @@ import { test, expect, describe, afterAll } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { toArrayBuffer } from "bun:ffi";
+import { jscDescribe } from "bun:jsc";
 import { BpfTracer, LoadError } from "../src/loader.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -59,6 +60,7 @@ describe("lifecycle", () => {
     let records = 0;
     let mismatches = 0;
     let badOffsets = 0;
+    let doubleOffsets = 0;
     let t: BpfTracer | null = null;
     const seen: number[] = [];
     t = BpfTracer.open({
@@ -69,6 +71,9 @@ describe("lifecycle", () => {
         // The view is built once over the whole data area; compare with a copy made from the
         // sample's own address (what a per-record toArrayBuffer would give).
         if (offset < 8 || offset + length > view.byteLength) badOffsets++;
+        // An offset that is a double (though integral) sends every DataView access of the
+        // decoders back to the JIT's baseline tier: it must arrive as an int32.
+        if (!jscDescribe(offset).startsWith("Int32:")) doubleOffsets++;
         const base = t!.ringDataAddress;
         const copy = new Uint8Array(toArrayBuffer(base + offset, 0, length));
         const viaView = new Uint8Array(view.buffer, view.byteOffset + offset, length);
@@ -88,6 +93,7 @@ describe("lifecycle", () => {
       expect(polled).toBe(records);
       expect(mismatches).toBe(0);
       expect(badOffsets).toBe(0);
+      expect(doubleOffsets).toBe(0);
       expect(seen.every((l) => l > 0)).toBe(true);
       // The data address recovered from consumer_pos is where libbpf mapped the data area:
       // its mapping of the map fd is producer page + 2 × size, data right after the page.

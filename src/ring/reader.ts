@@ -80,13 +80,17 @@ export class RingReader {
   // record is < 4 GiB; a u64 would hand us a BigInt per record.
   private sample = (_ctx: number, data: number, len: number): number => {
     if (this.view === null) this.mapData(data);
-    const off = data - this.base;
-    if (off < 8 || off + len > this.limit) {
-      this.pending = new RingError("read ring buffer", 14, `record at ${off}+${len} outside the ${this.limit}-byte data view`);
+    const at = data - this.base;
+    if (at < 8 || at + len > this.limit) {
+      this.pending = new RingError("read ring buffer", 14, `record at ${at}+${len} outside the ${this.limit}-byte data view`);
       return -1;
     }
     try {
-      this.onRecord(this.view!, off, len);
+      // `at` is a difference of two addresses (doubles) and stays a double even when integral;
+      // handed on as such, every DataView access downstream sees a double index and the JIT's
+      // int32 speculation fails again and again (decoders stuck in the baseline tier, ~3x slower).
+      // In bounds it is < limit ≤ 2^31: `| 0` makes it an int32.
+      this.onRecord(this.view!, at | 0, len);
     } catch (e) {
       this.pending = e;
       return -1;
