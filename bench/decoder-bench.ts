@@ -45,7 +45,7 @@ function steps(make: (pid: number) => Uint8Array) {
     encodeJson(out, e);
     if (out.pos > flushAt) out.pos = 0; // where the writer would write out a chunk
   };
-  const handler = recordHandler(opts, json, { decoded: 0, malformed: 0, lastError: "" });
+  const handler = recordHandler(opts, json, { decoded: 0, malformed: 0, excluded: 0, lastError: "" });
   const bytes = (() => {
     out.pos = 0;
     encodeJson(out, decodeRecord(at(0), opts));

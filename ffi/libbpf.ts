@@ -92,6 +92,7 @@ const LIBBPF_SYMBOLS = {
   bpf_program__section_name: { args: [P], returns: cstring },
   bpf_program__set_autoload: { args: [P, bool], returns: i32 },
   bpf_program__attach: { args: [P], returns: P },
+  bpf_program__attach_tracepoint: { args: [P, P, P], returns: P },
   bpf_link__destroy: { args: [P], returns: i32 },
 
   ring_buffer__new: { args: [i32, fn, P, P], returns: P },

@@ -35,6 +35,7 @@ const FLAGS = [
   { spec: "--pidns <inode>", help: "only processes in pid namespace INODE (!INODE)" },
   { spec: "--container", help: "only processes outside the host's mount namespace" },
   { spec: "--host", help: "only processes in the host's mount namespace" },
+  { spec: "--exec <glob>", help: "only programs matching GLOB (user space; repeatable; !GLOB)" },
   { spec: "--no-threads", help: "leave thread creation and thread exits out" },
   { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
   { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (- = stderr)" },
@@ -184,6 +185,10 @@ export function parseArgs(argv: readonly string[]): Config {
   });
   for (const v of list("mntns")) addValue(c.scope.mntns, v, parseId("--mntns"));
   for (const v of list("pidns")) addValue(c.scope.pidns, v, parseId("--pidns"));
+  for (const v of list("exec")) addValue(c.execPath, v, (s) => {
+    if (s === "") throw new UsageError("--exec needs a glob, e.g. '/usr/bin/*'");
+    return s;
+  });
   const container = Boolean(last(o.container as boolean | boolean[] | undefined));
   const host = Boolean(last(o.host as boolean | boolean[] | undefined));
   if (container && host) throw new UsageError("--container and --host exclude each other");

@@ -1,7 +1,7 @@
 // What the user asked for: the Config type, defaults, and validation of every value.
 
 import { UsageError } from "./errors.ts";
-import { emptyScope, type Scope } from "./filter/scope.ts";
+import { emptyScope, type Scope, type ValueFilter } from "./filter/scope.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */
 export const EVENT_NAMES = [
@@ -35,6 +35,8 @@ export interface Config {
   user: string | null;
   /** Scope filters, applied in the kernel. */
   scope: Scope;
+  /** --exec globs on the program path, applied in user space. */
+  execPath: ValueFilter<string>;
   /** Leave thread creation and thread exits out (in the kernel). */
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
@@ -64,6 +66,7 @@ export function defaults(): Config {
     command: [],
     user: null,
     scope: emptyScope(),
+    execPath: { include: [], exclude: [] },
     noThreads: false,
     tree: null,
   };

@@ -24,6 +24,8 @@ export interface LoadOptions {
   perCpuMaps?: string[];
   /** Programs to load and attach; every other program in the object gets autoload=false. */
   programs: string[];
+  /** Further tracepoints ("category/name") a program is attached to besides its own section's. */
+  alsoAttach?: Record<string, string[]>;
   /** One call per ring record; see RecordHandler for how long the bytes stay valid. */
   onRecord: RecordHandler;
   /** Copy libbpf's log (including debug) to stderr. */
@@ -128,7 +130,7 @@ export class BpfTracer {
       t.openObject(o.name ?? "tracer");
       t.configure(o);
       t.load();
-      t.attach(o.programs);
+      t.attach(o.programs, o.alsoAttach ?? {});
       t.ring = new RingReader(t.mapFd(o.ringMap), o.ringSize, o.onRecord);
     } catch (e) {
       t.close(false);
@@ -198,7 +200,7 @@ export class BpfTracer {
     check("load BPF object", bpf.bpf_object__load(this.obj));
   }
 
-  private attach(programs: string[]): void {
+  private attach(programs: string[], also: Record<string, string[]>): void {
     for (const name of programs) {
       const p = bpf.bpf_object__find_program_by_name(this.obj, cstr(name));
       if (!p) fail(`find program ${name}`, lastErrno());
@@ -208,6 +210,14 @@ export class BpfTracer {
       const link = bpf.bpf_program__attach(p) as Pointer | null;
       if (!link) fail(`attach program ${name}`, lastErrno());
       this.links.push(link);
+      for (const tp of also[name] ?? []) {
+        const [category, event] = tp.split("/");
+        if (!category || !event) fail(`attach program ${name} to ${tp}`, EINVAL, "not category/name");
+        clearLibbpfLog();
+        const l = bpf.bpf_program__attach_tracepoint(p, cstr(category), cstr(event)) as Pointer | null;
+        if (!l) fail(`attach program ${name} to ${tp}`, lastErrno());
+        this.links.push(l);
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import { createEnricher } from "./enrich/index";
 export interface PipelineStats {
   decoded: number;
   malformed: number;
+  excluded: number; // decoded, then left out by a user-space filter (--exec)
   lastError: string;
 }
 

@@ -5,9 +5,14 @@ import type { Config } from "./cli";
 /** Programs per event; an unselected event's programs are not attached at all. */
 const PROGRAMS: Record<string, string[]> = {
   sched_process_exec: ["handle_exec"],
-  process_execute_failed: ["handle_enter_execve", "handle_enter_execveat", "handle_exit_execve", "handle_exit_execveat"],
+  process_execute_failed: ["handle_enter_execve", "handle_enter_execveat", "handle_exit_execve"],
   sched_process_fork: ["handle_fork"],
   sched_process_exit: ["handle_exit"],
+};
+
+/** One program serves both syscalls' return: verified once, attached twice. */
+export const ALSO_ATTACH: Record<string, string[]> = {
+  handle_exit_execve: ["syscalls/sys_exit_execveat"],
 };
 
 /** Following a process tree (-- COMMAND, --pid-tree) needs fork and exit in the kernel even when

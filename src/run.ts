@@ -8,8 +8,9 @@ import { eventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
 import { BpfTracer, LoadError } from "./loader";
 import { recordHandler, type PipelineStats } from "./pipeline";
-import { programsFor, configureRodata, WAKEUP_MS, type KernelFeatures } from "./programs";
+import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS, type KernelFeatures } from "./programs";
 import { configureScope, fillScopeMaps, follow } from "./filter/scope";
+import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats } from "./stats";
 import { Command, exitStatusOf } from "./command";
@@ -26,10 +27,12 @@ export async function run(cfg: Config): Promise<number> {
   // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
   const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
   const bootToEpochNs = bootToEpochOffsetNs();
-  const stats: PipelineStats = { decoded: 0, malformed: 0, lastError: "" };
+  const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
   const write = eventWriter(cfg.format, sink);
   const tree = cfg.tree !== null ? new ProcessTree() : null;
-  const onEvent = tree ? (e: TraceEvent) => (tree.add(e), write(e)) : write;
+  const deliver = tree ? (e: TraceEvent) => (tree.add(e), write(e)) : write;
+  const keep = execPathFilter(cfg.execPath);
+  const onEvent = keep ? (e: TraceEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
   const hostMntNs = ownMountNs();
 
   const object = await Bun.file(objectPath).bytes();
@@ -41,6 +44,7 @@ export async function run(cfg: Config): Promise<number> {
       ringSize: cfg.bufferSize,
       perCpuMaps: ["scratch"],
       programs: programsFor(cfg),
+      alsoAttach: ALSO_ATTACH,
       configure: (rodata) => {
         configureRodata(rodata, cfg, k);
         configureScope(rodata, cfg.scope, hostMntNs, commandMode);

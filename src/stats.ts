@@ -89,7 +89,7 @@ export function summary(c: KernelCounters, p: PipelineStats) {
   for (let k = 1; k < K.KIND_MAX; k++) {
     events[KIND_NAMES[k]!] = { emitted: c.emitted[k]!, lost: c.lost[k]!, filtered: c.filtered[k]! };
   }
-  return { events, decoded: p.decoded, malformed: p.malformed, scratchClash: c.scratchClash };
+  return { events, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
 }
 
 export function formatStats(c: KernelCounters, p: PipelineStats, json: boolean): string {
@@ -99,6 +99,6 @@ export function formatStats(c: KernelCounters, p: PipelineStats, json: boolean):
   for (const [name, v] of Object.entries(s.events)) {
     out += `${name.padEnd(24)} ${String(v.emitted).padStart(10)} emitted ${String(v.lost).padStart(8)} lost ${String(v.filtered).padStart(10)} filtered\n`;
   }
-  out += `decoded ${s.decoded}, malformed ${s.malformed}, scratch clashes ${s.scratchClash}\n`;
+  out += `decoded ${s.decoded}, malformed ${s.malformed}, left out by --exec ${s.excludedInUserSpace}, scratch clashes ${s.scratchClash}\n`;
   return out;
 }

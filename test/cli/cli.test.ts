@@ -42,6 +42,7 @@ describe("defaults", () => {
       command: [],
       user: null,
       scope: emptyScope(),
+      execPath: { include: [], exclude: [] },
       noThreads: false,
       tree: null,
     });
@@ -201,6 +202,14 @@ describe("scope flags", () => {
     expect(parseArgs(["--user", "nobody", "--", "id"]).user).toBe("nobody");
     expect(() => parseArgs(["--user", "nobody"])).toThrow(/needs a command/);
     expect(() => parseArgs(["--pid-tree", "1", "--", "id"])).toThrow(UsageError);
+  });
+  test("--exec globs: repeatable, ! leaves out, not empty", () => {
+    expect(parseArgs(["--exec", "/usr/bin/*", "--exec=!/usr/bin/sh", "--exec", "**/python3*"]).execPath).toEqual({
+      include: ["/usr/bin/*", "**/python3*"],
+      exclude: ["/usr/bin/sh"],
+    });
+    expect(parseArgs([]).execPath).toEqual({ include: [], exclude: [] });
+    expect(() => parseArgs(["--exec="])).toThrow(UsageError);
   });
   test("bad values", () => {
     expect(() => parseArgs(["--pid", "abc"])).toThrow(/--pid takes a number/);

@@ -155,7 +155,7 @@ describe("malformed records", () => {
 
   test("the pipeline counts and skips a bad record and goes on", () => {
     const out: TraceEvent[] = [];
-    const stats = { decoded: 0, malformed: 0, lastError: "" };
+    const stats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
     const h = recordHandler(opts, (e) => out.push(e), stats);
     const ring = new Uint8Array(4096);
     ring.set(good, 0);
@@ -166,7 +166,7 @@ describe("malformed records", () => {
     h(dv, 1024, bad.length);
     h(dv, 0, good.length);
     h(dv, 0, 3);
-    expect(stats).toEqual({ decoded: 1, malformed: 2, lastError: expect.stringContaining("shorter") });
+    expect(stats).toEqual({ decoded: 1, malformed: 2, excluded: 0, lastError: expect.stringContaining("shorter") });
     expect(out.length).toBe(1);
     expect(argOf(out[0]!, "pathname")).toBe("/bin/x");
   });

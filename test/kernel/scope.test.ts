@@ -202,6 +202,59 @@ describe("scope filters (in the kernel)", () => {
   });
 });
 
+describe("--exec (in user space)", () => {
+  // Two copies of true under paths the test owns, and a path that does not exist.
+  const programs = () => {
+    const bin = join(dir, "exec-bin"), other = join(dir, "exec-other");
+    mkdirSync(bin, { recursive: true });
+    mkdirSync(other, { recursive: true });
+    copyFileSync("/usr/bin/true", join(bin, "mytrue"));
+    copyFileSync("/usr/bin/true", join(other, "mytrue"));
+    chmodSync(join(bin, "mytrue"), 0o755);
+    chmodSync(join(other, "mytrue"), 0o755);
+    return { bin, other };
+  };
+  const pathOf = (e: Json): string =>
+    e.eventName === "process_execute_failed" ? arg(e, "binary").path || arg(e, "path") : e.executable.path;
+
+  test("keeps events whose program matches, including failed execs and the program's exit", async () => {
+    const { bin, other } = programs();
+    const m = marker("exec");
+    const work = () => sh(`${bin}/mytrue ${m}; ${other}/mytrue ${m}; ${bin}/missing ${m} 2>/dev/null; exit 0`);
+    const t = await TracerRun.start(["--json", "--stats", "--exec", `${bin}/*`]);
+    try {
+      await work();
+      await Bun.sleep(300);
+    } finally {
+      expect(await t.stop()).toBe(0);
+    }
+    const evs = t.events();
+    expect(evs.length).toBeGreaterThan(0);
+    // Every event is about a program under bin/: nothing of sh, of other/, or of the system.
+    expect(evs.filter((e) => !pathOf(e).startsWith(`${bin}/`))).toEqual([]);
+    const ok = withMarker(evs, m);
+    expect(ok.map((e) => arg(e, "pathname"))).toEqual([`${bin}/mytrue`]);
+    const failed = evs.filter((e) => e.eventName === "process_execute_failed" && arg(e, "arguments")?.includes(m));
+    expect(failed.map((e) => [arg(e, "path"), e.returnValue])).toEqual([[`${bin}/missing`, -2]]);
+    // The exit of the process that ran bin/mytrue, by its pid.
+    const exits = evs.filter((e) => e.eventName === "sched_process_exit" && e.hostProcessId === ok[0]!.hostProcessId);
+    expect(exits.length).toBe(1);
+    // --stats says how many decoded events were left out.
+    const summary = JSON.parse(t.stderr.split("\n").find((l) => l.startsWith('{"summary"'))!).summary;
+    expect(summary.excludedInUserSpace).toBeGreaterThan(0);
+  });
+
+  test("!GLOB leaves matching programs out", async () => {
+    const { bin, other } = programs();
+    const m = marker("noexec");
+    const evs = await traced(["--exec", `!${bin}/*`], () => sh(`${bin}/mytrue ${m}; ${other}/mytrue ${m}`));
+    expect(evs.filter((e) => pathOf(e).startsWith(`${bin}/`))).toEqual([]);
+    // The shell (its argv holds the marker too) is not under bin/ either, so it stays.
+    const ours = withMarker(evs, m).map((e) => arg(e, "pathname")).filter((p: string) => p.startsWith(dir));
+    expect(ours).toEqual([`${other}/mytrue`]);
+  });
+});
+
 describe("tracer -- COMMAND", () => {
   test("sees the whole script tree, nothing of others, and exits with its status", async () => {
     const out = join(dir, "cmd.jsonl");
