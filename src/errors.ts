@@ -1,6 +1,7 @@
 // Error types with exit codes, and the one place that turns an error into a message and an exit.
 
 import { writeSync } from "node:fs";
+import { describeErrno } from "../ffi/libc.ts";
 
 /** The user typed something wrong: exit 2, message names what, hint points at --help. */
 export class UsageError extends Error {
@@ -34,8 +35,16 @@ export class InfoExit extends Error {
 
 /** "operation: cause" wrapping, keeping the cause (errno code included) for callers. */
 export function wrap(operation: string, cause: unknown): Error {
-  const code = (cause as { code?: unknown })?.code;
-  const msg = typeof code === "string" ? code : cause instanceof Error ? cause.message : String(cause);
+  const { code, errno } = (cause ?? {}) as { code?: unknown; errno?: unknown };
+  // Node's errors carry errno as a negative number: say it as strerror does, with its name.
+  const msg =
+    typeof errno === "number" && errno < 0 && typeof code === "string"
+      ? describeErrno(-errno)
+      : typeof code === "string"
+        ? code
+        : cause instanceof Error
+          ? cause.message
+          : String(cause);
   return new Error(`${operation}: ${msg}`, { cause });
 }
 

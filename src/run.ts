@@ -115,13 +115,21 @@ export async function run(cfg: Config): Promise<number> {
     sink.close();
     if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
     const lost = c.lost.reduce((a, b) => a + b, 0);
-    if (lost) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
+    if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
     if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json"));
     if (tree) {
       const text = tree.render();
       if (cfg.tree === "-") process.stderr.write(text);
       else writeFileSync(cfg.tree!, text, { mode: 0o600 });
     }
+  }
+  if (sink.failure) {
+    // Without COMMAND this ends the run at once; with COMMAND the loop stopped reading but the
+    // command was left to finish (a CI build is not abandoned half-way), and only then is the
+    // incomplete record reported.
+    if (!command) throw sink.failure;
+    process.stderr.write(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
+    return 1;
   }
   return status;
 }

@@ -15,6 +15,10 @@ import { ByteBuf } from "../format/bytes.ts";
  * anything is written. Devices and FIFOs (-o /dev/stdout, a named pipe) are opened as they are
  * and never chmod'ed.
  *
+ * Any other write error (ENOSPC, EIO, ...) is kept in `failure` and closes the writer the same
+ * way, without throwing from the middle of an event: the caller decides (main loop: stop; with
+ * COMMAND, let the command finish first, then report it and exit 1).
+ *
  * A reader that goes away (EPIPE, e.g. `tracer | head -1`) is not an error: the writer drops
  * what it holds, sets `closed`, calls onClosed once, and ignores later writes. The caller ends
  * the program quietly with status 0.
@@ -33,8 +37,10 @@ const DEFAULT_CHUNK = 64 * 1024;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 export class Writer extends ByteBuf {
-  /** The reader went away (EPIPE); further output is dropped. */
+  /** The reader went away (EPIPE) or a write failed; further output is dropped. */
   closed = false;
+  /** The write error that closed the writer (null: none, or EPIPE). */
+  failure: Error | null = null;
   /** Bytes handed to the kernel so far. */
   written = 0;
   private readonly onClosed: (() => void) | undefined;
@@ -115,7 +121,9 @@ export class Writer extends ByteBuf {
           this.onClosed?.();
           return;
         }
-        throw wrap(`write ${this.name}`, err);
+        this.failure = wrap(`write ${this.name}`, err);
+        this.closed = true;
+        return;
       }
       off += n;
       this.written += n;

@@ -1,7 +1,7 @@
 // The real ./tracer as an operator runs it: privileges, missing BTF, signals, a closed stdout,
 // output file mode, idle CPU, and an exec started by the kernel itself (usermode helper).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, marker, parseLine, TRACER, TracerRun, withMarker } from "./harness";
@@ -66,6 +66,44 @@ describe("running", () => {
     expect(await p.exited).toBe(0);
     const err = await new Response(p.stderr).text();
     expect(err).toBe("ready\n");
+  });
+
+  // A 32 KiB tmpfs in a private mount namespace stands in for a full disk.
+  const onFullDisk = (full: string, tracerArgs: string) =>
+    Bun.spawn(["unshare", "-m", "sh", "-c", `mount -t tmpfs -o size=32k tmpfs "${full}" && exec "${TRACER}" --json -o "${full}/events.jsonl" ${tracerArgs}`], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+
+  test("a full disk with -- COMMAND: the command runs to its end, then exit 1 saying why", async () => {
+    const full = join(dir, "full-cmd");
+    mkdirSync(full);
+    const done = join(dir, "cmd-done");
+    const script = `i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done; touch "${done}"; exit 3`;
+    const p = onFullDisk(full, `-- sh -c '${script}'`);
+    expect(await p.exited).toBe(1);
+    // The command's own side effect: it was not abandoned when the output failed.
+    expect(existsSync(done)).toBe(true);
+    const err = await new Response(p.stderr).text();
+    expect(err).toMatch(/^tracer: write .*events\.jsonl: No space left on device \(ENOSPC\); events from then on were not written; the command exited with status 3$/m);
+  });
+
+  test("a full disk without COMMAND: exit 1 at once with one line", async () => {
+    const full = join(dir, "full-sys");
+    mkdirSync(full);
+    const p = onFullDisk(full, "");
+    let ended = false;
+    p.exited.then(() => (ended = true));
+    const stopAt = Date.now() + 20000;
+    while (!ended && Date.now() < stopAt) {
+      await Bun.spawn(["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done"]).exited;
+    }
+    expect(ended).toBe(true);
+    expect(await p.exited).toBe(1);
+    const err = await new Response(p.stderr).text();
+    expect(err.split("\n").filter((l) => l.startsWith("tracer:"))).toEqual([
+      expect.stringMatching(/^tracer: write .*events\.jsonl: No space left on device \(ENOSPC\)$/),
+    ]);
   });
 
   test("-o FILE is created with mode 0600 and holds the events", async () => {

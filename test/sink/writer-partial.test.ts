@@ -41,9 +41,18 @@ test("EPIPE: closed, onClosed once, later writes dropped, no throw", () => {
   expect(Buffer.from(got).toString()).toBe("01234");
 });
 
-test("other errors are thrown as 'write <name>: <code>'", () => {
-  script = ["EIO"];
-  const w = new Writer(99, "out.json", false, { writeFn });
-  w.write("x");
-  expect(() => w.flush()).toThrow("write out.json: EIO");
+test("other errors close the writer and are kept as 'write <name>: <code>', not thrown", () => {
+  got.length = 0;
+  closedCalls = 0;
+  script = [3, "ENOSPC"];
+  const w = new Writer(99, "out.json", false, { writeFn, onClosed: () => closedCalls++ });
+  w.write("abcdef");
+  w.flush();
+  expect(w.closed).toBe(true);
+  expect(w.failure?.message).toBe("write out.json: ENOSPC");
+  expect(closedCalls).toBe(0); // onClosed is for a reader that went away, not for a failure
+  w.write("more");
+  w.flush();
+  w.close();
+  expect(Buffer.from(got).toString()).toBe("abc");
 });

@@ -48,7 +48,7 @@ describe("Writer to a file", () => {
   });
 
   test("open failure names the operation and the errno", () => {
-    expect(() => Writer.open(join(dir, "no/such/dir/x"))).toThrow(/^open output .*: ENOENT$/);
+    expect(() => Writer.open(join(dir, "no/such/dir/x"))).toThrow(/^open output .*: No such file or directory \(ENOENT\)$/);
   });
 
   test("buffers until a chunk is full, then writes; flush() writes the rest", () => {
