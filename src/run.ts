@@ -68,8 +68,10 @@ export async function run(cfg: Config): Promise<number> {
     if (command && !command.finished) command.signal(sig); // the command decides; we follow it
     else stop = true;
   };
+  // SIGHUP too: a dropped ssh session must not lose what is still buffered (default action: die).
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
 
   const counters = new CounterReader(tracer);
   const losses = new LossReporter(bootToEpochNs);

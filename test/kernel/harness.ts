@@ -103,7 +103,7 @@ export class TracerRun {
   }
 
   /** SIGINT, wait for exit; returns exit code. */
-  async stop(signal: "SIGINT" | "SIGTERM" = "SIGINT"): Promise<number> {
+  async stop(signal: "SIGINT" | "SIGTERM" | "SIGHUP" = "SIGINT"): Promise<number> {
     this.proc.kill(signal);
     const code = await this.proc.exited;
     await Bun.sleep(10);

@@ -52,6 +52,18 @@ describe("running", () => {
     expect(await t.stop("SIGTERM")).toBe(0);
   });
 
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    test(`${sig} right after an exec: status 0, and the exec is in the -o file (drained, flushed)`, async () => {
+      const out = join(dir, `${sig}.jsonl`);
+      const t = await TracerRun.start(["--json", "-o", out]);
+      const m = marker(sig);
+      await Bun.spawn(["/bin/true", m]).exited;
+      expect(await t.stop(sig)).toBe(0); // no waiting: the record may still be in the ring
+      const lines = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
+      expect(withMarker(lines, m).map((e) => arg(e, "argv"))).toEqual([["/bin/true", m]]);
+    });
+  }
+
   test("a closed stdout (| head -1) ends it quietly with status 0", async () => {
     const p = Bun.spawn(["sh", "-c", `"${TRACER}" --json | head -1 > /dev/null`], { stdout: "ignore", stderr: "pipe" });
     // keep exec events coming until the pipeline ends
