@@ -8,6 +8,8 @@ const lib = dlopen("libc.so.6", {
   clock_gettime: { args: [i32, P], returns: i32 },
   geteuid: { args: [], returns: u32 },
   getpid: { args: [], returns: i32 },
+  getpgrp: { args: [], returns: i32 },
+  tcgetpgrp: { args: [i32], returns: i32 },
   sysconf: { args: [i32], returns: i64 },
   mmap: { args: [P, u64, i32, i32, i32, i64], returns: P },
   munmap: { args: [P, u64], returns: i32 },

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { UsageError } from "./errors";
+import { libc } from "../ffi/libc";
 
 /** sh -c SHIM sh COMMAND...: wait for the go byte on fd 3, close it, become COMMAND. */
 const SHIM = 'read _ <&3; exec 3<&-; exec "$@"';
@@ -42,6 +43,17 @@ export function resolveUser(spec: string): { uid: number; gid: number } {
   }
   if (/^\d+$/.test(spec)) return { uid: Number(spec), gid: Number(spec) };
   throw new UsageError(`--user ${spec}: no such user`);
+}
+
+/**
+ * True when the tracer is in the foreground process group of a terminal on fd 0, 1 or 2. COMMAND
+ * is in the tracer's process group, so a Ctrl-C there reaches it from the terminal itself, and
+ * forwarding the tracer's SIGINT would deliver it twice (sudo makes the same check).
+ */
+export function terminalSendsSigint(): boolean {
+  const group = libc.getpgrp();
+  for (const fd of [0, 1, 2]) if (libc.tcgetpgrp(fd) === group) return true;
+  return false;
 }
 
 export class Command {

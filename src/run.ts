@@ -13,7 +13,7 @@ import { configureScope, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats } from "./stats";
-import { Command, exitStatusOf } from "./command";
+import { Command, exitStatusOf, terminalSendsSigint } from "./command";
 import type { TraceEvent } from "./event";
 
 const EINTR = 4;
@@ -65,8 +65,10 @@ export async function run(cfg: Config): Promise<number> {
   let stop = false;
   let command: Command | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (command && !command.finished) command.signal(sig); // the command decides; we follow it
-    else stop = true;
+    if (command && !command.finished) {
+      // The command decides; we follow it. A terminal's Ctrl-C has reached it already.
+      if (!(sig === "SIGINT" && terminalSendsSigint())) command.signal(sig);
+    } else stop = true;
   };
   // SIGHUP too: a dropped ssh session must not lose what is still buffered (default action: die).
   process.on("SIGINT", onSignal);

@@ -324,6 +324,48 @@ describe("tracer -- COMMAND", () => {
     expect(x).toBeDefined();
   });
 
+  test("Ctrl-C on a terminal reaches COMMAND once (not again through the tracer); SIGINT from elsewhere is forwarded", async () => {
+    const counter = fixture("sigcount");
+    const out = join(dir, "ctrlc.jsonl");
+    // A pty from script(1): the tracer and COMMAND are its foreground process group, and the
+    // ^C written to script's stdin becomes a SIGINT from the pty's line discipline.
+    const p = Bun.spawn(["script", "-qfec", `"${TRACER}" --json -o "${out}" -- "${counter}" 3`, "/dev/null"], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    const reader = p.stdout.getReader();
+    let text = "";
+    const dec = new TextDecoder();
+    while (!text.includes("armed")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    p.stdin.write("\x03");
+    p.stdin.flush();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    expect(await p.exited).toBe(0);
+    expect(text).toMatch(/sigint 1\r?\n/); // what the command itself counted
+    // Without a terminal, a SIGINT sent to the tracer alone is forwarded: the command counts one.
+    const q = Bun.spawn([TRACER, "--json", "-o", out, "--", counter, "2"], { stdout: "pipe", stderr: "ignore" });
+    const r2 = q.stdout.getReader();
+    await r2.read(); // "armed"
+    q.kill("SIGINT");
+    let rest = "";
+    for (;;) {
+      const { value, done } = await r2.read();
+      if (done) break;
+      rest += dec.decode(value);
+    }
+    expect(await q.exited).toBe(0);
+    expect(rest).toContain("sigint 1");
+  });
+
   test("--tree writes the process tree with command lines and exit status", async () => {
     const out = join(dir, "tree.jsonl");
     const treeFile = join(dir, "tree.txt");
