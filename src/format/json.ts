@@ -183,6 +183,14 @@ const nums = new Array<number>(NUM_KEYS.length).fill(0);
 const strs = new Array<string>(STR_KEYS.length).fill("");
 const entities = new Array<number>(ENTITY_KEYS.length).fill(0);
 
+/** `,"key":N` for each key and value. */
+function numberFields(out: ByteBuf, keys: readonly Lit[], vals: readonly number[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    out.raw(keys[i]!);
+    out.num(vals[i]!);
+  }
+}
+
 /** Append the event as one line of JSON (newline included) to out. */
 export function encodeJson(out: ByteBuf, e: TraceEvent): void {
   out.raw(K_TIMESTAMP);
@@ -200,10 +208,7 @@ export function encodeJson(out: ByteBuf, e: TraceEvent): void {
   nums[8] = e.userId;
   nums[9] = e.mountNamespace;
   nums[10] = e.pidNamespace;
-  for (let i = 0; i < NUM_KEYS.length; i++) {
-    out.raw(NUM_KEYS[i]!);
-    out.num(nums[i]!);
-  }
+  numberFields(out, NUM_KEYS, nums);
   strs[0] = e.processName;
   strs[1] = e.executable.path;
   strs[2] = e.hostName;
@@ -222,10 +227,7 @@ export function encodeJson(out: ByteBuf, e: TraceEvent): void {
   entities[0] = e.threadEntityId;
   entities[1] = e.processEntityId;
   entities[2] = e.parentEntityId;
-  for (let i = 0; i < ENTITY_KEYS.length; i++) {
-    out.raw(ENTITY_KEYS[i]!);
-    out.num(entities[i]!);
-  }
+  numberFields(out, ENTITY_KEYS, entities);
   out.raw(K_ARGS);
   encodeArgs(out, e.eventName, e.args);
   out.raw(K_SEQ);
