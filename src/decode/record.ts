@@ -58,18 +58,15 @@ export function u64(dv: DataView, at: number): number | bigint {
 /** Entity id of a task: 32-bit FNV-1a over (id, start time), both as the kernel gives them.
  * The same task gives the same id in its fork, exec and exit events. */
 export function entityId(id: number, startLo: number, startHi: number): number {
-  let h = 0x811c9dc5;
-  h = Math.imul(h ^ (id & 0xff), 0x01000193);
-  h = Math.imul(h ^ ((id >>> 8) & 0xff), 0x01000193);
-  h = Math.imul(h ^ ((id >>> 16) & 0xff), 0x01000193);
-  h = Math.imul(h ^ (id >>> 24), 0x01000193);
-  for (const w of [startLo, startHi]) {
-    h = Math.imul(h ^ (w & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((w >>> 8) & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((w >>> 16) & 0xff), 0x01000193);
-    h = Math.imul(h ^ (w >>> 24), 0x01000193);
-  }
-  return h >>> 0;
+  return fnv4(fnv4(fnv4(0x811c9dc5, id), startLo), startHi) >>> 0;
+}
+
+/** FNV-1a over the four little-endian bytes of a 32-bit word. */
+function fnv4(h: number, w: number): number {
+  h = Math.imul(h ^ (w & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((w >>> 8) & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((w >>> 16) & 0xff), 0x01000193);
+  return Math.imul(h ^ (w >>> 24), 0x01000193);
 }
 
 function entityAt(dv: DataView, idAt: number, startAt: number): number {
