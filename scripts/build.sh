@@ -73,8 +73,9 @@ fi
 
 # ---- the binary -------------------------------------------------------------------------------
 if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
-  log "bun build --compile src/main.ts → tracer"
-  "$BUN" build --compile src/main.ts --outfile tracer.tmp >&2
+  log "bun build --compile --bytecode src/main.ts → tracer"
+  # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
+  "$BUN" build --compile --bytecode src/main.ts --outfile tracer.tmp >&2
   mv -f tracer.tmp tracer
 else
   log "tracer is up to date"
