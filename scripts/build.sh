@@ -75,7 +75,10 @@ fi
 if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
   log "bun build --compile --bytecode src/main.ts → tracer"
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
-  "$BUN" build --compile --bytecode src/main.ts --outfile tracer.tmp >&2
+  # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload
+  # there would run its code inside a root process.
+  "$BUN" build --compile --bytecode --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
+    src/main.ts --outfile tracer.tmp >&2
   mv -f tracer.tmp tracer
 else
   log "tracer is up to date"

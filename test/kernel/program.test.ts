@@ -43,6 +43,24 @@ describe("errors an operator meets", () => {
   });
 });
 
+describe("nothing is taken from the working directory (the tracer runs as root)", () => {
+  test("a bunfig.toml preload and a .env there are ignored", async () => {
+    const cwd = join(dir, "hostile");
+    mkdirSync(cwd);
+    const ran = join(cwd, "preload-ran");
+    writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
+    writeFileSync(join(cwd, "evil.ts"), `require("fs").writeFileSync(${JSON.stringify(ran)}, "x");\n`);
+    writeFileSync(join(cwd, ".env"), "TRACER_TEST_FROM_DOTENV=1\n");
+    // COMMAND inherits the tracer's environment: env(1) shows whether .env was loaded into it.
+    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "hostile.jsonl"), "--", "/usr/bin/env"], { cwd, stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(out).toContain("PATH="); // env(1) did run and print
+    expect(out).not.toContain("TRACER_TEST_FROM_DOTENV");
+    expect(existsSync(ran)).toBe(false);
+  });
+});
+
 describe("running", () => {
   test("SIGTERM stops it with status 0 after draining", async () => {
     const t = await TracerRun.start(["--json"]);
