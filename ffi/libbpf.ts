@@ -63,7 +63,7 @@ function open<T extends Record<string, { args: readonly FFIType[]; returns: FFIT
 const LIBBPF_SYMBOLS = {
   libbpf_major_version: { args: [], returns: u32 },
   libbpf_minor_version: { args: [], returns: u32 },
-  libbpf_set_print: { args: [fn], returns: P },
+  libbpf_set_print: { args: [P], returns: P }, // a pointer (not fn): null must pass, see muteLibbpfLog
   libbpf_get_error: { args: [P], returns: i64_fast },
   libbpf_num_possible_cpus: { args: [], returns: i32 },
 
@@ -168,6 +168,12 @@ const printCb = new JSCallback(
 );
 libbpf.symbols.libbpf_set_print(printCb.ptr!);
 void LIBBPF_INFO;
+
+/** Stop libbpf from calling into JS (for calls made on other threads); returns the undo. */
+export function muteLibbpfLog(): () => void {
+  libbpf.symbols.libbpf_set_print(null);
+  return () => libbpf.symbols.libbpf_set_print(printCb.ptr!);
+}
 
 /** Copy libbpf's log (all levels) to stderr, or only capture it (warnings and info). */
 export function setLibbpfVerbose(on: boolean): void {

@@ -9,6 +9,8 @@ const lib = dlopen("libc.so.6", {
   geteuid: { args: [], returns: u32 },
   getpid: { args: [], returns: i32 },
   getpgrp: { args: [], returns: i32 },
+  pthread_create: { args: [P, P, P, P], returns: i32 },
+  pthread_join: { args: [u64, P], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
   sysconf: { args: [i32], returns: i64 },
   mmap: { args: [P, u64, i32, i32, i32, i64], returns: P },
