@@ -63,12 +63,24 @@ export class Writer extends ByteBuf {
 
   /** Standard output (path null/undefined/"-") or a file created 0600 and truncated. */
   static open(path?: string | null, opts: WriterOptions = {}): Writer {
-    if (path == null || path === "-") return new Writer(1, "stdout", false, opts);
+    if (path == null || path === "-" || path === "/dev/stdout") return new Writer(1, "stdout", false, opts);
+    if (path === "/dev/stderr") return new Writer(2, "stderr", false, opts);
+    // One of our own descriptors by name: write to it as is (reopening would start at offset 0).
+    const own = /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path);
+    if (own) {
+      const n = Number(own[1]);
+      try {
+        fstatSync(n);
+      } catch (err) {
+        throw wrap(`open output ${path}`, err);
+      }
+      return new Writer(n, path, false, opts);
+    }
     let fd: number;
     try {
-      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+      fd = openOutput(path);
     } catch (err) {
-      throw wrap(`open output ${path}`, err);
+      throw err instanceof RefusedSymlink ? err : wrap(`open output ${path}`, err);
     }
     try {
       if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
@@ -147,6 +159,30 @@ export class Writer extends ByteBuf {
     this.buf = new Uint8Array(this.chunk);
     this.dv = new DataView(this.buf.buffer);
   }
+}
+
+class RefusedSymlink extends Error {}
+
+/**
+ * Open (create 0600, truncate) the output file. Run as root, the tracer must not write through a
+ * symlink someone planted at the path (/tmp/execs.jsonl → /etc/shadow): O_NOFOLLOW. A symlink to
+ * a device or a pipe is fine: it is opened without truncation and accepted only if what was
+ * opened is not a regular file, so nothing is cut or written otherwise. (/dev/stdout, /dev/stderr
+ * and /dev/fd/N never get here: Writer.open uses those descriptors directly.)
+ */
+function openOutput(path: string): number {
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
+  try {
+    return openSync(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ELOOP") throw err;
+  }
+  const fd = openSync(path, O_WRONLY);
+  if (fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new RefusedSymlink(`open output ${path}: a symlink to a regular file; refusing to write through it (give the file's own path)`);
+  }
+  return fd;
 }
 
 /** Writer.open under the name main.ts uses: stdout for null/"-", else a 0600 file. */

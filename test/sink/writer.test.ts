@@ -1,7 +1,7 @@
 // Writer: file mode 0600 and truncation, chunked flushing, quiet exit on a closed pipe.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeJson } from "../../src/format/json.ts";
@@ -45,6 +45,47 @@ describe("Writer to a file", () => {
     w.write("x\n");
     w.close();
     expect(statSync("/dev/null").mode).toBe(before);
+  });
+
+  test("a symlink to a regular file is refused, and the file is left as it was", () => {
+    const target = join(dir, "precious.txt");
+    writeFileSync(target, "precious\n");
+    chmodSync(target, 0o644);
+    const link = join(dir, "planted.jsonl");
+    symlinkSync(target, link);
+    expect(() => Writer.open(link)).toThrow(/^open output .*planted\.jsonl: a symlink to a regular file; refusing to write through it/);
+    expect(readFileSync(target, "utf8")).toBe("precious\n");
+    expect(statSync(target).mode & 0o777).toBe(0o644);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  test("a symlink to a device is fine", () => {
+    const link = join(dir, "null.link");
+    symlinkSync("/dev/null", link);
+    const w = Writer.open(link);
+    w.write("x\n");
+    w.close();
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  test("/dev/stdout, /dev/stderr and /dev/fd/N are our own descriptors, written as they are", () => {
+    expect(Writer.open("/dev/stdout").fd).toBe(1);
+    expect(Writer.open("/dev/stderr").fd).toBe(2);
+    const path = join(dir, "append.txt");
+    writeFileSync(path, "before\n");
+    const fd = openSync(path, "a"); // as a shell's 5>>file would
+    try {
+      for (const name of [`/dev/fd/${fd}`, `/proc/self/fd/${fd}`]) {
+        const w = Writer.open(name);
+        expect(w.fd).toBe(fd);
+        w.write(`via ${name}\n`);
+        w.close(); // not ours: stays open
+      }
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(path, "utf8")).toBe(`before\nvia /dev/fd/${fd}\nvia /proc/self/fd/${fd}\n`);
+    expect(() => Writer.open("/dev/fd/987")).toThrow(/^open output \/dev\/fd\/987: Bad file descriptor \(EBADF\)$/);
   });
 
   test("open failure names the operation and the errno", () => {
