@@ -1,7 +1,7 @@
 // One tracing session: load and attach → (start COMMAND) → poll the ring → drain → summary.
 // Stages in order, one cleanup path in reverse.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
-import { readlinkSync, writeFileSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import type { Config } from "./cli";
 import { openSink, Writer } from "./sink/writer";
 import { eventWriter } from "./format/output";
@@ -30,6 +30,8 @@ export async function run(cfg: Config): Promise<number> {
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
   const write = eventWriter(cfg.format, sink);
   const tree = cfg.tree !== null ? new ProcessTree() : null;
+  // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
+  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
   const deliver = tree ? (e: TraceEvent) => (tree.add(e), write(e)) : write;
   const keep = execPathFilter(cfg.execPath);
   const onEvent = keep ? (e: TraceEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
@@ -123,8 +125,10 @@ export async function run(cfg: Config): Promise<number> {
     if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json"));
     if (tree) {
       const text = tree.render();
-      if (cfg.tree === "-") process.stderr.write(text);
-      else writeFileSync(cfg.tree!, text, { mode: 0o600 });
+      if (treeOut) {
+        treeOut.write(text);
+        treeOut.close();
+      } else process.stderr.write(text);
     }
   }
   if (sink.failure) {
