@@ -2,7 +2,7 @@
 // kernel. Ground truth: the pids and ids the workloads report or the test gave them, the exit
 // status the test observes, and the kernel's own sequence numbers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, marker, parseLine, TRACER, TracerRun, withMarker, type Json } from "./harness";
@@ -364,6 +364,17 @@ describe("tracer -- COMMAND", () => {
     }
     expect(await q.exited).toBe(0);
     expect(rest).toContain("sigint 1");
+  });
+
+  test("a --tree file that cannot be written fails before COMMAND runs", async () => {
+    const ran = join(dir, "tree-cmd-ran");
+    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "x.jsonl"), "--tree", join(dir, "no", "such", "dir", "tree.txt"), "--", "/bin/sh", "-c", `touch "${ran}"`], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    expect(await p.exited).toBe(1);
+    expect(await new Response(p.stderr).text()).toMatch(/^tracer: open output .*tree\.txt: No such file or directory \(ENOENT\)$/m);
+    expect(existsSync(ran)).toBe(false);
   });
 
   test("--tree writes the process tree with command lines and exit status", async () => {
