@@ -12,8 +12,8 @@ import { ByteBuf } from "../format/bytes.ts";
  *
  * -o FILE: created with mode 0600 and truncated (like `>` and tcpdump -w: a JSON-lines file
  * holds one run); if it already existed and is a regular file it is fchmod'ed to 0600 before
- * anything is written. Devices and FIFOs (-o /dev/stdout, a named pipe) are opened as they are
- * and never chmod'ed.
+ * anything is written. Devices and FIFOs (/dev/null, a named pipe) are opened as they are and
+ * never chmod'ed; /dev/stdout, /dev/stderr and /dev/fd/N are used as the descriptors they name.
  *
  * Any other write error (ENOSPC, EIO, ...) is kept in `failure` and closes the writer the same
  * way, without throwing from the middle of an event: the caller decides (main loop: stop; with
@@ -61,7 +61,8 @@ export class Writer extends ByteBuf {
     this.writeFn = opts.writeFn ?? writeSync;
   }
 
-  /** Standard output (path null/undefined/"-") or a file created 0600 and truncated. */
+  /** Standard output (null, "-", /dev/stdout), another descriptor of ours (/dev/stderr,
+   * /dev/fd/N), or a file created 0600 and truncated (see openOutput). */
   static open(path?: string | null, opts: WriterOptions = {}): Writer {
     if (path == null || path === "-" || path === "/dev/stdout") return new Writer(1, "stdout", false, opts);
     if (path === "/dev/stderr") return new Writer(2, "stderr", false, opts);
@@ -80,7 +81,7 @@ export class Writer extends ByteBuf {
     try {
       fd = openOutput(path);
     } catch (err) {
-      throw err instanceof RefusedSymlink ? err : wrap(`open output ${path}`, err);
+      throw wrap(`open output ${path}`, err);
     }
     try {
       if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
@@ -161,8 +162,6 @@ export class Writer extends ByteBuf {
   }
 }
 
-class RefusedSymlink extends Error {}
-
 /**
  * Open (create 0600, truncate) the output file. Run as root, the tracer must not write through a
  * symlink someone planted at the path (/tmp/execs.jsonl → /etc/shadow): O_NOFOLLOW. A symlink to
@@ -180,12 +179,12 @@ function openOutput(path: string): number {
   const fd = openSync(path, O_WRONLY);
   if (fstatSync(fd).isFile()) {
     closeSync(fd);
-    throw new RefusedSymlink(`open output ${path}: a symlink to a regular file; refusing to write through it (give the file's own path)`);
+    throw new Error("a symlink to a regular file; refusing to write through it (give the file's own path)");
   }
   return fd;
 }
 
-/** Writer.open under the name main.ts uses: stdout for null/"-", else a 0600 file. */
+/** Writer.open under the name run.ts uses. */
 export function openSink(path: string | null, opts: WriterOptions = {}): Writer {
   return Writer.open(path, opts);
 }
