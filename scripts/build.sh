@@ -57,8 +57,8 @@ if ! "$BUN" --version >/dev/null 2>&1; then
   # npm may skip bun's postinstall (allowScripts), which leaves a placeholder: run it ourselves.
   log "$BUN does not run (npm skipped bun's install script?): running node_modules/bun/install.js"
   (cd node_modules/bun && node install.js) >&2 || true
+  "$BUN" --version >/dev/null || die "$BUN does not run"
 fi
-"$BUN" --version >/dev/null || die "$BUN does not run"
 
 # ---- BPF object, layout, embedded libraries -------------------------------------------------
 # .output/bpf.stamp is touched only after build-bpf.sh succeeded (the layout file keeps its
