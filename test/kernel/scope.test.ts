@@ -328,8 +328,10 @@ describe("tracer -- COMMAND", () => {
     const counter = fixture("sigcount");
     const out = join(dir, "ctrlc.jsonl");
     // A pty from script(1): the tracer and COMMAND are its foreground process group, and the
-    // ^C written to script's stdin becomes a SIGINT from the pty's line discipline.
-    const p = Bun.spawn(["script", "-qfec", `"${TRACER}" --json -o "${out}" -- "${counter}" 3`, "/dev/null"], {
+    // ^C written to script's stdin becomes a SIGINT from the pty's line discipline. script runs
+    // $SHELL -c (or /bin/sh where SHELL is unset, as in CI): exec, so that no shell waits in that
+    // group to die of the same SIGINT (dash does) and hide the tracer's exit status.
+    const p = Bun.spawn(["script", "-qfec", `exec "${TRACER}" --json -o "${out}" -- "${counter}" 3`, "/dev/null"], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "ignore",
