@@ -1,9 +1,12 @@
-// Decoder micro-benchmark, one core: decode, decode + JSON, or the tracer's whole per-record path
-// (decode + enrich + JSON) over synthetic ring records in memory. Prints one JSON line.
+// Decoder micro-benchmark, one core, over synthetic ring records in memory: decode (record →
+// event), json (the event path: decode + encodeJson), direct (JSON straight from the record,
+// format/json-record.ts), pipeline (the tracer's whole per-record path with --json: enrich +
+// direct JSON; the event path for kinds without one). Prints one JSON line.
 import { decodeRecord } from "../src/decode/index";
 import { encodeJson } from "../src/format/json";
 import { ByteBuf } from "../src/format/bytes";
-import { recordHandler } from "../src/pipeline";
+import { encodeRecordJson } from "../src/format/json-record";
+import { recordHandler, type JsonSink } from "../src/pipeline";
 import { spread, type Spread } from "./summary";
 import { execRecord, exitRecord, forkRecord, ringOf } from "./records";
 
@@ -45,7 +48,8 @@ function steps(make: (pid: number) => Uint8Array) {
     encodeJson(out, e);
     if (out.pos > flushAt) out.pos = 0; // where the writer would write out a chunk
   };
-  const handler = recordHandler(opts, json, { decoded: 0, malformed: 0, excluded: 0, lastError: "" });
+  const sink = Object.assign(out, { commit: () => void (out.pos > flushAt && (out.pos = 0)) }) as JsonSink;
+  const handler = recordHandler(opts, json, { decoded: 0, malformed: 0, excluded: 0, lastError: "" }, sink);
   const bytes = (() => {
     out.pos = 0;
     encodeJson(out, decodeRecord(at(0), opts));
@@ -57,6 +61,7 @@ function steps(make: (pid: number) => Uint8Array) {
     bytes,
     decode: (i: number) => (decodeRecord(at(i), opts), 0),
     json: (i: number) => (json(decodeRecord(at(i), opts)), 0),
+    direct: (i: number) => (encodeRecordJson(sink, at(i), opts, false, "/usr/bin/gcc"), sink.commit(), 0),
     pipeline: (i: number) => {
       const s = ring.spans[i & 63]!;
       handler(ring.dv, s[0], s[1]);
@@ -68,9 +73,10 @@ function steps(make: (pid: number) => Uint8Array) {
 // One measurement per process (bun decoder-bench.ts KIND MODE): a JIT that has seen the other
 // modes' call sites can compile this one differently, and the figures would depend on the order.
 const kinds = { exec: execRecord, fork: forkRecord, exit: exitRecord };
-const [kind, mode] = process.argv.slice(2) as [keyof typeof kinds, "decode" | "json" | "pipeline"];
-if (!kinds[kind] || !["decode", "json", "pipeline"].includes(mode)) {
-  console.error("usage: bun bench/decoder-bench.ts exec|fork|exit decode|json|pipeline");
+const MODES = ["decode", "json", "direct", "pipeline"] as const;
+const [kind, mode] = process.argv.slice(2) as [keyof typeof kinds, (typeof MODES)[number]];
+if (!kinds[kind] || !MODES.includes(mode)) {
+  console.error(`usage: bun bench/decoder-bench.ts exec|fork|exit ${MODES.join("|")}`);
   process.exit(2);
 }
 const st = steps(kinds[kind]);

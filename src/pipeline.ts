@@ -1,8 +1,14 @@
-// The data path: ring records → decoder → formatter → sink. Owns the counters of what passed.
-import { rec_header as H, record_kind as K } from "./decode/layout.gen";
+// The data path: ring records → decoder → enrichment → formatter → sink. Owns the counters of what passed.
+import { rec_header as H, record_kind as K, exec_record as E } from "./decode/layout.gen";
 import { decodeRecord, DecodeError, type DecoderOptions } from "./decode/index";
+import { checkRecord, spanText, type Rec } from "./decode/record";
+import { forkChildPid, forkChildIsThread } from "./decode/fork";
+import { exitIsGroup } from "./decode/exit";
 import type { TraceEvent } from "./event";
 import { createEnricher } from "./enrich/index";
+import { ProcessTable } from "./enrich/process-table";
+import type { ByteBuf } from "./format/bytes";
+import { DIRECT_KINDS, encodeRecordJson } from "./format/json-record";
 
 export interface PipelineStats {
   decoded: number;
@@ -11,11 +17,33 @@ export interface PipelineStats {
   lastError: string;
 }
 
-/** Builds the onRecord handler: one reusable Rec and Uint8Array per ring view, no per-record allocation besides the event itself. */
-export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => void, stats: PipelineStats) {
-  const enrich = createEnricher();
+/** Where JSON lines of exec, fork and exit records go straight from the ring (see
+ * format/json-record.ts): the sink's buffer; commit() after each line. */
+export type JsonSink = ByteBuf & { commit(): void };
+
+/**
+ * Builds the onRecord handler: one reusable Rec and Uint8Array per ring view, no per-record
+ * allocation besides the event itself. With `json`, exec, fork and exit records skip the event:
+ * enriched from the record, written as JSON into `json`; everything else goes through `emit`.
+ */
+export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => void, stats: PipelineStats, json: JsonSink | null = null) {
+  const table = new ProcessTable();
+  const enrich = createEnricher(table);
   let lastView: DataView | null = null;
-  const rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
+  const rec: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
+
+  /** executable.path of a direct record, and the process table's update for it. */
+  const programOf = (r: Rec, kind: number): string => {
+    const pid = r.dv.getUint32(r.off + H.host_pid, true);
+    if (kind === K.KIND_EXEC) {
+      const path = spanText(r, E.pathname);
+      table.exec(pid, path);
+      return path;
+    }
+    if (kind === K.KIND_FORK) return table.fork(pid, forkChildPid(r), forkChildIsThread(r));
+    return table.exit(pid, exitIsGroup(r));
+  };
+
   return (view: DataView, offset: number, length: number): void => {
     if (view !== lastView) {
       lastView = view;
@@ -24,17 +52,24 @@ export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => voi
     }
     rec.off = offset;
     rec.len = length;
-    let ev: TraceEvent;
     try {
-      ev = decodeRecord(rec, opts);
+      const kind = length >= H.$size ? view.getUint32(offset + H.kind, true) : -1;
+      const fixed = json !== null ? DIRECT_KINDS[kind] : undefined;
+      if (fixed !== undefined) {
+        checkRecord(rec, fixed); // before the process table reads the record
+        encodeRecordJson(json!, rec, opts, opts.captureEnv, programOf(rec, kind));
+        stats.decoded++;
+        json!.commit();
+        return;
+      }
+      const ev = decodeRecord(rec, opts);
+      stats.decoded++;
+      enrich(ev);
+      emit(ev);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       stats.malformed++;
       stats.lastError = e.message;
-      return;
     }
-    stats.decoded++;
-    enrich(ev);
-    emit(ev);
   };
 }

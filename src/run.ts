@@ -38,7 +38,9 @@ export async function run(cfg: Config): Promise<number> {
   const hostMntNs = ownMountNs();
 
   const object = await Bun.file(objectPath).bytes();
-  const onRecord = recordHandler({ bootToEpochNs, captureEnv: cfg.env }, onEvent, stats);
+  // Events that go nowhere but to JSON output are written straight from their records.
+  const direct = cfg.format === "json" && !tree && !keep ? sink : null;
+  const onRecord = recordHandler({ bootToEpochNs, captureEnv: cfg.env }, onEvent, stats, direct);
   const open = (k: KernelFeatures) =>
     BpfTracer.open({
       object,

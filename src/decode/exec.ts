@@ -1,8 +1,8 @@
 // KIND_EXEC records → sched_process_exec events (fields and order of shared/spec/000).
-import { exec_record as E, rec_header as H, record_flag as RF } from "./layout.gen";
-import { splitNul } from "./text";
-import { checkRecord, fileId, headerEvent, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
-import type { Arg, TraceEvent } from "../event";
+import { exec_record as E, file_id as F, rec_header as H, record_flag as RF } from "./layout.gen";
+import { checkRecord, headerEvent, spanText, type DecodeContext, type Rec } from "./record";
+import { ArgList, areaCut, droppedItems, stringArea, type ArgVisitor } from "./args";
+import type { TraceEvent } from "../event";
 
 const PIPEFS_MAGIC = 0x50495045;
 const SOCKFS_MAGIC = 0x534f434b;
@@ -20,23 +20,6 @@ const CUT_FLAGS: [number, string][] = [
   [RF.RF_PWD_CUT, "pwd"],
 ];
 
-/** A NUL-separated area of the process (argv or env) and what the capture limit left out:
- * items holds every captured string, the last one possibly cut; droppedItems counts the strings
- * not captured whole (the cut one included), droppedBytes the bytes not captured. */
-export function stringArea(r: Rec, spanAt: number, totalAt: number, count: number) {
-  const start = spanStart(r, spanAt);
-  const len = spanLen(r, spanAt);
-  const { items, lastCut } = splitNul(r.u8, start, start + len);
-  const total = r.dv.getUint32(r.off + totalAt, true);
-  const droppedBytes = total > len ? total - len : 0;
-  return {
-    items,
-    cut: lastCut || droppedBytes > 0,
-    droppedBytes,
-    droppedItems: Math.max(0, count - (items.length - (lastCut ? 1 : 0))),
-  };
-}
-
 /** stdin_path: readlink(/proc/PID/fd/0) text for pipes, sockets and anon inodes. */
 export function stdinPathText(r: Rec, flags: number, pathAt: number, magicAt: number, inoAt: number): string {
   const name = spanText(r, pathAt);
@@ -48,54 +31,63 @@ export function stdinPathText(r: Rec, flags: number, pathAt: number, magicAt: nu
   return `anon_inode:${name}`;
 }
 
-export function decodeExec(r: Rec, ctx: DecodeContext, captureEnv: boolean): TraceEvent {
-  checkRecord(r, E.$size);
+/** The pseudo-filesystem stdin_path text, or null when the span holds the path itself. */
+function stdinPseudo(r: Rec, flags: number): string | null {
+  return flags & RF.RF_STDIN_PSEUDO ? stdinPathText(r, flags, E.stdin_path, E.stdin_magic, E.stdin_ino) : null;
+}
+
+/** The args of a KIND_EXEC record, in order (the record's fixed part has been checked). */
+export function execArgs(r: Rec, v: ArgVisitor, captureEnv: boolean): void {
   const { dv, off } = r;
   const flags = dv.getUint32(off + H.flags, true);
-  const bin = fileId(r, E.binary, ctx);
-  const interp = fileId(r, E.interpreter, ctx);
-  const pathname = spanText(r, E.pathname);
-  const argv = stringArea(r, E.argv, E.argv_size, dv.getUint32(off + E.argc, true));
+  const bin = off + E.binary;
+  const interp = off + E.interpreter;
+  v.span("cmdpath", "string", r, E.cmdpath);
+  v.span("pathname", "string", r, E.pathname);
+  v.num("dev", "uint32", dv.getUint32(bin + F.dev, true));
+  v.u64("inode", "uint64", r, bin + F.inode);
+  v.big("ctime", "uint64", r, bin + F.ctime); // already epoch ns (inode times are wall-clock)
+  v.num("inode_mode", "uint16", dv.getUint16(bin + F.mode, true));
+  v.span("interpreter_pathname", "string", r, E.interpreter_pathname);
+  v.num("interpreter_dev", "uint32", dv.getUint32(interp + F.dev, true));
+  v.u64("interpreter_inode", "uint64", r, interp + F.inode);
+  v.big("interpreter_ctime", "uint64", r, interp + F.ctime);
+  const argv = stringArea(r, E.argv, E.argv_size, E.argc);
+  const argc = v.nulList("argv", "[]string", r, argv.start, argv.end);
+  v.span("interp", "string", r, E.interp);
+  v.num("stdin_type", "uint16", dv.getUint16(off + E.stdin_type, true));
+  const pseudo = stdinPseudo(r, flags);
+  if (pseudo === null) v.span("stdin_path", "string", r, E.stdin_path);
+  else v.text("stdin_path", "string", pseudo);
+  v.bool("invoked_from_kernel", "bool", (flags & RF.RF_KERNEL_INVOKED) !== 0);
+  const env = captureEnv ? stringArea(r, E.env, E.env_size, E.envc) : null;
+  const envc = env ? v.nulList("env", "[]string", r, env.start, env.end) : (v.list("env", "[]string", NONE), 0);
+  v.span("pwd", "string", r, E.pwd);
+  v.num("argv_dropped_args", "uint32", droppedItems(argv, argc));
+  v.num("argv_dropped_bytes", "uint32", argv.droppedBytes);
+  if (env) {
+    v.num("env_dropped_args", "uint32", droppedItems(env, envc));
+    v.num("env_dropped_bytes", "uint32", env.droppedBytes);
+  }
   const truncated: string[] = [];
   for (const [bit, name] of CUT_FLAGS) if (flags & bit) truncated.push(name);
-  if (argv.cut || flags & RF.RF_ARGV_FAULT) truncated.push("argv");
+  if (areaCut(argv) || flags & RF.RF_ARGV_FAULT) truncated.push("argv");
+  if (env && (areaCut(env) || flags & RF.RF_ENV_FAULT)) truncated.push("env");
+  v.list("truncated", "[]string", truncated);
+}
 
-  const args: Arg[] = [
-    { name: "cmdpath", type: "string", value: spanText(r, E.cmdpath) },
-    { name: "pathname", type: "string", value: pathname },
-    { name: "dev", type: "uint32", value: bin.dev },
-    { name: "inode", type: "uint64", value: bin.inode },
-    { name: "ctime", type: "uint64", value: bin.ctime },
-    { name: "inode_mode", type: "uint16", value: bin.mode },
-    { name: "interpreter_pathname", type: "string", value: spanText(r, E.interpreter_pathname) },
-    { name: "interpreter_dev", type: "uint32", value: interp.dev },
-    { name: "interpreter_inode", type: "uint64", value: interp.inode },
-    { name: "interpreter_ctime", type: "uint64", value: interp.ctime },
-    { name: "argv", type: "[]string", value: argv.items },
-    { name: "interp", type: "string", value: spanText(r, E.interp) },
-    { name: "stdin_type", type: "uint16", value: dv.getUint16(off + E.stdin_type, true) },
-    { name: "stdin_path", type: "string", value: stdinPathText(r, flags, E.stdin_path, E.stdin_magic, E.stdin_ino) },
-    { name: "invoked_from_kernel", type: "bool", value: (flags & RF.RF_KERNEL_INVOKED) !== 0 },
-  ];
-  if (captureEnv) {
-    const env = stringArea(r, E.env, E.env_size, dv.getUint32(off + E.envc, true));
-    if (env.cut || flags & RF.RF_ENV_FAULT) truncated.push("env");
-    args.push({ name: "env", type: "[]string", value: env.items });
-    args.push({ name: "pwd", type: "string", value: spanText(r, E.pwd) });
-    args.push({ name: "argv_dropped_args", type: "uint32", value: argv.droppedItems });
-    args.push({ name: "argv_dropped_bytes", type: "uint32", value: argv.droppedBytes });
-    args.push({ name: "env_dropped_args", type: "uint32", value: env.droppedItems });
-    args.push({ name: "env_dropped_bytes", type: "uint32", value: env.droppedBytes });
-  } else {
-    args.push({ name: "env", type: "[]string", value: [] });
-    args.push({ name: "pwd", type: "string", value: spanText(r, E.pwd) });
-    args.push({ name: "argv_dropped_args", type: "uint32", value: argv.droppedItems });
-    args.push({ name: "argv_dropped_bytes", type: "uint32", value: argv.droppedBytes });
-  }
-  args.push({ name: "truncated", type: "[]string", value: truncated });
+const NONE: readonly string[] = [];
 
-  const syscall = SYSCALL_NAMES[dv.getInt32(off + E.syscall_nr, true)] ?? "";
-  const e = headerEvent(r, ctx, "sched_process_exec", syscall, 0, pathname);
-  e.args = args;
+/** execve or execveat (the syscall the exec came through). */
+export function execSyscall(r: Rec): string {
+  return SYSCALL_NAMES[r.dv.getInt32(r.off + E.syscall_nr, true)] ?? "";
+}
+
+export function decodeExec(r: Rec, ctx: DecodeContext, captureEnv: boolean): TraceEvent {
+  checkRecord(r, E.$size);
+  const list = new ArgList();
+  execArgs(r, list, captureEnv);
+  const e = headerEvent(r, ctx, "sched_process_exec", execSyscall(r), 0, list.args[1]!.value as string);
+  e.args = list.args;
   return e;
 }

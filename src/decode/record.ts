@@ -1,5 +1,5 @@
 // Common record parts: bounds checks, the rec_header context, spans and entity ids.
-import { rec_header as H, span as S, file_id as F } from "./layout.gen";
+import { rec_header as H, span as S } from "./layout.gen";
 import { cString, decodeBytes } from "./text";
 import type { Arg, EventName, TraceEvent } from "../event";
 
@@ -69,7 +69,7 @@ function fnv4(h: number, w: number): number {
   return Math.imul(h ^ (w >>> 24), 0x01000193);
 }
 
-function entityAt(dv: DataView, idAt: number, startAt: number): number {
+export function entityAt(dv: DataView, idAt: number, startAt: number): number {
   return entityId(dv.getUint32(idAt, true), dv.getUint32(startAt, true), dv.getUint32(startAt + 4, true));
 }
 
@@ -100,25 +100,52 @@ function containerIdFor(r: Rec, cgroupId: number): string {
   return id;
 }
 
+/** Where each u32 top-level field of an event comes from in the record header. */
+export const HEADER_U32 = {
+  processorId: H.cpu,
+  processId: H.ns_pid,
+  threadId: H.ns_tid,
+  parentProcessId: H.ns_ppid,
+  hostProcessId: H.host_pid,
+  hostThreadId: H.host_tid,
+  hostParentProcessId: H.host_ppid,
+  userId: H.uid,
+  mountNamespace: H.mnt_ns,
+  pidNamespace: H.pid_ns,
+} as const;
+
+/** The (id, start time) pairs of the entity ids: thread, process, parent process. */
+export const ENTITY_AT: readonly (readonly [id: number, start: number])[] = [
+  [H.host_tid, H.thread_start],
+  [H.host_pid, H.process_start],
+  [H.host_ppid, H.parent_start],
+];
+
+/** The container id of the record's cgroup (cached per cgroup id). */
+export function containerIdOfRecord(r: Rec): string {
+  return containerIdFor(r, u64(r.dv, r.off + H.cgroup_id) as number);
+}
+
 /** A new event: Tracee's top-level fields from the record header, in one object literal (one
  * hidden class for every event); args are filled by the caller, executable.path by enrichment
  * unless given. */
 export function headerEvent(r: Rec, ctx: DecodeContext, eventName: EventName, syscall = "", returnValue = 0, path = ""): TraceEvent {
   const { dv, off } = r;
   const cgroupId = u64(dv, off + H.cgroup_id) as number;
+  const U = HEADER_U32;
   return {
     timestamp: epochNs(dv, off + H.ts, ctx),
     threadStartTime: epochNs(dv, off + H.thread_start, ctx),
-    processorId: dv.getUint32(off + H.cpu, true),
-    processId: dv.getUint32(off + H.ns_pid, true),
-    threadId: dv.getUint32(off + H.ns_tid, true),
-    parentProcessId: dv.getUint32(off + H.ns_ppid, true),
-    hostProcessId: dv.getUint32(off + H.host_pid, true),
-    hostThreadId: dv.getUint32(off + H.host_tid, true),
-    hostParentProcessId: dv.getUint32(off + H.host_ppid, true),
-    userId: dv.getUint32(off + H.uid, true),
-    mountNamespace: dv.getUint32(off + H.mnt_ns, true),
-    pidNamespace: dv.getUint32(off + H.pid_ns, true),
+    processorId: dv.getUint32(off + U.processorId, true),
+    processId: dv.getUint32(off + U.processId, true),
+    threadId: dv.getUint32(off + U.threadId, true),
+    parentProcessId: dv.getUint32(off + U.parentProcessId, true),
+    hostProcessId: dv.getUint32(off + U.hostProcessId, true),
+    hostThreadId: dv.getUint32(off + U.hostThreadId, true),
+    hostParentProcessId: dv.getUint32(off + U.hostParentProcessId, true),
+    userId: dv.getUint32(off + U.userId, true),
+    mountNamespace: dv.getUint32(off + U.mountNamespace, true),
+    pidNamespace: dv.getUint32(off + U.pidNamespace, true),
     cgroupId,
     processName: cString(r.u8, off + H.comm, off + H.comm + H.comm$count),
     executable: { path },
@@ -127,22 +154,10 @@ export function headerEvent(r: Rec, ctx: DecodeContext, eventName: EventName, sy
     eventName,
     returnValue,
     syscall,
-    threadEntityId: entityAt(dv, off + H.host_tid, off + H.thread_start),
-    processEntityId: entityAt(dv, off + H.host_pid, off + H.process_start),
-    parentEntityId: entityAt(dv, off + H.host_ppid, off + H.parent_start),
+    threadEntityId: entityAt(dv, off + ENTITY_AT[0]![0], off + ENTITY_AT[0]![1]),
+    processEntityId: entityAt(dv, off + ENTITY_AT[1]![0], off + ENTITY_AT[1]![1]),
+    parentEntityId: entityAt(dv, off + ENTITY_AT[2]![0], off + ENTITY_AT[2]![1]),
     seq: Number(dv.getBigUint64(off + H.seq, true)),
     args: [],
-  };
-}
-
-/** A struct file_id at `at`. */
-export function fileId(r: Rec, at: number, ctx: DecodeContext) {
-  const { dv, off } = r;
-  const ctime = dv.getBigUint64(off + at + F.ctime, true);
-  return {
-    inode: u64(dv, off + at + F.inode),
-    ctime: ctime, // already epoch ns (inode times are wall-clock)
-    dev: dv.getUint32(off + at + F.dev, true),
-    mode: dv.getUint16(off + at + F.mode, true),
   };
 }

@@ -59,7 +59,7 @@ export function cString(buf: Uint8Array, start = 0, end = buf.length): string {
 }
 
 /** Length of the well-formed UTF-8 sequence starting at buf[i] (1..4), or 0 if it is not one. */
-function seqLen(buf: Uint8Array, i: number, end: number): number {
+export function utf8SeqLen(buf: Uint8Array, i: number, end: number): number {
   const b0 = buf[i]!;
   if (b0 < 0x80) return 1;
   if (b0 < 0xc2) return 0; // continuation byte or overlong 2-byte lead (C0, C1)
@@ -91,7 +91,7 @@ function decodeEscaping(buf: Uint8Array, start: number, end: number): string {
   let run = start; // start of the current valid run
   let i = start;
   while (i < end) {
-    const len = seqLen(buf, i, end);
+    const len = utf8SeqLen(buf, i, end);
     if (len > 0) {
       i += len;
       continue;

@@ -4,8 +4,7 @@ import type { FailedExecEvent } from "../decode/exec-failed";
 import { resolveFailedBinary } from "./binary";
 import { ProcessTable } from "./process-table";
 
-export function createEnricher(): (e: TraceEvent) => void {
-  const table = new ProcessTable();
+export function createEnricher(table = new ProcessTable()): (e: TraceEvent) => void {
   return (e) => {
     if (e.eventName === "process_execute_failed") resolveFailedBinary(e as FailedExecEvent);
     table.enrich(e);

@@ -11,7 +11,8 @@ const MAX = 1 << 16;
 export class ProcessTable {
   private exe = new Map<number, string>();
 
-  private pathOf(pid: number): string {
+  /** The program of process pid (as last seen, else from /proc). */
+  pathOf(pid: number): string {
     let p = this.exe.get(pid);
     if (p === undefined) {
       try {
@@ -29,20 +30,35 @@ export class ProcessTable {
     this.exe.set(pid, path);
   }
 
+  /** Process pid exec'd path. */
+  exec(pid: number, path: string): void {
+    this.set(pid, path);
+  }
+
+  /** Process pid forked childPid (a new process inherits the program); the parent's path. */
+  fork(pid: number, childPid: number, isThread: boolean): string {
+    const path = this.pathOf(pid);
+    if (!isThread) this.set(childPid, path);
+    return path;
+  }
+
+  /** A thread of pid exited (groupExit: its last one); the process's path. */
+  exit(pid: number, groupExit: boolean): string {
+    const path = this.pathOf(pid);
+    if (groupExit) this.exe.delete(pid);
+    return path;
+  }
+
   enrich(e: TraceEvent): void {
     switch (e.eventName) {
       case "sched_process_exec":
-        this.set(e.hostProcessId, e.executable.path);
+        this.exec(e.hostProcessId, e.executable.path);
         return;
-      case "sched_process_fork": {
-        const path = this.pathOf(e.hostProcessId);
-        e.executable.path = path;
-        if (e.args[FORK_IS_THREAD]!.value === false) this.set(e.args[FORK_CHILD_PID]!.value as number, path);
+      case "sched_process_fork":
+        e.executable.path = this.fork(e.hostProcessId, e.args[FORK_CHILD_PID]!.value as number, e.args[FORK_IS_THREAD]!.value === true);
         return;
-      }
       case "sched_process_exit":
-        e.executable.path = this.pathOf(e.hostProcessId);
-        if (e.args[EXIT_GROUP]!.value === true) this.exe.delete(e.hostProcessId);
+        e.executable.path = this.exit(e.hostProcessId, e.args[EXIT_GROUP]!.value === true);
         return;
       default:
         e.executable.path = this.pathOf(e.hostProcessId);

@@ -16,17 +16,6 @@ import { ByteBuf, type Lit, lit } from "./bytes.ts";
 
 const K_TIMESTAMP = lit('{"timestamp":');
 const K_THREAD_START = lit(',"threadStartTime":');
-const K_PROCESSOR = lit(',"processorId":');
-const K_PROCESS = lit(',"processId":');
-const K_CGROUP = lit(',"cgroupId":');
-const K_THREAD = lit(',"threadId":');
-const K_PARENT = lit(',"parentProcessId":');
-const K_HOST_PROCESS = lit(',"hostProcessId":');
-const K_HOST_THREAD = lit(',"hostThreadId":');
-const K_HOST_PARENT = lit(',"hostParentProcessId":');
-const K_USER = lit(',"userId":');
-const K_MNTNS = lit(',"mountNamespace":');
-const K_PIDNS = lit(',"pidNamespace":');
 const K_PROCESS_NAME = lit(',"processName":');
 const K_EXECUTABLE = lit(',"executable":{"path":');
 const K_HOST_NAME = lit('},"hostName":');
@@ -134,9 +123,14 @@ function encodeObject(out: ByteBuf, o: Record<string, unknown>, depth: number): 
  * last list seen per eventName are kept in an array and checked by identity first; a Map
  * lookup per arg is the fallback.
  */
-const shapes = new Map<string, { names: string[]; types: string[]; lits: Lit[] }>();
+export interface ArgShape {
+  names: string[];
+  types: string[];
+  lits: Lit[];
+}
+const shapes = new Map<string, ArgShape>();
 
-function shapeOf(eventName: string) {
+export function shapeOf(eventName: string): ArgShape {
   let shape = shapes.get(eventName);
   if (shape === undefined) {
     if (shapes.size > 64) shapes.clear();
@@ -146,22 +140,22 @@ function shapeOf(eventName: string) {
   return shape;
 }
 
+/** `{"name":N,"type":T,"value":` of the i-th arg of an event of this shape. */
+export function argPrefix(shape: ArgShape, i: number, name: string, type: string): Lit {
+  if (shape.names[i] === name && shape.types[i] === type) return shape.lits[i]!;
+  const p = prefixOf(name, type);
+  shape.names[i] = name;
+  shape.types[i] = type;
+  shape.lits[i] = p;
+  return p;
+}
+
 function encodeArgs(out: ByteBuf, eventName: string, args: readonly Arg[]): void {
   const shape = shapeOf(eventName);
-  const { names, types, lits } = shape;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (i > 0) out.byte(0x2c);
-    let p: Lit;
-    if (names[i] === a.name && types[i] === a.type) {
-      p = lits[i]!;
-    } else {
-      p = prefixOf(a.name, a.type);
-      names[i] = a.name;
-      types[i] = a.type;
-      lits[i] = p;
-    }
-    out.raw(p);
+    out.raw(argPrefix(shape, i, a.name, a.type));
     const v = a.value;
     if (typeof v === "string") out.str(v);
     else if (typeof v === "number") out.num(v);
@@ -176,15 +170,27 @@ function encodeArgs(out: ByteBuf, eventName: string, args: readonly Arg[]): void
  * encoder once, so the optimizing JIT compiles a graph a fraction of the size (an unrolled
  * encodeJson took ~315 ms of FTL compile time on the tracer's JIT threads at start).
  */
-const NUM_KEYS = [K_PROCESSOR, K_PROCESS, K_CGROUP, K_THREAD, K_PARENT, K_HOST_PROCESS, K_HOST_THREAD, K_HOST_PARENT, K_USER, K_MNTNS, K_PIDNS];
+/** Top-level number fields in Tracee's order (the record header's u32s, and cgroupId). */
+export const NUM_FIELDS = [
+  "processorId", "processId", "cgroupId", "threadId", "parentProcessId", "hostProcessId", "hostThreadId",
+  "hostParentProcessId", "userId", "mountNamespace", "pidNamespace",
+] as const;
+export const NUM_KEYS = NUM_FIELDS.map((n) => lit(`,"${n}":`));
 const STR_KEYS = [K_PROCESS_NAME, K_EXECUTABLE, K_HOST_NAME, K_CONTAINER, K_EVENT_NAME];
-const ENTITY_KEYS = [K_THREAD_ENTITY, K_PROCESS_ENTITY, K_PARENT_ENTITY];
+export const ENTITY_KEYS = [K_THREAD_ENTITY, K_PROCESS_ENTITY, K_PARENT_ENTITY];
 const nums = new Array<number>(NUM_KEYS.length).fill(0);
 const strs = new Array<string>(STR_KEYS.length).fill("");
 const entities = new Array<number>(ENTITY_KEYS.length).fill(0);
 
+/** The constant pieces of the top level that json-record.ts writes around its own values. */
+export const TOP = {
+  timestamp: K_TIMESTAMP, threadStart: K_THREAD_START, processName: K_PROCESS_NAME, executable: K_EXECUTABLE,
+  hostName: K_HOST_NAME, container: K_CONTAINER, eventName: K_EVENT_NAME, argsNum: K_ARGS_NUM, returnValue: K_RETURN,
+  syscall: K_SYSCALL, args: K_ARGS, seq: K_SEQ, end: K_END,
+};
+
 /** `,"key":N` for each key and value. */
-function numberFields(out: ByteBuf, keys: readonly Lit[], vals: readonly number[]): void {
+export function numberFields(out: ByteBuf, keys: readonly Lit[], vals: readonly number[]): void {
   for (let i = 0; i < keys.length; i++) {
     out.raw(keys[i]!);
     out.num(vals[i]!);
