@@ -95,7 +95,7 @@ export function evaluateTargets(ws: WorkloadFigures[], verifications: Verificati
   const rss = Math.max(...tracerRows.map(({ s }) => s.peakRssKb ?? 0));
   out.push({ name: "peak RSS (VmHWM), any run", target: "< 64 MiB", value: `${(rss / 1024).toFixed(1)} MiB`, verdict: rss < 64 * 1024 ? "met" : "MISSED" });
   out.push({
-    name: "decoder: exec record decode + JSON, one core",
+    name: "decoder: exec record → JSON line (--json path), one core",
     target: "≥ 1,000,000 events/s",
     value: `${Math.round(decoderRate).toLocaleString("en")} events/s`,
     verdict: decoderRate >= 1e6 ? "met" : "MISSED",

@@ -265,6 +265,26 @@ export class ByteBuf {
    * \udcXX, the JSON of its surrogate escape (see decode/text.ts).
    */
   utf8Json(u8: Uint8Array, start: number, end: number): void {
+    this.utf8JsonRun(u8, start, end, false);
+  }
+
+  /**
+   * The JSON array of the NUL-separated strings u8[start, end), as encodeValue(splitNul(...).items)
+   * writes it: each string as utf8Json does, a final NUL ends the last one (without it the last
+   * one was cut), an empty range is [].
+   */
+  utf8JsonNulList(u8: Uint8Array, start: number, end: number): void {
+    if (end <= start) {
+      this.ascii("[]");
+      return;
+    }
+    this.byte(0x5b); // [
+    this.utf8JsonRun(u8, start, u8[end - 1] === 0 ? end - 1 : end, true);
+    this.byte(0x5d); // ]
+  }
+
+  /** utf8Json of u8[start, end); with `split`, each NUL closes a string and opens the next. */
+  private utf8JsonRun(u8: Uint8Array, start: number, end: number, split: boolean): void {
     const n = end - start;
     if (this.pos + 6 * n + 2 > this.buf.length) this.reserve(6 * n + 2);
     const buf = this.buf;
@@ -275,7 +295,11 @@ export class ByteBuf {
       const c = u8[i]!;
       if (c < 0x80) {
         if (PLAIN[c] === 1) buf[p++] = c;
-        else p = escapeAscii(buf, p, c);
+        else if (c === 0 && split) {
+          buf[p++] = 0x22; // "," : the next string
+          buf[p++] = 0x2c;
+          buf[p++] = 0x22;
+        } else p = escapeAscii(buf, p, c);
         i++;
         continue;
       }

@@ -6,7 +6,8 @@ import {
   exec_record as E, exit_record as X, file_id as F, fork_record as FK, rec_header as H, record_flag as RF, record_kind as K, span as S,
 } from "../../src/decode/layout.gen";
 import { decodeRecord, DecodeError } from "../../src/decode/index";
-import { encodeJson } from "../../src/format/json";
+import { encodeJson, encodeValue } from "../../src/format/json";
+import { decodeBytes, splitNul } from "../../src/decode/text";
 import { encodeRecordJson } from "../../src/format/json-record";
 import { ByteBuf } from "../../src/format/bytes";
 import { recordHandler, type JsonSink } from "../../src/pipeline";
@@ -138,6 +139,24 @@ function direct(buf: Uint8Array, captureEnv: boolean, path: string): string {
   encodeRecordJson(out, recOf(buf), ctx, captureEnv, path);
   return out.take();
 }
+
+describe("JSON strings straight from bytes", () => {
+  test("utf8Json = str(decodeBytes), utf8JsonNulList = the JSON of splitNul's items", () => {
+    const g = prng(7);
+    const a = new ByteBuf(64);
+    const b = new ByteBuf(64);
+    for (let i = 0; i < 5000; i++) {
+      const raw = i & 1 ? bytes(g, 6, true) : nulList(g);
+      const u8 = new Uint8Array(raw.length + 4).fill(0x41); // a range inside a larger buffer
+      u8.set(raw, 2);
+      a.utf8Json(u8, 2, 2 + raw.length);
+      b.str(decodeBytes(u8, 2, 2 + raw.length));
+      a.utf8JsonNulList(u8, 2, 2 + raw.length);
+      encodeValue(b, splitNul(u8, 2, 2 + raw.length).items);
+      expect(a.take()).toBe(b.take());
+    }
+  });
+});
 
 describe("JSON straight from the record = JSON of the decoded event", () => {
   for (const [kind, make] of Object.entries(MAKERS)) {
