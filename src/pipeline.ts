@@ -1,11 +1,9 @@
 // The data path: ring records → decoder → enrichment → formatter → sink. Owns the counters of what passed.
-import { rec_header as H, record_kind as K, exec_record as E } from "./decode/layout.gen";
+import { rec_header as H } from "./decode/layout.gen";
 import { decodeRecord, DecodeError, type DecoderOptions } from "./decode/index";
-import { checkRecord, spanText, type Rec } from "./decode/record";
-import { forkChildPid, forkChildIsThread } from "./decode/fork";
-import { exitIsGroup } from "./decode/exit";
+import { checkRecord, type Rec } from "./decode/record";
 import type { TraceEvent } from "./event";
-import { createEnricher } from "./enrich/index";
+import { createEnricher, createRecordEnricher } from "./enrich/index";
 import { ProcessTable } from "./enrich/process-table";
 import type { ByteBuf } from "./format/bytes";
 import { DIRECT_KINDS, encodeRecordJson } from "./format/json-record";
@@ -29,21 +27,9 @@ export type JsonSink = ByteBuf & { commit(): void };
 export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => void, stats: PipelineStats, json: JsonSink | null = null) {
   const table = new ProcessTable();
   const enrich = createEnricher(table);
+  const programOf = createRecordEnricher(table);
   let lastView: DataView | null = null;
   const rec: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-
-  /** executable.path of a direct record, and the process table's update for it. */
-  const programOf = (r: Rec, kind: number): string => {
-    const pid = r.dv.getUint32(r.off + H.host_pid, true);
-    if (kind === K.KIND_EXEC) {
-      const path = spanText(r, E.pathname);
-      table.exec(pid, path);
-      return path;
-    }
-    if (kind === K.KIND_FORK) return table.fork(pid, forkChildPid(r), forkChildIsThread(r));
-    return table.exit(pid, exitIsGroup(r));
-  };
-
   return (view: DataView, offset: number, length: number): void => {
     if (view !== lastView) {
       lastView = view;
