@@ -2,7 +2,8 @@
 // The binary's details are filled later by src/enrich/binary.ts (user space, see there).
 import { exec_failed_record as R, rec_header as H, record_flag as RF, list_flag as LF } from "./layout.gen";
 import { splitNul } from "./text";
-import { checkRecord, headerEvent, spanLen, spanStart, spanText, type DecodeContext, type Rec } from "./record";
+import { checkRecord, headerEvent, spanText, type DecodeContext, type Rec } from "./record";
+import { areaCut, droppedItems, stringArea } from "./args";
 import { errnoName } from "./errno";
 import { stdinPathText } from "./exec";
 import type { Arg, TraceEvent } from "../event";
@@ -28,17 +29,14 @@ export const FAILED_ARG = { binary: 1, interpreter_path: 2 } as const;
 
 /** A user string list read at syscall exit: what was kept, and what the limit left out. */
 function userList(r: Rec, spanAt: number, countAt: number, sizeAt: number, flagsAt: number) {
-  const start = spanStart(r, spanAt);
-  const len = spanLen(r, spanAt);
-  const { items, lastCut } = splitNul(r.u8, start, start + len);
-  const count = r.dv.getUint32(r.off + countAt, true);
-  const size = r.dv.getUint32(r.off + sizeAt, true);
+  const area = stringArea(r, spanAt, sizeAt, countAt);
+  const items = splitNul(r.u8, area.start, area.end).items;
   const flags = r.dv.getUint8(r.off + flagsAt);
   return {
     items,
-    droppedItems: Math.max(0, count - (items.length - (lastCut ? 1 : 0))),
-    droppedBytes: Math.max(0, size - len),
-    cut: lastCut || size > len,
+    droppedItems: droppedItems(area, items.length),
+    droppedBytes: area.droppedBytes,
+    cut: areaCut(area),
     fault: (flags & LF.LF_FAULT) !== 0,
     countCut: (flags & LF.LF_COUNT_CUT) !== 0,
   };

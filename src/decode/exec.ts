@@ -61,7 +61,9 @@ export function execArgs(r: Rec, v: ArgVisitor, captureEnv: boolean): void {
   else v.text("stdin_path", "string", pseudo);
   v.bool("invoked_from_kernel", "bool", (flags & RF.RF_KERNEL_INVOKED) !== 0);
   const env = captureEnv ? stringArea(r, E.env, E.env_size, E.envc) : null;
-  const envc = env ? v.nulList("env", "[]string", r, env.start, env.end) : (v.list("env", "[]string", NONE), 0);
+  let envc = 0;
+  if (env) envc = v.nulList("env", "[]string", r, env.start, env.end);
+  else v.list("env", "[]string", NONE); // not captured without --env
   v.span("pwd", "string", r, E.pwd);
   v.num("argv_dropped_args", "uint32", droppedItems(argv, argc));
   v.num("argv_dropped_bytes", "uint32", argv.droppedBytes);

@@ -12,7 +12,7 @@ export class ProcessTable {
   private exe = new Map<number, string>();
 
   /** The program of process pid (as last seen, else from /proc). */
-  pathOf(pid: number): string {
+  private pathOf(pid: number): string {
     let p = this.exe.get(pid);
     if (p === undefined) {
       try {

@@ -190,7 +190,7 @@ export const TOP = {
 };
 
 /** `,"key":N` for each key and value. */
-export function numberFields(out: ByteBuf, keys: readonly Lit[], vals: readonly number[]): void {
+function numberFields(out: ByteBuf, keys: readonly Lit[], vals: readonly number[]): void {
   for (let i = 0; i < keys.length; i++) {
     out.raw(keys[i]!);
     out.num(vals[i]!);
