@@ -150,6 +150,12 @@ export function hasEscapedBytes(str: string): boolean {
   return /[\udc80-\udcff]/.test(str);
 }
 
+/** Where the strings of a non-empty NUL list buf[start, end) end: a final NUL ends the last
+ * string (and is not part of it); without one, the last string was cut and runs to `end`. */
+export function nulListEnd(buf: Uint8Array, start: number, end: number): number {
+  return end > start && buf[end - 1] === 0 ? end - 1 : end;
+}
+
 export interface StringList {
   items: string[];
   /** The last item was cut (the blob did not end with NUL): the kernel ran out of room. */
@@ -164,7 +170,8 @@ export interface StringList {
  */
 export function splitNul(buf: Uint8Array, start = 0, end = buf.length): StringList {
   if (end <= start) return { items: [], lastCut: false };
-  const lastCut = buf[end - 1] !== 0;
-  const s = decodeBytes(buf, start, lastCut ? end : end - 1);
+  const stop = nulListEnd(buf, start, end);
+  const lastCut = stop === end;
+  const s = decodeBytes(buf, start, stop);
   return { items: s.split("\0"), lastCut };
 }

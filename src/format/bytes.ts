@@ -6,7 +6,7 @@
  * that the sink writes out costs no allocation per event (measured: ~3x faster on Bun/JSC).
  */
 
-import { utf8SeqLen } from "../decode/text.ts";
+import { nulListEnd, utf8SeqLen } from "../decode/text.ts";
 
 const enc = new TextEncoder();
 
@@ -279,7 +279,7 @@ export class ByteBuf {
       return;
     }
     this.byte(0x5b); // [
-    this.utf8JsonRun(u8, start, u8[end - 1] === 0 ? end - 1 : end, true);
+    this.utf8JsonRun(u8, start, nulListEnd(u8, start, end), true);
     this.byte(0x5d); // ]
   }
 

@@ -23,6 +23,7 @@ import {
   checkRecord, containerIdOfRecord, DecodeError, ENTITY_AT, entityAt, epochNs, HEADER_U32, spanLen, spanStart,
   type DecodeContext, type Rec,
 } from "../decode/record";
+import { nulListEnd } from "../decode/text";
 import { ByteBuf } from "./bytes";
 import { argPrefix, encodeValue, ENTITY_KEYS, NUM_FIELDS, NUM_KEYS, shapeOf, TOP, type ArgShape } from "./json";
 
@@ -128,9 +129,8 @@ class JsonArgs implements ArgVisitor {
   nulList(name: string, type: string, r: Rec, start: number, end: number): number {
     this.put(name, type, T_NULS, start, end);
     if (end <= start) return 0;
-    // as splitNul: a final NUL ends the last string; without one, the last string was cut
     const u8 = r.u8;
-    const stop = u8[end - 1] === 0 ? end - 1 : end;
+    const stop = nulListEnd(u8, start, end);
     let count = 1;
     for (let i = start; i < stop; i++) if (u8[i] === 0) count++; // short strings: a loop beats indexOf
     return count;
