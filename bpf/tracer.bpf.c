@@ -145,6 +145,7 @@ const enum filter_action unused_filter_action __attribute__((unused));
 const enum scope_where unused_scope_where __attribute__((unused));
 const struct filter_key *unused_filter_key __attribute__((unused));
 const struct exit_record *unused_exit_record __attribute__((unused));
+const struct lost_record *unused_lost_record __attribute__((unused));
 const struct tracer_config *unused_tracer_config __attribute__((unused));
 const struct counters *unused_counters __attribute__((unused));
 const enum record_kind unused_record_kind __attribute__((unused));

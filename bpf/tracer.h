@@ -21,7 +21,8 @@ enum record_kind {
 	KIND_EXEC_FAILED = 2, /* process_execute_failed */
 	KIND_FORK = 3,        /* sched_process_fork */
 	KIND_EXIT = 4,        /* sched_process_exit */
-	KIND_MAX = 5,
+	KIND_LOST = 5,        /* lost_events: built by user space from the counters, never by the kernel */
+	KIND_MAX = 6,
 };
 
 /* Bits of rec_header.flags and exec_record.path_flags. */
@@ -158,6 +159,15 @@ struct exec_failed_record {
 	__u8 _pad[3];
 };
 
+/* KIND_LOST: lost_events, what the kernel could not send since the last one (user space fills
+ * it from the counters below and decodes it like any record; the header says only ts). */
+struct lost_record {
+	struct rec_header h;
+	__u64 lost;                /* all records lost: the sum of the others */
+	__u64 lost_kind[KIND_MAX]; /* per record kind (ring full) */
+	__u64 scratch_clash;       /* records dropped because a preempting program reused the scratch */
+};
+
 /* What happened while reading a user string list (argv/env) at a failed exec. */
 enum list_flag {
 	LF_FAULT = 1 << 0,        /* the pointer array could not be read (EFAULT): argc and size are lower bounds */
@@ -238,6 +248,7 @@ _Static_assert(sizeof(struct tracer_config) % 8 == 0, "tracer_config alignment")
 _Static_assert(sizeof(struct fork_record) % 8 == 0, "fork_record alignment");
 _Static_assert(sizeof(struct exec_failed_record) % 8 == 0, "exec_failed_record alignment");
 _Static_assert(sizeof(struct exit_record) % 8 == 0, "exit_record alignment");
+_Static_assert(sizeof(struct lost_record) % 8 == 0, "lost_record alignment");
 #endif
 
 #endif /* TRACER_H */

@@ -7,14 +7,15 @@ import { openSink, Writer } from "./sink/writer";
 import { eventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
 import { BpfTracer, LoadError } from "./loader";
-import { recordHandler, type PipelineStats } from "./pipeline";
+import { createPipeline, type PipelineStats } from "./pipeline";
+import { EpochClock } from "./decode/clock";
 import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS, type KernelFeatures } from "./programs";
 import { configureScope, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats } from "./stats";
 import { Command, exitStatusOf, terminalSendsSigint } from "./command";
-import type { TraceEvent } from "./event";
+import type { RecordEvent } from "./decode/event";
 
 const EINTR = 4;
 
@@ -28,19 +29,17 @@ export async function run(cfg: Config): Promise<number> {
   const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
   const bootToEpochNs = bootToEpochOffsetNs();
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
-  const write = eventWriter(cfg.format, sink);
+  const write = eventWriter(cfg.format, sink, cfg.env);
   const tree = cfg.tree !== null ? new ProcessTree() : null;
   // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
-  const deliver = tree ? (e: TraceEvent) => (tree.add(e), write(e)) : write;
+  const deliver = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
   const keep = execPathFilter(cfg.execPath);
-  const onEvent = keep ? (e: TraceEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
+  const onEvent = keep ? (e: RecordEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
   const hostMntNs = ownMountNs();
 
   const object = await Bun.file(objectPath).bytes();
-  // Events that go nowhere but to JSON output are written straight from their records.
-  const direct = cfg.format === "json" && !tree && !keep ? sink : null;
-  const onRecord = recordHandler({ bootToEpochNs, captureEnv: cfg.env }, onEvent, stats, direct);
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env }, onEvent, stats);
   const open = (k: KernelFeatures) =>
     BpfTracer.open({
       object,
@@ -53,7 +52,7 @@ export async function run(cfg: Config): Promise<number> {
         configureRodata(rodata, cfg, k);
         configureScope(rodata, cfg.scope, hostMntNs, commandMode);
       },
-      onRecord,
+      onRecord: pipeline.onRecord,
       verbose: cfg.verbose,
     });
   let tracer: BpfTracer;
@@ -82,8 +81,8 @@ export async function run(cfg: Config): Promise<number> {
   const counters = new CounterReader(tracer);
   const losses = new LossReporter(bootToEpochNs);
   const reportLoss = () => {
-    const ev = losses.check(counters.read());
-    if (ev) onEvent(ev);
+    const rec = losses.check(counters.read());
+    if (rec) pipeline.onOwnRecord(rec);
   };
   let status = 0;
   try {
@@ -116,8 +115,8 @@ export async function run(cfg: Config): Promise<number> {
     const c = counters.read();
     tracer.close(false);
     if (!sink.closed) {
-      const ev = losses.check(c);
-      if (ev) onEvent(ev);
+      const rec = losses.check(c);
+      if (rec) pipeline.onOwnRecord(rec);
     }
     sink.flush();
     sink.close();

@@ -126,6 +126,15 @@ export const exec_failed_record = {
   _pad: 245, _pad$count: 3, // __u8[3] (3)
 } as const;
 
+/** struct lost_record */
+export const lost_record = {
+  $size: 200,
+  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  lost: 136, // __u64 (8)
+  lost_kind: 144, lost_kind$count: 6, // __u64[6] (48)
+  scratch_clash: 192, // __u64 (8)
+} as const;
+
 /** struct filter_key */
 export const filter_key = {
   $size: 16,
@@ -154,11 +163,11 @@ export const tracer_config = {
 
 /** struct counters */
 export const counters = {
-  $size: 128,
-  emitted: 0, emitted$count: 5, // __u64[5] (40)
-  lost: 40, lost$count: 5, // __u64[5] (40)
-  filtered: 80, filtered$count: 5, // __u64[5] (40)
-  scratch_clash: 120, // __u64 (8)
+  $size: 152,
+  emitted: 0, emitted$count: 6, // __u64[6] (48)
+  lost: 48, lost$count: 6, // __u64[6] (48)
+  filtered: 96, filtered$count: 6, // __u64[6] (48)
+  scratch_clash: 144, // __u64 (8)
 } as const;
 
 /** enum record_kind */
@@ -167,7 +176,8 @@ export const record_kind = {
   KIND_EXEC_FAILED: 2,
   KIND_FORK: 3,
   KIND_EXIT: 4,
-  KIND_MAX: 5,
+  KIND_LOST: 5,
+  KIND_MAX: 6,
 } as const;
 
 /** enum record_flag */
