@@ -25,9 +25,9 @@ export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) =
   const enrich = createEnricher();
   let lastView: DataView | null = null;
   let u8: Uint8Array = new Uint8Array(0);
-  const run = (dv: DataView, bytes: Uint8Array, offset: number, length: number) => {
+  const run = (dv: DataView, bytes: Uint8Array, offset: number, length: number, own: boolean) => {
     try {
-      decodeInto(ev, dv, bytes, offset, length);
+      decodeInto(ev, dv, bytes, offset, length, own);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       stats.malformed++;
@@ -44,11 +44,11 @@ export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) =
         lastView = view;
         u8 = Buffer.from(view.buffer, view.byteOffset, view.byteLength); // a Buffer: utf8Slice without copies
       }
-      run(view, u8, offset, length);
+      run(view, u8, offset, length, false);
     },
     onOwnRecord(bytes) {
       const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      run(new DataView(b.buffer, b.byteOffset, b.byteLength), b, 0, b.length);
+      run(new DataView(b.buffer, b.byteOffset, b.byteLength), b, 0, b.length, true);
     },
   };
 }

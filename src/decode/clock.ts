@@ -55,25 +55,31 @@ export function divmod(hi: number, lo: number, d: number): void {
   Q.q = q1 * TWO32 + q2 * 65536 + q3;
 }
 
-let cachedSecond = -1;
-let cachedPrefix = "";
+/** "YYYY-MM-DDTHH:MM:SS" per epoch second: the few seconds a burst of events names (a fork has
+ * four start times) are formatted once each. */
+const prefixes = new Map<number, string>();
+function prefixOf(sec: number): string {
+  let p = prefixes.get(sec);
+  if (p === undefined) {
+    if (prefixes.size >= 256) prefixes.clear();
+    p = new Date(sec * 1000).toISOString().slice(0, 19);
+    prefixes.set(sec, p);
+  }
+  return p;
+}
 
 /** RFC 3339 in UTC with nanoseconds, as Go's time.Time MarshalJSON writes it (trailing zeros of
  * the fraction dropped, none at all when it is 0): "2026-12-02T00:49:12.525777717Z". */
 export function rfc3339(hi: number, lo: number): string {
   divmod(hi, lo, 1e9);
-  const sec = Q.q;
   const ns = Q.r;
-  if (sec !== cachedSecond) {
-    cachedSecond = sec;
-    cachedPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
-  }
-  if (ns === 0) return cachedPrefix + "Z";
+  const prefix = prefixOf(Q.q);
+  if (ns === 0) return prefix + "Z";
   let frac = String(ns).padStart(9, "0");
   let end = 9;
   while (frac.charCodeAt(end - 1) === 0x30) end--;
   if (end < 9) frac = frac.slice(0, end);
-  return cachedPrefix + "." + frac + "Z";
+  return prefix + "." + frac + "Z";
 }
 
 /** Go's zero time.Time, for a stamp that is 0 (unknown). */

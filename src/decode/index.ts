@@ -19,15 +19,17 @@ export const EVENTS = [...TRACED, LOST] as const;
 const BY_KIND: (AnyDef | undefined)[] = [];
 for (const d of EVENTS) BY_KIND[d.kind] = d;
 
-/** The definition of a record kind; DecodeError for one the kernel does not send. */
-export function defOfKind(kind: number): AnyDef {
-  const d = kind === K.KIND_LOST ? undefined : BY_KIND[kind];
+/** The definition of a record kind; DecodeError for an unknown one, and for lost_events unless
+ * the record is user space's own (the kernel never sends one). */
+export function defOfKind(kind: number, own = false): AnyDef {
+  const d = kind === K.KIND_LOST && !own ? undefined : BY_KIND[kind];
   if (d === undefined) throw new DecodeError(`unknown record kind ${kind}`);
   return d;
 }
 
-/** Point `ev` at the ring record view[off, off + len). Throws DecodeError for a bad record. */
-export function decodeInto(ev: RecordEvent, dv: DataView, u8: Uint8Array, off: number, len: number): RecordEvent {
+/** Point `ev` at the record view[off, off + len) (`own`: made by user space, not the ring).
+ * Throws DecodeError for a bad record. */
+export function decodeInto(ev: RecordEvent, dv: DataView, u8: Uint8Array, off: number, len: number, own = false): RecordEvent {
   if (len < H.$size) throw new DecodeError(`record of ${len} bytes is shorter than its header (${H.$size})`);
-  return ev.set(defOfKind(dv.getUint32(off + H.kind, true)), dv, u8, off, len);
+  return ev.set(defOfKind(dv.getUint32(off + H.kind, true), own), dv, u8, off, len);
 }
