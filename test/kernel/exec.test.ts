@@ -94,10 +94,10 @@ async function execOf(m: string, pathname?: string): Promise<Json> {
 function expectBinaryFields(e: Json, t: Truth) {
   expect(arg(e, "pathname")).toBe(t.exe);
   expect(e.executable.path).toBe(t.exe);
-  expect(arg(e, "inode")).toBe(Number(t.exeStat.ino));
-  expect(arg(e, "dev")).toBe(kernelDev(t.exeStat.dev as unknown as bigint));
-  expect(arg(e, "inode_mode")).toBe(Number(t.exeStat.mode));
-  expect(BigInt(arg(e, "ctime"))).toBe((t.exeStat as any).ctimeNs);
+  expect(arg(e, "inode")).toBe(Number(t.exeStat!.ino));
+  expect(arg(e, "dev")).toBe(kernelDev(t.exeStat!.dev as unknown as bigint));
+  expect(arg(e, "inode_mode")).toBe(Number(t.exeStat!.mode));
+  expect(BigInt(arg(e, "ctime"))).toBe((t.exeStat! as any).ctimeNs);
 }
 
 function expectContext(e: Json, t: Truth, spawnPid: number) {

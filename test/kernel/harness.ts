@@ -72,7 +72,7 @@ export class TracerRun {
 
   private pump(stream: ReadableStream<Uint8Array>, sink: (s: string) => void, until?: () => boolean): Promise<boolean> {
     const dec = new TextDecoder();
-    let resolve: (v: boolean) => void;
+    let resolve!: (v: boolean) => void;
     const p = new Promise<boolean>((r) => (resolve = r));
     (async () => {
       for await (const chunk of stream) {
