@@ -34,7 +34,7 @@ function prepare(ev: RecordEvent): void {
   const argv = userList(ev, R.argv, R.argc, R.argv_size, R.argv_flags);
   const env = ev.opts.captureEnv ? userList(ev, R.env, R.envc, R.env_size, R.env_flags) : null;
   const truncated: string[] = [];
-  if (flags & RF.RF_CMDPATH_CUT) truncated.push("path");
+  if (flags & (RF.RF_CMDPATH_CUT | RF.RF_PATH_FAULT)) truncated.push("path");
   if (flags & RF.RF_PWD_CUT) truncated.push("pwd");
   if (listCut(argv)) truncated.push("arguments");
   if (env && listCut(env)) truncated.push("environment");
@@ -97,6 +97,6 @@ export const EXEC_FAILED = defineEvent({
     envOnly(num("environment_dropped_bytes", "uint32", (ev) => facts(ev).env!.droppedBytes, "ours: the same for the environment (with `--env`)")),
     bool("arguments_unreadable", (ev) => (facts(ev).argv.flags & (LF.LF_FAULT | LF.LF_STR_FAULT)) !== 0, "ours: the argv array or one of its strings could not be read (a bad pointer, or a page not yet in memory); the strings from there on are dropped and counted"),
     str("binary_resolved_in", () => "userspace", "ours: where `binary` was resolved"),
-    list("truncated", (ev) => facts(ev).truncated, "ours: `path`, `pwd`, `arguments`, `environment` when cut or unreadable"),
+    list("truncated", (ev) => facts(ev).truncated, "ours: `path`, `pwd`, `arguments`, `environment` when cut or unreadable (a `path` that could not be read at all is empty)"),
   ],
 });
