@@ -29,7 +29,7 @@ export async function run(cfg: Config): Promise<number> {
   const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
   const bootToEpochNs = bootToEpochOffsetNs();
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
-  const write = eventWriter(cfg.format, sink, cfg.env);
+  const write = eventWriter(cfg.format, sink, cfg.env, cfg.hash);
   const tree = cfg.tree !== null ? new ProcessTree() : null;
   // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
@@ -39,7 +39,7 @@ export async function run(cfg: Config): Promise<number> {
   const hostMntNs = ownMountNs();
 
   const object = await Bun.file(objectPath).bytes();
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env }, onEvent, stats);
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash }, onEvent, stats);
   const open = (k: KernelFeatures) =>
     BpfTracer.open({
       object,
@@ -123,7 +123,7 @@ export async function run(cfg: Config): Promise<number> {
     if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
     const lost = c.lost.reduce((a, b) => a + b, 0);
     if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
-    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json"));
+    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json", pipeline.hashStats));
     if (tree) {
       const text = tree.render();
       if (treeOut) {

@@ -3,6 +3,7 @@ import { counters as C, lost_record as L, rec_header as H, record_kind as K } fr
 import { BpfTracer } from "./loader";
 import type { PipelineStats } from "./pipeline";
 import { TRACED } from "./decode/index";
+import type { HashStats } from "./enrich/hash";
 
 export interface KernelCounters {
   emitted: number[]; // per record kind
@@ -75,19 +76,21 @@ export class LossReporter {
 }
 
 /** The exit summary: per event emitted / lost / filtered, and what user space dropped. */
-export function summary(c: KernelCounters, p: PipelineStats) {
+export function summary(c: KernelCounters, p: PipelineStats, hash: HashStats | null = null) {
   const events: Record<string, { emitted: number; lost: number; filtered: number }> = {};
   for (const d of TRACED) events[d.name] = { emitted: c.emitted[d.kind]!, lost: c.lost[d.kind]!, filtered: c.filtered[d.kind]! };
-  return { events, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
+  const s = { events, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
+  return hash ? { ...s, hash } : s;
 }
 
-export function formatStats(c: KernelCounters, p: PipelineStats, json: boolean): string {
-  const s = summary(c, p);
+export function formatStats(c: KernelCounters, p: PipelineStats, json: boolean, hash: HashStats | null = null): string {
+  const s = summary(c, p, hash);
   if (json) return JSON.stringify({ summary: s }) + "\n";
   let out = "";
   for (const [name, v] of Object.entries(s.events)) {
     out += `${name.padEnd(24)} ${String(v.emitted).padStart(10)} emitted ${String(v.lost).padStart(8)} lost ${String(v.filtered).padStart(10)} filtered\n`;
   }
   out += `decoded ${s.decoded}, malformed ${s.malformed}, left out by --exec ${s.excludedInUserSpace}, scratch clashes ${s.scratchClash}\n`;
+  if (hash) out += `--hash: ${hash.files} files read (${hash.bytes} bytes), ${hash.hits} from the cache, ${hash.errors} events with hash_error\n`;
   return out;
 }

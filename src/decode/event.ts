@@ -29,18 +29,26 @@ export interface Extra {
   /** process_execute_failed: the file the path names, and its interpreter. */
   binary: FailedBinary | null;
   interpreterPath: string;
+  /** --hash: SHA-256 (lowercase hex) of an exec's file and interpreter; why not, if one is missing. */
+  sha256: string;
+  interpreterSha256: string;
+  hashError: string;
 }
 
 export interface DecodeOptions {
   clock: EpochClock;
   /** --env: the environment was captured (the record's env span is meaningful). */
   captureEnv: boolean;
+  /** --hash: exec events carry the SHA-256 of the file and its interpreter (enrich/hash.ts). */
+  hash?: boolean;
 }
+
+const NO_EXTRA: Readonly<Extra> = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "" };
 
 export class RecordEvent<D extends AnyDef = AnyDef> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "" };
+  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "" };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
 
@@ -58,9 +66,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
     checkRecord(r, def.fixedSize);
     checkSpans(r, def.spans);
     checkSpans(r, HEADER_SPANS);
-    this.x.exePath = "";
-    this.x.binary = null;
-    this.x.interpreterPath = "";
+    Object.assign(this.x, NO_EXTRA);
     if (def.prepare) def.prepare(this as RecordEvent);
     return this;
   }
@@ -95,9 +101,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
     const bytes = this.r.u8.slice(this.r.off, this.r.off + this.r.len);
     const c = new RecordEvent<D>(this.opts);
     c.set(this.def, new DataView(bytes.buffer), bytes, 0, bytes.length);
-    c.x.exePath = this.x.exePath;
-    c.x.binary = this.x.binary;
-    c.x.interpreterPath = this.x.interpreterPath;
+    Object.assign(c.x, this.x);
     return c;
   }
 }

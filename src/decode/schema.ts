@@ -52,18 +52,18 @@ export interface Field<N extends string = string, V = unknown> {
   readonly fn: ((ev: RecordEvent) => unknown) | null;
   /** One line for README's field reference. */
   readonly doc: string;
-  /** Present only with --env (the fields that describe the captured environment). */
-  readonly envOnly: boolean;
+  /** Present only with that option: --env (what describes the captured environment), --hash. */
+  readonly only: "env" | "hash" | null;
   /** Top level only: the key is left out of this event's JSON when this says so. */
   readonly omit: ((ev: RecordEvent) => boolean) | null;
   /** Phantom: the accessor's value type. */
   readonly _v?: V;
 }
 
-type Opts = { envOnly?: boolean };
+type Opts = { only?: "env" | "hash" };
 
 function field<N extends string, V>(name: N, type: TraceeType, src: number, at: number, fn: ((ev: RecordEvent) => unknown) | null, doc: string, o: Opts = {}): Field<N, V> {
-  return { name, type, src, at, fn, doc, envOnly: o.envOnly ?? false, omit: null };
+  return { name, type, src, at, fn, doc, only: o.only ?? null, omit: null };
 }
 
 /* Builders: one per source. `type` is Tracee's name for the value's type. */
@@ -92,7 +92,12 @@ export function omitWhen<F extends Field>(f: F, omit: (ev: RecordEvent) => boole
 
 /** Mark fields that exist only with --env. */
 export function envOnly<F extends Field>(f: F): F {
-  return { ...f, envOnly: true };
+  return { ...f, only: "env" };
+}
+
+/** Mark fields that exist only with --hash. */
+export function hashOnly<F extends Field>(f: F): F {
+  return { ...f, only: "hash" };
 }
 
 /** One event kind: its Tracee name and id, the record kind it comes from, and its args in order. */
@@ -162,14 +167,14 @@ export function argIndex(d: AnyDef, name: string): number {
   return i;
 }
 
-/** The args an event has in this run: all of them with --env, else those that are not envOnly. */
-const noEnvArgs = new WeakMap<AnyDef, readonly Field[]>();
-export function argsOf(d: AnyDef, captureEnv: boolean): readonly Field[] {
-  if (captureEnv) return d.args;
-  let a = noEnvArgs.get(d);
-  if (!a) {
-    a = d.args.filter((f) => !f.envOnly);
-    noEnvArgs.set(d, a);
+/** The args an event has in this run: those of the options it runs with (--env, --hash). */
+const argLists = new WeakMap<AnyDef, (readonly Field[])[]>();
+export function argsOf(d: AnyDef, captureEnv: boolean, hash = false): readonly Field[] {
+  let lists = argLists.get(d);
+  if (!lists) {
+    lists = [];
+    argLists.set(d, lists);
   }
-  return a;
+  const k = (captureEnv ? 1 : 0) + (hash ? 2 : 0);
+  return (lists[k] ??= d.args.filter((f) => f.only === null || (f.only === "env" && captureEnv) || (f.only === "hash" && hash)));
 }

@@ -31,7 +31,7 @@ const FLAGS_CONTAINER = Object.freeze({ containerStarted: true, isCompat: false 
 const exe = { path: "" };
 
 /** How many args the event has in this run (see argsOf). */
-export const argsNumOf = (ev: RecordEvent) => argsOf(ev.def, ev.opts.captureEnv).length;
+export const argsNumOf = (ev: RecordEvent) => argsOf(ev.def, ev.opts.captureEnv, ev.opts.hash).length;
 
 const isLost = (ev: RecordEvent) => ev.def.id === null;
 

@@ -154,12 +154,12 @@ const LINE_END = lit("}\n");
 export class JsonEncoder {
   private readonly plans = new Map<AnyDef, ArgPlan>();
 
-  constructor(private readonly captureEnv: boolean) {}
+  constructor(private readonly captureEnv: boolean, private readonly hash = false) {}
 
   private plan(def: AnyDef): ArgPlan {
     let p = this.plans.get(def);
     if (!p) {
-      const fields = argsOf(def, this.captureEnv);
+      const fields = argsOf(def, this.captureEnv, this.hash);
       p = { fields, prefixes: fields.map((f) => lit(`{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`)) };
       this.plans.set(def, p);
     }

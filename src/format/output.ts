@@ -6,9 +6,9 @@ import { JsonEncoder } from "./json.ts";
 import { createTableFormatter } from "./table.ts";
 
 /** The per-event callback for the run's loop: (ev) => void, writing ev to sink as format says. */
-export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean): (ev: RecordEvent) => void {
+export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean, hash = false): (ev: RecordEvent) => void {
   if (format === "json") {
-    const json = new JsonEncoder(captureEnv);
+    const json = new JsonEncoder(captureEnv, hash);
     return (ev) => {
       json.encode(sink, ev);
       sink.commit();
