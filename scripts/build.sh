@@ -71,8 +71,17 @@ if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
   touch .output/bpf.stamp
 fi
 
+# ---- the stub that starts -- COMMAND (src/command-shim.c: static, no libc, embedded) ---------
+if stale .output/command-shim src/command-shim.c; then
+  log "clang src/command-shim.c → .output/command-shim"
+  mkdir -p .output
+  clang -Os -Wall -Wextra -Werror -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie \
+    -fno-asynchronous-unwind-tables -Wl,--build-id=none -Wl,-z,noexecstack \
+    -o .output/command-shim src/command-shim.c
+fi
+
 # ---- the binary -------------------------------------------------------------------------------
-if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
+if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
   log "bun build --compile --bytecode src/main.ts → tracer"
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
   # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload

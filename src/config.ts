@@ -2,6 +2,7 @@
 
 import { UsageError } from "./errors.ts";
 import { emptyScope, type Scope, type ValueFilter } from "./filter/scope.ts";
+import type { Word } from "./startup.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */
 export const EVENT_NAMES = [
@@ -15,8 +16,8 @@ export type TracedEvent = (typeof EVENT_NAMES)[number];
 export interface Config {
   /** "json": JSON lines (only with --json); "table": for people (default, TTY or not). */
   format: "json" | "table";
-  /** Output file, or null for stdout. */
-  output: string | null;
+  /** Output file ("-": stdout), or null when not given (stdout; stderr with COMMAND). */
+  output: Word | null;
   /** Capture the environment of exec'd processes (off: it often carries secrets). */
   env: boolean;
   /** argv bytes captured per exec event. */
@@ -29,8 +30,8 @@ export interface Config {
   stats: boolean;
   /** libbpf's log to stderr. */
   verbose: boolean;
-  /** Command to run (everything after --); empty: trace the whole system. */
-  command: string[];
+  /** Command to run (everything after --, exact words); empty: trace the whole system. */
+  command: Word[];
   /** Run COMMAND as this user (name or uid). */
   user: string | null;
   /** Scope filters, applied in the kernel. */
@@ -40,7 +41,7 @@ export interface Config {
   /** Leave thread creation and thread exits out (in the kernel). */
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
-  tree: string | null;
+  tree: Word | null;
 }
 
 export const KiB = 1024;

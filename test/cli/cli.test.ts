@@ -57,7 +57,7 @@ describe("each flag", () => {
     expect(parseArgs(["--output", "a b.json"]).output).toBe("a b.json");
     expect(parseArgs(["--output=x=y"]).output).toBe("x=y");
     expect(parseArgs(["-o", "123"]).output).toBe("123"); // stays a string
-    expect(parseArgs(["-o", "-"]).output).toBe(null);
+    expect(parseArgs(["-o", "-"]).output).toBe("-"); // stdout, said explicitly (with COMMAND too)
     expect(parseArgs(["-o", "a", "-o", "b"]).output).toBe("b"); // last wins
   });
   test("--env", () => expect(parseArgs(["--env"]).env).toBe(true));
