@@ -206,7 +206,7 @@ function openOutput(path: Word): number {
 function checkExisting(st: Stats): void {
   const me = process.geteuid!();
   if (st.uid !== me) {
-    throw new Error(`exists and belongs to uid ${st.uid}, not to the tracer's user (uid ${me}), who could read the events; remove it or choose another path`);
+    throw new Error(`exists and belongs to uid ${st.uid}, not to the tracer's user (uid ${me}): that user could read the events; remove it or choose another path`);
   }
   if (st.isFile() && st.nlink > 1) {
     throw new Error(`has ${st.nlink} hard links: the events could be read through another name; remove it or choose another path`);
