@@ -114,6 +114,22 @@ describe("nothing is taken from the working directory (the tracer runs as root)"
   });
 });
 
+describe("nor from Bun's runtime variables in the environment (BUN_OPTIONS=--preload …)", () => {
+  test("a preload given through BUN_OPTIONS or BUN_INSPECT_PRELOAD does not run; BUN_BE_BUN does not turn it into bun; COMMAND still gets them", async () => {
+    const ran = join(dir, "env-preload-ran");
+    const evil = join(dir, "env-evil.js");
+    writeFileSync(evil, `require("fs").writeFileSync(${JSON.stringify(ran)}, "x");\n`);
+    const env = { PATH: "/usr/bin:/bin", BUN_OPTIONS: `--preload ${evil}`, BUN_INSPECT_PRELOAD: evil, BUN_BE_BUN: "1" };
+    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "env-preload.jsonl"), "--", "/usr/bin/env"], { env, stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(await new Response(p.stderr).text()).toBe("ready\n"); // it ran as the tracer
+    expect(existsSync(ran)).toBe(false);
+    // what env(1) printed: the environment exactly as the tracer got it
+    expect(out.trim().split("\n").sort()).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+  });
+});
+
 describe("running", () => {
   test("SIGTERM stops it with status 0 after draining", async () => {
     const t = await TracerRun.start(["--json"]);
