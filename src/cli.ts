@@ -26,7 +26,7 @@ const FLAGS = [
   { spec: "-e, --events <list>", help: "comma list of events to trace (default: all, see below)" },
   { spec: "--env", help: "capture the environment too (off: it may hold secrets)" },
   { spec: "--max-args-size <bytes>", help: "argv bytes captured per exec (default 128K, 4K..512K)" },
-  { spec: "--buffer-size <bytes>", help: "ring buffer size, power of two (default 16M, 64K..1G)" },
+  { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args size (16M, 64K..1G)" },
   { spec: "--pid <pid>", help: "only process PID (repeatable; !PID leaves it out)" },
   { spec: "--pid-tree <pid>", help: "only PID and every descendant it creates while traced" },
   { spec: "--uid <uid>", help: "only processes of user id UID (repeatable; !UID)" },

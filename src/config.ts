@@ -121,8 +121,11 @@ export function checkBufferSize(n: number, maxArgsSize: number): number {
   }
   const need = LIMITS.recordsPerRing * maxArgsSize;
   if (n < need) {
+    // Say both ways out: a bigger ring, or smaller records (the ring holds 4 of the largest).
+    const fits = n / LIMITS.recordsPerRing;
+    const smaller = fits >= LIMITS.maxArgsSize.min ? ` or --max-args-size ${formatSize(fits)} or less` : "";
     throw new UsageError(
-      `--buffer-size ${formatSize(n)} is too small for --max-args-size ${formatSize(maxArgsSize)} (needs at least ${formatSize(need)})`,
+      `--buffer-size ${formatSize(n)} is too small for --max-args-size ${formatSize(maxArgsSize)}: the ring must hold ${LIMITS.recordsPerRing} records of that size; give --buffer-size ${formatSize(need)} or more${smaller}`,
     );
   }
   return n;
