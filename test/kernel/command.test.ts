@@ -1,7 +1,7 @@
 // tracer -- COMMAND against the same command run bare: never its own stub, exit status for every
 // signal, inherited signal dispositions and mask, exact bytes, -o - on stdout.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, marker, parseLine, TRACER } from "./harness";
@@ -133,4 +133,21 @@ test("-o - with COMMAND: events on stdout, next to what the command prints", () 
   const exec = lines.filter((l) => l.startsWith("{")).map(parseLine).find((e) => e.eventName === "sched_process_exec");
   expect(arg(exec!, "argv")).toEqual(["/bin/echo", m]);
   expect(r.stderr).toBe("ready\n");
+});
+
+test("a daemon COMMAND leaves behind is followed until COMMAND exits, not waited for (README)", async () => {
+  const m = marker("daemon");
+  const done = join(dir, `daemon-${m}`);
+  const out = join(dir, "daemon.jsonl");
+  // the daemon: its own session, parent gone; it execs after COMMAND has exited
+  const script = `setsid /bin/sh -c 'sleep 1; /bin/true ${m}; touch "${done}"' </dev/null >/dev/null 2>&1 & exit 5`;
+  const r = sh(`"${TRACER}" --json -o "${out}" -- /bin/sh -c '${script.replace(/'/g, "'\\''")}'`);
+  expect(r.code).toBe(5); // COMMAND's status, at once
+  expect(existsSync(done)).toBe(false); // the daemon still sleeps
+  for (let i = 0; i < 200 && !existsSync(done); i++) await Bun.sleep(25);
+  expect(existsSync(done)).toBe(true); // it ran, after the tracer had gone
+  const evs = events(out);
+  expect(evs.filter((e) => e.eventName === "sched_process_exec" && (arg(e, "argv") as string[]).includes(m))).toEqual([]); // /bin/true M came later
+  expect(evs.some((e) => e.eventName === "sched_process_exec" && arg(e, "pathname") === realpathSync("/usr/bin/setsid"))).toBe(true);
+  expect(evs.some((e) => e.eventName === "sched_process_fork")).toBe(true); // the daemon's fork was seen
 });
