@@ -47,7 +47,9 @@ export function startEnvironment(): Buffer[] {
  */
 export function exactArgs(args: readonly string[]): Word[] {
   const raw = splitNul(readFileSync("/proc/self/cmdline")).slice(1);
-  if (raw.length !== args.length || raw.some((b, i) => b.toString() !== args[i])) return [...args];
+  // Words that are valid UTF-8 must read the same; the others are taken by position.
+  const utf8 = (b: Buffer) => Buffer.from(b.toString()).equals(b);
+  if (raw.length !== args.length || raw.some((b, i) => utf8(b) && b.toString() !== args[i])) return [...args];
   return args.map((a, i) => (Buffer.from(a).equals(raw[i]!) ? a : raw[i]!));
 }
 
