@@ -44,8 +44,11 @@ struct scratch {
 	__u32 walk_start;
 	__u8 walk_done;
 	__u8 walk_cut;
+	__u8 walk_pseudo;                        /* the walk ended on a disconnected dentry (memfd, ...) */
+	__u8 walk_deleted;                       /* the leaf dentry is unhashed: " (deleted)" follows */
 	__u8 list_flags;                         /* put_user_list() loop state */
-	__u8 _pad2;
+	__u8 list_cut;                           /* the last kept string was cut at the limit */
+	__u8 _pad2[2];
 	const char *const *list_base;
 	__u32 list_off;
 	__u32 list_end;
@@ -94,6 +97,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exec_args);
 } exec_stash SEC(".maps");
+
+/* A task's comm just before its latest rename, keyed by tid. An exec renames the task (after
+ * de_thread(), so the key is the tid the exec ends with) before sched_process_exec fires: there,
+ * the entry is the comm before the exec (prev_comm). LRU: renames without an exec cannot fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, char[TASK_COMM_LEN]);
+} comm_before_rename SEC(".maps");
 
 /* Scope filters (see enum filter_kind in tracer.h). */
 struct {
@@ -250,7 +263,16 @@ static long collect_cb(__u32 i, struct walk_ctx *w)
 	if (dentry == root || dentry == parent) {
 		struct mount *mparent;
 
-		if (dentry != root) { /* not reachable from a mount root (pseudo fs): stop */
+		if (dentry != root) {
+			/* A disconnected dentry (a pseudo file system's file: memfd, anon inode): no mount
+			 * reaches it, so its own name ends the path, without a leading '/' ("memfd:NAME",
+			 * as Tracee writes it; never "/", which would claim the root directory). */
+			if (n < PATH_DEPTH) {
+				s->names[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.name);
+				s->lens[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.len);
+				s->walk_n = n + 1;
+			}
+			s->walk_pseudo = 1;
 			s->walk_done = 1;
 			return 1;
 		}
@@ -273,10 +295,14 @@ static long collect_cb(__u32 i, struct walk_ctx *w)
 	return 0;
 }
 
+#define DELETED_SUFFIX " (deleted)"
+#define DELETED_LEN (sizeof(DELETED_SUFFIX) - 1)
+
 static long write_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
 	__u32 k, len, n = s->walk_n, off = s->walk_off;
+	bool slash = !(i == 0 && s->walk_pseudo); /* a pseudo file's name stands alone */
 
 	if (i >= n)
 		return 1;
@@ -284,14 +310,16 @@ static long write_cb(__u32 i, struct walk_ctx *w)
 	len = s->lens[k];
 	if (len > NAME_CAP - 1)
 		len = NAME_CAP - 1;
-	if (off - s->walk_start + 1 + len > PATH_CAP) {
+	if (off - s->walk_start + slash + len > PATH_CAP - (s->walk_deleted ? DELETED_LEN : 0)) {
 		s->walk_cut = 1;
 		return 1;
 	}
 	if (off > OFF_LIMIT - NAME_CAP - 1)
 		return 1;
-	s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
-	off++;
+	if (slash) {
+		s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
+		off++;
+	}
 	bpf_probe_read_kernel(&s->buf[bounded(off, OFF_LIMIT - NAME_CAP)], bounded(len, NAME_CAP - 1),
 			      s->names[k]);
 	s->walk_off = off + len;
@@ -301,6 +329,7 @@ static long write_cb(__u32 i, struct walk_ctx *w)
 __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
 {
 	struct walk_ctx w = { .s = s };
+	struct dentry *leaf;
 
 	/* A global function: verified once, not at each of its call sites; so it checks its own
 	 * pointers. */
@@ -316,6 +345,10 @@ __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 c
 	s->walk_start = off;
 	s->walk_done = 0;
 	s->walk_cut = 0;
+	s->walk_pseudo = 0;
+	/* As d_path() says of a file whose name was removed (the leaf's dentry is unhashed). */
+	leaf = s->walk_dentry;
+	s->walk_deleted = !BPF_CORE_READ(leaf, d_hash.pprev) && BPF_CORE_READ(leaf, d_parent) != leaf;
 	bpf_loop(PATH_DEPTH + 16, collect_cb, &w, 0);
 	if (!s->walk_done)
 		s->exec.h.flags |= cut_flag; /* every record starts with rec_header */
@@ -327,6 +360,12 @@ __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 c
 	bpf_loop(PATH_DEPTH, write_cb, &w, 0);
 	if (s->walk_cut)
 		s->exec.h.flags |= cut_flag;
+	if (s->walk_deleted && !s->walk_pseudo) {
+		__u32 end = s->walk_off; /* write_cb kept DELETED_LEN bytes of PATH_CAP free */
+
+		__builtin_memcpy(&s->buf[bounded(end, OFF_LIMIT - DELETED_LEN)], DELETED_SUFFIX, DELETED_LEN);
+		s->walk_off = end + DELETED_LEN;
+	}
 	sp->len = s->walk_off - off;
 	return s->walk_off;
 }
@@ -659,10 +698,12 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	struct exec_record *e;
 	struct mm_struct *mm;
 	struct file *f, *interp;
+	char *prev;
 	__u32 off;
 
 	if (!in_scope(task, KIND_EXEC)) {
 		bpf_map_delete_elem(&exec_stash, &old_pid);
+		bpf_map_delete_elem(&comm_before_rename, &tid);
 		return 0;
 	}
 	s = claim_scratch(tid);
@@ -712,10 +753,28 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		e->env_size = mm->env_end - mm->env_start;
 
 	e->syscall_nr = exec_syscall_nr(task, bprm, old_pid);
+	prev = bpf_map_lookup_elem(&comm_before_rename, &tid);
+	if (prev) {
+		__builtin_memcpy(e->prev_comm, prev, TASK_COMM_LEN);
+		e->h.flags |= RF_PREV_COMM;
+	}
 	emit(s, &e->h, off, tid);
 	/* A successful exec from a non-leader thread returns with the leader's tid: its stash entry
 	 * (keyed by the old tid) is dropped here. */
 	bpf_map_delete_elem(&exec_stash, &old_pid);
+	bpf_map_delete_elem(&comm_before_rename, &tid);
+	return 0;
+}
+
+/* Every rename (an exec's, prctl(PR_SET_NAME), a write to /proc/PID/comm): the comm it replaces. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(handle_rename, struct task_struct *task, const char *comm)
+{
+	char old[TASK_COMM_LEN];
+	__u32 tid = BPF_CORE_READ(task, pid);
+
+	BPF_CORE_READ_INTO(&old, task, comm);
+	bpf_map_update_elem(&comm_before_rename, &tid, old, BPF_ANY);
 	return 0;
 }
 
@@ -847,7 +906,17 @@ int handle_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* One element of a user string list: count it, copy it while within the limit, measure it. */
+/* Bytes of the user string at p, NUL included, measured in the last ARG_STRLEN_MAX bytes of the
+ * scratch buffer (no record reaches them: SCRATCH_TAIL reserves them); < 0 if unreadable. */
+static __always_inline long measure_user_str(struct scratch *s, const char *p)
+{
+	return bpf_probe_read_user_str(&s->buf[OFF_LIMIT - ARG_STRLEN_MAX], ARG_STRLEN_MAX, p);
+}
+
+/* One element of a user string list: count it, copy it while within the limit, measure it.
+ * A string that cannot be read (its page not faulted in, a bad pointer) is counted but has no
+ * bytes; from there on strings are only counted and measured, never copied, so the kept strings
+ * stay the list's prefix and positions stay true (LF_STR_FAULT). */
 static long list_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
@@ -865,29 +934,37 @@ static long list_cb(__u32 i, struct walk_ctx *w)
 	}
 	if (!p)
 		return 1;
-	if (off < end && off <= OFF_LIMIT - ARGS_CAP) {
-		n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - ARGS_CAP)],
-					    bounded(end - off, ARGS_CAP), p);
+	s->list_count++;
+	if (!(s->list_flags & LF_STR_FAULT) && off < end && off <= OFF_LIMIT - ARGS_CAP) {
+		__u32 room = end - off;
+
+		n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - ARGS_CAP)], bounded(room, ARGS_CAP), p);
 		if (n < 0) {
-			s->list_flags |= LF_FAULT;
-			return 1;
-		}
-		if ((__u32)n < end - off) { /* whole string, NUL included */
-			s->list_off = off + n;
-			s->list_count++;
-			s->list_bytes += n;
+			s->list_flags |= LF_STR_FAULT;
 			return 0;
 		}
-		s->list_off = end; /* cut: only the part before the limit is kept (with a NUL at the end) */
+		if ((__u32)n == room) {
+			/* It filled the room: whole only if its own last byte is the NUL (else the helper
+			 * cut it and wrote a NUL of its own there). */
+			char last = 1;
+
+			bpf_probe_read_user(&last, 1, p + room - 1);
+			if (last) {
+				s->list_off = end;
+				s->list_cut = 1;
+				goto measure;
+			}
+		}
+		s->list_off = off + n;
+		s->list_bytes += n;
+		return 0;
 	}
-	/* Past the limit: measure the string in the last ARG_STRLEN_MAX bytes of the buffer, which
-	 * no record ever reaches (SCRATCH_TAIL reserves them). */
-	n = bpf_probe_read_user_str(&s->buf[OFF_LIMIT - ARG_STRLEN_MAX], ARG_STRLEN_MAX, p);
+measure:
+	n = measure_user_str(s, p);
 	if (n < 0) {
-		s->list_flags |= LF_FAULT;
-		return 1;
+		s->list_flags |= LF_STR_FAULT;
+		return 0;
 	}
-	s->list_count++;
 	s->list_bytes += n;
 	return 0;
 }
@@ -907,13 +984,14 @@ static __noinline __u32 put_user_list(struct scratch *s, __u32 off, struct span 
 	s->list_count = 0;
 	s->list_bytes = 0;
 	s->list_flags = 0;
+	s->list_cut = 0;
 	if (!base)
 		return off;
 	bpf_loop(ARGC_MAX + 1, list_cb, &w, 0);
 	if (s->list_off > s->list_end)
 		return off;
 	/* a cut string: drop the NUL that bpf_probe_read_user_str put at the limit */
-	if (s->list_off == s->list_end && s->list_off > off)
+	if (s->list_cut && s->list_off > off)
 		s->list_off--;
 	sp->len = s->list_off - off;
 	return s->list_off;
@@ -954,8 +1032,12 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 
 	off = put_header_strings(s, sizeof(*e), &e->h, task);
 	e->path.off = off;
+	if (!args.filename)
+		e->h.flags |= RF_PATH_FAULT;
 	if (args.filename && off <= OFF_LIMIT - PATH_CAP) {
 		long n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - PATH_CAP)], PATH_CAP, args.filename);
+		if (n < 0)
+			e->h.flags |= RF_PATH_FAULT;
 		if (n > 0) {
 			e->path.len = n - 1;
 			off += n - 1;

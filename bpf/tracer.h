@@ -36,6 +36,8 @@ enum record_flag {
 	RF_INTERP_CUT = 1 << 7,        /* interp longer than PATH_CAP */
 	RF_KERNEL_INVOKED = 1 << 8,    /* parent is a kernel thread (usermode helper) */
 	RF_STDIN_PSEUDO = 1 << 9,      /* fd 0 is on a pseudo fs (pipe, socket, anon inode): stdin_path holds only the dentry name */
+	RF_PATH_FAULT = 1 << 10,       /* failed exec: the path pointer could not be read (EFAULT): path is empty */
+	RF_PREV_COMM = 1 << 11,        /* exec: prev_comm was caught at the exec's rename (task_rename) */
 };
 
 /* A byte range inside the same record: [off, off + len) from the record's first byte. */
@@ -103,6 +105,7 @@ struct exec_record {
 	__u16 stdin_type;                 /* i_mode of fd 0's inode, 0 if fd 0 is closed */
 	__u16 _pad0;
 	__s32 syscall_nr;                 /* syscall being executed (execve or execveat), -1 if none */
+	char prev_comm[TASK_COMM_LEN];    /* the task's comm before this exec (see RF_PREV_COMM) */
 };
 
 /* KIND_FORK: sched_process_fork. The header is the forking task (parent_* fields). */
@@ -157,11 +160,15 @@ struct exec_failed_record {
 
 /* What happened while reading a user string list (argv/env) at a failed exec. */
 enum list_flag {
-	LF_FAULT = 1 << 0,        /* the pointer array or a string could not be read (EFAULT): what came before is kept */
+	LF_FAULT = 1 << 0,        /* the pointer array could not be read (EFAULT): argc and size are lower bounds */
 	LF_COUNT_CUT = 1 << 1,    /* more than ARGC_MAX pointers: argc and size are lower bounds */
+	LF_STR_FAULT = 1 << 2,    /* a string could not be read (not faulted in, or a bad pointer): it and
+				   * every later string are dropped (counted in argc, not in size) */
 };
 
-#define ARGC_MAX 65536
+/* Pointers counted at most in a failed exec's argv/env: more than the kernel can take (its
+ * argument area is at most 6 MiB, and every string costs a pointer and a NUL: 9 bytes). */
+#define ARGC_MAX (1 << 20)
 
 /* Scope filter kinds. Values of a kind live in map "filter_values" (key filter_key, value
  * enum filter_action), comm values in "filter_comms". Within a kind: OR of includes, any exclude

@@ -105,7 +105,12 @@ struct inode___old {
 	struct timespec64 i_ctime;
 } __attribute__((preserve_access_index));
 
+struct hlist_bl_node {
+	struct hlist_bl_node *next, **pprev;
+};
+
 struct dentry {
+	struct hlist_bl_node d_hash; /* pprev NULL: unhashed (deleted, unless a root) */
 	struct dentry *d_parent;
 	struct qstr d_name;
 	struct inode *d_inode;

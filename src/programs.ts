@@ -4,7 +4,7 @@ import type { Config } from "./cli";
 
 /** Programs per event; an unselected event's programs are not attached at all. */
 const PROGRAMS: Record<string, string[]> = {
-  sched_process_exec: ["handle_exec"],
+  sched_process_exec: ["handle_exec", "handle_rename"],
   process_execute_failed: ["handle_enter_execve", "handle_enter_execveat", "handle_exit_execve"],
   sched_process_fork: ["handle_fork"],
   sched_process_exit: ["handle_exit"],

@@ -50,7 +50,7 @@ export const rec_header = {
 
 /** struct exec_record */
 export const exec_record = {
-  $size: 288,
+  $size: 304,
   h: 0, h$struct: "rec_header", // struct rec_header (136)
   cmdpath: 136, cmdpath$struct: "span", // struct span (8)
   pathname: 144, pathname$struct: "span", // struct span (8)
@@ -71,6 +71,7 @@ export const exec_record = {
   stdin_type: 280, // __u16 (2)
   _pad0: 282, // __u16 (2)
   syscall_nr: 284, // __s32 (4)
+  prev_comm: 288, prev_comm$count: 16, // char[16] (16)
 } as const;
 
 /** struct fork_record */
@@ -181,12 +182,15 @@ export const record_flag = {
   RF_INTERP_CUT: 128,
   RF_KERNEL_INVOKED: 256,
   RF_STDIN_PSEUDO: 512,
+  RF_PATH_FAULT: 1024,
+  RF_PREV_COMM: 2048,
 } as const;
 
 /** enum list_flag */
 export const list_flag = {
   LF_FAULT: 1,
   LF_COUNT_CUT: 2,
+  LF_STR_FAULT: 4,
 } as const;
 
 /** enum filter_kind */
