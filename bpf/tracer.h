@@ -38,6 +38,7 @@ enum record_flag {
 	RF_STDIN_PSEUDO = 1 << 9,      /* fd 0 is on a pseudo fs (pipe, socket, anon inode): stdin_path holds only the dentry name */
 	RF_PATH_FAULT = 1 << 10,       /* failed exec: the path pointer could not be read (EFAULT): path is empty */
 	RF_PREV_COMM = 1 << 11,        /* exec: prev_comm was caught at the exec's rename (task_rename) */
+	RF_SEQ_PER_CPU = 1 << 12,      /* seq is per CPU (kernels before 5.12): count << SEQ_CPU_BITS | cpu */
 };
 
 /* A byte range inside the same record: [off, off + len) from the record's first byte. */
@@ -169,6 +170,14 @@ enum list_flag {
 /* Pointers counted at most in a failed exec's argv/env: more than the kernel can take (its
  * argument area is at most 6 MiB, and every string costs a pointer and a NUL: 9 bytes). */
 #define ARGC_MAX (1 << 20)
+/* The same before Linux 5.17 (bounded loops, every iteration verified): LF_COUNT_CUT beyond. */
+#define LEGACY_ARGC_MAX 512
+
+/* A per-CPU seq (RF_SEQ_PER_CPU): count << SEQ_CPU_BITS | cpu; user space makes one global
+ * sequence of them (src/decode/seq.ts). */
+enum seq_layout {
+	SEQ_CPU_BITS = 12,
+};
 
 /* Scope filter kinds. Values of a kind live in map "filter_values" (key filter_key, value
  * enum filter_action), comm values in "filter_comms". Within a kind: OR of includes, any exclude

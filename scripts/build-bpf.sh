@@ -65,11 +65,18 @@ copy_libs
 [ -x "$BPFTOOL" ] || die "bpftool not found (apt-get install bpftool)"
 mkdir -p "$OUT_DIR"
 
-log "clang $BPF_DIR/tracer.bpf.c → $OUT_DIR/tracer.bpf.o"
-clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$TARGET_ARCH \
-  -I "$BPF_DIR" -I "/usr/include/$MULTIARCH" \
-  -c "$BPF_DIR/tracer.bpf.c" -o "$OUT_DIR/tracer.bpf.o.tmp"
-mv -f "$OUT_DIR/tracer.bpf.o.tmp" "$OUT_DIR/tracer.bpf.o"
+# Two variants (see the top of tracer.bpf.c): the default one (Linux 5.17+) and TRACER_LEGACY
+# (5.10+); src/kernel-features.ts picks one at start from probes of the kernel.
+compile() { # compile OUT [CLANG-ARGS...]
+  local out=$1; shift
+  log "clang $BPF_DIR/tracer.bpf.c $* → $out"
+  clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$TARGET_ARCH "$@" \
+    -I "$BPF_DIR" -I "/usr/include/$MULTIARCH" \
+    -c "$BPF_DIR/tracer.bpf.c" -o "$out.tmp"
+  mv -f "$out.tmp" "$out"
+}
+compile "$OUT_DIR/tracer.bpf.o"
+compile "$OUT_DIR/tracer-legacy.bpf.o" -DTRACER_LEGACY
 
 # clang leaves DATASEC sizes and variable offsets at 0 in its BTF (libbpf fixes them up at
 # open from the symbol table). bpftool's static linker writes them out, so the layout is

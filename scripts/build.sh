@@ -64,7 +64,7 @@ fi
 # .output/bpf.stamp is touched only after build-bpf.sh succeeded (the layout file keeps its
 # mtime when its content did not change, so it cannot serve as the stamp).
 if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
-  || [ ! -f .output/tracer.bpf.o ] || [ ! -f src/decode/layout.gen.ts ] \
+  || [ ! -f .output/tracer.bpf.o ] || [ ! -f .output/tracer-legacy.bpf.o ] || [ ! -f src/decode/layout.gen.ts ] \
   || [ ! -f .output/lib/libbpf.so.1 ] || [ ! -f .output/lib/libelf.so.1 ] || [ ! -f .output/lib/libz.so.1 ]; then
   rm -f .output/bpf.stamp
   bash scripts/build-bpf.sh

@@ -76,6 +76,7 @@ initramfs() {
   interp=$(readelf -l "$ROOT/$bin" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
   mkdir -p "$root$(dirname "$interp")"
   cp -L "$sysroot/$interp" "$root$interp"
+  echo "$interp" > "$root/etc/interp" # the checker's truth for interpreter_pathname
   mkdir -p "$root/$libdir"
   # The binary's own NEEDED list, plus libc for the libraries it embeds (libbpf, libelf, libz).
   for lib in $(readelf -d "$ROOT/$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p') libc.so.6; do

@@ -18,18 +18,24 @@ out() { sed "s/^/@@$1 /" "$2"; }
 echo "@@BOOT $(uname -r) $(uname -m)"
 echo "@@BTF $([ -f /sys/kernel/btf/vmlinux ] && echo yes || echo no)"
 echo "@@BUSYBOX $(readlink -f /bin/busybox)"
+echo "@@INTERP $(cat /etc/interp)"
 
 # 1. One command traced: an exec, a failed exec (ENOENT), forks, an exit with a code and one by
 #    a signal. The shell reports each child's pid and status.
 cat > /tmp/script <<'SCRIPT'
 echo "shell $$"
+cd /tmp && echo "pwd $(pwd)"
+/tracer --version > /dev/null & p=$!; wait $p; echo "dynamic $p $?"
 /bin/busybox true & p=$!; wait $p; echo "exec $p $?"
 /bin/sh -c 'exit 3' & p=$!; wait $p; echo "code $p $?"
 /nonexistent/prog a1 & p=$!; wait $p; echo "enoent $p $?"
 /bin/sh -c 'kill -9 $$' & p=$!; wait $p; echo "signal $p $?"
 SCRIPT
 /tracer --json -o /tmp/e2e.jsonl -- /bin/sh -c "$(cat /tmp/script)" > /tmp/truth 2> /tmp/e2e.err
-echo "tracer $?" >> /tmp/truth
+st=$?
+echo "tracer $st" >> /tmp/truth
+# A failed start: the verifier's words, for the log (not a check).
+if [ $st -ne 0 ]; then /tracer -v --json -- /bin/busybox true 2>&1 | tail -80 > /tmp/verbose; out VERBOSE /tmp/verbose; fi
 out SCRIPT /tmp/script
 out TRUTH /tmp/truth
 out E2E /tmp/e2e.jsonl

@@ -2,6 +2,7 @@
 import { rec_header as H, span as S } from "./layout.gen";
 import { cString, decodeBytes } from "./text";
 import type { Arg, EventName, TraceEvent } from "../event";
+import type { SeqNumbers } from "./seq";
 
 /** A record that cannot be decoded (truncated, inconsistent sizes, unknown kind). Skipped, counted. */
 export class DecodeError extends Error {
@@ -19,6 +20,8 @@ export interface Rec {
 /** Context of the decoder: the boot-time → epoch offset, measured once at start. */
 export interface DecodeContext {
   bootToEpochNs: bigint;
+  /** Makes one global sequence of per-CPU numbers (legacy kernels); without it seq is the kernel's. */
+  seq?: SeqNumbers;
 }
 
 /** Check that the fixed part fits and that the header's size agrees with the sample. */
@@ -121,6 +124,11 @@ export const ENTITY_AT: readonly (readonly [id: number, start: number])[] = [
   [H.host_ppid, H.parent_start],
 ];
 
+/** The record's sequence number: the kernel's, or made global by ctx.seq (see seq.ts). */
+export function seqOf(dv: DataView, off: number, ctx: DecodeContext): number {
+  return ctx.seq ? ctx.seq.of(dv, off) : dv.getUint32(off + H.seq + 4, true) * 2 ** 32 + dv.getUint32(off + H.seq, true);
+}
+
 /** The container id of the record's cgroup (cached per cgroup id). */
 export function containerIdOfRecord(r: Rec): string {
   return containerIdFor(r, u64(r.dv, r.off + H.cgroup_id) as number);
@@ -157,7 +165,7 @@ export function headerEvent(r: Rec, ctx: DecodeContext, eventName: EventName, sy
     threadEntityId: entityAt(dv, off + ENTITY_AT[0]![0], off + ENTITY_AT[0]![1]),
     processEntityId: entityAt(dv, off + ENTITY_AT[1]![0], off + ENTITY_AT[1]![1]),
     parentEntityId: entityAt(dv, off + ENTITY_AT[2]![0], off + ENTITY_AT[2]![1]),
-    seq: Number(dv.getBigUint64(off + H.seq, true)),
+    seq: seqOf(dv, off, ctx),
     args: [],
   };
 }

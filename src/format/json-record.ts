@@ -20,7 +20,7 @@ import { execArgs, execSyscall } from "../decode/exec";
 import { forkArgs } from "../decode/fork";
 import { exitArgs } from "../decode/exit";
 import {
-  checkRecord, containerIdOfRecord, DecodeError, ENTITY_AT, entityAt, epochNs, HEADER_U32, spanLen, spanStart,
+  checkRecord, containerIdOfRecord, DecodeError, ENTITY_AT, entityAt, epochNs, HEADER_U32, seqOf, spanLen, spanStart,
   type DecodeContext, type Rec,
 } from "../decode/record";
 import { nulListEnd } from "../decode/text";
@@ -280,7 +280,7 @@ export function encodeRecordJson(out: ByteBuf, r: Rec, ctx: DecodeContext, captu
   out.raw(TOP.args);
   args.write(out);
   out.raw(TOP.seq);
-  out.u64(dv.getUint32(off + H.seq + 4, true), dv.getUint32(off + H.seq, true));
+  out.uint(seqOf(dv, off, ctx));
   out.raw(TOP.end);
 }
 
