@@ -1,21 +1,14 @@
 #!/usr/bin/env bash
-# Build ./tracer from a fresh Debian/Ubuntu machine: system packages, node_modules, BPF object,
-# layout, then `bun build --compile`. Each step is skipped when its outputs are newer than its
-# inputs, so a second run with nothing changed takes well under a second. Progress → stderr.
+# Build ./tracer from a fresh Debian/Ubuntu machine: system packages, node_modules, BPF objects,
+# layout, then `bun build --compile`; with --arm64 also ./tracer-arm64 (scripts/build-arm64.sh).
+# Each step is skipped when its outputs are newer than its inputs, so a second run with nothing
+# changed takes well under a second. Progress → stderr.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
 BUN=node_modules/.bin/bun
-log() { echo "build: $*" >&2; }
-die() { echo "build: error: $*" >&2; exit 1; }
-trap 'echo "build: error: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
-
-# True if $1 is missing or any file under the other arguments is newer than it.
-stale() {
-  local out=$1; shift
-  [ -e "$out" ] || return 0
-  [ -n "$(find "$@" -newer "$out" -type f -print -quit 2>/dev/null)" ]
-}
+NAME=build
+source scripts/lib.sh
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd)
@@ -83,3 +76,6 @@ if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.tom
 else
   log "tracer is up to date"
 fi
+
+# ---- the arm64 binary (cross-built), on request ----------------------------------------------
+if [ "${1:-}" = "--arm64" ]; then bash scripts/build-arm64.sh; fi

@@ -49,7 +49,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---- binaries and kernels ------------------------------------------------------------------
-bash scripts/build.sh
+bash scripts/build.sh --arm64
 specs=()
 for r in "${rows[@]}"; do read -r _ suite arch _ <<< "$r"; specs+=("$suite:$arch"); done
 bash scripts/kernels/fetch.sh "$CACHE" "${specs[@]}"
