@@ -70,7 +70,12 @@ if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.tom
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
   # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload
   # there would run its code inside a root process.
-  "$BUN" build --compile --bytecode --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
+  # x86-64: Bun's baseline runtime (no AVX2 needed; Nehalem-class CPUs and qemu's models run it).
+  # Measured against the default runtime: decoder pipeline rates and start-up equal within noise
+  # (README, "Requirements").
+  target=()
+  [ "$(uname -m)" = x86_64 ] && target=(--target=bun-linux-x64-baseline)
+  "$BUN" build --compile --bytecode "${target[@]}" --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     src/main.ts --outfile tracer.tmp >&2
   mv -f tracer.tmp tracer
 else

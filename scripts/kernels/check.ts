@@ -1,10 +1,10 @@
 // Checks one kernel-matrix guest's console log (scripts/kernels/init.sh) against the ground truth
 // its shell reported: pids from $$ / $!, statuses from $?, argv as the script wrote it.
 // Prints "PASS name" / "FAIL name: why" lines, then "@@COUNT passed failed".
-// Usage: bun scripts/kernels/check.ts CONSOLE_LOG ROW_NAME
+// Usage: bun scripts/kernels/check.ts CONSOLE_LOG ROW_NAME [QEMU_CPU]
 import { readFileSync } from "node:fs";
 
-const [logPath, row = "?"] = process.argv.slice(2);
+const [logPath, row = "?", cpu = "max"] = process.argv.slice(2);
 if (!logPath) {
   console.error("usage: check.ts CONSOLE_LOG ROW_NAME");
   process.exit(2);
@@ -55,6 +55,11 @@ const boot = lines("BOOT")[0];
 check("guest booted into its init", boot !== undefined, "no @@BOOT line (kernel did not reach /init)");
 if (boot === undefined) finish();
 check("kernel has BTF (/sys/kernel/btf/vmlinux)", lines("BTF")[0] === "yes", `BTF: ${lines("BTF")[0]}`);
+if (cpu !== "max") {
+  // A row on an older CPU model must really lack AVX2 (x86-64) in the guest.
+  const flags = (lines("CPU")[0] ?? "").split(" ");
+  check(`guest CPU (${cpu}) has no AVX2`, lines("CPU").length === 1 && !flags.includes("avx2"), `flags: ${lines("CPU")[0]}`);
+}
 check("guest ran to its end", lines("END").length === 1, "no @@END line (guest hung or crashed); last lines in the log");
 
 // ---- 1. one command traced ----------------------------------------------------------------

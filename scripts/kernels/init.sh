@@ -16,6 +16,7 @@ hostname guest
 out() { sed "s/^/@@$1 /" "$2"; }
 
 echo "@@BOOT $(uname -r) $(uname -m)"
+echo "@@CPU $(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | grep -owE 'avx2|avx|sse4_2|asimd|sve' | sort -u | tr '\n' ' ')"
 echo "@@BTF $([ -f /sys/kernel/btf/vmlinux ] && echo yes || echo no)"
 echo "@@BUSYBOX $(readlink -f /bin/busybox)"
 echo "@@INTERP $(cat /etc/interp)"
