@@ -90,6 +90,8 @@ const children: Child[] = [
   { tag: "exec", argv: ["/bin/busybox", "true"] },
   { tag: "code", argv: ["/bin/sh", "-c", "exit 3"] },
   { tag: "enoent", failedPath: "/nonexistent/prog", failedArgv: ["/nonexistent/prog", "a1"] },
+  // 601 strings: more than a kernel before 5.17 counts (512), which must then say "truncated".
+  { tag: "many", failedPath: "/nonexistent/many", failedArgv: ["/nonexistent/many", ...Array.from({ length: 600 }, (_, i) => String(i + 1))] },
   { tag: "signal", argv: ["/bin/sh", "-c", "kill -9 $$"] },
 ];
 for (const c of children) {
@@ -111,9 +113,13 @@ for (const c of children) {
   }
   if (c.failedPath) {
     const fe = find("process_execute_failed", pid);
-    check(`${c.tag}: failed exec (ENOENT) in pid ${pid}`,
-      fe.length >= 1 && fe[0]!.returnValue === -2 && arg(fe[0]!, "path") === c.failedPath && same(arg(fe[0]!, "arguments"), c.failedArgv),
-      `${fe.length} events; return ${fe[0]?.returnValue}, path ${show(fe[0] && arg(fe[0], "path"))}, arguments ${show(fe[0] && arg(fe[0], "arguments"))}`);
+    const got = (fe[0] && arg(fe[0], "arguments")) as string[] | undefined;
+    const cut = ((fe[0] && arg(fe[0], "truncated")) as string[] | undefined)?.includes("arguments");
+    // All of argv, or a prefix of it that says so ("truncated": never a silent cut).
+    const argsOk = !!got && same(got, c.failedArgv!.slice(0, got.length)) && (got.length === c.failedArgv!.length ? !cut : cut === true);
+    check(`${c.tag}: failed exec (ENOENT) in pid ${pid}, all ${c.failedArgv!.length} arguments or a cut that says so`,
+      fe.length >= 1 && fe[0]!.returnValue === -2 && arg(fe[0]!, "path") === c.failedPath && argsOk,
+      `${fe.length} events; return ${fe[0]?.returnValue}, path ${show(fe[0] && arg(fe[0], "path"))}, ${got?.length} arguments ${show(got?.slice(0, 4))}..., truncated: ${cut}`);
   }
   // The process's exit: the one exit event of its last thread (process_group_exit).
   const ex = e2e.filter((e) => e.eventName === "sched_process_exit" && e.hostProcessId === pid && arg(e, "process_group_exit") === true);

@@ -30,6 +30,7 @@ cd /tmp && echo "pwd $(pwd)"
 /bin/busybox true & p=$!; wait $p; echo "exec $p $?"
 /bin/sh -c 'exit 3' & p=$!; wait $p; echo "code $p $?"
 /nonexistent/prog a1 & p=$!; wait $p; echo "enoent $p $?"
+/nonexistent/many $(seq 600) & p=$!; wait $p; echo "many $p $?"
 /bin/sh -c 'kill -9 $$' & p=$!; wait $p; echo "signal $p $?"
 SCRIPT
 /tracer --json -o /tmp/e2e.jsonl -- /bin/sh -c "$(cat /tmp/script)" > /tmp/truth 2> /tmp/e2e.err

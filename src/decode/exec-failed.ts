@@ -36,7 +36,8 @@ function userList(r: Rec, spanAt: number, countAt: number, sizeAt: number, flags
     items,
     droppedItems: droppedItems(area, items.length),
     droppedBytes: area.droppedBytes,
-    cut: areaCut(area),
+    // More pointers than the kernel side counts (LF_COUNT_CUT: 512 before Linux 5.17) is a cut too.
+    cut: areaCut(area) || (flags & LF.LF_COUNT_CUT) !== 0,
     fault: (flags & LF.LF_FAULT) !== 0,
     countCut: (flags & LF.LF_COUNT_CUT) !== 0,
   };
