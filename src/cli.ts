@@ -24,6 +24,7 @@ const FLAGS = [
   { spec: "-o, --output <file>", help: "write events to FILE (mode 0600, truncated)" },
   { spec: "-e, --events <list>", help: "comma list of events to trace (default: all, see below)" },
   { spec: "--env", help: "capture the environment too (off: it may hold secrets)" },
+  { spec: "--hash", help: "SHA-256 of each executed file and its interpreter" },
   { spec: "--max-args-size <bytes>", help: "argv bytes captured per exec (default 128K, 4K..512K)" },
   { spec: "--buffer-size <bytes>", help: "ring buffer size, power of two (default 16M, 64K..1G)" },
   { spec: "--pid <pid>", help: "only process PID (repeatable; !PID leaves it out)" },
@@ -162,6 +163,7 @@ export function parseArgs(argv: readonly string[]): Config {
   const events = values.get("events");
   if (events) c.events = parseEvents(events);
   c.env = Boolean(last(o.env as boolean | boolean[] | undefined));
+  c.hash = Boolean(last(o.hash as boolean | boolean[] | undefined));
   c.stats = Boolean(last(o.stats as boolean | boolean[] | undefined));
   c.verbose = Boolean(last(o.verbose as boolean | boolean[] | undefined));
   const maxArgs = values.get("max-args-size");

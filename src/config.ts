@@ -1,16 +1,12 @@
 // What the user asked for: the Config type, defaults, and validation of every value.
 
 import { UsageError } from "./errors.ts";
+import { TRACED } from "./decode/index.ts";
 import { emptyScope, type Scope, type ValueFilter } from "./filter/scope.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */
-export const EVENT_NAMES = [
-  "sched_process_exec",
-  "process_execute_failed",
-  "sched_process_fork",
-  "sched_process_exit",
-] as const;
-export type TracedEvent = (typeof EVENT_NAMES)[number];
+export const EVENT_NAMES = TRACED.map((d) => d.name);
+export type TracedEvent = (typeof TRACED)[number]["name"];
 
 export interface Config {
   /** "json": JSON lines (only with --json); "table": for people (default, TTY or not). */
@@ -19,6 +15,8 @@ export interface Config {
   output: string | null;
   /** Capture the environment of exec'd processes (off: it often carries secrets). */
   env: boolean;
+  /** SHA-256 of every executed file and its interpreter (user space, cached). */
+  hash: boolean;
   /** argv bytes captured per exec event. */
   maxArgsSize: number;
   /** Events to trace, in EVENT_NAMES order, no duplicates. */
@@ -58,6 +56,7 @@ export function defaults(): Config {
     format: "table",
     output: null,
     env: false,
+    hash: false,
     maxArgsSize: LIMITS.maxArgsSize.default,
     events: [...EVENT_NAMES],
     bufferSize: LIMITS.bufferSize.default,

@@ -8,7 +8,8 @@ import { openSink, Writer } from "./sink/writer";
 import { eventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
 import { BpfTracer, LoadError } from "./loader";
-import { recordHandler, type PipelineStats } from "./pipeline";
+import { createPipeline, type PipelineStats } from "./pipeline";
+import { EpochClock } from "./decode/clock";
 import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "./programs";
 import { probeKernel, type KernelFeatures } from "./kernel-features";
 import { SeqNumbers } from "./decode/seq";
@@ -17,7 +18,7 @@ import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats } from "./stats";
 import { Command, exitStatusOf, terminalSendsSigint } from "./command";
-import type { TraceEvent } from "./event";
+import type { RecordEvent } from "./decode/event";
 
 const EINTR = 4;
 
@@ -42,13 +43,13 @@ export async function run(cfg: Config): Promise<number> {
   const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
   const bootToEpochNs = bootToEpochOffsetNs();
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
-  const write = eventWriter(cfg.format, sink);
+  const write = eventWriter(cfg.format, sink, cfg.env, cfg.hash);
   const tree = cfg.tree !== null ? new ProcessTree() : null;
   // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
-  const deliver = tree ? (e: TraceEvent) => (tree.add(e), write(e)) : write;
+  const deliver = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
   const keep = execPathFilter(cfg.execPath);
-  const onEvent = keep ? (e: TraceEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
+  const onEvent = keep ? (e: RecordEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
   const hostMntNs = ownMountNs();
 
   // The object variant follows from probes of the kernel (helpers, atomics, BTF), not from a
@@ -58,9 +59,7 @@ export async function run(cfg: Config): Promise<number> {
   if (cfg.verbose) {
     process.stderr.write(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead\n`);
   }
-  // Events that go nowhere but to JSON output are written straight from their records.
-  const direct = cfg.format === "json" && !tree && !keep ? sink : null;
-  const onRecord = recordHandler({ bootToEpochNs, captureEnv: cfg.env, seq: new SeqNumbers() }, onEvent, stats, direct);
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq: new SeqNumbers() }, onEvent, stats);
   const tracer = withKernel(kernel, () => BpfTracer.open({
     object,
     ringMap: "events",
@@ -72,7 +71,7 @@ export async function run(cfg: Config): Promise<number> {
       configureRodata(rodata, cfg, kernel);
       configureScope(rodata, cfg.scope, hostMntNs, commandMode);
     },
-    onRecord,
+    onRecord: pipeline.onRecord,
     verbose: cfg.verbose,
   }));
 
@@ -92,8 +91,8 @@ export async function run(cfg: Config): Promise<number> {
   const counters = new CounterReader(tracer);
   const losses = new LossReporter(bootToEpochNs);
   const reportLoss = () => {
-    const ev = losses.check(counters.read());
-    if (ev) onEvent(ev);
+    const rec = losses.check(counters.read());
+    if (rec) pipeline.onOwnRecord(rec);
   };
   let status = 0;
   try {
@@ -126,15 +125,15 @@ export async function run(cfg: Config): Promise<number> {
     const c = counters.read();
     tracer.close(false);
     if (!sink.closed) {
-      const ev = losses.check(c);
-      if (ev) onEvent(ev);
+      const rec = losses.check(c);
+      if (rec) pipeline.onOwnRecord(rec);
     }
     sink.flush();
     sink.close();
     if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
     const lost = c.lost.reduce((a, b) => a + b, 0);
     if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
-    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json"));
+    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json", pipeline.hashStats));
     if (tree) {
       const text = tree.render();
       if (treeOut) {

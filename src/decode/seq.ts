@@ -12,9 +12,10 @@ export class SeqNumbers {
   private next = 0;
   private expected = new Map<number, number>(); // per CPU: the count its next record should have
 
-  /** The record's sequence number (the kernel's own when it is global). */
+  /** The record's sequence number (the kernel's own when it is global). Call it once per ring
+   * record, in ring order. */
   of(dv: DataView, off: number): number {
-    const raw = dv.getUint32(off + H.seq + 4, true) * 2 ** 32 + dv.getUint32(off + H.seq, true);
+    const raw = kernelSeq(dv, off);
     if (!(dv.getUint32(off + H.flags, true) & RF.RF_SEQ_PER_CPU)) return raw;
     const cpu = raw % CPUS, count = Math.floor(raw / CPUS);
     const want = this.expected.get(cpu) ?? 0;
@@ -22,4 +23,9 @@ export class SeqNumbers {
     this.expected.set(cpu, count + 1);
     return this.next++;
   }
+}
+
+/** The seq field of the record at dv[off] as the kernel wrote it. */
+export function kernelSeq(dv: DataView, off: number): number {
+  return dv.getUint32(off + H.seq + 4, true) * 2 ** 32 + dv.getUint32(off + H.seq, true);
 }

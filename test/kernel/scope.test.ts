@@ -22,7 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const nsInode = (pid: number | "self", ns: string) => Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${ns}`))![1]);
 
 /** Start a tracer with args, run the workload, stop, return the events. */
-async function traced(args: string[], workload: () => Promise<void>, settleMs = 300): Promise<Json[]> {
+async function traced(args: string[], workload: () => Promise<unknown>, settleMs = 300): Promise<Json[]> {
   const t = await TracerRun.start(["--json", ...args]);
   try {
     await workload();
@@ -312,9 +312,9 @@ describe("tracer -- COMMAND", () => {
 
   test("a command killed by SIGKILL gives 137; SIGTERM is forwarded", async () => {
     const out = join(dir, "kill.jsonl");
-    let p = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", "kill -9 $$"], { stdout: "ignore", stderr: "ignore" });
-    expect(await p.exited).toBe(137);
-    p = Bun.spawn([TRACER, "--json", "-o", out, "--", lc, "sleep", marker("term")], { stdout: "pipe", stderr: "pipe" });
+    const killed = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", "kill -9 $$"], { stdout: "ignore", stderr: "ignore" });
+    expect(await killed.exited).toBe(137);
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "--", lc, "sleep", marker("term")], { stdout: "pipe", stderr: "pipe" });
     const reader = p.stdout.getReader();
     await reader.read(); // the command printed its pid: it runs
     p.kill("SIGTERM");
