@@ -32,9 +32,7 @@ if stale tracer-arm64 src ffi "$TREE/.output" package.json bunfig.toml tsconfig.
   cp -r src ffi package.json tsconfig.json bunfig.toml "$TREE/"
   ln -sfn "$PWD/node_modules" "$TREE/node_modules"
   log "bun build --compile --target=bun-linux-arm64 → tracer-arm64"
-  # No --bytecode here: a cross-compiled bytecode binary crashed (SIGSEGV in Bun's main thread,
-  # mid-run) in the arm64 guest; the same sources without it passed the kernel matrix.
-  "$BUN" build --compile --target=bun-linux-arm64 --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
+  "$BUN" build --compile --bytecode --target=bun-linux-arm64 --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     "$TREE/src/main.ts" --outfile tracer-arm64.tmp >&2
   mv -f tracer-arm64.tmp tracer-arm64
 else

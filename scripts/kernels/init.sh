@@ -33,7 +33,7 @@ cd /tmp && echo "pwd $(pwd)"
 /nonexistent/many $(seq 600) & p=$!; wait $p; echo "many $p $?"
 /bin/sh -c 'kill -9 $$' & p=$!; wait $p; echo "signal $p $?"
 SCRIPT
-/tracer --json -o /tmp/e2e.jsonl -- /bin/sh -c "$(cat /tmp/script)" > /tmp/truth 2> /tmp/e2e.err
+TRACER_DEBUG=1 /tracer --json -o /tmp/e2e.jsonl -- /bin/sh -c "$(cat /tmp/script)" > /tmp/truth 2> /tmp/e2e.err
 st=$?
 echo "tracer $st" >> /tmp/truth
 # A failed start: the verifier's words, for the log (not a check).
@@ -44,7 +44,7 @@ out E2E /tmp/e2e.jsonl
 out E2EERR /tmp/e2e.err
 
 # 2. The whole system with --stats while a loop execs a known number of programs.
-/tracer --json --stats -o /tmp/all.jsonl 2> /tmp/all.err &
+TRACER_DEBUG=1 /tracer --json --stats -o /tmp/all.jsonl 2> /tmp/all.err &
 tp=$!
 i=0
 while ! grep -q '^ready$' /tmp/all.err && [ $i -lt 600 ] && kill -0 $tp 2> /dev/null; do
