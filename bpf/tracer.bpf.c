@@ -10,8 +10,47 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
-/* Number of the syscall the task is in (x86_64: orig_ax of its user registers). */
-#define PT_REGS_PARM_SYSCALL_NR(task) ((__s32)BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax))
+
+/* Two builds of this file (scripts/build-bpf.sh), chosen at load by probing the kernel
+ * (src/kernel-features.ts), never by trying:
+ * - the default one needs Linux 5.17: bpf_loop() callbacks for the path walks and string lists,
+ *   bpf_find_vma() for the ELF interpreter, an atomic fetch-add for the global sequence number
+ *   (5.12), bpf_get_current_task_btf() (5.11), bpf_task_pt_regs() (5.15), pointer arguments
+ *   to global functions (5.12);
+ * - TRACER_LEGACY runs from Linux 5.10 (with BTF): bounded loops instead (the verifier walks
+ *   every iteration, so the failed-exec string lists stop at LEGACY_ARGC_MAX pointers, said
+ *   with LF_COUNT_CUT), the interpreter found by walking the mm's VMA list, per-CPU sequence
+ *   numbers (RF_SEQ_PER_CPU), bpf_get_current_task() with CO-RE reads, the user registers at
+ *   the top of the task's kernel stack. */
+#ifdef TRACER_LEGACY
+#define current_task() ((struct task_struct *)bpf_get_current_task())
+#define PATH_FN static __always_inline /* wrapped in a global function: see put_path_here() */
+#define LIST_FN static __always_inline
+#define LOOP_FN static __noinline /* a call per iteration: loops stay in the shape 5.10 accepts (no fall-through back-edge) */
+#define THREAD_SIZE (4 * 4096) /* x86-64 and arm64 without KASAN */
+static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
+{
+	void *stack = BPF_CORE_READ(task, stack);
+
+	return (struct pt_regs *)(stack + THREAD_SIZE) - 1;
+}
+#else
+#define current_task() bpf_get_current_task_btf()
+#define PATH_FN __noinline /* global: verified once, not at each call site */
+#define LOOP_FN static
+#define LIST_FN static __noinline
+#define task_user_regs(task) ((struct pt_regs *)bpf_task_pt_regs(task))
+#endif
+/* Number of the syscall the task is in (orig_ax / syscallno of its user registers). */
+#if defined(__TARGET_ARCH_arm64)
+#define PT_REGS_PARM_SYSCALL_NR(task) ({ struct pt_regs *r = task_user_regs(task); (__s32)BPF_CORE_READ(r, syscallno); })
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#else
+#define PT_REGS_PARM_SYSCALL_NR(task) ({ struct pt_regs *r = task_user_regs(task); (__s32)BPF_CORE_READ(r, orig_ax); })
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#endif
 #define AT_NULL 0
 #define AT_BASE 7
 #define AT_SECURE 23
@@ -58,6 +97,7 @@ struct scratch {
 	__u32 list_bytes;
 	__u32 owner;                             /* tid that is using the slot (clash detection) */
 	__u32 _pad;
+	struct span ret;                         /* legacy: the span put_path_here()/put_list_here() wrote */
 	union {
 		struct exec_record exec;
 		struct fork_record fork;
@@ -152,6 +192,7 @@ const struct tracer_config *unused_tracer_config __attribute__((unused));
 const struct counters *unused_counters __attribute__((unused));
 const enum record_kind unused_record_kind __attribute__((unused));
 const enum record_flag unused_record_flag __attribute__((unused));
+const enum seq_layout unused_seq_layout __attribute__((unused));
 
 #define OFF_LIMIT (sizeof(((struct scratch *)0)->buf))
 
@@ -253,7 +294,19 @@ struct walk_ctx {
 	struct scratch *s;
 };
 
-static long collect_cb(__u32 i, struct walk_ctx *w)
+/* for (i = 0; i < n && !cb(i, ctx); i++): a bpf_loop() or, before 5.17, a bounded loop. */
+#ifdef TRACER_LEGACY
+#define LOOP(n, cb, ctx)                             \
+	do {                                         \
+		for (__u32 _i = 0; _i < (n); _i++)   \
+			if (cb(_i, ctx))             \
+				break;               \
+	} while (0)
+#else
+#define LOOP(n, cb, ctx) bpf_loop(n, cb, ctx, 0)
+#endif
+
+LOOP_FN long collect_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
 	struct dentry *dentry = s->walk_dentry;
@@ -301,7 +354,7 @@ static long collect_cb(__u32 i, struct walk_ctx *w)
 #define DELETED_SUFFIX " (deleted)"
 #define DELETED_LEN (sizeof(DELETED_SUFFIX) - 1)
 
-static long write_cb(__u32 i, struct walk_ctx *w)
+LOOP_FN long write_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
 	__u32 k, len, n = s->walk_n, off = s->walk_off;
@@ -329,7 +382,7 @@ static long write_cb(__u32 i, struct walk_ctx *w)
 	return 0;
 }
 
-__noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
+PATH_FN __u32 walk_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
 {
 	struct walk_ctx w = { .s = s };
 	struct dentry *leaf;
@@ -352,7 +405,7 @@ __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 c
 	/* As d_path() says of a file whose name was removed (the leaf's dentry is unhashed). */
 	leaf = s->walk_dentry;
 	s->walk_deleted = !BPF_CORE_READ(leaf, d_hash.pprev) && BPF_CORE_READ(leaf, d_parent) != leaf;
-	bpf_loop(PATH_DEPTH + 16, collect_cb, &w, 0);
+	LOOP(PATH_DEPTH + 16, collect_cb, &w);
 	if (!s->walk_done)
 		s->exec.h.flags |= cut_flag; /* every record starts with rec_header */
 	if (s->walk_n == 0) {
@@ -360,7 +413,7 @@ __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 c
 		sp->len = 1;
 		return off + 1;
 	}
-	bpf_loop(PATH_DEPTH, write_cb, &w, 0);
+	LOOP(PATH_DEPTH, write_cb, &w);
 	if (s->walk_cut)
 		s->exec.h.flags |= cut_flag;
 	if (s->walk_deleted && !s->walk_pseudo) {
@@ -372,6 +425,37 @@ __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 c
 	sp->len = s->walk_off - off;
 	return s->walk_off;
 }
+
+#ifdef TRACER_LEGACY
+/* Before 5.12 a global function takes no pointers (only scalars and the context), and a static
+ * one is verified again at each call site: on 5.10 each walk (~150 loop iterations) would be
+ * verified eight times. So the walk is a global function that looks the CPU's scratch slot up
+ * itself (the same slot: a tracing program does not migrate) and leaves the span in s->ret. */
+static __always_inline struct scratch *cpu_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+__noinline __u32 put_path_here(__u32 off, __u32 cut_flag)
+{
+	struct scratch *s = cpu_slot();
+
+	if (!s)
+		return off;
+	return walk_path(s, off, &s->ret, cut_flag);
+}
+
+static __always_inline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
+{
+	off = put_path_here(off, cut_flag);
+	*sp = s->ret;
+	return off;
+}
+#else
+#define put_path walk_path
+#endif
 
 /* fd 0 of the task: mode, inode, file system magic and path (or dentry name on pseudo fs). */
 static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct span *sp, __u16 *type,
@@ -577,14 +661,37 @@ static __always_inline __s32 exec_syscall_nr(struct task_struct *task, struct li
 	char head[9] = {};
 
 	if (a)
-		return a->syscall ? 322 : 59;
+		return a->syscall ? NR_EXECVEAT : NR_EXECVE;
 	bpf_probe_read_kernel_str(head, sizeof(head), BPF_CORE_READ(bprm, filename));
 	if (head[0] == '/' && head[1] == 'd' && head[2] == 'e' && head[3] == 'v' && head[4] == '/' &&
 	    head[5] == 'f' && head[6] == 'd' && head[7] == '/')
-		return 322;
+		return NR_EXECVEAT;
 	return PT_REGS_PARM_SYSCALL_NR(task);
 }
 
+#ifdef TRACER_LEGACY
+#define VMA_WALK 64 /* a fresh exec's mm has ~15 VMAs (binary, loader, stack, vdso) */
+/* File of the VMA that contains addr: the mm's VMA list (mm->mmap, vm_next, by address; Linux
+ * before 6.1, which all lack bpf_find_vma and so get this build). */
+static __always_inline struct file *vma_file_at(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma;
+	__u32 i;
+
+	if (!bpf_core_field_exists(mm->mmap)) /* 6.1+: a maple tree, and bpf_find_vma: never here */
+		return 0;
+	vma = BPF_CORE_READ(mm, mmap);
+
+	for (i = 0; i < VMA_WALK && vma; i++) {
+		if (BPF_CORE_READ(vma, vm_start) > addr)
+			return 0;
+		if (addr < BPF_CORE_READ(vma, vm_end))
+			return BPF_CORE_READ(vma, vm_file);
+		vma = BPF_CORE_READ(vma, vm_next);
+	}
+	return 0;
+}
+#else
 struct vma_ctx {
 	struct file *file;
 };
@@ -594,6 +701,7 @@ static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, st
 	c->file = BPF_CORE_READ(vma, vm_file);
 	return 0;
 }
+#endif
 
 /* An overlayfs file has an upper (writable) dentry when it was written or changed since the mount
  * (copied up); only the lower layer's files have none. The overlay inode is embedded in struct
@@ -616,7 +724,6 @@ static __always_inline struct file *elf_interpreter(struct task_struct *task, bo
 	unsigned long pair[2], base = 0;
 	void *auxv;
 	__u32 i, n, found = 0;
-	struct vma_ctx c = {};
 
 	if (!mm)
 		return 0;
@@ -639,8 +746,16 @@ static __always_inline struct file *elf_interpreter(struct task_struct *task, bo
 	}
 	if (!base)
 		return 0;
-	bpf_find_vma(task, base, vma_file_cb, &c, 0);
-	return c.file;
+#ifdef TRACER_LEGACY
+	return vma_file_at(mm, base);
+#else
+	{
+		struct vma_ctx c = {};
+
+		bpf_find_vma(task, base, vma_file_cb, &c, 0);
+		return c.file;
+	}
+#endif
 }
 
 /* One kind's verdict for a value: excluded, not among the includes, or fine. */
@@ -741,6 +856,35 @@ static __always_inline __u64 wakeup_flags(__u64 now)
 	return BPF_RB_NO_WAKEUP;
 }
 
+#ifdef TRACER_LEGACY
+/* No value-returning atomics before 5.12: a per-CPU count, with the CPU in the low bits. Per CPU,
+ * seq >> SEQ_CPU_BITS runs without gaps (delivered plus lost cover every number); the global
+ * order is the ring's, as read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_seq SEC(".maps");
+
+static __always_inline __u64 next_seq_number(struct rec_header *h)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&cpu_seq, &zero);
+	__u64 v = 0;
+
+	if (n)
+		v = (*n)++;
+	h->flags |= RF_SEQ_PER_CPU;
+	return v << SEQ_CPU_BITS | (h->cpu & ((1 << SEQ_CPU_BITS) - 1));
+}
+#else
+static __always_inline __u64 next_seq_number(struct rec_header *h)
+{
+	return __sync_fetch_and_add(&next_seq, 1);
+}
+#endif
+
 /* Send buf[0..size) as one record. The slot's owner is checked last: if a program that
  * preempted us on this CPU reused the slot, the record is garbage and is counted, not sent. */
 static __always_inline void emit(struct scratch *s, struct rec_header *h, __u32 size, __u32 tid)
@@ -748,7 +892,7 @@ static __always_inline void emit(struct scratch *s, struct rec_header *h, __u32 
 	__u32 kind = h->kind;
 
 	h->size = bounded(size, sizeof(s->buf));
-	h->seq = __sync_fetch_and_add(&next_seq, 1);
+	h->seq = next_seq_number(h);
 	if (s->owner != tid) {
 		struct counters *c = get_counters();
 		if (c)
@@ -764,7 +908,7 @@ static __always_inline void emit(struct scratch *s, struct rec_header *h, __u32 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = p; /* the current task, as a BTF pointer on every kernel */
 	__u32 tid = bpf_get_current_pid_tgid();
 	struct scratch *s;
 	struct exec_record *e;
@@ -988,6 +1132,14 @@ int handle_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* Pointers a failed exec's argv/env walk counts at most. The verifier walks every iteration of
+ * a bounded loop: before bpf_loop() (5.17) the count stops much earlier, said by LF_COUNT_CUT. */
+#ifdef TRACER_LEGACY
+#define LIST_MAX LEGACY_ARGC_MAX
+#else
+#define LIST_MAX ARGC_MAX
+#endif
+
 /* Bytes of the user string at p, NUL included, measured in the last ARG_STRLEN_MAX bytes of the
  * scratch buffer (no record reaches them: SCRATCH_TAIL reserves them); < 0 if unreadable. */
 static __always_inline long measure_user_str(struct scratch *s, const char *p)
@@ -999,14 +1151,14 @@ static __always_inline long measure_user_str(struct scratch *s, const char *p)
  * A string that cannot be read (its page not faulted in, a bad pointer) is counted but has no
  * bytes; from there on strings are only counted and measured, never copied, so the kept strings
  * stay the list's prefix and positions stay true (LF_STR_FAULT). */
-static long list_cb(__u32 i, struct walk_ctx *w)
+LOOP_FN long list_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
 	const char *p = 0;
 	__u32 off = s->list_off, end = s->list_end;
 	long n;
 
-	if (i >= ARGC_MAX) {
+	if (i >= LIST_MAX) {
 		s->list_flags |= LF_COUNT_CUT;
 		return 1;
 	}
@@ -1053,7 +1205,7 @@ measure:
 
 /* Read a NULL-terminated array of user strings into buf[off..], at most limit bytes kept; count
  * every element and its bytes. The last kept string may be cut (then it does not end in NUL). */
-static __noinline __u32 put_user_list(struct scratch *s, __u32 off, struct span *sp,
+LIST_FN __u32 walk_list(struct scratch *s, __u32 off, struct span *sp,
 				      const char *const *base, __u32 limit)
 {
 	struct walk_ctx w = { .s = s };
@@ -1069,7 +1221,7 @@ static __noinline __u32 put_user_list(struct scratch *s, __u32 off, struct span 
 	s->list_cut = 0;
 	if (!base)
 		return off;
-	bpf_loop(ARGC_MAX + 1, list_cb, &w, 0);
+	LOOP(LIST_MAX + 1, list_cb, &w);
 	if (s->list_off > s->list_end)
 		return off;
 	/* a cut string: drop the NUL that bpf_probe_read_user_str put at the limit */
@@ -1079,10 +1231,32 @@ static __noinline __u32 put_user_list(struct scratch *s, __u32 off, struct span 
 	return s->list_off;
 }
 
+#ifdef TRACER_LEGACY
+/* A global function, for the reason given at put_path_here(). */
+__noinline __u32 put_list_here(__u32 off, __u64 base, __u32 limit)
+{
+	struct scratch *s = cpu_slot();
+
+	if (!s)
+		return off;
+	return walk_list(s, off, &s->ret, (const char *const *)base, limit);
+}
+
+static __always_inline __u32 put_user_list(struct scratch *s, __u32 off, struct span *sp,
+					   const char *const *base, __u32 limit)
+{
+	off = put_list_here(off, (__u64)base, limit);
+	*sp = s->ret;
+	return off;
+}
+#else
+#define put_user_list walk_list
+#endif
+
 static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = bpf_get_current_pid_tgid();
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct exec_args *a = bpf_map_lookup_elem(&exec_stash, &tid);
 	struct exec_args args;
 	struct exec_failed_record *e;
@@ -1105,7 +1279,7 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 	e = &s->failed;
 	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h, task, KIND_EXEC_FAILED);
-	if (task->real_parent->flags & PF_KTHREAD)
+	if (BPF_CORE_READ(task, real_parent, flags) & PF_KTHREAD)
 		e->h.flags |= RF_KERNEL_INVOKED;
 	e->ret = ret;
 	e->dirfd = args.dirfd;
@@ -1131,11 +1305,11 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 				e->h.flags |= RF_CMDPATH_CUT;
 		}
 	}
-	s->walk_dentry = task->fs->pwd.dentry;
-	s->walk_mnt = task->fs->pwd.mnt;
+	s->walk_dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+	s->walk_mnt = BPF_CORE_READ(task, fs, pwd.mnt);
 	off = put_path(s, off, &e->pwd, RF_PWD_CUT);
-	s->walk_dentry = task->fs->root.dentry;
-	s->walk_mnt = task->fs->root.mnt;
+	s->walk_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	s->walk_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	off = put_path(s, off, &e->root, RF_PATHNAME_CUT);
 	e->dirfd_path.off = off;
 	if (args.syscall == 1 && args.dirfd >= 0) {

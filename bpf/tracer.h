@@ -45,6 +45,7 @@ enum record_flag {
 	RF_EXE_UPPER = 1 << 14,        /* exec: the file is in an overlayfs's upper (writable) layer */
 	RF_SECURE_EXEC = 1 << 15,      /* exec: AT_SECURE (setuid/setgid or file capabilities raised privileges) */
 	RF_NO_LOGIN = 1 << 16,         /* the kernel keeps no audit login uid/session (no CONFIG_AUDIT) */
+	RF_SEQ_PER_CPU = 1 << 17,      /* seq is per CPU (kernels before 5.12): count << SEQ_CPU_BITS | cpu */
 };
 
 /* A byte range inside the same record: [off, off + len) from the record's first byte. */
@@ -214,6 +215,14 @@ enum list_flag {
 /* Pointers counted at most in a failed exec's argv/env: more than the kernel can take (its
  * argument area is at most 6 MiB, and every string costs a pointer and a NUL: 9 bytes). */
 #define ARGC_MAX (1 << 20)
+/* The same before Linux 5.17 (bounded loops, every iteration verified): LF_COUNT_CUT beyond. */
+#define LEGACY_ARGC_MAX 512
+
+/* A per-CPU seq (RF_SEQ_PER_CPU): count << SEQ_CPU_BITS | cpu; user space makes one global
+ * sequence of them (src/decode/seq.ts). */
+enum seq_layout {
+	SEQ_CPU_BITS = 12,
+};
 
 /* Scope filter kinds. Values of a kind live in map "filter_values" (key filter_key, value
  * enum filter_action), comm values in "filter_comms". Within a kind: OR of includes, any exclude

@@ -254,12 +254,14 @@ struct mm_struct {
 	unsigned long env_end;
 	unsigned long saved_auxv[56];
 	struct file *exe_file;
+	struct vm_area_struct *mmap; /* the VMA list, before 6.1's maple tree */
 } __attribute__((preserve_access_index));
 
 struct vm_area_struct {
 	unsigned long vm_start;
 	unsigned long vm_end;
 	struct file *vm_file;
+	struct vm_area_struct *vm_next; /* before 6.1 */
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -285,6 +287,7 @@ struct task_struct {
 	struct signal_struct *signal;
 	struct css_set *cgroups;
 	struct mm_struct *mm;
+	void *stack;
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {
@@ -315,8 +318,17 @@ struct trace_event_raw_sys_exit {
 	long ret;
 };
 
+#if defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	unsigned long regs[31];
+	unsigned long sp, pc, pstate;
+	unsigned long orig_x0;
+	int syscallno;
+} __attribute__((preserve_access_index));
+#else
 struct pt_regs {
 	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
 };
+#endif
 
 #endif /* TRACER_VMLINUX_H */

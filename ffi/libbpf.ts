@@ -60,6 +60,13 @@ const LIBBPF_SYMBOLS = {
   bpf_program__attach_tracepoint: { args: [P, P, P], returns: P },
   bpf_link__destroy: { args: [P], returns: i32 },
 
+  libbpf_probe_bpf_helper: { args: [u32, u32, P], returns: i32 },
+  bpf_prog_load: { args: [u32, P, P, P, u64, P], returns: i32 },
+  btf__load_vmlinux_btf: { args: [], returns: P },
+  btf__find_by_name_kind: { args: [P, P, u32], returns: i32 },
+  btf__type_by_id: { args: [P, u32], returns: P },
+  btf__free: { args: [P], returns: FFIType.void },
+
   ring_buffer__new: { args: [i32, fn, P, P], returns: P },
   ring_buffer__poll: { args: [P, i32], returns: i32 },
   ring_buffer__consume: { args: [P], returns: i32 },

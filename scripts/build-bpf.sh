@@ -2,7 +2,8 @@
 # Compile bpf/tracer.bpf.c → .output/tracer.bpf.o, generate src/decode/layout.gen.ts from its BTF,
 # and copy the shared libraries that the binary embeds into .output/lib/.
 #
-# Usage: scripts/build-bpf.sh [--libs-only]
+# Usage: scripts/build-bpf.sh [--libs-only | --objects-only]
+# Env: TARGET (the machine's arch: x86_64 or aarch64; --objects-only builds for another one).
 # Env (for tests of this pipeline): BPF_DIR (bpf), OUT_DIR (.output), LAYOUT_OUT
 # (src/decode/layout.gen.ts), LIB_DIR ($OUT_DIR/lib), BUN (node_modules/.bin/bun), BPFTOOL.
 set -Eeuo pipefail
@@ -20,10 +21,10 @@ log() { echo "build-bpf: $*" >&2; }
 die() { echo "build-bpf: error: $*" >&2; exit 1; }
 trap 'echo "build-bpf: error: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
 
-case "$(uname -m)" in
+case "${TARGET:-$(uname -m)}" in
   x86_64) TARGET_ARCH=x86; MULTIARCH=x86_64-linux-gnu ;;
   aarch64) TARGET_ARCH=arm64; MULTIARCH=aarch64-linux-gnu ;;
-  *) die "unsupported architecture $(uname -m)" ;;
+  *) die "unsupported architecture ${TARGET:-$(uname -m)}" ;;
 esac
 
 # ---- shared libraries to embed -------------------------------------------------------------
@@ -57,7 +58,7 @@ copy_libs() {
   done
 }
 
-copy_libs
+[ "${1:-}" = "--objects-only" ] || copy_libs
 [ "${1:-}" = "--libs-only" ] && exit 0
 
 # ---- BPF object ------------------------------------------------------------------------------
@@ -65,11 +66,21 @@ copy_libs
 [ -x "$BPFTOOL" ] || die "bpftool not found (apt-get install bpftool)"
 mkdir -p "$OUT_DIR"
 
-log "clang $BPF_DIR/tracer.bpf.c → $OUT_DIR/tracer.bpf.o"
-clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$TARGET_ARCH \
-  -I "$BPF_DIR" -I "/usr/include/$MULTIARCH" \
-  -c "$BPF_DIR/tracer.bpf.c" -o "$OUT_DIR/tracer.bpf.o.tmp"
-mv -f "$OUT_DIR/tracer.bpf.o.tmp" "$OUT_DIR/tracer.bpf.o"
+# Two variants (see the top of tracer.bpf.c): the default one (Linux 5.17+) and TRACER_LEGACY
+# (5.10+); src/kernel-features.ts picks one at start from probes of the kernel.
+compile() { # compile OUT [CLANG-ARGS...]
+  local out=$1; shift
+  log "clang $BPF_DIR/tracer.bpf.c $* → $out"
+  clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$TARGET_ARCH "$@" \
+    -I "$BPF_DIR" -I "/usr/include/$HOST_MULTIARCH" \
+    -c "$BPF_DIR/tracer.bpf.c" -o "$out.tmp"
+  mv -f "$out.tmp" "$out"
+}
+# <asm/types.h> for the BPF target comes from the build machine's own linux-libc-dev.
+HOST_MULTIARCH=$(uname -m)-linux-gnu
+compile "$OUT_DIR/tracer.bpf.o"
+compile "$OUT_DIR/tracer-legacy.bpf.o" -DTRACER_LEGACY
+[ "${1:-}" = "--objects-only" ] && exit 0
 
 # clang leaves DATASEC sizes and variable offsets at 0 in its BTF (libbpf fixes them up at
 # open from the symbol table). bpftool's static linker writes them out, so the layout is

@@ -1,21 +1,14 @@
 #!/usr/bin/env bash
-# Build ./tracer from a fresh Debian/Ubuntu machine: system packages, node_modules, BPF object,
-# layout, then `bun build --compile`. Each step is skipped when its outputs are newer than its
-# inputs, so a second run with nothing changed takes well under a second. Progress → stderr.
+# Build ./tracer from a fresh Debian/Ubuntu machine: system packages, node_modules, BPF objects,
+# layout, then `bun build --compile`; with --arm64 also ./tracer-arm64 (scripts/build-arm64.sh).
+# Each step is skipped when its outputs are newer than its inputs, so a second run with nothing
+# changed takes well under a second. Progress → stderr.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
 BUN=node_modules/.bin/bun
-log() { echo "build: $*" >&2; }
-die() { echo "build: error: $*" >&2; exit 1; }
-trap 'echo "build: error: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
-
-# True if $1 is missing or any file under the other arguments is newer than it.
-stale() {
-  local out=$1; shift
-  [ -e "$out" ] || return 0
-  [ -n "$(find "$@" -newer "$out" -type f -print -quit 2>/dev/null)" ]
-}
+NAME=build
+source scripts/lib.sh
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd libcap2-bin)
@@ -65,7 +58,7 @@ fi
 # .output/bpf.stamp is touched only after build-bpf.sh succeeded (the layout file keeps its
 # mtime when its content did not change, so it cannot serve as the stamp).
 if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
-  || [ ! -f .output/tracer.bpf.o ] || [ ! -f src/decode/layout.gen.ts ] \
+  || [ ! -f .output/tracer.bpf.o ] || [ ! -f .output/tracer-legacy.bpf.o ] || [ ! -f src/decode/layout.gen.ts ] \
   || [ ! -f .output/lib/libbpf.so.1 ] || [ ! -f .output/lib/libelf.so.1 ] || [ ! -f .output/lib/libz.so.1 ]; then
   rm -f .output/bpf.stamp
   bash scripts/build-bpf.sh
@@ -87,7 +80,12 @@ if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim sc
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
   # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload
   # there would run its code inside a root process.
-  "$BUN" build --compile --bytecode --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
+  # x86-64: Bun's baseline runtime (no AVX2 needed; Nehalem-class CPUs and qemu's models run it).
+  # Measured against the default runtime: decoder pipeline rates and start-up equal within noise
+  # (README, "Requirements").
+  target=()
+  [ "$(uname -m)" = x86_64 ] && target=(--target=bun-linux-x64-baseline)
+  "$BUN" build --compile --bytecode "${target[@]}" --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     src/main.ts --outfile tracer.tmp >&2
   # Nor from Bun's own variables in the environment (BUN_OPTIONS=--preload …): see the script.
   "$BUN" scripts/seal-runtime-env.ts tracer.tmp
@@ -96,3 +94,6 @@ if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim sc
 else
   log "tracer is up to date"
 fi
+
+# ---- the arm64 binary (cross-built), on request ----------------------------------------------
+if [ "${1:-}" = "--arm64" ]; then bash scripts/build-arm64.sh; fi

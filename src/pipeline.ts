@@ -39,6 +39,7 @@ export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) =
       return;
     }
     stats.decoded++;
+    if (opts.seq && !own) ev.x.seq = opts.seq.of(dv, offset); // once per ring record, in ring order
     enrich(ev);
     deliver(ev);
   };

@@ -1,6 +1,7 @@
 // Which BPF programs an event selection needs, and the .rodata configuration they read.
 import { rodata, tracer_config as C } from "./decode/layout.gen";
 import type { Config } from "./cli";
+import type { KernelFeatures } from "./kernel-features";
 import { TRACED } from "./decode/index";
 
 /** Programs per event; an unselected event's programs are not attached at all. */
@@ -34,13 +35,7 @@ const KIND_OF: Record<string, number> = Object.fromEntries(TRACED.map((d) => [d.
 /** Longest a record waits in the ring before the consumer is woken (or polls) for it. */
 export const WAKEUP_MS = 50;
 
-/** Kernel features the .rodata switches on; probed by loading (see main.ts openTracer). */
-export interface KernelFeatures {
-  /** sched_process_exit passes group_dead as its second argument (recent kernels). */
-  exitGroupDead: boolean;
-}
-
-export function configureRodata(dv: DataView, cfg: Config, k: KernelFeatures): void {
+export function configureRodata(dv: DataView, cfg: Config, k: Pick<KernelFeatures, "exitGroupDead">): void {
   const at = rodata.tracer_cfg;
   dv.setUint8(at + C.exit_has_group_dead, k.exitGroupDead ? 1 : 0);
   dv.setUint32(at + C.max_args_size, cfg.maxArgsSize, true);

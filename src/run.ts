@@ -1,6 +1,7 @@
 // One tracing session: load and attach → (start COMMAND) → poll the ring → drain → summary.
 // Stages in order, one cleanup path in reverse.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
+import legacyObjectPath from "../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { readlinkSync } from "node:fs";
 import type { Config } from "./cli";
 import { openSink, Writer } from "./sink/writer";
@@ -9,7 +10,9 @@ import { ProcessTree } from "./format/tree";
 import { BpfTracer, LoadError } from "./loader";
 import { createPipeline, type PipelineStats } from "./pipeline";
 import { EpochClock } from "./decode/clock";
-import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS, type KernelFeatures } from "./programs";
+import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "./programs";
+import { probeKernel, type KernelFeatures } from "./kernel-features";
+import { SeqNumbers } from "./decode/seq";
 import { configureScope, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
@@ -22,6 +25,17 @@ const EINTR = 4;
 
 function ownMountNs(): number {
   return Number(/\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/mnt"))?.[1] ?? 0);
+}
+
+/** A load failure names the kernel and the object variant (-v shows the verifier's log). */
+function withKernel<T>(k: KernelFeatures, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    const variant = k.modern ? "default object" : "legacy object";
+    throw new LoadError(`${e.op} (Linux ${k.release}, ${variant})`, e.errno, e.log, e.message.split("\n")[0]!.slice(e.op.length + 2) + "; -v shows the verifier's log");
+  }
 }
 
 export async function run(cfg: Config): Promise<number> {
@@ -39,32 +53,28 @@ export async function run(cfg: Config): Promise<number> {
   const onEvent = keep ? (e: RecordEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
   const hostMntNs = ownMountNs();
 
-  const object = await Bun.file(objectPath).bytes();
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash }, onEvent, stats);
-  const open = (k: KernelFeatures) =>
-    BpfTracer.open({
-      object,
-      ringMap: "events",
-      ringSize: cfg.bufferSize,
-      perCpuMaps: ["scratch"],
-      programs: programsFor(cfg),
-      alsoAttach: ALSO_ATTACH,
-      configure: (rodata) => {
-        configureRodata(rodata, cfg, k);
-        configureScope(rodata, cfg.scope, hostMntNs, commandMode);
-      },
-      onRecord: pipeline.onRecord,
-      verbose: cfg.verbose,
-    });
-  let tracer: BpfTracer;
-  try {
-    tracer = open({ exitGroupDead: true });
-  } catch (e) {
-    // Kernels whose sched_process_exit has no group_dead argument refuse the program that
-    // reads it; the fallback reads signal->live instead.
-    if (!(e instanceof LoadError) || !cfg.events.includes("sched_process_exit")) throw e;
-    tracer = open({ exitGroupDead: false });
+  // The object variant follows from probes of the kernel (helpers, atomics, BTF), not from a
+  // load that failed: the default one from Linux 5.17, the legacy one from 5.10.
+  const kernel = probeKernel();
+  const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
+  if (cfg.verbose) {
+    process.stderr.write(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead\n`);
   }
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq: new SeqNumbers() }, onEvent, stats);
+  const tracer = withKernel(kernel, () => BpfTracer.open({
+    object,
+    ringMap: "events",
+    ringSize: cfg.bufferSize,
+    perCpuMaps: ["scratch"],
+    programs: programsFor(cfg),
+    alsoAttach: ALSO_ATTACH,
+    configure: (rodata) => {
+      configureRodata(rodata, cfg, kernel);
+      configureScope(rodata, cfg.scope, hostMntNs, commandMode);
+    },
+    onRecord: pipeline.onRecord,
+    verbose: cfg.verbose,
+  }));
 
   let stop = false;
   let command: Command | null = null;

@@ -8,6 +8,7 @@ import { checkRecord, checkSpans, containerIdOfRecord, DecodeError, spanLen, spa
 const HEADER_SPANS = [H.hostname, H.cgroup];
 import { cString, decodeBytes, splitNul } from "./text";
 import { EpochClock, T, epochBig, toEpoch } from "./clock";
+import type { SeqNumbers } from "./seq";
 import {
   S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32, S_U64,
   argIndex, type AnyDef, type ArgName, type ArgValue, type Field, type NulArea,
@@ -33,6 +34,8 @@ export interface Extra {
   sha256: string;
   interpreterSha256: string;
   hashError: string;
+  /** The record's global sequence number as the pipeline made it (SeqNumbers); -1: the kernel's. */
+  seq: number;
 }
 
 export interface DecodeOptions {
@@ -41,13 +44,14 @@ export interface DecodeOptions {
   captureEnv: boolean;
   /** --hash: exec events carry the SHA-256 of the file and its interpreter (enrich/hash.ts). */
   hash?: boolean;
+  /** Makes one global sequence of the legacy object's per-CPU numbers (decode/seq.ts). */
+  seq?: SeqNumbers;
 }
 
 export class RecordEvent<D extends AnyDef = AnyDef> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "" };
-
+  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1 };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
 
@@ -72,6 +76,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
     x.sha256 = "";
     x.interpreterSha256 = "";
     x.hashError = "";
+    x.seq = -1;
     if (def.prepare) def.prepare(this as RecordEvent);
     return this;
   }

@@ -230,6 +230,7 @@ export const record_flag = {
   RF_EXE_UPPER: 16384,
   RF_SECURE_EXEC: 32768,
   RF_NO_LOGIN: 65536,
+  RF_SEQ_PER_CPU: 131072,
 } as const;
 
 /** enum list_flag */
@@ -237,6 +238,11 @@ export const list_flag = {
   LF_FAULT: 1,
   LF_COUNT_CUT: 2,
   LF_STR_FAULT: 4,
+} as const;
+
+/** enum seq_layout */
+export const seq_layout = {
+  SEQ_CPU_BITS: 12,
 } as const;
 
 /** enum filter_kind */
@@ -265,7 +271,7 @@ export const scope_where = {
 
 /** .rodata DATASEC: variable offsets (write them through LoadOptions.configure) */
 export const rodata = {
-  $size: 56,
+  $size: 60,
   tracer_cfg: 0, tracer_cfg$struct: "tracer_config", // struct tracer_config (32)
   unused_list_flag: 32, // enum list_flag (4)
   unused_filter_kind: 36, // enum filter_kind (4)
@@ -273,4 +279,5 @@ export const rodata = {
   unused_scope_where: 44, // enum scope_where (4)
   unused_record_kind: 48, // enum record_kind (4)
   unused_record_flag: 52, // enum record_flag (4)
+  unused_seq_layout: 56, // enum seq_layout (4)
 } as const;

@@ -3,6 +3,7 @@
 import { rec_header as H } from "./layout.gen";
 import { hashTaskId } from "./entity";
 import { T } from "./clock";
+import { kernelSeq } from "./seq";
 import { valueOf, type RecordEvent } from "./event";
 import { argsList, argsOf, comm, epoch, num, obj, omitWhen, span, str, u32, u64, type Field } from "./schema";
 
@@ -76,7 +77,7 @@ export const TOP = [
   num("processEntityId", "uint32", (ev) => entityIdAt(ev, H.host_pid, H.process_start), "HashTaskID of the process (its group leader): kept across exec"),
   num("parentEntityId", "uint32", (ev) => entityIdAt(ev, H.host_ppid, H.parent_start), "HashTaskID of the parent process"),
   argsList("args", "`[{name, type, value}]`, per event below"),
-  omitWhen(u64("seq", H.seq, "ours: sequence number assigned in the kernel before the record entered the ring; with lost_events it proves nothing was dropped silently"), isLost),
+  omitWhen(num("seq", "uint64", (ev) => (ev.x.seq >= 0 ? ev.x.seq : kernelSeq(ev.r.dv, ev.r.off)), "ours: global sequence number assigned before the record entered the ring (in the kernel; before Linux 5.12 per CPU there and made global in user space, in ring order); with lost_events it proves nothing was dropped silently"), isLost),
 ] as const satisfies readonly Field[];
 
 export type TopName = (typeof TOP)[number]["name"];

@@ -71,7 +71,7 @@ describe("exec record decoding", () => {
     );
     const e = decodeRecord(buf);
     expect(top(e, "eventName")).toBe("sched_process_exec");
-    expect(top(e, "seq")).toBe(42n);
+    expect(top(e, "seq")).toBe(42);
     expect(top(e, "timestamp")).toBe(OFFSET + 5n);
     expect(top(e, "hostProcessId")).toBe(1234);
     expect(top(e, "processId")).toBe(1);

@@ -10,8 +10,10 @@ import { comm, defineEvent, envOnly, hashOnly, flag, list, nuls, num, span, str,
 const PIPEFS_MAGIC = 0x50495045;
 const SOCKFS_MAGIC = 0x534f434b;
 
-/** x86_64 syscall numbers of the exec family. */
-export const SYSCALL_NAMES: Record<number, string> = { 59: "execve", 322: "execveat" };
+/** Syscall numbers of the exec family on the machine the binary is built for (NR_EXECVE and
+ * NR_EXECVEAT in bpf/tracer.bpf.c). */
+export const SYSCALL_NAMES: Record<number, string> =
+  process.arch === "arm64" ? { 221: "execve", 281: "execveat" } : { 59: "execve", 322: "execveat" };
 
 /** stdin_path: readlink(/proc/PID/fd/0) text for pipes, sockets and anon inodes, else the path. */
 export function stdinPathText(r: Rec, pathAt: number, magicAt: number, inoAt: number): string {

@@ -1,0 +1,42 @@
+// The kernel probe that picks the BPF object variant, checked against independent answers about
+// the running kernel: bpftool's own helper probes, the kernel's BTF as bpftool dumps it, and the
+// release (atomic fetch-add exists from 5.12).
+import { describe, expect, test } from "bun:test";
+import { release } from "node:os";
+import { probeKernel } from "../../src/kernel-features";
+
+const BPFTOOL = Bun.which("bpftool") ?? "/usr/sbin/bpftool";
+
+function run(argv: string[]): string {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: exit ${r.exitCode}: ${r.stderr.toString()}`);
+  return r.stdout.toString();
+}
+
+describe("probeKernel", () => {
+  const k = probeKernel();
+
+  test("the default object's helpers: as bpftool's probes for tracepoint programs say", () => {
+    const probe = JSON.parse(run([BPFTOOL, "feature", "probe", "kernel", "-j"])) as { helpers: Record<string, string[]> };
+    const have = new Set(probe.helpers.tracepoint_available_helpers);
+    const wanted = ["bpf_get_current_task_btf", "bpf_task_pt_regs", "bpf_find_vma", "bpf_loop"];
+    const [major, minor] = release().split(".").map(Number) as [number, number];
+    const atomics = major > 5 || (major === 5 && minor >= 12);
+    const missing = wanted.filter((h) => !have.has(h));
+    expect(k.missing.filter((m) => !m.startsWith("atomic"))).toEqual(missing.map((h) => expect.stringContaining(h)));
+    expect(k.missing.some((m) => m.startsWith("atomic"))).toBe(!atomics);
+    expect(k.modern).toBe(missing.length === 0 && atomics);
+    expect(k.release).toBe(release());
+  });
+
+  test("group_dead: as the BTF prototype of sched_process_exit's tracepoint has it", () => {
+    const dump = run([BPFTOOL, "btf", "dump", "file", "/sys/kernel/btf/vmlinux"]);
+    // [ID] TYPEDEF 'btf_trace_sched_process_exit' type_id=P  →  [P] PTR → [F] FUNC_PROTO ... vlen=N
+    const id = (re: RegExp) => Number(re.exec(dump)?.[1]);
+    const ptr = id(/TYPEDEF 'btf_trace_sched_process_exit' type_id=(\d+)/);
+    const proto = id(new RegExp(`^\\[${ptr}\\] PTR '\\(anon\\)' type_id=(\\d+)`, "m"));
+    const vlen = id(new RegExp(`^\\[${proto}\\] FUNC_PROTO .* vlen=(\\d+)`, "m"));
+    expect(vlen).toBeGreaterThanOrEqual(2); // (ctx, task[, group_dead])
+    expect(k.exitGroupDead).toBe(vlen >= 3);
+  });
+});
