@@ -13,8 +13,8 @@ if (!logPath) {
 /** "@@TAG rest" lines of the console, by tag, in order (a console line may end in \r). */
 const tagged = new Map<string, string[]>();
 for (const raw of readFileSync(logPath, "latin1").split("\n")) {
-  // The console may put terminal escapes (a reset) before a line.
-  const m = /^@@([A-Z0-9]+)(?: (.*))?$/.exec(raw.replace(/\r$/, "").replace(/^(\x1b(c|\[[?0-9;]*[a-zA-Z]))+/, ""));
+  // The console may put terminal escapes (a reset) before a line, after a BIOS line that did not end.
+  const m = /^@@([A-Z0-9]+)(?: (.*))?$/.exec(raw.replace(/\r$/, "").replace(/^(.*?\x1b(c|\[[?0-9;]*[a-zA-Z]))+(?=@@)/, ""));
   if (!m) continue;
   const list = tagged.get(m[1]!) ?? [];
   list.push(Buffer.from(m[2] ?? "", "latin1").toString("utf8"));
@@ -29,6 +29,9 @@ function check(name: string, ok: boolean, why = ""): void {
   console.log(`${ok ? "PASS" : "FAIL"} ${row}: ${name}${ok ? "" : `: ${why}`}`);
 }
 function finish(): never {
+  // Start-up of the whole-system run (start → "ready", /proc/uptime's 10 ms steps): information.
+  const [t0, t1] = (lines("STARTUP")[0] ?? "").split(" ").map(Number);
+  if (t0 !== undefined && t1 !== undefined && !Number.isNaN(t1)) console.log(`@@STARTUP ${(t1 - t0).toFixed(1)}`);
   // A tracer that did not start left the end of its -v log: show it with the failures.
   if (failed && lines("VERBOSE").length) console.log(lines("VERBOSE").map((l) => `  | ${l}`).join("\n"));
   console.log(`@@COUNT ${passed} ${failed}`);

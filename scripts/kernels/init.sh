@@ -44,6 +44,7 @@ out E2E /tmp/e2e.jsonl
 out E2EERR /tmp/e2e.err
 
 # 2. The whole system with --stats while a loop execs a known number of programs.
+t0=$(cut -d' ' -f1 /proc/uptime)
 TRACER_DEBUG=1 /tracer --json --stats -o /tmp/all.jsonl 2> /tmp/all.err &
 tp=$!
 i=0
@@ -51,6 +52,7 @@ while ! grep -q '^ready$' /tmp/all.err && [ $i -lt 600 ] && kill -0 $tp 2> /dev/
   sleep 0.1
   i=$((i + 1))
 done
+echo "@@STARTUP $t0 $(cut -d' ' -f1 /proc/uptime)" # start → ready, for the table (not a check)
 n=0
 while [ $n -lt 200 ]; do
   /bin/busybox true "sysrun$n"

@@ -1,6 +1,6 @@
 // Root-only kernel tests: run the real ./tracer, run workloads with unique markers, collect events.
 import { spawn, type Subprocess } from "bun";
-import { existsSync, mkdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -16,8 +16,10 @@ export function marker(tag: string): string {
 export function fixture(name: string, opts: { static?: boolean } = {}): string {
   mkdirSync(FIXTURES, { recursive: true });
   const out = join(FIXTURES, name + (opts.static ? "-static" : ""));
-  if (!existsSync(out)) {
-    const args = ["gcc", "-O2", "-pthread", "-o", out, join(ROOT, "test", "fixtures", name + ".c")];
+  const src = join(ROOT, "test", "fixtures", name + ".c");
+  // Rebuilt when its source is newer (a merge that changed a fixture must not run the old one).
+  if (!existsSync(out) || statSync(src).mtimeMs > statSync(out).mtimeMs) {
+    const args = ["gcc", "-O2", "-pthread", "-o", out, src];
     if (opts.static) args.splice(1, 0, "-static");
     const r = Bun.spawnSync(args, { stderr: "pipe" });
     if (r.exitCode !== 0) throw new Error(`gcc ${name}: ${r.stderr.toString()}`);
