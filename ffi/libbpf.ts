@@ -95,6 +95,11 @@ const LIBBPF_SYMBOLS = {
   bpf_program__attach_tracepoint: { args: [P, P, P], returns: P },
   bpf_link__destroy: { args: [P], returns: i32 },
 
+  // The three calls test/ring/producer.ts builds a ring with known records from (tests, bench).
+  bpf_map_create: { args: [u32, P, u32, u32, u32, P], returns: i32 },
+  bpf_prog_load: { args: [u32, P, P, P, u64, P], returns: i32 },
+  bpf_prog_test_run_opts: { args: [i32, P], returns: i32 },
+
   ring_buffer__new: { args: [i32, fn, P, P], returns: P },
   ring_buffer__poll: { args: [P, i32], returns: i32 },
   ring_buffer__consume: { args: [P], returns: i32 },
