@@ -9,6 +9,15 @@ import { RingReader } from "../src/ring/reader";
 import { SyntheticRing } from "../test/ring/producer";
 import { spread, type Spread } from "./summary";
 
+export interface RingBench {
+  recordBytes: number;
+  recordsPerDrain: number;
+  nativeNsPerRecord: Spread;
+  jsNsPerRecord: Spread;
+  /** The JS callback's share: median JS − median native. */
+  callbackNsPerRecord: number;
+}
+
 const SIZE = 1 << 24;
 const ROUNDS = 9;
 const len = Number(process.argv[2] ?? 64);
@@ -57,4 +66,5 @@ function js(): Spread {
 
 const n = native();
 const j = js();
-process.stdout.write(JSON.stringify({ recordBytes: len, recordsPerDrain: perRing, nativeNsPerRecord: n, jsNsPerRecord: j, callbackNsPerRecord: j.median - n.median }) + "\n");
+const result: RingBench = { recordBytes: len, recordsPerDrain: perRing, nativeNsPerRecord: n, jsNsPerRecord: j, callbackNsPerRecord: j.median - n.median };
+process.stdout.write(JSON.stringify(result) + "\n");

@@ -1,0 +1,9 @@
+// Preloaded by bench/profile.ts into the tracer run from source: starts JavaScriptCore's sampling
+// profiler on SIGUSR2 (once the tracer is warm), writes its stack traces to PROFILE_OUT at exit.
+// Not from the start: the sampler's signals would make the BPF verifier give up (EAGAIN).
+import { writeFileSync } from "node:fs";
+import { samplingProfilerStackTraces, startSamplingProfiler } from "bun:jsc";
+
+const out = process.env.PROFILE_OUT!;
+process.on("SIGUSR2", () => startSamplingProfiler());
+process.on("exit", () => writeFileSync(out, JSON.stringify(samplingProfilerStackTraces())));
