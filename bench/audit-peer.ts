@@ -31,6 +31,7 @@ export function auditdArgv(): string[] {
 }
 
 let saved: Record<string, string> | null = null;
+let hooked = false;
 
 /** Before starting auditd: no other audit daemon may run (its rules and log are someone's). */
 export function auditFree(): void {
@@ -38,6 +39,15 @@ export function auditFree(): void {
   if (s.enabled === "2") throw new Error("audit configuration is locked (enabled 2)");
   if (s.pid !== "0") throw new Error(`an audit daemon already runs (pid ${s.pid}): the auditd peer needs audit to itself`);
   saved = s;
+  if (!hooked) {
+    hooked = true;
+    // An interrupted bench (Ctrl-C) must not leave the rule in the kernel.
+    process.on("exit", () => {
+      if (!saved) return;
+      auditTeardown();
+      auditCleanup();
+    });
+  }
 }
 
 /** True once `pid` is the kernel's audit daemon; then the rule and backlog are set. */
