@@ -31,10 +31,13 @@ export function rowSpread(s: ConfigSummary, t: RowTarget): Spread | null {
 
 export type Verdict = "met" | "MISSED" | "unclear";
 
+/** Fewer rounds than this (e.g. all but one flagged for others' load) say nothing either way. */
+const MIN_ROUNDS = 3;
+
 /** met: the median's confidence interval lies at or above the target; MISSED: entirely below;
  * unclear: the host's noise leaves it open (more rounds, or a quieter machine, would tell). */
 export function verdict(x: Spread | null, min: number): Verdict {
-  if (!x || !x.n) return "unclear";
+  if (!x || x.n < MIN_ROUNDS) return "unclear";
   if (x.lo >= min) return "met";
   if (x.hi < min) return "MISSED";
   return "unclear";
@@ -42,7 +45,7 @@ export function verdict(x: Spread | null, min: number): Verdict {
 
 /** The same for an upper bound (a cost): met when the whole interval is at or below `max`. */
 export function verdictAtMost(x: Spread | null, max: number): Verdict {
-  if (!x || !x.n) return "unclear";
+  if (!x || x.n < MIN_ROUNDS) return "unclear";
   if (x.hi <= max) return "met";
   if (x.lo > max) return "MISSED";
   return "unclear";
@@ -127,13 +130,15 @@ export function evaluateTargets(ws: WorkloadFigures[], verifications: Verificati
     value: `${medAll.toFixed(0)} ms (all configs: ${Math.min(...startups).toFixed(0)}–${Math.max(...startups).toFixed(0)})`,
     verdict: medAll <= 100 ? "met" : "MISSED",
   });
-  const charged = Math.max(...tracerRows.map(({ s }) => s.memcgPeakKb ?? 0));
-  const rss = Math.max(...tracerRows.map(({ s }) => s.peakRssKb ?? 0));
+  // The issue's conditions: all four events, argv on, no --env; the other configurations beside it.
+  const peakOf = (rows: typeof tracerRows) => Math.max(0, ...rows.map(({ s }) => s.memcgPeakKb ?? 0)) / 1024;
+  const charged = peakOf(tracerRows.filter(({ s }) => s.config === "all"));
+  const rss = Math.max(...tracerRows.filter(({ s }) => s.config === "all").map(({ s }) => s.peakRssKb ?? 0)) / 1024;
   out.push({
-    name: "memory charged to its own cgroup, peak of any tracer run",
+    name: "memory charged to its own cgroup, peak of the all-events runs",
     target: "≤ 48 MiB",
-    value: `${(charged / 1024).toFixed(1)} MiB (peak RSS ${(rss / 1024).toFixed(1)} MiB)`,
-    verdict: charged > 0 && charged <= 48 * 1024 ? "met" : "MISSED",
+    value: `${charged.toFixed(1)} MiB (peak RSS ${rss.toFixed(1)} MiB; any configuration ${peakOf(tracerRows).toFixed(1)} MiB)`,
+    verdict: charged > 0 && charged <= 48 ? "met" : "MISSED",
   });
   out.push({
     name: "decoder: exec record → JSON line (--json path), one core",
