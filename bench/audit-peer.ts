@@ -33,12 +33,24 @@ export function auditdArgv(): string[] {
 let saved: Record<string, string> | null = null;
 let hooked = false;
 
+/** Why the auditd peer cannot run here (another daemon, locked audit), or null. */
+export function auditUnavailable(): string | null {
+  let s;
+  try {
+    s = status();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (s.enabled === "2") return "audit configuration is locked (enabled 2)";
+  if (s.pid !== "0") return `an audit daemon already runs (pid ${s.pid}) and its rules and log are someone else's`;
+  return null;
+}
+
 /** Before starting auditd: no other audit daemon may run (its rules and log are someone's). */
 export function auditFree(): void {
-  const s = status();
-  if (s.enabled === "2") throw new Error("audit configuration is locked (enabled 2)");
-  if (s.pid !== "0") throw new Error(`an audit daemon already runs (pid ${s.pid}): the auditd peer needs audit to itself`);
-  saved = s;
+  const why = auditUnavailable();
+  if (why) throw new Error(`auditd peer: ${why}`);
+  saved = status();
   if (!hooked) {
     hooked = true;
     // An interrupted bench (Ctrl-C) must not leave the rule in the kernel.

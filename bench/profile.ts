@@ -74,5 +74,5 @@ for (const t of prof.traces) {
 const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`).join("\n");
 const threads = [...cpu1].map(([name, ns]) => [name, (ns - (cpu0.get(name) ?? 0)) / 1e6] as const).filter(([, ms]) => ms >= 0.5).sort((a, b) => b[1] - a[1]);
 process.stdout.write(`${kind} storm (${count}): tracer CPU by thread (ms): ${threads.map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(", ")}\n`);
-process.stdout.write(`  ("thread" is the sampling profiler itself; without it the main thread is "tracer" or "bun", see bench/launch.ts)\n`);
+process.stdout.write(`  ("thread" is the sampling profiler itself)\n`);
 process.stdout.write(`${prof.traces.length} samples of the JS thread (1 ms), ${busy} of them busy in JS (not waiting in poll); % of those:\nself:\n${top(self)}\ntotal:\n${top(total)}\n`);

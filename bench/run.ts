@@ -18,6 +18,7 @@ import { verify, type Verification } from "./verify";
 import { measureBpfCost, type WorkloadBpfCost } from "./bpf-cost";
 import { WORKLOADS } from "./workloads";
 import { enableBpfStats } from "./bpf-stats";
+import { auditUnavailable } from "./audit-peer";
 import { measureWarmup, type TraceTrue, type WarmupFigures } from "./warmup";
 import type { RingBench } from "./ring-bench";
 
@@ -51,8 +52,12 @@ if (!((rounds === null || rounds >= 1) && (seconds === null || seconds > 0) && s
   process.exit(2);
 }
 const only = a.only ? new Set(a.only.split(",")) : null;
+// The auditd peer needs audit to itself: where a daemon already runs (e.g. auditd.service), it is left out.
+const auditBusy = auditUnavailable();
+if (auditBusy) log(`auditd peer left out: ${auditBusy}`);
 const workloads = WORKLOADS.filter((w) => !only || only.has(w.id)).map((w) => ({
   ...w,
+  configs: auditBusy ? w.configs.filter((c) => c !== "auditd") : w.configs,
   rounds: rounds ?? w.rounds,
   seconds: seconds !== null && !w.wallClock ? seconds : w.seconds,
 }));
