@@ -2,7 +2,7 @@
 // measured while one of them ran is not comparable, so the runner flags it and measures again.
 import { existsSync } from "node:fs";
 
-const BPFTOOL = ["/usr/sbin/bpftool", "/usr/bin/bpftool"].find((p) => existsSync(p)) ?? "bpftool";
+export const BPFTOOL = ["/usr/sbin/bpftool", "/usr/bin/bpftool"].find((p) => existsSync(p)) ?? "bpftool";
 /** Link types that cost something on the paths the workloads exercise. */
 const TRACING_LINKS = new Set(["raw_tracepoint", "tracing", "perf_event", "kprobe_multi", "uprobe_multi", "iter"]);
 

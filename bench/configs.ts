@@ -1,11 +1,13 @@
-// The tracing configurations a workload runs under: none, the tracer in four setups, bpftrace.
+// The tracing configurations a workload runs under: none, the tracer in four setups, and the peers:
+// bpftrace, libbpf-tools execsnoop, auditd.
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..");
 export const TRACER = join(ROOT, "tracer");
 export const OUT = join(ROOT, ".output", "bench");
 
-export type ConfigKind = "none" | "tracer" | "bpftrace";
+/** bpftrace and execsnoop are "perf" peers: ready once their tracepoints are attached. */
+export type ConfigKind = "none" | "tracer" | "perf" | "auditd";
 
 export interface Config {
   id: string;
@@ -13,8 +15,11 @@ export interface Config {
   kind: ConfigKind;
   /** Full command line (empty for "none"). */
   argv: string[];
-  /** bpftrace only: tracepoints it attaches (it is ready when all of them are attached). */
+  /** perf peers: tracepoints it attaches (it is ready when all of them are attached). */
   tracepoints?: string[];
+  /** Events it delivers per workload exec when it has no counter of its own (peers: one line or
+   * one audit event per exec, failed execs aside). */
+  eventsPerExec?: number;
 }
 
 // --stats only adds one JSON line on stderr at exit: the emitted/lost counts this suite reports.
@@ -43,18 +48,36 @@ export const CONFIGS: Record<string, Config> = {
   bpftrace: {
     id: "bpftrace",
     label: "bpftrace exec one-liner",
-    kind: "bpftrace",
+    kind: "perf",
     argv: ["bpftrace", "-o", "/dev/null", "-e", BPFTRACE_EXEC],
     tracepoints: ["sys_enter_execve"],
+    eventsPerExec: 1,
+  },
+  // Debian's libbpf-tools (C + libbpf, perf buffer); -x adds failed execs, as our
+  // process_execute_failed. Its lines go to /dev/null (stdout "ignore").
+  execsnoop: {
+    id: "execsnoop",
+    label: "libbpf-tools execsnoop -x",
+    kind: "perf",
+    argv: ["/usr/sbin/execsnoop", "-x"],
+    tracepoints: ["sys_enter_execve", "sys_exit_execve"],
+    eventsPerExec: 1,
+  },
+  auditd: {
+    id: "auditd",
+    label: "auditd, execve/execveat rule",
+    kind: "auditd",
+    argv: [], // auditdArgv() at launch: it writes its private config first
+    eventsPerExec: 1,
   },
   floor: {
     id: "floor",
     label: "floor: empty progs on 4 syscall tps",
-    kind: "bpftrace",
+    kind: "perf",
     argv: ["bpftrace", "-o", "/dev/null", "-e", BPFTRACE_FLOOR],
     tracepoints: EXEC_SYSCALL_TPS,
   },
 };
 
 /** Every workload runs under these; the syscall loop adds "nofail" and "floor". */
-export const COMMON_CONFIGS = ["none", "all", "env", "exec", "bpftrace"];
+export const COMMON_CONFIGS = ["none", "all", "env", "exec", "bpftrace", "execsnoop", "auditd"];

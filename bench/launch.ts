@@ -1,9 +1,13 @@
-// Start a tracer or bpftrace, know when it is ready, sample its CPU and memory, stop it.
+// Start a tracer or a peer in a memory cgroup of its own, know when it is ready, sample its CPU
+// (its threads', its BPF programs' run time) and memory, stop it.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { Subprocess } from "bun";
 import type { Config } from "./configs";
 import { counters as C, record_kind as K } from "../src/decode/layout.gen";
 import { perfAttachments } from "./attachments";
+import { auditCleanup, auditdArgv, auditFree, auditReady, auditTeardown, kauditdPid } from "./audit-peer";
+import { progIds, progRunNs } from "./bpf-stats";
+import { createMemCgroup, type MemCgroup } from "./memcg";
 
 export interface KernelSummary {
   events: Record<string, { emitted: number; lost: number; filtered: number }>;
@@ -15,8 +19,15 @@ export interface KernelSummary {
 export interface Running {
   config: Config;
   proc: Subprocess<"ignore", "ignore" | "pipe", "pipe">;
-  /** Launch → ready: the tracer's "ready" line; bpftrace: all its tracepoints attached. */
+  /** Launch → ready: the tracer's "ready" line; perf peers: all their tracepoints attached;
+   * auditd: registered with the kernel and its rule added. */
   startupMs: number;
+  /** Its own memory cgroup (null where the machine has none to give). */
+  memcg: MemCgroup | null;
+  /** Processes whose CPU counts as the tool's (auditd: also the kernel's kauditd thread). */
+  cpuPids: number[];
+  /** Its BPF programs (ids), whose run time counts as its CPU too. */
+  progs: number[];
   stderr: () => string;
   /** Resolves once stderr reached its end. */
   stderrDone: Promise<void>;
@@ -49,12 +60,24 @@ function pump(stream: ReadableStream<Uint8Array>, pred: (s: string) => boolean) 
 }
 
 export async function launch(config: Config, env?: Record<string, string>): Promise<Running> {
+  const audit = config.kind === "auditd";
+  if (audit) auditFree();
+  const argv = audit ? auditdArgv() : config.argv;
+  const memcg = createMemCgroup();
   const t0 = performance.now();
-  const proc = Bun.spawn(config.argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
+  const proc = Bun.spawn(memcg ? memcg.wrap(argv) : argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
   const err = pump(proc.stderr, (s) => s.includes("ready\n"));
   let ready: Promise<boolean>;
   if (config.kind === "tracer") {
     ready = err.until;
+  } else if (audit) {
+    ready = (async () => {
+      while (proc.exitCode === null && performance.now() - t0 < READY_TIMEOUT_MS) {
+        if (auditReady(proc.pid)) return true;
+        await Bun.sleep(2);
+      }
+      return false;
+    })();
   } else {
     // bpftrace -o /dev/null sends its "Attaching N probes" line there too: watch the attachments.
     const want = config.tracepoints ?? [];
@@ -73,14 +96,31 @@ export async function launch(config: Config, env?: Record<string, string>): Prom
   clearTimeout(timer);
   const startupMs = performance.now() - t0;
   if (!ok) {
+    if (audit) auditTeardown();
     proc.kill("SIGKILL");
     await proc.exited;
+    if (audit) auditCleanup();
+    await memcg?.remove();
     throw new Error(`${config.id}: not ready after ${startupMs.toFixed(0)} ms: ${err.text().trim()}`);
   }
-  return { config, proc, startupMs, stderr: err.text, stderrDone: err.done };
+  const kauditd = audit ? kauditdPid() : null;
+  const cpuPids = kauditd === null ? [proc.pid] : [proc.pid, kauditd];
+  return { config, proc, startupMs, memcg, cpuPids, progs: progIds(proc.pid), stderr: err.text, stderrDone: err.done };
 }
 
-/** CPU time of every live thread of pid so far (exact, from schedstat), seconds. */
+/** The tool's CPU so far: its processes' threads, and its BPF programs' run time (with
+ * kernel.bpf_stats_enabled on), nanoseconds. */
+export function toolCpuNs(r: Running): { consumerNs: number; bpfNs: number } {
+  return { consumerNs: consumerCpuS(r) * 1e9, bpfNs: progRunNs(r.progs) };
+}
+
+/** The tool's processes' CPU so far (not its BPF programs'), seconds. */
+export function consumerCpuS(r: Running): number {
+  return r.cpuPids.reduce((a, p) => a + cpuSeconds(p), 0);
+}
+
+/** CPU time (user + system) of every live thread of pid so far, seconds: from schedstat, in ns
+ * (/proc/PID/stat counts in 10 ms ticks, too coarse for a 1 s run's share of a tool). */
 export function cpuSeconds(pid: number): number {
   let ns = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -188,8 +228,12 @@ export function parseSummary(stderr: string): KernelSummary | null {
 
 /** SIGTERM (bash leaves SIGINT ignored in background jobs; both tools treat TERM like INT), wait, collect. */
 export async function stop(r: Running): Promise<Stopped> {
+  const audit = r.config.kind === "auditd";
+  if (audit) auditTeardown();
   r.proc.kill("SIGTERM");
   const exitCode = await r.proc.exited;
+  if (audit) auditCleanup();
+  await r.memcg?.remove();
   const u = r.proc.resourceUsage();
   await r.stderrDone;
   const stderr = r.stderr();

@@ -26,6 +26,8 @@ export function machineInfo() {
     commit: firstLine(["git", "rev-parse", "HEAD"]) + (dirty ? " (with uncommitted changes)" : ""),
     bun: Bun.version,
     bpftrace: firstLine(["bpftrace", "--version"]),
+    execsnoop: "libbpf-tools " + firstLine(["dpkg-query", "-W", "-f=${Version}", "libbpf-tools"]),
+    auditd: "auditd " + firstLine(["dpkg-query", "-W", "-f=${Version}", "auditd"]),
     gcc: firstLine(["gcc", "--version"]),
   };
 }

@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import { CONFIGS, type Config } from "./configs";
 import { foreignAttachments } from "./attachments";
-import { cpuSeconds, emittedSoFar, idle, launch, peakRssKb, rssParts, stop, type RssParts, type Running } from "./launch";
-import { runWorkload, TRACER_WARMUP, type Sample, type WorkCounts, type Workload } from "./workloads";
+import { emittedSoFar, idle, launch, peakRssKb, rssParts, stop, toolCpuNs, consumerCpuS, type RssParts, type Running } from "./launch";
+import { PEER_WARMUP, runWorkload, TRACER_WARMUP, type Sample, type WorkCounts, type Workload } from "./workloads";
 
 /** Someone else's CPU use (fraction of one CPU over a run) above which a round is measured again. */
 const FOREIGN_LOAD = 0.1;
@@ -30,13 +30,21 @@ export interface Trial {
   startupMs: number | null;
   /** SIGTERM → exit (detach, drain, summary). */
   stopMs: number | null;
-  /** Tracer CPU from the start of the workload to the tracer's exit (drain included), seconds. */
-  cpuS: number | null;
+  /** The tool's own CPU (its threads; auditd: and kauditd's) from the workload's start until it
+   * was idle again after it (its backlog included), seconds. */
+  consumerS: number | null;
+  /** Its BPF programs' run time over the same window (kernel.bpf_stats_enabled), seconds. */
+  bpfS: number | null;
+  /** Events it delivered for the run: the tracer's kernel counters (emitted), a peer's one per
+   * workload exec. */
+  events: number | null;
   /** Events the tracer's programs emitted while the workload ran (kernel counters). */
   emitted: number | null;
   /** Lost over the tracer's whole run (warm-up included), from --stats. */
   lost: number | null;
   peakRssKb: number | null;
+  /** Peak charge of its own memory cgroup over its whole run (KiB), null without one. */
+  memcgPeakKb: number | null;
   /** Resident memory by kind just before stopping (not the peak). */
   rssAtEnd: RssParts | null;
   exitCode: number | null;
@@ -85,12 +93,12 @@ function foreignLoad(s: Sample, ownS: number): number {
 async function traced(w: Workload, config: Config, o: RoundOptions, foreign: string[]): Promise<Measured> {
   foreign.push(...foreignAttachments());
   const r = await launchRetrying(config, o.log);
-  for (const cmd of TRACER_WARMUP) Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
+  const tracer = config.kind === "tracer";
+  for (const cmd of tracer ? TRACER_WARMUP : PEER_WARMUP) Bun.spawnSync(cmd, { stdout: "ignore", stderr: "ignore" });
   await idle(r.proc.pid);
   await Bun.sleep(o.settleMs);
-  const tracer = config.kind === "tracer";
   const e0 = tracer ? emittedSoFar(r.proc.pid) : null;
-  const cpu0 = cpuSeconds(r.proc.pid);
+  const tool0 = toolCpuNs(r);
   let sample;
   try {
     sample = await runWorkload(w, o.seconds);
@@ -98,9 +106,13 @@ async function traced(w: Workload, config: Config, o: RoundOptions, foreign: str
     await stop(r);
     throw e;
   }
-  const tracerInRun = cpuSeconds(r.proc.pid) - cpu0;
+  const toolInRun = consumerCpuS(r) - tool0.consumerNs / 1e9;
+  await idle(r.proc.pid, 1000); // its backlog of the run
+  const tool1 = toolCpuNs(r);
   const e1 = tracer ? emittedSoFar(r.proc.pid) : null;
+  const emitted = e0 !== null && e1 !== null ? e1 - e0 : null;
   const rss = peakRssKb(r.proc.pid);
+  const memcgPeakKb = r.memcg ? r.memcg.peakKb() : null;
   const parts = rssParts(r.proc.pid);
   const t0 = performance.now();
   const s = await stop(r);
@@ -113,13 +125,16 @@ async function traced(w: Workload, config: Config, o: RoundOptions, foreign: str
     counts: sample.counts,
     startupMs: r.startupMs,
     stopMs,
-    cpuS: s.cpuTotalS - cpu0,
-    emitted: e0 !== null && e1 !== null ? e1 - e0 : null,
+    consumerS: (tool1.consumerNs - tool0.consumerNs) / 1e9,
+    bpfS: (tool1.bpfNs - tool0.bpfNs) / 1e9,
+    events: tracer ? emitted : config.eventsPerExec !== undefined ? config.eventsPerExec * sample.counts.execs : null,
+    emitted,
     lost: sum ? Object.values(sum.events).reduce((a, e) => a + e.lost, 0) + sum.scratchClash : null,
     peakRssKb: rss,
+    memcgPeakKb,
     rssAtEnd: parts,
     exitCode: s.exitCode,
-    foreignLoad: foreignLoad(sample, tracerInRun),
+    foreignLoad: foreignLoad(sample, toolInRun),
   };
 }
 

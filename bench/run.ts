@@ -1,7 +1,9 @@
-// npm run bench: interleaved A/B rounds of every workload under every configuration, verification
-// passes, the decoder micro-benchmark; a table on stdout, bench/results.json.
+// npm run bench: interleaved A/B rounds of every workload under every configuration (CPU per
+// operation and per event, own + BPF, the headline; throughput ratios; memory), the warm-up pass,
+// verification passes, BPF program cost, the ring reader and decoder micro-benchmarks; tables on
+// stdout, bench/results.json. kernel.bpf_stats_enabled is on for the run and put back after.
 //   bun bench/run.ts [--rounds N] [--seconds S] [--settle MS] [--only w1,w2] [--no-verify]
-//                    [--no-decoder] [--no-bpf-cost] [--out FILE]
+//                    [--no-warmup] [--no-decoder] [--no-ring] [--no-bpf-cost] [--out FILE]
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -10,11 +12,15 @@ import { CONFIGS, OUT, ROOT } from "./configs";
 import { machineInfo } from "./machine";
 import { measureWorkload, type Round } from "./rounds";
 import { aaNoise, summarize, type Spread } from "./summary";
-import { bpfCostTable, decoderTable, noiseLines, targetsTable, throughputTable, verificationTable, type DecoderResult } from "./table";
+import { bpfCostTable, cpuTable, decoderTable, noiseLines, ringTable, targetsTable, throughputTable, verificationTable, warmupTable, type DecoderResult } from "./table";
 import { evaluateTargets, type WorkloadFigures } from "./targets";
 import { verify, type Verification } from "./verify";
 import { measureBpfCost, type WorkloadBpfCost } from "./bpf-cost";
 import { WORKLOADS } from "./workloads";
+import { enableBpfStats } from "./bpf-stats";
+import { auditUnavailable } from "./audit-peer";
+import { measureWarmup, type TraceTrue, type WarmupFigures } from "./warmup";
+import type { RingBench } from "./ring-bench";
 
 const { values: a } = parseArgs({
   options: {
@@ -23,6 +29,8 @@ const { values: a } = parseArgs({
     settle: { type: "string", default: "100" },
     only: { type: "string" },
     "no-verify": { type: "boolean", default: false },
+    "no-warmup": { type: "boolean", default: false },
+    "no-ring": { type: "boolean", default: false },
     "no-decoder": { type: "boolean", default: false },
     "no-bpf-cost": { type: "boolean", default: false },
     out: { type: "string" },
@@ -44,24 +52,35 @@ if (!((rounds === null || rounds >= 1) && (seconds === null || seconds > 0) && s
   process.exit(2);
 }
 const only = a.only ? new Set(a.only.split(",")) : null;
+// The auditd peer needs audit to itself: where a daemon already runs (e.g. auditd.service), it is left out.
+const auditBusy = auditUnavailable();
+if (auditBusy) log(`auditd peer left out: ${auditBusy}`);
 const workloads = WORKLOADS.filter((w) => !only || only.has(w.id)).map((w) => ({
   ...w,
+  configs: auditBusy ? w.configs.filter((c) => c !== "auditd") : w.configs,
   rounds: rounds ?? w.rounds,
   seconds: seconds !== null && !w.wallClock ? seconds : w.seconds,
 }));
-const partial = only !== null || rounds !== null || seconds !== null || a["no-verify"] || a["no-decoder"] || a["no-bpf-cost"];
+const partial = only !== null || rounds !== null || seconds !== null || a["no-verify"] || a["no-decoder"] || a["no-bpf-cost"] || a["no-warmup"] || a["no-ring"];
 const outFile = a.out ?? (partial ? join(OUT, "results-partial.json") : join(ROOT, "bench", "results.json"));
 
 log("compiling workloads into .output/bench/");
 compileWorkloads();
 const machine = machineInfo();
 log(`${machine.nproc} CPUs, ${machine.cpuModel}, kernel ${machine.kernel}`);
+const restoreBpfStats = enableBpfStats();
 
 const figures: (WorkloadFigures & { unit: string; configs: string[]; noise: Spread; wanted: number; rounds: Round[] })[] = [];
 for (const w of workloads) {
   log(`${w.id}: ${w.label} under ${w.configs.join(", ")}; ${w.rounds} rounds${w.wallClock ? "" : ` × ${w.seconds} s`}`);
   const rs = await measureWorkload(w, { rounds: w.rounds, seconds: w.seconds, settleMs, log });
   figures.push({ id: w.id, label: w.label, unit: w.unit, configs: w.configs, summaries: summarize(w.configs, rs), noise: aaNoise(rs), wanted: w.rounds, rounds: rs });
+}
+
+let warmup: { configs: WarmupFigures[]; traceTrue: TraceTrue } | null = null;
+if (!a["no-warmup"]) {
+  log("warm-up pass: fresh starts, first 3,000 spawns against the next 3,000, 2 s storms, tracer -- true");
+  warmup = await measureWarmup(Math.min(rounds ?? 3, 3), log);
 }
 
 const verifications: Verification[] = [];
@@ -74,7 +93,7 @@ if (!a["no-verify"]) {
 
 let bpfCost: WorkloadBpfCost[] = [];
 if (!a["no-bpf-cost"]) {
-  log("BPF program cost (kernel.bpf_stats_enabled on for this pass only)");
+  log("BPF program cost, per program");
   bpfCost = await measureBpfCost(workloads, log);
 }
 
@@ -102,19 +121,36 @@ if (!a["no-decoder"]) {
   };
 }
 
-const targets = evaluateTargets(figures, verifications, decoder?.exec.pipeline.median ?? NaN);
+let ring: RingBench[] = [];
+if (!a["no-ring"]) {
+  log("ring reader micro-benchmark");
+  ring = [64, 512].map((bytes) => {
+    const p = Bun.spawnSync([process.execPath, join(ROOT, "bench", "ring-bench.ts"), String(bytes)], { stdout: "pipe", stderr: "pipe" });
+    if (p.exitCode !== 0) throw new Error(`ring-bench ${bytes}: ${p.stderr.toString()}`);
+    return JSON.parse(p.stdout.toString()) as RingBench;
+  });
+}
+restoreBpfStats();
+
+const targets = evaluateTargets(figures, verifications, decoder?.exec.pipeline.median ?? NaN, warmup?.configs ?? []);
 const durationS = (performance.now() - started) / 1000;
 
 let text = `\ntracer benchmark, ${machine.date}: ${machine.nproc} × ${machine.cpuModel}, kernel ${machine.kernel}\n`;
-text += `ratio = throughput ÷ geometric mean of the no-tracer runs just before and after, median of the rounds (range = min–max);\n`;
-text += `each tracer is warmed up (exec + thread storm) and idle before its run; CPU = its CPU from the run's start to its exit\n`;
-text += `per 1000 events its programs emitted during the run (bpftrace: per 1000 workload execs); RSS = VmHWM, w/o maps = minus\n`;
-text += `the BPF map mappings (the ring's data pages are mapped twice, all resident from the start)\n`;
+text += `CPU (the headline) = the tool's own CPU (all its threads; auditd: and the kernel's kauditd) + its BPF programs' run time\n`;
+text += `(kernel.bpf_stats_enabled), from the run's start until the tool is idle again, per workload operation and per event it\n`;
+text += `delivered (tracer: its kernel counters; peers: one per exec); each tracer is warmed up first (3,000 spawns, forks, threads);\n`;
+text += `auditd's work in the exec path itself is not in it (it slows the workload: see its ratio). Medians of the rounds.\n`;
+text += `RSS = VmHWM, w/o maps = minus the BPF map mappings (the ring's pages are mapped twice); cgroup = peak charge of the\n`;
+text += `tool's own memory cgroup (counts the ring's pages once).\n\n`;
+text += cpuTable(figures);
+text += `\nratio = throughput ÷ geometric mean of the no-tracer runs just before and after, median of the rounds;\n`;
 text += `verdict: met / MISSED when the median's confidence interval (CI) is entirely above / below the target, else unclear\n\n`;
 text += throughputTable(figures);
+if (warmup) text += "\n" + warmupTable(warmup.configs, warmup.traceTrue);
 text += "\nresolution (A/A: each no-tracer run ÷ its no-tracer neighbours; a free configuration would score this):\n" + noiseLines(figures);
 if (verifications.length) text += "\nverification: tracer --json --stats -o FILE -- WORKLOAD (exact counts from the workload)\n\n" + verificationTable(verifications);
 if (bpfCost.length) text += "\n" + bpfCostTable(bpfCost, figures, workloads);
+if (ring.length) text += "\n" + ringTable(ring);
 if (decoder) text += "\n" + decoderTable(decoder);
 text += "\n" + targetsTable(targets);
 text += `\n${durationS.toFixed(0)} s in all; figures in ${outFile}\n`;
@@ -130,7 +166,7 @@ writeFileSync(
         settleMs,
         rounds: Object.fromEntries(workloads.map((w) => [w.id, w.rounds])),
         seconds: Object.fromEntries(workloads.map((w) => [w.id, w.seconds])),
-        design: "per round: none, c1, none, c2, ..., none; ratio = c ÷ geometric mean of the none runs on either side; configuration order rotates by one per round; rounds with foreign tracing attachments or others' CPU load are measured again (within 20% more time)",
+        design: "per round: none, c1, none, c2, ..., none; ratio = c ÷ geometric mean of the none runs on either side; configuration order rotates by one per round; rounds with foreign tracing attachments or others' CPU load are measured again (within 20% more time); CPU = the tool's threads (schedstat) + its BPF programs' run_time_ns (kernel.bpf_stats_enabled on for the whole bench) from the workload's start until the tool is idle again; memory cgroup of its own per tool run",
       },
       commands: {
         configs: Object.fromEntries(Object.values(CONFIGS).map((c) => [c.id, { label: c.label, argv: c.argv }])),
@@ -139,7 +175,9 @@ writeFileSync(
       },
       workloads: figures,
       verification: verifications,
+      warmup,
       bpfCost,
+      ring,
       decoder,
       targets,
       durationS,

@@ -62,12 +62,17 @@ export interface ConfigSummary {
   ratio: Spread;
   /** Only where the workload has a "floor" config: ratio ÷ the floor's ratio, within each round. */
   vsFloor: Spread | null;
+  /** Tracer configs where execsnoop ran too: ratio ÷ execsnoop's ratio, within each round. */
+  vsExecsnoop: Spread | null;
   rate: Spread;
   startupMs: Spread | null;
   stopMs: Spread | null;
-  /** Tracer CPU seconds per 1000 events it emitted (bpftrace: per 1000 workload execs). */
-  cpuPer1kEvents: Spread | null;
+  /** CPU per workload operation, past warm-up: the tool's own (its threads; auditd: and kauditd)
+   * and its BPF programs' run time, µs; and both per event it delivered (the headline). */
+  cpu: { consumerUsPerOp: Spread; bpfUsPerOp: Spread; usPerOp: Spread; usPerEvent: Spread; eventsPerOp: number } | null;
   peakRssKb: number | null;
+  /** Highest peak charge of its own memory cgroup over the runs. */
+  memcgPeakKb: number | null;
   /** Resident memory by kind at the end of the run with the highest peak. */
   rssParts: RssParts | null;
   /** Over every run (flagged rounds included: a loss is a loss). */
@@ -76,7 +81,23 @@ export interface ConfigSummary {
   badExits: number;
 }
 
-const MIN_EVENTS = 1000;
+const MIN_EVENTS = 300;
+
+function cpuFigures(ts: Trial[]): ConfigSummary["cpu"] {
+  const ok = ts.filter((t) => t.consumerS !== null && t.bpfS !== null && t.counts.ops > 0);
+  if (!ok.length) return null;
+  const us = (t: Trial) => (t.consumerS! + t.bpfS!) * 1e6;
+  const events = ok.reduce((a, t) => a + (t.events ?? 0), 0);
+  const ops = ok.reduce((a, t) => a + t.counts.ops, 0);
+  return {
+    consumerUsPerOp: spread(ok.map((t) => (t.consumerS! * 1e6) / t.counts.ops)),
+    bpfUsPerOp: spread(ok.map((t) => (t.bpfS! * 1e6) / t.counts.ops)),
+    usPerOp: spread(ok.map((t) => us(t) / t.counts.ops)),
+    // Below MIN_EVENTS a run's events are too few for a per-event figure (peers in a fork storm).
+    usPerEvent: spread(ok.map((t) => ((t.events ?? 0) >= MIN_EVENTS ? us(t) / t.events! : NaN))),
+    eventsPerOp: events / ops,
+  };
+}
 
 const of = (r: Round, c: string): Trial | undefined => r.trials.find((t) => t.config === c);
 
@@ -84,30 +105,28 @@ export function summarize(configs: string[], rounds: Round[]): ConfigSummary[] {
   const clean = rounds.filter((r) => r.foreign.length === 0);
   const used = clean.length > 0 ? clean : rounds;
   const hasFloor = configs.includes("floor");
+  const hasExecsnoop = configs.includes("execsnoop");
   return configs.map((c) => {
     if (c === "none") {
       const rates = used.flatMap((r) => r.baselines);
       const one = { median: 1, min: 1, max: 1, n: rates.length, lo: 1, hi: 1, level: 1 };
-      return { config: c, ratio: one, vsFloor: null, rate: spread(rates), startupMs: null, stopMs: null, cpuPer1kEvents: null, peakRssKb: null, rssParts: null, emitted: null, lost: null, badExits: 0 };
+      return { config: c, ratio: one, vsFloor: null, rate: spread(rates), startupMs: null, stopMs: null, vsExecsnoop: null, cpu: null, peakRssKb: null, memcgPeakKb: null, rssParts: null, emitted: null, lost: null, badExits: 0 };
     }
     const mine = used.map((r) => of(r, c)!);
     const all = rounds.map((r) => of(r, c)!);
     const tracer = CONFIGS[c]!.kind === "tracer";
-    // Below MIN_EVENTS the figure would be the start-up's tail, not the cost of events.
-    const cpu = mine.map((t) => {
-      const events = t.emitted ?? t.counts.execs;
-      return t.cpuS !== null && events >= MIN_EVENTS ? (t.cpuS / events) * 1000 : NaN;
-    });
     const peak = all.reduce((a, t) => ((t.peakRssKb ?? 0) > (a.peakRssKb ?? 0) ? t : a));
     return {
       config: c,
       ratio: spread(mine.map((t) => t.ratio)),
       vsFloor: hasFloor && c !== "floor" ? spread(used.map((r) => of(r, c)!.ratio / of(r, "floor")!.ratio)) : null,
+      vsExecsnoop: hasExecsnoop && tracer ? spread(used.map((r) => of(r, c)!.ratio / of(r, "execsnoop")!.ratio)) : null,
       rate: spread(mine.map((t) => t.rate)),
       startupMs: spread(mine.map((t) => t.startupMs!)),
       stopMs: spread(mine.map((t) => t.stopMs!)),
-      cpuPer1kEvents: spread(cpu),
+      cpu: cpuFigures(mine),
       peakRssKb: peak.peakRssKb,
+      memcgPeakKb: all.reduce((a, t) => Math.max(a, t.memcgPeakKb ?? 0), 0) || null,
       rssParts: peak.rssAtEnd,
       emitted: tracer ? all.reduce((a, t) => a + (t.emitted ?? 0), 0) : null,
       lost: tracer ? all.reduce((a, t) => a + (t.lost ?? 0), 0) : null,

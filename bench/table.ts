@@ -7,6 +7,8 @@ import { rowSpread, rowTarget, verdict, type TargetResult, type WorkloadFigures 
 import type { Verification } from "./verify";
 import type { WorkloadBpfCost } from "./bpf-cost";
 import type { Workload } from "./workloads";
+import type { TraceTrue, WarmupFigures } from "./warmup";
+import type { RingBench } from "./ring-bench";
 
 function render(header: string[], rows: string[][], right: Set<number>): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -32,7 +34,7 @@ export function noiseLines(ws: (WorkloadFigures & { noise: Spread; rounds: Round
 }
 
 export function throughputTable(ws: WorkloadFigures[]): string {
-  const header = ["workload", "configuration", "throughput", "ratio", "CI", "vs floor", "target", "met", "lost", "CPU ms/1k ev", "RSS MiB", "w/o maps", "start ms", "stop ms"];
+  const header = ["workload", "configuration", "throughput", "ratio", "CI", "vs floor", "target", "met", "lost", "start ms", "stop ms"];
   const rows: string[][] = [];
   for (const w of ws) {
     for (const s of w.summaries) {
@@ -47,15 +49,45 @@ export function throughputTable(ws: WorkloadFigures[]): string {
         t ? `≥${t.min}${t.vs === "floor" ? " floor" : ""}` : "",
         t ? verdict(rowSpread(s, t), t.min) : "",
         s.lost === null ? "" : String(s.lost),
-        s.cpuPer1kEvents && Number.isFinite(s.cpuPer1kEvents.median) ? (s.cpuPer1kEvents.median * 1000).toFixed(1) : "",
-        s.peakRssKb ? (s.peakRssKb / 1024).toFixed(1) : "",
-        s.peakRssKb && s.rssParts ? ((s.peakRssKb - s.rssParts.bpfMapsKb) / 1024).toFixed(1) : "",
         s.startupMs ? s.startupMs.median.toFixed(0) : "",
         s.stopMs ? s.stopMs.median.toFixed(0) : "",
       ]);
     }
   }
-  return render(header, rows, new Set([2, 3, 5, 8, 9, 10, 11, 12, 13]));
+  return render(header, rows, new Set([2, 3, 5, 8, 9, 10]));
+}
+
+const us = (x: number) => (!Number.isFinite(x) ? "-" : x >= 1000 ? `${(x / 1000).toFixed(1)} ms` : x.toFixed(1));
+const mib = (kb: number | null) => (kb ? (kb / 1024).toFixed(1) : "");
+
+/** The headline: CPU per operation and per event delivered, everything included, past warm-up;
+ * and memory (RSS, its own memory cgroup's peak charge). */
+export function cpuTable(ws: (WorkloadFigures & { unit: string })[]): string {
+  const header = ["workload", "configuration", "own µs/op", "BPF µs/op", "all µs/op", "CI", "events/op", "all µs/event", "CI", "RSS MiB", "w/o maps", "cgroup MiB"];
+  const rows: string[][] = [];
+  for (const w of ws) {
+    let first = true;
+    for (const s of w.summaries) {
+      if (!s.cpu) continue;
+      const c = s.cpu;
+      rows.push([
+        first ? `${w.label} (op: ${w.unit.replace(/\/s$/, "")})` : "",
+        CONFIGS[s.config]!.label,
+        us(c.consumerUsPerOp.median),
+        us(c.bpfUsPerOp.median),
+        us(c.usPerOp.median),
+        c.usPerOp.n ? `${us(c.usPerOp.lo)}–${us(c.usPerOp.hi)}` : "",
+        c.eventsPerOp.toFixed(2),
+        us(c.usPerEvent.median),
+        c.usPerEvent.n ? `${us(c.usPerEvent.lo)}–${us(c.usPerEvent.hi)}` : "",
+        mib(s.peakRssKb),
+        s.peakRssKb && s.rssParts ? mib(s.peakRssKb - s.rssParts.bpfMapsKb) : "",
+        mib(s.memcgPeakKb),
+      ]);
+      first = false;
+    }
+  }
+  return render(header, rows, new Set([2, 3, 4, 6, 7, 9, 10, 11]));
 }
 
 export function verificationTable(vs: Verification[]): string {
@@ -120,4 +152,28 @@ export function bpfCostTable(costs: WorkloadBpfCost[], ws: WorkloadFigures[], de
     ];
   });
   return render(["BPF programs (tracer, all events)", "µs per run, by program", "BPF µs/op", "op µs (no tracer)", "ratio from BPF alone"], rows, new Set([2, 3, 4]));
+}
+
+/** Warm-up pass: the first 3,000 spawns of a fresh tool against the next 3,000, a 2 s storm right
+ * after ready, and `tracer -- true`. */
+export function warmupTable(ws: WarmupFigures[], t: TraceTrue): string {
+  const ms = (x: Spread) => `${x.median.toFixed(0)} (${x.lo.toFixed(0)}–${x.hi.toFixed(0)})`;
+  const table = render(["warm-up (fresh start each)", "first 3k spawns ms", "next 3k ms", "extra ms (CI)", "2 s storm µs/spawn", "2 s storm ratio"], ws.map((w) => [
+    CONFIGS[w.config]!.label,
+    w.firstMs.median.toFixed(0),
+    w.nextMs.median.toFixed(0),
+    ms(w.extraMs),
+    w.stormUsPerSpawn.median.toFixed(1),
+    f3(w.stormRatio.median),
+  ]), new Set([1, 2, 3, 4, 5]));
+  return table + `tracer --json -o /dev/null -- true: ${t.wallMs.median.toFixed(0)} ms wall (true alone ${t.bareWallMs.median.toFixed(1)} ms), ${t.cpuMs.median.toFixed(0)} ms CPU (median of ${t.wallMs.n})\n`;
+}
+
+export function ringTable(rs: RingBench[]): string {
+  return render(["ring reader, one drain of a full 16 MiB ring", "ns/record, native callback", "ns/record, JS callback", "JS callback's own ns"], rs.map((r) => [
+    `${r.recordBytes}-byte records (${r.recordsPerDrain} per drain)`,
+    r.nativeNsPerRecord.median.toFixed(1),
+    `${r.jsNsPerRecord.median.toFixed(0)} (${r.jsNsPerRecord.min.toFixed(0)}–${r.jsNsPerRecord.max.toFixed(0)})`,
+    r.callbackNsPerRecord.toFixed(0),
+  ]), new Set([1, 2, 3]));
 }

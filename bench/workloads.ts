@@ -37,7 +37,7 @@ export interface Workload {
   env?: Record<string, string>;
 }
 
-const bin = (name: string) => join(OUT, name);
+export const bin = (name: string) => join(OUT, name);
 /** posix_spawn target: a static true with three arguments. */
 export const EXEC_TARGET = [bin("true"), "--alpha", "beta", "gamma"];
 
@@ -55,8 +55,8 @@ function loop(id: string, label: string, unit: string, prog: string, count: numb
     label,
     unit,
     configs: o.configs ?? COMMON_CONFIGS,
-    rounds: o.rounds ?? 6,
-    seconds: o.seconds ?? 0.5,
+    rounds: o.rounds ?? 5,
+    seconds: o.seconds ?? 1,
     workers: extra[0] === "-j" ? Number(extra[1]) : 1,
     timed: (s) => [bin(prog), "-d", String(s), ...extra],
     counted: [bin(prog), "-n", String(count), ...extra],
@@ -91,11 +91,16 @@ export const WORKLOADS: Workload[] = [
 ];
 
 /** Run under every tracer before it is measured, so that its JIT has compiled the event paths
- * (exec, fork, exit records): a steady state, not the first thousand events of a fresh process. */
+ * (exec, fork, exit records): a steady state, past the first 3,000 spawns whose warm-up the
+ * warm-up pass measures, not the first thousand events of a fresh process. */
 export const TRACER_WARMUP = [
-  [bin("exec-storm"), "-n", "200", ...EXEC_TARGET],
-  [bin("thread-storm"), "-n", "2000"],
+  [bin("exec-storm"), "-n", "3000", ...EXEC_TARGET],
+  [bin("fork-storm"), "-n", "2000"],
+  [bin("thread-storm"), "-n", "5000"],
 ];
+
+/** The peers are C (no JIT): a short run only, for the same page cache and first touches. */
+export const PEER_WARMUP = [[bin("exec-storm"), "-n", "200", ...EXEC_TARGET]];
 
 /** "ops=1 ns=2 procs=3 threads=4 execs=5" → counts (missing keys are 0). */
 export function parseCounts(text: string): WorkCounts {

@@ -66,6 +66,9 @@ const LIBBPF_SYMBOLS = {
   btf__find_by_name_kind: { args: [P, P, u32], returns: i32 },
   btf__type_by_id: { args: [P, u32], returns: P },
   btf__free: { args: [P], returns: FFIType.void },
+  // with bpf_prog_load, what test/ring/producer.ts builds a ring with known records from (tests, bench)
+  bpf_map_create: { args: [u32, P, u32, u32, u32, P], returns: i32 },
+  bpf_prog_test_run_opts: { args: [i32, P], returns: i32 },
 
   ring_buffer__new: { args: [i32, fn, P, P], returns: P },
   ring_buffer__poll: { args: [P, i32], returns: i32 },

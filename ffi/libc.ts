@@ -1,5 +1,5 @@
-// bun:ffi binding to the few glibc calls tracer needs: clocks, ids, mmap, memfd, errno, vsnprintf,
-// and starting COMMAND (posix_spawn, socketpair, waitpid).
+// bun:ffi binding to the few glibc calls tracer needs: clocks, ids, memfd, errno, vsnprintf, and
+// starting COMMAND (posix_spawn, socketpair, waitpid).
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
 const { i32, u32, i64, u64, ptr: P, cstring } = FFIType;
@@ -14,8 +14,6 @@ const lib = dlopen("libc.so.6", {
   pthread_join: { args: [u64, P], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
   sysconf: { args: [i32], returns: i64 },
-  mmap: { args: [P, u64, i32, i32, i32, i64], returns: P },
-  munmap: { args: [P, u64], returns: i32 },
   memfd_create: { args: [P, u32], returns: i32 },
   close: { args: [i32], returns: i32 },
   mount: { args: [P, P, P, u64, P], returns: i32 },
@@ -38,8 +36,6 @@ export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 export const CLOCK_BOOTTIME = 7;
 
-export const PROT_READ = 1;
-export const MAP_SHARED = 1;
 export const MFD_CLOEXEC = 1;
 export const MFD_EXEC = 0x10; // kernel >= 6.3; older kernels answer EINVAL
 export const AF_UNIX = 1;
@@ -109,14 +105,3 @@ export function bootToEpochOffsetNs(): bigint {
 }
 
 export const pageSize = Number(lib.symbols.sysconf(30 /* _SC_PAGESIZE */));
-
-/** mmap that throws; MAP_FAILED is (void *)-1, far above any user address. */
-export function mmap(length: number, prot: number, flags: number, fd: number, offset: number): number {
-  const p = lib.symbols.mmap(null, length, prot, flags, fd, offset) as number | null;
-  if (p === null || p > 2 ** 56) throw new Error(`mmap fd ${fd}: ${describeErrno(errno())}`);
-  return p;
-}
-
-export function munmap(addr: number, length: number): void {
-  lib.symbols.munmap(addr as any, length);
-}

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# npm run bench: build ./tracer, install what the workloads need (bpftrace, gcc, make, static
-# libc), then run bench/run.ts (arguments are passed on; see its header). Root only.
+# npm run bench: build ./tracer, install what the workloads and peers need (bpftrace,
+# libbpf-tools' execsnoop, auditd, gcc, make, static libc), then run bench/run.ts (arguments are
+# passed on; see its header). Root only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 
 missing=()
 command -v bpftrace >/dev/null || missing+=(bpftrace)
+[ -x /usr/sbin/execsnoop ] || missing+=(libbpf-tools)
+command -v auditd >/dev/null || missing+=(auditd)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
 [ "$(dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null)" = "install ok installed" ] || missing+=(libc6-dev)

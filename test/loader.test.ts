@@ -95,7 +95,7 @@ describe("lifecycle", () => {
       expect(badOffsets).toBe(0);
       expect(doubleOffsets).toBe(0);
       expect(seen.every((l) => l > 0)).toBe(true);
-      // The data address recovered from consumer_pos is where libbpf mapped the data area:
+      // The data address found through /proc/self/maps is where libbpf 1.1 maps the data area:
       // its mapping of the map fd is producer page + 2 × size, data right after the page.
       const maps = readFileSync("/proc/self/maps", "utf8").split("\n");
       const ringMaps = maps

@@ -1,7 +1,8 @@
 // BPF ring buffer reader: libbpf's ring_buffer__poll with one DataView over the whole data area.
 import { JSCallback, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
 import { bpf, lastErrno } from "../../ffi/libbpf.ts";
-import { mmap, munmap, pageSize, PROT_READ, MAP_SHARED, describeErrno } from "../../ffi/libc.ts";
+import { readFileSync } from "node:fs";
+import { pageSize, describeErrno } from "../../ffi/libc.ts";
 
 /**
  * Called once per committed record. `view` spans the whole ring data area (2 × size bytes, see
@@ -22,21 +23,24 @@ export class RingError extends Error {
 }
 
 /*
- * Ring buffer rules (kernel/bpf/ringbuf.c, libbpf 1.1 src/ringbuf.c), and what we do with them:
- * - Layout of the map's mmap: page 0 = consumer page (consumer_pos, u64, user-writable),
- *   page 1 = producer page (producer_pos), then the data area of `size` bytes mapped TWICE in a
- *   row. libbpf maps producer page + 2*size. A record therefore never wraps: from any start in
- *   [0, size) its bytes are contiguous. So ONE DataView over 2*size bytes covers every record,
- *   built once; per record we only compute an offset (no toArrayBuffer, no allocation).
+ * Ring buffer rules (kernel/bpf/ringbuf.c, Documentation/bpf/ringbuf.rst), and what we do with them:
+ * - The map's mmap ABI: file offset 0 = consumer page (consumer_pos, u64, user-writable),
+ *   offset 1 page = producer page (producer_pos), offset 2 pages = the data area of `size` bytes,
+ *   mapped TWICE in a row. A record therefore never wraps: from any start in [0, size) its bytes
+ *   are contiguous. So ONE DataView over 2*size bytes covers every record, built once; per record
+ *   we only compute an offset (no toArrayBuffer, no allocation).
  * - Each record has an 8-byte header (u32 len with BUSY bit 31 / DISCARD bit 30, u32 pgoff);
  *   the sample starts 8 bytes after it; lengths round up to 8. libbpf skips BUSY (stops and
- *   waits) and DISCARD (advances without calling us): we only ever see committed samples.
- * - The data area's address is private to libbpf (struct ring). We recover it: libbpf 1.1's
- *   ringbuf_process_ring() publishes consumer_pos (smp_store_release) after EVERY record, and
- *   calls sample_cb before publishing, so during a callback *consumer_pos is the position of the
- *   record being delivered: data = sample - 8 - (consumer_pos & (size - 1)). We read
- *   consumer_pos through our own read-only mapping of the consumer page, on the first callback
- *   only. Every callback checks that the record lies inside the view (cheap, no allocation).
+ *   waits) and DISCARD (advances without calling us): we only ever see committed samples, so
+ *   the header's len is exactly the sample's length.
+ * - The data area's address is libbpf's (it maps the ring itself; struct ring is private, and
+ *   the ring__ accessors exist only from libbpf 1.3). We take it from /proc/self/maps on the first
+ *   record: the mapping of the map that holds the sample, its start and its file offset give
+ *   where offset 2 pages (the data area) lies: data = start + 2 pages - file offset. That uses
+ *   only the kernel's mmap ABI above, not how any libbpf version lays out its mapping or when it
+ *   publishes consumer_pos. Checked there: the mapping covers the whole doubled data area. Checked
+ *   for every record (a few ns): it lies inside the view and the header before it carries its
+ *   length, so a wrong address cannot go unnoticed.
  * - ring_buffer__poll blocks the JS thread in epoll_wait. A signal (Bun installs real handlers
  *   for process.on("SIGINT"/"SIGTERM")) makes it return -EINTR at once, whatever the timeout
  *   (measured: 5 ms to exit with a 10 s timeout); the caller must then return to the event loop
@@ -48,8 +52,6 @@ export class RingError extends Error {
  */
 export class RingReader {
   private rb: Pointer | null = null;
-  private consumerPage = 0;
-  private consumer: DataView;
   private view: DataView | null = null;
   private base = 0;
   private pending: unknown = null;
@@ -65,8 +67,6 @@ export class RingReader {
   ) {
     if (size < pageSize || (size & (size - 1)) !== 0) throw new RingError("open ring buffer", 22, `size ${size} is not a power of 2 ≥ ${pageSize}`);
     this.limit = 2 * size;
-    this.consumerPage = mmap(pageSize, PROT_READ, MAP_SHARED, mapFd, 0);
-    this.consumer = new DataView(toArrayBuffer(this.consumerPage, 0, pageSize));
     this.cb = new JSCallback(this.sample, { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 });
     this.rb = bpf.ring_buffer__new(mapFd, this.cb.ptr!, null, null) as Pointer | null;
     if (!this.rb) {
@@ -79,10 +79,17 @@ export class RingReader {
   // size_t len is declared u32: the x86-64 callee reads the low half of the register, and a
   // record is < 4 GiB; a u64 would hand us a BigInt per record.
   private sample = (_ctx: number, data: number, len: number): number => {
-    if (this.view === null) this.mapData(data);
+    if (this.view === null) {
+      try {
+        this.mapData(data);
+      } catch (e) {
+        this.pending = e;
+        return -1;
+      }
+    }
     const at = data - this.base;
-    if (at < 8 || at + len > this.limit) {
-      this.pending = new RingError("read ring buffer", 14, `record at ${at}+${len} outside the ${this.limit}-byte data view`);
+    if (at < 8 || at + len > this.limit || this.view!.getUint32(at - 8, true) !== len) {
+      this.pending = this.misread(at, len);
       return -1;
     }
     try {
@@ -98,10 +105,14 @@ export class RingReader {
     return 0;
   };
 
+  private misread(at: number, len: number): RingError {
+    return new RingError("read ring buffer", 14, at < 8 || at + len > this.limit
+      ? `record at ${at}+${len} outside the ${this.limit}-byte data view`
+      : `record at ${at}: its header says length ${this.view!.getUint32(at - 8, true)}, libbpf says ${len}`);
+  }
+
   private mapData(data: number): void {
-    // consumer_pos is a u64 that only grows; size divides 2^32, so its low word suffices.
-    const pos = this.consumer.getUint32(0, true) % this.size;
-    this.base = data - 8 - pos;
+    this.base = ringDataArea(readFileSync("/proc/self/maps", "utf8"), data, this.size);
     this.view = new DataView(toArrayBuffer(this.base, 0, this.limit));
   }
 
@@ -162,8 +173,25 @@ export class RingReader {
     this.rb = null;
     this.view = null;
     this.base = 0;
-    if (this.consumerPage) munmap(this.consumerPage, pageSize);
-    this.consumerPage = 0;
     this.cb.close();
   }
+}
+
+/** Address of a ring's data area from /proc/self/maps text (see the rules above): the BPF map
+ * mapping that holds `sample` (an address libbpf handed us), mapped from a file offset of at most
+ * 2 pages and reaching at least 2 × size past the data area's start. */
+export function ringDataArea(maps: string, sample: number, size: number): number {
+  for (const line of maps.split("\n")) {
+    const f = line.split(/\s+/);
+    if (f.length < 6 || !f[5]!.startsWith("anon_inode:bpf-map")) continue;
+    const [start, end] = f[0]!.split("-").map((x) => parseInt(x, 16)) as [number, number];
+    if (sample < start || sample >= end) continue;
+    const fileOffset = parseInt(f[2]!, 16);
+    const data = start + 2 * pageSize - fileOffset;
+    if (fileOffset > 2 * pageSize || data + 2 * size > end) {
+      throw new RingError("open ring buffer", 22, `the ring's mapping ${f[0]} (file offset ${fileOffset}) does not hold its ${size}-byte data area twice`);
+    }
+    return data;
+  }
+  throw new RingError("open ring buffer", 22, `no BPF map mapping in /proc/self/maps holds the record at 0x${sample.toString(16)}`);
 }
