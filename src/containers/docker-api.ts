@@ -51,7 +51,8 @@ export class DockerApi implements Runtime {
   }
 
   async watchRemovals(onRemoved: (id: string) => void, signal: AbortSignal): Promise<void> {
-    const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["destroy"] }));
+    // Docker says "destroy" when a container is removed, podman "remove".
+    const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["destroy", "remove"] }));
     const res = await this.get(`/events?filters=${filters}`, signal);
     if (res.status !== 200 || !res.body) throw new Error(`GET /events: HTTP ${res.status} ${(await res.text()).trim().slice(0, 200)}`);
     const dec = new TextDecoder();
@@ -65,7 +66,8 @@ export class DockerApi implements Runtime {
         if (line === "") continue;
         const ev = JSON.parse(line) as { Action?: string; status?: string; Actor?: { ID?: string }; id?: string };
         const id = ev.Actor?.ID ?? ev.id;
-        if ((ev.Action ?? ev.status) === "destroy" && id) onRemoved(id);
+        const action = ev.Action ?? ev.status;
+        if ((action === "destroy" || action === "remove") && id) onRemoved(id);
       }
     }
   }

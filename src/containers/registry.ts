@@ -1,7 +1,7 @@
 // ContainerRegistry: container id → runtime metadata, cached, asked of every reachable runtime at
 // once, bounded in time, with removed containers evicted from the runtimes' event streams.
 import { constants } from "node:os";
-import { describeErrno } from "../../ffi/libc";
+import { libc } from "../../ffi/libc";
 import { Containerd, CONTAINERD_NAMESPACES } from "./containerd";
 import { DockerApi } from "./docker-api";
 import type { ContainerMeta, Runtime } from "./meta";
@@ -253,12 +253,14 @@ export class ContainerRegistry {
     this.timers.add(t);
   }
 
-  /** "No such file or directory (ENOENT)", "no answer within 5000 ms", or the error's message. */
+  /** "No such file or directory (ENOENT)", "no answer within 5000 ms", or the error's message
+   * (that of its innermost cause: http2 wraps a failed connect in a cancelled stream). */
   private reason(e: unknown): string {
+    while ((e as { cause?: unknown })?.cause !== undefined) e = (e as { cause: unknown }).cause;
     const { name, code, message } = (e ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
     if (name === "TimeoutError") return `no answer within ${this.requestTimeoutMs} ms`;
     const errno = typeof code === "string" ? (constants.errno as Record<string, number>)[code] : undefined;
-    if (errno !== undefined) return describeErrno(errno);
+    if (errno !== undefined) return `${String(libc.strerror(errno))} (${code})`;
     return typeof message === "string" && message !== "" ? message.split("\n")[0]! : String(e);
   }
 
