@@ -2,13 +2,14 @@
 // messages hand-encoded: Containers/Get per namespace, Images/Get for the digest, Version/Version
 // as the probe, Events/Subscribe for removals.
 import { GRPC_NOT_FOUND, GrpcError, GrpcUnixClient } from "./grpc";
-import { CONTAINER_ID, KUBE_LABEL, kubernetesOf, type ContainerMeta, type Runtime } from "./meta";
+import { CONTAINER_ID, KUBE_LABEL, kubernetesOf, type ContainerChange, type ContainerMeta, type Runtime } from "./meta";
 import { encodeStrings, fields, mapEntry, str, strings, sub } from "./protobuf";
 
 /** Namespaces asked, in this order: kubelet's (CRI), Docker's, and ctr's default. */
 export const CONTAINERD_NAMESPACES = ["k8s.io", "moby", "default"];
 const MAX_IMAGES = 1024;
 const ns = (namespace: string) => ({ "containerd-namespace": namespace });
+const TOPICS: Record<string, ContainerChange> = { "/containers/create": "created", "/containers/delete": "removed" };
 
 export class Containerd implements Runtime {
   readonly name = "containerd";
@@ -39,15 +40,16 @@ export class Containerd implements Runtime {
     return null;
   }
 
-  async watchRemovals(onRemoved: (id: string) => void, signal: AbortSignal): Promise<void> {
-    const request = encodeStrings([[1, 'topic=="/containers/delete"']]);
+  async watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void> {
+    // Filters OR: SubscribeRequest{filters=1 (repeated)}.
+    const request = encodeStrings(Object.keys(TOPICS).map((t) => [1, `topic=="${t}"`] as const));
     await this.grpc.call("/containerd.services.events.v1.Events/Subscribe", request, {}, signal, (envelope) => {
-      // Envelope{timestamp=1, namespace=2, topic=3, event=4 Any{type_url=1, value=2}}; ContainerDelete{id=1}
-      const env = strings(envelope);
-      if (env.get(3) !== "/containers/delete") return;
+      // Envelope{timestamp=1, namespace=2, topic=3, event=4 Any{type_url=1, value=2}};
+      // ContainerCreate and ContainerDelete both have id=1.
+      const change = TOPICS[strings(envelope).get(3) ?? ""];
       const value = sub(sub(envelope, 4) ?? new Uint8Array(0), 2);
-      const removed = value ? strings(value).get(1) : undefined;
-      if (removed) onRemoved(removed);
+      const id = value ? strings(value).get(1) : undefined;
+      if (change && id) onChange(change, id);
     });
   }
 

@@ -1,6 +1,6 @@
 // Docker Engine API client on a unix socket (Bun's fetch with `unix:`), for Docker itself and for
 // podman's Docker-compatible service: container inspect, image inspect, the destroy event stream.
-import { CONTAINER_ID, kubernetesOf, type ContainerMeta, type Runtime } from "./meta";
+import { CONTAINER_ID, kubernetesOf, type ContainerChange, type ContainerMeta, type Runtime } from "./meta";
 
 /** What an image contributes to a container's metadata; keyed by image id (content-addressed,
  * so an entry never goes stale). */
@@ -50,9 +50,8 @@ export class DockerApi implements Runtime {
     };
   }
 
-  async watchRemovals(onRemoved: (id: string) => void, signal: AbortSignal): Promise<void> {
-    // Docker says "destroy" when a container is removed, podman "remove".
-    const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["destroy", "remove"] }));
+  async watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void> {
+    const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: Object.keys(CHANGES) }));
     const res = await this.get(`/events?filters=${filters}`, signal);
     if (res.status !== 200 || !res.body) throw new Error(`GET /events: HTTP ${res.status} ${(await res.text()).trim().slice(0, 200)}`);
     const dec = new TextDecoder();
@@ -66,8 +65,8 @@ export class DockerApi implements Runtime {
         if (line === "") continue;
         const ev = JSON.parse(line) as { Action?: string; status?: string; Actor?: { ID?: string }; id?: string };
         const id = ev.Actor?.ID ?? ev.id;
-        const action = ev.Action ?? ev.status;
-        if ((action === "destroy" || action === "remove") && id) onRemoved(id);
+        const change = CHANGES[ev.Action ?? ev.status ?? ""];
+        if (change && id) onChange(change, id);
       }
     }
   }
@@ -100,6 +99,9 @@ export class DockerApi implements Runtime {
     return JSON.parse(body);
   }
 }
+
+/** Event actions that matter: Docker says "destroy" when a container is removed, podman "remove". */
+const CHANGES: Record<string, ContainerChange> = { create: "created", destroy: "removed", remove: "removed" };
 
 interface DockerContainer {
   Id?: string;

@@ -23,6 +23,7 @@ export interface ContainerMeta {
 }
 
 export type RuntimeName = "docker" | "podman" | "containerd";
+export type ContainerChange = "created" | "removed";
 
 /** A client of one runtime's API socket. */
 export interface Runtime {
@@ -33,9 +34,9 @@ export interface Runtime {
   /** The container with this id, or null when this runtime has none. Rejects when the runtime
    * cannot be asked (socket missing, refused, broken answer). */
   inspect(id: string, signal: AbortSignal): Promise<ContainerMeta | null>;
-  /** Follow the runtime's event stream, calling onRemoved with the id of each container removed;
-   * resolves or rejects when the stream ends (abort the signal to end it). */
-  watchRemovals(onRemoved: (id: string) => void, signal: AbortSignal): Promise<void>;
+  /** Follow the runtime's event stream, calling onChange with the id of each container created
+   * or removed; resolves or rejects when the stream ends (abort the signal to end it). */
+  watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void>;
   close(): void;
 }
 

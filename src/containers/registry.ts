@@ -1,5 +1,6 @@
 // ContainerRegistry: container id → runtime metadata, cached, asked of every reachable runtime at
-// once, bounded in time, with removed containers evicted from the runtimes' event streams.
+// once, bounded in time; from the runtimes' event streams, new containers are asked about before
+// their first process runs and removed ones evicted.
 import { constants } from "node:os";
 import { libc } from "../../ffi/libc";
 import { Containerd, CONTAINERD_NAMESPACES } from "./containerd";
@@ -225,18 +226,25 @@ export class ContainerRegistry {
     this.diagnostic(`${s.rt.name} (${s.rt.socket}): ${this.reason(e)}; its containers get ids only (asked again every ${this.retryDownMs / 1000} s, without saying so again)`);
   }
 
-  /** Follow the runtime's removals while it answers; a broken stream is reopened after retryDownMs. */
+  /** Follow the runtime's creations and removals while it answers; a broken stream is reopened
+   * after retryDownMs (removals in the gap are missed: maxEntries bounds what that leaves). */
   private watch(s: RuntimeState): void {
     const ac = new AbortController();
     s.watcher = ac;
     const signal = AbortSignal.any([ac.signal, this.closing.signal]);
     s.rt
-      .watchRemovals((id) => this.removed(id), signal)
+      .watch((change, id) => (change === "created" ? this.created(id) : this.removed(id)), signal)
       .catch(() => {})
       .finally(() => {
         s.watcher = null;
         if (!this.closing.signal.aborted) this.later(this.retryDownMs, () => s.watcher || this.watch(s));
       });
+  }
+
+  /** A container was just created: ask about it now, so that the look-up its first event makes
+   * finds the answer cached (or in flight, with a head start) even when the runtime is slow. */
+  private created(id: string): void {
+    if (this.known(id) === undefined && !this.flights.has(id)) void this.lookup(id);
   }
 
   private removed(id: string): void {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ContainerMeta, Runtime, RuntimeName } from "../../src/containers/meta";
+import type { ContainerChange, ContainerMeta, Runtime, RuntimeName } from "../../src/containers/meta";
 import { ContainerRegistry } from "../../src/containers/registry";
 import { ContainerStage, type MetaStatus } from "../../src/containers/stage";
 
@@ -19,14 +19,14 @@ function meta(id: string, runtime: RuntimeName, name: string): ContainerMeta {
 class FakeRuntime implements Runtime {
   readonly socket = "/fake.sock";
   readonly asks: { id: string; answer: (m: ContainerMeta | null) => void; fail: (e: Error) => void }[] = [];
-  removed: ((id: string) => void) | null = null;
+  changed: ((change: ContainerChange, id: string) => void) | null = null;
   constructor(readonly name: RuntimeName) {}
   probe = async () => {};
   inspect(id: string): Promise<ContainerMeta | null> {
     return new Promise((answer, fail) => this.asks.push({ id, answer, fail }));
   }
-  watchRemovals(onRemoved: (id: string) => void, signal: AbortSignal): Promise<void> {
-    this.removed = onRemoved;
+  watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void> {
+    this.changed = onChange;
     return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
   }
   close() {}
@@ -112,11 +112,24 @@ describe("ContainerRegistry", () => {
     const p = r.lookup(ID(4));
     d.answerAll((id) => meta(id, "docker", "gone"));
     await p;
-    d.removed!(ID(5)); // not cached: nothing to do
-    d.removed!(ID(4));
+    d.changed!("removed", ID(5)); // not cached: nothing to do
+    d.changed!("removed", ID(4));
     while (evicted.length === 0) await Bun.sleep(1);
     expect(evicted).toEqual([ID(4)]);
     expect(r.known(ID(4))).toBeUndefined();
+  });
+
+  test("a creation from the runtime's stream is asked about at once, before any lookup", async () => {
+    const d = new FakeRuntime("docker");
+    const { r } = registry([d], { boundMs: 60_000 });
+    await r.start();
+    d.changed!("created", ID(30));
+    expect(d.asks.map((a) => a.id)).toEqual([ID(30)]);
+    const p = r.lookup(ID(30)); // the first event's lookup joins the question in flight
+    d.changed!("created", ID(30)); // said twice: still asked once
+    expect(d.asks.length).toBe(1);
+    d.answerAll((id) => meta(id, "docker", "new"));
+    expect((await p)!.name).toBe("new");
   });
 
   test("beyond maxEntries the oldest entry goes", async () => {

@@ -119,9 +119,13 @@ function ctrRun(labels: Record<string, string>): string {
 }
 
 function removeCtr(id: string): void {
-  spawnQuiet(["ctr", "-n", "k8s.io", "task", "kill", "-s", "SIGKILL", id]);
-  for (let i = 0; i < 50 && spawnQuiet(["ctr", "-n", "k8s.io", "task", "rm", "-f", id]) !== 0 && spawnQuiet(["ctr", "-n", "k8s.io", "task", "ls", "-q"]) === 0; i++) Bun.sleepSync(100);
-  spawnQuiet(["ctr", "-n", "k8s.io", "containers", "rm", id]);
+  const listed = (what: string) => sh(["ctr", "-n", "k8s.io", what, "ls", "-q"]).split("\n").includes(id);
+  for (let i = 0; listed("tasks"); i++) {
+    if (i === 50) throw new Error(`ctr: task ${id} does not go away`);
+    spawnQuiet(["ctr", "-n", "k8s.io", "tasks", "rm", "-f", id]); // -f: SIGKILL first
+    Bun.sleepSync(100);
+  }
+  if (listed("containers")) sh(["ctr", "-n", "k8s.io", "containers", "rm", id]);
 }
 const spawnQuiet = (args: string[]) => Bun.spawnSync(args, { stdout: "ignore", stderr: "ignore" }).exitCode;
 
@@ -190,39 +194,49 @@ describe("podman", () => {
   });
 });
 
-describe("removal", () => {
-  test("a removed container is evicted, from each runtime's event stream", async () => {
+describe("event streams", () => {
+  test("a new container is asked about before anyone looks it up; a removed one is evicted", async () => {
     const evicted = new Map<string, () => void>();
     const r = new ContainerRegistry({ boundMs: 60_000, requestTimeoutMs: 60_000, removalGraceMs: 0, onEvict: (id) => evicted.get(id)?.() });
-    const makers: Record<string, () => string> = {
-      docker: () => dockerRun([]),
-      podman: () => {
-        const id = sh(["podman", "run", "-d", "--network", "none", ...podmanUlimits(), IMAGE.podman, "sleep", "600"]);
+    // Each maker creates a container named `name` (containerd: by kubelet's label) without starting it.
+    const makers: Record<string, (name: string) => string> = {
+      docker: (name) => dockerRun(["--name", name], true),
+      podman: (name) => {
+        const id = sh(["podman", "create", "--network", "none", ...podmanUlimits(), "--name", name, IMAGE.podman, "sleep", "600"]);
         made.podman.push(id);
         return id;
       },
-      containerd: () => ctrRun({}),
+      containerd: (name) => {
+        const id = randomId();
+        sh(["ctr", "-n", "k8s.io", "containers", "create", "--label", `io.kubernetes.container.name=${name}`, IMAGE.containerd, id, "sleep", "600"]);
+        made.containerd.push(id);
+        return id;
+      },
     };
     const removers: Record<string, (id: string) => void> = {
       docker: (id) => sh([DOCKER, "rm", "-f", id]),
       podman: (id) => sh(["podman", "rm", "-f", "-t", "0", id]),
       containerd: removeCtr,
     };
+    const until = async (pred: () => boolean, ms: number) => {
+      for (const end = performance.now() + ms; !pred(); await Bun.sleep(10)) if (performance.now() > end) return false;
+      return true;
+    };
     try {
       expect((await r.start()).sort()).toEqual(["containerd", "docker", "podman"]);
       for (const runtime of Object.keys(makers)) {
         // A watcher's subscription goes live some time after start(), with no signal from
-        // containerd: a removal it missed is tried again with a new container.
+        // containerd: a creation or removal it missed is tried again with a new container.
         for (let attempt = 1; ; attempt++) {
-          const id = makers[runtime]!();
-          expect((await r.lookup(id))?.runtime).toBe(runtime as ContainerMeta["runtime"]);
-          const gone = new Promise<boolean>((resolve) => evicted.set(id, () => resolve(true)));
+          if (attempt > 10) throw new Error(`${runtime}: the event stream showed nothing in 10 attempts`);
+          const name = `tracer-test-ev-${attempt}-${tag}`;
+          const id = makers[runtime]!(name);
+          if (!(await until(() => r.known(id) !== undefined, 3000))) continue;
+          expect(r.known(id)).toMatchObject({ id, runtime, name });
+          const gone = new Promise<void>((resolve) => evicted.set(id, resolve));
           removers[runtime]!(id);
-          if (!(await Promise.race([gone, Bun.sleep(3000).then(() => false)]))) {
-            if (attempt === 10) throw new Error(`${runtime}: no removal seen in ${attempt} attempts`);
-            continue;
-          }
-          expect(r.known(id)).toBeUndefined();
+          if (!(await until(() => r.known(id) === undefined, 3000))) continue;
+          await gone;
           expect(await r.lookup(id)).toBeNull(); // asked again: no runtime has it now
           break;
         }
