@@ -56,8 +56,11 @@ interface Entry {
 interface Flight {
   /** The whole question (up to requestTimeoutMs). */
   full: Promise<ContainerMeta | null>;
-  /** The same, or null once boundMs has passed: what lookup() hands out. */
-  bounded: Promise<ContainerMeta | null>;
+  /** The same, or null once boundMs has passed since the first lookup() (not since the question
+   * was asked: a creation event asks ahead of any lookup): what lookup() hands out. */
+  bounded: Promise<ContainerMeta | null> | null;
+  timer?: ReturnType<typeof setTimeout>;
+  /** The bound passed before the answer came. */
   late: boolean;
 }
 
@@ -128,30 +131,17 @@ export class ContainerRegistry {
   lookup(id: string): Promise<ContainerMeta | null> {
     const k = this.known(id);
     if (k !== undefined) return Promise.resolve(k);
-    let f = this.flights.get(id);
-    if (f) return f.late ? Promise.resolve(null) : f.bounded;
-    const full = this.ask(id);
-    let timer: ReturnType<typeof setTimeout>;
-    const flight: Flight = {
-      full,
-      bounded: Promise.race([
-        full,
-        new Promise<null>((resolve) => {
-          timer = setTimeout(() => {
-            flight.late = true;
-            resolve(null);
-          }, this.boundMs);
-        }),
-      ]),
-      late: false,
-    };
-    f = flight;
-    this.flights.set(id, f);
-    full.then(() => {
-      clearTimeout(timer);
-      this.flights.delete(id);
-    });
-    return f.bounded;
+    const f = this.flights.get(id) ?? this.fly(id);
+    if (f.late) return Promise.resolve(null);
+    return (f.bounded ??= Promise.race([
+      f.full,
+      new Promise<null>((resolve) => {
+        f.timer = setTimeout(() => {
+          f.late = true;
+          resolve(null);
+        }, this.boundMs);
+      }),
+    ]));
   }
 
   /** Forget id now (its next lookup asks the runtimes again). */
@@ -170,6 +160,17 @@ export class ContainerRegistry {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const s of this.runtimes) s.rt.close();
+  }
+
+  /** Start the question about id (not yet asked, not cached). */
+  private fly(id: string): Flight {
+    const f: Flight = { full: this.ask(id), bounded: null, late: false };
+    this.flights.set(id, f);
+    f.full.then(() => {
+      clearTimeout(f.timer);
+      this.flights.delete(id);
+    });
+    return f;
   }
 
   /** Ask every usable runtime at once; the first in trust order that has it answers (Docker's
@@ -244,7 +245,7 @@ export class ContainerRegistry {
   /** A container was just created: ask about it now, so that the look-up its first event makes
    * finds the answer cached (or in flight, with a head start) even when the runtime is slow. */
   private created(id: string): void {
-    if (this.known(id) === undefined && !this.flights.has(id)) void this.lookup(id);
+    if (this.known(id) === undefined && !this.flights.has(id)) this.fly(id);
   }
 
   private removed(id: string): void {

@@ -132,6 +132,17 @@ describe("ContainerRegistry", () => {
     expect((await p)!.name).toBe("new");
   });
 
+  test("the bound runs from the first lookup, not from the creation that asked ahead", async () => {
+    const d = new FakeRuntime("docker");
+    const { r } = registry([d], { boundMs: 30 });
+    await r.start();
+    d.changed!("created", ID(31));
+    await Bun.sleep(60); // the runtime is slow; the container's first event comes after a bound's time
+    const p = r.lookup(ID(31));
+    d.answerAll((id) => meta(id, "docker", "slow-but-in-time"));
+    expect((await p)!.name).toBe("slow-but-in-time");
+  });
+
   test("beyond maxEntries the oldest entry goes", async () => {
     const d = new FakeRuntime("docker");
     const evicted: string[] = [];
