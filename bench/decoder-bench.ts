@@ -1,19 +1,20 @@
 // Decoder micro-benchmark, one core, over synthetic ring records in memory: decode (record →
-// event), json (the event path: decode + encodeJson), direct (JSON straight from the record,
-// format/json-record.ts), pipeline (the tracer's whole per-record path with --json: enrich +
-// direct JSON; the event path for kinds without one). Prints one JSON line.
-import { decodeRecord } from "../src/decode/index";
-import { encodeJson } from "../src/format/json";
+// event view, checks and per-record preparation), json (decode + the JSON encoder), direct (the
+// encoder alone on a view already set), pipeline (the tracer's whole per-record path with
+// --json: decode, enrich, encode). Prints one JSON line.
+import { decodeInto } from "../src/decode/index";
+import { RecordEvent } from "../src/decode/event";
+import { EpochClock } from "../src/decode/clock";
+import { JsonEncoder } from "../src/format/json";
 import { ByteBuf } from "../src/format/bytes";
-import { encodeRecordJson } from "../src/format/json-record";
-import { recordHandler, type JsonSink } from "../src/pipeline";
+import { createPipeline } from "../src/pipeline";
 import { spread, type Spread } from "./summary";
 import { execRecord, exitRecord, forkRecord, ringOf } from "./records";
 
 const ROUNDS = 7;
 const ROUND_MS = 200;
 const WARMUP_MS = 400;
-const opts = { bootToEpochNs: 1_700_000_000_000_000_000n, captureEnv: false };
+const opts = { clock: new EpochClock(1_700_000_000_000_000_000n), captureEnv: false };
 
 type Step = (i: number) => number; // handles record i, returns bytes written (0 if none)
 
@@ -35,33 +36,34 @@ function measure(step: Step): Spread {
 
 function steps(make: (pid: number) => Uint8Array) {
   const ring = ringOf(make, 64);
-  const rec = { dv: ring.dv, u8: ring.u8, off: 0, len: 0 };
+  const ev = new RecordEvent(opts);
+  const enc = new JsonEncoder(false);
   const out = new ByteBuf(1 << 20);
-  const at = (i: number) => {
-    const s = ring.spans[i & 63]!;
-    rec.off = s[0];
-    rec.len = s[1];
-    return rec;
-  };
   const flushAt = 900_000;
-  const json = (e: Parameters<typeof encodeJson>[1]) => {
-    encodeJson(out, e);
+  const decode = (i: number) => {
+    const s = ring.spans[i & 63]!;
+    decodeInto(ev, ring.dv, ring.u8, s[0], s[1]);
+    ev.x.exePath = "/usr/bin/gcc";
+    return ev;
+  };
+  const json = (e: RecordEvent) => {
+    enc.encode(out, e);
     if (out.pos > flushAt) out.pos = 0; // where the writer would write out a chunk
   };
-  const sink = Object.assign(out, { commit: () => void (out.pos > flushAt && (out.pos = 0)) }) as JsonSink;
-  const handler = recordHandler(opts, json, { decoded: 0, malformed: 0, excluded: 0, lastError: "" }, sink);
+  const handler = createPipeline(opts, json, { decoded: 0, malformed: 0, excluded: 0, lastError: "" }).onRecord;
   const bytes = (() => {
     out.pos = 0;
-    encodeJson(out, decodeRecord(at(0), opts));
+    enc.encode(out, decode(0));
     const n = out.pos;
     out.pos = 0;
     return n;
   })();
+  decode(0);
   return {
     bytes,
-    decode: (i: number) => (decodeRecord(at(i), opts), 0),
-    json: (i: number) => (json(decodeRecord(at(i), opts)), 0),
-    direct: (i: number) => (encodeRecordJson(sink, at(i), opts, false, "/usr/bin/gcc"), sink.commit(), 0),
+    decode: (i: number) => (decode(i), 0),
+    json: (i: number) => (json(decode(i)), 0),
+    direct: (_i: number) => (json(ev), 0), // the encoder alone, on a view already set
     pipeline: (i: number) => {
       const s = ring.spans[i & 63]!;
       handler(ring.dv, s[0], s[1]);

@@ -14,6 +14,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define PT_REGS_PARM_SYSCALL_NR(task) ((__s32)BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax))
 #define AT_NULL 0
 #define AT_BASE 7
+#define AT_SECURE 23
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define PIPEFS_MAGIC 0x50495045
 #define SOCKFS_MAGIC 0x534F434B
 #define ANON_INODE_FS_MAGIC 0x09041934
@@ -44,8 +46,11 @@ struct scratch {
 	__u32 walk_start;
 	__u8 walk_done;
 	__u8 walk_cut;
+	__u8 walk_pseudo;                        /* the walk ended on a disconnected dentry (memfd, ...) */
+	__u8 walk_deleted;                       /* the leaf dentry is unhashed: " (deleted)" follows */
 	__u8 list_flags;                         /* put_user_list() loop state */
-	__u8 _pad2;
+	__u8 list_cut;                           /* the last kept string was cut at the limit */
+	__u8 _pad2[2];
 	const char *const *list_base;
 	__u32 list_off;
 	__u32 list_end;
@@ -95,6 +100,16 @@ struct {
 	__type(value, struct exec_args);
 } exec_stash SEC(".maps");
 
+/* A task's comm just before its latest rename, keyed by tid. An exec renames the task (after
+ * de_thread(), so the key is the tid the exec ends with) before sched_process_exec fires: there,
+ * the entry is the comm before the exec (prev_comm). LRU: renames without an exec cannot fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, char[TASK_COMM_LEN]);
+} comm_before_rename SEC(".maps");
+
 /* Scope filters (see enum filter_kind in tracer.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -132,6 +147,7 @@ const enum filter_action unused_filter_action __attribute__((unused));
 const enum scope_where unused_scope_where __attribute__((unused));
 const struct filter_key *unused_filter_key __attribute__((unused));
 const struct exit_record *unused_exit_record __attribute__((unused));
+const struct lost_record *unused_lost_record __attribute__((unused));
 const struct tracer_config *unused_tracer_config __attribute__((unused));
 const struct counters *unused_counters __attribute__((unused));
 const enum record_kind unused_record_kind __attribute__((unused));
@@ -250,7 +266,16 @@ static long collect_cb(__u32 i, struct walk_ctx *w)
 	if (dentry == root || dentry == parent) {
 		struct mount *mparent;
 
-		if (dentry != root) { /* not reachable from a mount root (pseudo fs): stop */
+		if (dentry != root) {
+			/* A disconnected dentry (a pseudo file system's file: memfd, anon inode): no mount
+			 * reaches it, so its own name ends the path, without a leading '/' ("memfd:NAME",
+			 * as Tracee writes it; never "/", which would claim the root directory). */
+			if (n < PATH_DEPTH) {
+				s->names[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.name);
+				s->lens[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.len);
+				s->walk_n = n + 1;
+			}
+			s->walk_pseudo = 1;
 			s->walk_done = 1;
 			return 1;
 		}
@@ -273,10 +298,14 @@ static long collect_cb(__u32 i, struct walk_ctx *w)
 	return 0;
 }
 
+#define DELETED_SUFFIX " (deleted)"
+#define DELETED_LEN (sizeof(DELETED_SUFFIX) - 1)
+
 static long write_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
 	__u32 k, len, n = s->walk_n, off = s->walk_off;
+	bool slash = !(i == 0 && s->walk_pseudo); /* a pseudo file's name stands alone */
 
 	if (i >= n)
 		return 1;
@@ -284,14 +313,16 @@ static long write_cb(__u32 i, struct walk_ctx *w)
 	len = s->lens[k];
 	if (len > NAME_CAP - 1)
 		len = NAME_CAP - 1;
-	if (off - s->walk_start + 1 + len > PATH_CAP) {
+	if (off - s->walk_start + slash + len > PATH_CAP - (s->walk_deleted ? DELETED_LEN : 0)) {
 		s->walk_cut = 1;
 		return 1;
 	}
 	if (off > OFF_LIMIT - NAME_CAP - 1)
 		return 1;
-	s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
-	off++;
+	if (slash) {
+		s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
+		off++;
+	}
 	bpf_probe_read_kernel(&s->buf[bounded(off, OFF_LIMIT - NAME_CAP)], bounded(len, NAME_CAP - 1),
 			      s->names[k]);
 	s->walk_off = off + len;
@@ -301,6 +332,7 @@ static long write_cb(__u32 i, struct walk_ctx *w)
 __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut_flag)
 {
 	struct walk_ctx w = { .s = s };
+	struct dentry *leaf;
 
 	/* A global function: verified once, not at each of its call sites; so it checks its own
 	 * pointers. */
@@ -316,6 +348,10 @@ __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 c
 	s->walk_start = off;
 	s->walk_done = 0;
 	s->walk_cut = 0;
+	s->walk_pseudo = 0;
+	/* As d_path() says of a file whose name was removed (the leaf's dentry is unhashed). */
+	leaf = s->walk_dentry;
+	s->walk_deleted = !BPF_CORE_READ(leaf, d_hash.pprev) && BPF_CORE_READ(leaf, d_parent) != leaf;
 	bpf_loop(PATH_DEPTH + 16, collect_cb, &w, 0);
 	if (!s->walk_done)
 		s->exec.h.flags |= cut_flag; /* every record starts with rec_header */
@@ -327,6 +363,12 @@ __noinline __u32 put_path(struct scratch *s, __u32 off, struct span *sp, __u32 c
 	bpf_loop(PATH_DEPTH, write_cb, &w, 0);
 	if (s->walk_cut)
 		s->exec.h.flags |= cut_flag;
+	if (s->walk_deleted && !s->walk_pseudo) {
+		__u32 end = s->walk_off; /* write_cb kept DELETED_LEN bytes of PATH_CAP free */
+
+		__builtin_memcpy(&s->buf[bounded(end, OFF_LIMIT - DELETED_LEN)], DELETED_SUFFIX, DELETED_LEN);
+		s->walk_off = end + DELETED_LEN;
+	}
 	sp->len = s->walk_off - off;
 	return s->walk_off;
 }
@@ -415,6 +457,58 @@ static __always_inline void fill_header(struct rec_header *h, struct task_struct
 	BPF_CORE_READ_INTO(&h->comm, task, comm);
 }
 
+/* 8 bytes at a kernel address (a capability set: one u64, or two u32s low word first). */
+static __always_inline __u64 read_u64(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), p);
+	return v;
+}
+
+/* Credentials, audit login and controlling terminal of the task; the tty's name goes to the tail. */
+static __always_inline __u32 put_who(struct scratch *s, __u32 off, struct task_who *w, struct task_struct *task,
+				     __u32 *flags)
+{
+	const struct cred *c = BPF_CORE_READ(task, cred);
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	long n;
+
+	w->creds.uid = BPF_CORE_READ(c, uid.val);
+	w->creds.gid = BPF_CORE_READ(c, gid.val);
+	w->creds.suid = BPF_CORE_READ(c, suid.val);
+	w->creds.sgid = BPF_CORE_READ(c, sgid.val);
+	w->creds.euid = BPF_CORE_READ(c, euid.val);
+	w->creds.egid = BPF_CORE_READ(c, egid.val);
+	w->creds.fsuid = BPF_CORE_READ(c, fsuid.val);
+	w->creds.fsgid = BPF_CORE_READ(c, fsgid.val);
+	w->creds.user_ns = BPF_CORE_READ(c, user_ns, ns.inum);
+	w->creds.securebits = BPF_CORE_READ(c, securebits);
+	w->creds.cap_inheritable = read_u64(__builtin_preserve_access_index(&c->cap_inheritable));
+	w->creds.cap_permitted = read_u64(__builtin_preserve_access_index(&c->cap_permitted));
+	w->creds.cap_effective = read_u64(__builtin_preserve_access_index(&c->cap_effective));
+	w->creds.cap_bounding = read_u64(__builtin_preserve_access_index(&c->cap_bset));
+	w->creds.cap_ambient = read_u64(__builtin_preserve_access_index(&c->cap_ambient));
+	if (bpf_core_field_exists(task->loginuid)) {
+		w->login_uid = BPF_CORE_READ(task, loginuid.val);
+		w->session_id = BPF_CORE_READ(task, sessionid);
+	} else {
+		w->login_uid = 0xffffffff;
+		w->session_id = 0xffffffff;
+		*flags |= RF_NO_LOGIN;
+	}
+	w->tty.off = off;
+	w->tty.len = 0;
+	if (tty && off <= OFF_LIMIT - TTY_NAME_CAP) {
+		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - TTY_NAME_CAP)], TTY_NAME_CAP, &tty->name);
+		if (n > 0) {
+			w->tty.len = n - 1;
+			off += n - 1;
+		}
+	}
+	return off;
+}
+
 /* hostname and cgroup name go first in every tail. */
 static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, struct rec_header *h,
 						struct task_struct *task)
@@ -501,13 +595,27 @@ static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, st
 	return 0;
 }
 
-/* The ELF interpreter (dynamic loader) mapped at AT_BASE; NULL for a static binary. */
-static __always_inline struct file *elf_interpreter(struct task_struct *task)
+/* An overlayfs file has an upper (writable) dentry when it was written or changed since the mount
+ * (copied up); only the lower layer's files have none. The overlay inode is embedded in struct
+ * ovl_inode (vmlinux's BTF, or the overlay module's when it is loaded at start). */
+static __always_inline bool exe_in_upper_layer(struct file *f)
+{
+	struct ovl_inode *oi;
+
+	if (!bpf_core_type_exists(struct ovl_inode))
+		return false;
+	oi = (void *)BPF_CORE_READ(f, f_inode) - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+	return BPF_CORE_READ(oi, __upperdentry) != 0;
+}
+
+/* The ELF interpreter (dynamic loader) mapped at AT_BASE (NULL for a static binary), and AT_SECURE
+ * of the new program's auxiliary vector into *secure. */
+static __always_inline struct file *elf_interpreter(struct task_struct *task, bool *secure)
 {
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	unsigned long pair[2], base = 0;
 	void *auxv;
-	__u32 i, n;
+	__u32 i, n, found = 0;
 	struct vma_ctx c = {};
 
 	if (!mm)
@@ -515,7 +623,7 @@ static __always_inline struct file *elf_interpreter(struct task_struct *task)
 	auxv = (void *)mm + bpf_core_field_offset(struct mm_struct, saved_auxv);
 	n = bpf_core_field_size(struct mm_struct, saved_auxv) / sizeof(pair);
 	for (i = 0; i < 64; i++) {
-		if (i >= n)
+		if (i >= n || found == 2)
 			break;
 		if (bpf_probe_read_kernel(pair, sizeof(pair), auxv + i * sizeof(pair)))
 			break;
@@ -523,7 +631,10 @@ static __always_inline struct file *elf_interpreter(struct task_struct *task)
 			break;
 		if (pair[0] == AT_BASE) {
 			base = pair[1];
-			break;
+			found++;
+		} else if (pair[0] == AT_SECURE) {
+			*secure = pair[1] != 0;
+			found++;
 		}
 	}
 	if (!base)
@@ -659,10 +770,13 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	struct exec_record *e;
 	struct mm_struct *mm;
 	struct file *f, *interp;
+	bool secure = false;
+	char *prev;
 	__u32 off;
 
 	if (!in_scope(task, KIND_EXEC)) {
 		bpf_map_delete_elem(&exec_stash, &old_pid);
+		bpf_map_delete_elem(&comm_before_rename, &tid);
 		return 0;
 	}
 	s = claim_scratch(tid);
@@ -684,8 +798,16 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	s->walk_dentry = f->f_path.dentry;
 	s->walk_mnt = f->f_path.mnt;
 	off = put_path(s, off, &e->pathname, RF_PATHNAME_CUT);
+	if (s->walk_pseudo)
+		e->h.flags |= RF_EXE_PSEUDO;
+	if (BPF_CORE_READ(f, f_inode, i_nlink) == 0)
+		e->h.flags |= RF_EXE_DELETED;
+	if (BPF_CORE_READ(f, f_inode, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC && exe_in_upper_layer(f))
+		e->h.flags |= RF_EXE_UPPER;
 
-	interp = elf_interpreter(task);
+	interp = elf_interpreter(task, &secure);
+	if (secure)
+		e->h.flags |= RF_SECURE_EXEC;
 	e->interpreter_pathname.off = off;
 	if (interp) {
 		fill_file_id(&e->interpreter, interp);
@@ -699,6 +821,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	s->walk_mnt = task->fs->pwd.mnt;
 	off = put_path(s, off, &e->pwd, RF_PWD_CUT);
 
+	off = put_who(s, off, &e->who, task, &e->h.flags);
 	mm = task->mm;
 	e->argc = bprm->argc;
 	e->envc = bprm->envc;
@@ -712,10 +835,28 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		e->env_size = mm->env_end - mm->env_start;
 
 	e->syscall_nr = exec_syscall_nr(task, bprm, old_pid);
+	prev = bpf_map_lookup_elem(&comm_before_rename, &tid);
+	if (prev) {
+		__builtin_memcpy(e->prev_comm, prev, TASK_COMM_LEN);
+		e->h.flags |= RF_PREV_COMM;
+	}
 	emit(s, &e->h, off, tid);
 	/* A successful exec from a non-leader thread returns with the leader's tid: its stash entry
 	 * (keyed by the old tid) is dropped here. */
 	bpf_map_delete_elem(&exec_stash, &old_pid);
+	bpf_map_delete_elem(&comm_before_rename, &tid);
+	return 0;
+}
+
+/* Every rename (an exec's, prctl(PR_SET_NAME), a write to /proc/PID/comm): the comm it replaces. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(handle_rename, struct task_struct *task, const char *comm)
+{
+	char old[TASK_COMM_LEN];
+	__u32 tid = BPF_CORE_READ(task, pid);
+
+	BPF_CORE_READ_INTO(&old, task, comm);
+	bpf_map_update_elem(&comm_before_rename, &tid, old, BPF_ANY);
 	return 0;
 }
 
@@ -847,7 +988,17 @@ int handle_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* One element of a user string list: count it, copy it while within the limit, measure it. */
+/* Bytes of the user string at p, NUL included, measured in the last ARG_STRLEN_MAX bytes of the
+ * scratch buffer (no record reaches them: SCRATCH_TAIL reserves them); < 0 if unreadable. */
+static __always_inline long measure_user_str(struct scratch *s, const char *p)
+{
+	return bpf_probe_read_user_str(&s->buf[OFF_LIMIT - ARG_STRLEN_MAX], ARG_STRLEN_MAX, p);
+}
+
+/* One element of a user string list: count it, copy it while within the limit, measure it.
+ * A string that cannot be read (its page not faulted in, a bad pointer) is counted but has no
+ * bytes; from there on strings are only counted and measured, never copied, so the kept strings
+ * stay the list's prefix and positions stay true (LF_STR_FAULT). */
 static long list_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
@@ -865,29 +1016,37 @@ static long list_cb(__u32 i, struct walk_ctx *w)
 	}
 	if (!p)
 		return 1;
-	if (off < end && off <= OFF_LIMIT - ARGS_CAP) {
-		n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - ARGS_CAP)],
-					    bounded(end - off, ARGS_CAP), p);
+	s->list_count++;
+	if (!(s->list_flags & LF_STR_FAULT) && off < end && off <= OFF_LIMIT - ARGS_CAP) {
+		__u32 room = end - off;
+
+		n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - ARGS_CAP)], bounded(room, ARGS_CAP), p);
 		if (n < 0) {
-			s->list_flags |= LF_FAULT;
-			return 1;
-		}
-		if ((__u32)n < end - off) { /* whole string, NUL included */
-			s->list_off = off + n;
-			s->list_count++;
-			s->list_bytes += n;
+			s->list_flags |= LF_STR_FAULT;
 			return 0;
 		}
-		s->list_off = end; /* cut: only the part before the limit is kept (with a NUL at the end) */
+		if ((__u32)n == room) {
+			/* It filled the room: whole only if its own last byte is the NUL (else the helper
+			 * cut it and wrote a NUL of its own there). */
+			char last = 1;
+
+			bpf_probe_read_user(&last, 1, p + room - 1);
+			if (last) {
+				s->list_off = end;
+				s->list_cut = 1;
+				goto measure;
+			}
+		}
+		s->list_off = off + n;
+		s->list_bytes += n;
+		return 0;
 	}
-	/* Past the limit: measure the string in the last ARG_STRLEN_MAX bytes of the buffer, which
-	 * no record ever reaches (SCRATCH_TAIL reserves them). */
-	n = bpf_probe_read_user_str(&s->buf[OFF_LIMIT - ARG_STRLEN_MAX], ARG_STRLEN_MAX, p);
+measure:
+	n = measure_user_str(s, p);
 	if (n < 0) {
-		s->list_flags |= LF_FAULT;
-		return 1;
+		s->list_flags |= LF_STR_FAULT;
+		return 0;
 	}
-	s->list_count++;
 	s->list_bytes += n;
 	return 0;
 }
@@ -907,13 +1066,14 @@ static __noinline __u32 put_user_list(struct scratch *s, __u32 off, struct span 
 	s->list_count = 0;
 	s->list_bytes = 0;
 	s->list_flags = 0;
+	s->list_cut = 0;
 	if (!base)
 		return off;
 	bpf_loop(ARGC_MAX + 1, list_cb, &w, 0);
 	if (s->list_off > s->list_end)
 		return off;
 	/* a cut string: drop the NUL that bpf_probe_read_user_str put at the limit */
-	if (s->list_off == s->list_end && s->list_off > off)
+	if (s->list_cut && s->list_off > off)
 		s->list_off--;
 	sp->len = s->list_off - off;
 	return s->list_off;
@@ -954,8 +1114,12 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 
 	off = put_header_strings(s, sizeof(*e), &e->h, task);
 	e->path.off = off;
+	if (!args.filename)
+		e->h.flags |= RF_PATH_FAULT;
 	if (args.filename && off <= OFF_LIMIT - PATH_CAP) {
 		long n = bpf_probe_read_user_str(&s->buf[bounded(off, OFF_LIMIT - PATH_CAP)], PATH_CAP, args.filename);
+		if (n < 0)
+			e->h.flags |= RF_PATH_FAULT;
 		if (n > 0) {
 			e->path.len = n - 1;
 			off += n - 1;
@@ -986,6 +1150,7 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 	}
 	off = put_stdin(s, off, &e->stdin_path, &e->stdin_type, &e->stdin_ino, &e->stdin_magic, task);
+	off = put_who(s, off, &e->who, task, &e->h.flags);
 
 	off = put_user_list(s, off, &e->argv, args.argv, tracer_cfg.max_args_size);
 	e->argc = s->list_count;

@@ -12,6 +12,7 @@
 #define PATH_DEPTH 64           /* path components walked before the walk is declared cut */
 #define NAME_CAP 256            /* one path component, NAME_MAX + 1 */
 #define HOSTNAME_CAP 65         /* __NEW_UTS_LEN + 1 */
+#define TTY_NAME_CAP 64         /* tty_struct.name */
 #define CGROUP_NAME_CAP 128     /* leaf name of the task's cgroup (v2) */
 #define ARGS_CAP (512 * 1024)   /* hard upper bound of the argv (and env) capture limit */
 #define ARGS_DEFAULT (128 * 1024)
@@ -21,7 +22,8 @@ enum record_kind {
 	KIND_EXEC_FAILED = 2, /* process_execute_failed */
 	KIND_FORK = 3,        /* sched_process_fork */
 	KIND_EXIT = 4,        /* sched_process_exit */
-	KIND_MAX = 5,
+	KIND_LOST = 5,        /* lost_events: built by user space from the counters, never by the kernel */
+	KIND_MAX = 6,
 };
 
 /* Bits of rec_header.flags and exec_record.path_flags. */
@@ -36,6 +38,13 @@ enum record_flag {
 	RF_INTERP_CUT = 1 << 7,        /* interp longer than PATH_CAP */
 	RF_KERNEL_INVOKED = 1 << 8,    /* parent is a kernel thread (usermode helper) */
 	RF_STDIN_PSEUDO = 1 << 9,      /* fd 0 is on a pseudo fs (pipe, socket, anon inode): stdin_path holds only the dentry name */
+	RF_PATH_FAULT = 1 << 10,       /* failed exec: the path pointer could not be read (EFAULT): path is empty */
+	RF_PREV_COMM = 1 << 11,        /* exec: prev_comm was caught at the exec's rename (task_rename) */
+	RF_EXE_PSEUDO = 1 << 12,       /* exec: the file is on no mount (memfd and other pseudo files) */
+	RF_EXE_DELETED = 1 << 13,      /* exec: the file had no links left (i_nlink 0) */
+	RF_EXE_UPPER = 1 << 14,        /* exec: the file is in an overlayfs's upper (writable) layer */
+	RF_SECURE_EXEC = 1 << 15,      /* exec: AT_SECURE (setuid/setgid or file capabilities raised privileges) */
+	RF_NO_LOGIN = 1 << 16,         /* the kernel keeps no audit login uid/session (no CONFIG_AUDIT) */
 };
 
 /* A byte range inside the same record: [off, off + len) from the record's first byte. */
@@ -51,6 +60,33 @@ struct file_id {
 	__u32 dev;         /* kernel dev_t encoding: major << 20 | minor */
 	__u16 mode;        /* full i_mode: type and permission bits */
 	__u16 _pad;
+};
+
+/* Credentials of a task, as Tracee's SlimCred. */
+struct cred_id {
+	__u32 uid;
+	__u32 gid;
+	__u32 suid;
+	__u32 sgid;
+	__u32 euid;
+	__u32 egid;
+	__u32 fsuid;
+	__u32 fsgid;
+	__u32 user_ns;        /* inode of the user namespace */
+	__u32 securebits;
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_bounding;
+	__u64 cap_ambient;
+};
+
+/* Who and from where: credentials, audit login, controlling terminal. */
+struct task_who {
+	struct cred_id creds;
+	__u32 login_uid;      /* 4294967295 when unset */
+	__u32 session_id;
+	struct span tty;      /* the controlling terminal's kernel name ("pts3", "tty1"); empty if none */
 };
 
 /* First in every record. Ids of the task the event is about (for fork: the parent, the
@@ -103,6 +139,8 @@ struct exec_record {
 	__u16 stdin_type;                 /* i_mode of fd 0's inode, 0 if fd 0 is closed */
 	__u16 _pad0;
 	__s32 syscall_nr;                 /* syscall being executed (execve or execveat), -1 if none */
+	char prev_comm[TASK_COMM_LEN];    /* the task's comm before this exec (see RF_PREV_COMM) */
+	struct task_who who;              /* after the exec's credential change */
 };
 
 /* KIND_FORK: sched_process_fork. The header is the forking task (parent_* fields). */
@@ -153,15 +191,29 @@ struct exec_failed_record {
 	__u8 argv_flags;          /* enum list_flag for argv */
 	__u8 env_flags;           /* enum list_flag for env */
 	__u8 _pad[3];
+	struct task_who who;      /* the caller's */
+};
+
+/* KIND_LOST: lost_events, what the kernel could not send since the last one (user space fills
+ * it from the counters below and decodes it like any record; the header says only ts). */
+struct lost_record {
+	struct rec_header h;
+	__u64 lost;                /* all records lost: the sum of the others */
+	__u64 lost_kind[KIND_MAX]; /* per record kind (ring full) */
+	__u64 scratch_clash;       /* records dropped because a preempting program reused the scratch */
 };
 
 /* What happened while reading a user string list (argv/env) at a failed exec. */
 enum list_flag {
-	LF_FAULT = 1 << 0,        /* the pointer array or a string could not be read (EFAULT): what came before is kept */
+	LF_FAULT = 1 << 0,        /* the pointer array could not be read (EFAULT): argc and size are lower bounds */
 	LF_COUNT_CUT = 1 << 1,    /* more than ARGC_MAX pointers: argc and size are lower bounds */
+	LF_STR_FAULT = 1 << 2,    /* a string could not be read (not faulted in, or a bad pointer): it and
+				   * every later string are dropped (counted in argc, not in size) */
 };
 
-#define ARGC_MAX 65536
+/* Pointers counted at most in a failed exec's argv/env: more than the kernel can take (its
+ * argument area is at most 6 MiB, and every string costs a pointer and a NUL: 9 bytes). */
+#define ARGC_MAX (1 << 20)
 
 /* Scope filter kinds. Values of a kind live in map "filter_values" (key filter_key, value
  * enum filter_action), comm values in "filter_comms". Within a kind: OR of includes, any exclude
@@ -220,17 +272,20 @@ struct counters {
 };
 
 #define ARG_STRLEN_MAX (128 * 1024) /* MAX_ARG_STRLEN: the kernel's limit of one argv/env string */
-#define SCRATCH_TAIL (7 * PATH_CAP + HOSTNAME_CAP + CGROUP_NAME_CAP + 2 * ARGS_CAP + 2 * NAME_CAP + ARG_STRLEN_MAX)
+#define SCRATCH_TAIL (7 * PATH_CAP + HOSTNAME_CAP + CGROUP_NAME_CAP + TTY_NAME_CAP + 2 * ARGS_CAP + 2 * NAME_CAP + ARG_STRLEN_MAX)
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct span) == 8, "span");
 _Static_assert(sizeof(struct file_id) == 24, "file_id");
+_Static_assert(sizeof(struct cred_id) == 80, "cred_id");
+_Static_assert(sizeof(struct task_who) % 8 == 0, "task_who alignment");
 _Static_assert(sizeof(struct rec_header) % 8 == 0, "rec_header alignment");
 _Static_assert(sizeof(struct exec_record) % 8 == 0, "exec_record alignment");
 _Static_assert(sizeof(struct tracer_config) % 8 == 0, "tracer_config alignment");
 _Static_assert(sizeof(struct fork_record) % 8 == 0, "fork_record alignment");
 _Static_assert(sizeof(struct exec_failed_record) % 8 == 0, "exec_failed_record alignment");
 _Static_assert(sizeof(struct exit_record) % 8 == 0, "exit_record alignment");
+_Static_assert(sizeof(struct lost_record) % 8 == 0, "lost_record alignment");
 #endif
 
 #endif /* TRACER_H */

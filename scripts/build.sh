@@ -18,12 +18,13 @@ stale() {
 }
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd)
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd libcap2-bin)
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v llvm-strip >/dev/null || missing+=(llvm)
 command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
 command -v auditctl >/dev/null || [ -x /usr/sbin/auditctl ] || missing+=(auditd) # test/kernel/audit.test.ts
+command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing+=(libcap2-bin) # test/kernel/who.test.ts
 for p in libbpf-dev libelf-dev zlib1g-dev linux-libc-dev; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
@@ -38,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >&2
   if ! $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2; then
     # Ubuntu ships bpftool in linux-tools, not as its own package.
-    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd linux-tools-common linux-tools-generic >&2
+    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd libcap2-bin linux-tools-common linux-tools-generic >&2
   fi
 fi
 
@@ -71,14 +72,26 @@ if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
   touch .output/bpf.stamp
 fi
 
+# ---- the stub that starts -- COMMAND (src/command-shim.c: static, no libc, embedded) ---------
+if stale .output/command-shim src/command-shim.c; then
+  log "clang src/command-shim.c → .output/command-shim"
+  mkdir -p .output
+  clang -Os -Wall -Wextra -Werror -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie \
+    -fno-asynchronous-unwind-tables -Wl,--build-id=none -Wl,-z,noexecstack \
+    -o .output/command-shim src/command-shim.c
+fi
+
 # ---- the binary -------------------------------------------------------------------------------
-if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
+if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim scripts/seal-runtime-env.ts package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
   log "bun build --compile --bytecode src/main.ts → tracer"
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
   # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload
   # there would run its code inside a root process.
   "$BUN" build --compile --bytecode --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     src/main.ts --outfile tracer.tmp >&2
+  # Nor from Bun's own variables in the environment (BUN_OPTIONS=--preload …): see the script.
+  "$BUN" scripts/seal-runtime-env.ts tracer.tmp
+  chmod 755 tracer.tmp
   mv -f tracer.tmp tracer
 else
   log "tracer is up to date"

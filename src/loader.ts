@@ -311,7 +311,7 @@ function destroyLinks(links: Pointer[]): void {
   const unmute = muteLibbpfLog();
   try {
     for (let i = 0; i < links.length; i++) {
-      started[i] = libc.pthread_create(ptr(ids, 8 * i), null, bpf.bpf_link__destroy.ptr, links[i]) === 0;
+      started[i] = libc.pthread_create(ptr(ids, 8 * i), null, (bpf.bpf_link__destroy as unknown as { ptr: Pointer }).ptr, links[i]!) === 0;
     }
     for (let i = 0; i < links.length; i++) {
       if (started[i]) libc.pthread_join(ids[i]!, null);

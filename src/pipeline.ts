@@ -1,12 +1,9 @@
-// The data path: ring records → decoder → enrichment → formatter → sink. Owns the counters of what passed.
-import { rec_header as H } from "./decode/layout.gen";
-import { decodeRecord, DecodeError, type DecoderOptions } from "./decode/index";
-import { checkRecord, type Rec } from "./decode/record";
-import type { TraceEvent } from "./event";
-import { createEnricher, createRecordEnricher } from "./enrich/index";
-import { ProcessTable } from "./enrich/process-table";
-import type { ByteBuf } from "./format/bytes";
-import { DIRECT_KINDS, encodeRecordJson } from "./format/json-record";
+// The data path: ring records → decoder (an event view over the record) → enrichment → the
+// caller's delivery (filters, formatters, sinks). Owns the counters of what passed.
+import { decodeInto, DecodeError } from "./decode/index";
+import { RecordEvent, type DecodeOptions } from "./decode/event";
+import { createEnricher } from "./enrich/index";
+import { FileHasher, type HashStats } from "./enrich/hash";
 
 export interface PipelineStats {
   decoded: number;
@@ -15,47 +12,48 @@ export interface PipelineStats {
   lastError: string;
 }
 
-/** Where JSON lines of exec, fork and exit records go straight from the ring (see
- * format/json-record.ts): the sink's buffer; commit() after each line. */
-export type JsonSink = ByteBuf & { commit(): void };
+export interface Pipeline {
+  /** The ring reader's handler: one record, valid during the call only. */
+  onRecord(view: DataView, offset: number, length: number): void;
+  /** A record user space made (lost_events), through the same steps. */
+  onOwnRecord(bytes: Uint8Array): void;
+  /** --hash: what the hasher did (null without --hash). */
+  readonly hashStats: HashStats | null;
+}
 
-/**
- * Builds the onRecord handler: one reusable Rec and Uint8Array per ring view, no per-record
- * allocation besides the event itself. With `json`, exec, fork and exit records skip the event:
- * enriched from the record, written as JSON into `json`; everything else goes through `emit`.
- */
-export function recordHandler(opts: DecoderOptions, emit: (e: TraceEvent) => void, stats: PipelineStats, json: JsonSink | null = null) {
-  const table = new ProcessTable();
-  const enrich = createEnricher(table);
-  const programOf = createRecordEnricher(table);
+/** One reusable event view for the ring's records (no allocation per record besides what a
+ * formatter asks for); `deliver` must not keep the view past its call (RecordEvent.clone). */
+export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) => void, stats: PipelineStats): Pipeline {
+  const ev = new RecordEvent(opts);
+  const hasher = opts.hash ? new FileHasher() : null;
+  const enrich = createEnricher(hasher);
   let lastView: DataView | null = null;
-  const rec: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  return (view: DataView, offset: number, length: number): void => {
-    if (view !== lastView) {
-      lastView = view;
-      rec.dv = view;
-      rec.u8 = Buffer.from(view.buffer, view.byteOffset, view.byteLength); // a Buffer: utf8Slice without copies
-    }
-    rec.off = offset;
-    rec.len = length;
+  let u8: Uint8Array = new Uint8Array(0);
+  const run = (dv: DataView, bytes: Uint8Array, offset: number, length: number, own: boolean) => {
     try {
-      const kind = length >= H.$size ? view.getUint32(offset + H.kind, true) : -1;
-      const fixed = json !== null ? DIRECT_KINDS[kind] : undefined;
-      if (fixed !== undefined) {
-        checkRecord(rec, fixed); // before the process table reads the record
-        encodeRecordJson(json!, rec, opts, opts.captureEnv, programOf(rec, kind));
-        stats.decoded++;
-        json!.commit();
-        return;
-      }
-      const ev = decodeRecord(rec, opts);
-      stats.decoded++;
-      enrich(ev);
-      emit(ev);
+      decodeInto(ev, dv, bytes, offset, length, own);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       stats.malformed++;
       stats.lastError = e.message;
+      return;
     }
+    stats.decoded++;
+    enrich(ev);
+    deliver(ev);
+  };
+  return {
+    hashStats: hasher?.stats ?? null,
+    onRecord(view, offset, length) {
+      if (view !== lastView) {
+        lastView = view;
+        u8 = Buffer.from(view.buffer, view.byteOffset, view.byteLength); // a Buffer: utf8Slice without copies
+      }
+      run(view, u8, offset, length, false);
+    },
+    onOwnRecord(bytes) {
+      const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      run(new DataView(b.buffer, b.byteOffset, b.byteLength), b, 0, b.length, true);
+    },
   };
 }

@@ -1,10 +1,11 @@
 // Which BPF programs an event selection needs, and the .rodata configuration they read.
-import { rodata, record_kind as K, tracer_config as C } from "./decode/layout.gen";
+import { rodata, tracer_config as C } from "./decode/layout.gen";
 import type { Config } from "./cli";
+import { TRACED } from "./decode/index";
 
 /** Programs per event; an unselected event's programs are not attached at all. */
 const PROGRAMS: Record<string, string[]> = {
-  sched_process_exec: ["handle_exec"],
+  sched_process_exec: ["handle_exec", "handle_rename"],
   process_execute_failed: ["handle_enter_execve", "handle_enter_execveat", "handle_exit_execve"],
   sched_process_fork: ["handle_fork"],
   sched_process_exit: ["handle_exit"],
@@ -28,12 +29,7 @@ export function programsFor(cfg: Config): string[] {
   return [...progs];
 }
 
-const KIND_OF: Record<string, number> = {
-  sched_process_exec: K.KIND_EXEC,
-  process_execute_failed: K.KIND_EXEC_FAILED,
-  sched_process_fork: K.KIND_FORK,
-  sched_process_exit: K.KIND_EXIT,
-};
+const KIND_OF: Record<string, number> = Object.fromEntries(TRACED.map((d) => [d.name, d.kind]));
 
 /** Longest a record waits in the ring before the consumer is woken (or polls) for it. */
 export const WAKEUP_MS = 50;

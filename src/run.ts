@@ -7,14 +7,16 @@ import { openSink, Writer } from "./sink/writer";
 import { eventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
 import { BpfTracer, LoadError } from "./loader";
-import { recordHandler, type PipelineStats } from "./pipeline";
+import { createPipeline, type PipelineStats } from "./pipeline";
+import { EpochClock } from "./decode/clock";
 import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS, type KernelFeatures } from "./programs";
 import { configureScope, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats } from "./stats";
-import { Command, exitStatusOf, terminalSendsSigint } from "./command";
-import type { TraceEvent } from "./event";
+import { Command, terminalSendsSigint } from "./command";
+import { startBlocked, startEnvironment, startIgnored } from "./startup";
+import type { RecordEvent } from "./decode/event";
 
 const EINTR = 4;
 
@@ -24,23 +26,21 @@ function ownMountNs(): number {
 
 export async function run(cfg: Config): Promise<number> {
   const commandMode = cfg.command.length > 0;
-  // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
+  // With COMMAND, stdout belongs to the command: events go to -o FILE (- : stdout), else to stderr.
   const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
   const bootToEpochNs = bootToEpochOffsetNs();
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
-  const write = eventWriter(cfg.format, sink);
+  const write = eventWriter(cfg.format, sink, cfg.env, cfg.hash);
   const tree = cfg.tree !== null ? new ProcessTree() : null;
   // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
-  const deliver = tree ? (e: TraceEvent) => (tree.add(e), write(e)) : write;
+  const deliver = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
   const keep = execPathFilter(cfg.execPath);
-  const onEvent = keep ? (e: TraceEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
+  const onEvent = keep ? (e: RecordEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
   const hostMntNs = ownMountNs();
 
   const object = await Bun.file(objectPath).bytes();
-  // Events that go nowhere but to JSON output are written straight from their records.
-  const direct = cfg.format === "json" && !tree && !keep ? sink : null;
-  const onRecord = recordHandler({ bootToEpochNs, captureEnv: cfg.env }, onEvent, stats, direct);
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash }, onEvent, stats);
   const open = (k: KernelFeatures) =>
     BpfTracer.open({
       object,
@@ -53,7 +53,7 @@ export async function run(cfg: Config): Promise<number> {
         configureRodata(rodata, cfg, k);
         configureScope(rodata, cfg.scope, hostMntNs, commandMode);
       },
-      onRecord,
+      onRecord: pipeline.onRecord,
       verbose: cfg.verbose,
     });
   let tracer: BpfTracer;
@@ -75,23 +75,25 @@ export async function run(cfg: Config): Promise<number> {
     } else stop = true;
   };
   // SIGHUP too: a dropped ssh session must not lose what is still buffered (default action: die).
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  // A signal ignored when the tracer started (nohup: SIGHUP) stays ignored, by the tracer and by
+  // COMMAND, which inherits it ignored: it is neither handled nor forwarded.
+  for (const [sig, n] of [["SIGINT", 2n], ["SIGTERM", 15n], ["SIGHUP", 1n]] as const) {
+    if (!((startIgnored >> (n - 1n)) & 1n)) process.on(sig, onSignal);
+  }
 
   const counters = new CounterReader(tracer);
   const losses = new LossReporter(bootToEpochNs);
   const reportLoss = () => {
-    const ev = losses.check(counters.read());
-    if (ev) onEvent(ev);
+    const rec = losses.check(counters.read());
+    if (rec) pipeline.onOwnRecord(rec);
   };
   let status = 0;
   try {
     fillScopeMaps(tracer, cfg.scope);
     if (commandMode) {
-      command = Command.start(cfg.command, cfg.user ?? undefined);
+      // Returns once the stub has exec'd and waits: only then is its pid followed (command.ts).
+      command = Command.start(cfg.command, { env: startEnvironment(), ignored: startIgnored, blocked: startBlocked, user: cfg.user ?? undefined });
       follow(tracer, command.pid);
-      command.exited.then(() => (stop = true));
     }
     process.stderr.write("ready\n");
     command?.release();
@@ -107,24 +109,28 @@ export async function run(cfg: Config): Promise<number> {
       busy = n > 0;
       if (n > 0) reportLoss();
       sink.flush();
+      if (command?.poll()) stop = true;
       await new Promise<void>((r) => setImmediate(r));
     }
-    if (command) status = exitStatusOf(await command.exited);
+    if (command) {
+      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
+      status = command.exitStatus;
+    }
   } finally {
     tracer.detach(); // nothing new arrives; then deliver what is still in the ring
     if (!sink.closed) tracer.drain();
     const c = counters.read();
     tracer.close(false);
     if (!sink.closed) {
-      const ev = losses.check(c);
-      if (ev) onEvent(ev);
+      const rec = losses.check(c);
+      if (rec) pipeline.onOwnRecord(rec);
     }
     sink.flush();
     sink.close();
     if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
     const lost = c.lost.reduce((a, b) => a + b, 0);
     if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
-    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json"));
+    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json", pipeline.hashStats));
     if (tree) {
       const text = tree.render();
       if (treeOut) {

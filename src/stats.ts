@@ -1,8 +1,9 @@
 // Kernel-side counters (per-CPU map "counters", summed), lost_events, and the exit summary.
-import { counters as C, record_kind as K } from "./decode/layout.gen";
+import { counters as C, lost_record as L, rec_header as H, record_kind as K } from "./decode/layout.gen";
 import { BpfTracer } from "./loader";
 import type { PipelineStats } from "./pipeline";
-import type { TraceEvent } from "./event";
+import { TRACED } from "./decode/index";
+import type { HashStats } from "./enrich/hash";
 
 export interface KernelCounters {
   emitted: number[]; // per record kind
@@ -10,13 +11,6 @@ export interface KernelCounters {
   filtered: number[];
   scratchClash: number;
 }
-
-export const KIND_NAMES: Record<number, string> = {
-  [K.KIND_EXEC]: "sched_process_exec",
-  [K.KIND_EXEC_FAILED]: "process_execute_failed",
-  [K.KIND_FORK]: "sched_process_fork",
-  [K.KIND_EXIT]: "sched_process_exit",
-};
 
 const SLOT = (C.$size + 7) & ~7;
 
@@ -49,56 +43,54 @@ export class CounterReader {
   }
 }
 
-/** Turns growth of the kernel's lost counters into lost_events events, as soon as it is seen. */
+/** Turns growth of the kernel's lost counters into lost_events records (struct lost_record), as
+ * soon as it is seen; they are decoded and written like the kernel's records. */
 export class LossReporter {
   private seen: number[] = Array(K.KIND_MAX).fill(0);
   private seenClash = 0;
 
   constructor(private readonly bootToEpochNs: bigint) {}
 
-  /** The lost_events event for what was lost since the last call, or null. */
-  check(c: KernelCounters): TraceEvent | null {
+  /** The lost_events record for what was lost since the last call, or null. */
+  check(c: KernelCounters): Uint8Array | null {
+    const rec = new Uint8Array(L.$size);
+    const dv = new DataView(rec.buffer);
     let total = 0;
-    const args = [];
     for (let k = 1; k < K.KIND_MAX; k++) {
       const n = c.lost[k]! - this.seen[k]!;
       total += n;
-      args.push({ name: KIND_NAMES[k]!, type: "uint64", value: n });
+      dv.setBigUint64(L.lost_kind + 8 * k, BigInt(n), true);
     }
     const clash = c.scratchClash - this.seenClash;
     total += clash;
     if (total === 0) return null;
     this.seen = [...c.lost];
     this.seenClash = c.scratchClash;
-    args.unshift({ name: "lost", type: "uint64", value: total });
-    args.push({ name: "scratch_clash", type: "uint64", value: clash });
-    const now = BigInt(Date.now()) * 1_000_000n;
-    return {
-      timestamp: now, threadStartTime: 0n, processorId: 0, processId: 0, threadId: 0, parentProcessId: 0,
-      hostProcessId: 0, hostThreadId: 0, hostParentProcessId: 0, userId: 0, mountNamespace: 0, pidNamespace: 0,
-      cgroupId: 0, processName: "", executable: { path: "" }, hostName: "", containerId: "",
-      eventName: "lost_events", returnValue: 0, syscall: "", threadEntityId: 0, processEntityId: 0,
-      parentEntityId: 0, seq: -1, args,
-    };
+    dv.setUint32(H.kind, K.KIND_LOST, true);
+    dv.setUint32(H.size, L.$size, true);
+    dv.setBigUint64(H.ts, BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs, true);
+    dv.setBigUint64(L.lost, BigInt(total), true);
+    dv.setBigUint64(L.scratch_clash, BigInt(clash), true);
+    return rec;
   }
 }
 
 /** The exit summary: per event emitted / lost / filtered, and what user space dropped. */
-export function summary(c: KernelCounters, p: PipelineStats) {
+export function summary(c: KernelCounters, p: PipelineStats, hash: HashStats | null = null) {
   const events: Record<string, { emitted: number; lost: number; filtered: number }> = {};
-  for (let k = 1; k < K.KIND_MAX; k++) {
-    events[KIND_NAMES[k]!] = { emitted: c.emitted[k]!, lost: c.lost[k]!, filtered: c.filtered[k]! };
-  }
-  return { events, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
+  for (const d of TRACED) events[d.name] = { emitted: c.emitted[d.kind]!, lost: c.lost[d.kind]!, filtered: c.filtered[d.kind]! };
+  const s = { events, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
+  return hash ? { ...s, hash } : s;
 }
 
-export function formatStats(c: KernelCounters, p: PipelineStats, json: boolean): string {
-  const s = summary(c, p);
+export function formatStats(c: KernelCounters, p: PipelineStats, json: boolean, hash: HashStats | null = null): string {
+  const s = summary(c, p, hash);
   if (json) return JSON.stringify({ summary: s }) + "\n";
   let out = "";
   for (const [name, v] of Object.entries(s.events)) {
     out += `${name.padEnd(24)} ${String(v.emitted).padStart(10)} emitted ${String(v.lost).padStart(8)} lost ${String(v.filtered).padStart(10)} filtered\n`;
   }
   out += `decoded ${s.decoded}, malformed ${s.malformed}, left out by --exec ${s.excludedInUserSpace}, scratch clashes ${s.scratchClash}\n`;
+  if (hash) out += `--hash: ${hash.files} files read (${hash.bytes} bytes), ${hash.hits} from the cache, ${hash.errors} events with hash_error\n`;
   return out;
 }

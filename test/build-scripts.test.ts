@@ -41,7 +41,7 @@ for i in $(seq 1 5000); do printf '\\tlibother%d.so.1 (libc6,x86-64) => /usr/lib
     const ldd = Bun.spawnSync(["bash", "-c", "ldd $(/sbin/ldconfig -p | awk '$1==\"libbpf.so.1\"{p=$NF} END{print p}')"]).stdout.toString();
     const libbpf = Bun.spawnSync(["bash", "-c", "/sbin/ldconfig -p | awk '$1==\"libbpf.so.1\" && !p {p=$NF} END{print p}'"]).stdout.toString().trim();
     const want: Record<string, string> = { "libbpf.so.1": libbpf };
-    for (const m of ldd.matchAll(/^\s*(libelf\.so\.1|libz\.so\.1) => (\S+)/gm)) want[m[1]] = m[2];
+    for (const m of ldd.matchAll(/^\s*(libelf\.so\.1|libz\.so\.1) => (\S+)/gm)) want[m[1]!] = m[2]!;
     expect(Object.keys(want).sort()).toEqual(["libbpf.so.1", "libelf.so.1", "libz.so.1"]);
     for (const [name, path] of Object.entries(want)) {
       expect(Buffer.compare(readFileSync(join(lib, name)), readFileSync(realpathSync(path)))).toBe(0);

@@ -1,32 +1,35 @@
-// Ring record → TraceEvent, by kind. A record that cannot be decoded throws DecodeError.
+// The event kinds by record kind, and the one step from a ring record to an event view.
 import { rec_header as H, record_kind as K } from "./layout.gen";
-import { decodeExec } from "./exec";
-import { decodeFork } from "./fork";
-import { decodeExecFailed } from "./exec-failed";
-import { decodeExit } from "./exit";
-import { DecodeError, type DecodeContext, type Rec } from "./record";
-import type { TraceEvent } from "../event";
+import { DecodeError } from "./record";
+import { RecordEvent } from "./event";
+import type { AnyDef } from "./schema";
+import { EXEC } from "./events/exec";
+import { EXEC_FAILED } from "./events/exec-failed";
+import { FORK } from "./events/fork";
+import { EXIT } from "./events/exit";
+import { LOST } from "./events/lost";
 
 export { DecodeError } from "./record";
-export type { DecodeContext, Rec } from "./record";
+export { EXEC, EXEC_FAILED, FORK, EXIT, LOST };
 
-export interface DecoderOptions extends DecodeContext {
-  captureEnv: boolean;
+/** The events the kernel reports (selectable with --events), and every event, in README's order. */
+export const TRACED = [EXEC, EXEC_FAILED, FORK, EXIT] as const;
+export const EVENTS = [...TRACED, LOST] as const;
+
+const BY_KIND: (AnyDef | undefined)[] = [];
+for (const d of EVENTS) BY_KIND[d.kind] = d;
+
+/** The definition of a record kind; DecodeError for an unknown one, and for lost_events unless
+ * the record is user space's own (the kernel never sends one). */
+export function defOfKind(kind: number, own = false): AnyDef {
+  const d = kind === K.KIND_LOST && !own ? undefined : BY_KIND[kind];
+  if (d === undefined) throw new DecodeError(`unknown record kind ${kind}`);
+  return d;
 }
 
-export function decodeRecord(r: Rec, o: DecoderOptions): TraceEvent {
-  if (r.len < H.$size) throw new DecodeError(`record of ${r.len} bytes is shorter than its header (${H.$size})`);
-  const kind = r.dv.getUint32(r.off + H.kind, true);
-  switch (kind) {
-    case K.KIND_EXEC:
-      return decodeExec(r, o, o.captureEnv);
-    case K.KIND_EXEC_FAILED:
-      return decodeExecFailed(r, o, o.captureEnv);
-    case K.KIND_FORK:
-      return decodeFork(r, o);
-    case K.KIND_EXIT:
-      return decodeExit(r, o);
-    default:
-      throw new DecodeError(`unknown record kind ${kind}`);
-  }
+/** Point `ev` at the record view[off, off + len) (`own`: made by user space, not the ring).
+ * Throws DecodeError for a bad record. */
+export function decodeInto(ev: RecordEvent, dv: DataView, u8: Uint8Array, off: number, len: number, own = false): RecordEvent {
+  if (len < H.$size) throw new DecodeError(`record of ${len} bytes is shorter than its header (${H.$size})`);
+  return ev.set(defOfKind(dv.getUint32(off + H.kind, true), own), dv, u8, off, len);
 }

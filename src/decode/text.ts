@@ -31,8 +31,9 @@ export function decodeBytes(buf: Uint8Array, start = 0, end = buf.length): strin
     if (i === end) return s;
   }
   // A Buffer (the ring's view is one) decodes a range without making a subarray: ~2x faster.
-  const s = (buf as Partial<Buffer>).utf8Slice
-    ? (buf as Buffer).utf8Slice(start, end)
+  const slice = (buf as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
+  const s = slice
+    ? slice.call(buf, start, end)
     : utf8.decode(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   // U+FFFD in the output means invalid input (or a genuine U+FFFD: the slow path handles both).
   if (s.indexOf("\uFFFD") === -1) return s;

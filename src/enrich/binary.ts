@@ -2,8 +2,8 @@
 // No tracepoint sees the file a failed exec opened, so this runs in user space, right after the
 // record is read: it can race with a rename (the event says binary_resolved_in: "userspace").
 import { closeSync, openSync, readSync, realpathSync, readlinkSync, statSync } from "node:fs";
-import type { FailedExecEvent } from "../decode/exec-failed";
-import { FAILED_ARG } from "../decode/exec-failed";
+import type { RecordEvent } from "../decode/event";
+import { callerView, pathUnreadable, type ExecCallerView } from "../decode/events/exec-failed";
 import { encodeBytes, decodeBytes } from "../decode/text";
 
 const AT_FDCWD = -100;
@@ -27,7 +27,7 @@ function join(dir: string, rel: string): string {
 }
 
 /** The path, as seen from the tracer, that the caller's exec named. */
-export function callerPath(c: FailedExecEvent["caller"]): string {
+export function callerPath(c: ExecCallerView): string {
   const sameNs = c.mountNamespace === tracerMountNs();
   // Outside our mount namespace the walked paths mean nothing here: go through /proc/PID.
   const root = sameNs ? c.root : `/proc/${c.hostProcessId}/root`;
@@ -86,10 +86,13 @@ export function interpreterOf(file: string | Buffer): string {
   return "";
 }
 
-/** Fill binary and interpreter_path of a failed exec. */
-export function resolveFailedBinary(e: FailedExecEvent): void {
-  const target = callerPath(e.caller);
-  const bin = e.args[FAILED_ARG.binary]!.value as Record<string, unknown>;
+/** Fill binary and interpreter_path of a failed exec (ev.x). A path that could not be read, or
+ * an empty one, names nothing: it is not resolved (resolving "" would name the caller's cwd). */
+export function resolveFailedBinary(ev: RecordEvent): void {
+  if (pathUnreadable(ev)) return;
+  const c = callerView(ev);
+  if (c.path === "" && !(c.flags & AT_EMPTY_PATH)) return;
+  const target = callerPath(c);
   const raw = Buffer.from(encodeBytes(target)); // paths are bytes: keep non-UTF-8 names exact
   let st;
   try {
@@ -102,13 +105,15 @@ export function resolveFailedBinary(e: FailedExecEvent): void {
     const b = realpathSync(raw, { encoding: "buffer" });
     resolved = decodeBytes(b, 0, b.length);
   } catch {}
-  if (!e.caller.path.startsWith("/proc/") && resolved.startsWith(`/proc/${e.caller.hostProcessId}/root/`)) {
-    resolved = resolved.slice(`/proc/${e.caller.hostProcessId}/root`.length);
+  if (!c.path.startsWith("/proc/") && resolved.startsWith(`/proc/${c.hostProcessId}/root/`)) {
+    resolved = resolved.slice(`/proc/${c.hostProcessId}/root`.length);
   }
-  bin.path = resolved;
-  bin.device_id = kernelDev(st.dev);
-  bin.inode_number = Number(st.ino);
-  bin.ctime = st.ctimeNs;
-  bin.inode_mode = Number(st.mode);
-  if (st.isFile()) e.args[FAILED_ARG.interpreter_path]!.value = interpreterOf(raw);
+  ev.x.binary = {
+    path: resolved,
+    device_id: kernelDev(st.dev),
+    inode_number: st.ino,
+    ctime: st.ctimeNs,
+    inode_mode: Number(st.mode),
+  };
+  if (st.isFile()) ev.x.interpreterPath = interpreterOf(raw);
 }

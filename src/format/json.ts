@@ -1,62 +1,27 @@
-// One JSON line per event, field names and order as Tracee's trace.Event (types/trace/trace.go).
-
-import type { Arg, TraceEvent } from "../event.ts";
-import { ByteBuf, type Lit, lit } from "./bytes.ts";
+// The one JSON encoder: an event view → one line in Tracee's trace.Event shape, straight from the
+// record's bytes, field by field as the schema lists them (decode/top.ts, decode/events/*.ts).
 
 /*
- * Encoded straight into a ByteBuf (the writer's buffer): constant keys are pre-encoded bytes,
- * numbers and bigints are written as digits (bigint → JSON integer, never a string, so epoch-ns
- * timestamps keep every digit), strings are escaped byte-identically to JSON.stringify (lone
- * surrogates, i.e. surrogate-escaped non-UTF-8 bytes, come out as \udcXX).
- *
- * Tracee fields left out because we have nothing true to put there: eventId (Tracee's numbers
- * change between releases; key on eventName), matchedPolicies, container, kubernetes,
- * stackAddresses, contextFlags, metadata. Our extra field: "seq", after "args".
+ * Written straight into a ByteBuf (the writer's buffer): keys and arg prefixes are pre-encoded,
+ * strings in the record are copied as UTF-8 with JSON escapes (bytes that are not UTF-8 as
+ * \udcXX, lossless; see decode/text.ts), numbers as digits, 64-bit values with every digit,
+ * time.Time args as RFC 3339 strings as Go writes them. Spans were checked when the view was set,
+ * so nothing here throws halfway through a line.
  */
-
-const K_TIMESTAMP = lit('{"timestamp":');
-const K_THREAD_START = lit(',"threadStartTime":');
-const K_PROCESS_NAME = lit(',"processName":');
-const K_EXECUTABLE = lit(',"executable":{"path":');
-const K_HOST_NAME = lit('},"hostName":');
-const K_CONTAINER = lit(',"containerId":');
-const K_EVENT_NAME = lit(',"eventName":');
-const K_ARGS_NUM = lit(',"argsNum":');
-const K_RETURN = lit(',"returnValue":');
-const K_SYSCALL = lit(',"syscall":');
-const K_THREAD_ENTITY = lit(',"threadEntityId":');
-const K_PROCESS_ENTITY = lit(',"processEntityId":');
-const K_PARENT_ENTITY = lit(',"parentEntityId":');
-const K_ARGS = lit(',"args":[');
-const K_SEQ = lit('],"seq":');
-const K_END = lit("}\n");
+import { ByteBuf, lit, type Lit } from "./bytes";
+import { TOP } from "../decode/top";
+import { divmod, Q, T, ZERO_TIME } from "../decode/clock";
+import type { RecordEvent } from "../decode/event";
+import { spanLen, spanStart } from "../decode/record";
+import { rec_header as H } from "../decode/layout.gen";
+import {
+  S_ARGS, S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32,
+  S_U64, argsOf, type AnyDef, type Field, type NulArea,
+} from "../decode/schema";
 
 const MAX_DEPTH = 16; // arg values are small plain objects; deeper means a bug, not data
 
-/** Pre-encoded `{"name":N,"type":T,"value":` per arg name; names and types come from a table. */
-interface Prefix {
-  type: string;
-  lit: Lit;
-}
-const prefixes = new Map<string, Prefix>();
-const scratch = new ByteBuf(256);
-
-function prefixOf(name: string, type: string): Lit {
-  const hit = prefixes.get(name);
-  if (hit !== undefined && hit.type === type) return hit.lit;
-  if (prefixes.size > 4096) prefixes.clear(); // never grows without bound
-  scratch.pos = 0;
-  scratch.ascii('{"name":');
-  scratch.str(name);
-  scratch.ascii(',"type":');
-  scratch.str(type);
-  scratch.ascii(',"value":');
-  const p = lit(scratch.bytes());
-  prefixes.set(name, { type, lit: p });
-  return p;
-}
-
-/** Encode an argument value: string, string[], number, bigint, boolean, small plain object. */
+/** Encode a plain value: string, string[], number, bigint, boolean, small plain object. */
 export function encodeValue(out: ByteBuf, v: unknown, depth = 0): void {
   switch (typeof v) {
     case "string":
@@ -72,17 +37,9 @@ export function encodeValue(out: ByteBuf, v: unknown, depth = 0): void {
       out.ascii(v ? "true" : "false");
       return;
     case "object":
-      if (v === null || depth > MAX_DEPTH) {
-        out.ascii("null");
-      } else if (Array.isArray(v)) {
-        encodeArray(out, v, depth);
-      } else if (ArrayBuffer.isView(v)) {
-        encodeArray(out, Array.from(v as Uint8Array), depth);
-      } else if (typeof (v as { toJSON?: unknown }).toJSON === "function") {
-        encodeValue(out, (v as { toJSON: () => unknown }).toJSON(), depth + 1);
-      } else {
-        encodeObject(out, v as Record<string, unknown>, depth);
-      }
+      if (v === null || depth > MAX_DEPTH) out.ascii("null");
+      else if (Array.isArray(v)) encodeArray(out, v, depth);
+      else encodeObject(out, v as Record<string, unknown>, depth);
       return;
     default:
       out.ascii("null"); // undefined, function, symbol: as JSON.stringify does inside arrays
@@ -91,8 +48,7 @@ export function encodeValue(out: ByteBuf, v: unknown, depth = 0): void {
 
 function encodeArray(out: ByteBuf, a: readonly unknown[], depth: number): void {
   out.byte(0x5b); // [
-  const n = a.length;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < a.length; i++) {
     if (i > 0) out.byte(0x2c);
     const x = a[i];
     if (typeof x === "string") out.str(x);
@@ -105,7 +61,6 @@ function encodeObject(out: ByteBuf, o: Record<string, unknown>, depth: number): 
   out.byte(0x7b); // {
   let first = true;
   for (const k in o) {
-    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
     const v = o[k];
     const t = typeof v;
     if (t === "undefined" || t === "function" || t === "symbol") continue; // as JSON.stringify
@@ -118,141 +73,176 @@ function encodeObject(out: ByteBuf, o: Record<string, unknown>, depth: number): 
   out.byte(0x7d); // }
 }
 
-/**
- * The arg list of an event kind repeats (same names, types, order), so the prefixes of the
- * last list seen per eventName are kept in an array and checked by identity first; a Map
- * lookup per arg is the fallback.
- */
-export interface ArgShape {
-  names: string[];
-  types: string[];
-  lits: Lit[];
-}
-const shapes = new Map<string, ArgShape>();
+const ZERO_TIME_JSON = lit(JSON.stringify(ZERO_TIME));
 
-export function shapeOf(eventName: string): ArgShape {
-  let shape = shapes.get(eventName);
-  if (shape === undefined) {
-    if (shapes.size > 64) shapes.clear();
-    shape = { names: [], types: [], lits: [] };
-    shapes.set(eventName, shape);
+/** `"YYYY-MM-DDTHH:MM:SS` per epoch second: the few seconds a burst of events names (a fork has
+ * four start times) are formatted once each. */
+const secondPrefixes = new Map<number, Lit>();
+function secondPrefix(sec: number): Lit {
+  let p = secondPrefixes.get(sec);
+  if (p === undefined) {
+    if (secondPrefixes.size >= 256) secondPrefixes.clear();
+    p = lit('"' + new Date(sec * 1000).toISOString().slice(0, 19));
+    secondPrefixes.set(sec, p);
   }
-  return shape;
-}
-
-/** `{"name":N,"type":T,"value":` of the i-th arg of an event of this shape. */
-export function argPrefix(shape: ArgShape, i: number, name: string, type: string): Lit {
-  if (shape.names[i] === name && shape.types[i] === type) return shape.lits[i]!;
-  const p = prefixOf(name, type);
-  shape.names[i] = name;
-  shape.types[i] = type;
-  shape.lits[i] = p;
   return p;
 }
 
-function encodeArgs(out: ByteBuf, eventName: string, args: readonly Arg[]): void {
-  const shape = shapeOf(eventName);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (i > 0) out.byte(0x2c);
-    out.raw(argPrefix(shape, i, a.name, a.type));
-    const v = a.value;
-    if (typeof v === "string") out.str(v);
-    else if (typeof v === "number") out.num(v);
-    else encodeValue(out, v);
-    out.byte(0x7d);
+/** Epoch ns hi * 2^32 + lo in RFC 3339, UTC, as Go's time.Time marshals it (Tracee's time.Time):
+ * "2026-12-02T00:49:12.525777717Z", trailing zeros of the fraction dropped, none when it is 0. */
+function writeRfc3339(out: ByteBuf, hi: number, lo: number): void {
+  divmod(hi, lo, 1e9);
+  const ns = Q.r;
+  out.raw(secondPrefix(Q.q));
+  out.nsFraction(ns);
+  out.byte(0x5a); // Z
+  out.byte(0x22);
+}
+
+/** JSON of frozen objects (constant top-level objects: container, kubernetes, contextFlags and
+ * the cached executable objects), encoded once each. */
+const frozenJson = new WeakMap<object, Lit>();
+const scratch = new ByteBuf(256);
+function jsonLit(o: object): Lit {
+  scratch.pos = 0;
+  encodeValue(scratch, o);
+  return lit(scratch.bytes().slice());
+}
+
+/** One field's value, as JSON. */
+function writeValue(out: ByteBuf, f: Field, ev: RecordEvent): void {
+  const r = ev.r;
+  const dv = r.dv;
+  const at = r.off + f.at;
+  switch (f.src) {
+    case S_SPAN: {
+      const s = spanStart(r, f.at);
+      out.utf8Json(r.u8, s, s + spanLen(r, f.at));
+      return;
+    }
+    case S_COMM: {
+      let end = at;
+      while (end < at + 16 && r.u8[end] !== 0) end++;
+      out.utf8Json(r.u8, at, end);
+      return;
+    }
+    case S_U16:
+      out.uint(dv.getUint16(at, true));
+      return;
+    case S_U32:
+      out.uint(dv.getUint32(at, true));
+      return;
+    case S_I32:
+      out.num(dv.getInt32(at, true));
+      return;
+    case S_U64:
+      out.u64(dv.getUint32(at + 4, true), dv.getUint32(at, true));
+      return;
+    case S_TIME:
+      if (ev.epoch(f.at)) writeRfc3339(out, T.hi, T.lo);
+      else out.raw(ZERO_TIME_JSON);
+      return;
+    case S_EPOCH:
+      if (ev.epoch(f.at)) out.u64(T.hi, T.lo);
+      else out.byte(0x30);
+      return;
+    case S_FLAG:
+      out.ascii((dv.getUint32(r.off + H.flags, true) & f.at) !== 0 ? "true" : "false");
+      return;
+    case S_NUM:
+      out.num(f.fn!(ev) as number);
+      return;
+    case S_STR:
+      out.str(f.fn!(ev) as string);
+      return;
+    case S_BOOL:
+      out.ascii(f.fn!(ev) ? "true" : "false");
+      return;
+    case S_NULS: {
+      const a = f.fn!(ev) as NulArea | null;
+      if (a === null) out.ascii("[]");
+      else out.utf8JsonNulList(r.u8, a.start, a.end);
+      return;
+    }
+    case S_BIG:
+      out.big(f.fn!(ev) as bigint);
+      return;
+    case S_OBJ: {
+      const o = f.fn!(ev) as object;
+      let known = frozenJson.get(o);
+      if (known === undefined && Object.isFrozen(o)) frozenJson.set(o, (known = jsonLit(o)));
+      if (known !== undefined) out.raw(known);
+      else encodeValue(out, o);
+      return;
+    }
+    case S_LIST:
+      encodeValue(out, f.fn!(ev));
+      return;
+    default:
+      throw new Error(`field ${f.name}: no JSON for source ${f.src}`);
   }
 }
 
-/*
- * The top-level fields go through three small loops (numbers, strings, numbers) over values
- * gathered into preallocated arrays, rather than one call per field: each loop inlines its
- * encoder once, so the optimizing JIT compiles a graph a fraction of the size (an unrolled
- * encodeJson took ~315 ms of FTL compile time on the tracer's JIT threads at start).
- */
-/** Top-level number fields in Tracee's order (the record header's u32s, and cgroupId). */
-export const NUM_FIELDS = [
-  "processorId", "processId", "cgroupId", "threadId", "parentProcessId", "hostProcessId", "hostThreadId",
-  "hostParentProcessId", "userId", "mountNamespace", "pidNamespace",
-] as const;
-export const NUM_KEYS = NUM_FIELDS.map((n) => lit(`,"${n}":`));
-const STR_KEYS = [K_PROCESS_NAME, K_EXECUTABLE, K_HOST_NAME, K_CONTAINER, K_EVENT_NAME];
-export const ENTITY_KEYS = [K_THREAD_ENTITY, K_PROCESS_ENTITY, K_PARENT_ENTITY];
-const nums = new Array<number>(NUM_KEYS.length).fill(0);
-const strs = new Array<string>(STR_KEYS.length).fill("");
-const entities = new Array<number>(ENTITY_KEYS.length).fill(0);
-
-/** The constant pieces of the top level that json-record.ts writes around its own values. */
-export const TOP = {
-  timestamp: K_TIMESTAMP, threadStart: K_THREAD_START, processName: K_PROCESS_NAME, executable: K_EXECUTABLE,
-  hostName: K_HOST_NAME, container: K_CONTAINER, eventName: K_EVENT_NAME, argsNum: K_ARGS_NUM, returnValue: K_RETURN,
-  syscall: K_SYSCALL, args: K_ARGS, seq: K_SEQ, end: K_END,
-};
-
-/** `,"key":N` for each key and value. */
-function numberFields(out: ByteBuf, keys: readonly Lit[], vals: readonly number[]): void {
-  for (let i = 0; i < keys.length; i++) {
-    out.raw(keys[i]!);
-    out.num(vals[i]!);
-  }
+/** An event's args in this run and their pre-encoded `{"name":N,"type":T,"value":` prefixes. */
+interface ArgPlan {
+  fields: readonly Field[];
+  prefixes: Lit[];
 }
 
-/** Append the event as one line of JSON (newline included) to out. */
-export function encodeJson(out: ByteBuf, e: TraceEvent): void {
-  out.raw(K_TIMESTAMP);
-  out.big(e.timestamp);
-  out.raw(K_THREAD_START);
-  out.big(e.threadStartTime);
-  nums[0] = e.processorId;
-  nums[1] = e.processId;
-  nums[2] = e.cgroupId;
-  nums[3] = e.threadId;
-  nums[4] = e.parentProcessId;
-  nums[5] = e.hostProcessId;
-  nums[6] = e.hostThreadId;
-  nums[7] = e.hostParentProcessId;
-  nums[8] = e.userId;
-  nums[9] = e.mountNamespace;
-  nums[10] = e.pidNamespace;
-  numberFields(out, NUM_KEYS, nums);
-  strs[0] = e.processName;
-  strs[1] = e.executable.path;
-  strs[2] = e.hostName;
-  strs[3] = e.containerId;
-  strs[4] = e.eventName;
-  for (let i = 0; i < STR_KEYS.length; i++) {
-    out.raw(STR_KEYS[i]!);
-    out.str(strs[i]!);
+const TOP_KEYS: Lit[] = TOP.map((f, i) => lit(`${i === 0 ? "{" : ","}"${f.name}":`));
+const NO_ARGS = lit("[]");
+const ARGS_CLOSE = lit("}]");
+const LINE_END = lit("}\n");
+
+export class JsonEncoder {
+  private readonly plans = new Map<AnyDef, ArgPlan>();
+
+  constructor(private readonly captureEnv: boolean, private readonly hash = false) {}
+
+  private plan(def: AnyDef): ArgPlan {
+    let p = this.plans.get(def);
+    if (!p) {
+      const fields = argsOf(def, this.captureEnv, this.hash);
+      // each prefix carries the end of the arg before it: one copy per arg instead of three
+      const prefix = (f: Field, i: number) => `${i === 0 ? "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`;
+      p = { fields, prefixes: fields.map((f, i) => lit(prefix(f, i))) };
+      this.plans.set(def, p);
+    }
+    return p;
   }
-  out.raw(K_ARGS_NUM);
-  out.num(e.args.length);
-  out.raw(K_RETURN);
-  out.num(e.returnValue);
-  out.raw(K_SYSCALL);
-  out.str(e.syscall);
-  entities[0] = e.threadEntityId;
-  entities[1] = e.processEntityId;
-  entities[2] = e.parentEntityId;
-  numberFields(out, ENTITY_KEYS, entities);
-  out.raw(K_ARGS);
-  encodeArgs(out, e.eventName, e.args);
-  out.raw(K_SEQ);
-  out.num(e.seq);
-  out.raw(K_END);
+
+  /** Append the event as one line of JSON, newline included. */
+  encode(out: ByteBuf, ev: RecordEvent): void {
+    for (let i = 0; i < TOP.length; i++) {
+      const f: Field = TOP[i]!;
+      if (f.omit !== null && f.omit(ev)) continue;
+      out.raw(TOP_KEYS[i]!);
+      if (f.src === S_ARGS) this.args(out, ev);
+      else writeValue(out, f, ev);
+    }
+    out.raw(LINE_END);
+  }
+
+  private args(out: ByteBuf, ev: RecordEvent): void {
+    const { fields, prefixes } = this.plan(ev.def);
+    const n = fields.length;
+    if (n === 0) {
+      out.raw(NO_ARGS);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      out.raw(prefixes[i]!);
+      writeValue(out, fields[i]!, ev);
+    }
+    out.raw(ARGS_CLOSE);
+  }
 }
 
 const line = new ByteBuf(4096);
 
-/** The event as one line of JSON, newline included (string API; the sink path uses encodeJson). */
-export function formatJson(e: TraceEvent): string {
+/** The event as one line of JSON, newline included (string API, for tests and tools). */
+export function formatJson(enc: JsonEncoder, ev: RecordEvent): string {
   line.pos = 0;
-  encodeJson(line, e);
-  return line.take();
-}
-
-/** JSON text of one value, as encodeValue writes it. */
-export function jsonValue(v: unknown): string {
-  line.pos = 0;
-  encodeValue(line, v);
+  enc.encode(line, ev);
   return line.take();
 }

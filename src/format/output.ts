@@ -1,18 +1,19 @@
-// Event → sink in the chosen format; JSON takes the no-string path straight into the buffer.
+// Event → sink in the chosen format: JSON straight into the sink's buffer, or a table line.
 
-import type { TraceEvent } from "../event.ts";
+import type { RecordEvent } from "../decode/event.ts";
 import type { Writer } from "../sink/writer.ts";
-import { encodeJson } from "./json.ts";
+import { JsonEncoder } from "./json.ts";
 import { createTableFormatter } from "./table.ts";
 
-/** The per-event callback for main's loop: (e) => void, writing e to sink as format says. */
-export function eventWriter(format: "json" | "table", sink: Writer): (e: TraceEvent) => void {
+/** The per-event callback for the run's loop: (ev) => void, writing ev to sink as format says. */
+export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean, hash = false): (ev: RecordEvent) => void {
   if (format === "json") {
-    return (e) => {
-      encodeJson(sink, e);
+    const json = new JsonEncoder(captureEnv, hash);
+    return (ev) => {
+      json.encode(sink, ev);
       sink.commit();
     };
   }
   const table = createTableFormatter(sink);
-  return (e) => sink.write(table(e));
+  return (ev) => sink.write(table(ev));
 }

@@ -1,8 +1,9 @@
 // Human-readable table, one line per event; every byte a process controls is escaped or quoted.
 
 import { constants } from "node:os";
-import { errnoName } from "../decode/errno.ts";
-import type { Arg, TraceEvent } from "../event.ts";
+import { accessor, type RecordEvent } from "../decode/event.ts";
+import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index.ts";
+import { topAccessor } from "../decode/top.ts";
 
 /*
  * Columns: TIME (local HH:MM:SS.mmm) COMM PID PPID UID EVENT ARGS. PIDs are host pids (what
@@ -11,23 +12,11 @@ import type { Arg, TraceEvent } from "../event.ts";
  * characters or non-UTF-8 bytes (shown as \xNN), so the line can be pasted back into a shell;
  * comm and other bare fields are escaped the same way without quotes.
  *
- * Args read per event (names as src/decode/ produces them, Tracee's where Tracee has one):
- * exec: pathname, argv (argv[0] shown only when it differs from the path and its basename),
- * argv_dropped_args/argv_dropped_bytes (> 0: " ..." marks the cut); exec failed: error (or
- * errno from returnValue), path (or binary.path), arguments, arguments_dropped_*; fork:
- * child_pid, child_tid; exit: exit_code, signal_code, core_dumped (without signal_code,
- * exit_code is read as the raw wait status); lost_events: lost.
+ * Args are read by name through the schema's accessors (see describe()).
  */
 
 const W = { time: 13, comm: 17, pid: 8, ppid: 8, uid: 7, event: 10 }; // column widths incl. gap
 
-const LABEL: Record<string, string> = {
-  sched_process_exec: "exec",
-  process_execute_failed: "execfail",
-  sched_process_fork: "fork",
-  sched_process_exit: "exit",
-  lost_events: "lost",
-};
 
 const SIGNAL_NAME = new Map<number, string>();
 for (const [name, n] of Object.entries(constants.signals)) {
@@ -87,32 +76,13 @@ export function escapeDisplay(s: string): string {
   return escapeChars(s, false);
 }
 
-function argValue(args: readonly Arg[], name: string): unknown {
-  for (let i = 0; i < args.length; i++) if (args[i]!.name === name) return args[i]!.value;
-  return undefined;
-}
-
-function asString(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
-
-function asStrings(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-}
-
-function asNumber(v: unknown): number | undefined {
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
-  return undefined;
-}
-
 function basename(p: string): string {
   const i = p.lastIndexOf("/");
   return i === -1 ? p : p.slice(i + 1);
 }
 
 /** pathname argv[1..]; argv[0] added as argv0=... when it is not the path or its basename. */
-function commandLine(path: string | undefined, argv: string[], cut: boolean): string {
+function commandLine(path: string | undefined, argv: readonly string[], cut: boolean): string {
   let out = "";
   if (path !== undefined) out = shellQuote(path);
   else if (argv.length > 0) out = shellQuote(argv[0]!);
@@ -125,67 +95,46 @@ function commandLine(path: string | undefined, argv: string[], cut: boolean): st
   return out;
 }
 
-function killed(sig: number, core: boolean): string {
-  return "killed by " + signalName(sig) + (core ? " (core dumped)" : "");
+/** How a process or thread ended, as wait(2) told it. */
+export function endText(code: number, sig: number, core: boolean): string {
+  return sig !== 0 ? "killed by " + signalName(sig) + (core ? " (core dumped)" : "") : "exit " + code;
 }
 
-function exitText(args: readonly Arg[]): string {
-  const code = asNumber(argValue(args, "exit_code"));
-  const sig = asNumber(argValue(args, "signal_code"));
-  if (sig !== undefined) {
-    if (sig !== 0) return killed(sig, argValue(args, "core_dumped") === true);
-    return code === undefined ? "" : "exit " + code;
-  }
-  if (code === undefined) return "";
-  // Raw wait status (task->exit_code): status << 8 | core << 7 | signal.
-  if ((code & 0x7f) !== 0) return killed(code & 0x7f, (code & 0x80) !== 0);
-  return "exit " + ((code >> 8) & 0xff);
-}
-
-/** True if the decoder says part of this list was not captured. */
-function listCut(args: readonly Arg[], prefix: string): boolean {
-  const items = asNumber(argValue(args, prefix + "_dropped_args")) ?? 0;
-  const bytes = asNumber(argValue(args, prefix + "_dropped_bytes")) ?? 0;
-  return items > 0 || bytes > 0 || argValue(args, prefix + "_truncated") === true;
-}
+const A = {
+  pathname: accessor(EXEC, "pathname"),
+  argv: accessor(EXEC, "argv"),
+  argvDroppedArgs: accessor(EXEC, "argv_dropped_args"),
+  argvDroppedBytes: accessor(EXEC, "argv_dropped_bytes"),
+  error: accessor(EXEC_FAILED, "error"),
+  path: accessor(EXEC_FAILED, "path"),
+  arguments: accessor(EXEC_FAILED, "arguments"),
+  argumentsDroppedArgs: accessor(EXEC_FAILED, "arguments_dropped_args"),
+  argumentsDroppedBytes: accessor(EXEC_FAILED, "arguments_dropped_bytes"),
+  childPid: accessor(FORK, "child_pid"),
+  childTid: accessor(FORK, "child_tid"),
+  exitCode: accessor(EXIT, "exit_code"),
+  signal: accessor(EXIT, "signal_code"),
+  core: accessor(EXIT, "core_dumped"),
+  lost: accessor(LOST, "lost"),
+};
 
 /** The ARGS column for one event. */
-export function describe(e: TraceEvent): string {
-  const args = e.args;
-  switch (e.eventName) {
-    case "sched_process_exec":
-      return commandLine(
-        asString(argValue(args, "pathname")) ?? e.executable.path,
-        asStrings(argValue(args, "argv")),
-        listCut(args, "argv"),
-      );
-    case "process_execute_failed": {
-      const binary = argValue(args, "binary") as { path?: unknown } | undefined;
-      const path =
-        asString(argValue(args, "path")) ??
-        (binary && typeof binary === "object" ? asString(binary.path) : undefined);
-      const argv = asStrings(argValue(args, "arguments") ?? argValue(args, "argv"));
-      const cut = listCut(args, "arguments") || listCut(args, "argv");
-      const named = asString(argValue(args, "error"));
-      const err = named ? escapeDisplay(named) : e.returnValue < 0 ? errnoName(-e.returnValue) : "ret " + e.returnValue;
-      return err + " " + commandLine(path, argv, cut);
-    }
-    case "sched_process_fork": {
-      const pid = asNumber(argValue(args, "child_pid"));
-      const tid = asNumber(argValue(args, "child_tid"));
-      let out = "child=" + (pid ?? "?");
-      if (tid !== undefined && pid !== undefined && tid !== pid) out += " thread=" + tid;
-      return out;
-    }
-    case "sched_process_exit":
-      return exitText(args);
-    case "lost_events": {
-      const n = asNumber(argValue(args, "lost"));
-      return n === undefined ? "" : n + " events lost";
-    }
-    default:
-      return "";
+export function describe(ev: RecordEvent): string {
+  if (ev.is(EXEC)) {
+    return commandLine(A.pathname(ev), A.argv(ev), A.argvDroppedArgs(ev) > 0 || A.argvDroppedBytes(ev) > 0);
   }
+  if (ev.is(EXEC_FAILED)) {
+    const cut = A.argumentsDroppedArgs(ev) > 0 || A.argumentsDroppedBytes(ev) > 0;
+    return escapeDisplay(A.error(ev)) + " " + commandLine(A.path(ev), A.arguments(ev), cut);
+  }
+  if (ev.is(FORK)) {
+    const pid = A.childPid(ev);
+    const tid = A.childTid(ev);
+    return "child=" + pid + (tid !== pid ? " thread=" + tid : "");
+  }
+  if (ev.is(EXIT)) return endText(A.exitCode(ev), A.signal(ev), A.core(ev));
+  if (ev.is(LOST)) return A.lost(ev) + " events lost";
+  return "";
 }
 
 function pad(s: string, width: number): string {
@@ -223,16 +172,24 @@ export const HEADER =
   pad("EVENT", W.event) +
   "ARGS\n";
 
+const T = {
+  timestamp: topAccessor("timestamp"),
+  processName: topAccessor("processName"),
+  hostProcessId: topAccessor("hostProcessId"),
+  hostParentProcessId: topAccessor("hostParentProcessId"),
+  userId: topAccessor("userId"),
+};
+
 /** One table line for the event, newline included. */
-export function formatTable(e: TraceEvent): string {
+export function formatTable(ev: RecordEvent): string {
   const head =
-    pad(timeOfDay(e.timestamp), W.time) +
-    pad(escapeDisplay(e.processName), W.comm) +
-    pad("" + e.hostProcessId, W.pid) +
-    pad("" + e.hostParentProcessId, W.ppid) +
-    pad("" + e.userId, W.uid) +
-    pad(LABEL[e.eventName] ?? escapeDisplay(e.eventName), W.event);
-  const d = describe(e);
+    pad(timeOfDay(T.timestamp(ev)), W.time) +
+    pad(escapeDisplay(T.processName(ev)), W.comm) +
+    pad("" + T.hostProcessId(ev), W.pid) +
+    pad("" + T.hostParentProcessId(ev), W.ppid) +
+    pad("" + T.userId(ev), W.uid) +
+    pad(ev.def.short, W.event);
+  const d = describe(ev);
   return (d === "" ? head.trimEnd() : head + d) + "\n";
 }
 
@@ -240,7 +197,7 @@ export function formatTable(e: TraceEvent): string {
  * A table formatter for one output: the header goes to sink now if one is given, else in
  * front of the first line.
  */
-export function createTableFormatter(sink?: { write(s: string): void }): (e: TraceEvent) => string {
+export function createTableFormatter(sink?: { write(s: string): void }): (e: RecordEvent) => string {
   let header = true;
   if (sink) {
     sink.write(HEADER);

@@ -1,7 +1,29 @@
 // --tree: collects fork/exec/exit events into the process tree of what was traced and renders it
 // (parent → children, each process with the command lines it exec'd and how it ended).
-import type { TraceEvent } from "../event";
-import { shellQuote } from "./table";
+import { accessor, type RecordEvent } from "../decode/event";
+import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
+import { topAccessor } from "../decode/top";
+import { endText, shellQuote } from "./table";
+
+const T = {
+  hostProcessId: topAccessor("hostProcessId"),
+  processEntityId: topAccessor("processEntityId"),
+  parentEntityId: topAccessor("parentEntityId"),
+  processName: topAccessor("processName"),
+};
+const A = {
+  isThread: accessor(FORK, "is_thread"),
+  childPid: accessor(FORK, "child_pid"),
+  childProcess: accessor(FORK, "child_process_entity_id"),
+  childParent: accessor(FORK, "child_parent_entity_id"),
+  argv: accessor(EXEC, "argv"),
+  arguments: accessor(EXEC_FAILED, "arguments"),
+  error: accessor(EXEC_FAILED, "error"),
+  groupExit: accessor(EXIT, "process_group_exit"),
+  exitCode: accessor(EXIT, "exit_code"),
+  signal: accessor(EXIT, "signal_code"),
+  core: accessor(EXIT, "core_dumped"),
+};
 
 interface Node {
   id: number; // processEntityId
@@ -15,7 +37,7 @@ interface Node {
 }
 
 /** One argv as a shell-like line, quoted and escaped as the table does it. */
-export function commandLine(argv: string[]): string {
+export function commandLine(argv: readonly string[]): string {
   return argv.map(shellQuote).join(" ");
 }
 
@@ -34,37 +56,29 @@ export class ProcessTree {
     return n;
   }
 
-  add(e: TraceEvent): void {
-    const a = (name: string) => e.args.find((x) => x.name === name)?.value;
-    switch (e.eventName) {
-      case "sched_process_fork": {
-        if (a("is_thread")) return;
-        this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
-        this.node(a("child_process_entity_id") as number, a("child_pid") as number, a("child_parent_entity_id") as number, e.processName);
-        return;
-      }
-      case "sched_process_exec": {
-        const n = this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
-        n.comm = e.processName;
-        n.execs.push(commandLine(a("argv") as string[]));
-        return;
-      }
-      case "process_execute_failed": {
-        const n = this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
-        // a PATH search fails once per directory: one line per command line, with the count
-        const line = commandLine(a("arguments") as string[]);
-        const f = n.failed.get(line);
-        if (f) f.count++;
-        else n.failed.set(line, { count: 1, error: a("error") as string });
-        return;
-      }
-      case "sched_process_exit": {
-        if (!a("process_group_exit")) return;
-        const n = this.node(e.processEntityId, e.hostProcessId, e.parentEntityId, e.processName);
-        const sig = a("signal_code") as number;
-        n.exit = sig ? `killed by signal ${sig}${a("core_dumped") ? ", core dumped" : ""}` : `exit ${a("exit_code")}`;
-        return;
-      }
+  add(ev: RecordEvent): void {
+    const pid = T.hostProcessId(ev);
+    const id = T.processEntityId(ev);
+    const parent = T.parentEntityId(ev);
+    const comm = T.processName(ev);
+    if (ev.is(FORK)) {
+      if (A.isThread(ev)) return;
+      this.node(id, pid, parent, comm);
+      this.node(A.childProcess(ev), A.childPid(ev), A.childParent(ev), comm);
+    } else if (ev.is(EXEC)) {
+      const n = this.node(id, pid, parent, comm);
+      n.comm = comm;
+      n.execs.push(commandLine(A.argv(ev)));
+    } else if (ev.is(EXEC_FAILED)) {
+      const n = this.node(id, pid, parent, comm);
+      // a PATH search fails once per directory: one line per command line, with the count
+      const line = commandLine(A.arguments(ev));
+      const f = n.failed.get(line);
+      if (f) f.count++;
+      else n.failed.set(line, { count: 1, error: A.error(ev) });
+    } else if (ev.is(EXIT)) {
+      if (!A.groupExit(ev)) return;
+      this.node(id, pid, parent, comm).exit = endText(A.exitCode(ev), A.signal(ev), A.core(ev));
     }
   }
 

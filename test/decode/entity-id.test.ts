@@ -1,26 +1,21 @@
-// Entity ids are FNV-1a (32 bit) over the 12 little-endian bytes (id u32, start time u64):
-// checked against a textbook byte-loop FNV-1a and its published test vector.
+// Entity ids are Tracee's HashTaskID (Murmur3 x86 32-bit over tid and start, big-endian, the start
+// rounded down to 100 ms): the check values of shared/tracee-json.md, and a textbook Murmur3.
 import { expect, test } from "bun:test";
-import { entityId } from "../../src/decode/record";
+import { hashTaskId, murmur32 } from "../../src/decode/entity";
 
-function fnv1a32(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
-  return h >>> 0;
-}
+const halves = (t: bigint): [number, number] => [Number(t >> 32n), Number(t & 0xffffffffn)];
 
-test("the reference FNV-1a gives the published vector", () => {
-  expect(fnv1a32(new TextEncoder().encode("a"))).toBe(0xe40c292c);
+test("Murmur32 and HashTaskID give Tracee's check values", () => {
+  expect(murmur32(new TextEncoder().encode("abc"), 3, 0x18273645)).toBe(2750094133);
+  expect(hashTaskId(1, 0, 0)).toBe(2241331610);
+  expect(hashTaskId(12345, ...halves(1795421535591606288n))).toBe(3128866282);
 });
 
-test("entityId = FNV-1a of (id, start time) as 12 little-endian bytes", () => {
-  const dv = new DataView(new ArrayBuffer(12));
-  for (let i = 0; i < 10000; i++) {
-    const id = (Math.random() * 2 ** 32) >>> 0;
-    const start = BigInt(Math.floor(Math.random() * 2 ** 53));
-    dv.setUint32(0, id, true);
-    dv.setBigUint64(4, start, true);
-    const want = fnv1a32(new Uint8Array(dv.buffer));
-    expect(entityId(id, dv.getUint32(4, true), dv.getUint32(8, true))).toBe(want);
-  }
+test("the start time counts only to 100 ms: the same id within a window, another across it", () => {
+  const t = 1795421535500000000n;
+  expect(hashTaskId(7, ...halves(t))).toBe(hashTaskId(7, ...halves(t + 99_999_999n)));
+  expect(hashTaskId(7, ...halves(t))).not.toBe(hashTaskId(7, ...halves(t + 100_000_000n)));
+  // a window that spans a carry between the two 32-bit halves
+  const carry = (1n << 32n) * 418_000_000n + 50n;
+  expect(hashTaskId(7, ...halves(carry))).toBe(hashTaskId(7, ...halves(carry - (carry % 100_000_000n))));
 });

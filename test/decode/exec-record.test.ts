@@ -3,9 +3,11 @@
 // with DecodeError and never crash the pipeline.
 import { describe, expect, test } from "bun:test";
 import { exec_record as E, rec_header as H, span as S, file_id as F, record_kind as K, record_flag as RF } from "../../src/decode/layout.gen";
-import { decodeRecord, DecodeError } from "../../src/decode/index";
-import { recordHandler } from "../../src/pipeline";
-import type { TraceEvent } from "../../src/event";
+import { decodeInto, DecodeError } from "../../src/decode/index";
+import { createPipeline } from "../../src/pipeline";
+import { arg, RecordEvent } from "../../src/decode/event";
+import { EpochClock } from "../../src/decode/clock";
+import { topAccessor } from "../../src/decode/top";
 
 const enc = new TextEncoder();
 
@@ -42,9 +44,11 @@ function buildExec(strings: Partial<Record<"cmdpath" | "pathname" | "interp" | "
   return { buf, dv };
 }
 
-const opts = { bootToEpochNs: 1_700_000_000_000_000_000n, captureEnv: false };
-const rec = (buf: Uint8Array, len = buf.length) => ({ dv: new DataView(buf.buffer), u8: buf, off: 0, len });
-const argOf = (e: TraceEvent, n: string) => e.args.find((a) => a.name === n)?.value;
+const OFFSET = 1_700_000_000_000_000_000n;
+const opts = { clock: new EpochClock(OFFSET), captureEnv: false };
+const decodeRecord = (buf: Uint8Array, len = buf.length) => decodeInto(new RecordEvent(opts), new DataView(buf.buffer), Buffer.from(buf.buffer), 0, len);
+const argOf = (e: RecordEvent, n: string) => arg(e, n);
+const top = (e: RecordEvent, n: Parameters<typeof topAccessor>[0]) => topAccessor(n)(e);
 
 describe("exec record decoding", () => {
   test("fields come from their offsets", () => {
@@ -65,21 +69,22 @@ describe("exec record decoding", () => {
         dv.setInt32(E.syscall_nr, 322, true);
       },
     );
-    const e = decodeRecord(rec(buf), opts);
-    expect(e.eventName).toBe("sched_process_exec");
-    expect(e.seq).toBe(42);
-    expect(e.timestamp).toBe(opts.bootToEpochNs + 5n);
-    expect(e.hostProcessId).toBe(1234);
-    expect(e.processId).toBe(1);
-    expect(e.userId).toBe(1000);
-    expect(e.processName).toBe("hold");
-    expect(e.hostName).toBe("host");
-    expect(e.containerId).toBe("ab".repeat(32));
-    expect(e.syscall).toBe("execveat");
+    const e = decodeRecord(buf);
+    expect(top(e, "eventName")).toBe("sched_process_exec");
+    expect(top(e, "seq")).toBe(42n);
+    expect(top(e, "timestamp")).toBe(OFFSET + 5n);
+    expect(top(e, "hostProcessId")).toBe(1234);
+    expect(top(e, "processId")).toBe(1);
+    expect(top(e, "userId")).toBe(1000);
+    expect(top(e, "processName")).toBe("hold");
+    expect(top(e, "hostName")).toBe("host");
+    expect(top(e, "containerId")).toBe("ab".repeat(32));
+    expect(top(e, "contextFlags")).toEqual({ containerStarted: true, isCompat: false });
+    expect(top(e, "syscall")).toBe("execveat");
     expect(argOf(e, "cmdpath")).toBe("./x");
     expect(argOf(e, "pathname")).toBe("/usr/bin/x");
     expect(argOf(e, "argv")).toEqual(["./x", "a b", ""]);
-    expect(argOf(e, "inode")).toBe(77);
+    expect(argOf(e, "inode")).toBe(77n);
     expect(argOf(e, "dev")).toBe((8 << 20) | 1);
     expect(argOf(e, "inode_mode")).toBe(0o100755);
     expect(argOf(e, "ctime")).toBe(1_700_000_000_123_456_789n);
@@ -93,12 +98,12 @@ describe("exec record decoding", () => {
       dv.setBigUint64(E.stdin_magic, 0x50495045n, true);
       dv.setBigUint64(E.stdin_ino, 12345n, true);
     });
-    expect(argOf(decodeRecord(rec(buf), opts), "stdin_path")).toBe("pipe:[12345]");
+    expect(argOf(decodeRecord(buf), "stdin_path")).toBe("pipe:[12345]");
     const { buf: b2 } = buildExec({ stdin_path: "[eventfd]" }, (dv) => {
       dv.setUint32(H.flags, RF.RF_STDIN_PSEUDO, true);
       dv.setBigUint64(E.stdin_magic, 0x09041934n, true);
     });
-    expect(argOf(decodeRecord(rec(b2), opts), "stdin_path")).toBe("anon_inode:[eventfd]");
+    expect(argOf(decodeRecord(b2), "stdin_path")).toBe("anon_inode:[eventfd]");
   });
 
   test("a cut argv reports dropped args and bytes", () => {
@@ -106,7 +111,7 @@ describe("exec record decoding", () => {
       dv.setUint32(E.argc, 4, true);
       dv.setUint32(E.argv_size, 20, true);
     });
-    const e = decodeRecord(rec(buf), opts);
+    const e = decodeRecord(buf);
     expect(argOf(e, "argv")).toEqual(["a", "bb", "cc"]);
     expect(argOf(e, "argv_dropped_args")).toBe(2);
     expect(argOf(e, "argv_dropped_bytes")).toBe(20 - 7);
@@ -115,12 +120,12 @@ describe("exec record decoding", () => {
 
   test("cut paths are listed in truncated", () => {
     const { buf } = buildExec({ pathname: "/deep" }, (dv) => dv.setUint32(H.flags, RF.RF_PATHNAME_CUT | RF.RF_PWD_CUT, true));
-    expect(argOf(decodeRecord(rec(buf), opts), "truncated")).toEqual(["pathname", "pwd"]);
+    expect(argOf(decodeRecord(buf), "truncated")).toEqual(["pathname", "pwd"]);
   });
 
   test("non-UTF-8 bytes are kept as lone surrogates", () => {
     const { buf } = buildExec({ pathname: new Uint8Array([0x2f, 0xff, 0x61]) });
-    expect(argOf(decodeRecord(rec(buf), opts), "pathname")).toBe("/\udcffa");
+    expect(argOf(decodeRecord(buf), "pathname")).toBe("/\udcffa");
   });
 });
 
@@ -128,35 +133,35 @@ describe("malformed records", () => {
   const { buf: good } = buildExec({ pathname: "/bin/x", argv: "x\0" });
 
   test("shorter than the header", () => {
-    expect(() => decodeRecord(rec(good, 10), opts)).toThrow(DecodeError);
+    expect(() => decodeRecord(good, 10)).toThrow(DecodeError);
   });
 
   test("size field larger than the sample", () => {
-    expect(() => decodeRecord(rec(good, good.length - 1), opts)).toThrow(/exceeds/);
+    expect(() => decodeRecord(good, good.length - 1)).toThrow(/exceeds/);
   });
 
   test("size field smaller than the fixed part", () => {
     const b = good.slice();
     new DataView(b.buffer).setUint32(H.size, E.$size - 8, true);
-    expect(() => decodeRecord(rec(b), opts)).toThrow(/fixed part/);
+    expect(() => decodeRecord(b)).toThrow(/fixed part/);
   });
 
   test("span pointing past the record", () => {
     const b = good.slice();
     new DataView(b.buffer).setUint32(E.argv + S.len, 1 << 20, true);
-    expect(() => decodeRecord(rec(b), opts)).toThrow(/runs past/);
+    expect(() => decodeRecord(b)).toThrow(/runs past/);
   });
 
   test("unknown kind", () => {
     const b = good.slice();
     new DataView(b.buffer).setUint32(H.kind, 99, true);
-    expect(() => decodeRecord(rec(b), opts)).toThrow(/unknown record kind 99/);
+    expect(() => decodeRecord(b)).toThrow(/unknown record kind 99/);
   });
 
   test("the pipeline counts and skips a bad record and goes on", () => {
-    const out: TraceEvent[] = [];
+    const out: string[] = [];
     const stats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
-    const h = recordHandler(opts, (e) => out.push(e), stats);
+    const h = createPipeline(opts, (e) => out.push(argOf(e, "pathname") as string), stats).onRecord;
     const ring = new Uint8Array(4096);
     ring.set(good, 0);
     const bad = good.slice();
@@ -168,6 +173,6 @@ describe("malformed records", () => {
     h(dv, 0, 3);
     expect(stats).toEqual({ decoded: 1, malformed: 2, excluded: 0, lastError: expect.stringContaining("shorter") });
     expect(out.length).toBe(1);
-    expect(argOf(out[0]!, "pathname")).toBe("/bin/x");
+    expect(out).toEqual(["/bin/x"]);
   });
 });

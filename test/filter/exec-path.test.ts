@@ -2,21 +2,25 @@
 // include/exclude rules with Bun.Glob syntax.
 import { describe, expect, test } from "bun:test";
 import { execPathFilter, programPathOf } from "../../src/filter/exec-path";
-import type { Arg, EventName, TraceEvent } from "../../src/event";
+import { exec_failed_record as XF, record_kind as K } from "../../src/decode/layout.gen";
+import { fixedRecord, RANDOM, prng, viewOf } from "../records";
 
-function ev(eventName: EventName, exe: string, args: Arg[] = []): TraceEvent {
-  return {
-    timestamp: 0n, threadStartTime: 0n, processorId: 0, processId: 1, threadId: 1, parentProcessId: 0,
-    hostProcessId: 1, hostThreadId: 1, hostParentProcessId: 0, userId: 0, mountNamespace: 0, pidNamespace: 0,
-    cgroupId: 0, processName: "x", executable: { path: exe }, hostName: "", containerId: "", eventName,
-    returnValue: 0, syscall: "", threadEntityId: 0, processEntityId: 0, parentEntityId: 0, seq: 0, args,
-  };
+const g = prng(3);
+const MAKE = { sched_process_exec: RANDOM.exec, sched_process_fork: RANDOM.fork, sched_process_exit: RANDOM.exit, lost_events: RANDOM.lost };
+
+/** An event of that kind whose process runs `exe` (executable.path, as enrichment sets it). */
+function ev(name: keyof typeof MAKE, exe: string) {
+  const e = viewOf(MAKE[name](g));
+  e.x.exePath = exe;
+  return e;
 }
-const failed = (caller: string, path: string, resolved: string) =>
-  ev("process_execute_failed", caller, [
-    { name: "path", type: "string", value: path },
-    { name: "binary", type: "object", value: { path: resolved, device_id: 0, inode_number: 0, ctime: 0, inode_mode: 0 } },
-  ]);
+/** A failed exec by a process running `caller` of `path`, resolved by user space to `resolved`. */
+const failed = (caller: string, path: string, resolved: string) => {
+  const e = viewOf(fixedRecord(K.KIND_EXEC_FAILED, XF.$size, 9, [[XF.path, path]], (dv) => dv.setBigInt64(XF.ret, -2n, true)));
+  e.x.exePath = caller;
+  if (resolved) e.x.binary = { path: resolved, device_id: 0, inode_number: 0n, ctime: 0n, inode_mode: 0 };
+  return e;
+};
 
 describe("programPathOf", () => {
   test("exec, fork, exit: executable.path", () => {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { eventWriter } from "../../src/format/output.ts";
 import { HEADER } from "../../src/format/table.ts";
 import { Writer } from "../../src/sink/writer.ts";
-import { execEvent } from "./bench.ts";
+import { execView } from "../records.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tracer-output-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,8 +15,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 test("json: one parseable line per event", () => {
   const path = join(dir, "e.json");
   const w = Writer.open(path);
-  const write = eventWriter("json", w);
-  for (let i = 0; i < 500; i++) write(execEvent(i));
+  const write = eventWriter("json", w, false);
+  for (let i = 0; i < 500; i++) write(execView(i));
   w.close();
   const lines = readFileSync(path, "utf8").trimEnd().split("\n");
   expect(lines.length).toBe(500);
@@ -26,8 +26,8 @@ test("json: one parseable line per event", () => {
 test("table: header once, then one line per event", () => {
   const path = join(dir, "e.txt");
   const w = Writer.open(path);
-  const write = eventWriter("table", w);
-  for (let i = 0; i < 3; i++) write(execEvent(i));
+  const write = eventWriter("table", w, false);
+  for (let i = 0; i < 3; i++) write(execView(i));
   w.close();
   const text = readFileSync(path, "utf8");
   expect(text.startsWith(HEADER)).toBe(true);

@@ -1,14 +1,48 @@
 // Table lines: alignment with the header, key args per event, nothing raw reaches the terminal.
 
 import { describe, expect, test } from "bun:test";
-import { decodeBytes } from "../../src/decode/text.ts";
-import type { TraceEvent } from "../../src/event.ts";
+import { exec_failed_record as XF, exec_record as E, fork_record as FK, rec_header as H, record_kind as K } from "../../src/decode/layout.gen.ts";
 import { HEADER, describe as describeArgs, formatTable, shellQuote, timeOfDay } from "../../src/format/table.ts";
 import { errnoName } from "../../src/decode/errno.ts";
-import { execEvent } from "./bench.ts";
+import { LossReporter } from "../../src/stats.ts";
+import { fixedRecord, gccExec, simpleExit, viewOf } from "../records.ts";
 
-function ev(eventName: TraceEvent["eventName"], args: TraceEvent["args"], extra: Partial<TraceEvent> = {}): TraceEvent {
-  return { ...execEvent(0), eventName, args, ...extra };
+const enc = new TextEncoder();
+const nuls = (xs: (string | Uint8Array)[]) => {
+  const parts = xs.map((x) => (typeof x === "string" ? enc.encode(x) : x));
+  const out = new Uint8Array(parts.reduce((a, b) => a + b.length + 1, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length + 1;
+  }
+  return out;
+};
+
+/** An exec of `pathname` with `argv`; `dropped` bytes not captured; comm `comm`. */
+function exec(pathname: string, argv: (string | Uint8Array)[], dropped = 0, comm = "gcc") {
+  const a = nuls(argv);
+  return viewOf(fixedRecord(K.KIND_EXEC, E.$size, 9, [[E.pathname, pathname], [E.argv, a]], (dv) => {
+    dv.setUint32(E.argc, argv.length + (dropped ? 1 : 0), true);
+    dv.setUint32(E.argv_size, a.length + dropped, true);
+    new Uint8Array(dv.buffer).fill(0, H.comm, H.comm + 16).set(enc.encode(comm).subarray(0, 15), H.comm);
+  }));
+}
+
+function failed(path: string, argv: string[], errno: number, dropped = 0) {
+  const a = nuls(argv);
+  return viewOf(fixedRecord(K.KIND_EXEC_FAILED, XF.$size, 9, [[XF.path, path], [XF.argv, a]], (dv) => {
+    dv.setBigInt64(XF.ret, BigInt(-errno), true);
+    dv.setUint32(XF.argc, argv.length, true);
+    dv.setUint32(XF.argv_size, a.length + dropped, true);
+  }));
+}
+
+function fork(pid: number, tid: number) {
+  return viewOf(fixedRecord(K.KIND_FORK, FK.$size, 9, [], (dv) => {
+    dv.setUint32(FK.child_pid, pid, true);
+    dv.setUint32(FK.child_tid, tid, true);
+  }));
 }
 
 // Every C0/C1 control, DEL, and the bidi controls a terminal or editor acts on.
@@ -16,7 +50,7 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
 
 describe("formatTable", () => {
   test("columns line up with the header", () => {
-    const line = formatTable(execEvent(1));
+    const line = formatTable(viewOf(gccExec(4243)));
     for (const col of ["COMM", "PID", "PPID", "UID", "EVENT", "ARGS"]) {
       const at = HEADER.indexOf(col);
       expect(at).toBeGreaterThan(0);
@@ -40,34 +74,17 @@ describe("formatTable", () => {
   });
 
   test("exec: argv[0] hidden when it is the path or its basename; shell quoting", () => {
-    const e = ev("sched_process_exec", [
-      { name: "pathname", type: "const char*", value: "/bin/echo" },
-      { name: "argv", type: "const char**", value: ["echo", "it's", "a b", "", "$HOME", "ok-1.2"] },
-    ]);
+    const e = exec("/bin/echo", ["echo", "it's", "a b", "", "$HOME", "ok-1.2"]);
     expect(describeArgs(e)).toBe(`/bin/echo 'it'\\''s' 'a b' '' '$HOME' ok-1.2`);
-    const cut = ev("sched_process_exec", [
-      { name: "pathname", type: "const char*", value: "/bin/echo" },
-      { name: "argv", type: "const char**", value: ["/bin/echo", "x"] },
-      { name: "argv_dropped_args", type: "uint32", value: 1 },
-      { name: "argv_dropped_bytes", type: "uint32", value: 4000 },
-    ]);
-    expect(describeArgs(cut)).toBe("/bin/echo x ...");
+    expect(describeArgs(exec("/bin/echo", ["/bin/echo", "x"], 4000))).toBe("/bin/echo x ...");
   });
 
   test("hostile argv and comm cannot reach the terminal raw", () => {
     const evil = [
       "\u001b]0;pwned\u0007", "\u001b[2J\u001b[H", "line\nbreak", "cr\rret", "\u009b31m", "\u202eevil\u202c",
-      decodeBytes(new Uint8Array([0x66, 0xff, 0xc3, 0x28, 0x0a])),
+      new Uint8Array([0x66, 0xff, 0xc3, 0x28, 0x0a]),
     ];
-    const e = ev(
-      "sched_process_exec",
-      [
-        { name: "pathname", type: "const char*", value: "/tmp/\u001b[31mx" },
-        { name: "argv", type: "const char**", value: ["x", ...evil] },
-      ],
-      { processName: "\u001b[1mcomm\nx" },
-    );
-    const line = formatTable(e);
+    const line = formatTable(exec("/tmp/\u001b[31mx", ["x", ...evil], 0, "\u001b[1mcomm\nx"));
     expect(line.slice(0, -1)).not.toMatch(RAW_CONTROL);
     expect(line.slice(0, -1)).not.toContain("\n");
     expect(line).not.toMatch(/[\ud800-\udfff]/);
@@ -90,60 +107,28 @@ describe("formatTable", () => {
   });
 
   test("exec failed: errno name, path, args", () => {
-    const e = ev(
-      "process_execute_failed",
-      [
-        { name: "path", type: "const char*", value: "/nope" },
-        { name: "binary", type: "object", value: { path: "/nope", device_id: 0, inode_number: 0n, ctime: 0n, inode_mode: 0 } },
-        { name: "arguments", type: "const char**", value: ["/nope", "--x"] },
-      ],
-      { returnValue: -2 },
-    );
-    expect(describeArgs(e)).toBe("ENOENT /nope --x");
-    const named = ev("process_execute_failed", [
-      { name: "path", type: "string", value: "./x" },
-      { name: "arguments", type: "[]string", value: ["./x", "a"] },
-      { name: "error", type: "string", value: "ENOEXEC" },
-      { name: "arguments_dropped_args", type: "uint32", value: 0 },
-      { name: "arguments_dropped_bytes", type: "uint32", value: 10 },
-    ], { returnValue: -8 });
-    expect(describeArgs(named)).toBe("ENOEXEC ./x a ...");
-    const onlyBinary = ev("process_execute_failed", [{ name: "binary", type: "object", value: { path: "/x y" } }], { returnValue: -13 });
-    expect(describeArgs(onlyBinary)).toBe("EACCES '/x y'");
+    expect(describeArgs(failed("/nope", ["/nope", "--x"], 2))).toBe("ENOENT /nope --x");
+    expect(describeArgs(failed("./x", ["./x", "a"], 8, 10))).toBe("ENOEXEC ./x a ...");
+    expect(describeArgs(failed("/x y", [], 13))).toBe("EACCES '/x y'");
     expect(errnoName(8)).toBe("ENOEXEC");
     expect(errnoName(99999)).toBe("errno 99999");
   });
 
   test("fork: child pid (and thread id when a thread)", () => {
-    expect(describeArgs(ev("sched_process_fork", [{ name: "child_pid", type: "int", value: 77 }, { name: "child_tid", type: "int", value: 77 }]))).toBe("child=77");
-    expect(describeArgs(ev("sched_process_fork", [{ name: "child_pid", type: "int", value: 77 }, { name: "child_tid", type: "int", value: 78 }]))).toBe("child=77 thread=78");
+    expect(describeArgs(fork(77, 77))).toBe("child=77");
+    expect(describeArgs(fork(77, 78))).toBe("child=77 thread=78");
   });
 
-  test("exit: decoded status, signal, core dump (as src/decode/exit.ts produces)", () => {
-    const exit = (code: number, sig: number, core = false) =>
-      describeArgs(ev("sched_process_exit", [
-        { name: "exit_code", type: "int64", value: code },
-        { name: "signal_code", type: "int32", value: sig },
-        { name: "core_dumped", type: "bool", value: core },
-      ]));
-    expect(exit(0, 0)).toBe("exit 0");
-    expect(exit(3, 0)).toBe("exit 3");
-    expect(exit(9, 9)).toBe("killed by SIGKILL");
-    expect(exit(11, 11, true)).toBe("killed by SIGSEGV (core dumped)");
-  });
-
-  test("exit: raw wait status when there is no signal_code", () => {
-    const exit = (code: number | bigint) => describeArgs(ev("sched_process_exit", [{ name: "exit_code", type: "long", value: code }]));
+  test("exit: the wait status as exit code, signal, core dump", () => {
+    const exit = (status: number) => describeArgs(viewOf(simpleExit(9, status)));
     expect(exit(0)).toBe("exit 0");
     expect(exit(3 << 8)).toBe("exit 3");
     expect(exit(9)).toBe("killed by SIGKILL");
     expect(exit(11 | 0x80)).toBe("killed by SIGSEGV (core dumped)");
-    expect(exit(256n)).toBe("exit 1");
-    const line = formatTable(ev("sched_process_exit", []));
-    expect(line.endsWith("exit\n")).toBe(true); // no trailing spaces
   });
 
   test("lost events", () => {
-    expect(describeArgs(ev("lost_events", [{ name: "lost", type: "u64", value: 12n }]))).toBe("12 events lost");
+    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0 });
+    expect(describeArgs(viewOf(lost!))).toBe("12 events lost");
   });
 });

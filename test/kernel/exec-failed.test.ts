@@ -167,6 +167,50 @@ describe("process_execute_failed", () => {
     expect(arg(e, "arguments_unreadable")).toBe(true);
   });
 
+  test("more than 65,536 arguments: every one counted (dropped = passed - captured)", async () => {
+    const m = marker("many");
+    const n = 100_000;
+    const e = await one(["many", "/nonexistent/many", m, String(n)], 2);
+    const got: string[] = arg(e, "arguments");
+    const passed = n + 2;
+    const lastCut = got.at(-1) !== "a";
+    expect(got.slice(0, 2)).toEqual(["/nonexistent/many", m]);
+    expect(got.length - (lastCut ? 1 : 0) + arg(e, "arguments_dropped_args")).toBe(passed);
+    const total = "/nonexistent/many".length + 1 + m.length + 1 + 2 * n; // every string and its NUL
+    const area = Buffer.byteLength(got.join("\0")) + (lastCut ? 0 : 1); // a cut last string has no NUL
+    expect(arg(e, "arguments_dropped_bytes")).toBe(total - area);
+    expect(arg(e, "truncated")).toContain("arguments");
+  });
+
+  test("a string that cannot be read (its page not in memory): it and those after are dropped, counted, said", async () => {
+    const m = marker("untouched");
+    const e = await one(["untouched", "/nonexistent/untouched", m], 2);
+    expect(arg(e, "arguments")).toEqual(["/nonexistent/untouched", m]);
+    expect(arg(e, "arguments_dropped_args")).toBe(2); // the unreadable one and "after"
+    expect(arg(e, "arguments_unreadable")).toBe(true);
+    expect(arg(e, "truncated")).toContain("arguments");
+  });
+
+  test("strings that end exactly at the capture limit are whole: nothing dropped", async () => {
+    const m = marker("exact");
+    const e = await one(["exact", "/nonexistent/exact", m, String(128 * 1024)], 2);
+    const got: string[] = arg(e, "arguments");
+    expect(got.length).toBe(3);
+    expect(Buffer.byteLength(got.join("\0")) + 1).toBe(128 * 1024);
+    expect(arg(e, "arguments_dropped_args")).toBe(0);
+    expect(arg(e, "arguments_dropped_bytes")).toBe(0);
+    expect(arg(e, "truncated")).toEqual([]);
+  });
+
+  test("EFAULT on the path: nothing is resolved (not the caller's cwd), and the event says the path is missing", async () => {
+    const m = marker("badpath");
+    const e = await one(["badpath", m], 14);
+    expect(arg(e, "path")).toBe("");
+    expect(arg(e, "binary")).toEqual({ path: "", device_id: 0, inode_number: 0, ctime: 0, inode_mode: 0 });
+    expect(arg(e, "truncated")).toContain("path");
+    expect(arg(e, "arguments")).toEqual([m]);
+  });
+
   test("execveat: bad dirfd (EBADF) and AT_EMPTY_PATH on a non-executable fd", async () => {
     const e = await one(["badfd", "rel-name", marker("badfd")], 9);
     expect(e.syscall).toBe("execveat");

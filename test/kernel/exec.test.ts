@@ -94,10 +94,10 @@ async function execOf(m: string, pathname?: string): Promise<Json> {
 function expectBinaryFields(e: Json, t: Truth) {
   expect(arg(e, "pathname")).toBe(t.exe);
   expect(e.executable.path).toBe(t.exe);
-  expect(arg(e, "inode")).toBe(Number(t.exeStat.ino));
-  expect(arg(e, "dev")).toBe(kernelDev(t.exeStat.dev as unknown as bigint));
-  expect(arg(e, "inode_mode")).toBe(Number(t.exeStat.mode));
-  expect(BigInt(arg(e, "ctime"))).toBe((t.exeStat as any).ctimeNs);
+  expect(arg(e, "inode")).toBe(Number(t.exeStat!.ino));
+  expect(arg(e, "dev")).toBe(kernelDev(t.exeStat!.dev as unknown as bigint));
+  expect(arg(e, "inode_mode")).toBe(Number(t.exeStat!.mode));
+  expect(BigInt(arg(e, "ctime"))).toBe((t.exeStat! as any).ctimeNs);
 }
 
 function expectContext(e: Json, t: Truth, spawnPid: number) {
@@ -270,6 +270,26 @@ describe("sched_process_exec", () => {
     await Bun.spawn([hold, m], { cwd: sub, stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited;
     const e = await execOf(m);
     expect(arg(e, "pwd")).toBe(realpathSync(sub));
+  });
+
+  test("a removed file and a removed working directory read as /proc shows them: ' (deleted)', never '/'", async () => {
+    const m = marker("deleted");
+    const sub = join(realpathSync(dir), "gone");
+    // readlink, run from a copy that is unlinked before it runs (through its open descriptor), in a
+    // working directory removed before the exec: it prints its own exe and cwd as /proc has them
+    const script = `mkdir -p '${sub}' && cd '${sub}' && cp /usr/bin/readlink ./rl && exec 3<./rl && rm ./rl && rmdir '${sub}' && exec /proc/self/fd/3 /proc/self/exe /proc/self/cwd ${m}`;
+    const p = Bun.spawnSync(["/bin/sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    const [exe, cwd] = p.stdout.toString().trim().split("\n");
+    expect(exe).toBe(`${sub}/rl (deleted)`);
+    expect(cwd).toBe(`${sub} (deleted)`);
+    const mine = (e: Json) => e.eventName === "sched_process_exec" && arg(e, "argv")[0] === "/proc/self/fd/3" && arg(e, "argv").includes(m);
+    const [e, ...more] = (await tracer.waitFor(mine)).filter(mine) as [Json, ...Json[]];
+    expect(more).toEqual([]);
+    expect(arg(e, "pathname")).toBe(exe);
+    expect(e.executable.path).toBe(exe);
+    expect(arg(e, "pwd")).toBe(cwd);
+    expect(arg(e, "exe_deleted")).toBe(true);
+    expect(arg(e, "exe_memfd")).toBe(false);
   });
 });
 

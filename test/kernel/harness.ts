@@ -34,6 +34,13 @@ export function parseLine(line: string): Json {
   );
 }
 
+/** Epoch ns of an RFC 3339 time with up to 9 fraction digits, in UTC (Tracee's time.Time args). */
+export function rfc3339Ns(s: string): bigint {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(s);
+  if (!m) throw new Error(`not RFC 3339 UTC: ${s}`);
+  return BigInt(Date.parse(m[1] + "Z")) * 1_000_000n + BigInt((m[2] ?? "").padEnd(9, "0"));
+}
+
 /** Value of a named arg of an event. */
 export function arg(e: Json, name: string): any {
   const a = (e.args as Json[]).find((x) => x.name === name);
@@ -65,7 +72,7 @@ export class TracerRun {
 
   private pump(stream: ReadableStream<Uint8Array>, sink: (s: string) => void, until?: () => boolean): Promise<boolean> {
     const dec = new TextDecoder();
-    let resolve: (v: boolean) => void;
+    let resolve!: (v: boolean) => void;
     const p = new Promise<boolean>((r) => (resolve = r));
     (async () => {
       for await (const chunk of stream) {

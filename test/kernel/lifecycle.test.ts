@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, fixture, marker, readUntil, TracerRun, withMarker, type Json } from "./harness";
+import { arg, rfc3339Ns, fixture, marker, readUntil, TracerRun, withMarker, type Json } from "./harness";
 
 let tracer: TracerRun;
 let lc: string;
@@ -54,8 +54,8 @@ describe("sched_process_fork", () => {
     expect(arg(f!, "is_thread")).toBe(false);
     expect(f!.hostProcessId).toBe(parent);
     expect(f!.hostParentProcessId).toBe(process.pid);
-    expect(BigInt(arg(f!, "start_time"))).toBeLessThanOrEqual(BigInt(f!.timestamp));
-    expect(BigInt(arg(f!, "start_time"))).toBeGreaterThan(BigInt(arg(f!, "parent_start_time")));
+    expect(rfc3339Ns(arg(f!, "start_time"))).toBeLessThanOrEqual(BigInt(f!.timestamp));
+    expect(rfc3339Ns(arg(f!, "start_time"))).toBeGreaterThan(rfc3339Ns(arg(f!, "parent_start_time")));
     expect(f!.executable.path).toBe(lc);
     // the child's exit joins with the fork through its entity ids
     const [x] = await exits((e) => e.hostProcessId === child);

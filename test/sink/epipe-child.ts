@@ -1,14 +1,16 @@
 // Test helper: writes events through a Writer to stdout until the reader goes away, then exits 0.
 
-import { encodeJson } from "../../src/format/json.ts";
+import { JsonEncoder } from "../../src/format/json.ts";
+
+const json = new JsonEncoder(false);
 import { Writer } from "../../src/sink/writer.ts";
-import { execEvent } from "../format/bench.ts";
+import { execView } from "../records.ts";
 
 const mode = process.argv[2] ?? "text";
 const w = Writer.open(null);
 for (let i = 0; i < 10_000_000 && !w.closed; i++) {
   if (mode === "json") {
-    encodeJson(w, execEvent(i));
+    json.encode(w, execView(i));
     w.commit();
   } else {
     w.write(`line ${i}\n`);

@@ -4,9 +4,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeJson } from "../../src/format/json.ts";
+import { JsonEncoder } from "../../src/format/json.ts";
+
+const json = new JsonEncoder(false);
 import { Writer } from "../../src/sink/writer.ts";
-import { execEvent } from "../format/bench.ts";
+import { execView } from "../records.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tracer-writer-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,7 +107,7 @@ describe("Writer to a file", () => {
     w.flush();
     expect(readFileSync(path, "utf8")).toBe(expected);
     for (let i = 0; i < 2000; i++) {
-      encodeJson(w, execEvent(i));
+      json.encode(w, execView(i));
       w.commit();
     }
     const size = statSync(path).size;

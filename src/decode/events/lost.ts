@@ -1,0 +1,24 @@
+// lost_events: what the kernel could not deliver, built by user space from the kernel's counters
+// as a record (struct lost_record), so it is decoded and written like every other event.
+import { lost_record as L, record_kind as K } from "../layout.gen";
+import { defineEvent, u64 } from "../schema";
+import { EXEC } from "./exec";
+import { EXEC_FAILED } from "./exec-failed";
+import { FORK } from "./fork";
+import { EXIT } from "./exit";
+
+const kindAt = (k: number) => L.lost_kind + 8 * k;
+
+export const LOST = defineEvent({
+  name: "lost_events",
+  short: "lost",
+  id: null,
+  kind: K.KIND_LOST,
+  layout: L,
+  doc: "ours, not Tracee's: emitted as soon as the kernel's loss counters grow (checked after every batch read from the ring); the top level has only `timestamp` and `eventName`",
+  args: [
+    u64("lost", L.lost, "records lost since the last lost_events"),
+    ...[EXEC, EXEC_FAILED, FORK, EXIT].map((d) => u64(d.name, kindAt(d.kind), `of which ${d.name}`)),
+    u64("scratch_clash", L.scratch_clash, "records dropped because a preempting program reused the CPU's scratch buffer"),
+  ],
+});

@@ -1,0 +1,91 @@
+// The top-level fields of every JSON line, once, in the order of Tracee's trace.Event
+// (types/trace/trace.go); ours ("seq") after Tracee's.
+import { rec_header as H } from "./layout.gen";
+import { hashTaskId } from "./entity";
+import { T } from "./clock";
+import { valueOf, type RecordEvent } from "./event";
+import { argsList, argsOf, comm, epoch, num, obj, omitWhen, span, str, u32, u64, type Field } from "./schema";
+
+/** HashTaskID of (the u32 id at idAt, the boot-time start at startAt) of the record. */
+export function entityIdAt(ev: RecordEvent, idAt: number, startAt: number): number {
+  ev.epoch(startAt);
+  return hashTaskId(ev.u32(idAt), T.hi, T.lo);
+}
+
+const NO_CONTAINER = Object.freeze({});
+const containers = new Map<string, { id: string }>();
+/** Tracee's container object ({id} for now; name and image come with runtime metadata). */
+function containerOf(id: string): object {
+  if (id === "") return NO_CONTAINER;
+  let c = containers.get(id);
+  if (!c) {
+    if (containers.size >= 4096) containers.clear();
+    c = Object.freeze({ id });
+    containers.set(id, c);
+  }
+  return c;
+}
+
+const FLAGS_HOST = Object.freeze({ containerStarted: false, isCompat: false });
+const FLAGS_CONTAINER = Object.freeze({ containerStarted: true, isCompat: false });
+
+/** `{path}` per program path, frozen and kept (the JSON encoder writes a frozen object once). */
+const executables = new Map<string, { path: string }>();
+function executableOf(path: string): { path: string } {
+  let e = executables.get(path);
+  if (!e) {
+    if (executables.size >= 4096) executables.clear();
+    e = Object.freeze({ path });
+    executables.set(path, e);
+  }
+  return e;
+}
+
+/** How many args the event has in this run (see argsOf). */
+export const argsNumOf = (ev: RecordEvent) => argsOf(ev.def, ev.opts.captureEnv, ev.opts.hash).length;
+
+const isLost = (ev: RecordEvent) => ev.def.id === null;
+
+export const TOP = [
+  epoch("timestamp", H.ts, "when the event happened, ns since the epoch (the kernel's CLOCK_BOOTTIME stamp plus one offset measured at start-up)"),
+  epoch("threadStartTime", H.thread_start, "the thread's start, ns since the epoch"),
+  u32("processorId", H.cpu, "CPU the event was seen on"),
+  u32("processId", H.ns_pid, "process id in the task's own (innermost) pid namespace"),
+  u64("cgroupId", H.cgroup_id, "cgroup v2 id of the task's cgroup"),
+  u32("threadId", H.ns_tid, "thread id in the task's own pid namespace"),
+  u32("parentProcessId", H.ns_ppid, "parent's process id in the task's pid namespace; 0 when the parent is outside it"),
+  u32("hostProcessId", H.host_pid, "process id as the host sees it"),
+  u32("hostThreadId", H.host_tid, "thread id as the host sees it"),
+  u32("hostParentProcessId", H.host_ppid, "parent's process id as the host sees it"),
+  u32("userId", H.uid, "real user id"),
+  u32("mountNamespace", H.mnt_ns, "mount namespace inode"),
+  u32("pidNamespace", H.pid_ns, "innermost pid namespace inode"),
+  comm("processName", H.comm, "the task's comm"),
+  obj("executable", (ev) => executableOf(ev.x.exePath), "`{path}`: the process's program (for an exec: the new one)"),
+  span("hostName", H.hostname, "the task's UTS nodename"),
+  str("containerId", (ev) => ev.containerId(), "64-hex container id when the task's cgroup v2 leaf name carries one (docker, containerd, cri-o, podman), else empty"),
+  obj("container", (ev) => containerOf(ev.containerId()), "`{id}` as containerId (empty object on the host)"),
+  obj("kubernetes", () => NO_CONTAINER, "`{}` (pod metadata is not collected)"),
+  omitWhen(str("eventId", (ev) => ev.def.id ?? "", "Tracee's event id, a string (714 fork, 715 exec, 716 exit, 779 failed exec); none for lost_events"), isLost),
+  str("eventName", (ev) => ev.def.name, "the event's name"),
+  num("argsNum", "int32", argsNumOf, "number of args"),
+  num("returnValue", "int32", (ev) => ev.def.returnValue(ev), "the syscall's return value: `-errno` for a failed exec, else 0"),
+  str("syscall", (ev) => ev.def.syscall(ev), "`execve` or `execveat` for exec events, else empty"),
+  obj("contextFlags", (ev) => (ev.containerId() === "" ? FLAGS_HOST : FLAGS_CONTAINER), "`{containerStarted, isCompat}`: containerStarted when the task is in a container's cgroup"),
+  num("threadEntityId", "uint32", (ev) => entityIdAt(ev, H.host_tid, H.thread_start), "Tracee's HashTaskID of (host thread id, thread start): joins with Tracee's ids"),
+  num("processEntityId", "uint32", (ev) => entityIdAt(ev, H.host_pid, H.process_start), "HashTaskID of the process (its group leader): kept across exec"),
+  num("parentEntityId", "uint32", (ev) => entityIdAt(ev, H.host_ppid, H.parent_start), "HashTaskID of the parent process"),
+  argsList("args", "`[{name, type, value}]`, per event below"),
+  omitWhen(u64("seq", H.seq, "ours: sequence number assigned in the kernel before the record entered the ring; with lost_events it proves nothing was dropped silently"), isLost),
+] as const satisfies readonly Field[];
+
+export type TopName = (typeof TOP)[number]["name"];
+
+type TopField<N extends TopName> = Extract<(typeof TOP)[number], { name: N }>;
+export type TopValue<N extends TopName> = TopField<N> extends Field<N, infer V> ? V : never;
+
+/** A typed reader of one top-level field. */
+export function topAccessor<N extends TopName>(name: N): (ev: RecordEvent) => TopValue<N> {
+  const f = TOP.find((t) => t.name === name)! as Field;
+  return (ev) => valueOf(f, ev) as TopValue<N>;
+}
