@@ -37,6 +37,12 @@ export class ContainerStage<T> {
     this.hold.push(item, containerId);
   }
 
+  /** Whether push(item, containerId) now would keep the item rather than pass it to out() at
+   * once: a caller whose items are views into ring memory copies them first when this says so. */
+  willHold(containerId: string): boolean {
+    return this.hold.size > 0 || (containerId !== "" && (this.hold.isHeld(containerId) || this.registry.known(containerId) === undefined));
+  }
+
   /** Events waiting for a look-up. */
   get held(): number {
     return this.hold.size;

@@ -187,8 +187,11 @@ describe("ContainerStage", () => {
     const { r } = registry([d], { boundMs: 50 });
     const out: [string, string, MetaStatus][] = [];
     const stage = new ContainerStage<string>(r, (item, m, status) => out.push([item, m?.name ?? "-", status]));
+    expect(stage.willHold("")).toBe(false);
     stage.push("h1", "");
+    expect(stage.willHold(ID(20))).toBe(true); // not known yet: would be asked and held
     stage.push("a1", ID(20)); // asked
+    expect(stage.willHold("")).toBe(true); // behind a1
     stage.push("h2", "");
     stage.push("b1", ID(21)); // asked
     stage.push("a2", ID(20));
@@ -213,6 +216,7 @@ describe("ContainerStage", () => {
       ["c1", "-", "late"],
       ["b2", "-", "absent"],
     ]);
+    expect(stage.willHold(ID(20))).toBe(false);
     stage.push("a3", ID(20));
     expect(out.at(-1)).toEqual(["a3", "web", "found"]); // cached: straight through
   });
