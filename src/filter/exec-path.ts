@@ -3,6 +3,7 @@
 // saves no ring space: the records still cross the ring and are decoded, then dropped.
 import { accessor, type RecordEvent } from "../decode/event";
 import { EXEC_FAILED, LOST } from "../decode/index";
+import { globFilter } from "./glob";
 import type { ValueFilter } from "./scope";
 
 const binary = accessor(EXEC_FAILED, "binary");
@@ -19,19 +20,11 @@ export function programPathOf(ev: RecordEvent): string {
 }
 
 /**
- * A predicate for the --exec patterns, or null when there are none. Bun.Glob syntax: `*` and `?`
- * stop at `/`, `**` crosses directories, `[...]` and `{a,b}` as in a shell. An event is kept
- * when it matches one include pattern (if any are given) and no exclude pattern.
- * lost_events always passes.
+ * A predicate for the --exec patterns (globFilter's syntax and rules), or null when there are
+ * none. lost_events always passes.
  */
 export function execPathFilter(f: ValueFilter<string>): ((e: RecordEvent) => boolean) | null {
-  if (f.include.length === 0 && f.exclude.length === 0) return null;
-  const include = f.include.map((g) => new Bun.Glob(g));
-  const exclude = f.exclude.map((g) => new Bun.Glob(g));
-  return (e) => {
-    if (e.is(LOST)) return true;
-    const path = programPathOf(e);
-    if (include.length > 0 && !include.some((g) => g.match(path))) return false;
-    return !exclude.some((g) => g.match(path));
-  };
+  const match = globFilter(f);
+  if (!match) return null;
+  return (e) => e.is(LOST) || match(programPathOf(e));
 }

@@ -1,0 +1,73 @@
+// What a container runtime tells us about a container, in the shape of Tracee's `container` and
+// `kubernetes` objects, and the runtime-client interface every runtime implements.
+
+/** One container, as its runtime reports it. Empty strings where the runtime has nothing. */
+export interface ContainerMeta {
+  /** The 64-hex id (the one in the cgroup path and in events' containerId). */
+  id: string;
+  /** Which runtime answered: "docker", "podman" or "containerd". */
+  runtime: RuntimeName;
+  /** Docker/podman: the container's name. containerd: the kubelet label
+   * io.kubernetes.container.name, else nerdctl's nerdctl/name, else "" (it has no names). */
+  name: string;
+  /** The image as the container was created from it (e.g. "busybox:1.36"). */
+  image: string;
+  /** The image's manifest digest ("sha256:…") where the runtime knows one, else the image id. */
+  imageDigest: string;
+  /** From the labels kubelet sets; "" (and false) outside Kubernetes. */
+  podName: string;
+  podNamespace: string;
+  podUID: string;
+  /** The pod's sandbox ("pause") container rather than one of its workloads. */
+  podSandbox: boolean;
+}
+
+export type RuntimeName = "docker" | "podman" | "containerd";
+export type ContainerChange = "created" | "removed";
+
+/** A client of one runtime's API socket. */
+export interface Runtime {
+  readonly name: RuntimeName;
+  readonly socket: string;
+  /** Resolves when the runtime answers at all; rejects with the reason it does not. */
+  probe(signal: AbortSignal): Promise<void>;
+  /** The container with this id, or null when this runtime has none. Rejects when the runtime
+   * cannot be asked (socket missing, refused, broken answer). */
+  inspect(id: string, signal: AbortSignal): Promise<ContainerMeta | null>;
+  /** Follow the runtime's event stream, calling onChange with the id of each container created
+   * or removed; resolves or rejects when the stream ends (abort the signal to end it). */
+  watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void>;
+  close(): void;
+}
+
+/** The labels kubelet puts on every container it creates (Kubernetes' kubelet/types/labels.go). */
+export const KUBE_LABEL = {
+  podName: "io.kubernetes.pod.name",
+  podNamespace: "io.kubernetes.pod.namespace",
+  podUID: "io.kubernetes.pod.uid",
+  containerName: "io.kubernetes.container.name",
+} as const;
+
+/** How each runtime marks a pod's sandbox container: dockershim / cri-dockerd label it
+ * io.kubernetes.docker.type=podsandbox (and name it "POD"), containerd's CRI plugin
+ * io.cri-containerd.kind=sandbox, CRI-O io.kubernetes.cri-o.ContainerType=sandbox. */
+function isSandbox(labels: Record<string, string>): boolean {
+  return (
+    labels["io.kubernetes.docker.type"] === "podsandbox" ||
+    labels["io.cri-containerd.kind"] === "sandbox" ||
+    labels["io.kubernetes.cri-o.ContainerType"] === "sandbox"
+  );
+}
+
+/** The Kubernetes fields of a container from its labels. */
+export function kubernetesOf(labels: Record<string, string>): Pick<ContainerMeta, "podName" | "podNamespace" | "podUID" | "podSandbox"> {
+  return {
+    podName: labels[KUBE_LABEL.podName] ?? "",
+    podNamespace: labels[KUBE_LABEL.podNamespace] ?? "",
+    podUID: labels[KUBE_LABEL.podUID] ?? "",
+    podSandbox: isSandbox(labels),
+  };
+}
+
+/** A 64-hex container id, as the cgroup path carries it. */
+export const CONTAINER_ID = /^[0-9a-f]{64}$/;
