@@ -13,6 +13,7 @@ import {
 } from "./config.ts";
 import { InfoExit, UsageError } from "./errors.ts";
 import { addValue, parseId } from "./filter/scope.ts";
+import { podPattern } from "./filter/container.ts";
 import type { Word } from "./startup.ts";
 
 export type { Config } from "./config.ts";
@@ -38,6 +39,10 @@ const FLAGS = [
   { spec: "--container", help: "only processes outside the host's mount namespace" },
   { spec: "--host", help: "only processes in the host's mount namespace" },
   { spec: "--exec <glob>", help: "only programs matching GLOB (user space; repeatable; !GLOB)" },
+  { spec: "--container-name <glob>", help: "only containers named GLOB (runtime metadata; !GLOB)" },
+  { spec: "--image <glob>", help: "only containers of images matching GLOB (!GLOB)" },
+  { spec: "--pod <ns/name>", help: "only pods NAMESPACE/NAME (globs; !NS/NAME)" },
+  { spec: "--runtime-socket <rt=path>", help: "docker|podman|containerd=SOCKET ('rt=' turns it off)" },
   { spec: "--no-threads", help: "leave thread creation and thread exits out" },
   { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
   { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (- = stderr)" },
@@ -145,6 +150,18 @@ function last<T>(v: T | T[]): T {
  * Parse the arguments after the program name. Throws UsageError for anything wrong, InfoExit
  * for --help/--version (text to print on stdout, exit 0).
  */
+const nonEmpty = (flag: string) => (s: string) => {
+  if (s === "") throw new UsageError(`${flag} needs a glob`);
+  return s;
+};
+
+/** --runtime-socket RUNTIME=PATH (an empty PATH leaves that runtime out). */
+function setRuntimeSocket(sockets: Config["containers"]["sockets"], v: string): void {
+  const m = /^(docker|podman|containerd)=(.*)$/.exec(v);
+  if (!m) throw new UsageError(`--runtime-socket takes docker=PATH, podman=PATH or containerd=PATH, not '${v}'`);
+  sockets[m[1] as keyof typeof sockets] = m[2] === "" ? null : m[2]!;
+}
+
 export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
   const cli = cac("tracer");
   for (const f of FLAGS) cli.option(f.spec, f.help);
@@ -196,6 +213,10 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
   });
   for (const v of list("mntns")) addValue(c.scope.mntns, v, parseId("--mntns"));
   for (const v of list("pidns")) addValue(c.scope.pidns, v, parseId("--pidns"));
+  for (const v of list("container-name")) addValue(c.containers.filter.name, v, nonEmpty("--container-name"));
+  for (const v of list("image")) addValue(c.containers.filter.image, v, nonEmpty("--image"));
+  for (const v of list("pod")) addValue(c.containers.filter.pod, v, podPattern);
+  for (const v of list("runtime-socket")) setRuntimeSocket(c.containers.sockets, v);
   for (const v of list("exec")) addValue(c.execPath, v, (s) => {
     if (s === "") throw new UsageError("--exec needs a glob, e.g. '/usr/bin/*'");
     return s;

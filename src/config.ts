@@ -3,6 +3,7 @@
 import { UsageError } from "./errors.ts";
 import { TRACED } from "./decode/index.ts";
 import { emptyScope, type Scope, type ValueFilter } from "./filter/scope.ts";
+import type { ContainerFilterSpec } from "./filter/container.ts";
 import type { Word } from "./startup.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */
@@ -36,6 +37,12 @@ export interface Config {
   scope: Scope;
   /** --exec globs on the program path, applied in user space. */
   execPath: ValueFilter<string>;
+  /** Container runtime metadata: sockets (undefined: the default if it exists; null: off) and the
+   * filters on it (user space). */
+  containers: {
+    sockets: { docker?: string | null; podman?: string | null; containerd?: string | null };
+    filter: ContainerFilterSpec;
+  };
   /** Leave thread creation and thread exits out (in the kernel). */
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
@@ -67,6 +74,7 @@ export function defaults(): Config {
     user: null,
     scope: emptyScope(),
     execPath: { include: [], exclude: [] },
+    containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
     noThreads: false,
     tree: null,
   };

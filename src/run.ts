@@ -9,6 +9,7 @@ import { eventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
 import { BpfTracer, LoadError } from "./loader";
 import { createPipeline, type PipelineStats } from "./pipeline";
+import { startContainerPipe } from "./containers/pipe";
 import { EpochClock } from "./decode/clock";
 import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "./programs";
 import { probeKernel, type KernelFeatures } from "./kernel-features";
@@ -50,7 +51,8 @@ export async function run(cfg: Config): Promise<number> {
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
   const deliver = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
   const keep = execPathFilter(cfg.execPath);
-  const onEvent = keep ? (e: RecordEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
+  const containers = await startContainerPipe(cfg.containers, deliver, () => stats.excluded++);
+  const onEvent = keep ? (e: RecordEvent) => (keep(e) ? containers.push(e) : stats.excluded++) : containers.push;
   const hostMntNs = ownMountNs();
 
   // The object variant follows from probes of the kernel (helpers, atomics, BTF), not from a
@@ -135,6 +137,8 @@ export async function run(cfg: Config): Promise<number> {
       const rec = losses.check(c);
       if (rec) pipeline.onOwnRecord(rec);
     }
+    await containers.drained(); // events still waiting for their container's metadata
+    containers.close();
     sink.flush();
     sink.close();
     if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);

@@ -9,6 +9,7 @@ const HEADER_SPANS = [H.hostname, H.cgroup];
 import { cString, decodeBytes, splitNul } from "./text";
 import { EpochClock, T, epochBig, toEpoch } from "./clock";
 import type { SeqNumbers } from "./seq";
+import type { ContainerMeta } from "../containers/meta";
 import {
   S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32, S_U64,
   argIndex, type AnyDef, type ArgName, type ArgValue, type Field, type NulArea,
@@ -34,6 +35,10 @@ export interface Extra {
   sha256: string;
   interpreterSha256: string;
   hashError: string;
+  /** The container's runtime metadata (containers/), and how it went: found, absent (no runtime
+   * has it), late (not in time: the id only), off (no runtime asked). */
+  container: ContainerMeta | null;
+  containerMeta: "found" | "absent" | "late" | "off";
   /** The record's global sequence number as the pipeline made it (SeqNumbers); -1: the kernel's. */
   seq: number;
 }
@@ -51,7 +56,7 @@ export interface DecodeOptions {
 export class RecordEvent<D extends AnyDef = AnyDef> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1 };
+  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1, container: null, containerMeta: "off" };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
 
@@ -77,6 +82,8 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
     x.interpreterSha256 = "";
     x.hashError = "";
     x.seq = -1;
+    x.container = null;
+    x.containerMeta = "off";
     if (def.prepare) def.prepare(this as RecordEvent);
     return this;
   }

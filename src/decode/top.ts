@@ -1,10 +1,11 @@
 // The top-level fields of every JSON line, once, in the order of Tracee's trace.Event
-// (types/trace/trace.go); ours ("seq") after Tracee's.
+// (types/trace/trace.go); ours ("seq", "containerMetadata") after Tracee's.
 import { rec_header as H } from "./layout.gen";
 import { hashTaskId } from "./entity";
 import { T } from "./clock";
 import { kernelSeq } from "./seq";
 import { valueOf, type RecordEvent } from "./event";
+import type { ContainerMeta } from "../containers/meta";
 import { argsList, argsOf, comm, epoch, num, obj, omitWhen, span, str, u32, u64, type Field } from "./schema";
 
 /** HashTaskID of (the u32 id at idAt, the boot-time start at startAt) of the record. */
@@ -13,11 +14,17 @@ export function entityIdAt(ev: RecordEvent, idAt: number, startAt: number): numb
   return hashTaskId(ev.u32(idAt), T.hi, T.lo);
 }
 
-const NO_CONTAINER = Object.freeze({});
+const NONE = Object.freeze({});
+
+/* Tracee's container and kubernetes objects: frozen and kept per container (the JSON encoder
+ * writes a frozen object's bytes once), fields left out when empty as Go's omitempty does. */
 const containers = new Map<string, { id: string }>();
-/** Tracee's container object ({id} for now; name and image come with runtime metadata). */
-function containerOf(id: string): object {
-  if (id === "") return NO_CONTAINER;
+const described = new WeakMap<ContainerMeta, { container: object; kubernetes: object }>();
+function containerOf(ev: RecordEvent): object {
+  const meta = ev.x.container;
+  if (meta) return describe(meta).container;
+  const id = ev.containerId();
+  if (id === "") return NONE;
   let c = containers.get(id);
   if (!c) {
     if (containers.size >= 4096) containers.clear();
@@ -25,6 +32,21 @@ function containerOf(id: string): object {
     containers.set(id, c);
   }
   return c;
+}
+function kubernetesOf(ev: RecordEvent): object {
+  return ev.x.container ? describe(ev.x.container).kubernetes : NONE;
+}
+function describe(m: ContainerMeta) {
+  let d = described.get(m);
+  if (!d) {
+    const some = (o: Record<string, string | boolean>) => Object.freeze(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== "" && v !== false)));
+    d = {
+      container: some({ id: m.id, name: m.name, image: m.image, imageDigest: m.imageDigest }),
+      kubernetes: some({ podName: m.podName, podNamespace: m.podNamespace, podUID: m.podUID, podSandbox: m.podSandbox }),
+    };
+    described.set(m, d);
+  }
+  return d;
 }
 
 const FLAGS_HOST = Object.freeze({ containerStarted: false, isCompat: false });
@@ -65,8 +87,8 @@ export const TOP = [
   obj("executable", (ev) => executableOf(ev.x.exePath), "`{path}`: the process's program (for an exec: the new one)"),
   span("hostName", H.hostname, "the task's UTS nodename"),
   str("containerId", (ev) => ev.containerId(), "64-hex container id when the task's cgroup v2 leaf name carries one (docker, containerd, cri-o, podman), else empty"),
-  obj("container", (ev) => containerOf(ev.containerId()), "`{id}` as containerId (empty object on the host)"),
-  obj("kubernetes", () => NO_CONTAINER, "`{}` (pod metadata is not collected)"),
+  obj("container", containerOf, "`{id, name, image, imageDigest}`: `id` as containerId, the rest from the container's runtime (Docker, podman, containerd; see Containers); empty on the host"),
+  obj("kubernetes", kubernetesOf, "`{podName, podNamespace, podUID, podSandbox}` from the labels kubelet puts on a pod's containers; empty outside Kubernetes"),
   omitWhen(str("eventId", (ev) => ev.def.id ?? "", "Tracee's event id, a string (714 fork, 715 exec, 716 exit, 779 failed exec); none for lost_events"), isLost),
   str("eventName", (ev) => ev.def.name, "the event's name"),
   num("argsNum", "int32", argsNumOf, "number of args"),
@@ -78,6 +100,7 @@ export const TOP = [
   num("parentEntityId", "uint32", (ev) => entityIdAt(ev, H.host_ppid, H.parent_start), "HashTaskID of the parent process"),
   argsList("args", "`[{name, type, value}]`, per event below"),
   omitWhen(num("seq", "uint64", (ev) => (ev.x.seq >= 0 ? ev.x.seq : kernelSeq(ev.r.dv, ev.r.off)), "ours: global sequence number assigned before the record entered the ring (in the kernel; before Linux 5.12 per CPU there and made global in user space, in ring order); with lost_events it proves nothing was dropped silently"), isLost),
+  omitWhen(str("containerMetadata", (ev) => ev.x.containerMeta, "ours, for a container's events: where `container` and `kubernetes` came from: `found` (its runtime answered), `absent` (no runtime has it), `late` (no answer within 200 ms: the id only), `off` (no runtime socket)"), (ev) => ev.containerId() === ""),
 ] as const satisfies readonly Field[];
 
 export type TopName = (typeof TOP)[number]["name"];

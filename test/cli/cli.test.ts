@@ -44,6 +44,7 @@ describe("defaults", () => {
       user: null,
       scope: emptyScope(),
       execPath: { include: [], exclude: [] },
+      containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
       noThreads: false,
       tree: null,
     });

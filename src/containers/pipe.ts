@@ -1,0 +1,54 @@
+// Where events meet their container's runtime metadata: between enrichment and the formatters.
+// Events of a container being looked up wait (in ring order, everything behind them too) until
+// the runtime answers or the registry's bound passes; then --container-name/--image/--pod apply.
+import { existsSync } from "node:fs";
+import type { RecordEvent } from "../decode/event";
+import type { Config } from "../config";
+import { containerFilter } from "../filter/container";
+import { ContainerRegistry, DEFAULT_SOCKETS } from "./registry";
+import { ContainerStage } from "./stage";
+
+export interface ContainerPipe {
+  /** An event, in ring order (a view: copied here when it has to wait). */
+  push(ev: RecordEvent): void;
+  /** Resolves once no event waits any more. */
+  drained(): Promise<void>;
+  close(): void;
+}
+
+type Sockets = Config["containers"]["sockets"];
+
+/** A runtime's socket: as given (null: left out), else the default where it exists. */
+function socketOf(s: Sockets, rt: keyof typeof DEFAULT_SOCKETS): string | null {
+  const given = s[rt];
+  if (given !== undefined) return given;
+  return existsSync(DEFAULT_SOCKETS[rt]) ? DEFAULT_SOCKETS[rt] : null;
+}
+
+/** The metadata stage, started (runtimes probed: one line for each given one that does not
+ * answer); events go on to `deliver`, or to `excluded` when a container filter leaves them out. */
+export async function startContainerPipe(cfg: Config["containers"], deliver: (ev: RecordEvent) => void, excluded: () => void): Promise<ContainerPipe> {
+  const keep = containerFilter(cfg.filter);
+  const pass = (ev: RecordEvent) => (keep && !keep(ev.x.containerMeta === "late" ? undefined : ev.x.container) ? excluded() : deliver(ev));
+  const dockerSocket = socketOf(cfg.sockets, "docker");
+  const podmanSocket = socketOf(cfg.sockets, "podman");
+  const containerdSocket = socketOf(cfg.sockets, "containerd");
+  if (dockerSocket === null && podmanSocket === null && containerdSocket === null) {
+    return { push: pass, drained: () => Promise.resolve(), close: () => {} }; // no runtime here: ids only
+  }
+  const registry = new ContainerRegistry({ dockerSocket, podmanSocket, containerdSocket });
+  await registry.start();
+  const stage = new ContainerStage<RecordEvent>(registry, (ev, meta, status) => {
+    ev.x.container = meta;
+    if (status !== "host") ev.x.containerMeta = status;
+    pass(ev);
+  });
+  return {
+    push(ev) {
+      const id = ev.containerId();
+      stage.push(stage.willHold(id) ? ev.clone() : ev, id);
+    },
+    drained: () => stage.drained(),
+    close: () => registry.close(),
+  };
+}
