@@ -65,8 +65,14 @@ if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
   touch .output/bpf.stamp
 fi
 
+# ---- the stub that starts -- COMMAND (src/command-shim.c: static, no libc, embedded) ---------
+if stale .output/command-shim src/command-shim.c scripts/build-shim.sh; then
+  log "clang src/command-shim.c → .output/command-shim"
+  bash scripts/build-shim.sh .output/command-shim
+fi
+
 # ---- the binary -------------------------------------------------------------------------------
-if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
+if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim scripts/seal-runtime-env.ts package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
   log "bun build --compile --bytecode src/main.ts → tracer"
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
   # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload
@@ -78,6 +84,9 @@ if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.tom
   [ "$(uname -m)" = x86_64 ] && target=(--target=bun-linux-x64-baseline)
   "$BUN" build --compile --bytecode "${target[@]}" --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     src/main.ts --outfile tracer.tmp >&2
+  # Nor from Bun's own variables in the environment (BUN_OPTIONS=--preload …): see the script.
+  "$BUN" scripts/seal-runtime-env.ts tracer.tmp
+  chmod 755 tracer.tmp
   mv -f tracer.tmp tracer
 else
   log "tracer is up to date"

@@ -13,6 +13,7 @@ import {
 } from "./config.ts";
 import { InfoExit, UsageError } from "./errors.ts";
 import { addValue, parseId } from "./filter/scope.ts";
+import type { Word } from "./startup.ts";
 
 export type { Config } from "./config.ts";
 
@@ -26,7 +27,7 @@ const FLAGS = [
   { spec: "--env", help: "capture the environment too (off: it may hold secrets)" },
   { spec: "--hash", help: "SHA-256 of each executed file and its interpreter" },
   { spec: "--max-args-size <bytes>", help: "argv bytes captured per exec (default 128K, 4K..512K)" },
-  { spec: "--buffer-size <bytes>", help: "ring buffer size, power of two (default 16M, 64K..1G)" },
+  { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args size (16M, 64K..1G)" },
   { spec: "--pid <pid>", help: "only process PID (repeatable; !PID leaves it out)" },
   { spec: "--pid-tree <pid>", help: "only PID and every descendant it creates while traced" },
   { spec: "--uid <uid>", help: "only processes of user id UID (repeatable; !UID)" },
@@ -79,14 +80,21 @@ export function helpText(): string {
 /**
  * Reject what cac/mri would silently accept: unknown flags, values given to switches, missing
  * values, stray positional words (a command goes after --). Only looks at tokens before "--".
- * Returns the value-taking flags' values as typed (mri turns "0x1000" into 4096 and drops "-").
+ * Returns the value-taking flags' values as typed (mri turns "0x1000" into 4096 and drops "-"),
+ * and the same values as exact words (`exact` is argv with the bytes of words that are not UTF-8).
  */
-function checkTokens(argv: readonly string[]): Map<string, string[]> {
+function checkTokens(argv: readonly string[], exact: readonly Word[]): { values: Map<string, string[]>; words: Map<string, Word[]> } {
   const values = new Map<string, string[]>();
-  const add = (long: string, v: string) => {
+  const words = new Map<string, Word[]>();
+  const add = (long: string, v: string, w: Word) => {
     const list = values.get(long);
-    if (list) list.push(v);
-    else values.set(long, [v]);
+    if (list) list.push(v), words.get(long)!.push(w);
+    else values.set(long, [v]), words.set(long, [w]);
+  };
+  // The part of word i after its first "=" (an ASCII byte: U+FFFD never stands for it).
+  const afterEq = (i: number, text: string): Word => {
+    const w = exact[i]!;
+    return typeof w === "string" ? text : w.subarray(w.indexOf(0x3d) + 1);
   };
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
@@ -112,13 +120,13 @@ function checkTokens(argv: readonly string[]): Map<string, string[]> {
         if (!last) throw new UsageError(`${flag} needs a value and must come last in '${tok}'`);
         if (hasInline) {
           if (eq === tok.length - 1) throw new UsageError(`${flag} needs a value`);
-          add(info.long, tok.slice(eq + 1));
+          add(info.long, tok.slice(eq + 1), afterEq(i, tok.slice(eq + 1)));
         } else {
           const next = argv[i + 1];
           if (next === undefined || next === "--" || (next.startsWith("-") && next.length > 1)) {
             throw new UsageError(`${flag} needs a value`);
           }
-          add(info.long, next);
+          add(info.long, next, exact[i + 1]!);
           i++;
         }
       } else if (hasInline && last) {
@@ -126,7 +134,7 @@ function checkTokens(argv: readonly string[]): Map<string, string[]> {
       }
     }
   }
-  return values;
+  return { values, words };
 }
 
 function last<T>(v: T | T[]): T {
@@ -137,7 +145,7 @@ function last<T>(v: T | T[]): T {
  * Parse the arguments after the program name. Throws UsageError for anything wrong, InfoExit
  * for --help/--version (text to print on stdout, exit 0).
  */
-export function parseArgs(argv: readonly string[]): Config {
+export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
   const cli = cac("tracer");
   for (const f of FLAGS) cli.option(f.spec, f.help);
   let parsed: { options: Record<string, unknown> };
@@ -150,7 +158,7 @@ export function parseArgs(argv: readonly string[]): Config {
   // --help/--version win over other mistakes, as users expect from `tracer --bad --help`.
   if (o.help) throw new InfoExit(helpText());
   if (o.version) throw new InfoExit(`tracer ${VERSION}\n`);
-  const values = checkTokens(argv);
+  const { values, words } = checkTokens(argv, exact);
 
   const c = defaults();
   if (last(o.json as boolean | boolean[])) c.format = "json";
@@ -158,7 +166,7 @@ export function parseArgs(argv: readonly string[]): Config {
   if (output) {
     const v = last(output);
     if (v === "") throw new UsageError("--output needs a file name");
-    c.output = v === "-" ? null : v; // "-": stdout
+    c.output = last(words.get("output")!); // "-": stdout
   }
   const events = values.get("events");
   if (events) c.events = parseEvents(events);
@@ -171,7 +179,8 @@ export function parseArgs(argv: readonly string[]): Config {
   const bufferSize = values.get("buffer-size");
   if (bufferSize) c.bufferSize = parseSize("--buffer-size", last(bufferSize));
   checkBufferSize(c.bufferSize, c.maxArgsSize);
-  c.command = ((o["--"] as string[] | undefined) ?? []).map(String);
+  const sep = argv.indexOf("--");
+  c.command = sep < 0 ? [] : exact.slice(sep + 1);
 
   const list = (flag: string) => values.get(flag) ?? [];
   for (const v of list("pid")) addValue(c.scope.pid, v, parseId("--pid"));
@@ -202,7 +211,7 @@ export function parseArgs(argv: readonly string[]): Config {
     c.user = last(user);
   }
   const tree = values.get("tree");
-  if (tree) c.tree = last(tree);
+  if (tree) c.tree = last(words.get("tree")!);
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
 }

@@ -2,6 +2,7 @@
 import { parseArgs } from "./cli";
 import { fatal } from "./errors";
 import { run } from "./run";
+import { exactArgs } from "./startup";
 
 run(parseArgsOrExit(process.argv.slice(2))).then(
   (code) => process.exit(code),
@@ -10,7 +11,7 @@ run(parseArgsOrExit(process.argv.slice(2))).then(
 
 function parseArgsOrExit(argv: string[]) {
   try {
-    return parseArgs(argv);
+    return parseArgs(argv, exactArgs(argv));
   } catch (e) {
     fatal(e);
   }

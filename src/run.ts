@@ -17,7 +17,8 @@ import { configureScope, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats } from "./stats";
-import { Command, exitStatusOf, terminalSendsSigint } from "./command";
+import { Command, terminalSendsSigint } from "./command";
+import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import type { RecordEvent } from "./decode/event";
 
 const EINTR = 4;
@@ -39,7 +40,7 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
 
 export async function run(cfg: Config): Promise<number> {
   const commandMode = cfg.command.length > 0;
-  // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
+  // With COMMAND, stdout belongs to the command: events go to -o FILE (- : stdout), else to stderr.
   const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
   const bootToEpochNs = bootToEpochOffsetNs();
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
@@ -84,9 +85,11 @@ export async function run(cfg: Config): Promise<number> {
     } else stop = true;
   };
   // SIGHUP too: a dropped ssh session must not lose what is still buffered (default action: die).
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  // A signal ignored when the tracer started (nohup: SIGHUP) stays ignored, by the tracer and by
+  // COMMAND, which inherits it ignored: it is neither handled nor forwarded.
+  for (const [sig, n] of [["SIGINT", 2n], ["SIGTERM", 15n], ["SIGHUP", 1n]] as const) {
+    if (!((startIgnored >> (n - 1n)) & 1n)) process.on(sig, onSignal);
+  }
 
   const counters = new CounterReader(tracer);
   const losses = new LossReporter(bootToEpochNs);
@@ -98,9 +101,9 @@ export async function run(cfg: Config): Promise<number> {
   try {
     fillScopeMaps(tracer, cfg.scope);
     if (commandMode) {
-      command = Command.start(cfg.command, cfg.user ?? undefined);
+      // Returns once the stub has exec'd and waits: only then is its pid followed (command.ts).
+      command = Command.start(cfg.command, { env: startEnvironment(), ignored: startIgnored, blocked: startBlocked, user: cfg.user ?? undefined });
       follow(tracer, command.pid);
-      command.exited.then(() => (stop = true));
     }
     process.stderr.write("ready\n");
     command?.release();
@@ -116,9 +119,13 @@ export async function run(cfg: Config): Promise<number> {
       busy = n > 0;
       if (n > 0) reportLoss();
       sink.flush();
+      if (command?.poll()) stop = true;
       await new Promise<void>((r) => setImmediate(r));
     }
-    if (command) status = exitStatusOf(await command.exited);
+    if (command) {
+      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
+      status = command.exitStatus;
+    }
   } finally {
     tracer.detach(); // nothing new arrives; then deliver what is still in the ring
     if (!sink.closed) tracer.drain();

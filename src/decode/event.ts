@@ -48,12 +48,11 @@ export interface DecodeOptions {
   seq?: SeqNumbers;
 }
 
-const NO_EXTRA: Readonly<Extra> = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1 };
-
 export class RecordEvent<D extends AnyDef = AnyDef> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { ...NO_EXTRA };
+  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1 };
+
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
 
@@ -71,7 +70,14 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
     checkRecord(r, def.fixedSize);
     checkSpans(r, def.spans);
     checkSpans(r, HEADER_SPANS);
-    Object.assign(this.x, NO_EXTRA);
+    const x = this.x;
+    x.exePath = "";
+    x.binary = null;
+    x.interpreterPath = "";
+    x.sha256 = "";
+    x.interpreterSha256 = "";
+    x.hashError = "";
+    x.seq = -1;
     if (def.prepare) def.prepare(this as RecordEvent);
     return this;
   }
