@@ -27,13 +27,25 @@ if stale "$TREE/.output/bpf.stamp" bpf scripts/build-bpf.sh; then
   TARGET=aarch64 OUT_DIR="$TREE/.output" bash scripts/build-bpf.sh --objects-only
   touch "$TREE/.output/bpf.stamp"
 fi
-if stale tracer-arm64 src ffi "$TREE/.output" package.json bunfig.toml tsconfig.json; then
+if stale "$TREE/.output/command-shim" src/command-shim.c scripts/build-shim.sh; then
+  if ! command -v ld.lld >/dev/null; then # the linker for the arm64 shim
+    log "installing lld"
+    [ "$(id -u)" -eq 0 ] || die "ld.lld not found and not root to apt-get install lld"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends lld >&2 \
+      || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lld >&2; }
+  fi
+  log "clang --target=aarch64-linux-gnu src/command-shim.c → $TREE/.output/command-shim"
+  bash scripts/build-shim.sh "$TREE/.output/command-shim" --target=aarch64-linux-gnu -fuse-ld=lld
+fi
+if stale tracer-arm64 src ffi "$TREE/.output" scripts/seal-runtime-env.ts package.json bunfig.toml tsconfig.json; then
   rm -rf "$TREE/src" "$TREE/ffi"
   cp -r src ffi package.json tsconfig.json bunfig.toml "$TREE/"
   ln -sfn "$PWD/node_modules" "$TREE/node_modules"
   log "bun build --compile --target=bun-linux-arm64 → tracer-arm64"
   "$BUN" build --compile --bytecode --target=bun-linux-arm64 --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     "$TREE/src/main.ts" --outfile tracer-arm64.tmp >&2
+  "$BUN" scripts/seal-runtime-env.ts tracer-arm64.tmp # as scripts/build.sh does for ./tracer
+  chmod 755 tracer-arm64.tmp
   mv -f tracer-arm64.tmp tracer-arm64
 else
   log "tracer-arm64 is up to date"

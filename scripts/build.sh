@@ -66,12 +66,9 @@ if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
 fi
 
 # ---- the stub that starts -- COMMAND (src/command-shim.c: static, no libc, embedded) ---------
-if stale .output/command-shim src/command-shim.c; then
+if stale .output/command-shim src/command-shim.c scripts/build-shim.sh; then
   log "clang src/command-shim.c → .output/command-shim"
-  mkdir -p .output
-  clang -Os -Wall -Wextra -Werror -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie \
-    -fno-asynchronous-unwind-tables -Wl,--build-id=none -Wl,-z,noexecstack \
-    -o .output/command-shim src/command-shim.c
+  bash scripts/build-shim.sh .output/command-shim
 fi
 
 # ---- the binary -------------------------------------------------------------------------------
