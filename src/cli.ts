@@ -6,8 +6,10 @@ import {
   type Config,
   checkBufferSize,
   checkMaxArgsSize,
+  ciWanted,
   defaults,
   EVENT_NAMES,
+  parseCi,
   parseEvents,
   parseSize,
 } from "./config.ts";
@@ -41,6 +43,12 @@ const FLAGS = [
   { spec: "--no-threads", help: "leave thread creation and thread exits out" },
   { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
   { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (- = stderr)" },
+  { spec: "--attest <file>", help: "after COMMAND, write an in-toto runtime-trace Statement (implies --hash)" },
+  { spec: "--subject <path>", help: "a file (glob) the Statement is about, digested after COMMAND (repeatable)" },
+  { spec: "--profile <file>", help: "after COMMAND, write the programs it ran {path, sha256} (implies --hash)" },
+  { spec: "--baseline <file>", help: "report programs new to (or gone from) this profile (implies --hash)" },
+  { spec: "--fail-on-new[=code]", help: "exit CODE (default 1) when COMMAND succeeded but a new program ran" },
+  { spec: "--baseline-ignore <glob>", help: "profile programs matching GLOB as GLOB, without hash (repeatable)" },
   { spec: "--stats", help: "event, loss and filter counts at exit (JSON if --json)" },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr" },
   { spec: "-h, --help", help: "show this help and exit" },
@@ -49,14 +57,15 @@ const FLAGS = [
 
 interface FlagInfo {
   long: string;
-  takesValue: boolean;
+  /** "next": `--flag VALUE` or `--flag=VALUE`; "inline": optional, only as `--flag=VALUE`. */
+  takesValue: "next" | "inline" | null;
 }
 const LONG = new Map<string, FlagInfo>();
 const SHORT = new Map<string, FlagInfo>();
 for (const f of FLAGS) {
-  const m = /^(?:-(\w), )?--([\w-]+)( <\w+>)?$/.exec(f.spec);
+  const m = /^(?:-(\w), )?--([\w-]+)( <\w+>|\[=\w+\])?$/.exec(f.spec);
   if (!m) throw new Error(`bad flag spec ${f.spec}`);
-  const info = { long: m[2]!, takesValue: m[3] !== undefined };
+  const info: FlagInfo = { long: m[2]!, takesValue: m[3] === undefined ? null : m[3].startsWith("[") ? "inline" : "next" };
   LONG.set(m[2]!, info);
   if (m[1]) SHORT.set(m[1], info);
 }
@@ -116,7 +125,10 @@ function checkTokens(argv: readonly string[], exact: readonly Word[]): { values:
       const { flag, info } = infos[k]!;
       if (info === undefined) throw new UsageError(`unknown option '${flag}'`);
       const last = k === infos.length - 1;
-      if (info.takesValue) {
+      if (info.takesValue === "inline") {
+        if (!last) throw new UsageError(`${flag} must come last in '${tok}'`);
+        add(info.long, hasInline ? tok.slice(eq + 1) : "", hasInline ? afterEq(i, tok.slice(eq + 1)) : "");
+      } else if (info.takesValue) {
         if (!last) throw new UsageError(`${flag} needs a value and must come last in '${tok}'`);
         if (hasInline) {
           if (eq === tok.length - 1) throw new UsageError(`${flag} needs a value`);
@@ -147,7 +159,7 @@ function last<T>(v: T | T[]): T {
  */
 export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
   const cli = cac("tracer");
-  for (const f of FLAGS) cli.option(f.spec, f.help);
+  for (const f of FLAGS) cli.option(f.spec.replace(/\[=\w+\]$/, ""), f.help); // an inline value: checkTokens
   let parsed: { options: Record<string, unknown> };
   try {
     parsed = cli.parse(["tracer", "tracer", ...argv], { run: false });
@@ -212,6 +224,8 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
   }
   const tree = values.get("tree");
   if (tree) c.tree = last(words.get("tree")!);
+  c.ci = parseCi(list, (flag) => words.get(flag) ?? [], c.command.length > 0);
+  if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
 }

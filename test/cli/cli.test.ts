@@ -46,6 +46,7 @@ describe("defaults", () => {
       execPath: { include: [], exclude: [] },
       noThreads: false,
       tree: null,
+      ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     });
     expect(parseArgs([])).toEqual(defaults());
   });
