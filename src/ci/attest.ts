@@ -48,7 +48,15 @@ export function expandSubject(glob: string): string[] {
   const base = parts.slice(0, lit).join("/") || (glob.startsWith("/") ? "/" : ".");
   const rest = parts.slice(lit).join("/");
   const prefix = parts.slice(0, lit).join("/");
-  return [...new Bun.Glob(rest).scanSync({ cwd: base, onlyFiles: true, dot: true })].map((f) => (prefix ? join(prefix, f) : f)).sort();
+  let found: string[];
+  try {
+    found = [...new Bun.Glob(rest).scanSync({ cwd: base, onlyFiles: true, dot: true })];
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return []; // its directory does not exist
+    throw new Error(`--subject '${glob}': ${(e as Error).message}`);
+  }
+  return found.map((f) => (prefix ? join(prefix, f) : f)).sort();
 }
 
 export interface Subject {

@@ -19,6 +19,7 @@ const A = {
   childStart: accessor(FORK, "leader_start_time"),
   childProcess: accessor(FORK, "child_process_entity_id"),
   childParent: accessor(FORK, "child_parent_entity_id"),
+  childParentPid: accessor(FORK, "parent_process_pid"),
   cmdpath: accessor(EXEC, "cmdpath"),
   pathname: accessor(EXEC, "pathname"),
   argv: accessor(EXEC, "argv"),
@@ -103,8 +104,8 @@ export class TraceLog {
       this.lost += Number(A.lost(ev));
     } else if (ev.is(FORK)) {
       if (A.isThread(ev)) return;
-      const parent = this.ofEvent(ev);
-      const child = this.proc(A.childProcess(ev), A.childPid(ev), parent.pid, A.childParent(ev));
+      this.ofEvent(ev);
+      const child = this.proc(A.childProcess(ev), A.childPid(ev), A.childParentPid(ev), A.childParent(ev));
       child.start = A.childStart(ev);
     } else if (ev.is(EXEC)) {
       const creds = A.creds(ev);
