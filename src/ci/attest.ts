@@ -131,7 +131,8 @@ export interface RunFacts {
   env: Record<string, string | undefined>;
 }
 
-export function statement(log: TraceLog, subjects: Subject[], f: RunFacts) {
+/** The Statement (monitorLog.process empty: writeStatement streams the entries into it). */
+export function statement(subjects: Subject[], f: RunFacts) {
   const { cfg } = f;
   return {
     _type: STATEMENT_TYPE,
@@ -149,7 +150,7 @@ export function statement(log: TraceLog, subjects: Subject[], f: RunFacts) {
       },
       monitoredProcess: monitoredProcess(f.env, cfg.command.map(wordText)),
       monitorLog: {
-        process: log.processes().map(processEntry),
+        process: [] as ReturnType<typeof processEntry>[],
         complete: f.complete,
         lostEvents: f.lost,
         malformedRecords: f.malformed,
@@ -163,4 +164,19 @@ export function statement(log: TraceLog, subjects: Subject[], f: RunFacts) {
       },
     },
   };
+}
+
+/** The Statement as JSON, one monitorLog.process entry per line, each entry serialized on its
+ * own (a build of 10,000 processes makes no 10 MB string). */
+export function writeStatement(out: { write(s: string): void }, log: TraceLog, subjects: Subject[], f: RunFacts): void {
+  const marker = '"process":[]';
+  const text = JSON.stringify(statement(subjects, f));
+  const at = text.indexOf(marker);
+  out.write(text.slice(0, at) + '"process":[');
+  let first = true;
+  for (const p of log.processes()) {
+    out.write((first ? "\n" : ",\n") + JSON.stringify(processEntry(p)));
+    first = false;
+  }
+  out.write("\n]" + text.slice(at + marker.length) + "\n");
 }

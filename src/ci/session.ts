@@ -10,7 +10,7 @@ import { Writer } from "../sink/writer";
 import { wordText } from "../startup";
 import { wrap } from "../errors";
 import { TraceLog } from "./collect";
-import { statement, subjectsOf } from "./attest";
+import { subjectsOf, writeStatement } from "./attest";
 import { buildProfile, compareProfiles, profileText, readProfile, type Program } from "./profile";
 import { summaryMarkdown } from "./summary";
 
@@ -101,11 +101,10 @@ export class CiSession {
     if (this.attestOut) {
       try {
         const subjects = subjectsOf(cfg.ci.subjects);
-        const s = statement(log, subjects, {
+        writeStatement(this.attestOut, log, subjects, {
           version: VERSION, cfg, status, startedOn: this.started || finished, finishedOn: finished,
           complete, lost: log.lost, malformed: end.malformed, unread: end.unread, excluded: end.excluded, env: this.env,
         });
-        this.attestOut.write(JSON.stringify(s, null, 2) + "\n");
       } catch (e) {
         fail(1, `tracer: ${(e as Error).message}; ${wordText(cfg.ci.attest!)} not written`);
       }
