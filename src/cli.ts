@@ -6,8 +6,10 @@ import {
   type Config,
   checkBufferSize,
   checkMaxArgsSize,
+  ciWanted,
   defaults,
   EVENT_NAMES,
+  parseCi,
   parseEvents,
   parseSize,
 } from "./config.ts";
@@ -33,19 +35,25 @@ const FLAGS = [
   { spec: "--pid-tree <pid>", help: "only PID and every descendant it creates while traced" },
   { spec: "--uid <uid>", help: "only processes of user id UID (repeatable; !UID)" },
   { spec: "--comm <name>", help: "only processes named NAME (comm; repeatable; !NAME)" },
-  { spec: "--cgroup <cgroup>", help: "only processes in or below the cgroup (v2 path or id; !...)" },
+  { spec: "--cgroup <cgroup>", help: "only processes in or below a cgroup (v2 path or id; !...)" },
   { spec: "--mntns <inode>", help: "only processes in mount namespace INODE (!INODE)" },
   { spec: "--pidns <inode>", help: "only processes in pid namespace INODE (!INODE)" },
   { spec: "--container", help: "only processes outside the host's mount namespace" },
   { spec: "--host", help: "only processes in the host's mount namespace" },
-  { spec: "--exec <glob>", help: "only programs matching GLOB (user space; repeatable; !GLOB)" },
+  { spec: "--exec <glob>", help: "only programs matching GLOB (in user space; repeatable; !)" },
   { spec: "--container-name <glob>", help: "only containers named GLOB (runtime metadata; !GLOB)" },
   { spec: "--image <glob>", help: "only containers of images matching GLOB (!GLOB)" },
   { spec: "--pod <ns/name>", help: "only pods NAMESPACE/NAME (globs; !NS/NAME)" },
   { spec: "--runtime-socket <rt=path>", help: "docker|podman|containerd=SOCKET ('rt=' turns it off)" },
   { spec: "--no-threads", help: "leave thread creation and thread exits out" },
   { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
-  { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (- = stderr)" },
+  { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (-: stderr)" },
+  { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement (implies --hash)" },
+  { spec: "--subject <path>", help: "a file (glob) the Statement is about (repeatable)" },
+  { spec: "--profile <file>", help: "write the programs run, {path, sha256} (implies --hash)" },
+  { spec: "--baseline <file>", help: "report programs new to or gone from this profile" },
+  { spec: "--fail-on-new[=code]", help: "exit CODE (1) if COMMAND succeeded but a new program ran" },
+  { spec: "--baseline-ignore <glob>", help: "a volatile path: profile matches as GLOB (repeatable)" },
   { spec: "--stats", help: "event, loss and filter counts at exit (JSON if --json)" },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr" },
   { spec: "-h, --help", help: "show this help and exit" },
@@ -54,14 +62,15 @@ const FLAGS = [
 
 interface FlagInfo {
   long: string;
-  takesValue: boolean;
+  /** "next": `--flag VALUE` or `--flag=VALUE`; "inline": optional, only as `--flag=VALUE`. */
+  takesValue: "next" | "inline" | null;
 }
 const LONG = new Map<string, FlagInfo>();
 const SHORT = new Map<string, FlagInfo>();
 for (const f of FLAGS) {
-  const m = /^(?:-(\w), )?--([\w-]+)( <\w+>)?$/.exec(f.spec);
+  const m = /^(?:-(\w), )?--([\w-]+)( <\w+>|\[=\w+\])?$/.exec(f.spec);
   if (!m) throw new Error(`bad flag spec ${f.spec}`);
-  const info = { long: m[2]!, takesValue: m[3] !== undefined };
+  const info: FlagInfo = { long: m[2]!, takesValue: m[3] === undefined ? null : m[3].startsWith("[") ? "inline" : "next" };
   LONG.set(m[2]!, info);
   if (m[1]) SHORT.set(m[1], info);
 }
@@ -121,7 +130,10 @@ function checkTokens(argv: readonly string[], exact: readonly Word[]): { values:
       const { flag, info } = infos[k]!;
       if (info === undefined) throw new UsageError(`unknown option '${flag}'`);
       const last = k === infos.length - 1;
-      if (info.takesValue) {
+      if (info.takesValue === "inline") {
+        if (!last) throw new UsageError(`${flag} must come last in '${tok}'`);
+        add(info.long, hasInline ? tok.slice(eq + 1) : "", hasInline ? afterEq(i, tok.slice(eq + 1)) : "");
+      } else if (info.takesValue) {
         if (!last) throw new UsageError(`${flag} needs a value and must come last in '${tok}'`);
         if (hasInline) {
           if (eq === tok.length - 1) throw new UsageError(`${flag} needs a value`);
@@ -164,7 +176,7 @@ function setRuntimeSocket(sockets: Config["containers"]["sockets"], v: string): 
 
 export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
   const cli = cac("tracer");
-  for (const f of FLAGS) cli.option(f.spec, f.help);
+  for (const f of FLAGS) cli.option(f.spec.replace(/\[=\w+\]$/, ""), f.help); // an inline value: checkTokens
   let parsed: { options: Record<string, unknown> };
   try {
     parsed = cli.parse(["tracer", "tracer", ...argv], { run: false });
@@ -233,6 +245,8 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
   }
   const tree = values.get("tree");
   if (tree) c.tree = last(words.get("tree")!);
+  c.ci = parseCi(list, (flag) => words.get(flag) ?? [], c.command.length > 0);
+  if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
 }

@@ -47,6 +47,24 @@ export interface Config {
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
   tree: Word | null;
+  /** CI outputs of a -- COMMAND run (src/ci/). */
+  ci: CiConfig;
+}
+
+/** --attest, --subject, --profile, --baseline, --fail-on-new, --baseline-ignore. */
+export interface CiConfig {
+  /** Write an in-toto Statement (runtime-trace predicate) to this file after COMMAND. */
+  attest: Word | null;
+  /** Files (globs) named as the Statement's subjects. */
+  subjects: string[];
+  /** Write the programs executed ({path, sha256}) to this file. */
+  profile: Word | null;
+  /** Compare the programs executed with this profile. */
+  baseline: string | null;
+  /** Exit with this status when COMMAND succeeded but a program new to the baseline ran. */
+  failOnNew: number | null;
+  /** Program paths matching these globs are recorded as the glob, without a hash. */
+  baselineIgnore: string[];
 }
 
 export const KiB = 1024;
@@ -77,6 +95,7 @@ export function defaults(): Config {
     containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
     noThreads: false,
     tree: null,
+    ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
   };
 }
 
@@ -153,3 +172,39 @@ export function parseEvents(lists: readonly string[]): TracedEvent[] {
   }
   return EVENT_NAMES.filter((e) => chosen.has(e));
 }
+
+/** The CI options given as flags (values as typed, files as exact words) → CiConfig, checked
+ * together: each needs -- COMMAND, --subject needs --attest, --fail-on-new needs --baseline. */
+export function parseCi(values: (flag: string) => string[], words: (flag: string) => Word[], hasCommand: boolean): CiConfig {
+  const one = <T>(flag: string, list: T[]): T | null => {
+    if (list.length > 1) throw new UsageError(`--${flag} given ${list.length} times; give it once`);
+    if (list.length === 1 && list[0] === "") throw new UsageError(`--${flag} needs a file name`);
+    return list[0] ?? null;
+  };
+  const nonEmpty = (flag: string) => values(flag).map((v) => {
+    if (v === "") throw new UsageError(`--${flag} needs a path or a glob`);
+    return v;
+  });
+  const ci: CiConfig = {
+    attest: one("attest", words("attest")),
+    subjects: nonEmpty("subject"),
+    profile: one("profile", words("profile")),
+    baseline: one("baseline", values("baseline")),
+    failOnNew: null,
+    baselineIgnore: nonEmpty("baseline-ignore"),
+  };
+  const fail = values("fail-on-new");
+  if (fail.length) {
+    const v = fail[fail.length - 1]!;
+    if (v !== "" && (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 255)) throw new UsageError(`--fail-on-new=CODE takes an exit status from 1 to 255, not '${v}'`);
+    ci.failOnNew = v === "" ? 1 : Number(v);
+  }
+  const given = (["attest", "subject", "profile", "baseline", "fail-on-new", "baseline-ignore"] as const).filter((f) => values(f).length > 0);
+  if (given.length && !hasCommand) throw new UsageError(`--${given[0]} needs a command after --`);
+  if (ci.subjects.length && ci.attest === null) throw new UsageError("--subject needs --attest FILE");
+  if (ci.failOnNew !== null && ci.baseline === null) throw new UsageError("--fail-on-new needs --baseline PROFILE");
+  return ci;
+}
+
+/** Any CI output asked for (they need the per-process record of the run, and --hash). */
+export const ciWanted = (ci: CiConfig) => ci.attest !== null || ci.profile !== null || ci.baseline !== null;

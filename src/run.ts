@@ -21,6 +21,7 @@ import { CounterReader, LossReporter, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import type { RecordEvent } from "./decode/event";
+import { CiSession } from "./ci/session";
 
 const EINTR = 4;
 
@@ -49,7 +50,9 @@ export async function run(cfg: Config): Promise<number> {
   const tree = cfg.tree !== null ? new ProcessTree() : null;
   // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
-  const deliver = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
+  const ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+  const deliverTree = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
+  const deliver = ci ? (e: RecordEvent) => (ci.add(e), deliverTree(e)) : deliverTree;
   const keep = execPathFilter(cfg.execPath);
   const containers = await startContainerPipe(cfg.containers, deliver, () => stats.excluded++);
   const onEvent = keep ? (e: RecordEvent) => (keep(e) ? containers.push(e) : stats.excluded++) : containers.push;
@@ -108,6 +111,7 @@ export async function run(cfg: Config): Promise<number> {
       follow(tracer, command.pid);
     }
     process.stderr.write("ready\n");
+    ci?.begin();
     command?.release();
     // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
     // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
@@ -153,6 +157,7 @@ export async function run(cfg: Config): Promise<number> {
       } else process.stderr.write(text);
     }
   }
+  if (ci) status = ci.finish(status, { malformed: stats.malformed, excluded: stats.excluded, unread: sink.closed });
   if (sink.failure) {
     // Without COMMAND this ends the run at once; with COMMAND the loop stopped reading but the
     // command was left to finish (a CI build is not abandoned half-way), and only then is the

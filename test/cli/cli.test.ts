@@ -47,6 +47,7 @@ describe("defaults", () => {
       containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
       noThreads: false,
       tree: null,
+      ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     });
     expect(parseArgs([])).toEqual(defaults());
   });
@@ -220,5 +221,30 @@ describe("scope flags", () => {
     expect(() => parseArgs(["--pid", "abc"])).toThrow(/--pid takes a number/);
     expect(() => parseArgs(["--uid", "-1"])).toThrow(UsageError);
     expect(() => parseArgs(["--comm", "a-name-longer-than-15"])).toThrow(/1 to 15 bytes/);
+  });
+});
+
+describe("CI flags", () => {
+  const cmd = ["--", "make"];
+  test("--attest, --subject (repeatable), --profile, --baseline, --baseline-ignore; they imply --hash", () => {
+    const c = parseArgs(["--attest", "a.json", "--subject", "out/*", "--subject=dist/app", "--profile", "p.json", "--baseline", "b.json", "--baseline-ignore", "/tmp/**", ...cmd]);
+    expect(c.ci).toEqual({ attest: "a.json", subjects: ["out/*", "dist/app"], profile: "p.json", baseline: "b.json", failOnNew: null, baselineIgnore: ["/tmp/**"] });
+    expect(c.hash).toBe(true);
+    expect(parseArgs(cmd).hash).toBe(false);
+  });
+  test("--fail-on-new: 1 by default, =CODE inline only, 1..255", () => {
+    expect(parseArgs(["--baseline", "b.json", "--fail-on-new", ...cmd]).ci.failOnNew).toBe(1);
+    expect(parseArgs(["--baseline", "b.json", "--fail-on-new=3", ...cmd]).ci.failOnNew).toBe(3);
+    expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=0", ...cmd])).toThrow(/1 to 255/);
+    expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=x", ...cmd])).toThrow(/1 to 255/);
+    expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new", "3", ...cmd])).toThrow(/unexpected argument '3'/);
+  });
+  test("what needs what", () => {
+    expect(usage(["--attest", "a.json"])).toBe("--attest needs a command after --");
+    expect(usage(["--subject", "x", ...cmd])).toBe("--subject needs --attest FILE");
+    expect(usage(["--fail-on-new", ...cmd])).toBe("--fail-on-new needs --baseline PROFILE");
+    expect(usage(["--attest", "a", "--attest", "b", ...cmd])).toBe("--attest given 2 times; give it once");
+    expect(usage(["--attest=", ...cmd])).toBe("--attest needs a value");
+    expect(usage(["--subject=", "--attest", "a", ...cmd])).toBe("--subject needs a value");
   });
 });

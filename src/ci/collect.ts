@@ -1,0 +1,147 @@
+// The traced tree as plain per-process records, built from events as they are delivered (the
+// event is a view valid only during delivery: every value is read out and kept as a plain value).
+import { accessor, type RecordEvent } from "../decode/event";
+import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
+import { topAccessor } from "../decode/top";
+
+const T = {
+  timestamp: topAccessor("timestamp"),
+  threadStartTime: topAccessor("threadStartTime"),
+  hostProcessId: topAccessor("hostProcessId"),
+  hostThreadId: topAccessor("hostThreadId"),
+  hostParentProcessId: topAccessor("hostParentProcessId"),
+  processEntityId: topAccessor("processEntityId"),
+  parentEntityId: topAccessor("parentEntityId"),
+};
+const A = {
+  isThread: accessor(FORK, "is_thread"),
+  childPid: accessor(FORK, "child_pid"),
+  childStart: accessor(FORK, "leader_start_time"),
+  childProcess: accessor(FORK, "child_process_entity_id"),
+  childParent: accessor(FORK, "child_parent_entity_id"),
+  childParentPid: accessor(FORK, "parent_process_pid"),
+  cmdpath: accessor(EXEC, "cmdpath"),
+  pathname: accessor(EXEC, "pathname"),
+  argv: accessor(EXEC, "argv"),
+  sha256: accessor(EXEC, "sha256"),
+  interpreterSha256: accessor(EXEC, "interpreter_sha256"),
+  hashError: accessor(EXEC, "hash_error"),
+  creds: accessor(EXEC, "creds"),
+  pwd: accessor(EXEC, "pwd"),
+  execTruncated: accessor(EXEC, "truncated"),
+  failedPath: accessor(EXEC_FAILED, "path"),
+  failedBinary: accessor(EXEC_FAILED, "binary"),
+  failedArgs: accessor(EXEC_FAILED, "arguments"),
+  error: accessor(EXEC_FAILED, "error"),
+  groupExit: accessor(EXIT, "process_group_exit"),
+  exitCode: accessor(EXIT, "exit_code"),
+  signal: accessor(EXIT, "signal_code"),
+  core: accessor(EXIT, "core_dumped"),
+  lost: accessor(LOST, "lost"),
+};
+
+/** One successful exec: the program the kernel ran, as the caller named it, with what. */
+export interface ExecRecord {
+  time: bigint; // epoch ns
+  path: string; // the file executed (for a `#!` script: its interpreter)
+  cmdpath: string; // the path as the caller passed it (the script, for a script)
+  argv: string[];
+  sha256: string;
+  interpreterSha256: string;
+  hashError: string;
+  uid: number;
+  euid: number;
+  cwd: string;
+  truncated: readonly string[];
+}
+
+/** One failed exec attempt (a PATH search makes one per directory tried). */
+export interface FailedExecRecord {
+  time: bigint;
+  path: string; // as the caller passed it
+  resolved: string; // the file it names, where that exists
+  argv: string[];
+  errno: string;
+}
+
+export interface ProcessRecord {
+  pid: number; // host pid
+  ppid: number;
+  entityId: number; // processEntityId
+  parentEntityId: number;
+  start: bigint; // epoch ns, 0n when not seen
+  end: bigint; // epoch ns of the exit, 0n while running (or not seen)
+  execs: ExecRecord[];
+  failedExecs: FailedExecRecord[];
+  exitCode: number | null; // as wait(2) reports it; null: no exit seen
+  signal: number;
+  coreDumped: boolean;
+}
+
+/** Events → one record per process (threads fold into their process), and what was lost. */
+export class TraceLog {
+  private byId = new Map<number, ProcessRecord>();
+  lost = 0;
+
+  private proc(id: number, pid: number, ppid: number, parent: number): ProcessRecord {
+    let p = this.byId.get(id);
+    if (!p) {
+      p = { pid, ppid, entityId: id, parentEntityId: parent, start: 0n, end: 0n, execs: [], failedExecs: [], exitCode: null, signal: 0, coreDumped: false };
+      this.byId.set(id, p);
+    }
+    return p;
+  }
+
+  private ofEvent(ev: RecordEvent): ProcessRecord {
+    const p = this.proc(T.processEntityId(ev), T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev));
+    // the leader's thread start is the process's start (the first process has no fork event)
+    if (p.start === 0n && T.hostThreadId(ev) === p.pid) p.start = T.threadStartTime(ev);
+    return p;
+  }
+
+  add(ev: RecordEvent): void {
+    if (ev.is(LOST)) {
+      this.lost += Number(A.lost(ev));
+    } else if (ev.is(FORK)) {
+      if (A.isThread(ev)) return;
+      this.ofEvent(ev);
+      const child = this.proc(A.childProcess(ev), A.childPid(ev), A.childParentPid(ev), A.childParent(ev));
+      child.start = A.childStart(ev);
+    } else if (ev.is(EXEC)) {
+      const creds = A.creds(ev);
+      this.ofEvent(ev).execs.push({
+        time: T.timestamp(ev), path: A.pathname(ev), cmdpath: A.cmdpath(ev), argv: A.argv(ev),
+        sha256: A.sha256(ev), interpreterSha256: A.interpreterSha256(ev), hashError: A.hashError(ev),
+        uid: creds.Uid, euid: creds.Euid, cwd: A.pwd(ev), truncated: A.execTruncated(ev),
+      });
+    } else if (ev.is(EXEC_FAILED)) {
+      const path = A.failedPath(ev);
+      const resolved = A.failedBinary(ev).path;
+      this.ofEvent(ev).failedExecs.push({ time: T.timestamp(ev), path, resolved: resolved === path ? "" : resolved, argv: A.failedArgs(ev), errno: A.error(ev) });
+    } else if (ev.is(EXIT)) {
+      if (!A.groupExit(ev)) return;
+      const p = this.ofEvent(ev);
+      p.end = T.timestamp(ev);
+      p.exitCode = A.exitCode(ev);
+      p.signal = A.signal(ev);
+      p.coreDumped = A.core(ev);
+    }
+  }
+
+  /** Every process, in start order (then pid). */
+  processes(): ProcessRecord[] {
+    return [...this.byId.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
+  }
+
+  /** The processes whose parent was not traced (with -- COMMAND: the command's own process). */
+  roots(): ProcessRecord[] {
+    return this.processes().filter((p) => !this.byId.has(p.parentEntityId) || p.parentEntityId === p.entityId);
+  }
+}
+
+/** A failed exec that the same process made good later with the same argv (a PATH search that
+ * found the program in a later directory) is not a failure. */
+export function failuresOf(p: ProcessRecord): FailedExecRecord[] {
+  const ran = new Set(p.execs.map((e) => e.argv.join("\0")));
+  return p.failedExecs.filter((f) => !ran.has(f.argv.join("\0")));
+}
