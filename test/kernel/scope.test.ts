@@ -2,7 +2,7 @@
 // kernel. Ground truth: the pids and ids the workloads report or the test gave them, the exit
 // status the test observes, and the kernel's own sequence numbers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, marker, parseLine, TRACER, TracerRun, withMarker, type Json } from "./harness";
@@ -33,9 +33,21 @@ async function traced(args: string[], workload: () => Promise<unknown>, settleMs
   return t.events();
 }
 
-/** Pids in every "traced" map loaded in the kernel (bpftool's view, not the tracer's). */
-function tracedPids(): number[] {
-  const maps = JSON.parse(Bun.spawnSync(["bpftool", "map", "dump", "name", "traced", "-j"]).stdout.toString() || "[]");
+/** Pids in one tracer's "traced" map (bpftool's view, not the tracer's): the map the tracer
+ * running as `tracerPid` holds, found through its descriptors (other tracers on the host, of
+ * other users of the machine, have maps of that name too). */
+function tracedPids(tracerPid: number): number[] {
+  const ids = readdirSync(`/proc/${tracerPid}/fdinfo`).flatMap((fd) => {
+    try {
+      const m = /^map_id:\s+(\d+)$/m.exec(readFileSync(`/proc/${tracerPid}/fdinfo/${fd}`, "utf8"));
+      return m ? [m[1]!] : [];
+    } catch {
+      return []; // closed meanwhile
+    }
+  });
+  const id = [...new Set(ids)].find((id) => JSON.parse(Bun.spawnSync(["bpftool", "map", "show", "id", id, "-j"]).stdout.toString()).name === "traced");
+  if (!id) throw new Error(`tracer ${tracerPid} holds no map named traced`);
+  const maps = JSON.parse(Bun.spawnSync(["bpftool", "map", "dump", "id", id, "-j"]).stdout.toString() || "[]");
   const list = Array.isArray(maps) && maps.length && "elements" in maps[0] ? maps.flatMap((m: any) => m.elements) : maps;
   return list.map((el: any) => Buffer.from(el.key.map((b: string) => parseInt(b, 16))).readUInt32LE(0));
 }
@@ -112,7 +124,7 @@ describe("scope filters (in the kernel)", () => {
     const p = Bun.spawn(["/bin/sh", "-c", `read x; sh -c '/bin/true ${mGrand}; exit 0'`], { stdin: "pipe", stdout: "ignore" });
     const t = await TracerRun.start(["--json", "--pid-tree", String(p.pid)]);
     try {
-      expect(tracedPids()).toContain(p.pid); // seeded in the kernel's follow set
+      expect(tracedPids(t.proc.pid)).toContain(p.pid); // seeded in the kernel's follow set
       p.stdin.write("go\n");
       p.stdin.end();
       await p.exited;
@@ -127,7 +139,7 @@ describe("scope filters (in the kernel)", () => {
       expect(forks.some((f) => f.hostProcessId === p.pid)).toBe(true);
       expect(forks.some((f) => arg(f, "child_pid") === grand[0]!.hostProcessId)).toBe(true);
       // every traced process has exited: the kernel's follow set is empty again
-      expect(tracedPids()).toEqual([]);
+      expect(tracedPids(t.proc.pid)).toEqual([]);
     } finally {
       expect(await t.stop()).toBe(0);
     }
