@@ -117,7 +117,10 @@ export async function run(cfg: Config): Promise<number> {
     // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
     let busy = false;
     while (!stop && !sink.closed) {
-      let n = tracer.poll(busy || commandMode ? WAKEUP_MS : 1000);
+      // While a container's metadata is awaited, its events wait in memory: keep the event loop
+      // turning (the runtime's answer comes through it), and the ring read without sleeping.
+      const asking = containers.waiting();
+      let n = tracer.poll(asking ? 0 : busy || commandMode || containers.active ? WAKEUP_MS : 1000);
       if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
       // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
       // fd ready: take them now (ring_buffer__consume).
@@ -126,7 +129,8 @@ export async function run(cfg: Config): Promise<number> {
       if (n > 0) reportLoss();
       sink.flush();
       if (command?.poll()) stop = true;
-      await new Promise<void>((r) => setImmediate(r));
+      if (asking) await Bun.sleep(1);
+      else await new Promise<void>((r) => setImmediate(r));
     }
     if (command) {
       while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first

@@ -14,6 +14,11 @@ export interface ContainerPipe {
   /** Resolves once no event waits any more. */
   drained(): Promise<void>;
   close(): void;
+  /** Events wait for a lookup now. */
+  waiting(): boolean;
+  /** A runtime answered at start: its events (creations, removals) come through the event loop,
+   * so the run loop must not sleep in the kernel for long (it polls every WAKEUP_MS). */
+  readonly active: boolean;
 }
 
 type Sockets = Config["containers"]["sockets"];
@@ -33,11 +38,13 @@ export async function startContainerPipe(cfg: Config["containers"], deliver: (ev
   const dockerSocket = socketOf(cfg.sockets, "docker");
   const podmanSocket = socketOf(cfg.sockets, "podman");
   const containerdSocket = socketOf(cfg.sockets, "containerd");
-  if (dockerSocket === null && podmanSocket === null && containerdSocket === null) {
-    return { push: pass, drained: () => Promise.resolve(), close: () => {} }; // no runtime here: ids only
-  }
+  const idsOnly: ContainerPipe = { push: pass, drained: () => Promise.resolve(), close: () => {}, waiting: () => false, active: false };
+  if (dockerSocket === null && podmanSocket === null && containerdSocket === null) return idsOnly; // no runtime here
   const registry = new ContainerRegistry({ dockerSocket, podmanSocket, containerdSocket });
-  await registry.start();
+  if ((await registry.start()).length === 0) {
+    registry.close(); // none answers (each said why, in one line): ids only, no waiting
+    return idsOnly;
+  }
   const stage = new ContainerStage<RecordEvent>(registry, (ev, meta, status) => {
     ev.x.container = meta;
     if (status !== "host") ev.x.containerMeta = status;
@@ -50,5 +57,7 @@ export async function startContainerPipe(cfg: Config["containers"], deliver: (ev
     },
     drained: () => stage.drained(),
     close: () => registry.close(),
+    waiting: () => stage.held > 0,
+    active: true,
   };
 }

@@ -13,6 +13,11 @@ export const DEFAULT_SOCKETS = {
   containerd: "/run/containerd/containerd.sock",
 } as const;
 
+/** How long an event waits for its container's metadata. Docker answers an inspect of a container
+ * being started only once the start is over (a few hundred ms on a loaded host; 200 ms made the
+ * first events of new containers "late"), so the default leaves room for that. */
+export const CONTAINER_BOUND_MS = 1000;
+
 export interface RegistryOptions {
   /** Socket paths; null leaves that runtime out. Defaults: DEFAULT_SOCKETS. */
   dockerSocket?: string | null;
@@ -21,7 +26,7 @@ export interface RegistryOptions {
   containerdNamespaces?: readonly string[];
   /** Use these runtime clients instead of the three above (tests). Asked in this order of trust. */
   runtimes?: Runtime[];
-  /** How long lookup() waits before it resolves null (default 200 ms). */
+  /** How long lookup() waits before it resolves null (default CONTAINER_BOUND_MS). */
   boundMs?: number;
   /** How long one question to the runtimes may take in all before it is abandoned (default 5 s). */
   requestTimeoutMs?: number;
@@ -80,7 +85,7 @@ export class ContainerRegistry {
   private readonly closing = new AbortController();
 
   constructor(opts: RegistryOptions = {}) {
-    this.boundMs = opts.boundMs ?? 200;
+    this.boundMs = opts.boundMs ?? CONTAINER_BOUND_MS;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
     this.absentTtlMs = opts.absentTtlMs ?? 30_000;
     this.removalGraceMs = opts.removalGraceMs ?? 10_000;

@@ -115,9 +115,10 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
 
   /** An independent copy of this event (its record's bytes copied), valid after the ring moved on. */
   clone(): RecordEvent<D> {
-    const bytes = this.r.u8.slice(this.r.off, this.r.off + this.r.len);
+    const bytes = Buffer.alloc(this.r.len); // a Buffer (utf8Slice), of its own memory: Buffer#slice would share the ring's
+    bytes.set(this.r.u8.subarray(this.r.off, this.r.off + this.r.len));
     const c = new RecordEvent<D>(this.opts);
-    c.set(this.def, new DataView(bytes.buffer), bytes, 0, bytes.length);
+    c.set(this.def, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes, 0, bytes.length);
     Object.assign(c.x, this.x);
     return c;
   }

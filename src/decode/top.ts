@@ -100,7 +100,7 @@ export const TOP = [
   num("parentEntityId", "uint32", (ev) => entityIdAt(ev, H.host_ppid, H.parent_start), "HashTaskID of the parent process"),
   argsList("args", "`[{name, type, value}]`, per event below"),
   omitWhen(num("seq", "uint64", (ev) => (ev.x.seq >= 0 ? ev.x.seq : kernelSeq(ev.r.dv, ev.r.off)), "ours: global sequence number assigned before the record entered the ring (in the kernel; before Linux 5.12 per CPU there and made global in user space, in ring order); with lost_events it proves nothing was dropped silently"), isLost),
-  omitWhen(str("containerMetadata", (ev) => ev.x.containerMeta, "ours, for a container's events: where `container` and `kubernetes` came from: `found` (its runtime answered), `absent` (no runtime has it), `late` (no answer within 200 ms: the id only), `off` (no runtime socket)"), (ev) => ev.containerId() === ""),
+  omitWhen(str("containerMetadata", (ev) => ev.x.containerMeta, "ours, for a container's events: where `container` and `kubernetes` came from: `found` (its runtime answered), `absent` (no runtime has it), `late` (no answer within 1 s: the id only), `off` (no runtime socket)"), (ev) => ev.containerId() === ""),
 ] as const satisfies readonly Field[];
 
 export type TopName = (typeof TOP)[number]["name"];

@@ -176,3 +176,16 @@ describe("malformed records", () => {
     expect(out).toEqual(["/bin/x"]);
   });
 });
+
+describe("clone", () => {
+  test("a clone of a view inside a larger buffer keeps its values after that memory is reused", () => {
+    const { buf } = buildExec({ pathname: "/bin/kept", argv: "kept\0" });
+    const ring = Buffer.alloc(buf.length + 64);
+    ring.set(buf, 40);
+    const ev = decodeInto(new RecordEvent(opts), new DataView(ring.buffer, ring.byteOffset, ring.byteLength), ring, 40, buf.length);
+    const c = ev.clone();
+    ring.fill(0xff);
+    expect(argOf(c, "pathname")).toBe("/bin/kept");
+    expect(argOf(c, "argv")).toEqual(["kept"]);
+  });
+});
