@@ -1,135 +1,186 @@
-// Command line → Config: the cac wiring, strict checks cac leaves out, and the help text.
+// Command line → Config, in one pass: each flag is one row (its spelling, its help line, and the
+// one place its value is checked and stored), read by the parser and by --help.
 
-import { cac } from "cac";
+import { existsSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
-import {
-  type Config,
-  checkBufferSize,
-  checkMaxArgsSize,
-  defaults,
-  EVENT_NAMES,
-  parseEvents,
-  parseSize,
-} from "./config.ts";
+import { type Config, checkBufferSize, checkMaxArgsSize, defaults, parseEvents, parseSize } from "./config.ts";
 import { InfoExit, UsageError } from "./errors.ts";
-import { addValue, parseId } from "./filter/scope.ts";
+import { addValue, cgroupId, parseId } from "./filter/scope.ts";
+import { resolveUser } from "./command.ts";
+import { uidOfName } from "./users.ts";
+import { TRACED } from "./decode/index.ts";
 
 export type { Config } from "./config.ts";
 
 export const VERSION: string = pkg.version;
 
-/** Every flag once: cac gets its spec, the help text gets one line each. */
-const FLAGS = [
-  { spec: "--json", help: "JSON lines in Tracee's event format (default: a table)" },
-  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600, truncated)" },
-  { spec: "-e, --events <list>", help: "comma list of events to trace (default: all, see below)" },
-  { spec: "--env", help: "capture the environment too (off: it may hold secrets)" },
-  { spec: "--max-args-size <bytes>", help: "argv bytes captured per exec (default 128K, 4K..512K)" },
-  { spec: "--buffer-size <bytes>", help: "ring buffer size, power of two (default 16M, 64K..1G)" },
-  { spec: "--pid <pid>", help: "only process PID (repeatable; !PID leaves it out)" },
-  { spec: "--pid-tree <pid>", help: "only PID and every descendant it creates while traced" },
-  { spec: "--uid <uid>", help: "only processes of user id UID (repeatable; !UID)" },
-  { spec: "--comm <name>", help: "only processes named NAME (comm; repeatable; !NAME)" },
-  { spec: "--cgroup <cgroup>", help: "only processes in or below the cgroup (v2 path or id; !...)" },
-  { spec: "--mntns <inode>", help: "only processes in mount namespace INODE (!INODE)" },
-  { spec: "--pidns <inode>", help: "only processes in pid namespace INODE (!INODE)" },
-  { spec: "--container", help: "only processes outside the host's mount namespace" },
-  { spec: "--host", help: "only processes in the host's mount namespace" },
-  { spec: "--exec <glob>", help: "only programs matching GLOB (user space; repeatable; !GLOB)" },
-  { spec: "--no-threads", help: "leave thread creation and thread exits out" },
-  { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
-  { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (- = stderr)" },
-  { spec: "--stats", help: "event, loss and filter counts at exit (JSON if --json)" },
-  { spec: "-v, --verbose", help: "show libbpf's log on stderr" },
-  { spec: "-h, --help", help: "show this help and exit" },
-  { spec: "--version", help: "show the version and exit" },
-] as const;
+/** One flag: "-o, --output <file>" (a value) or "--json" (a switch); set() checks and stores. */
+export interface Flag<C> {
+  spec: string;
+  help: string;
+  set: (c: C, value: string, flag: string) => void;
+}
 
-interface FlagInfo {
+/** A pid that must exist now (a filter on a pid that does not exist would wait forever). */
+function livePid(flag: string) {
+  const id = parseId(flag);
+  return (s: string): number => {
+    const pid = id(s);
+    if (!existsSync(`/proc/${pid}`)) throw new UsageError(`${flag} ${s}: no such process`);
+    return pid;
+  };
+}
+
+function where(c: Config, w: "container" | "host"): "container" | "host" {
+  if (c.scope.where !== "any" && c.scope.where !== w) throw new UsageError("--container and --host exclude each other");
+  return w;
+}
+
+/** A uid, or a user name from /etc/passwd. */
+function uidOf(s: string): number {
+  if (/^\d+$/.test(s)) return parseId("--uid")(s);
+  const uid = uidOfName(s);
+  if (uid === undefined) throw new UsageError(`--uid ${s}: not a user id, and no user of that name`);
+  return uid;
+}
+
+/** Configs that had -e already (a second -e adds to the first; the first replaces the default). */
+const eventsGiven = new WeakSet<Config>();
+
+const TRACE_FLAGS: Flag<Config>[] = [
+  { spec: "--json", help: "JSON lines in Tracee's format (default: a table)", set: (c) => void (c.format = "json") },
+  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600); - is stdout", set: (c, v) => {
+    if (v === "") throw new UsageError("--output needs a file name");
+    c.output = v === "-" ? null : v;
+  } },
+  { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v) => {
+    c.events = parseEvents([v], eventsGiven.has(c) ? c.events : []);
+    eventsGiven.add(c);
+  } },
+  { spec: "-w, --wide", help: "table: full lines, not cut to the terminal", set: (c) => void (c.wide = true) },
+  { spec: "--failures", help: "table: only failed execs, exits ≠ 0, signals", set: (c) => void (c.failures = true) },
+  { spec: "--time-of-day", help: "table: time of day, not seconds since start", set: (c) => void (c.timeOfDay = true) },
+  { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
+  { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
+  { spec: "--buffer-size <bytes>", help: "ring buffer, power of 2 (default 16M, 64K..1G)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
+  { spec: "--pid <pid>", help: "only process PID (repeatable)", set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")) },
+  { spec: "--pid-tree <pid>", help: "only PID and the processes it creates from now", set: (c, v) => void c.scope.pidTree.push(livePid("--pid-tree")(v)) },
+  { spec: "--uid <user>", help: "only processes of USER (a name or a uid)", set: (c, v) => addValue(c.scope.uid, v, uidOf) },
+  { spec: "--comm <name>", help: "only processes whose comm is NAME", set: (c, v) => addValue(c.scope.comm, v, (s) => {
+    if (s === "" || Buffer.byteLength(s) > 15) throw new UsageError(`--comm '${s}': a comm is 1 to 15 bytes`);
+    return s;
+  }) },
+  { spec: "--cgroup <cgroup>", help: "only processes in or below CGROUP (path or id)", set: (c, v) => addValue(c.scope.cgroup, v, (s) => {
+    if (s === "") throw new UsageError("--cgroup needs a path or an id");
+    return cgroupId(s);
+  }) },
+  { spec: "--mntns <inode>", help: "only processes in mount namespace INODE", set: (c, v) => addValue(c.scope.mntns, v, parseId("--mntns")) },
+  { spec: "--pidns <inode>", help: "only processes in pid namespace INODE", set: (c, v) => addValue(c.scope.pidns, v, parseId("--pidns")) },
+  { spec: "--container", help: "only processes outside the host's mount ns", set: (c) => void (c.scope.where = where(c, "container")) },
+  { spec: "--host", help: "only processes in the host's mount namespace", set: (c) => void (c.scope.where = where(c, "host")) },
+  { spec: "--exec <glob>", help: "only programs matching GLOB (in user space)", set: (c, v) => addValue(c.execPath, v, (s) => {
+    if (s === "") throw new UsageError("--exec needs a glob, e.g. '/usr/bin/*'");
+    return s;
+  }) },
+  { spec: "--no-threads", help: "leave thread creation and thread exits out", set: (c) => void (c.noThreads = true) },
+  { spec: "--user <user>", help: "run COMMAND as USER (name or uid)", set: (c, v) => {
+    resolveUser(v);
+    c.user = v;
+  } },
+  { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, v) => void (c.tree = v) },
+  { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
+  { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
+  { spec: "-h, --help", help: "show this help and exit", set: () => {} },
+  { spec: "--version", help: "show the version and exit", set: () => {} },
+];
+
+interface Spec<C> {
   long: string;
+  short: string | null;
   takesValue: boolean;
-}
-const LONG = new Map<string, FlagInfo>();
-const SHORT = new Map<string, FlagInfo>();
-for (const f of FLAGS) {
-  const m = /^(?:-(\w), )?--([\w-]+)( <\w+>)?$/.exec(f.spec);
-  if (!m) throw new Error(`bad flag spec ${f.spec}`);
-  const info = { long: m[2]!, takesValue: m[3] !== undefined };
-  LONG.set(m[2]!, info);
-  if (m[1]) SHORT.set(m[1], info);
+  flag: Flag<C>;
 }
 
-export function helpText(): string {
-  const rows = FLAGS.map((f) => [f.spec.startsWith("--") ? `    ${f.spec}` : f.spec, f.help]);
-  const width = Math.max(...rows.map((r) => r[0]!.length)) + 2;
-  return (
-    `tracer ${VERSION}: trace process exec, exec failures, fork and exit with eBPF\n\n` +
-    "Usage: tracer [options] [-- COMMAND [ARGS...]]\n\n" +
-    "Without COMMAND, traces the whole system until interrupted. With COMMAND, runs it and\n" +
-    "traces while it runs. Events go to stdout (or -o FILE), diagnostics to stderr.\n\n" +
-    "Options:\n" +
-    rows.map(([a, b]) => `  ${a!.padEnd(width)}${b}\n`).join("") +
-    "\nEvents:\n" +
-    EVENT_NAMES.map((e) => `  ${e}\n`).join("") +
-    "\nSizes take a K, M or G suffix (binary: 64K = 65536). Exit status: 0 ok, 1 error, 2 usage.\n"
-  );
+function specs<C>(flags: readonly Flag<C>[]): { long: Map<string, Spec<C>>; short: Map<string, Spec<C>> } {
+  const long = new Map<string, Spec<C>>();
+  const short = new Map<string, Spec<C>>();
+  for (const flag of flags) {
+    const m = /^(?:-(\w), )?--([\w-]+)( <\w+>)?$/.exec(flag.spec);
+    if (!m) throw new Error(`bad flag spec ${flag.spec}`);
+    const s = { long: m[2]!, short: m[1] ?? null, takesValue: m[3] !== undefined, flag };
+    long.set(s.long, s);
+    if (s.short) short.set(s.short, s);
+  }
+  return { long, short };
 }
 
 /**
- * Reject what cac/mri would silently accept: unknown flags, values given to switches, missing
- * values, stray positional words (a command goes after --). Only looks at tokens before "--".
- * Returns the value-taking flags' values as typed (mri turns "0x1000" into 4096 and drops "-").
+ * The one parser: every token before "--" is a flag (long, --flag=value, or short letters that
+ * may be combined, a value-taking one last); a flag's value is the next token unless that token is
+ * itself a flag. Words are passed to `word` (an error unless it takes them); "--" ends the flags.
+ * The first mistake is reported, unless --help or --version come anywhere before "--".
  */
-function checkTokens(argv: readonly string[]): Map<string, string[]> {
-  const values = new Map<string, string[]>();
-  const add = (long: string, v: string) => {
-    const list = values.get(long);
-    if (list) list.push(v);
-    else values.set(long, [v]);
+function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C, word: (w: string) => void, help: () => string): string[] {
+  const { long, short } = specs(flags);
+  const isFlag = (t: string) => t.startsWith("--") ? long.has(t.slice(2).split("=")[0]!) : t.length > 1 && t[0] === "-" && short.has(t[1]!);
+  let error: unknown = null;
+  let info: "help" | "version" | null = null;
+  let rest: string[] = [];
+  const attempt = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      error ??= e;
+    }
   };
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
-    if (tok === "--") break;
+    if (tok === "--") {
+      rest = argv.slice(i + 1);
+      break;
+    }
     if (tok.length < 2 || tok[0] !== "-") {
-      throw new UsageError(`unexpected argument '${tok}' (to trace a command, put it after --)`);
+      attempt(() => word(tok));
+      continue;
     }
     const eq = tok.indexOf("=");
-    const hasInline = eq !== -1;
-    let infos: { flag: string; info: FlagInfo | undefined }[];
-    if (tok.startsWith("--")) {
-      const name = tok.slice(2, hasInline ? eq : undefined);
-      infos = [{ flag: `--${name}`, info: LONG.get(name) }];
-    } else {
-      const letters = tok.slice(1, hasInline ? eq : undefined);
-      infos = [...letters].map((c) => ({ flag: `-${c}`, info: SHORT.get(c) }));
-    }
-    for (let k = 0; k < infos.length; k++) {
-      const { flag, info } = infos[k]!;
-      if (info === undefined) throw new UsageError(`unknown option '${flag}'`);
-      const last = k === infos.length - 1;
-      if (info.takesValue) {
-        if (!last) throw new UsageError(`${flag} needs a value and must come last in '${tok}'`);
-        if (hasInline) {
-          if (eq === tok.length - 1) throw new UsageError(`${flag} needs a value`);
-          add(info.long, tok.slice(eq + 1));
-        } else {
-          const next = argv[i + 1];
-          if (next === undefined || next === "--" || (next.startsWith("-") && next.length > 1)) {
-            throw new UsageError(`${flag} needs a value`);
-          }
-          add(info.long, next);
+    const inline = eq === -1 ? null : tok.slice(eq + 1);
+    const names = tok.startsWith("--") ? [`--${tok.slice(2, eq === -1 ? undefined : eq)}`] : [...tok.slice(1, eq === -1 ? undefined : eq)].map((l) => `-${l}`);
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      const s = name.startsWith("--") ? long.get(name.slice(2)) : short.get(name.slice(1));
+      const last = k === names.length - 1;
+      if (s?.long === "help") info ??= "help";
+      if (s?.long === "version") info ??= "version";
+      if (!s) {
+        attempt(() => { throw new UsageError(`unknown option '${name}'`); });
+        break;
+      }
+      if (!s.takesValue) {
+        if (inline !== null && last) attempt(() => { throw new UsageError(`${name} does not take a value`); });
+        else attempt(() => s.flag.set(c, "", name));
+        continue;
+      }
+      if (!last) {
+        attempt(() => { throw new UsageError(`${name} needs a value and must come last in '${tok}'`); });
+        break;
+      }
+      let value = inline;
+      if (value === null) {
+        const next = argv[i + 1];
+        if (next !== undefined && next !== "--" && !isFlag(next)) {
+          value = next;
           i++;
         }
-      } else if (hasInline && last) {
-        throw new UsageError(`${flag} does not take a value`);
       }
+      if (value === null || (inline !== null && inline === "")) attempt(() => { throw new UsageError(`${name} needs a value`); });
+      else attempt(() => s.flag.set(c, value, name));
     }
   }
-  return values;
-}
-
-function last<T>(v: T | T[]): T {
-  return Array.isArray(v) ? v[v.length - 1]! : v;
+  if (info) throw new InfoExit(info === "help" ? help() : `tracer ${VERSION}\n`);
+  if (error) throw error;
+  return rest;
 }
 
 /**
@@ -137,70 +188,79 @@ function last<T>(v: T | T[]): T {
  * for --help/--version (text to print on stdout, exit 0).
  */
 export function parseArgs(argv: readonly string[]): Config {
-  const cli = cac("tracer");
-  for (const f of FLAGS) cli.option(f.spec, f.help);
-  let parsed: { options: Record<string, unknown> };
-  try {
-    parsed = cli.parse(["tracer", "tracer", ...argv], { run: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const o = parsed.options;
-  // --help/--version win over other mistakes, as users expect from `tracer --bad --help`.
-  if (o.help) throw new InfoExit(helpText());
-  if (o.version) throw new InfoExit(`tracer ${VERSION}\n`);
-  const values = checkTokens(argv);
-
   const c = defaults();
-  if (last(o.json as boolean | boolean[])) c.format = "json";
-  const output = values.get("output");
-  if (output) {
-    const v = last(output);
-    if (v === "") throw new UsageError("--output needs a file name");
-    c.output = v === "-" ? null : v; // "-": stdout
-  }
-  const events = values.get("events");
-  if (events) c.events = parseEvents(events);
-  c.env = Boolean(last(o.env as boolean | boolean[] | undefined));
-  c.stats = Boolean(last(o.stats as boolean | boolean[] | undefined));
-  c.verbose = Boolean(last(o.verbose as boolean | boolean[] | undefined));
-  const maxArgs = values.get("max-args-size");
-  if (maxArgs) c.maxArgsSize = checkMaxArgsSize(parseSize("--max-args-size", last(maxArgs)));
-  const bufferSize = values.get("buffer-size");
-  if (bufferSize) c.bufferSize = parseSize("--buffer-size", last(bufferSize));
+  c.command = parseFlags(TRACE_FLAGS, argv, c, (w) => {
+    throw new UsageError(`unexpected argument '${w}' (to trace a command, put it after --)`);
+  }, helpText);
+  // Checks across flags, once every flag is read.
   checkBufferSize(c.bufferSize, c.maxArgsSize);
-  c.command = ((o["--"] as string[] | undefined) ?? []).map(String);
-
-  const list = (flag: string) => values.get(flag) ?? [];
-  for (const v of list("pid")) addValue(c.scope.pid, v, parseId("--pid"));
-  for (const v of list("pid-tree")) c.scope.pidTree.push(parseId("--pid-tree")(v));
-  for (const v of list("uid")) addValue(c.scope.uid, v, parseId("--uid"));
-  for (const v of list("comm")) addValue(c.scope.comm, v, (s) => {
-    if (s === "" || Buffer.byteLength(s) > 15) throw new UsageError(`--comm '${s}': a comm is 1 to 15 bytes`);
-    return s;
-  });
-  for (const v of list("cgroup")) addValue(c.scope.cgroup, v, (s) => {
-    if (s === "") throw new UsageError("--cgroup needs a path or an id");
-    return s;
-  });
-  for (const v of list("mntns")) addValue(c.scope.mntns, v, parseId("--mntns"));
-  for (const v of list("pidns")) addValue(c.scope.pidns, v, parseId("--pidns"));
-  for (const v of list("exec")) addValue(c.execPath, v, (s) => {
-    if (s === "") throw new UsageError("--exec needs a glob, e.g. '/usr/bin/*'");
-    return s;
-  });
-  const container = Boolean(last(o.container as boolean | boolean[] | undefined));
-  const host = Boolean(last(o.host as boolean | boolean[] | undefined));
-  if (container && host) throw new UsageError("--container and --host exclude each other");
-  c.scope.where = container ? "container" : host ? "host" : "any";
-  c.noThreads = argv.slice(0, argv.indexOf("--") < 0 ? argv.length : argv.indexOf("--")).includes("--no-threads");
-  const user = values.get("user");
-  if (user) {
-    if (c.command.length === 0) throw new UsageError("--user needs a command after --");
-    c.user = last(user);
-  }
-  const tree = values.get("tree");
-  if (tree) c.tree = last(tree);
+  if (c.user !== null && c.command.length === 0) throw new UsageError("--user needs a command after --");
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
+}
+
+/** tracer show FILE: a saved JSON trace as a table, its failures, its tree, its summary. */
+export interface ShowConfig {
+  file: string;
+  failures: boolean;
+  tree: boolean;
+  wide: boolean;
+  timeOfDay: boolean;
+}
+
+const SHOW_FLAGS: Flag<ShowConfig>[] = [
+  { spec: "--failures", help: "only failed execs, non-zero exits and signals", set: (c) => void (c.failures = true) },
+  { spec: "--tree", help: "the process tree instead of the table", set: (c) => void (c.tree = true) },
+  { spec: "-w, --wide", help: "full lines, not cut to the terminal's width", set: (c) => void (c.wide = true) },
+  { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
+  { spec: "-h, --help", help: "show this help and exit", set: () => {} },
+];
+
+export function parseShowArgs(argv: readonly string[]): ShowConfig {
+  const c: ShowConfig = { file: "", failures: false, tree: false, wide: false, timeOfDay: false };
+  const files: string[] = [];
+  files.push(...parseFlags(SHOW_FLAGS, argv, c, (w) => void files.push(w), showHelpText));
+  if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
+  c.file = files[0]!;
+  return c;
+}
+
+function rows<C>(flags: readonly Flag<C>[]): string {
+  const r = flags.map((f) => [f.spec.startsWith("--") ? `    ${f.spec}` : f.spec, f.help] as const);
+  const width = Math.max(...r.map(([a]) => a.length)) + 2;
+  return r.map(([a, b]) => `  ${a.padEnd(width)}${b}\n`).join("");
+}
+
+export function helpText(): string {
+  const shorts = TRACED.map((d) => d.short).join(", ");
+  return (
+    `tracer ${VERSION}: trace process execs, failed execs, forks and exits with eBPF\n\n` +
+    "Usage: tracer [options] [-- COMMAND [ARGS...]]\n" +
+    "       tracer show [--failures] [--tree] FILE.jsonl\n\n" +
+    "Without COMMAND: the whole system until Ctrl-C; events go to stdout or -o FILE.\n" +
+    "With COMMAND: runs it, traces it and what it starts; COMMAND keeps stdout, so\n" +
+    "events go to -o FILE, else to stderr. A summary line ends the run on stderr.\n\n" +
+    "Options:\n" +
+    rows(TRACE_FLAGS) +
+    "\nFilters take !VALUE to leave VALUE out (--uid '!0'); each may be repeated.\n" +
+    `Events (-e): ${shorts} (Tracee's names work too).\n` +
+    "Sizes take K, M or G (64K = 65536). Exit: 0 ok (or COMMAND's), 1 error, 2 usage.\n\n" +
+    "Examples:\n" +
+    "  sudo tracer -- make                   a build's processes, then a summary\n" +
+    "  sudo tracer --failures -- make        only what failed\n" +
+    "  sudo tracer --json -o t.jsonl -- make save the trace as JSON lines, then:\n" +
+    "  tracer show --failures t.jsonl        read it back (also --tree)\n" +
+    "  sudo tracer -e exec --uid alice       every exec of user alice, until Ctrl-C\n" +
+    "  sudo tracer --tree - -- npm ci        the process tree at the end, on stderr\n"
+  );
+}
+
+export function showHelpText(): string {
+  return (
+    "Usage: tracer show [options] FILE.jsonl\n\n" +
+    "Reads a trace written by tracer --json (- reads stdin) and shows it as the table,\n" +
+    "its failures or its process tree, then the summary line (on stderr).\n\n" +
+    "Options:\n" +
+    rows(SHOW_FLAGS)
+  );
 }

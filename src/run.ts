@@ -1,21 +1,25 @@
-// One tracing session: load and attach → (start COMMAND) → poll the ring → drain → summary.
-// Stages in order, one cleanup path in reverse.
+// One tracing session, in stages: open the tracer (load, attach: privileges are checked here,
+// before any file is created) → open the outputs → (start COMMAND) → poll loop → finish (drain,
+// losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
-import { readlinkSync } from "node:fs";
+import { fstatSync, readlinkSync } from "node:fs";
+import { isatty } from "node:tty";
 import type { Config } from "./cli";
 import { openSink, Writer } from "./sink/writer";
-import { eventWriter } from "./format/output";
+import { eventWriter, type EventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
+import { RunSummary } from "./format/summary";
 import { BpfTracer, LoadError } from "./loader";
-import { createPipeline, type PipelineStats } from "./pipeline";
+import { createPipeline, type Pipeline, type PipelineStats } from "./pipeline";
 import { EpochClock } from "./decode/clock";
 import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS, type KernelFeatures } from "./programs";
-import { configureScope, fillScopeMaps, follow } from "./filter/scope";
+import { configureScope, excludeSelf, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
-import { CounterReader, LossReporter, formatStats } from "./stats";
+import { CounterReader, LossReporter, formatStats, type KernelCounters } from "./stats";
 import { Command, exitStatusOf, terminalSendsSigint } from "./command";
 import type { RecordEvent } from "./decode/event";
+import { terminal } from "./format/screen";
 
 const EINTR = 4;
 
@@ -23,23 +27,59 @@ function ownMountNs(): number {
   return Number(/\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/mnt"))?.[1] ?? 0);
 }
 
-export async function run(cfg: Config): Promise<number> {
-  const commandMode = cfg.command.length > 0;
-  // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
-  const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
-  const bootToEpochNs = bootToEpochOffsetNs();
-  const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
-  const write = eventWriter(cfg.format, sink, cfg.env);
-  const tree = cfg.tree !== null ? new ProcessTree() : null;
-  // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
-  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
-  const deliver = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
-  const keep = execPathFilter(cfg.execPath);
-  const onEvent = keep ? (e: RecordEvent) => (keep(e) ? deliver(e) : stats.excluded++) : deliver;
-  const hostMntNs = ownMountNs();
+/** What the tracer writes to: events, --tree, the summary line. */
+interface Outputs {
+  sink: Writer;
+  events: EventWriter;
+  tree: ProcessTree | null;
+  treeOut: Writer | null;
+  summary: RunSummary | null;
+}
 
+/** stdout and stderr are one file (2>&1, or the same terminal): events on stderr mix with COMMAND's output. */
+function stderrShared(): boolean {
+  if (isatty(2)) return true;
+  try {
+    const a = fstatSync(1), b = fstatSync(2);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
+function openOutputs(cfg: Config, commandMode: boolean): Outputs {
+  // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
+  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
+  let sink: Writer | null = null;
+  try {
+    // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
+    if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
+      process.stderr.write("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
+    }
+    const term = terminal(sink.fd);
+    const events = eventWriter(cfg.format, sink, cfg.env, {
+      width: cfg.wide || !term.tty ? null : term.columns,
+      color: term.color,
+      timeOfDay: cfg.timeOfDay || !term.tty,
+      start: null,
+      failures: cfg.failures,
+    });
+    const summary = isatty(2) || commandMode ? new RunSummary() : null;
+    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
+  } catch (e) {
+    sink?.close();
+    treeOut?.close();
+    throw e;
+  }
+}
+
+/** Stage 1: load and attach the programs, configured for cfg; records go to `pipeline`. */
+async function openTracer(cfg: Config, commandMode: boolean, pipeline: Pipeline): Promise<BpfTracer> {
   const object = await Bun.file(objectPath).bytes();
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env }, onEvent, stats);
+  const hostMntNs = ownMountNs();
+  const scope = excludeSelf(cfg.scope); // the tracer's own threads are never events
   const open = (k: KernelFeatures) =>
     BpfTracer.open({
       object,
@@ -50,7 +90,7 @@ export async function run(cfg: Config): Promise<number> {
       alsoAttach: ALSO_ATTACH,
       configure: (rodata) => {
         configureRodata(rodata, cfg, k);
-        configureScope(rodata, cfg.scope, hostMntNs, commandMode);
+        configureScope(rodata, scope, hostMntNs, commandMode);
       },
       onRecord: pipeline.onRecord,
       verbose: cfg.verbose,
@@ -64,6 +104,88 @@ export async function run(cfg: Config): Promise<number> {
     if (!(e instanceof LoadError) || !cfg.events.includes("sched_process_exit")) throw e;
     tracer = open({ exitGroupDead: false });
   }
+  try {
+    fillScopeMaps(tracer, scope);
+  } catch (e) {
+    tracer.close(false);
+    throw e;
+  }
+  return tracer;
+}
+
+/** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
+async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, commandMode: boolean, reportLoss: () => void): Promise<void> {
+  // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
+  // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
+  let busy = false;
+  while (!stopped() && !sink.closed) {
+    let n = tracer.poll(busy || commandMode ? WAKEUP_MS : 1000);
+    if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
+    // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
+    // fd ready: take them now (ring_buffer__consume).
+    if (n === 0) n = tracer.drain();
+    busy = n > 0;
+    if (n > 0) reportLoss();
+    sink.flush();
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
+/** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
+function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number): void {
+  const { sink } = out;
+  tracer.detach(); // nothing new arrives; then deliver what is still in the ring
+  if (!sink.closed) tracer.drain();
+  const c: KernelCounters = counters.read();
+  tracer.close(false);
+  if (!sink.closed) {
+    const rec = losses.check(c);
+    if (rec) pipeline.onOwnRecord(rec);
+  }
+  out.events.finish();
+  sink.flush();
+  sink.close();
+  if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
+  const lost = c.lost.reduce((a, b) => a + b, 0);
+  if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
+  if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg, commandMode));
+  if (out.tree) {
+    const text = out.tree.render();
+    if (out.treeOut) {
+      out.treeOut.write(text);
+      out.treeOut.close();
+    } else process.stderr.write(text);
+  }
+  if (out.summary) process.stderr.write(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
+}
+
+export async function run(cfg: Config): Promise<number> {
+  const commandMode = cfg.command.length > 0;
+  const bootToEpochNs = bootToEpochOffsetNs();
+  const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
+  let deliver: (e: RecordEvent) => void = () => {};
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env }, (e) => deliver(e), stats);
+
+  const tracer = await openTracer(cfg, commandMode, pipeline);
+  let out: Outputs;
+  try {
+    out = openOutputs(cfg, commandMode);
+  } catch (e) {
+    tracer.close(false);
+    throw e;
+  }
+  const { sink, tree, summary } = out;
+  const write = out.events.write;
+  const keep = execPathFilter(cfg.execPath);
+  deliver = (e) => {
+    if (keep && !keep(e)) {
+      stats.excluded++;
+      return;
+    }
+    tree?.add(e);
+    summary?.add(e);
+    write(e);
+  };
 
   let stop = false;
   let command: Command | null = null;
@@ -85,8 +207,8 @@ export async function run(cfg: Config): Promise<number> {
     if (rec) pipeline.onOwnRecord(rec);
   };
   let status = 0;
+  const startedMs = performance.now();
   try {
-    fillScopeMaps(tracer, cfg.scope);
     if (commandMode) {
       command = Command.start(cfg.command, cfg.user ?? undefined);
       follow(tracer, command.pid);
@@ -94,43 +216,10 @@ export async function run(cfg: Config): Promise<number> {
     }
     process.stderr.write("ready\n");
     command?.release();
-    // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
-    // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
-    let busy = false;
-    while (!stop && !sink.closed) {
-      let n = tracer.poll(busy || commandMode ? WAKEUP_MS : 1000);
-      if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
-      // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
-      // fd ready: take them now (ring_buffer__consume).
-      if (n === 0) n = tracer.drain();
-      busy = n > 0;
-      if (n > 0) reportLoss();
-      sink.flush();
-      await new Promise<void>((r) => setImmediate(r));
-    }
+    await pollLoop(tracer, sink, () => stop, commandMode, reportLoss);
     if (command) status = exitStatusOf(await command.exited);
   } finally {
-    tracer.detach(); // nothing new arrives; then deliver what is still in the ring
-    if (!sink.closed) tracer.drain();
-    const c = counters.read();
-    tracer.close(false);
-    if (!sink.closed) {
-      const rec = losses.check(c);
-      if (rec) pipeline.onOwnRecord(rec);
-    }
-    sink.flush();
-    sink.close();
-    if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
-    const lost = c.lost.reduce((a, b) => a + b, 0);
-    if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
-    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json"));
-    if (tree) {
-      const text = tree.render();
-      if (treeOut) {
-        treeOut.write(text);
-        treeOut.close();
-      } else process.stderr.write(text);
-    }
+    finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs);
   }
   if (sink.failure) {
     // Without COMMAND this ends the run at once; with COMMAND the loop stopped reading but the
