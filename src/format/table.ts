@@ -33,6 +33,7 @@ export interface TableOptions {
 const T = {
   timestamp: topAccessor("timestamp"),
   hostProcessId: topAccessor("hostProcessId"),
+  hostThreadId: topAccessor("hostThreadId"),
   userId: topAccessor("userId"),
   processName: topAccessor("processName"),
   processEntityId: topAccessor("processEntityId"),
@@ -200,7 +201,7 @@ export class Table {
       return { ...base, event: "fork", what: `child ${A.childPid(ev)}`, tone: "plain", failure: false };
     }
     if (ev.is(EXIT)) {
-      if (!A.groupExit(ev)) return { ...base, event: "thread", what: `${T.hostProcessId(ev)} thread ended`, tone: "quiet", failure: false };
+      if (!A.groupExit(ev)) return { ...base, event: "thread", what: `${T.hostThreadId(ev)} ended`, tone: "quiet", failure: false };
       const id = T.processEntityId(ev);
       const cmd = this.commands.get(id) ?? escapeDisplay(T.processName(ev));
       this.commands.delete(id);

@@ -148,7 +148,7 @@ describe("table lines", () => {
   test("fork: the child; threads marked", () => {
     expect(lines([fork(77, 77)])).toEqual(["      9 root     fork     child 77"]);
     expect(lines([fork(9, 78)])).toEqual(["      9 root     thread   78 started"]);
-    expect(lines([exit(9, 0, false)])).toEqual(["      9 root     thread   9 thread ended"]);
+    expect(lines([exit(9, 0, false)])).toEqual(["      9 root     thread   9 ended"]);
   });
 
   test("exit: status or signal, the command that ended, its run time", () => {
