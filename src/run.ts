@@ -36,6 +36,23 @@ interface Outputs {
   summary: RunSummary | null;
 }
 
+/**
+ * Wait until the spawned shim has exec'd /bin/sh (its /proc/PID/exe is no longer ours): following
+ * it before that would show the shim's own exec, which is not COMMAND's (spawn can return between
+ * the fork and the child's exec).
+ */
+async function shimExecd(pid: number): Promise<void> {
+  const self = readlinkSync("/proc/self/exe");
+  for (let i = 0; i < 5000; i++) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) !== self) return;
+    } catch {
+      return; // gone already: its exit says the rest
+    }
+    await Bun.sleep(1);
+  }
+}
+
 /** stdout and stderr are one file (2>&1, or the same terminal): events on stderr mix with COMMAND's output. */
 function stderrShared(): boolean {
   if (isatty(2)) return true;
@@ -211,6 +228,7 @@ export async function run(cfg: Config): Promise<number> {
   try {
     if (commandMode) {
       command = Command.start(cfg.command, cfg.user ?? undefined);
+      await shimExecd(command.pid);
       follow(tracer, command.pid);
       command.exited.then(() => (stop = true));
     }

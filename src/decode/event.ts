@@ -26,6 +26,9 @@ export interface FailedBinary {
 export interface Extra {
   /** executable.path: the process's program (the process table's, or the exec's pathname). */
   exePath: string;
+  /** The path the process's program was exec'd by, as the caller passed it (the exec's cmdpath:
+   * /usr/bin/gcc where exePath is /usr/bin/x86_64-linux-gnu-gcc-12), or "" when not seen. */
+  exeTyped: string;
   /** process_execute_failed: the file the path names, and its interpreter. */
   binary: FailedBinary | null;
   interpreterPath: string;
@@ -52,7 +55,7 @@ export interface EventView<D extends AnyDef = AnyDef> {
 export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "" };
+  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "" };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
 
@@ -71,6 +74,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     checkSpans(r, def.spans);
     checkSpans(r, HEADER_SPANS);
     this.x.exePath = "";
+    this.x.exeTyped = "";
     this.x.binary = null;
     this.x.interpreterPath = "";
     if (def.prepare) def.prepare(this as RecordEvent);
@@ -112,6 +116,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     const c = new RecordEvent<D>(this.opts);
     c.set(this.def, new DataView(bytes.buffer), bytes, 0, bytes.length);
     c.x.exePath = this.x.exePath;
+    c.x.exeTyped = this.x.exeTyped;
     c.x.binary = this.x.binary;
     c.x.interpreterPath = this.x.interpreterPath;
     return c;

@@ -149,6 +149,7 @@ function check(screen: string, r: Run, o: { width: number | null; tod: boolean; 
   const header = (o.tod ? "TIME".padEnd(12) : " TIME(s)") + "     PID USER     EVENT    COMMAND";
   expect(lines[0]).toBe(o.width === null ? header : fit(header, o.width));
   const body = lines.slice(1, -1);
+  if (body.length !== exp.length) console.error(screen); // what differs, for the log
   expect(body.length).toBe(exp.length);
   body.forEach((l, i) => {
     const plain = l.replace(ESC, "");
