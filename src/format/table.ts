@@ -155,6 +155,7 @@ export class Table {
 
   /** The lines for one event (none, one, or a PATH search that it ended and its own). */
   add(ev: EventView): string {
+    if (this.start === null) this.start = T.timestamp(ev); // time 0: the first event, shown or not
     this.remember(ev);
     const { ended, held } = this.searches.feed(ev, () => this.row(ev));
     let out = ended ? this.searchLine(ended) : "";
@@ -218,8 +219,7 @@ export class Table {
   private timeText(t: bigint | null): string {
     if (t === null) return "";
     if (this.o.timeOfDay) return timeOfDay(t);
-    if (this.start === null) this.start = t;
-    return (Number(t - this.start) / 1e9).toFixed(3);
+    return (Number(t - this.start!) / 1e9).toFixed(3);
   }
 
   private render(r: Row): string {

@@ -227,6 +227,34 @@ describe("tracer show FILE.jsonl", () => {
     );
     expect(s.out.split("\n").at(-2)).toMatch(expectedSummary());
   });
+  test("README's jq recipes give what the workload did", () => {
+    const readme = readFileSync(join(import.meta.dir, "..", "..", "README.md"), "utf8");
+    const block = readme.slice(readme.indexOf("With jq (each recipe")).split("```")[1]!;
+    const recipes = block.split("\n").filter((l) => l.startsWith("jq "));
+    expect(recipes.length).toBe(4);
+    const run = (recipe: string) => {
+      const q = Bun.spawnSync(["/bin/sh", "-c", recipe.replace(/out\.jsonl$/, `'${file}'`)], { stdout: "pipe", stderr: "pipe" });
+      expect(q.stderr.toString()).toBe("");
+      return q.stdout.toString().trimEnd().split("\n");
+    };
+    const { log, m } = r;
+    const rootArgv = ["/bin/sh", ...r.args];
+    const env1 = ["env", "PATH=/nonexist-a:/nonexist-b:/nonexist-c", `nosuch-${m}`];
+    const env2 = ["env", "PATH=/nonexist-a:/usr/bin", "true", m];
+    expect(run(recipes[0]!).map((l) => JSON.parse(l))).toEqual([
+      [log.root, rootArgv], [log.true, ["/bin/true", m]], [log.env1, env1], [log.env2, env2], [log.env2, ["true", m]],
+      [log.sh3, ["sh", "-c", "exit 3"]], [log.lc, [lifecycle, "thread", m]], [log.sleep, ["sleep", "30"]],
+    ]);
+    expect(run(recipes[1]!).map((l) => JSON.parse(l))).toEqual([
+      [log.env1, 127, 0, env1], [log.sh3, 3, 0, ["sh", "-c", "exit 3"]], [log.sleep, 9, 9, ["sleep", "30"]], [log.root, 4, 0, rootArgv],
+    ]);
+    expect(run(recipes[2]!).map((l) => JSON.parse(l))).toEqual([
+      ...["a", "b", "c"].map((d) => ["ENOENT", `/nonexist-${d}/nosuch-${m}`, [`nosuch-${m}`]]),
+      ["ENOENT", "/nonexist-a/true", ["true", m]],
+    ]);
+    expect(run(recipes[3]!)).toEqual(["true", "env1", "env2", "sh3", "lc", "sleep"].map((k) => `${log.root} ${log[k]}`));
+  });
+
   test("a line that is not an event: one line naming it, exit 1", () => {
     const bad = join(dir, "bad.jsonl");
     writeFileSync(bad, readFileSync(file, "utf8").split("\n").slice(0, 2).join("\n") + "\n{oops\n");
