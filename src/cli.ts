@@ -126,6 +126,8 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C,
   let error: unknown = null;
   let info: "help" | "version" | null = null;
   let rest: string[] = [];
+  const fail = (message: string) => void (error ??= new UsageError(message));
+  /** Run a flag's check; its UsageError is kept (the first one wins), others are bugs. */
   const attempt = (f: () => void) => {
     try {
       f();
@@ -154,16 +156,16 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C,
       if (s?.long === "help") info ??= "help";
       if (s?.long === "version") info ??= "version";
       if (!s) {
-        attempt(() => { throw new UsageError(`unknown option '${name}'`); });
+        fail(`unknown option '${name}'`);
         break;
       }
       if (!s.takesValue) {
-        if (inline !== null && last) attempt(() => { throw new UsageError(`${name} does not take a value`); });
+        if (inline !== null && last) fail(`${name} does not take a value`);
         else attempt(() => s.flag.set(c, "", name));
         continue;
       }
       if (!last) {
-        attempt(() => { throw new UsageError(`${name} needs a value and must come last in '${tok}'`); });
+        fail(`${name} needs a value and must come last in '${tok}'`);
         break;
       }
       let value = inline;
@@ -174,7 +176,7 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C,
           i++;
         }
       }
-      if (value === null || (inline !== null && inline === "")) attempt(() => { throw new UsageError(`${name} needs a value`); });
+      if (value === null || (inline !== null && inline === "")) fail(`${name} needs a value`);
       else attempt(() => s.flag.set(c, value, name));
     }
   }

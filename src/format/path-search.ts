@@ -3,7 +3,7 @@
 // exec that found it or by anything else the task did, are one search: the table shows it as one
 // line and the summary counts it once (only when nothing was found). JSON keeps every event.
 import { accessor, type EventView } from "../decode/event";
-import { EXEC, EXEC_FAILED } from "../decode/index";
+import { EXEC, EXEC_FAILED, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
 import { basename } from "./quote";
 
@@ -42,13 +42,9 @@ export class PathSearches<T> {
    * called for the first miss of a new search.
    */
   feed(ev: EventView, keep: () => T): { ended: Search<T> | null; held: boolean } {
-    if (!ev.is(EXEC) && !ev.is(EXEC_FAILED) && !this.open.size) return { ended: null, held: false };
-    let t: number;
-    try {
-      t = tid(ev);
-    } catch {
-      return { ended: null, held: false }; // lost_events read back from JSON have no task
-    }
+    // lost_events concern no task (read back from JSON they have no thread id)
+    if (ev.is(LOST) || (!ev.is(EXEC) && !ev.is(EXEC_FAILED) && !this.open.size)) return { ended: null, held: false };
+    const t = tid(ev);
     const s = this.open.get(t);
     const name = missName(ev);
     if (s && name === s.name) {

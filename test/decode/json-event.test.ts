@@ -8,6 +8,8 @@ import { argsOf, S_OBJ, type Field } from "../../src/decode/schema.ts";
 import { JsonEncoder, formatJson } from "../../src/format/json.ts";
 import { Table } from "../../src/format/table.ts";
 import { ProcessTree } from "../../src/format/tree.ts";
+import { RunSummary } from "../../src/format/summary.ts";
+import { LossReporter } from "../../src/stats.ts";
 import { gccExec, prng, RANDOM, simpleExit, simpleFork, viewOf } from "../records.ts";
 
 const OPTS = { width: null, color: false, timeOfDay: false, start: null, failures: false } as const;
@@ -42,6 +44,16 @@ describe("JsonEvent reads back what the encoder wrote", () => {
     expect(rfc3339ToNs("0001-01-01T00:00:00Z")).toBe(0n);
     const js = JsonEvent.parse('{"timestamp":1796188633336318157,"eventName":"lost_events","args":[]}', 1);
     expect(js.top(TOP.find((f) => f.name === "timestamp")!)).toBe(1796188633336318157n);
+  });
+
+  test("lost_events read back: the table's line, the summary's count", () => {
+    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0 })!;
+    const line = formatJson(new JsonEncoder(false), viewOf(lost));
+    const js = JsonEvent.parse(line, 1);
+    expect(new Table(OPTS).add(js)).toBe("   0.000                  lost     12 events lost\n");
+    const sum = new RunSummary();
+    sum.add(js);
+    expect(sum.line(0n)).toContain(", 12 events lost, ");
   });
 
   test("bad lines name their line number", () => {
