@@ -14,6 +14,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define PT_REGS_PARM_SYSCALL_NR(task) ((__s32)BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax))
 #define AT_NULL 0
 #define AT_BASE 7
+#define AT_SECURE 23
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define PIPEFS_MAGIC 0x50495045
 #define SOCKFS_MAGIC 0x534F434B
 #define ANON_INODE_FS_MAGIC 0x09041934
@@ -455,6 +457,58 @@ static __always_inline void fill_header(struct rec_header *h, struct task_struct
 	BPF_CORE_READ_INTO(&h->comm, task, comm);
 }
 
+/* 8 bytes at a kernel address (a capability set: one u64, or two u32s low word first). */
+static __always_inline __u64 read_u64(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), p);
+	return v;
+}
+
+/* Credentials, audit login and controlling terminal of the task; the tty's name goes to the tail. */
+static __always_inline __u32 put_who(struct scratch *s, __u32 off, struct task_who *w, struct task_struct *task,
+				     __u32 *flags)
+{
+	const struct cred *c = BPF_CORE_READ(task, cred);
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	long n;
+
+	w->creds.uid = BPF_CORE_READ(c, uid.val);
+	w->creds.gid = BPF_CORE_READ(c, gid.val);
+	w->creds.suid = BPF_CORE_READ(c, suid.val);
+	w->creds.sgid = BPF_CORE_READ(c, sgid.val);
+	w->creds.euid = BPF_CORE_READ(c, euid.val);
+	w->creds.egid = BPF_CORE_READ(c, egid.val);
+	w->creds.fsuid = BPF_CORE_READ(c, fsuid.val);
+	w->creds.fsgid = BPF_CORE_READ(c, fsgid.val);
+	w->creds.user_ns = BPF_CORE_READ(c, user_ns, ns.inum);
+	w->creds.securebits = BPF_CORE_READ(c, securebits);
+	w->creds.cap_inheritable = read_u64(__builtin_preserve_access_index(&c->cap_inheritable));
+	w->creds.cap_permitted = read_u64(__builtin_preserve_access_index(&c->cap_permitted));
+	w->creds.cap_effective = read_u64(__builtin_preserve_access_index(&c->cap_effective));
+	w->creds.cap_bounding = read_u64(__builtin_preserve_access_index(&c->cap_bset));
+	w->creds.cap_ambient = read_u64(__builtin_preserve_access_index(&c->cap_ambient));
+	if (bpf_core_field_exists(task->loginuid)) {
+		w->login_uid = BPF_CORE_READ(task, loginuid.val);
+		w->session_id = BPF_CORE_READ(task, sessionid);
+	} else {
+		w->login_uid = 0xffffffff;
+		w->session_id = 0xffffffff;
+		*flags |= RF_NO_LOGIN;
+	}
+	w->tty.off = off;
+	w->tty.len = 0;
+	if (tty && off <= OFF_LIMIT - TTY_NAME_CAP) {
+		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - TTY_NAME_CAP)], TTY_NAME_CAP, &tty->name);
+		if (n > 0) {
+			w->tty.len = n - 1;
+			off += n - 1;
+		}
+	}
+	return off;
+}
+
 /* hostname and cgroup name go first in every tail. */
 static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, struct rec_header *h,
 						struct task_struct *task)
@@ -541,13 +595,27 @@ static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, st
 	return 0;
 }
 
-/* The ELF interpreter (dynamic loader) mapped at AT_BASE; NULL for a static binary. */
-static __always_inline struct file *elf_interpreter(struct task_struct *task)
+/* An overlayfs file has an upper (writable) dentry when it was written or changed since the mount
+ * (copied up); only the lower layer's files have none. The overlay inode is embedded in struct
+ * ovl_inode (vmlinux's BTF, or the overlay module's when it is loaded at start). */
+static __always_inline bool exe_in_upper_layer(struct file *f)
+{
+	struct ovl_inode *oi;
+
+	if (!bpf_core_type_exists(struct ovl_inode))
+		return false;
+	oi = (void *)BPF_CORE_READ(f, f_inode) - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+	return BPF_CORE_READ(oi, __upperdentry) != 0;
+}
+
+/* The ELF interpreter (dynamic loader) mapped at AT_BASE (NULL for a static binary), and AT_SECURE
+ * of the new program's auxiliary vector into *secure. */
+static __always_inline struct file *elf_interpreter(struct task_struct *task, bool *secure)
 {
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	unsigned long pair[2], base = 0;
 	void *auxv;
-	__u32 i, n;
+	__u32 i, n, found = 0;
 	struct vma_ctx c = {};
 
 	if (!mm)
@@ -555,7 +623,7 @@ static __always_inline struct file *elf_interpreter(struct task_struct *task)
 	auxv = (void *)mm + bpf_core_field_offset(struct mm_struct, saved_auxv);
 	n = bpf_core_field_size(struct mm_struct, saved_auxv) / sizeof(pair);
 	for (i = 0; i < 64; i++) {
-		if (i >= n)
+		if (i >= n || found == 2)
 			break;
 		if (bpf_probe_read_kernel(pair, sizeof(pair), auxv + i * sizeof(pair)))
 			break;
@@ -563,7 +631,10 @@ static __always_inline struct file *elf_interpreter(struct task_struct *task)
 			break;
 		if (pair[0] == AT_BASE) {
 			base = pair[1];
-			break;
+			found++;
+		} else if (pair[0] == AT_SECURE) {
+			*secure = pair[1] != 0;
+			found++;
 		}
 	}
 	if (!base)
@@ -699,6 +770,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	struct exec_record *e;
 	struct mm_struct *mm;
 	struct file *f, *interp;
+	bool secure = false;
 	char *prev;
 	__u32 off;
 
@@ -726,8 +798,16 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	s->walk_dentry = f->f_path.dentry;
 	s->walk_mnt = f->f_path.mnt;
 	off = put_path(s, off, &e->pathname, RF_PATHNAME_CUT);
+	if (s->walk_pseudo)
+		e->h.flags |= RF_EXE_PSEUDO;
+	if (BPF_CORE_READ(f, f_inode, i_nlink) == 0)
+		e->h.flags |= RF_EXE_DELETED;
+	if (BPF_CORE_READ(f, f_inode, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC && exe_in_upper_layer(f))
+		e->h.flags |= RF_EXE_UPPER;
 
-	interp = elf_interpreter(task);
+	interp = elf_interpreter(task, &secure);
+	if (secure)
+		e->h.flags |= RF_SECURE_EXEC;
 	e->interpreter_pathname.off = off;
 	if (interp) {
 		fill_file_id(&e->interpreter, interp);
@@ -741,6 +821,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	s->walk_mnt = task->fs->pwd.mnt;
 	off = put_path(s, off, &e->pwd, RF_PWD_CUT);
 
+	off = put_who(s, off, &e->who, task, &e->h.flags);
 	mm = task->mm;
 	e->argc = bprm->argc;
 	e->envc = bprm->envc;
@@ -1069,6 +1150,7 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 	}
 	off = put_stdin(s, off, &e->stdin_path, &e->stdin_type, &e->stdin_ino, &e->stdin_magic, task);
+	off = put_who(s, off, &e->who, task, &e->h.flags);
 
 	off = put_user_list(s, off, &e->argv, args.argv, tracer_cfg.max_args_size);
 	e->argc = s->list_count;

@@ -12,6 +12,7 @@
 #define PATH_DEPTH 64           /* path components walked before the walk is declared cut */
 #define NAME_CAP 256            /* one path component, NAME_MAX + 1 */
 #define HOSTNAME_CAP 65         /* __NEW_UTS_LEN + 1 */
+#define TTY_NAME_CAP 64         /* tty_struct.name */
 #define CGROUP_NAME_CAP 128     /* leaf name of the task's cgroup (v2) */
 #define ARGS_CAP (512 * 1024)   /* hard upper bound of the argv (and env) capture limit */
 #define ARGS_DEFAULT (128 * 1024)
@@ -39,6 +40,11 @@ enum record_flag {
 	RF_STDIN_PSEUDO = 1 << 9,      /* fd 0 is on a pseudo fs (pipe, socket, anon inode): stdin_path holds only the dentry name */
 	RF_PATH_FAULT = 1 << 10,       /* failed exec: the path pointer could not be read (EFAULT): path is empty */
 	RF_PREV_COMM = 1 << 11,        /* exec: prev_comm was caught at the exec's rename (task_rename) */
+	RF_EXE_PSEUDO = 1 << 12,       /* exec: the file is on no mount (memfd and other pseudo files) */
+	RF_EXE_DELETED = 1 << 13,      /* exec: the file had no links left (i_nlink 0) */
+	RF_EXE_UPPER = 1 << 14,        /* exec: the file is in an overlayfs's upper (writable) layer */
+	RF_SECURE_EXEC = 1 << 15,      /* exec: AT_SECURE (setuid/setgid or file capabilities raised privileges) */
+	RF_NO_LOGIN = 1 << 16,         /* the kernel keeps no audit login uid/session (no CONFIG_AUDIT) */
 };
 
 /* A byte range inside the same record: [off, off + len) from the record's first byte. */
@@ -54,6 +60,33 @@ struct file_id {
 	__u32 dev;         /* kernel dev_t encoding: major << 20 | minor */
 	__u16 mode;        /* full i_mode: type and permission bits */
 	__u16 _pad;
+};
+
+/* Credentials of a task, as Tracee's SlimCred. */
+struct cred_id {
+	__u32 uid;
+	__u32 gid;
+	__u32 suid;
+	__u32 sgid;
+	__u32 euid;
+	__u32 egid;
+	__u32 fsuid;
+	__u32 fsgid;
+	__u32 user_ns;        /* inode of the user namespace */
+	__u32 securebits;
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_bounding;
+	__u64 cap_ambient;
+};
+
+/* Who and from where: credentials, audit login, controlling terminal. */
+struct task_who {
+	struct cred_id creds;
+	__u32 login_uid;      /* 4294967295 when unset */
+	__u32 session_id;
+	struct span tty;      /* the controlling terminal's kernel name ("pts3", "tty1"); empty if none */
 };
 
 /* First in every record. Ids of the task the event is about (for fork: the parent, the
@@ -107,6 +140,7 @@ struct exec_record {
 	__u16 _pad0;
 	__s32 syscall_nr;                 /* syscall being executed (execve or execveat), -1 if none */
 	char prev_comm[TASK_COMM_LEN];    /* the task's comm before this exec (see RF_PREV_COMM) */
+	struct task_who who;              /* after the exec's credential change */
 };
 
 /* KIND_FORK: sched_process_fork. The header is the forking task (parent_* fields). */
@@ -157,6 +191,7 @@ struct exec_failed_record {
 	__u8 argv_flags;          /* enum list_flag for argv */
 	__u8 env_flags;           /* enum list_flag for env */
 	__u8 _pad[3];
+	struct task_who who;      /* the caller's */
 };
 
 /* KIND_LOST: lost_events, what the kernel could not send since the last one (user space fills
@@ -237,11 +272,13 @@ struct counters {
 };
 
 #define ARG_STRLEN_MAX (128 * 1024) /* MAX_ARG_STRLEN: the kernel's limit of one argv/env string */
-#define SCRATCH_TAIL (7 * PATH_CAP + HOSTNAME_CAP + CGROUP_NAME_CAP + 2 * ARGS_CAP + 2 * NAME_CAP + ARG_STRLEN_MAX)
+#define SCRATCH_TAIL (7 * PATH_CAP + HOSTNAME_CAP + CGROUP_NAME_CAP + TTY_NAME_CAP + 2 * ARGS_CAP + 2 * NAME_CAP + ARG_STRLEN_MAX)
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct span) == 8, "span");
 _Static_assert(sizeof(struct file_id) == 24, "file_id");
+_Static_assert(sizeof(struct cred_id) == 80, "cred_id");
+_Static_assert(sizeof(struct task_who) % 8 == 0, "task_who alignment");
 _Static_assert(sizeof(struct rec_header) % 8 == 0, "rec_header alignment");
 _Static_assert(sizeof(struct exec_record) % 8 == 0, "exec_record alignment");
 _Static_assert(sizeof(struct tracer_config) % 8 == 0, "tracer_config alignment");

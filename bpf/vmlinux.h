@@ -89,6 +89,7 @@ struct super_block {
 /* Linux >= 6.11: ctime as separate seconds/nanoseconds fields. */
 struct inode {
 	umode_t i_mode;
+	unsigned int i_nlink;
 	unsigned long i_ino;
 	struct super_block *i_sb;
 	time64_t i_ctime_sec;
@@ -203,12 +204,43 @@ struct css_set {
 	struct cgroup *dfl_cgrp;
 } __attribute__((preserve_access_index));
 
+/* kernel_cap_t is a struct of one u64 since 6.3 and of two u32s (low word first) before: 8 bytes
+ * either way, read whole through the field's relocated offset (CO-RE matches a struct by kind). */
+typedef struct { u64 val; } kernel_cap_t;
+
 struct cred {
 	kuid_t uid;
 	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
+	unsigned int securebits;
+	kernel_cap_t cap_inheritable;
+	kernel_cap_t cap_permitted;
+	kernel_cap_t cap_effective;
+	kernel_cap_t cap_bset;
+	kernel_cap_t cap_ambient;
+	struct user_namespace *user_ns;
+} __attribute__((preserve_access_index));
+
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+} __attribute__((preserve_access_index));
+
+struct user_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct tty_struct {
+	char name[64];
 } __attribute__((preserve_access_index));
 
 struct signal_struct {
+	struct tty_struct *tty;
 	atomic_t live;
 	int nr_threads;
 	int group_exit_code;
@@ -243,6 +275,9 @@ struct task_struct {
 	u64 start_time;
 	u64 start_boottime;
 	const struct cred *real_cred;
+	const struct cred *cred;
+	kuid_t loginuid;          /* CONFIG_AUDIT */
+	unsigned int sessionid;   /* CONFIG_AUDIT */
 	char comm[16];
 	struct fs_struct *fs;
 	struct files_struct *files;

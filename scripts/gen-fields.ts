@@ -14,7 +14,7 @@ export const README = join(import.meta.dir, "..", "README.md");
 const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 
 function table(fields: readonly Field[], typed: boolean): string {
-  const rows = fields.map((f) => `| ${f.name} | ${typed ? `${f.type} | ` : ""}${cell(f.doc)}${f.envOnly ? " (only with `--env`)" : ""} |`);
+  const rows = fields.map((f) => `| ${f.name} | ${typed ? `${f.type} | ` : ""}${cell(f.doc)}${f.only ? ` (only with \`--${f.only}\`)` : ""} |`);
   return [typed ? "| arg | type | meaning |" : "| field | meaning |", typed ? "|---|---|---|" : "|---|---|", ...rows].join("\n");
 }
 

@@ -15,6 +15,8 @@ export interface Config {
   output: string | null;
   /** Capture the environment of exec'd processes (off: it often carries secrets). */
   env: boolean;
+  /** SHA-256 of every executed file and its interpreter (user space, cached). */
+  hash: boolean;
   /** argv bytes captured per exec event. */
   maxArgsSize: number;
   /** Events to trace, in EVENT_NAMES order, no duplicates. */
@@ -60,6 +62,7 @@ export function defaults(): Config {
     format: "table",
     output: null,
     env: false,
+    hash: false,
     maxArgsSize: LIMITS.maxArgsSize.default,
     events: [...EVENT_NAMES],
     bufferSize: LIMITS.bufferSize.default,

@@ -3,6 +3,7 @@
 import { decodeInto, DecodeError } from "./decode/index";
 import { RecordEvent, type DecodeOptions } from "./decode/event";
 import { createEnricher } from "./enrich/index";
+import { FileHasher, type HashStats } from "./enrich/hash";
 
 export interface PipelineStats {
   decoded: number;
@@ -16,13 +17,16 @@ export interface Pipeline {
   onRecord(view: DataView, offset: number, length: number): void;
   /** A record user space made (lost_events), through the same steps. */
   onOwnRecord(bytes: Uint8Array): void;
+  /** --hash: what the hasher did (null without --hash). */
+  readonly hashStats: HashStats | null;
 }
 
 /** One reusable event view for the ring's records (no allocation per record besides what a
  * formatter asks for); `deliver` must not keep the view past its call (RecordEvent.clone). */
 export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) => void, stats: PipelineStats): Pipeline {
   const ev = new RecordEvent(opts);
-  const enrich = createEnricher();
+  const hasher = opts.hash ? new FileHasher() : null;
+  const enrich = createEnricher(hasher);
   let lastView: DataView | null = null;
   let u8: Uint8Array = new Uint8Array(0);
   const run = (dv: DataView, bytes: Uint8Array, offset: number, length: number, own: boolean) => {
@@ -39,6 +43,7 @@ export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) =
     deliver(ev);
   };
   return {
+    hashStats: hasher?.stats ?? null,
     onRecord(view, offset, length) {
       if (view !== lastView) {
         lastView = view;

@@ -82,7 +82,7 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
       timeOfDay: cfg.timeOfDay || !term.tty,
       start: null,
       failures: cfg.failures,
-    });
+    }, cfg.hash);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
   } catch (e) {
@@ -165,7 +165,7 @@ function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterR
   if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
   const lost = c.lost.reduce((a, b) => a + b, 0);
   if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
-  if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg, commandMode));
+  if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (out.tree) {
     const text = out.tree.render();
     if (out.treeOut) {
@@ -181,7 +181,7 @@ export async function run(cfg: Config): Promise<number> {
   const bootToEpochNs = bootToEpochOffsetNs();
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
   let deliver: (e: RecordEvent) => void = () => {};
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env }, (e) => deliver(e), stats);
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash }, (e) => deliver(e), stats);
 
   const tracer = await openTracer(cfg, commandMode, pipeline);
   let out: Outputs;

@@ -3,7 +3,7 @@
 // flag) and fixed realistic ones (a gcc exec, a fork, an exit); and event views over them.
 import {
   exec_failed_record as XF, exec_record as E, exit_record as X, file_id as F, fork_record as FK, list_flag as LF,
-  lost_record as L, rec_header as H, record_flag as RF, record_kind as K, span as S,
+  lost_record as L, rec_header as H, record_flag as RF, record_kind as K, span as S, task_who as W,
 } from "../src/decode/layout.gen";
 import { decodeInto } from "../src/decode/index";
 import { RecordEvent } from "../src/decode/event";
@@ -96,7 +96,7 @@ function execRecord(g: Rng): Uint8Array {
   const argv = nulList(g);
   const env = nulList(g);
   const span = (at: number): [number, Uint8Array] => [at, bytes(g, 3)];
-  return record(g, K.KIND_EXEC, E.$size, [span(E.cmdpath), span(E.pathname), span(E.interp), span(E.interpreter_pathname), span(E.stdin_path), span(E.pwd), [E.argv, argv], [E.env, env]], (dv) => {
+  return record(g, K.KIND_EXEC, E.$size, [span(E.cmdpath), span(E.pathname), span(E.interp), span(E.interpreter_pathname), span(E.stdin_path), span(E.pwd), [E.argv, argv], [E.env, env], [E.who + W.tty, tty(g)]], (dv) => {
     let flags = 0;
     for (const bit of Object.values(RF)) if (typeof bit === "number" && g.below(4) === 0) flags |= bit;
     dv.setUint32(H.flags, flags, true);
@@ -128,11 +128,14 @@ function exitRecord(g: Rng): Uint8Array {
 }
 
 
+/** A controlling terminal's kernel name, or none. */
+const tty = (g: Rng) => enc.encode(g.pick(["", "pts3", "pts17", "tty1", "ttyS0", "console"]));
+
 function failedRecord(g: Rng): Uint8Array {
   const argv = nulList(g);
   const env = nulList(g);
   const span = (at: number): [number, Uint8Array] => [at, bytes(g, 3)];
-  return record(g, K.KIND_EXEC_FAILED, XF.$size, [span(XF.path), span(XF.pwd), span(XF.root), span(XF.dirfd_path), span(XF.stdin_path), [XF.argv, argv], [XF.env, env]], (dv) => {
+  return record(g, K.KIND_EXEC_FAILED, XF.$size, [span(XF.path), span(XF.pwd), span(XF.root), span(XF.dirfd_path), span(XF.stdin_path), [XF.argv, argv], [XF.env, env], [XF.who + W.tty, tty(g)]], (dv) => {
     let flags = 0;
     for (const bit of Object.values(RF)) if (typeof bit === "number" && g.below(4) === 0) flags |= bit;
     dv.setUint32(H.flags, flags, true);

@@ -1,5 +1,5 @@
-// Kernel boot-time stamps as wall-clock time: epoch ns without bigints (two uint32 halves), as
-// digits or as RFC 3339 text the way Go's time.Time marshals it (Tracee's time.Time args).
+// Kernel boot-time stamps as wall-clock time: epoch ns without bigints (two uint32 halves), and
+// their division into seconds and nanoseconds (format/json.ts writes RFC 3339 from those).
 const TWO32 = 4294967296;
 
 /** Boot-time → epoch offset, measured once at start (see ffi/libc.ts bootToEpochOffsetNs). */
@@ -53,33 +53,6 @@ export function divmod(hi: number, lo: number, d: number): void {
   const q3 = Math.floor(y / d);
   Q.r = y - q3 * d;
   Q.q = q1 * TWO32 + q2 * 65536 + q3;
-}
-
-/** "YYYY-MM-DDTHH:MM:SS" per epoch second: the few seconds a burst of events names (a fork has
- * four start times) are formatted once each. */
-const prefixes = new Map<number, string>();
-function prefixOf(sec: number): string {
-  let p = prefixes.get(sec);
-  if (p === undefined) {
-    if (prefixes.size >= 256) prefixes.clear();
-    p = new Date(sec * 1000).toISOString().slice(0, 19);
-    prefixes.set(sec, p);
-  }
-  return p;
-}
-
-/** RFC 3339 in UTC with nanoseconds, as Go's time.Time MarshalJSON writes it (trailing zeros of
- * the fraction dropped, none at all when it is 0): "2026-12-02T00:49:12.525777717Z". */
-export function rfc3339(hi: number, lo: number): string {
-  divmod(hi, lo, 1e9);
-  const ns = Q.r;
-  const prefix = prefixOf(Q.q);
-  if (ns === 0) return prefix + "Z";
-  let frac = String(ns).padStart(9, "0");
-  let end = 9;
-  while (frac.charCodeAt(end - 1) === 0x30) end--;
-  if (end < 9) frac = frac.slice(0, end);
-  return prefix + "." + frac + "Z";
 }
 
 /** Go's zero time.Time, for a stamp that is 0 (unknown). */

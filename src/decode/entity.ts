@@ -10,7 +10,11 @@ const keyView = new DataView(key.buffer);
 
 /** MurmurHash3 x86 32-bit of bytes[0, n) (4-byte blocks read little-endian, as on x86). */
 export function murmur32(bytes: Uint8Array, n = bytes.length, seed = SEED): number {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return murmur(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes, n, seed);
+}
+
+/** murmur32 over a DataView and a Uint8Array of the same bytes (no view made per call). */
+function murmur(dv: DataView, bytes: Uint8Array, n: number, seed: number): number {
   let h = seed | 0;
   const blocks = n & ~3;
   for (let i = 0; i < blocks; i += 4) {
@@ -50,5 +54,5 @@ export function hashTaskId(tid: number, hi: number, lo: number): number {
   keyView.setUint32(0, tid, false);
   keyView.setUint32(4, h, false);
   keyView.setUint32(8, l, false);
-  return murmur32(key, 12);
+  return murmur(keyView, key, 12, SEED);
 }

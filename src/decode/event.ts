@@ -32,12 +32,18 @@ export interface Extra {
   /** process_execute_failed: the file the path names, and its interpreter. */
   binary: FailedBinary | null;
   interpreterPath: string;
+  /** --hash: SHA-256 (lowercase hex) of an exec's file and interpreter; why not, if one is missing. */
+  sha256: string;
+  interpreterSha256: string;
+  hashError: string;
 }
 
 export interface DecodeOptions {
   clock: EpochClock;
   /** --env: the environment was captured (the record's env span is meaningful). */
   captureEnv: boolean;
+  /** --hash: exec events carry the SHA-256 of the file and its interpreter (enrich/hash.ts). */
+  hash?: boolean;
 }
 
 /** What formatters, the tree and accessors read an event through: its definition, its args by
@@ -55,7 +61,8 @@ export interface EventView<D extends AnyDef = AnyDef> {
 export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "" };
+  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "" };
+
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
 
@@ -73,10 +80,14 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     checkRecord(r, def.fixedSize);
     checkSpans(r, def.spans);
     checkSpans(r, HEADER_SPANS);
-    this.x.exePath = "";
-    this.x.exeTyped = "";
-    this.x.binary = null;
-    this.x.interpreterPath = "";
+    const x = this.x;
+    x.exePath = "";
+    x.exeTyped = "";
+    x.binary = null;
+    x.interpreterPath = "";
+    x.sha256 = "";
+    x.interpreterSha256 = "";
+    x.hashError = "";
     if (def.prepare) def.prepare(this as RecordEvent);
     return this;
   }

@@ -20,6 +20,35 @@ export const file_id = {
   _pad: 22, // __u16 (2)
 } as const;
 
+/** struct cred_id */
+export const cred_id = {
+  $size: 80,
+  uid: 0, // __u32 (4)
+  gid: 4, // __u32 (4)
+  suid: 8, // __u32 (4)
+  sgid: 12, // __u32 (4)
+  euid: 16, // __u32 (4)
+  egid: 20, // __u32 (4)
+  fsuid: 24, // __u32 (4)
+  fsgid: 28, // __u32 (4)
+  user_ns: 32, // __u32 (4)
+  securebits: 36, // __u32 (4)
+  cap_inheritable: 40, // __u64 (8)
+  cap_permitted: 48, // __u64 (8)
+  cap_effective: 56, // __u64 (8)
+  cap_bounding: 64, // __u64 (8)
+  cap_ambient: 72, // __u64 (8)
+} as const;
+
+/** struct task_who */
+export const task_who = {
+  $size: 96,
+  creds: 0, creds$struct: "cred_id", // struct cred_id (80)
+  login_uid: 80, // __u32 (4)
+  session_id: 84, // __u32 (4)
+  tty: 88, tty$struct: "span", // struct span (8)
+} as const;
+
 /** struct rec_header */
 export const rec_header = {
   $size: 136,
@@ -50,7 +79,7 @@ export const rec_header = {
 
 /** struct exec_record */
 export const exec_record = {
-  $size: 304,
+  $size: 400,
   h: 0, h$struct: "rec_header", // struct rec_header (136)
   cmdpath: 136, cmdpath$struct: "span", // struct span (8)
   pathname: 144, pathname$struct: "span", // struct span (8)
@@ -72,6 +101,7 @@ export const exec_record = {
   _pad0: 282, // __u16 (2)
   syscall_nr: 284, // __s32 (4)
   prev_comm: 288, prev_comm$count: 16, // char[16] (16)
+  who: 304, who$struct: "task_who", // struct task_who (96)
 } as const;
 
 /** struct fork_record */
@@ -101,7 +131,7 @@ export const exit_record = {
 
 /** struct exec_failed_record */
 export const exec_failed_record = {
-  $size: 248,
+  $size: 344,
   h: 0, h$struct: "rec_header", // struct rec_header (136)
   path: 136, path$struct: "span", // struct span (8)
   pwd: 144, pwd$struct: "span", // struct span (8)
@@ -124,6 +154,7 @@ export const exec_failed_record = {
   argv_flags: 243, // __u8 (1)
   env_flags: 244, // __u8 (1)
   _pad: 245, _pad$count: 3, // __u8[3] (3)
+  who: 248, who$struct: "task_who", // struct task_who (96)
 } as const;
 
 /** struct lost_record */
@@ -194,6 +225,11 @@ export const record_flag = {
   RF_STDIN_PSEUDO: 512,
   RF_PATH_FAULT: 1024,
   RF_PREV_COMM: 2048,
+  RF_EXE_PSEUDO: 4096,
+  RF_EXE_DELETED: 8192,
+  RF_EXE_UPPER: 16384,
+  RF_SECURE_EXEC: 32768,
+  RF_NO_LOGIN: 65536,
 } as const;
 
 /** enum list_flag */

@@ -4,10 +4,12 @@
 // JSON encoder, the typed accessors, the table, the tree, the filters and README's field
 // reference all read those lists, so a field is named in exactly one place.
 import type { RecordEvent } from "./event";
+import * as LAYOUT from "./layout.gen";
 
 /** Go-style type names as Tracee writes them in `args[].type`. */
 export type TraceeType =
-  | "string" | "[]string" | "bool" | "int32" | "int64" | "uint16" | "uint32" | "uint64" | "time.Time" | "object";
+  | "string" | "[]string" | "bool" | "int32" | "int64" | "uint16" | "uint32" | "uint64" | "time.Time" | "object"
+  | "trace.SlimCred";
 
 /* Where a value comes from. Record sources read the record at `at`; FN sources call `fn(ev)`. */
 export const S_SPAN = 0; // string the span at `at` points to (bytes, lossless)
@@ -50,18 +52,18 @@ export interface Field<N extends string = string, V = unknown> {
   readonly fn: ((ev: RecordEvent) => unknown) | null;
   /** One line for README's field reference. */
   readonly doc: string;
-  /** Present only with --env (the fields that describe the captured environment). */
-  readonly envOnly: boolean;
+  /** Present only with that option: --env (what describes the captured environment), --hash. */
+  readonly only: "env" | "hash" | null;
   /** Top level only: the key is left out of this event's JSON when this says so. */
   readonly omit: ((ev: RecordEvent) => boolean) | null;
   /** Phantom: the accessor's value type. */
   readonly _v?: V;
 }
 
-type Opts = { envOnly?: boolean };
+type Opts = { only?: "env" | "hash" };
 
 function field<N extends string, V>(name: N, type: TraceeType, src: number, at: number, fn: ((ev: RecordEvent) => unknown) | null, doc: string, o: Opts = {}): Field<N, V> {
-  return { name, type, src, at, fn, doc, envOnly: o.envOnly ?? false, omit: null };
+  return { name, type, src, at, fn, doc, only: o.only ?? null, omit: null };
 }
 
 /* Builders: one per source. `type` is Tracee's name for the value's type. */
@@ -81,7 +83,7 @@ export const bool = <N extends string>(name: N, fn: (ev: RecordEvent) => boolean
 export const list = <N extends string>(name: N, fn: (ev: RecordEvent) => readonly string[], doc: string) => field<N, readonly string[]>(name, "[]string", S_LIST, 0, fn, doc);
 export const nuls = <N extends string>(name: N, fn: (ev: RecordEvent) => NulArea | null, doc: string) => field<N, string[]>(name, "[]string", S_NULS, 0, fn, doc);
 export const argsList = <N extends string>(name: N, doc: string) => field<N, never>(name, "object", S_ARGS, 0, null, doc);
-export const obj = <N extends string, V extends object>(name: N, fn: (ev: RecordEvent) => V, doc: string) => field<N, V>(name, "object", S_OBJ, 0, fn, doc);
+export const obj = <N extends string, V extends object>(name: N, fn: (ev: RecordEvent) => V, doc: string, type: TraceeType = "object") => field<N, V>(name, type, S_OBJ, 0, fn, doc);
 
 /** A top-level field that some events leave out (lost_events has no eventId and no seq). */
 export function omitWhen<F extends Field>(f: F, omit: (ev: RecordEvent) => boolean): F {
@@ -90,7 +92,12 @@ export function omitWhen<F extends Field>(f: F, omit: (ev: RecordEvent) => boole
 
 /** Mark fields that exist only with --env. */
 export function envOnly<F extends Field>(f: F): F {
-  return { ...f, envOnly: true };
+  return { ...f, only: "env" };
+}
+
+/** Mark fields that exist only with --hash. */
+export function hashOnly<F extends Field>(f: F): F {
+  return { ...f, only: "hash" };
 }
 
 /** One event kind: its Tracee name and id, the record kind it comes from, and its args in order. */
@@ -118,9 +125,18 @@ export type AnyDef = EventDef<string, readonly Field[]>;
 export type ArgName<D extends AnyDef> = D["args"][number]["name"];
 export type ArgValue<D extends AnyDef, N extends string> = Extract<D["args"][number], { name: N }> extends Field<N, infer V> ? V : never;
 
-/** The offsets of a record layout's span members (layout.gen.ts marks them `<name>$struct: "span"`). */
-function spansOf(layout: Record<string, unknown>): number[] {
-  return Object.keys(layout).filter((k) => layout[`${k}$struct`] === "span").map((k) => layout[k] as number);
+/** The offsets of a record layout's span members, nested structs included (layout.gen.ts marks a
+ * struct member `<name>$struct: "<struct name>"`). */
+function spansOf(layout: Record<string, unknown>, base = 0): number[] {
+  const out: number[] = [];
+  for (const k of Object.keys(layout)) {
+    const struct = layout[`${k}$struct`];
+    if (typeof struct !== "string" || struct === "rec_header") continue; // the header's own spans: event.ts
+    const at = base + (layout[k] as number);
+    if (struct === "span") out.push(at);
+    else out.push(...spansOf((LAYOUT as Record<string, Record<string, unknown>>)[struct]!, at));
+  }
+  return out;
 }
 
 export function defineEvent<const K extends string, const A extends readonly Field[]>(d: {
@@ -151,14 +167,14 @@ export function argIndex(d: AnyDef, name: string): number {
   return i;
 }
 
-/** The args an event has in this run: all of them with --env, else those that are not envOnly. */
-const noEnvArgs = new WeakMap<AnyDef, readonly Field[]>();
-export function argsOf(d: AnyDef, captureEnv: boolean): readonly Field[] {
-  if (captureEnv) return d.args;
-  let a = noEnvArgs.get(d);
-  if (!a) {
-    a = d.args.filter((f) => !f.envOnly);
-    noEnvArgs.set(d, a);
+/** The args an event has in this run: those of the options it runs with (--env, --hash). */
+const argLists = new WeakMap<AnyDef, (readonly Field[])[]>();
+export function argsOf(d: AnyDef, captureEnv: boolean, hash = false): readonly Field[] {
+  let lists = argLists.get(d);
+  if (!lists) {
+    lists = [];
+    argLists.set(d, lists);
   }
-  return a;
+  const k = (captureEnv ? 1 : 0) + (hash ? 2 : 0);
+  return (lists[k] ??= d.args.filter((f) => f.only === null || (f.only === "env" && captureEnv) || (f.only === "hash" && hash)));
 }

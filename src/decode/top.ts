@@ -28,10 +28,21 @@ function containerOf(id: string): object {
 
 const FLAGS_HOST = Object.freeze({ containerStarted: false, isCompat: false });
 const FLAGS_CONTAINER = Object.freeze({ containerStarted: true, isCompat: false });
-const exe = { path: "" };
+
+/** `{path}` per program path, frozen and kept (the JSON encoder writes a frozen object once). */
+const executables = new Map<string, { path: string }>();
+function executableOf(path: string): { path: string } {
+  let e = executables.get(path);
+  if (!e) {
+    if (executables.size >= 4096) executables.clear();
+    e = Object.freeze({ path });
+    executables.set(path, e);
+  }
+  return e;
+}
 
 /** How many args the event has in this run (see argsOf). */
-export const argsNumOf = (ev: RecordEvent) => argsOf(ev.def, ev.opts.captureEnv).length;
+export const argsNumOf = (ev: RecordEvent) => argsOf(ev.def, ev.opts.captureEnv, ev.opts.hash).length;
 
 const isLost = (ev: RecordEvent) => ev.def.id === null;
 
@@ -50,7 +61,7 @@ export const TOP = [
   u32("mountNamespace", H.mnt_ns, "mount namespace inode"),
   u32("pidNamespace", H.pid_ns, "innermost pid namespace inode"),
   comm("processName", H.comm, "the task's comm"),
-  obj("executable", (ev) => ((exe.path = ev.x.exePath), exe), "`{path}`: the process's program (for an exec: the new one)"),
+  obj("executable", (ev) => executableOf(ev.x.exePath), "`{path}`: the process's program (for an exec: the new one)"),
   span("hostName", H.hostname, "the task's UTS nodename"),
   str("containerId", (ev) => ev.containerId(), "64-hex container id when the task's cgroup v2 leaf name carries one (docker, containerd, cri-o, podman), else empty"),
   obj("container", (ev) => containerOf(ev.containerId()), "`{id}` as containerId (empty object on the host)"),

@@ -186,6 +186,15 @@ export class ByteBuf {
     }
   }
 
+  /** A fraction of a second from its nanoseconds (< 1e9) as Go writes it: "." and the digits
+   * without trailing zeros; nothing at all for 0. */
+  nsFraction(ns: number): void {
+    if (ns === 0) return;
+    this.byte(0x2e);
+    this.nine(ns);
+    while (this.buf[this.pos - 1] === 0x30) this.pos--;
+  }
+
   /** Exactly 9 digits, zero-padded (the low part of a split bigint). */
   private nine(n: number): void {
     if (this.pos + 9 > this.buf.length) this.reserve(9);

@@ -10,7 +10,7 @@
  */
 import { ByteBuf, lit, type Lit } from "./bytes";
 import { TOP } from "../decode/top";
-import { rfc3339, T, ZERO_TIME } from "../decode/clock";
+import { divmod, Q, T, ZERO_TIME } from "../decode/clock";
 import type { RecordEvent } from "../decode/event";
 import { spanLen, spanStart } from "../decode/record";
 import { rec_header as H } from "../decode/layout.gen";
@@ -73,6 +73,42 @@ function encodeObject(out: ByteBuf, o: Record<string, unknown>, depth: number): 
   out.byte(0x7d); // }
 }
 
+const ZERO_TIME_JSON = lit(JSON.stringify(ZERO_TIME));
+
+/** `"YYYY-MM-DDTHH:MM:SS` per epoch second: the few seconds a burst of events names (a fork has
+ * four start times) are formatted once each. */
+const secondPrefixes = new Map<number, Lit>();
+function secondPrefix(sec: number): Lit {
+  let p = secondPrefixes.get(sec);
+  if (p === undefined) {
+    if (secondPrefixes.size >= 256) secondPrefixes.clear();
+    p = lit('"' + new Date(sec * 1000).toISOString().slice(0, 19));
+    secondPrefixes.set(sec, p);
+  }
+  return p;
+}
+
+/** Epoch ns hi * 2^32 + lo in RFC 3339, UTC, as Go's time.Time marshals it (Tracee's time.Time):
+ * "2026-12-02T00:49:12.525777717Z", trailing zeros of the fraction dropped, none when it is 0. */
+function writeRfc3339(out: ByteBuf, hi: number, lo: number): void {
+  divmod(hi, lo, 1e9);
+  const ns = Q.r;
+  out.raw(secondPrefix(Q.q));
+  out.nsFraction(ns);
+  out.byte(0x5a); // Z
+  out.byte(0x22);
+}
+
+/** JSON of frozen objects (constant top-level objects: container, kubernetes, contextFlags and
+ * the cached executable objects), encoded once each. */
+const frozenJson = new WeakMap<object, Lit>();
+const scratch = new ByteBuf(256);
+function jsonLit(o: object): Lit {
+  scratch.pos = 0;
+  encodeValue(scratch, o);
+  return lit(scratch.bytes().slice());
+}
+
 /** One field's value, as JSON. */
 function writeValue(out: ByteBuf, f: Field, ev: RecordEvent): void {
   const r = ev.r;
@@ -103,9 +139,8 @@ function writeValue(out: ByteBuf, f: Field, ev: RecordEvent): void {
       out.u64(dv.getUint32(at + 4, true), dv.getUint32(at, true));
       return;
     case S_TIME:
-      out.byte(0x22);
-      out.ascii(ev.epoch(f.at) ? rfc3339(T.hi, T.lo) : ZERO_TIME);
-      out.byte(0x22);
+      if (ev.epoch(f.at)) writeRfc3339(out, T.hi, T.lo);
+      else out.raw(ZERO_TIME_JSON);
       return;
     case S_EPOCH:
       if (ev.epoch(f.at)) out.u64(T.hi, T.lo);
@@ -132,8 +167,15 @@ function writeValue(out: ByteBuf, f: Field, ev: RecordEvent): void {
     case S_BIG:
       out.big(f.fn!(ev) as bigint);
       return;
+    case S_OBJ: {
+      const o = f.fn!(ev) as object;
+      let known = frozenJson.get(o);
+      if (known === undefined && Object.isFrozen(o)) frozenJson.set(o, (known = jsonLit(o)));
+      if (known !== undefined) out.raw(known);
+      else encodeValue(out, o);
+      return;
+    }
     case S_LIST:
-    case S_OBJ:
       encodeValue(out, f.fn!(ev));
       return;
     default:
@@ -148,19 +190,22 @@ interface ArgPlan {
 }
 
 const TOP_KEYS: Lit[] = TOP.map((f, i) => lit(`${i === 0 ? "{" : ","}"${f.name}":`));
-const ARGS_OPEN = lit("[");
+const NO_ARGS = lit("[]");
+const ARGS_CLOSE = lit("}]");
 const LINE_END = lit("}\n");
 
 export class JsonEncoder {
   private readonly plans = new Map<AnyDef, ArgPlan>();
 
-  constructor(private readonly captureEnv: boolean) {}
+  constructor(private readonly captureEnv: boolean, private readonly hash = false) {}
 
   private plan(def: AnyDef): ArgPlan {
     let p = this.plans.get(def);
     if (!p) {
-      const fields = argsOf(def, this.captureEnv);
-      p = { fields, prefixes: fields.map((f) => lit(`{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`)) };
+      const fields = argsOf(def, this.captureEnv, this.hash);
+      // each prefix carries the end of the arg before it: one copy per arg instead of three
+      const prefix = (f: Field, i: number) => `${i === 0 ? "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`;
+      p = { fields, prefixes: fields.map((f, i) => lit(prefix(f, i))) };
       this.plans.set(def, p);
     }
     return p;
@@ -180,14 +225,16 @@ export class JsonEncoder {
 
   private args(out: ByteBuf, ev: RecordEvent): void {
     const { fields, prefixes } = this.plan(ev.def);
-    out.raw(ARGS_OPEN);
-    for (let i = 0; i < fields.length; i++) {
-      if (i > 0) out.byte(0x2c);
+    const n = fields.length;
+    if (n === 0) {
+      out.raw(NO_ARGS);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
       out.raw(prefixes[i]!);
       writeValue(out, fields[i]!, ev);
-      out.byte(0x7d);
     }
-    out.byte(0x5d);
+    out.raw(ARGS_CLOSE);
   }
 }
 

@@ -12,9 +12,9 @@ export interface EventWriter {
 }
 
 /** The per-event callback for the run's loop, writing each event to sink as format says. */
-export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean, table: TableOptions): EventWriter {
+export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean, table: TableOptions, hash = false): EventWriter {
   if (format === "json") {
-    const json = new JsonEncoder(captureEnv);
+    const json = new JsonEncoder(captureEnv, hash);
     return {
       write: (ev) => {
         json.encode(sink, ev);

@@ -34,6 +34,7 @@ describe("defaults", () => {
       format: "table",
       output: null,
       env: false,
+      hash: false,
       maxArgsSize: 131072,
       events: [...EVENT_NAMES],
       bufferSize: 16 * 1024 * 1024,

@@ -51,6 +51,8 @@ describe("a real trace, as Tracee's consumers read it", async () => {
     expect(x!.executable.path).toBe(`memfd:${kv.memfd_name}`);
     expect(x!.syscall).toBe("execveat");
     expect(arg(x!, "argv")).toEqual(["payload", m]);
+    expect(arg(x!, "exe_memfd")).toBe(true);
+    expect(arg(x!, "exe_deleted")).toBe(true); // a memfd has no links
   });
 
   test("a fork from a thread: the thread is the parent, its process the parent process; start_time is the child's threadStartTime", () => {

@@ -9,6 +9,7 @@ import { areaCut, droppedItems, stringArea, type StringArea } from "../string-ar
 import type { FailedBinary, RecordEvent } from "../event";
 import { errnoName } from "../errno";
 import { stdinPathText } from "./exec";
+import { whoFields } from "./who";
 import { bool, defineEvent, envOnly, flag, i32, list, nuls, num, obj, span, str, u16 } from "../schema";
 
 interface UserList extends StringArea {
@@ -87,6 +88,7 @@ export const EXEC_FAILED = defineEvent({
     flag("kernel_invoked", RF.RF_KERNEL_INVOKED, "as `invoked_from_kernel`"),
     nuls("environment", (ev) => facts(ev).env, "with `--env` only (else `[]`)"),
     nuls("arguments", (ev) => facts(ev).argv, "read from the caller's argv as passed; what could be read when some of it could not"),
+    ...whoFields(R.who),
     str("error", (ev) => errnoName(-ret(ev)), "ours: the errno's name (`ENOENT`)"),
     span("pwd", R.pwd, "ours: the caller's working directory"),
     i32("dirfd", R.dirfd, "ours: execveat's dirfd (-100, AT_FDCWD, for execve)"),

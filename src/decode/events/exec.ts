@@ -4,7 +4,8 @@ import { exec_record as E, file_id as F, rec_header as H, record_flag as RF, rec
 import { spanText, type Rec } from "../record";
 import { areaCut, droppedItems, stringArea, type StringArea } from "../string-area";
 import type { RecordEvent } from "../event";
-import { comm, defineEvent, envOnly, flag, list, nuls, num, span, str, u16, u32, u64 } from "../schema";
+import { whoFields } from "./who";
+import { comm, defineEvent, envOnly, hashOnly, flag, list, nuls, num, span, str, u16, u32, u64 } from "../schema";
 
 const PIPEFS_MAGIC = 0x50495045;
 const SOCKFS_MAGIC = 0x534f434b;
@@ -89,6 +90,14 @@ export const EXEC = defineEvent({
     comm("prev_comm", E.prev_comm, "the task's comm before this exec (as `prctl(PR_SET_NAME)` or the previous exec left it)"),
     nuls("env", (ev) => facts(ev).env, "the environment, with `--env` only (else `[]`)"),
     span("pwd", E.pwd, "working directory"),
+    ...whoFields(E.who),
+    flag("secure_exec", RF.RF_SECURE_EXEC, "the kernel marked this exec secure (`AT_SECURE`: setuid/setgid or file capabilities raised privileges)"),
+    flag("exe_memfd", RF.RF_EXE_PSEUDO, "the file is on no mount: a memfd (fileless execution)"),
+    flag("exe_deleted", RF.RF_EXE_DELETED, "the file had no links left (removed while it ran, or a memfd)"),
+    flag("exe_upper_layer", RF.RF_EXE_UPPER, "the file lives in the upper (writable) layer of an overlayfs: written or changed inside the container after it started"),
+    hashOnly(str("sha256", (ev) => ev.x.sha256, "SHA-256 of the executed file, lowercase hex; empty when it could not be hashed (see `hash_error`)")),
+    hashOnly(str("interpreter_sha256", (ev) => ev.x.interpreterSha256, "SHA-256 of its ELF interpreter; empty for a static binary or when it could not be hashed")),
+    hashOnly(str("hash_error", (ev) => ev.x.hashError, "why a hash is missing: `gone` (the file no longer exists), `changed` (it is not the file that was executed any more), `too large`, `slow`, or an errno; prefixed `interpreter:` for the interpreter; empty when both are there")),
     num("argv_dropped_args", "uint32", (ev) => droppedItems(facts(ev).argv), "arguments not captured whole (the cut one included)"),
     num("argv_dropped_bytes", "uint32", (ev) => facts(ev).argv.droppedBytes, "argument bytes not captured"),
     envOnly(num("env_dropped_args", "uint32", (ev) => droppedItems(facts(ev).env!), "the same for env (with `--env`)")),
