@@ -2,7 +2,7 @@
 // before any file is created) → open the outputs → (start COMMAND) → poll loop → finish (drain,
 // losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
-import { fstatSync, readlinkSync } from "node:fs";
+import { fstatSync, readFileSync, readlinkSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Config } from "./cli";
 import { openSink, Writer } from "./sink/writer";
@@ -18,6 +18,7 @@ import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats, type KernelCounters } from "./stats";
 import { Command, exitStatusOf, terminalSendsSigint } from "./command";
+import { say } from "./errors";
 import type { RecordEvent } from "./decode/event";
 import { terminal } from "./format/screen";
 
@@ -37,15 +38,15 @@ interface Outputs {
 }
 
 /**
- * Wait until the spawned shim has exec'd /bin/sh (its /proc/PID/exe is no longer ours): following
- * it before that would show the shim's own exec, which is not COMMAND's (spawn can return between
- * the fork and the child's exec).
+ * Wait until the spawned shim waits for its go byte (blocked in read(2) on fd 0, which its
+ * `read _ <&3` points at the pipe; x86_64's read is syscall 0): following it any earlier could
+ * show the shim's own exec, which is not COMMAND's (spawn can return between the fork and the
+ * child's exec, and /proc/PID/exe changes before the exec tracepoint fires).
  */
-async function shimExecd(pid: number): Promise<void> {
-  const self = readlinkSync("/proc/self/exe");
+async function shimWaiting(pid: number): Promise<void> {
   for (let i = 0; i < 5000; i++) {
     try {
-      if (readlinkSync(`/proc/${pid}/exe`) !== self) return;
+      if (readFileSync(`/proc/${pid}/syscall`, "latin1").startsWith("0 0x0 ")) return;
     } catch {
       return; // gone already: its exit says the rest
     }
@@ -73,7 +74,7 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
     if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
-      process.stderr.write("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
+      say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
     }
     const term = terminal(sink.fd);
     const events = eventWriter(cfg.format, sink, cfg.env, {
@@ -162,18 +163,18 @@ function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterR
   out.events.finish();
   sink.flush();
   sink.close();
-  if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
+  if (stats.malformed) say(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
   const lost = c.lost.reduce((a, b) => a + b, 0);
-  if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
-  if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
+  if (lost && !sink.closed) say(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
+  if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (out.tree) {
     const text = out.tree.render();
     if (out.treeOut) {
       out.treeOut.write(text);
       out.treeOut.close();
-    } else process.stderr.write(text);
+    } else say(text);
   }
-  if (out.summary) process.stderr.write(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
+  if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }
 
 export async function run(cfg: Config): Promise<number> {
@@ -228,11 +229,11 @@ export async function run(cfg: Config): Promise<number> {
   try {
     if (commandMode) {
       command = Command.start(cfg.command, cfg.user ?? undefined);
-      await shimExecd(command.pid);
+      await shimWaiting(command.pid);
       follow(tracer, command.pid);
       command.exited.then(() => (stop = true));
     }
-    process.stderr.write("ready\n");
+    say("ready\n");
     command?.release();
     await pollLoop(tracer, sink, () => stop, commandMode, reportLoss);
     if (command) status = exitStatusOf(await command.exited);
@@ -244,7 +245,7 @@ export async function run(cfg: Config): Promise<number> {
     // command was left to finish (a CI build is not abandoned half-way), and only then is the
     // incomplete record reported.
     if (!command) throw sink.failure;
-    process.stderr.write(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
+    say(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
     return 1;
   }
   return status;

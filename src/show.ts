@@ -8,7 +8,7 @@ import { ProcessTree } from "./format/tree";
 import { RunSummary } from "./format/summary";
 import { terminal } from "./format/screen";
 import { Writer } from "./sink/writer";
-import { wrap } from "./errors";
+import { say, wrap } from "./errors";
 
 function readTrace(file: string): string {
   try {
@@ -41,6 +41,6 @@ export function show(c: ShowConfig): number {
   if (tree) out.write(tree.render());
   out.close();
   if (out.failure) throw out.failure;
-  process.stderr.write(summary.line());
+  say(summary.line());
   return 0;
 }
