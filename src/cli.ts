@@ -234,6 +234,11 @@ function rows<C>(flags: readonly Flag<C>[]): string {
   return r.map(([a, b]) => `  ${a.padEnd(width)}${b}\n`).join("");
 }
 
+function examples(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return rows.map(([a, b]) => `  ${a.padEnd(width)}${b}\n`).join("");
+}
+
 export function helpText(): string {
   const shorts = TRACED.map((d) => d.short).join(", ");
   return (
@@ -249,12 +254,14 @@ export function helpText(): string {
     `Events (-e): ${shorts} (Tracee's names work too).\n` +
     "Sizes take K, M or G (64K = 65536). Exit: 0 ok (or COMMAND's), 1 error, 2 usage.\n\n" +
     "Examples:\n" +
-    "  sudo tracer -- make                   a build's processes, then a summary\n" +
-    "  sudo tracer --failures -- make        only what failed\n" +
-    "  sudo tracer --json -o t.jsonl -- make save the trace as JSON lines, then:\n" +
-    "  tracer show --failures t.jsonl        read it back (also --tree)\n" +
-    "  sudo tracer -e exec --uid alice       every exec of user alice, until Ctrl-C\n" +
-    "  sudo tracer --tree - -- npm ci        the process tree at the end, on stderr\n"
+    examples([
+      ["sudo tracer -- make", "a build's processes, then a summary"],
+      ["sudo tracer --failures -- make", "only what failed"],
+      ["sudo tracer --json -o t.jsonl -- make", "keep the trace as JSON lines"],
+      ["tracer show --failures t.jsonl", "read it back later (also --tree)"],
+      ["sudo tracer -e exec --uid alice", "execs of user alice, until Ctrl-C"],
+      ["sudo tracer --tree - -- npm ci", "the process tree at the end"],
+    ])
   );
 }
 
