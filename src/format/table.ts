@@ -79,12 +79,21 @@ function pad2(n: number): string {
   return n < 10 ? "0" + n : "" + n;
 }
 
+// Local time of day, cached per second: Date's local-time math is the slow part.
+let cachedSecond = -1;
+let cachedHms = "";
+
 /** Local HH:MM:SS.mmm of an epoch-ns timestamp. */
 export function timeOfDay(epochNs: bigint): string {
   const ms = Number(epochNs / 1000000n);
-  const d = new Date(ms);
-  const m = ms % 1000;
-  return pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds()) + (m < 10 ? ".00" : m < 100 ? ".0" : ".") + m;
+  const sec = Math.floor(ms / 1000);
+  if (sec !== cachedSecond) {
+    const d = new Date(ms);
+    cachedSecond = sec;
+    cachedHms = pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds());
+  }
+  const m = ms - sec * 1000;
+  return cachedHms + (m < 10 ? ".00" : m < 100 ? ".0" : ".") + m;
 }
 
 /** Cut a line to `width` terminal columns, the last one an ellipsis. */
@@ -106,18 +115,14 @@ function typed(argv: readonly string[], cut: boolean): string {
   return argvText(argv) + (cut ? " ..." : "");
 }
 
-/** The exec's command line as typed (the file's path when argv is empty). */
-function commandText(ev: EventView<typeof EXEC>): string {
-  const argv = A.argv(ev);
-  return argv.length === 0 ? shellQuote(A.pathname(ev)) : typed(argv, A.argvDroppedArgs(ev) > 0 || A.argvDroppedBytes(ev) > 0);
-}
-
-/** The exec's command line, with the file it ran where its name differs from argv[0]'s. */
-export function execText(ev: EventView<typeof EXEC>): string {
+/** The exec's command line as typed (the file's path when argv is empty), and the file it ran
+ * where its name differs from argv[0]'s. */
+export function execText(ev: EventView<typeof EXEC>): { typed: string; file: string } {
   const argv = A.argv(ev);
   const path = A.pathname(ev);
-  const text = commandText(ev);
-  return argv.length === 0 || basename(argv[0]!) === basename(path) ? text : `${text}  [${escapeDisplay(path)}]`;
+  if (argv.length === 0) return { typed: shellQuote(path), file: "" };
+  const text = typed(argv, A.argvDroppedArgs(ev) > 0 || A.argvDroppedBytes(ev) > 0);
+  return { typed: text, file: basename(argv[0]!) === basename(path) ? "" : escapeDisplay(path) };
 }
 
 /** The failed exec's command: the path tried, then its arguments after argv[0]. */
@@ -171,9 +176,14 @@ export class Table {
     return this.searches.finish().map((s) => this.searchLine(s)).join("");
   }
 
+  /** The last exec's text (row() reads it back: argv is decoded once per exec). */
+  private lastExec = { typed: "", file: "" };
+
   private remember(ev: EventView): void {
-    if (ev.is(EXEC)) this.commands.set(T.processEntityId(ev), commandText(ev));
-    else if (ev.is(FORK) && !A.isThread(ev)) {
+    if (ev.is(EXEC)) {
+      this.lastExec = execText(ev);
+      this.commands.set(T.processEntityId(ev), this.lastExec.typed);
+    } else if (ev.is(FORK) && !A.isThread(ev)) {
       if (this.commands.size >= 65536) this.commands.clear();
       const parent = this.commands.get(T.processEntityId(ev));
       if (parent !== undefined) this.commands.set(A.childProcess(ev), parent);
@@ -193,7 +203,10 @@ export class Table {
       return { time: T.timestamp(ev), pid: "", user: "", event: "lost", what: `${A.lost(ev)} events lost`, tone: "failure", failure: true };
     }
     const base = { time: T.timestamp(ev), pid: String(T.hostProcessId(ev)), user: userName(T.userId(ev)) };
-    if (ev.is(EXEC)) return { ...base, event: "exec", what: execText(ev), tone: "plain", failure: false };
+    if (ev.is(EXEC)) {
+      const { typed, file } = this.lastExec;
+      return { ...base, event: "exec", what: file === "" ? typed : `${typed}  [${file}]`, tone: "plain", failure: false };
+    }
     if (ev.is(EXEC_FAILED)) {
       return { ...base, event: "execfail", what: `${escapeDisplay(A.error(ev))} ${failedText(ev)}`, tone: "failure", failure: true };
     }
