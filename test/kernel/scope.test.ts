@@ -2,7 +2,7 @@
 // kernel. Ground truth: the pids and ids the workloads report or the test gave them, the exit
 // status the test observes, and the kernel's own sequence numbers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, marker, parseLine, TRACER, TracerRun, withMarker, type Json } from "./harness";
@@ -34,10 +34,17 @@ async function traced(args: string[], workload: () => Promise<unknown>, settleMs
 }
 
 /** Pids in every "traced" map loaded in the kernel (bpftool's view, not the tracer's). */
-function tracedPids(): number[] {
-  const maps = JSON.parse(Bun.spawnSync(["bpftool", "map", "dump", "name", "traced", "-j"]).stdout.toString() || "[]");
-  const list = Array.isArray(maps) && maps.length && "elements" in maps[0] ? maps.flatMap((m: any) => m.elements) : maps;
-  return list.map((el: any) => Buffer.from(el.key.map((b: string) => parseInt(b, 16))).readUInt32LE(0));
+/** The pids in the "traced" map of the tracer `owner` (found through its descriptors: other
+ * tracers on the host have maps of that name too). */
+function tracedPids(owner: number): number[] {
+  const bpftool = (...a: string[]) => JSON.parse(Bun.spawnSync(["bpftool", ...a, "-j"]).stdout.toString() || "null");
+  for (const fd of readdirSync(`/proc/${owner}/fdinfo`)) {
+    const id = /map_id:\s*(\d+)/.exec(readFileSync(`/proc/${owner}/fdinfo/${fd}`, "utf8"))?.[1];
+    if (!id || bpftool("map", "show", "id", id)?.name !== "traced") continue;
+    const list = bpftool("map", "dump", "id", id) ?? [];
+    return list.map((el: any) => Buffer.from(el.key.map((b: string) => parseInt(b, 16))).readUInt32LE(0));
+  }
+  throw new Error(`tracer ${owner} has no map named traced`);
 }
 
 const sh = (cmd: string, opts: { cwd?: string } = {}) => Bun.spawn(["/bin/sh", "-c", cmd], { stdout: "pipe", stderr: "ignore", cwd: opts.cwd }).exited;
@@ -112,7 +119,7 @@ describe("scope filters (in the kernel)", () => {
     const p = Bun.spawn(["/bin/sh", "-c", `read x; sh -c '/bin/true ${mGrand}; exit 0'`], { stdin: "pipe", stdout: "ignore" });
     const t = await TracerRun.start(["--json", "--pid-tree", String(p.pid)]);
     try {
-      expect(tracedPids()).toContain(p.pid); // seeded in the kernel's follow set
+      expect(tracedPids(t.proc.pid)).toContain(p.pid); // seeded in the kernel's follow set
       p.stdin.write("go\n");
       p.stdin.end();
       await p.exited;
@@ -127,7 +134,7 @@ describe("scope filters (in the kernel)", () => {
       expect(forks.some((f) => f.hostProcessId === p.pid)).toBe(true);
       expect(forks.some((f) => arg(f, "child_pid") === grand[0]!.hostProcessId)).toBe(true);
       // every traced process has exited: the kernel's follow set is empty again
-      expect(tracedPids()).toEqual([]);
+      expect(tracedPids(t.proc.pid)).toEqual([]);
     } finally {
       expect(await t.stop()).toBe(0);
     }
