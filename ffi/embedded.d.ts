@@ -3,6 +3,10 @@ declare module "*.so.1" {
   const path: string;
   export default path;
 }
+declare module "*/command-shim" {
+  const path: string;
+  export default path;
+}
 declare module "*.bpf.o" {
   const path: string;
   export default path;

@@ -1,9 +1,8 @@
 // bun:ffi binding to libbpf 1.1: dlopen of the embedded libz → libelf → libbpf, typed symbols, log capture.
 import { dlopen, FFIType, JSCallback, ptr, CString } from "bun:ffi";
-import { closeSync, mkdtempSync, readFileSync, rmdirSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { libc, errno, MFD_CLOEXEC, MFD_EXEC } from "./libc.ts";
+import { writeSync } from "node:fs";
+import { libc, errno } from "./libc.ts";
+import { materialize } from "./memfd.ts";
 
 // The shared libraries are embedded in the executable (`bun build --compile` puts `type: "file"`
 // imports in its /$bunfs). scripts/build-bpf.sh copies them to .output/lib/ under their SONAMEs.
@@ -12,40 +11,6 @@ import libelfPath from "../.output/lib/libelf.so.1" with { type: "file" };
 import libbpfPath from "../.output/lib/libbpf.so.1" with { type: "file" };
 
 const { i32, u32, u64, i64_fast, ptr: P, cstring, bool, function: fn } = FFIType;
-
-/*
- * Loading rules (verified with /proc/PID/maps of a compiled ./tracer copied to /tmp):
- * - Dependency order libz → libelf → libbpf. glibc matches a DT_NEEDED name against the SONAME
- *   of every object already loaded, so libbpf's "libelf.so.1"/"libz.so.1" resolve to our copies
- *   and the system ones are never opened.
- * - From source (bun test / bun run) the import is a real path in .output/lib: dlopen it.
- * - In a compiled binary it is a /$bunfs/ path. Bun can dlopen those itself, but it does so by
- *   caching the bytes under a predictable name in /tmp (/tmp/.bun-UID-HASH.so) that it reuses
- *   after a stat: not something a root tool should trust. So we copy the bytes to a memfd and
- *   dlopen /proc/self/fd/N (nothing on disk, nothing to clean up); if memfd is refused we fall
- *   back to a private mkdtemp directory (0700) and unlink file and directory right after dlopen.
- */
-function materialize(path: string, soname: string): { path: string; done(): void } {
-  if (!path.startsWith("/$bunfs/")) return { path, done() {} };
-  const bytes = readFileSync(path);
-  const name = Buffer.from(soname + "\0");
-  let fd = libc.memfd_create(ptr(name), MFD_CLOEXEC | MFD_EXEC);
-  if (fd < 0) fd = libc.memfd_create(ptr(name), MFD_CLOEXEC); // kernel < 6.3: no MFD_EXEC
-  if (fd >= 0) {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    return { path: `/proc/self/fd/${fd}`, done: () => void libc.close(fd) };
-  }
-  const dir = mkdtempSync(join(tmpdir(), "tracer-lib-"));
-  const file = join(dir, soname);
-  writeFileSync(file, bytes, { mode: 0o500 });
-  return {
-    path: file,
-    done() {
-      try { unlinkSync(file); } catch {}
-      try { rmdirSync(dir); } catch {}
-    },
-  };
-}
 
 // All three are materialized before the first dlopen and released after the last: glibc also
 // matches a dlopen path against the paths already loaded, so a reused fd number

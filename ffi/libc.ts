@@ -1,4 +1,5 @@
-// bun:ffi binding to the few glibc calls tracer needs: clocks, ids, mmap, memfd, errno, vsnprintf.
+// bun:ffi binding to the few glibc calls tracer needs: clocks, ids, mmap, memfd, errno, vsnprintf,
+// and starting COMMAND (posix_spawn, socketpair, waitpid).
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { errnoName as systemErrnoName } from "../src/decode/errno.ts";
 
@@ -23,6 +24,13 @@ const lib = dlopen("libc.so.6", {
   strerror: { args: [i32], returns: cstring },
   // va_list is passed as a pointer on x86-64 (it is __va_list_tag[1]).
   vsnprintf: { args: [P, u64, P, P], returns: i32 },
+  // posix_spawn(pid_t *, path, file_actions *, attr *, argv, envp): returns an errno, not -1.
+  posix_spawn: { args: [P, P, P, P, P, P], returns: i32 },
+  posix_spawn_file_actions_init: { args: [P], returns: i32 },
+  posix_spawn_file_actions_adddup2: { args: [P, i32, i32], returns: i32 },
+  posix_spawn_file_actions_destroy: { args: [P], returns: i32 },
+  socketpair: { args: [i32, i32, i32, P], returns: i32 },
+  waitpid: { args: [i32, P, i32], returns: i32 },
 });
 
 export const libc = lib.symbols;
@@ -35,6 +43,12 @@ export const PROT_READ = 1;
 export const MAP_SHARED = 1;
 export const MFD_CLOEXEC = 1;
 export const MFD_EXEC = 0x10; // kernel >= 6.3; older kernels answer EINVAL
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_CLOEXEC = 0o2000000;
+export const WNOHANG = 1;
+/** glibc's posix_spawn_file_actions_t is 80 bytes on 64-bit. */
+export const SPAWN_FILE_ACTIONS_SIZE = 80;
 
 const errnoPtr = lib.symbols.__errno_location() as number;
 

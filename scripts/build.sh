@@ -73,14 +73,26 @@ if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
   touch .output/bpf.stamp
 fi
 
+# ---- the stub that starts -- COMMAND (src/command-shim.c: static, no libc, embedded) ---------
+if stale .output/command-shim src/command-shim.c; then
+  log "clang src/command-shim.c → .output/command-shim"
+  mkdir -p .output
+  clang -Os -Wall -Wextra -Werror -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie \
+    -fno-asynchronous-unwind-tables -Wl,--build-id=none -Wl,-z,noexecstack \
+    -o .output/command-shim src/command-shim.c
+fi
+
 # ---- the binary -------------------------------------------------------------------------------
-if stale tracer src ffi .output/tracer.bpf.o .output/lib package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
+if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim scripts/seal-runtime-env.ts package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
   log "bun build --compile --bytecode src/main.ts → tracer"
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
   # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload
   # there would run its code inside a root process.
   "$BUN" build --compile --bytecode --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     src/main.ts --outfile tracer.tmp >&2
+  # Nor from Bun's own variables in the environment (BUN_OPTIONS=--preload …): see the script.
+  "$BUN" scripts/seal-runtime-env.ts tracer.tmp
+  chmod 755 tracer.tmp
   mv -f tracer.tmp tracer
 else
   log "tracer is up to date"

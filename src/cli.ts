@@ -9,16 +9,18 @@ import { addValue, cgroupId, parseId } from "./filter/scope.ts";
 import { resolveUser } from "./command.ts";
 import { uidOfName } from "./users.ts";
 import { TRACED } from "./decode/index.ts";
+import type { Word } from "./startup.ts";
 
 export type { Config } from "./config.ts";
 
 export const VERSION: string = pkg.version;
 
-/** One flag: "-o, --output <file>" (a value) or "--json" (a switch); set() checks and stores. */
+/** One flag: "-o, --output <file>" (a value) or "--json" (a switch); set() checks and stores.
+ * `word` is the value as exact bytes where they are not UTF-8 (file names are kept that way). */
 export interface Flag<C> {
   spec: string;
   help: string;
-  set: (c: C, value: string, flag: string) => void;
+  set: (c: C, value: string, flag: string, word: Word) => void;
 }
 
 /** A pid that must exist now (a filter on a pid that does not exist would wait forever). */
@@ -49,9 +51,9 @@ const eventsGiven = new WeakSet<Config>();
 
 const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--json", help: "JSON lines in Tracee's format (default: a table)", set: (c) => void (c.format = "json") },
-  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600); - is stdout", set: (c, v) => {
+  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600); - is stdout", set: (c, v, _f, w) => {
     if (v === "") throw new UsageError("--output needs a file name");
-    c.output = v === "-" ? null : v;
+    c.output = w;
   } },
   { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v) => {
     c.events = parseEvents([v], eventsGiven.has(c) ? c.events : []);
@@ -63,7 +65,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
   { spec: "--hash", help: "SHA-256 of executed files and their interpreters", set: (c) => void (c.hash = true) },
   { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
-  { spec: "--buffer-size <bytes>", help: "ring buffer, power of 2 (default 16M, 64K..1G)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
+  { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args (16M)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
   { spec: "--pid <pid>", help: "only process PID (repeatable)", set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")) },
   { spec: "--pid-tree <pid>", help: "only PID and the processes it creates from now", set: (c, v) => void c.scope.pidTree.push(livePid("--pid-tree")(v)) },
   { spec: "--uid <user>", help: "only processes of USER (a name or a uid)", set: (c, v) => addValue(c.scope.uid, v, uidOf) },
@@ -88,7 +90,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
     resolveUser(v);
     c.user = v;
   } },
-  { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, v) => void (c.tree = v) },
+  { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, _v, _f, w) => void (c.tree = w) },
   { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
@@ -121,12 +123,17 @@ function specs<C>(flags: readonly Flag<C>[]): { long: Map<string, Spec<C>>; shor
  * itself a flag. Words are passed to `word` (an error unless it takes them); "--" ends the flags.
  * The first mistake is reported, unless --help or --version come anywhere before "--".
  */
-function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C, word: (w: string) => void, help: () => string): string[] {
+function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact: readonly Word[], c: C, word: (w: string) => void, help: () => string): Word[] {
   const { long, short } = specs(flags);
   const isFlag = (t: string) => t.startsWith("--") ? long.has(t.slice(2).split("=")[0]!) : t.length > 1 && t[0] === "-" && short.has(t[1]!);
   let error: unknown = null;
   let info: "help" | "version" | null = null;
-  let rest: string[] = [];
+  let rest: Word[] = [];
+  // The part of word i after its first "=" (an ASCII byte: U+FFFD never stands for it).
+  const afterEq = (i: number, text: string): Word => {
+    const w = exact[i]!;
+    return typeof w === "string" ? text : w.subarray(w.indexOf(0x3d) + 1);
+  };
   const fail = (message: string) => void (error ??= new UsageError(message));
   /** Run a flag's check; its UsageError is kept (the first one wins), others are bugs. */
   const attempt = (f: () => void) => {
@@ -140,7 +147,7 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C,
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     if (tok === "--") {
-      rest = argv.slice(i + 1);
+      rest = exact.slice(i + 1);
       break;
     }
     if (tok.length < 2 || tok[0] !== "-") {
@@ -162,7 +169,7 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C,
       }
       if (!s.takesValue) {
         if (inline !== null && last) fail(`${name} does not take a value`);
-        else attempt(() => s.flag.set(c, "", name));
+        else attempt(() => s.flag.set(c, "", name, ""));
         continue;
       }
       if (!last) {
@@ -170,15 +177,17 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C,
         break;
       }
       let value = inline;
+      let w: Word = inline === null ? "" : afterEq(i, inline);
       if (value === null) {
         const next = argv[i + 1];
         if (next !== undefined && next !== "--" && !isFlag(next)) {
           value = next;
+          w = exact[i + 1]!;
           i++;
         }
       }
       if (value === null || (inline !== null && inline === "")) fail(`${name} needs a value`);
-      else attempt(() => s.flag.set(c, value, name));
+      else attempt(() => s.flag.set(c, value, name, w));
     }
   }
   if (info) throw new InfoExit(info === "help" ? help() : `tracer ${VERSION}\n`);
@@ -190,9 +199,9 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], c: C,
  * Parse the arguments after the program name. Throws UsageError for anything wrong, InfoExit
  * for --help/--version (text to print on stdout, exit 0).
  */
-export function parseArgs(argv: readonly string[]): Config {
+export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
   const c = defaults();
-  c.command = parseFlags(TRACE_FLAGS, argv, c, (w) => {
+  c.command = parseFlags(TRACE_FLAGS, argv, exact, c, (w) => {
     throw new UsageError(`unexpected argument '${w}' (to trace a command, put it after --)`);
   }, helpText);
   // Checks across flags, once every flag is read.
@@ -222,7 +231,7 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
   const c: ShowConfig = { file: "", failures: false, tree: false, wide: false, timeOfDay: false };
   const files: string[] = [];
-  files.push(...parseFlags(SHOW_FLAGS, argv, c, (w) => void files.push(w), showHelpText));
+  for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
   c.file = files[0]!;
   return c;

@@ -3,6 +3,7 @@
 import { UsageError } from "./errors.ts";
 import { TRACED } from "./decode/index.ts";
 import { emptyScope, type Scope, type ValueFilter } from "./filter/scope.ts";
+import type { Word } from "./startup.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */
 export const EVENT_NAMES = TRACED.map((d) => d.name);
@@ -11,8 +12,8 @@ export type TracedEvent = (typeof TRACED)[number]["name"];
 export interface Config {
   /** "json": JSON lines (only with --json); "table": for people (default, TTY or not). */
   format: "json" | "table";
-  /** Output file, or null for stdout. */
-  output: string | null;
+  /** Output file ("-": stdout), or null when not given (stdout; stderr with COMMAND). */
+  output: Word | null;
   /** Capture the environment of exec'd processes (off: it often carries secrets). */
   env: boolean;
   /** SHA-256 of every executed file and its interpreter (user space, cached). */
@@ -27,8 +28,8 @@ export interface Config {
   stats: boolean;
   /** libbpf's log to stderr. */
   verbose: boolean;
-  /** Command to run (everything after --); empty: trace the whole system. */
-  command: string[];
+  /** Command to run (everything after --, exact words); empty: trace the whole system. */
+  command: Word[];
   /** Run COMMAND as this user (name or uid). */
   user: string | null;
   /** Scope filters, applied in the kernel. */
@@ -38,7 +39,7 @@ export interface Config {
   /** Leave thread creation and thread exits out (in the kernel). */
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
-  tree: string | null;
+  tree: Word | null;
   /** Table: full lines even on a terminal. */
   wide: boolean;
   /** Table: only failures (failed execs, non-zero exits, signals, losses). */
@@ -128,8 +129,11 @@ export function checkBufferSize(n: number, maxArgsSize: number): number {
   }
   const need = LIMITS.recordsPerRing * maxArgsSize;
   if (n < need) {
+    // Say both ways out: a bigger ring, or smaller records (the ring holds 4 of the largest).
+    const fits = n / LIMITS.recordsPerRing;
+    const smaller = fits >= LIMITS.maxArgsSize.min ? ` or --max-args-size ${formatSize(fits)} or less` : "";
     throw new UsageError(
-      `--buffer-size ${formatSize(n)} is too small for --max-args-size ${formatSize(maxArgsSize)} (needs at least ${formatSize(need)})`,
+      `--buffer-size ${formatSize(n)} is too small for --max-args-size ${formatSize(maxArgsSize)}: the ring must hold ${LIMITS.recordsPerRing} records of that size; give --buffer-size ${formatSize(need)} or more${smaller}`,
     );
   }
   return n;

@@ -4,6 +4,7 @@ import { parseArgs, parseShowArgs } from "./cli";
 import { fatal } from "./errors";
 import { run } from "./run";
 import { show } from "./show";
+import { exactArgs } from "./startup";
 
 const argv = process.argv.slice(2);
 main().then(
@@ -13,7 +14,7 @@ main().then(
 
 async function main(): Promise<number> {
   if (argv[0] === "show") return show(parseOrExit(() => parseShowArgs(argv.slice(1))));
-  return run(parseOrExit(() => parseArgs(argv)));
+  return run(parseOrExit(() => parseArgs(argv, exactArgs(argv))));
 }
 
 function parseOrExit<T>(parse: () => T): T {

@@ -2,7 +2,7 @@
 // before any file is created) → open the outputs → (start COMMAND) → poll loop → finish (drain,
 // losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
-import { fstatSync, readFileSync, readlinkSync } from "node:fs";
+import { fstatSync, readlinkSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Config } from "./cli";
 import { openSink, Writer } from "./sink/writer";
@@ -17,7 +17,8 @@ import { configureScope, excludeSelf, fillScopeMaps, follow } from "./filter/sco
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats, type KernelCounters } from "./stats";
-import { Command, exitStatusOf, terminalSendsSigint } from "./command";
+import { Command, terminalSendsSigint } from "./command";
+import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { say } from "./errors";
 import type { RecordEvent } from "./decode/event";
 import { terminal } from "./format/screen";
@@ -35,23 +36,6 @@ interface Outputs {
   tree: ProcessTree | null;
   treeOut: Writer | null;
   summary: RunSummary | null;
-}
-
-/**
- * Wait until the spawned shim waits for its go byte (blocked in read(2) on fd 0, which its
- * `read _ <&3` points at the pipe; x86_64's read is syscall 0): following it any earlier could
- * show the shim's own exec, which is not COMMAND's (spawn can return between the fork and the
- * child's exec, and /proc/PID/exe changes before the exec tracepoint fires).
- */
-async function shimWaiting(pid: number): Promise<void> {
-  for (let i = 0; i < 5000; i++) {
-    try {
-      if (readFileSync(`/proc/${pid}/syscall`, "latin1").startsWith("0 0x0 ")) return;
-    } catch {
-      return; // gone already: its exit says the rest
-    }
-    await Bun.sleep(1);
-  }
 }
 
 /** stdout and stderr are one file (2>&1, or the same terminal): events on stderr mix with COMMAND's output. */
@@ -132,7 +116,8 @@ async function openTracer(cfg: Config, commandMode: boolean, pipeline: Pipeline)
 }
 
 /** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
-async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, commandMode: boolean, reportLoss: () => void): Promise<void> {
+async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, reportLoss: () => void, command: Command | null): Promise<void> {
+  const commandMode = command !== null;
   // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
   // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
   let busy = false;
@@ -145,6 +130,7 @@ async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean,
     busy = n > 0;
     if (n > 0) reportLoss();
     sink.flush();
+    if (command?.poll()) return;
     await new Promise<void>((r) => setImmediate(r));
   }
 }
@@ -214,9 +200,11 @@ export async function run(cfg: Config): Promise<number> {
     } else stop = true;
   };
   // SIGHUP too: a dropped ssh session must not lose what is still buffered (default action: die).
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  // A signal ignored when the tracer started (nohup: SIGHUP) stays ignored, by the tracer and by
+  // COMMAND, which inherits it ignored: it is neither handled nor forwarded.
+  for (const [sig, n] of [["SIGINT", 2n], ["SIGTERM", 15n], ["SIGHUP", 1n]] as const) {
+    if (!((startIgnored >> (n - 1n)) & 1n)) process.on(sig, onSignal);
+  }
 
   const counters = new CounterReader(tracer);
   const losses = new LossReporter(bootToEpochNs);
@@ -228,15 +216,17 @@ export async function run(cfg: Config): Promise<number> {
   const startedMs = performance.now();
   try {
     if (commandMode) {
-      command = Command.start(cfg.command, cfg.user ?? undefined);
-      await shimWaiting(command.pid);
+      // Returns once the stub has exec'd and waits: only then is its pid followed (command.ts).
+      command = Command.start(cfg.command, { env: startEnvironment(), ignored: startIgnored, blocked: startBlocked, user: cfg.user ?? undefined });
       follow(tracer, command.pid);
-      command.exited.then(() => (stop = true));
     }
     say("ready\n");
     command?.release();
-    await pollLoop(tracer, sink, () => stop, commandMode, reportLoss);
-    if (command) status = exitStatusOf(await command.exited);
+    await pollLoop(tracer, sink, () => stop, reportLoss, command);
+    if (command) {
+      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
+      status = command.exitStatus;
+    }
   } finally {
     finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs);
   }

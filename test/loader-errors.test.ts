@@ -62,10 +62,16 @@ test("an unprivileged user gets EPERM, operation first", () => {
        console.log("loaded?!");
      } catch (e) { console.log(String((e as Error).message).split("\\n")[0]); }`,
   );
-  chmodSync(script, 0o644);
   chmodSync(join(dir, "broken.bpf.o"), 0o644);
-  const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", join(ROOT, "node_modules/.bin/bun"), script], {
-    env: { PATH: "/usr/bin:/bin", HOME: "/tmp", BUN_INSTALL_CACHE_DIR: join(dir, "cache") },
+  // nobody may not reach the checkout (a clone under /root, a mktemp -d directory: mode 0700), so
+  // the script, the loader and bun go into one executable in the world-readable temporary dir.
+  const exe = join(dir, "unpriv");
+  const built = Bun.spawnSync([process.execPath, "build", "--compile", script, "--outfile", exe], { stderr: "pipe" });
+  if (built.exitCode !== 0) throw new Error(`bun build --compile: ${built.stderr}`);
+  chmodSync(exe, 0o755);
+  const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", exe], {
+    cwd: dir,
+    env: { PATH: "/usr/bin:/bin", HOME: "/tmp" },
   });
   const out = r.stdout.toString().trim();
   expect(r.stderr.toString()).toBe("");

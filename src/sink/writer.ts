@@ -1,8 +1,9 @@
 // Buffered output to stdout or a file: formatters encode into it, writeSync sends large chunks.
 
-import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, writeSync, type Stats } from "node:fs";
 import { wrap } from "../errors.ts";
 import { ByteBuf } from "../format/bytes.ts";
+import { type Word, wordText } from "../startup.ts";
 
 /*
  * The writer *is* the byte buffer formatters encode into (see format/bytes.ts), so an event
@@ -14,6 +15,8 @@ import { ByteBuf } from "../format/bytes.ts";
  * holds one run); if it already existed and is a regular file it is fchmod'ed to 0600 before
  * anything is written. Devices and FIFOs (/dev/null, a named pipe) are opened as they are and
  * never chmod'ed; /dev/stdout, /dev/stderr and /dev/fd/N are used as the descriptors they name.
+ * An existing file another user could read through is refused before anything is cut or
+ * written (see checkExisting).
  *
  * Any other write error (ENOSPC, EIO, ...) is kept in `failure` and closes the writer the same
  * way, without throwing from the middle of an event: the caller decides (main loop: stop; with
@@ -63,11 +66,11 @@ export class Writer extends ByteBuf {
 
   /** Standard output (null, "-", /dev/stdout), another descriptor of ours (/dev/stderr,
    * /dev/fd/N), or a file created 0600 and truncated (see openOutput). */
-  static open(path?: string | null, opts: WriterOptions = {}): Writer {
+  static open(path?: Word | null, opts: WriterOptions = {}): Writer {
     if (path == null || path === "-" || path === "/dev/stdout") return new Writer(1, "stdout", false, opts);
     if (path === "/dev/stderr") return new Writer(2, "stderr", false, opts);
     // One of our own descriptors by name: write to it as is (reopening would start at offset 0).
-    const own = /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path);
+    const own = typeof path === "string" ? /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path) : null;
     if (own) {
       const n = Number(own[1]);
       try {
@@ -75,21 +78,22 @@ export class Writer extends ByteBuf {
       } catch (err) {
         throw wrap(`open output ${path}`, err);
       }
-      return new Writer(n, path, false, opts);
+      return new Writer(n, wordText(path), false, opts);
     }
+    const name = wordText(path);
     let fd: number;
     try {
       fd = openOutput(path);
     } catch (err) {
-      throw wrap(`open output ${path}`, err);
+      throw wrap(`open output ${name}`, err);
     }
     try {
       if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
     } catch (err) {
       closeSync(fd);
-      throw wrap(`chmod output ${path}`, err);
+      throw wrap(`chmod output ${name}`, err);
     }
-    return new Writer(fd, path, true, opts);
+    return new Writer(fd, name, true, opts);
   }
 
   /** Full buffer: write it out first; grow only for a single piece larger than a chunk. */
@@ -162,29 +166,55 @@ export class Writer extends ByteBuf {
   }
 }
 
+const O_PATH = 0o10000000;
+
 /**
- * Open (create 0600, truncate) the output file. Run as root, the tracer must not write through a
- * symlink someone planted at the path (/tmp/execs.jsonl → /etc/shadow): O_NOFOLLOW. A symlink to
- * a device or a pipe is fine: it is opened without truncation and accepted only if what was
- * opened is not a regular file, so nothing is cut or written otherwise. (/dev/stdout, /dev/stderr
- * and /dev/fd/N never get here: Writer.open uses those descriptors directly.)
+ * Open (create 0600, truncate) the output file. Run as root, the tracer must not write events (and
+ * with --env, secrets) where another user can read them:
+ * - a symlink planted at the path (/tmp/execs.jsonl → /etc/shadow) is not followed to a regular
+ *   file (O_NOFOLLOW); a symlink to a device or a pipe is, with the checks below on what it leads to;
+ * - an existing file is checked before anything is cut (checkExisting), then reopened through the
+ *   descriptor that was checked (/proc/self/fd/N), so it cannot be swapped in between.
+ * (/dev/stdout, /dev/stderr and /dev/fd/N never get here: Writer.open uses those descriptors.)
  */
-function openOutput(path: string): number {
-  const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
+function openOutput(word: Word): number {
+  const path = typeof word === "string" ? word : Buffer.from(word.buffer, word.byteOffset, word.byteLength);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
   try {
-    return openSync(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
+    return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600); // new: ours
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ELOOP") throw err;
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
-  const fd = openSync(path, O_WRONLY);
-  if (fstatSync(fd).isFile()) {
-    closeSync(fd);
-    throw new Error("a symlink to a regular file; refusing to write through it (give the file's own path)");
+  let at = openSync(path, O_PATH | O_NOFOLLOW);
+  try {
+    let st = fstatSync(at);
+    if (st.isSymbolicLink()) {
+      closeSync(at);
+      at = openSync(path, O_PATH);
+      st = fstatSync(at);
+      if (st.isFile()) throw new Error("a symlink to a regular file; refusing to write through it (give the file's own path)");
+    }
+    checkExisting(st);
+    const fd = openSync(`/proc/self/fd/${at}`, O_WRONLY);
+    if (st.isFile()) ftruncateSync(fd, 0);
+    return fd;
+  } finally {
+    closeSync(at);
   }
-  return fd;
+}
+
+/** Refuse an existing output that is not the tracer's user's own, or that another name shares. */
+function checkExisting(st: Stats): void {
+  const me = process.geteuid!();
+  if (st.uid !== me) {
+    throw new Error(`exists and belongs to uid ${st.uid}, not to the tracer's user (uid ${me}): that user could read the events; remove it or choose another path`);
+  }
+  if (st.isFile() && st.nlink > 1) {
+    throw new Error(`has ${st.nlink} hard links: the events could be read through another name; remove it or choose another path`);
+  }
 }
 
 /** Writer.open under the name run.ts uses. */
-export function openSink(path: string | null, opts: WriterOptions = {}): Writer {
+export function openSink(path: Word | null, opts: WriterOptions = {}): Writer {
   return Writer.open(path, opts);
 }

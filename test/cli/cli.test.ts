@@ -61,7 +61,7 @@ describe("each flag", () => {
     expect(parseArgs(["--output", "a b.json"]).output).toBe("a b.json");
     expect(parseArgs(["--output=x=y"]).output).toBe("x=y");
     expect(parseArgs(["-o", "123"]).output).toBe("123"); // stays a string
-    expect(parseArgs(["-o", "-"]).output).toBe(null);
+    expect(parseArgs(["-o", "-"]).output).toBe("-"); // stdout, said explicitly (with COMMAND too)
     expect(parseArgs(["-o", "a", "-o", "b"]).output).toBe("b"); // last wins
   });
   test("--env", () => expect(parseArgs(["--env"]).env).toBe(true));
@@ -132,8 +132,11 @@ describe("usage errors", () => {
     expect(usage(["--buffer-size", "3M"])).toBe("--buffer-size must be a power of two, e.g. 2M or 4M, not 3M");
     expect(usage(["--buffer-size", "4K"])).toContain("between 64K and 1024M");
     expect(usage(["--buffer-size", "2G"])).toContain("between 64K and 1024M");
-    expect(usage(["--buffer-size", "256K"])).toBe("--buffer-size 256K is too small for --max-args-size 128K (needs at least 512K)");
-    expect(usage(["--buffer-size", "1M", "--max-args-size", "512K"])).toContain("needs at least 2M");
+    expect(usage(["--buffer-size", "256K"])).toBe("--buffer-size 256K is too small for --max-args-size 128K: the ring must hold 4 records of that size; give --buffer-size 512K or more or --max-args-size 64K or less");
+    // The low end of the README's range works, with the --max-args-size the message names.
+    expect(usage(["--buffer-size", "64K"])).toEndWith("give --buffer-size 512K or more or --max-args-size 16K or less");
+    expect(parseArgs(["--buffer-size", "64K", "--max-args-size", "16K"]).bufferSize).toBe(64 * 1024);
+    expect(usage(["--buffer-size", "1M", "--max-args-size", "512K"])).toContain("give --buffer-size 2M or more");
     expect(() => parseSize("--x", "99999999999999999999G")).toThrow(UsageError);
   });
   test("unknown events list the valid names", () => {

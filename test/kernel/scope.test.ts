@@ -296,7 +296,7 @@ describe("tracer -- COMMAND", () => {
     expect(await new Response(p.stdout).text()).toBe("");
   });
 
-  test("a command given by name is resolved through PATH: no failed execs of the shim's own search", async () => {
+  test("a command given by name is resolved through PATH: no failed execs of a search, argv as given", async () => {
     const out = join(dir, "name.jsonl");
     const p = Bun.spawn([TRACER, "--json", "-o", out, "--", "true", marker("byname")], { stdout: "ignore", stderr: "ignore" });
     expect(await p.exited).toBe(0);
@@ -304,7 +304,8 @@ describe("tracer -- COMMAND", () => {
     expect(evs.filter((e) => e.eventName === "process_execute_failed")).toEqual([]);
     const found = Bun.spawnSync(["sh", "-c", "IFS=:; for d in $PATH; do [ -x \"$d/true\" ] && { echo \"$d/true\"; break; }; done"]).stdout.toString().trim();
     expect(evs[0]!.eventName).toBe("sched_process_exec");
-    expect(arg(evs[0]!, "argv")[0]).toBe(found);
+    expect(arg(evs[0]!, "pathname")).toBe(found);
+    expect(arg(evs[0]!, "argv")[0]).toBe("true"); // as a shell runs it: the name as typed
   });
 
   test("children are followed even when fork and exit events are not selected", async () => {
@@ -373,6 +374,40 @@ describe("tracer -- COMMAND", () => {
     }
     expect(await q.exited).toBe(0);
     expect(rest).toContain("sigint 1");
+  });
+
+  test("in a terminal's foreground, a SIGINT sent from elsewhere is not forwarded (it looks like Ctrl-C); SIGTERM is", async () => {
+    // Decided and documented (README, -- COMMAND): the tracer cannot tell a kill -INT from the
+    // terminal's Ctrl-C, which reached COMMAND already; SIGTERM is always forwarded.
+    const counter = fixture("sigcount");
+    const inPty = async (sig: "SIGINT" | "SIGTERM") => {
+      const out = join(dir, `fg-${sig}.jsonl`);
+      const p = Bun.spawn(["script", "-qfec", `exec "${TRACER}" --json -o "${out}" -- "${counter}" 2`, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+      const reader = p.stdout.getReader();
+      const dec = new TextDecoder();
+      let text = "";
+      while (!text.includes("armed")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value);
+      }
+      // script's child is the tracer (script -c exec'd it)
+      const tracer = Number(readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(" ")[0]);
+      expect(readFileSync(`/proc/${tracer}/comm`, "utf8").trim()).toBe("tracer");
+      process.kill(tracer, sig);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value);
+      }
+      return { code: await p.exited, text };
+    };
+    const int = await inPty("SIGINT");
+    expect(int.code).toBe(0); // the command ran to its end
+    expect(int.text).toMatch(/sigint 0\r?\n/);
+    const term = await inPty("SIGTERM");
+    expect(term.code).toBe(128 + 15);
+    expect(term.text).not.toContain("sigint");
   });
 
   test("a --tree file that cannot be written fails before COMMAND runs", async () => {
