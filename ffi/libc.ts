@@ -1,6 +1,7 @@
 // bun:ffi binding to the few glibc calls tracer needs: clocks, ids, memfd, errno, vsnprintf, and
 // starting COMMAND (posix_spawn, socketpair, waitpid).
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { errnoName as systemErrnoName } from "../src/decode/errno.ts";
 
 const { i32, u32, i64, u64, ptr: P, cstring } = FFIType;
 
@@ -52,11 +53,9 @@ export function errno(): number {
   return read.i32(errnoPtr, 0);
 }
 
+/** Codes that are not the C library's: the kernel-internal ENOTSUPP and libbpf's own. */
 const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 9: "EBADF",
-  11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST",
-  19: "ENODEV", 22: "EINVAL", 24: "EMFILE", 28: "ENOSPC", 34: "ERANGE", 38: "ENOSYS",
-  95: "EOPNOTSUPP", 524: "ENOTSUPP", 4007: "LIBBPF_ERRNO__PROG2BIG", 4003: "LIBBPF_ERRNO__FORMAT",
+  524: "ENOTSUPP", 4007: "LIBBPF_ERRNO__PROG2BIG", 4003: "LIBBPF_ERRNO__FORMAT",
   4004: "LIBBPF_ERRNO__KVERSION", 4005: "LIBBPF_ERRNO__ENDIAN", 4006: "LIBBPF_ERRNO__INTERNAL",
   4008: "LIBBPF_ERRNO__KVER", 4009: "LIBBPF_ERRNO__LOADFAIL", 4010: "LIBBPF_ERRNO__VERIFY",
   4011: "LIBBPF_ERRNO__PROGTYPE", 4012: "LIBBPF_ERRNO__WRNGPID", 4013: "LIBBPF_ERRNO__INVSEQ",
@@ -65,13 +64,13 @@ const ERRNO_NAMES: Record<number, string> = {
 
 /** "Operation not permitted (EPERM)" for a positive errno. */
 export function describeErrno(e: number): string {
-  const name = ERRNO_NAMES[e] ?? `errno ${e}`;
+  const name = errnoName(e);
   if (e >= 4000) return name; // libbpf's own codes have no strerror text
   return `${String(lib.symbols.strerror(e))} (${name})`;
 }
 
 export function errnoName(e: number): string {
-  return ERRNO_NAMES[e] ?? `errno ${e}`;
+  return ERRNO_NAMES[e] ?? systemErrnoName(e);
 }
 
 const ts = new BigInt64Array(2);

@@ -1,167 +1,52 @@
-// Command line → Config: the cac wiring, strict checks cac leaves out, and the help text.
+// Command line → Config, in one pass: each flag is one row (its spelling, its help line, and the
+// one place its value is checked and stored), read by the parser and by --help.
 
-import { cac } from "cac";
+import { existsSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
-import {
-  type Config,
-  checkBufferSize,
-  checkMaxArgsSize,
-  ciWanted,
-  defaults,
-  EVENT_NAMES,
-  parseCi,
-  parseEvents,
-  parseSize,
-} from "./config.ts";
-import { InfoExit, UsageError } from "./errors.ts";
-import { addValue, parseId } from "./filter/scope.ts";
+import { type Config, checkBufferSize, checkMaxArgsSize, ciWanted, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
 import { podPattern } from "./filter/container.ts";
+import { InfoExit, UsageError } from "./errors.ts";
+import { addValue, cgroupId, parseId } from "./filter/scope.ts";
+import { resolveUser } from "./command.ts";
+import { uidOfName } from "./users.ts";
+import { TRACED } from "./decode/index.ts";
 import type { Word } from "./startup.ts";
 
 export type { Config } from "./config.ts";
 
 export const VERSION: string = pkg.version;
 
-/** Every flag once: cac gets its spec, the help text gets one line each. */
-const FLAGS = [
-  { spec: "--json", help: "JSON lines in Tracee's event format (default: a table)" },
-  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600, truncated)" },
-  { spec: "-e, --events <list>", help: "comma list of events to trace (default: all, see below)" },
-  { spec: "--env", help: "capture the environment too (off: it may hold secrets)" },
-  { spec: "--hash", help: "SHA-256 of each executed file and its interpreter" },
-  { spec: "--max-args-size <bytes>", help: "argv bytes captured per exec (default 128K, 4K..512K)" },
-  { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args size (16M, 64K..1G)" },
-  { spec: "--pid <pid>", help: "only process PID (repeatable; !PID leaves it out)" },
-  { spec: "--pid-tree <pid>", help: "only PID and every descendant it creates while traced" },
-  { spec: "--uid <uid>", help: "only processes of user id UID (repeatable; !UID)" },
-  { spec: "--comm <name>", help: "only processes named NAME (comm; repeatable; !NAME)" },
-  { spec: "--cgroup <cgroup>", help: "only processes in or below a cgroup (v2 path or id; !...)" },
-  { spec: "--mntns <inode>", help: "only processes in mount namespace INODE (!INODE)" },
-  { spec: "--pidns <inode>", help: "only processes in pid namespace INODE (!INODE)" },
-  { spec: "--container", help: "only processes outside the host's mount namespace" },
-  { spec: "--host", help: "only processes in the host's mount namespace" },
-  { spec: "--exec <glob>", help: "only programs matching GLOB (in user space; repeatable; !)" },
-  { spec: "--container-name <glob>", help: "only containers named GLOB (runtime metadata; !GLOB)" },
-  { spec: "--image <glob>", help: "only containers of images matching GLOB (!GLOB)" },
-  { spec: "--pod <pod>", help: "only pods NAMESPACE/NAME (globs; !NS/NAME)" },
-  { spec: "--runtime-socket <socket>", help: "RUNTIME=PATH: docker, podman, containerd (PATH '': off)" },
-  { spec: "--no-threads", help: "leave thread creation and thread exits out" },
-  { spec: "--user <user>", help: "run COMMAND as USER (name or uid); needs -- COMMAND" },
-  { spec: "--tree <file>", help: "at exit, write the traced process tree to FILE (-: stderr)" },
-  { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement (implies --hash)" },
-  { spec: "--subject <path>", help: "a file (glob) the Statement is about (repeatable)" },
-  { spec: "--profile <file>", help: "write the programs run, {path, sha256} (implies --hash)" },
-  { spec: "--baseline <file>", help: "report programs new to or gone from this profile" },
-  { spec: "--fail-on-new[=code]", help: "exit CODE (1) if COMMAND succeeded but a new program ran" },
-  { spec: "--baseline-ignore <glob>", help: "a volatile path: profile matches as GLOB (repeatable)" },
-  { spec: "--stats", help: "event, loss and filter counts at exit (JSON if --json)" },
-  { spec: "-v, --verbose", help: "show libbpf's log on stderr" },
-  { spec: "-h, --help", help: "show this help and exit" },
-  { spec: "--version", help: "show the version and exit" },
-] as const;
-
-interface FlagInfo {
-  long: string;
-  /** "next": `--flag VALUE` or `--flag=VALUE`; "inline": optional, only as `--flag=VALUE`. */
-  takesValue: "next" | "inline" | null;
-}
-const LONG = new Map<string, FlagInfo>();
-const SHORT = new Map<string, FlagInfo>();
-for (const f of FLAGS) {
-  const m = /^(?:-(\w), )?--([\w-]+)( <\w+>|\[=\w+\])?$/.exec(f.spec);
-  if (!m) throw new Error(`bad flag spec ${f.spec}`);
-  const info: FlagInfo = { long: m[2]!, takesValue: m[3] === undefined ? null : m[3].startsWith("[") ? "inline" : "next" };
-  LONG.set(m[2]!, info);
-  if (m[1]) SHORT.set(m[1], info);
+/** One flag: "-o, --output <file>" (a value) or "--json" (a switch); set() checks and stores.
+ * `word` is the value as exact bytes where they are not UTF-8 (file names are kept that way). */
+export interface Flag<C> {
+  spec: string;
+  help: string;
+  set: (c: C, value: string, flag: string, word: Word) => void;
 }
 
-export function helpText(): string {
-  const rows = FLAGS.map((f) => [f.spec.startsWith("--") ? `    ${f.spec}` : f.spec, f.help]);
-  const width = Math.max(...rows.map((r) => r[0]!.length)) + 2;
-  return (
-    `tracer ${VERSION}: trace process exec, exec failures, fork and exit with eBPF\n\n` +
-    "Usage: tracer [options] [-- COMMAND [ARGS...]]\n\n" +
-    "Without COMMAND, traces the whole system until interrupted. With COMMAND, runs it and\n" +
-    "traces while it runs. Events go to stdout (or -o FILE), diagnostics to stderr.\n\n" +
-    "Options:\n" +
-    rows.map(([a, b]) => `  ${a!.padEnd(width)}${b}\n`).join("") +
-    "\nEvents:\n" +
-    EVENT_NAMES.map((e) => `  ${e}\n`).join("") +
-    "\nSizes take a K, M or G suffix (binary: 64K = 65536). Exit status: 0 ok, 1 error, 2 usage.\n"
-  );
-}
-
-/**
- * Reject what cac/mri would silently accept: unknown flags, values given to switches, missing
- * values, stray positional words (a command goes after --). Only looks at tokens before "--".
- * Returns the value-taking flags' values as typed (mri turns "0x1000" into 4096 and drops "-"),
- * and the same values as exact words (`exact` is argv with the bytes of words that are not UTF-8).
- */
-function checkTokens(argv: readonly string[], exact: readonly Word[]): { values: Map<string, string[]>; words: Map<string, Word[]> } {
-  const values = new Map<string, string[]>();
-  const words = new Map<string, Word[]>();
-  const add = (long: string, v: string, w: Word) => {
-    const list = values.get(long);
-    if (list) list.push(v), words.get(long)!.push(w);
-    else values.set(long, [v]), words.set(long, [w]);
+/** A pid that must exist now (a filter on a pid that does not exist would wait forever). */
+function livePid(flag: string) {
+  const id = parseId(flag);
+  return (s: string): number => {
+    const pid = id(s);
+    if (!existsSync(`/proc/${pid}`)) throw new UsageError(`${flag} ${s}: no such process`);
+    return pid;
   };
-  // The part of word i after its first "=" (an ASCII byte: U+FFFD never stands for it).
-  const afterEq = (i: number, text: string): Word => {
-    const w = exact[i]!;
-    return typeof w === "string" ? text : w.subarray(w.indexOf(0x3d) + 1);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i]!;
-    if (tok === "--") break;
-    if (tok.length < 2 || tok[0] !== "-") {
-      throw new UsageError(`unexpected argument '${tok}' (to trace a command, put it after --)`);
-    }
-    const eq = tok.indexOf("=");
-    const hasInline = eq !== -1;
-    let infos: { flag: string; info: FlagInfo | undefined }[];
-    if (tok.startsWith("--")) {
-      const name = tok.slice(2, hasInline ? eq : undefined);
-      infos = [{ flag: `--${name}`, info: LONG.get(name) }];
-    } else {
-      const letters = tok.slice(1, hasInline ? eq : undefined);
-      infos = [...letters].map((c) => ({ flag: `-${c}`, info: SHORT.get(c) }));
-    }
-    for (let k = 0; k < infos.length; k++) {
-      const { flag, info } = infos[k]!;
-      if (info === undefined) throw new UsageError(`unknown option '${flag}'`);
-      const last = k === infos.length - 1;
-      if (info.takesValue === "inline") {
-        if (!last) throw new UsageError(`${flag} must come last in '${tok}'`);
-        add(info.long, hasInline ? tok.slice(eq + 1) : "", hasInline ? afterEq(i, tok.slice(eq + 1)) : "");
-      } else if (info.takesValue) {
-        if (!last) throw new UsageError(`${flag} needs a value and must come last in '${tok}'`);
-        if (hasInline) {
-          if (eq === tok.length - 1) throw new UsageError(`${flag} needs a value`);
-          add(info.long, tok.slice(eq + 1), afterEq(i, tok.slice(eq + 1)));
-        } else {
-          const next = argv[i + 1];
-          if (next === undefined || next === "--" || (next.startsWith("-") && next.length > 1)) {
-            throw new UsageError(`${flag} needs a value`);
-          }
-          add(info.long, next, exact[i + 1]!);
-          i++;
-        }
-      } else if (hasInline && last) {
-        throw new UsageError(`${flag} does not take a value`);
-      }
-    }
-  }
-  return { values, words };
 }
 
-function last<T>(v: T | T[]): T {
-  return Array.isArray(v) ? v[v.length - 1]! : v;
+function where(c: Config, w: "container" | "host"): "container" | "host" {
+  if (c.scope.where !== "any" && c.scope.where !== w) throw new UsageError("--container and --host exclude each other");
+  return w;
 }
 
-/**
- * Parse the arguments after the program name. Throws UsageError for anything wrong, InfoExit
- * for --help/--version (text to print on stdout, exit 0).
- */
+/** A uid, or a user name from /etc/passwd. */
+function uidOf(s: string): number {
+  if (/^\d+$/.test(s)) return parseId("--uid")(s);
+  const uid = uidOfName(s);
+  if (uid === undefined) throw new UsageError(`--uid ${s}: not a user id, and no user of that name`);
+  return uid;
+}
+
 const nonEmpty = (flag: string) => (s: string) => {
   if (s === "") throw new UsageError(`${flag} needs a glob`);
   return s;
@@ -174,79 +59,272 @@ function setRuntimeSocket(sockets: Config["containers"]["sockets"], v: string): 
   sockets[m[1] as keyof typeof sockets] = m[2] === "" ? null : m[2]!;
 }
 
-export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
-  const cli = cac("tracer");
-  for (const f of FLAGS) cli.option(f.spec.replace(/\[=\w+\]$/, ""), f.help); // an inline value: checkTokens
-  let parsed: { options: Record<string, unknown> };
-  try {
-    parsed = cli.parse(["tracer", "tracer", ...argv], { run: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const o = parsed.options;
-  // --help/--version win over other mistakes, as users expect from `tracer --bad --help`.
-  if (o.help) throw new InfoExit(helpText());
-  if (o.version) throw new InfoExit(`tracer ${VERSION}\n`);
-  const { values, words } = checkTokens(argv, exact);
+/** The CI flags' values as given (text and exact bytes), checked together by parseCi once all
+ * flags are read. */
+const ciGiven = new WeakMap<Config, Map<string, { values: string[]; words: Word[] }>>();
+function ciValue(c: Config, flag: string, v: string, w: Word): void {
+  let m = ciGiven.get(c);
+  if (!m) ciGiven.set(c, (m = new Map()));
+  let e = m.get(flag);
+  if (!e) m.set(flag, (e = { values: [], words: [] }));
+  e.values.push(v);
+  e.words.push(w);
+}
 
-  const c = defaults();
-  if (last(o.json as boolean | boolean[])) c.format = "json";
-  const output = values.get("output");
-  if (output) {
-    const v = last(output);
+/** Configs that had -e already (a second -e adds to the first; the first replaces the default). */
+const eventsGiven = new WeakSet<Config>();
+
+const TRACE_FLAGS: Flag<Config>[] = [
+  { spec: "--json", help: "JSON lines in Tracee's format (default: a table)", set: (c) => void (c.format = "json") },
+  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600); - is stdout", set: (c, v, _f, w) => {
     if (v === "") throw new UsageError("--output needs a file name");
-    c.output = last(words.get("output")!); // "-": stdout
-  }
-  const events = values.get("events");
-  if (events) c.events = parseEvents(events);
-  c.env = Boolean(last(o.env as boolean | boolean[] | undefined));
-  c.hash = Boolean(last(o.hash as boolean | boolean[] | undefined));
-  c.stats = Boolean(last(o.stats as boolean | boolean[] | undefined));
-  c.verbose = Boolean(last(o.verbose as boolean | boolean[] | undefined));
-  const maxArgs = values.get("max-args-size");
-  if (maxArgs) c.maxArgsSize = checkMaxArgsSize(parseSize("--max-args-size", last(maxArgs)));
-  const bufferSize = values.get("buffer-size");
-  if (bufferSize) c.bufferSize = parseSize("--buffer-size", last(bufferSize));
-  checkBufferSize(c.bufferSize, c.maxArgsSize);
-  const sep = argv.indexOf("--");
-  c.command = sep < 0 ? [] : exact.slice(sep + 1);
-
-  const list = (flag: string) => values.get(flag) ?? [];
-  for (const v of list("pid")) addValue(c.scope.pid, v, parseId("--pid"));
-  for (const v of list("pid-tree")) c.scope.pidTree.push(parseId("--pid-tree")(v));
-  for (const v of list("uid")) addValue(c.scope.uid, v, parseId("--uid"));
-  for (const v of list("comm")) addValue(c.scope.comm, v, (s) => {
+    c.output = w;
+  } },
+  { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v) => {
+    c.events = parseEvents([v], eventsGiven.has(c) ? c.events : []);
+    eventsGiven.add(c);
+  } },
+  { spec: "-w, --wide", help: "table: full lines, not cut to the terminal", set: (c) => void (c.wide = true) },
+  { spec: "--failures", help: "table: only failed execs, exits ≠ 0, signals", set: (c) => void (c.failures = true) },
+  { spec: "--time-of-day", help: "table: time of day, not seconds since start", set: (c) => void (c.timeOfDay = true) },
+  { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
+  { spec: "--hash", help: "SHA-256 of executed files and their interpreters", set: (c) => void (c.hash = true) },
+  { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
+  { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args (16M)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
+  { spec: "--pid <pid>", help: "only process PID (repeatable)", set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")) },
+  { spec: "--pid-tree <pid>", help: "only PID and the processes it creates from now", set: (c, v) => void c.scope.pidTree.push(livePid("--pid-tree")(v)) },
+  { spec: "--uid <user>", help: "only processes of USER (a name or a uid)", set: (c, v) => addValue(c.scope.uid, v, uidOf) },
+  { spec: "--comm <name>", help: "only processes whose comm is NAME", set: (c, v) => addValue(c.scope.comm, v, (s) => {
     if (s === "" || Buffer.byteLength(s) > 15) throw new UsageError(`--comm '${s}': a comm is 1 to 15 bytes`);
     return s;
-  });
-  for (const v of list("cgroup")) addValue(c.scope.cgroup, v, (s) => {
+  }) },
+  { spec: "--cgroup <cgroup>", help: "only processes in or below CGROUP (path or id)", set: (c, v) => addValue(c.scope.cgroup, v, (s) => {
     if (s === "") throw new UsageError("--cgroup needs a path or an id");
-    return s;
-  });
-  for (const v of list("mntns")) addValue(c.scope.mntns, v, parseId("--mntns"));
-  for (const v of list("pidns")) addValue(c.scope.pidns, v, parseId("--pidns"));
-  for (const v of list("container-name")) addValue(c.containers.filter.name, v, nonEmpty("--container-name"));
-  for (const v of list("image")) addValue(c.containers.filter.image, v, nonEmpty("--image"));
-  for (const v of list("pod")) addValue(c.containers.filter.pod, v, podPattern);
-  for (const v of list("runtime-socket")) setRuntimeSocket(c.containers.sockets, v);
-  for (const v of list("exec")) addValue(c.execPath, v, (s) => {
+    return cgroupId(s);
+  }) },
+  { spec: "--mntns <inode>", help: "only processes in mount namespace INODE", set: (c, v) => addValue(c.scope.mntns, v, parseId("--mntns")) },
+  { spec: "--pidns <inode>", help: "only processes in pid namespace INODE", set: (c, v) => addValue(c.scope.pidns, v, parseId("--pidns")) },
+  { spec: "--container", help: "only processes outside the host's mount ns", set: (c) => void (c.scope.where = where(c, "container")) },
+  { spec: "--host", help: "only processes in the host's mount namespace", set: (c) => void (c.scope.where = where(c, "host")) },
+  { spec: "--exec <glob>", help: "only programs matching GLOB (in user space)", set: (c, v) => addValue(c.execPath, v, (s) => {
     if (s === "") throw new UsageError("--exec needs a glob, e.g. '/usr/bin/*'");
     return s;
-  });
-  const container = Boolean(last(o.container as boolean | boolean[] | undefined));
-  const host = Boolean(last(o.host as boolean | boolean[] | undefined));
-  if (container && host) throw new UsageError("--container and --host exclude each other");
-  c.scope.where = container ? "container" : host ? "host" : "any";
-  c.noThreads = argv.slice(0, argv.indexOf("--") < 0 ? argv.length : argv.indexOf("--")).includes("--no-threads");
-  const user = values.get("user");
-  if (user) {
-    if (c.command.length === 0) throw new UsageError("--user needs a command after --");
-    c.user = last(user);
+  }) },
+  { spec: "--container-name <glob>", help: "only containers named GLOB (runtime data)", set: (c, v) => addValue(c.containers.filter.name, v, nonEmpty("--container-name")) },
+  { spec: "--image <glob>", help: "only containers of images matching GLOB", set: (c, v) => addValue(c.containers.filter.image, v, nonEmpty("--image")) },
+  { spec: "--pod <pod>", help: "only pods NAMESPACE/NAME (globs)", set: (c, v) => addValue(c.containers.filter.pod, v, podPattern) },
+  { spec: "--runtime-socket <socket>", help: "RUNTIME=PATH (docker, podman, containerd)", set: (c, v) => setRuntimeSocket(c.containers.sockets, v) },
+  { spec: "--no-threads", help: "leave thread creation and thread exits out", set: (c) => void (c.noThreads = true) },
+  { spec: "--user <user>", help: "run COMMAND as USER (name or uid)", set: (c, v) => {
+    resolveUser(v);
+    c.user = v;
+  } },
+  { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, _v, _f, w) => void (c.tree = w) },
+  { spec: "--attest <file>", help: "in-toto runtime-trace Statement (implies --hash)", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
+  { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
+  { spec: "--profile <file>", help: "write the programs run, {path, sha256}", set: (c, v, f, w) => ciValue(c, "profile", v, w) },
+  { spec: "--baseline <file>", help: "report programs new to or gone from PROFILE", set: (c, v, f, w) => ciValue(c, "baseline", v, w) },
+  { spec: "--fail-on-new[=code]", help: "exit CODE (1) when a new program ran", set: (c, v, f, w) => ciValue(c, "fail-on-new", v, w) },
+  { spec: "--baseline-ignore <glob>", help: "a volatile path: profile matches as GLOB", set: (c, v, f, w) => ciValue(c, "baseline-ignore", v, w) },
+  { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
+  { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
+  { spec: "-h, --help", help: "show this help and exit", set: () => {} },
+  { spec: "--version", help: "show the version and exit", set: () => {} },
+];
+
+interface Spec<C> {
+  long: string;
+  short: string | null;
+  /** "next": `--flag VALUE` or `--flag=VALUE`; "inline": optional, only as `--flag=VALUE`. */
+  takesValue: "next" | "inline" | null;
+  flag: Flag<C>;
+}
+
+function specs<C>(flags: readonly Flag<C>[]): { long: Map<string, Spec<C>>; short: Map<string, Spec<C>> } {
+  const long = new Map<string, Spec<C>>();
+  const short = new Map<string, Spec<C>>();
+  for (const flag of flags) {
+    const m = /^(?:-(\w), )?--([\w-]+)( <\w+>|\[=\w+\])?$/.exec(flag.spec);
+    if (!m) throw new Error(`bad flag spec ${flag.spec}`);
+    const takesValue = m[3] === undefined ? null : m[3].startsWith("[") ? "inline" : "next";
+    const s = { long: m[2]!, short: m[1] ?? null, takesValue, flag } as const;
+    long.set(s.long, s);
+    if (s.short) short.set(s.short, s);
   }
-  const tree = values.get("tree");
-  if (tree) c.tree = last(words.get("tree")!);
-  c.ci = parseCi(list, (flag) => words.get(flag) ?? [], c.command.length > 0);
+  return { long, short };
+}
+
+/**
+ * The one parser: every token before "--" is a flag (long, --flag=value, or short letters that
+ * may be combined, a value-taking one last); a flag's value is the next token unless that token is
+ * itself a flag. Words are passed to `word` (an error unless it takes them); "--" ends the flags.
+ * The first mistake is reported, unless --help or --version come anywhere before "--".
+ */
+function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact: readonly Word[], c: C, word: (w: string) => void, help: () => string): Word[] {
+  const { long, short } = specs(flags);
+  const isFlag = (t: string) => t.startsWith("--") ? long.has(t.slice(2).split("=")[0]!) : t.length > 1 && t[0] === "-" && short.has(t[1]!);
+  let error: unknown = null;
+  let info: "help" | "version" | null = null;
+  let rest: Word[] = [];
+  // The part of word i after its first "=" (an ASCII byte: U+FFFD never stands for it).
+  const afterEq = (i: number, text: string): Word => {
+    const w = exact[i]!;
+    return typeof w === "string" ? text : w.subarray(w.indexOf(0x3d) + 1);
+  };
+  const fail = (message: string) => void (error ??= new UsageError(message));
+  /** Run a flag's check; its UsageError is kept (the first one wins), others are bugs. */
+  const attempt = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      error ??= e;
+    }
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]!;
+    if (tok === "--") {
+      rest = exact.slice(i + 1);
+      break;
+    }
+    if (tok.length < 2 || tok[0] !== "-") {
+      attempt(() => word(tok));
+      continue;
+    }
+    const eq = tok.indexOf("=");
+    const inline = eq === -1 ? null : tok.slice(eq + 1);
+    const names = tok.startsWith("--") ? [`--${tok.slice(2, eq === -1 ? undefined : eq)}`] : [...tok.slice(1, eq === -1 ? undefined : eq)].map((l) => `-${l}`);
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      const s = name.startsWith("--") ? long.get(name.slice(2)) : short.get(name.slice(1));
+      const last = k === names.length - 1;
+      if (s?.long === "help") info ??= "help";
+      if (s?.long === "version") info ??= "version";
+      if (!s) {
+        fail(`unknown option '${name}'`);
+        break;
+      }
+      if (s.takesValue === "inline") {
+        if (!last) fail(`${name} must come last in '${tok}'`);
+        else attempt(() => s.flag.set(c, inline ?? "", name, inline === null ? "" : afterEq(i, inline)));
+        continue;
+      }
+      if (!s.takesValue) {
+        if (inline !== null && last) fail(`${name} does not take a value`);
+        else attempt(() => s.flag.set(c, "", name, ""));
+        continue;
+      }
+      if (!last) {
+        fail(`${name} needs a value and must come last in '${tok}'`);
+        break;
+      }
+      let value = inline;
+      let w: Word = inline === null ? "" : afterEq(i, inline);
+      if (value === null) {
+        const next = argv[i + 1];
+        if (next !== undefined && next !== "--" && !isFlag(next)) {
+          value = next;
+          w = exact[i + 1]!;
+          i++;
+        }
+      }
+      if (value === null || (inline !== null && inline === "")) fail(`${name} needs a value`);
+      else attempt(() => s.flag.set(c, value, name, w));
+    }
+  }
+  if (info) throw new InfoExit(info === "help" ? help() : `tracer ${VERSION}\n`);
+  if (error) throw error;
+  return rest;
+}
+
+/**
+ * Parse the arguments after the program name. Throws UsageError for anything wrong, InfoExit
+ * for --help/--version (text to print on stdout, exit 0).
+ */
+export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
+  const c = defaults();
+  c.command = parseFlags(TRACE_FLAGS, argv, exact, c, (w) => {
+    throw new UsageError(`unexpected argument '${w}' (to trace a command, put it after --)`);
+  }, helpText);
+  // Checks across flags, once every flag is read.
+  checkBufferSize(c.bufferSize, c.maxArgsSize);
+  const ci = ciGiven.get(c);
+  c.ci = parseCi((f) => ci?.get(f)?.values ?? [], (f) => ci?.get(f)?.words ?? [], c.command.length > 0);
   if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
+  if (c.user !== null && c.command.length === 0) throw new UsageError("--user needs a command after --");
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
+}
+
+/** tracer show FILE: a saved JSON trace as a table, its failures, its tree, its summary. */
+export interface ShowConfig {
+  file: string;
+  failures: boolean;
+  tree: boolean;
+  wide: boolean;
+  timeOfDay: boolean;
+}
+
+const SHOW_FLAGS: Flag<ShowConfig>[] = [
+  { spec: "--failures", help: "only failed execs, non-zero exits and signals", set: (c) => void (c.failures = true) },
+  { spec: "--tree", help: "the process tree instead of the table", set: (c) => void (c.tree = true) },
+  { spec: "-w, --wide", help: "full lines, not cut to the terminal's width", set: (c) => void (c.wide = true) },
+  { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
+  { spec: "-h, --help", help: "show this help and exit", set: () => {} },
+];
+
+export function parseShowArgs(argv: readonly string[]): ShowConfig {
+  const c: ShowConfig = { file: "", failures: false, tree: false, wide: false, timeOfDay: false };
+  const files: string[] = [];
+  for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
+  if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
+  c.file = files[0]!;
+  return c;
+}
+
+function rows<C>(flags: readonly Flag<C>[]): string {
+  const r = flags.map((f) => [f.spec.startsWith("--") ? `    ${f.spec}` : f.spec, f.help] as const);
+  const width = Math.max(...r.map(([a]) => a.length)) + 2;
+  return r.map(([a, b]) => `  ${a.padEnd(width)}${b}\n`).join("");
+}
+
+function examples(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return rows.map(([a, b]) => `  ${a.padEnd(width)}${b}\n`).join("");
+}
+
+export function helpText(): string {
+  const shorts = TRACED.map((d) => d.short).join(", ");
+  return (
+    `tracer ${VERSION}: trace process execs, failed execs, forks and exits with eBPF\n\n` +
+    "Usage: tracer [options] [-- COMMAND [ARGS...]]\n" +
+    "       tracer show [--failures] [--tree] FILE.jsonl\n\n" +
+    "Without COMMAND: the whole system until Ctrl-C; events go to stdout or -o FILE.\n" +
+    "With COMMAND: runs it, traces it and what it starts; COMMAND keeps stdout, so\n" +
+    "events go to -o FILE, else to stderr. A summary line ends the run on stderr.\n\n" +
+    "Options:\n" +
+    rows(TRACE_FLAGS) +
+    "\nFilters take !VALUE to leave VALUE out (--uid '!0'); each may be repeated.\n" +
+    `Events (-e): ${shorts} (Tracee's names work too).\n` +
+    "Sizes take K, M or G (64K = 65536). Exit: 0 ok (or COMMAND's), 1 error, 2 usage.\n\n" +
+    "Examples:\n" +
+    examples([
+      ["sudo tracer -- make", "a build's processes, then a summary"],
+      ["sudo tracer --failures -- make", "only what failed"],
+      ["sudo tracer --json -o t.jsonl -- make", "keep the trace as JSON lines"],
+      ["tracer show --failures t.jsonl", "read it back later (also --tree)"],
+      ["sudo tracer -e exec --uid alice", "execs of user alice, until Ctrl-C"],
+      ["sudo tracer --tree - -- npm ci", "the process tree at the end"],
+    ])
+  );
+}
+
+export function showHelpText(): string {
+  return (
+    "Usage: tracer show [options] FILE.jsonl\n\n" +
+    "Reads a trace written by tracer --json (- reads stdin) and shows it as the table,\n" +
+    "its failures or its process tree, then the summary line (on stderr).\n\n" +
+    "Options:\n" +
+    rows(SHOW_FLAGS)
+  );
 }

@@ -47,6 +47,12 @@ export interface Config {
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
   tree: Word | null;
+  /** Table: full lines even on a terminal. */
+  wide: boolean;
+  /** Table: only failures (failed execs, non-zero exits, signals, losses). */
+  failures: boolean;
+  /** Table: local time of day even on a terminal (always when not a terminal). */
+  timeOfDay: boolean;
   /** CI outputs of a -- COMMAND run (src/ci/). */
   ci: CiConfig;
 }
@@ -95,6 +101,9 @@ export function defaults(): Config {
     containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
     noThreads: false,
     tree: null,
+    wide: false,
+    failures: false,
+    timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
   };
 }
@@ -157,17 +166,17 @@ export function checkBufferSize(n: number, maxArgsSize: number): number {
   return n;
 }
 
-/** "a,b" (possibly given several times) → events in canonical order; unknown → UsageError. */
-export function parseEvents(lists: readonly string[]): TracedEvent[] {
-  const chosen = new Set<string>();
+/** "a,b" lists of events, by short name (exec) or Tracee's (sched_process_exec), added to `already`
+ * → events in canonical order; an unknown name → UsageError naming the valid ones. */
+export function parseEvents(lists: readonly string[], already: readonly string[] = []): TracedEvent[] {
+  const chosen = new Set<string>(already);
   for (const list of lists) {
     for (const raw of list.split(",")) {
       const name = raw.trim();
       if (name === "") throw new UsageError(`--events: empty name in '${list}'`);
-      if (!(EVENT_NAMES as readonly string[]).includes(name)) {
-        throw new UsageError(`--events: unknown event '${name}' (valid: ${EVENT_NAMES.join(", ")})`);
-      }
-      chosen.add(name);
+      const d = TRACED.find((e) => e.short === name || e.name === name);
+      if (!d) throw new UsageError(`--events: unknown event '${name}' (valid: ${TRACED.map((e) => e.short).join(", ")}, or their Tracee names)`);
+      chosen.add(d.name);
     }
   }
   return EVENT_NAMES.filter((e) => chosen.has(e));

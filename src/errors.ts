@@ -77,6 +77,11 @@ export function fatal(err: unknown): never {
   process.exit(exitCodeOf(err));
 }
 
+/** A message on stderr, written at once (in order with the event sink's own writes to fd 2). */
+export function say(text: string): void {
+  writeAll(2, text);
+}
+
 function writeAll(fd: number, text: string): void {
   try {
     const b = Buffer.from(text);

@@ -1,17 +1,25 @@
-// Entry point: parse options, run, exit with the right status; errors become one line on stderr.
-import { parseArgs } from "./cli";
+// Entry point: parse options, run (or show a saved trace), exit with the right status; errors
+// become one line on stderr.
+import { parseArgs, parseShowArgs } from "./cli";
 import { fatal } from "./errors";
 import { run } from "./run";
+import { show } from "./show";
 import { exactArgs } from "./startup";
 
-run(parseArgsOrExit(process.argv.slice(2))).then(
+const argv = process.argv.slice(2);
+main().then(
   (code) => process.exit(code),
   (e) => fatal(e),
 );
 
-function parseArgsOrExit(argv: string[]) {
+async function main(): Promise<number> {
+  if (argv[0] === "show") return show(parseOrExit(() => parseShowArgs(argv.slice(1))));
+  return run(parseOrExit(() => parseArgs(argv, exactArgs(argv))));
+}
+
+function parseOrExit<T>(parse: () => T): T {
   try {
-    return parseArgs(argv, exactArgs(argv));
+    return parse();
   } catch (e) {
     fatal(e);
   }

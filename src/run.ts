@@ -1,27 +1,32 @@
-// One tracing session: load and attach → (start COMMAND) → poll the ring → drain → summary.
-// Stages in order, one cleanup path in reverse.
+// One tracing session, in stages: open the tracer (load, attach: privileges are checked here,
+// before any file is created) → open the outputs → (start COMMAND) → poll loop → finish (drain,
+// losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../.output/tracer-legacy.bpf.o" with { type: "file" };
-import { readlinkSync } from "node:fs";
+import { fstatSync, readlinkSync } from "node:fs";
+import { isatty } from "node:tty";
 import type { Config } from "./cli";
 import { openSink, Writer } from "./sink/writer";
-import { eventWriter } from "./format/output";
+import { eventWriter, type EventWriter } from "./format/output";
 import { ProcessTree } from "./format/tree";
+import { RunSummary } from "./format/summary";
 import { BpfTracer, LoadError } from "./loader";
-import { createPipeline, type PipelineStats } from "./pipeline";
-import { startContainerPipe } from "./containers/pipe";
+import { createPipeline, type Pipeline, type PipelineStats } from "./pipeline";
 import { EpochClock } from "./decode/clock";
 import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "./programs";
 import { probeKernel, type KernelFeatures } from "./kernel-features";
 import { SeqNumbers } from "./decode/seq";
-import { configureScope, fillScopeMaps, follow } from "./filter/scope";
+import { startContainerPipe, type ContainerPipe } from "./containers/pipe";
+import { CiSession } from "./ci/session";
+import { configureScope, excludeSelf, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
 import { bootToEpochOffsetNs } from "../ffi/libc";
-import { CounterReader, LossReporter, formatStats } from "./stats";
+import { CounterReader, LossReporter, formatStats, type KernelCounters } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
+import { say } from "./errors";
 import type { RecordEvent } from "./decode/event";
-import { CiSession } from "./ci/session";
+import { terminal } from "./format/screen";
 
 const EINTR = 4;
 
@@ -40,32 +45,65 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   }
 }
 
-export async function run(cfg: Config): Promise<number> {
-  const commandMode = cfg.command.length > 0;
-  // With COMMAND, stdout belongs to the command: events go to -o FILE (- : stdout), else to stderr.
-  const sink: Writer = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
-  const bootToEpochNs = bootToEpochOffsetNs();
-  const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
-  const write = eventWriter(cfg.format, sink, cfg.env, cfg.hash);
-  const tree = cfg.tree !== null ? new ProcessTree() : null;
-  // Opened now, so that a bad --tree path fails before COMMAND runs (same rules as -o).
-  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
-  const ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
-  const deliverTree = tree ? (e: RecordEvent) => (tree.add(e), write(e)) : write;
-  const deliver = ci ? (e: RecordEvent) => (ci.add(e), deliverTree(e)) : deliverTree;
-  const keep = execPathFilter(cfg.execPath);
-  const containers = await startContainerPipe(cfg.containers, deliver, () => stats.excluded++);
-  const onEvent = keep ? (e: RecordEvent) => (keep(e) ? containers.push(e) : stats.excluded++) : containers.push;
-  const hostMntNs = ownMountNs();
+/** What the tracer writes to: events, --tree, the summary line. */
+interface Outputs {
+  sink: Writer;
+  events: EventWriter;
+  tree: ProcessTree | null;
+  treeOut: Writer | null;
+  summary: RunSummary | null;
+}
 
+/** stdout and stderr are one file (2>&1, or the same terminal): events on stderr mix with COMMAND's output. */
+function stderrShared(): boolean {
+  if (isatty(2)) return true;
+  try {
+    const a = fstatSync(1), b = fstatSync(2);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
+function openOutputs(cfg: Config, commandMode: boolean): Outputs {
+  // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
+  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
+  let sink: Writer | null = null;
+  try {
+    // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
+    if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
+      say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
+    }
+    const term = terminal(sink.fd);
+    const events = eventWriter(cfg.format, sink, cfg.env, {
+      width: cfg.wide || !term.tty ? null : term.columns,
+      color: term.color,
+      timeOfDay: cfg.timeOfDay || !term.tty,
+      start: null,
+      failures: cfg.failures,
+    }, cfg.hash);
+    const summary = isatty(2) || commandMode ? new RunSummary() : null;
+    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
+  } catch (e) {
+    sink?.close();
+    treeOut?.close();
+    throw e;
+  }
+}
+
+/** Stage 1: load and attach the programs, configured for cfg; records go to `pipeline`. */
+async function openTracer(cfg: Config, commandMode: boolean, pipeline: Pipeline): Promise<BpfTracer> {
   // The object variant follows from probes of the kernel (helpers, atomics, BTF), not from a
   // load that failed: the default one from Linux 5.17, the legacy one from 5.10.
   const kernel = probeKernel();
   const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
   if (cfg.verbose) {
-    process.stderr.write(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead\n`);
+    say(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead\n`);
   }
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq: new SeqNumbers() }, onEvent, stats);
+  const hostMntNs = ownMountNs();
+  const scope = excludeSelf(cfg.scope); // the tracer's own threads are never events
   const tracer = withKernel(kernel, () => BpfTracer.open({
     object,
     ringMap: "events",
@@ -75,11 +113,115 @@ export async function run(cfg: Config): Promise<number> {
     alsoAttach: ALSO_ATTACH,
     configure: (rodata) => {
       configureRodata(rodata, cfg, kernel);
-      configureScope(rodata, cfg.scope, hostMntNs, commandMode);
+      configureScope(rodata, scope, hostMntNs, commandMode);
     },
     onRecord: pipeline.onRecord,
     verbose: cfg.verbose,
   }));
+  try {
+    fillScopeMaps(tracer, scope);
+  } catch (e) {
+    tracer.close(false);
+    throw e;
+  }
+  return tracer;
+}
+
+/** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
+async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe): Promise<void> {
+  const commandMode = command !== null;
+  // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
+  // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
+  let busy = false;
+  while (!stopped() && !sink.closed) {
+    // While a container's metadata is awaited, its events wait in memory: keep the event loop
+    // turning (the runtime's answer comes through it), and the ring read without sleeping.
+    const asking = containers.waiting();
+    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.active ? WAKEUP_MS : 1000);
+    if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
+    // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
+    // fd ready: take them now (ring_buffer__consume).
+    if (n === 0) n = tracer.drain();
+    busy = n > 0;
+    if (n > 0) reportLoss();
+    sink.flush();
+    if (command?.poll()) return;
+    if (asking) await Bun.sleep(1);
+    else await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
+/** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
+async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe): Promise<void> {
+  const { sink } = out;
+  tracer.detach(); // nothing new arrives; then deliver what is still in the ring
+  if (!sink.closed) tracer.drain();
+  const c: KernelCounters = counters.read();
+  tracer.close(false);
+  if (!sink.closed) {
+    const rec = losses.check(c);
+    if (rec) pipeline.onOwnRecord(rec);
+  }
+  await containers.drained(); // events still waiting for their container's metadata
+  containers.close();
+  out.events.finish();
+  sink.flush();
+  sink.close();
+  if (stats.malformed) say(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
+  const lost = c.lost.reduce((a, b) => a + b, 0);
+  if (lost && !sink.closed) say(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
+  if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
+  if (out.tree) {
+    const text = out.tree.render();
+    if (out.treeOut) {
+      out.treeOut.write(text);
+      out.treeOut.close();
+    } else say(text);
+  }
+  if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
+}
+
+export async function run(cfg: Config): Promise<number> {
+  const commandMode = cfg.command.length > 0;
+  const bootToEpochNs = bootToEpochOffsetNs();
+  const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
+  let deliver: (e: RecordEvent) => void = () => {};
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq: new SeqNumbers() }, (e) => deliver(e), stats);
+
+  const tracer = await openTracer(cfg, commandMode, pipeline);
+  let out: Outputs;
+  try {
+    out = openOutputs(cfg, commandMode);
+  } catch (e) {
+    tracer.close(false);
+    throw e;
+  }
+  const { sink, tree, summary } = out;
+  const write = out.events.write;
+  const keep = execPathFilter(cfg.execPath);
+  let ci: CiSession | null;
+  let containers: ContainerPipe;
+  try {
+    ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+    // after --exec and the container filters: every output sees the same events
+    containers = await startContainerPipe(cfg.containers, (e) => {
+      ci?.add(e);
+      tree?.add(e);
+      summary?.add(e);
+      write(e);
+    }, () => stats.excluded++);
+  } catch (e) {
+    tracer.close(false);
+    sink.close();
+    throw e;
+  }
+  deliver = (e) => {
+    if (keep && !keep(e)) {
+      stats.excluded++;
+      return;
+    }
+    containers.push(e);
+  };
 
   let stop = false;
   let command: Command | null = null;
@@ -103,63 +245,23 @@ export async function run(cfg: Config): Promise<number> {
     if (rec) pipeline.onOwnRecord(rec);
   };
   let status = 0;
+  const startedMs = performance.now();
   try {
-    fillScopeMaps(tracer, cfg.scope);
     if (commandMode) {
       // Returns once the stub has exec'd and waits: only then is its pid followed (command.ts).
       command = Command.start(cfg.command, { env: startEnvironment(), ignored: startIgnored, blocked: startBlocked, user: cfg.user ?? undefined });
       follow(tracer, command.pid);
     }
-    process.stderr.write("ready\n");
+    say("ready\n");
     ci?.begin();
     command?.release();
-    // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
-    // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
-    let busy = false;
-    while (!stop && !sink.closed) {
-      // While a container's metadata is awaited, its events wait in memory: keep the event loop
-      // turning (the runtime's answer comes through it), and the ring read without sleeping.
-      const asking = containers.waiting();
-      let n = tracer.poll(asking ? 0 : busy || commandMode || containers.active ? WAKEUP_MS : 1000);
-      if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
-      // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
-      // fd ready: take them now (ring_buffer__consume).
-      if (n === 0) n = tracer.drain();
-      busy = n > 0;
-      if (n > 0) reportLoss();
-      sink.flush();
-      if (command?.poll()) stop = true;
-      if (asking) await Bun.sleep(1);
-      else await new Promise<void>((r) => setImmediate(r));
-    }
+    await pollLoop(tracer, sink, () => stop, reportLoss, command, containers);
     if (command) {
       while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
       status = command.exitStatus;
     }
   } finally {
-    tracer.detach(); // nothing new arrives; then deliver what is still in the ring
-    if (!sink.closed) tracer.drain();
-    const c = counters.read();
-    tracer.close(false);
-    if (!sink.closed) {
-      const rec = losses.check(c);
-      if (rec) pipeline.onOwnRecord(rec);
-    }
-    await containers.drained(); // events still waiting for their container's metadata
-    containers.close();
-    sink.flush();
-    sink.close();
-    if (stats.malformed) process.stderr.write(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
-    const lost = c.lost.reduce((a, b) => a + b, 0);
-    if (lost && !sink.closed) process.stderr.write(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
-    if (cfg.stats) process.stderr.write(formatStats(c, stats, cfg.format === "json", pipeline.hashStats));
-    if (tree) {
-      const text = tree.render();
-      if (treeOut) {
-        treeOut.write(text);
-        treeOut.close();
-      } else process.stderr.write(text);
-    }
+    await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers);
   }
   if (ci) status = ci.finish(status, { malformed: stats.malformed, excluded: stats.excluded, unread: sink.closed });
   if (sink.failure) {
@@ -167,7 +269,7 @@ export async function run(cfg: Config): Promise<number> {
     // command was left to finish (a CI build is not abandoned half-way), and only then is the
     // incomplete record reported.
     if (!command) throw sink.failure;
-    process.stderr.write(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
+    say(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
     return 1;
   }
   return status;

@@ -75,20 +75,23 @@ export class LossReporter {
   }
 }
 
-/** The exit summary: per event emitted / lost / filtered, and what user space dropped. */
-export function summary(c: KernelCounters, p: PipelineStats, hash: HashStats | null = null) {
-  const events: Record<string, { emitted: number; lost: number; filtered: number }> = {};
-  for (const d of TRACED) events[d.name] = { emitted: c.emitted[d.kind]!, lost: c.lost[d.kind]!, filtered: c.filtered[d.kind]! };
-  const s = { events, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
+/** --stats: per traced event emitted / lost / left out by the kernel's scope filters, and what
+ * user space dropped (and --hash's work). With COMMAND, "filtered" is everything outside the
+ * traced command. */
+export function summary(c: KernelCounters, p: PipelineStats, events: readonly string[], hash: HashStats | null = null) {
+  const out: Record<string, { emitted: number; lost: number; filtered: number }> = {};
+  for (const d of TRACED) if (events.includes(d.name)) out[d.name] = { emitted: c.emitted[d.kind]!, lost: c.lost[d.kind]!, filtered: c.filtered[d.kind]! };
+  const s = { events: out, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
   return hash ? { ...s, hash } : s;
 }
 
-export function formatStats(c: KernelCounters, p: PipelineStats, json: boolean, hash: HashStats | null = null): string {
-  const s = summary(c, p, hash);
-  if (json) return JSON.stringify({ summary: s }) + "\n";
+export function formatStats(c: KernelCounters, p: PipelineStats, cfg: { format: string; events: readonly string[] }, commandMode: boolean, hash: HashStats | null = null): string {
+  const s = summary(c, p, cfg.events, hash);
+  if (cfg.format === "json") return JSON.stringify({ summary: s }) + "\n";
+  const filtered = commandMode ? "outside the traced command" : "left out by scope filters (the tracer's own included)";
   let out = "";
   for (const [name, v] of Object.entries(s.events)) {
-    out += `${name.padEnd(24)} ${String(v.emitted).padStart(10)} emitted ${String(v.lost).padStart(8)} lost ${String(v.filtered).padStart(10)} filtered\n`;
+    out += `${name.padEnd(24)} ${String(v.emitted).padStart(9)} emitted ${String(v.lost).padStart(7)} lost ${String(v.filtered).padStart(9)} ${filtered}\n`;
   }
   out += `decoded ${s.decoded}, malformed ${s.malformed}, left out by --exec ${s.excludedInUserSpace}, scratch clashes ${s.scratchClash}\n`;
   if (hash) out += `--hash: ${hash.files} files read (${hash.bytes} bytes), ${hash.hits} from the cache, ${hash.errors} events with hash_error\n`;

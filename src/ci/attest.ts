@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config";
 import { wordText } from "../startup";
-import { commandLine } from "../format/tree";
+import { argvText as commandLine } from "../format/quote";
 import type { ProcessRecord, TraceLog } from "./collect";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";

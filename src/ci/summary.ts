@@ -1,8 +1,8 @@
 // The GitHub job summary: a Markdown section about one -- COMMAND run, appended to the file named
 // by GITHUB_STEP_SUMMARY (the command, its status and duration, counts, failures, new programs,
 // and the process tree in a <details> block).
-import { commandLine } from "../format/tree";
-import { endText, shellQuote } from "../format/table";
+import { argvText as commandLine } from "../format/quote";
+import { endText, shellQuote } from "../format/quote";
 import { failuresOf, type TraceLog } from "./collect";
 import type { ProfileDiff, Program } from "./profile";
 

@@ -28,6 +28,9 @@ export interface FailedBinary {
 export interface Extra {
   /** executable.path: the process's program (the process table's, or the exec's pathname). */
   exePath: string;
+  /** The path the process's program was exec'd by, as the caller passed it (the exec's cmdpath:
+   * /usr/bin/gcc where exePath is /usr/bin/x86_64-linux-gnu-gcc-12), or "" when not seen. */
+  exeTyped: string;
   /** process_execute_failed: the file the path names, and its interpreter. */
   binary: FailedBinary | null;
   interpreterPath: string;
@@ -53,10 +56,22 @@ export interface DecodeOptions {
   seq?: SeqNumbers;
 }
 
-export class RecordEvent<D extends AnyDef = AnyDef> {
+/** What formatters, the tree and accessors read an event through: its definition, its args by
+ * index and its top-level fields, as the accessors' types. Two implementations: RecordEvent (a
+ * view over a ring record) and JsonEvent (a line of a saved trace, decode/json-event.ts). */
+export interface EventView<D extends AnyDef = AnyDef> {
+  readonly def: D;
+  /** The value of arg i of def. */
+  arg(i: number): unknown;
+  /** The value of a top-level field (one of decode/top.ts's TOP). */
+  top(f: Field): unknown;
+  is<E extends AnyDef>(def: E): this is EventView<E>;
+}
+
+export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1, container: null, containerMeta: "off" };
+  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1, container: null, containerMeta: "off" };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
 
@@ -76,6 +91,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
     checkSpans(r, HEADER_SPANS);
     const x = this.x;
     x.exePath = "";
+    x.exeTyped = "";
     x.binary = null;
     x.interpreterPath = "";
     x.sha256 = "";
@@ -92,6 +108,10 @@ export class RecordEvent<D extends AnyDef = AnyDef> {
   arg(i: number): unknown {
     const f = this.def.args[i];
     if (f === undefined) throw new RangeError(`${this.def.name} has no arg ${i}`);
+    return valueOf(f, this as RecordEvent);
+  }
+
+  top(f: Field): unknown {
     return valueOf(f, this as RecordEvent);
   }
 
@@ -168,13 +188,13 @@ export function valueOf(f: Field, ev: RecordEvent): unknown {
 }
 
 /** A typed reader of one arg of one event kind, its index looked up once. */
-export function accessor<D extends AnyDef, N extends ArgName<D>>(def: D, name: N): (ev: RecordEvent<D>) => ArgValue<D, N> {
+export function accessor<D extends AnyDef, N extends ArgName<D>>(def: D, name: N): (ev: EventView<D>) => ArgValue<D, N> {
   const i = argIndex(def, name);
   return (ev) => ev.arg(i) as ArgValue<D, N>;
 }
 
 /** Arg `name` of the event (typed by its definition). */
-export function arg<D extends AnyDef, N extends ArgName<D>>(ev: RecordEvent<D>, name: N): ArgValue<D, N> {
+export function arg<D extends AnyDef, N extends ArgName<D>>(ev: EventView<D>, name: N): ArgValue<D, N> {
   return ev.arg(argIndex(ev.def, name)) as ArgValue<D, N>;
 }
 

@@ -4,7 +4,7 @@ import { rec_header as H } from "./layout.gen";
 import { hashTaskId } from "./entity";
 import { T } from "./clock";
 import { kernelSeq } from "./seq";
-import { valueOf, type RecordEvent } from "./event";
+import type { EventView, RecordEvent } from "./event";
 import type { ContainerMeta } from "../containers/meta";
 import { argsList, argsOf, comm, epoch, num, obj, omitWhen, span, str, u32, u64, type Field } from "./schema";
 
@@ -109,7 +109,7 @@ type TopField<N extends TopName> = Extract<(typeof TOP)[number], { name: N }>;
 export type TopValue<N extends TopName> = TopField<N> extends Field<N, infer V> ? V : never;
 
 /** A typed reader of one top-level field. */
-export function topAccessor<N extends TopName>(name: N): (ev: RecordEvent) => TopValue<N> {
+export function topAccessor<N extends TopName>(name: N): (ev: EventView) => TopValue<N> {
   const f = TOP.find((t) => t.name === name)! as Field;
-  return (ev) => valueOf(f, ev) as TopValue<N>;
+  return (ev) => ev.top(f) as TopValue<N>;
 }

@@ -3,7 +3,7 @@
 import { statSync, readFileSync } from "node:fs";
 import { filter_key as FK, filter_kind as K, filter_action as A, scope_where as W, tracer_config as C, rodata } from "../decode/layout.gen";
 import type { BpfTracer } from "../loader";
-import { UsageError } from "../errors";
+import { UsageError, wrap } from "../errors";
 
 /** One filter kind: values to keep (OR) and values to leave out (any wins). */
 export interface ValueFilter<T> {
@@ -17,7 +17,7 @@ export interface Scope {
   pidTree: number[];
   uid: ValueFilter<number>;
   comm: ValueFilter<string>;
-  cgroup: ValueFilter<string>; // a path under the cgroup2 mount, or a numeric id
+  cgroup: ValueFilter<bigint>; // cgroup ids (cgroupId() resolves paths when the option is read)
   mntns: ValueFilter<number>;
   pidns: ValueFilter<number>;
   where: "any" | "container" | "host";
@@ -28,9 +28,14 @@ export function emptyScope(): Scope {
   return { pid: v(), pidTree: [], uid: v(), comm: v(), cgroup: v(), mntns: v(), pidns: v(), where: "any" };
 }
 
+/** The scope with the tracer's own process left out (its threads are never events). */
+export function excludeSelf(s: Scope, pid = process.pid): Scope {
+  return { ...s, pid: { include: s.pid.include, exclude: [...s.pid.exclude, pid] } };
+}
+
 /** "123" → include, "!123" → exclude, for any value list. */
-export function addValue<T>(f: ValueFilter<T>, raw: string, parse: (s: string) => T): void {
-  if (raw.startsWith("!")) f.exclude.push(parse(raw.slice(1)));
+export function addValue<T>(f: ValueFilter<T>, raw: string, parse: (s: string) => T, parseExclude = parse): void {
+  if (raw.startsWith("!")) f.exclude.push(parseExclude(raw.slice(1)));
   else f.include.push(parse(raw));
 }
 
@@ -53,10 +58,10 @@ export function cgroupId(spec: string): bigint {
   const path = spec.startsWith("/sys/fs/cgroup") || spec.startsWith(cgroup2Mount()) ? spec : cgroup2Mount() + (spec.startsWith("/") ? "" : "/") + spec;
   try {
     const st = statSync(path, { bigint: true });
-    if (!st.isDirectory()) throw new Error("not a directory");
+    if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR", errno: -20 });
     return st.ino; // cgroup v2: the directory's inode number is the cgroup id
   } catch (e) {
-    throw new UsageError(`--cgroup ${spec}: ${path} is not a cgroup2 directory (${(e as Error).message})`);
+    throw new UsageError(`--cgroup ${spec}: ${wrap(path, e).message}`);
   }
 }
 
@@ -99,7 +104,7 @@ export function fillScopeMaps(t: BpfTracer, s: Scope): void {
   };
   each(K.FK_PID, s.pid, BigInt);
   each(K.FK_UID, s.uid, BigInt);
-  each(K.FK_CGROUP, s.cgroup, cgroupId);
+  each(K.FK_CGROUP, s.cgroup, (id) => id);
   each(K.FK_MNTNS, s.mntns, BigInt);
   each(K.FK_PIDNS, s.pidns, BigInt);
   const enc = new TextEncoder();

@@ -1,19 +1,34 @@
-// Event → sink in the chosen format: JSON straight into the sink's buffer, or a table line.
+// Event → sink in the chosen format: JSON straight into the sink's buffer, or table lines.
 
-import type { RecordEvent } from "../decode/event.ts";
+import type { EventView, RecordEvent } from "../decode/event.ts";
 import type { Writer } from "../sink/writer.ts";
 import { JsonEncoder } from "./json.ts";
-import { createTableFormatter } from "./table.ts";
+import { Table, type TableOptions } from "./table.ts";
 
-/** The per-event callback for the run's loop: (ev) => void, writing ev to sink as format says. */
-export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean, hash = false): (ev: RecordEvent) => void {
+export interface EventWriter {
+  write(ev: RecordEvent): void;
+  /** The end of the events: lines the table still holds (PATH searches). */
+  finish(): void;
+}
+
+/** The per-event callback for the run's loop, writing each event to sink as format says. */
+export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean, table: TableOptions, hash = false): EventWriter {
   if (format === "json") {
     const json = new JsonEncoder(captureEnv, hash);
-    return (ev) => {
-      json.encode(sink, ev);
-      sink.commit();
+    return {
+      write: (ev) => {
+        json.encode(sink, ev);
+        sink.commit();
+      },
+      finish: () => {},
     };
   }
-  const table = createTableFormatter(sink);
-  return (ev) => sink.write(table(ev));
+  return tableWriter(sink, table);
+}
+
+/** Table lines to sink, the header first (tracer show uses it for saved events too). */
+export function tableWriter(sink: { write(s: string): void }, o: TableOptions): { write(ev: EventView): void; finish(): void } {
+  const t = new Table(o);
+  sink.write(t.header());
+  return { write: (ev) => sink.write(t.add(ev)), finish: () => sink.write(t.finish()) };
 }

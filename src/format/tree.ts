@@ -1,9 +1,9 @@
 // --tree: collects fork/exec/exit events into the process tree of what was traced and renders it
 // (parent → children, each process with the command lines it exec'd and how it ended).
-import { accessor, type RecordEvent } from "../decode/event";
-import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
+import { accessor, type EventView } from "../decode/event";
+import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
-import { endText, shellQuote } from "./table";
+import { argvText as commandLine, endText } from "./quote";
 
 const T = {
   hostProcessId: topAccessor("hostProcessId"),
@@ -36,11 +36,6 @@ interface Node {
   children: number[];
 }
 
-/** One argv as a shell-like line, quoted and escaped as the table does it. */
-export function commandLine(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(" ");
-}
-
 export class ProcessTree {
   private nodes = new Map<number, Node>();
   private order: number[] = [];
@@ -56,7 +51,8 @@ export class ProcessTree {
     return n;
   }
 
-  add(ev: RecordEvent): void {
+  add(ev: EventView): void {
+    if (ev.is(LOST)) return;
     const pid = T.hostProcessId(ev);
     const id = T.processEntityId(ev);
     const parent = T.parentEntityId(ev);

@@ -1,7 +1,7 @@
 // --exec matching on hand-made events: which path each event kind is matched on, and the
 // include/exclude rules with Bun.Glob syntax.
 import { describe, expect, test } from "bun:test";
-import { execPathFilter, programPathOf } from "../../src/filter/exec-path";
+import { execPathFilter, programPathsOf } from "../../src/filter/exec-path";
 import { exec_failed_record as XF, record_kind as K } from "../../src/decode/layout.gen";
 import { fixedRecord, RANDOM, prng, viewOf } from "../records";
 
@@ -22,15 +22,26 @@ const failed = (caller: string, path: string, resolved: string) => {
   return e;
 };
 
-describe("programPathOf", () => {
-  test("exec, fork, exit: executable.path", () => {
+describe("programPathsOf", () => {
+  test("exec, fork, exit: executable.path, and the path the exec was called with when seen", () => {
     for (const k of ["sched_process_exec", "sched_process_fork", "sched_process_exit"] as const) {
-      expect(programPathOf(ev(k, "/usr/bin/make"))).toBe("/usr/bin/make");
+      expect(programPathsOf(ev(k, "/usr/bin/make"))).toEqual(["/usr/bin/make"]);
+      const e = ev(k, "/usr/bin/x86_64-linux-gnu-gcc-12");
+      e.x.exeTyped = "/usr/bin/gcc";
+      expect(programPathsOf(e)).toEqual(["/usr/bin/x86_64-linux-gnu-gcc-12", "/usr/bin/gcc"]);
     }
   });
-  test("a failed exec: the program it tried (resolved, else as passed), not the caller", () => {
-    expect(programPathOf(failed("/usr/bin/bash", "cc", "/usr/bin/x86_64-linux-gnu-gcc-12"))).toBe("/usr/bin/x86_64-linux-gnu-gcc-12");
-    expect(programPathOf(failed("/usr/bin/bash", "./nothere", ""))).toBe("./nothere");
+  test("a failed exec: the program it tried (resolved, and as passed), not the caller", () => {
+    expect(programPathsOf(failed("/usr/bin/bash", "cc", "/usr/bin/x86_64-linux-gnu-gcc-12"))).toEqual(["/usr/bin/x86_64-linux-gnu-gcc-12", "cc"]);
+    expect(programPathsOf(failed("/usr/bin/bash", "./nothere", ""))).toEqual(["./nothere", "./nothere"]);
+  });
+  test("--exec /usr/bin/gcc keeps gcc's events although its file is x86_64-linux-gnu-gcc-12; ! of either leaves them out", () => {
+    const gcc = ev("sched_process_exit", "/usr/bin/x86_64-linux-gnu-gcc-12");
+    gcc.x.exeTyped = "/usr/bin/gcc";
+    expect(execPathFilter({ include: ["/usr/bin/gcc"], exclude: [] })!(gcc)).toBe(true);
+    expect(execPathFilter({ include: ["/usr/bin/x86_64-*"], exclude: [] })!(gcc)).toBe(true);
+    expect(execPathFilter({ include: [], exclude: ["/usr/bin/gcc"] })!(gcc)).toBe(false);
+    expect(execPathFilter({ include: ["/usr/bin/cc"], exclude: [] })!(gcc)).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@
 import type { RecordEvent } from "../../src/decode/event.ts";
 import { ByteBuf } from "../../src/format/bytes.ts";
 import { formatJson, JsonEncoder } from "../../src/format/json.ts";
-import { formatTable } from "../../src/format/table.ts";
+import { Table } from "../../src/format/table.ts";
 import { execView } from "../records.ts";
 
 const json = new JsonEncoder(false);
@@ -27,6 +27,7 @@ if (import.meta.main) {
   const which = process.argv[2] ?? "json";
   const n = Number(process.argv[3] ?? 1_000_000);
   const out = new ByteBuf(1 << 20);
+  const table = new Table({ width: null, color: false, timeOfDay: true, start: null, failures: false });
   const fns: Record<string, (e: RecordEvent) => number> = {
     // the sink path: encode into the writer's buffer (reset where the writer would flush)
     json: (e) => {
@@ -38,7 +39,7 @@ if (import.meta.main) {
     },
     // the string API (encode + decode back to a JS string)
     "json-string": (e) => formatJson(json, e).length,
-    table: (e) => formatTable(e).length,
+    table: (e) => table.add(e).length,
   };
   const fn = fns[which];
   if (!fn) throw new Error(`unknown mode ${which}: ${Object.keys(fns).join(", ")}`);

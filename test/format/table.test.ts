@@ -1,10 +1,13 @@
-// Table lines: alignment with the header, key args per event, nothing raw reaches the terminal.
+// Table lines: columns, each event's line, PATH searches as one line, --failures, fitting to a
+// width, colour; nothing a process controls reaches the terminal raw.
 
 import { describe, expect, test } from "bun:test";
 import { exec_failed_record as XF, exec_record as E, fork_record as FK, rec_header as H, record_kind as K } from "../../src/decode/layout.gen.ts";
-import { HEADER, describe as describeArgs, formatTable, shellQuote, timeOfDay } from "../../src/format/table.ts";
+import { Table, duration, fit, timeOfDay, type TableOptions } from "../../src/format/table.ts";
+import { shellQuote } from "../../src/format/quote.ts";
 import { errnoName } from "../../src/decode/errno.ts";
 import { LossReporter } from "../../src/stats.ts";
+import type { EventView } from "../../src/decode/event.ts";
 import { fixedRecord, gccExec, simpleExit, viewOf } from "../records.ts";
 
 const enc = new TextEncoder();
@@ -19,64 +22,90 @@ const nuls = (xs: (string | Uint8Array)[]) => {
   return out;
 };
 
-/** An exec of `pathname` with `argv`; `dropped` bytes not captured; comm `comm`. */
-function exec(pathname: string, argv: (string | Uint8Array)[], dropped = 0, comm = "gcc") {
+const root = (dv: DataView) => dv.setUint32(H.uid, 0, true);
+/** records.ts's CLOCK: epoch ns = boot-time ns + this. */
+const CLOCK_OFFSET = 1_764_000_000_123_456_789n;
+const rootGcc = (pid: number) => {
+  const b = gccExec(pid);
+  root(new DataView(b.buffer));
+  return viewOf(b);
+};
+
+/** An exec of `pathname` with `argv` by task `pid`; `dropped` bytes not captured; comm `comm`. */
+function exec(pathname: string, argv: (string | Uint8Array)[], dropped = 0, comm = "gcc", pid = 9, cmdpath = pathname) {
   const a = nuls(argv);
-  return viewOf(fixedRecord(K.KIND_EXEC, E.$size, 9, [[E.pathname, pathname], [E.argv, a]], (dv) => {
+  return viewOf(fixedRecord(K.KIND_EXEC, E.$size, pid, [[E.pathname, pathname], [E.cmdpath, cmdpath], [E.argv, a]], (dv) => {
+    root(dv);
     dv.setUint32(E.argc, argv.length + (dropped ? 1 : 0), true);
     dv.setUint32(E.argv_size, a.length + dropped, true);
     new Uint8Array(dv.buffer).fill(0, H.comm, H.comm + 16).set(enc.encode(comm).subarray(0, 15), H.comm);
   }));
 }
 
-function failed(path: string, argv: string[], errno: number, dropped = 0) {
+function failed(path: string, argv: string[], errno: number, dropped = 0, pid = 9) {
   const a = nuls(argv);
-  return viewOf(fixedRecord(K.KIND_EXEC_FAILED, XF.$size, 9, [[XF.path, path], [XF.argv, a]], (dv) => {
+  return viewOf(fixedRecord(K.KIND_EXEC_FAILED, XF.$size, pid, [[XF.path, path], [XF.argv, a]], (dv) => {
+    root(dv);
     dv.setBigInt64(XF.ret, BigInt(-errno), true);
     dv.setUint32(XF.argc, argv.length, true);
     dv.setUint32(XF.argv_size, a.length + dropped, true);
   }));
 }
 
-function fork(pid: number, tid: number) {
-  return viewOf(fixedRecord(K.KIND_FORK, FK.$size, 9, [], (dv) => {
+function fork(pid: number, tid: number, by = 9) {
+  return viewOf(fixedRecord(K.KIND_FORK, FK.$size, by, [], (dv) => {
+    root(dv);
     dv.setUint32(FK.child_pid, pid, true);
     dv.setUint32(FK.child_tid, tid, true);
+    dv.setBigUint64(FK.child_start, 3_500_000_000_000n, true); // as fixedRecord's thread and process starts
+    dv.setBigUint64(FK.child_process_start, 3_500_000_000_000n, true);
   }));
 }
+
+function exit(pid: number, status: number, groupDead = true) {
+  const b = simpleExit(pid, status, groupDead);
+  root(new DataView(b.buffer));
+  return viewOf(b);
+}
+
+const OPTS: TableOptions = { width: null, color: false, timeOfDay: false, start: null, failures: false };
+
+/** The table's lines for these events (header left out), the time column cut off. */
+function lines(evs: EventView[], o: Partial<TableOptions> = {}): string[] {
+  const t = new Table({ ...OPTS, ...o });
+  const text = evs.map((e) => t.add(e)).join("") + t.finish();
+  return text.split("\n").slice(0, -1).map((l) => l.slice(9));
+}
+
+/** The COMMAND column of the one line of ev. */
+const what = (ev: EventView) => lines([ev])[0]!.slice(26);
 
 // Every C0/C1 control, DEL, and the bidi controls a terminal or editor acts on.
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-describe("formatTable", () => {
-  test("columns line up with the header", () => {
-    const line = formatTable(viewOf(gccExec(4243)));
-    for (const col of ["COMM", "PID", "PPID", "UID", "EVENT", "ARGS"]) {
-      const at = HEADER.indexOf(col);
-      expect(at).toBeGreaterThan(0);
-      expect(line[at - 1]).toBe(" ");
-      expect(line[at]).not.toBe(" ");
+describe("table lines", () => {
+  test("columns line up with the header; times from the first event; user names", () => {
+    const t = new Table(OPTS);
+    const header = t.header();
+    const a = t.add(exec("/usr/bin/true", ["true"], 0, "true", 4243));
+    const b = t.add(exec("/usr/bin/true", ["true"], 0, "true", 5243)); // 1000 ns later
+    for (const col of ["USER", "EVENT", "COMMAND"]) {
+      const at = header.indexOf(col);
+      expect(a[at - 1]).toBe(" ");
+      expect(a[at]).not.toBe(" ");
     }
-    expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d\d\d gcc +4243 +4000 +1000 +exec +\/usr\/bin\/x86_64-linux-gnu-gcc-12 -O2 -Wall/);
-    // argv0 "gcc" is neither the path nor its basename (x86_64-linux-gnu-gcc-12): shown
-    expect(line.endsWith("-fPIC  [argv0=gcc]\n")).toBe(true);
+    expect(a[header.indexOf("PID") + 2]).toBe("3"); // right-aligned
+    expect(header).toBe(" TIME(s)     PID USER     EVENT    COMMAND\n");
+    expect(a).toBe("   0.000    4243 root     exec     true\n");
+    expect(b.startsWith("   0.000    5243 root")).toBe(true);
+    const later = new Table({ ...OPTS, start: 3_600_000_000_000n + CLOCK_OFFSET - 1_500_000_000n });
+    expect(later.add(exec("/usr/bin/true", ["true"], 0, "true", 4243)).slice(0, 8)).toBe("   1.500");
   });
 
-  test("time of day is local time with milliseconds", () => {
-    const ms = Date.UTC(2024, 0, 2, 3, 4, 5, 67);
-    const d = new Date(ms);
-    const want = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":") + ".067";
-    expect(timeOfDay(BigInt(ms) * 1000000n + 999999n)).toBe(want);
-    expect(timeOfDay(BigInt(ms + 1000) * 1000000n)).toBe(
-      [new Date(ms + 1000).getHours(), new Date(ms + 1000).getMinutes(), new Date(ms + 1000).getSeconds()]
-        .map((n) => String(n).padStart(2, "0")).join(":") + ".067",
-    );
-  });
-
-  test("exec: argv[0] hidden when it is the path or its basename; shell quoting", () => {
-    const e = exec("/bin/echo", ["echo", "it's", "a b", "", "$HOME", "ok-1.2"]);
-    expect(describeArgs(e)).toBe(`/bin/echo 'it'\\''s' 'a b' '' '$HOME' ok-1.2`);
-    expect(describeArgs(exec("/bin/echo", ["/bin/echo", "x"], 4000))).toBe("/bin/echo x ...");
+  test("exec: argv as typed, the file run only where its name differs", () => {
+    expect(what(exec("/bin/echo", ["echo", "it's", "a b", "", "$HOME", "ok-1.2"]))).toBe(`echo 'it'\\''s' 'a b' '' '$HOME' ok-1.2`);
+    expect(what(exec("/bin/echo", ["/bin/echo", "x"], 4000))).toBe("/bin/echo x ...");
+    expect(what(rootGcc(4243))).toBe("gcc -O2 -Wall -c -o build/obj/main.o src/main.c -Iinclude -DNDEBUG -fPIC  [/usr/bin/x86_64-linux-gnu-gcc-12]");
   });
 
   test("hostile argv and comm cannot reach the terminal raw", () => {
@@ -84,15 +113,17 @@ describe("formatTable", () => {
       "\u001b]0;pwned\u0007", "\u001b[2J\u001b[H", "line\nbreak", "cr\rret", "\u009b31m", "\u202eevil\u202c",
       new Uint8Array([0x66, 0xff, 0xc3, 0x28, 0x0a]),
     ];
-    const line = formatTable(exec("/tmp/\u001b[31mx", ["x", ...evil], 0, "\u001b[1mcomm\nx"));
-    expect(line.slice(0, -1)).not.toMatch(RAW_CONTROL);
-    expect(line.slice(0, -1)).not.toContain("\n");
-    expect(line).not.toMatch(/[\ud800-\udfff]/);
-    expect(line).toContain("$'\\x1b]0;pwned\\x07'");
-    expect(line).toContain("$'line\\nbreak'");
-    expect(line).toContain("$'f\\xff\\xc3(\\n'"); // non-UTF-8 bytes as \xNN
-    expect(line).toContain("$'\\u202eevil\\u202c'");
-    expect(line).toContain("\\x1b[1mcomm\\nx");
+    const t = new Table(OPTS);
+    const text = [exec("/tmp/\u001b[31mx", ["x", ...evil], 0, "\u001b[1mcomm\nx"), exit(9, 0)].map((e) => t.add(e)).join("");
+    for (const line of text.split("\n").slice(0, -1)) {
+      expect(line).not.toMatch(RAW_CONTROL);
+      expect(line).not.toMatch(/[\ud800-\udfff]/);
+    }
+    expect(text).toContain("$'\\x1b]0;pwned\\x07'");
+    expect(text).toContain("$'line\\nbreak'");
+    expect(text).toContain("$'f\\xff\\xc3(\\n'"); // non-UTF-8 bytes as \xNN
+    expect(text).toContain("$'\\u202eevil\\u202c'");
+    expect(text).toContain("[/tmp/\\x1b[31mx]");
   });
 
   test("shellQuote", () => {
@@ -106,29 +137,96 @@ describe("formatTable", () => {
     expect(shellQuote("😀\u0001")).toBe("$'😀\\x01'");
   });
 
-  test("exec failed: errno name, path, args", () => {
-    expect(describeArgs(failed("/nope", ["/nope", "--x"], 2))).toBe("ENOENT /nope --x");
-    expect(describeArgs(failed("./x", ["./x", "a"], 8, 10))).toBe("ENOEXEC ./x a ...");
-    expect(describeArgs(failed("/x y", [], 13))).toBe("EACCES '/x y'");
+  test("execfail: errno name, the path tried, its args", () => {
+    expect(lines([failed("/nope", ["/nope", "--x"], 2)])).toEqual(["      9 root     execfail ENOENT /nope --x"]);
+    expect(what(failed("./x", ["./x", "a"], 8, 10))).toBe("ENOEXEC ./x a ...");
+    expect(what(failed("/x y", [], 13))).toBe("EACCES '/x y'");
     expect(errnoName(8)).toBe("ENOEXEC");
     expect(errnoName(99999)).toBe("errno 99999");
   });
 
-  test("fork: child pid (and thread id when a thread)", () => {
-    expect(describeArgs(fork(77, 77))).toBe("child=77");
-    expect(describeArgs(fork(77, 78))).toBe("child=77 thread=78");
+  test("fork: the child; threads marked", () => {
+    expect(lines([fork(77, 77)])).toEqual(["      9 root     fork     child 77"]);
+    expect(lines([fork(9, 78)])).toEqual(["      9 root     thread   78 started"]);
+    expect(lines([exit(9, 0, false)])).toEqual(["      9 root     thread   9 ended"]);
   });
 
-  test("exit: the wait status as exit code, signal, core dump", () => {
-    const exit = (status: number) => describeArgs(viewOf(simpleExit(9, status)));
-    expect(exit(0)).toBe("exit 0");
-    expect(exit(3 << 8)).toBe("exit 3");
-    expect(exit(9)).toBe("killed by SIGKILL");
-    expect(exit(11 | 0x80)).toBe("killed by SIGSEGV (core dumped)");
+  test("exit: status or signal, the command that ended, its run time", () => {
+    // run time: the record's ts - thread start = 100 s + pid ns
+    expect(lines([exec("/usr/bin/gcc", ["gcc", "-c", "bad.c"]), exit(9, 1 << 8)])).toEqual([
+      "      9 root     exec     gcc -c bad.c",
+      "      9 root     exit 1   gcc -c bad.c  1m40s",
+    ]);
+    expect(lines([exit(9, 0)])).toEqual(["      9 root     exit 0   gcc  1m40s"]); // no exec seen: its comm
+    expect(lines([exit(9, 9)])).toEqual(["      9 root     SIGKILL  gcc  1m40s"]);
+    expect(lines([exit(9, 11 | 0x80)])).toEqual(["      9 root     SIGSEGV  gcc  1m40s  core dumped"]);
+    // a forked child that never execs runs its parent's command
+    expect(lines([exec("/bin/sh", ["sh", "x.sh"]), fork(12, 12), exit(12, 0)]).at(-1)).toBe("     12 root     exit 0   sh x.sh  1m40s");
+    expect(duration(400_000n)).toBe("0.4 ms");
+    expect(duration(14_000_000n)).toBe("14 ms");
+    expect(duration(1_250_000_000n)).toBe("1.25 s");
+    expect(duration(185_000_000_000n)).toBe("3m05s");
   });
 
   test("lost events", () => {
     const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0 });
-    expect(describeArgs(viewOf(lost!))).toBe("12 events lost");
+    expect(what(viewOf(lost!))).toBe("12 events lost");
+  });
+
+  test("time of day is local time with milliseconds", () => {
+    const ms = Date.UTC(2024, 0, 2, 3, 4, 5, 67);
+    const d = new Date(ms);
+    const want = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":") + ".067";
+    expect(timeOfDay(BigInt(ms) * 1000000n + 999999n)).toBe(want);
+  });
+});
+
+describe("PATH searches", () => {
+  const miss = (dir: string, pid = 9, errno = 2) => failed(`${dir}/as`, ["as", "--64"], errno, 0, pid);
+  test("misses of one name by one task, then the exec that found it: one line, then the exec", () => {
+    const evs = [miss("/usr/local/sbin"), miss("/usr/local/bin"), exec("/usr/bin/x", ["true"], 0, "true", 10), miss("/usr/sbin", 9, 13),
+      exec("/usr/bin/x86_64-linux-gnu-as", ["as", "--64"], 0, "as", 9, "/usr/bin/as")];
+    expect(lines(evs)).toEqual([
+      "     10 root     exec     true  [/usr/bin/x]",
+      "      9 root     execfail ENOENT/EACCES ×3 as (PATH search) → /usr/bin/as",
+      "      9 root     exec     as --64  [/usr/bin/x86_64-linux-gnu-as]",
+    ]);
+    expect(lines(evs, { failures: true })).toEqual([]); // it found the file: not a failure
+  });
+  test("a search that found nothing ends at the task's next event, or at the end", () => {
+    const evs = [miss("/a"), miss("/b"), exit(9, 127 << 8)];
+    expect(lines(evs)).toEqual([
+      "      9 root     execfail ENOENT ×2 as (PATH search) → not found",
+      "      9 root     exit 127 gcc  1m40s",
+    ]);
+    expect(lines([miss("/a"), miss("/b")])).toEqual(["      9 root     execfail ENOENT ×2 as (PATH search) → not found"]);
+    expect(lines([miss("/a"), failed("/b/cc", ["cc"], 2)])).toEqual([
+      "      9 root     execfail ENOENT /a/as --64",
+      "      9 root     execfail ENOENT /b/cc",
+    ]);
+  });
+});
+
+describe("--failures, width, colour", () => {
+  const evs = () => [exec("/usr/bin/gcc", ["gcc", "-c", "bad.c"]), fork(10, 10), failed("/nope", ["/nope"], 2, 0, 10), exit(10, 1 << 8), exit(9, 9)];
+  test("--failures: failed execs, non-zero exits, signals only", () => {
+    expect(lines(evs(), { failures: true }).map((l) => l.slice(17, 25).trim())).toEqual(["execfail", "exit 1", "SIGKILL"]);
+  });
+  test("cut to the width with …, header too", () => {
+    const t = new Table({ ...OPTS, width: 40 });
+    expect(t.header()).toBe(" TIME(s)     PID USER     EVENT    COMM…\n");
+    const l = t.add(rootGcc(4243));
+    expect(l).toBe("   0.000    4243 root     exec     gcc …\n");
+    expect([...l.trimEnd()].length).toBe(40);
+    expect(fit("日本語のテキスト", 7)).toBe("日本語…"); // wide characters count twice
+  });
+  test("colour: failures red, signals bold red, threads dim; none without color", () => {
+    const t = new Table({ ...OPTS, color: true });
+    const text = evs().map((e) => t.add(e)).join("");
+    const ls = text.split("\n");
+    expect(ls[0]).not.toContain("\x1b");
+    expect(ls[2]!.startsWith("\x1b[31m") && ls[2]!.endsWith("\x1b[0m")).toBe(true);
+    expect(ls[4]!.startsWith("\x1b[1;31m")).toBe(true);
+    expect(lines(evs()).join("")).not.toContain("\x1b");
   });
 });

@@ -29,6 +29,17 @@ export function fixture(name: string, opts: { static?: boolean } = {}): string {
 
 export type Json = Record<string, any>;
 
+/** The summary line that ends a -- COMMAND run (and any run on a terminal), on stderr. */
+export const SUMMARY_LINE = /^tracer: \d+ process(?:es)?, \d+ execs?, \d+ failed execs?, \d+ non-zero exits?, \d+ killed by a signal, \d+ events? lost, [\d.]+ m?s$/;
+
+/** stderr of a -- COMMAND run that said nothing else: "ready", then the summary line. */
+export function readyAndSummary(stderr: string): void {
+  const lines = stderr.split("\n");
+  if (lines.length !== 3 || lines[0] !== "ready" || !SUMMARY_LINE.test(lines[1]!) || lines[2] !== "") {
+    throw new Error(`expected "ready" and the summary line, got ${JSON.stringify(stderr)}`);
+  }
+}
+
 /** JSON.parse keeping integers beyond 2^53 exact (as bigint). */
 export function parseLine(line: string): Json {
   return JSON.parse(line.replace(/([:,\[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"#big#$2"'), (_k, v) =>

@@ -1,0 +1,77 @@
+// Text from traced processes made safe for a terminal: shell quoting of argv, escaping of bare
+// fields, signal names, and how a process ended in words (shared by the table, --tree and show).
+import { constants } from "node:os";
+
+const SIGNAL_NAME = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.signals)) {
+  if (!SIGNAL_NAME.has(n)) SIGNAL_NAME.set(n, name);
+}
+
+export function signalName(sig: number): string {
+  return SIGNAL_NAME.get(sig) ?? `signal ${sig}`;
+}
+
+// Characters that must not reach a terminal raw: C0/C1 controls, DEL, lone surrogates
+// (escaped non-UTF-8 bytes), bidi overrides and isolates, line/paragraph separators.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]/;
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+function hex2(n: number): string {
+  return (n < 16 ? "0" : "") + n.toString(16);
+}
+
+/** Escape for display inside $'...' (or bare): \n \t \\ \' \xNN for bytes, \uXXXX otherwise. */
+function escapeChars(s: string, quote: boolean): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) out += "\\\\";
+    else if (c === 0x27 && quote) out += "\\'";
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x09) out += "\\t";
+    else if (c === 0x0d) out += "\\r";
+    else if (c < 0x20 || c === 0x7f) out += "\\x" + hex2(c);
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = s.charCodeAt(i + 1);
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        out += s[i]! + s[i + 1]!; // a valid pair: an astral character, printable
+        i++;
+      } else if (c >= 0xdc80 && c <= 0xdcff) {
+        out += "\\x" + hex2(c - 0xdc00); // a byte that was not UTF-8
+      } else {
+        out += "\\u" + c.toString(16).padStart(4, "0");
+      }
+    } else if (UNSAFE.test(s[i]!)) out += "\\u" + c.toString(16).padStart(4, "0");
+    else out += s[i];
+  }
+  return out;
+}
+
+/** Quote one word for a POSIX shell: bare if safe, '...' if printable, $'...' otherwise. */
+export function shellQuote(s: string): string {
+  if (s.length > 0 && SHELL_SAFE.test(s)) return s;
+  if (!UNSAFE.test(s)) return "'" + s.replaceAll("'", "'\\''") + "'";
+  return "$'" + escapeChars(s, true) + "'";
+}
+
+/** Escape a bare field (comm, paths in key=value): no quotes, nothing raw that a terminal acts on. */
+export function escapeDisplay(s: string): string {
+  if (!UNSAFE.test(s) && s.indexOf("\\") === -1) return s;
+  return escapeChars(s, false);
+}
+
+/** How a process or thread ended, as wait(2) told it. */
+export function endText(code: number, sig: number, core: boolean): string {
+  return sig !== 0 ? "killed by " + signalName(sig) + (core ? " (core dumped)" : "") : "exit " + code;
+}
+
+/** The last component of a path. */
+export function basename(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i === -1 ? p : p.slice(i + 1);
+}
+
+/** An argv as a shell line, each word quoted as needed. */
+export function argvText(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(" ");
+}
