@@ -75,7 +75,7 @@ function ciValue(c: Config, flag: string, v: string, w: Word): void {
 const eventsGiven = new WeakSet<Config>();
 
 const TRACE_FLAGS: Flag<Config>[] = [
-  { spec: "--json", help: "JSON lines in Tracee's format (default: a table)", set: (c) => void (c.format = "json") },
+  { spec: "--json", help: "JSON lines in Tracee's format (default: table)", set: (c) => void (c.format = "json") },
   { spec: "-o, --output <file>", help: "write events to FILE (mode 0600); - is stdout", set: (c, v, _f, w) => {
     if (v === "") throw new UsageError("--output needs a file name");
     c.output = w;
@@ -88,7 +88,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--failures", help: "table: only failed execs, exits ≠ 0, signals", set: (c) => void (c.failures = true) },
   { spec: "--time-of-day", help: "table: time of day, not seconds since start", set: (c) => void (c.timeOfDay = true) },
   { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
-  { spec: "--hash", help: "SHA-256 of executed files and their interpreters", set: (c) => void (c.hash = true) },
+  { spec: "--hash", help: "SHA-256 of executed files and interpreters", set: (c) => void (c.hash = true) },
   { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
   { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args (16M)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
   { spec: "--pid <pid>", help: "only process PID (repeatable)", set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")) },
@@ -120,7 +120,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
     c.user = v;
   } },
   { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, _v, _f, w) => void (c.tree = w) },
-  { spec: "--attest <file>", help: "in-toto runtime-trace Statement (implies --hash)", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
+  { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
   { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
   { spec: "--profile <file>", help: "write the programs run, {path, sha256}", set: (c, v, f, w) => ciValue(c, "profile", v, w) },
   { spec: "--baseline <file>", help: "report programs new to or gone from PROFILE", set: (c, v, f, w) => ciValue(c, "baseline", v, w) },

@@ -29,6 +29,7 @@ import type { RecordEvent } from "./decode/event";
 import { terminal } from "./format/screen";
 
 const EINTR = 4;
+const EPERM = 1;
 
 function ownMountNs(): number {
   return Number(/\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/mnt"))?.[1] ?? 0);
@@ -39,7 +40,7 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (!(e instanceof LoadError)) throw e;
+    if (!(e instanceof LoadError) || e.errno === EPERM) throw e; // not root: the kernel is not the question
     const variant = k.modern ? "default object" : "legacy object";
     throw new LoadError(`${e.op} (Linux ${k.release}, ${variant})`, e.errno, e.log, e.message.split("\n")[0]!.slice(e.op.length + 2) + "; -v shows the verifier's log");
   }

@@ -3,7 +3,7 @@
 // saves no ring space: the records still cross the ring and are decoded, then dropped.
 import { accessor, type RecordEvent } from "../decode/event";
 import { EXEC_FAILED, LOST } from "../decode/index";
-import { globFilter } from "./glob";
+import { globsFilter } from "./glob";
 import type { ValueFilter } from "./scope";
 
 const binary = accessor(EXEC_FAILED, "binary");
@@ -26,7 +26,7 @@ export function programPathsOf(ev: RecordEvent): string[] {
  * and none matches an exclude pattern. lost_events always passes.
  */
 export function execPathFilter(f: ValueFilter<string>): ((e: RecordEvent) => boolean) | null {
-  const match = globFilter(f);
+  const match = globsFilter(f);
   if (!match) return null;
-  return (e) => e.is(LOST) || programPathsOf(e).some(match);
+  return (e) => e.is(LOST) || match(programPathsOf(e));
 }
