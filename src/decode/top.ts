@@ -18,20 +18,27 @@ const NONE = Object.freeze({});
 
 /* Tracee's container and kubernetes objects: frozen and kept per container (the JSON encoder
  * writes a frozen object's bytes once), fields left out when empty as Go's omitempty does. */
-const containers = new Map<string, { id: string }>();
+/** A bounded cache of frozen objects, one made per key. */
+function frozenPer<K, V extends object>(make: (k: K) => V, max = 4096): (k: K) => Readonly<V> {
+  const cache = new Map<K, Readonly<V>>();
+  return (k) => {
+    let v = cache.get(k);
+    if (v === undefined) {
+      if (cache.size >= max) cache.clear();
+      v = Object.freeze(make(k));
+      cache.set(k, v);
+    }
+    return v;
+  };
+}
+
+const containerById = frozenPer((id: string) => ({ id }));
 const described = new WeakMap<ContainerMeta, { container: object; kubernetes: object }>();
 function containerOf(ev: RecordEvent): object {
   const meta = ev.x.container;
   if (meta) return describe(meta).container;
   const id = ev.containerId();
-  if (id === "") return NONE;
-  let c = containers.get(id);
-  if (!c) {
-    if (containers.size >= 4096) containers.clear();
-    c = Object.freeze({ id });
-    containers.set(id, c);
-  }
-  return c;
+  return id === "" ? NONE : containerById(id);
 }
 function kubernetesOf(ev: RecordEvent): object {
   return ev.x.container ? describe(ev.x.container).kubernetes : NONE;
@@ -53,16 +60,7 @@ const FLAGS_HOST = Object.freeze({ containerStarted: false, isCompat: false });
 const FLAGS_CONTAINER = Object.freeze({ containerStarted: true, isCompat: false });
 
 /** `{path}` per program path, frozen and kept (the JSON encoder writes a frozen object once). */
-const executables = new Map<string, { path: string }>();
-function executableOf(path: string): { path: string } {
-  let e = executables.get(path);
-  if (!e) {
-    if (executables.size >= 4096) executables.clear();
-    e = Object.freeze({ path });
-    executables.set(path, e);
-  }
-  return e;
-}
+const executableOf = frozenPer((path: string) => ({ path }));
 
 /** How many args the event has in this run (see argsOf). */
 export const argsNumOf = (ev: RecordEvent) => argsOf(ev.def, ev.opts.captureEnv, ev.opts.hash).length;
