@@ -13,7 +13,9 @@ const dir = mkdtempSync(join(tmpdir(), "tracer-screen-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const lifecycle = fixture("lifecycle");
 
-/* The workload: each step's pid (and status) goes to the log; nothing is printed. */
+/* The workload: each step's pid (and status) goes to the log; nothing is printed. sleep is
+ * killed only once it sleeps: a SIGKILL that lands inside its execve (comm is renamed before the
+ * exec ends) makes the kernel fail that execve (EFAULT), and the trace rightly shows a failed exec. */
 const SCRIPT = join(dir, "w.sh");
 writeFileSync(SCRIPT, `L=$1; M=$2; LC=$3
 echo "root $$" >> $L
@@ -23,7 +25,7 @@ env PATH=/nonexist-a:/usr/bin true $M & echo "env2 $!" >> $L; wait $!
 sh -c 'exit 3' & echo "sh3 $!" >> $L; wait $!; echo "sh3status $?" >> $L
 $LC thread $M > $L.thread & echo "lc $!" >> $L; wait $!
 sleep 30 & p=$!; echo "sleep $p" >> $L
-while read c < /proc/$p/comm && [ "$c" != sleep ]; do :; done
+while read pid com st rest < /proc/$p/stat && [ "$com $st" != "(sleep) S" ]; do :; done
 kill -9 $p; wait $p 2>/dev/null; echo "sleepstatus $?" >> $L
 exit 4
 `);
