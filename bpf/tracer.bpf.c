@@ -174,6 +174,25 @@ struct {
 	__type(value, __u8);
 } traced SEC(".maps");
 
+/* Followed processes whose last thread has just exited (boot ns of that exit): the exits of their
+ * other threads can come a moment after the group-dead one (they decremented signal->live first
+ * but reach the tracepoint later) and must not be filtered out. Kept 1 s, LRU-bounded: a pid is
+ * never reused that fast. */
+#define DYING_NS 1000000000ULL
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} dying SEC(".maps");
+
+static __always_inline bool just_died(__u32 tgid)
+{
+	__u64 *at = bpf_map_lookup_elem(&dying, &tgid);
+
+	return at && bpf_ktime_get_boot_ns() - *at < DYING_NS;
+}
+
 __u64 next_seq = 0;
 __u64 last_wakeup = 0; /* boot ns of the last forced wake-up of the consumer */
 
@@ -790,7 +809,8 @@ static __always_inline bool in_scope(struct task_struct *task, __u32 kind)
 		if (a && *a == FA_EXCLUDE)
 			ok = false;
 		else if (tracer_cfg.include_kinds & (1 << FK_PID))
-			ok = (a && *a == FA_INCLUDE) || (tracer_cfg.follow_tree && bpf_map_lookup_elem(&traced, &tgid));
+			ok = (a && *a == FA_INCLUDE) ||
+			     (tracer_cfg.follow_tree && (bpf_map_lookup_elem(&traced, &tgid) || (kind == KIND_EXIT && just_died(tgid))));
 	}
 	if (ok && (kinds & (1 << FK_UID)))
 		ok = kind_ok(FK_UID, filter_lookup(FK_UID, (__u32)bpf_get_current_uid_gid()));
@@ -1093,7 +1113,13 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 out:
 	if (tracer_cfg.follow_tree && group_dead) {
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		bpf_map_delete_elem(&traced, &tgid);
+
+		if (bpf_map_lookup_elem(&traced, &tgid)) {
+			__u64 now = bpf_ktime_get_boot_ns();
+
+			bpf_map_update_elem(&dying, &tgid, &now, BPF_ANY);
+			bpf_map_delete_elem(&traced, &tgid);
+		}
 	}
 	return 0;
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, rfc3339Ns, fixture, marker, readUntil, TracerRun, withMarker, type Json } from "./harness";
+import { arg, rfc3339Ns, fixture, marker, readUntil, TRACER, TracerRun, withMarker, type Json } from "./harness";
 
 let tracer: TracerRun;
 let lc: string;
@@ -194,4 +194,25 @@ describe("sched_process_exit", () => {
     expect(x!.executable.path).toBe(lc);
     expect(f!.hostProcessId).toBe(p.pid); // the shell forked it
   });
+});
+
+describe("-- COMMAND follows a process to its last thread", () => {
+  test("exit_group with 3 running threads, 40 times under -- COMMAND: every thread's exit is there, one process_group_exit", () => {
+    const out = join(tmpdir(), `${marker("dying")}.jsonl`);
+    try {
+      for (let i = 0; i < 40; i++) {
+        const p = Bun.spawnSync([TRACER, "--json", "-e", "sched_process_exit", "-o", out, "--", lc, "threads-exit", marker("dying")], { stdout: "pipe", stderr: "pipe" });
+        const kv = Object.fromEntries(p.stdout.toString().trim().split("\n").map((l) => l.split("=") as [string, string]));
+        const pid = Number(kv.pid);
+        const tids = [pid, ...kv.tids!.split(",").map(Number)];
+        const exits = readFileSync(out, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l)).filter((e) => e.hostProcessId === pid);
+        // the group-dead thread's exit removes the process from the follow set; the exits of the
+        // threads that were a moment behind it must still be reported
+        expect(exits.map((e) => e.hostThreadId).sort()).toEqual(tids.sort());
+        expect(exits.filter((e) => arg(e, "process_group_exit")).length).toBe(1);
+      }
+    } finally {
+      rmSync(out, { force: true });
+    }
+  }, 120_000);
 });
