@@ -252,7 +252,7 @@ async function collect(): Promise<Run> {
     clearTimeout(timer);
     if (code !== 0) throw new Error(`tracer -- workload: exit ${code}: ${stderr}`);
     // auditd writes asynchronously: wait until the end marker's event is complete in the log
-    const end = Date.now() + 15000;
+    const end = Date.now() + 60000;
     for (;;) {
       raw = Bun.spawnSync(["ausearch", "-k", key, "--raw"]).stdout.toString();
       const last = parseAudit(raw, auid).find((e) => e.argv.includes(`${m}-end`));

@@ -40,7 +40,7 @@ async function attempt(args: string[], opts: { env?: Record<string, string>; cwd
 
 /** The failed-exec events of a process, in order; waits until `count` arrived. */
 async function failures(pid: number, count = 1): Promise<Json[]> {
-  const end = Date.now() + 10000;
+  const end = Date.now() + 60000;
   for (;;) {
     const hits = tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === pid);
     if (hits.length >= count || Date.now() > end) return hits;

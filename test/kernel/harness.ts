@@ -64,6 +64,8 @@ export function arg(e: Json, name: string): any {
 export class TracerRun {
   private out = "";
   private err = "";
+  private parsed: Json[] = [];
+  private parsedTo = 0;
   private constructor(readonly proc: Subprocess<"ignore", "pipe", "pipe">) {}
 
   /** Start ./tracer with args and wait for its "ready" line on stderr. */
@@ -104,15 +106,21 @@ export class TracerRun {
     return this.err;
   }
 
-  /** Parsed JSON events seen so far. */
+  /** Parsed JSON events seen so far (each line parsed once: a whole-system trace on a host busy
+   * with exec storms of its own must not make every wait re-parse everything). */
   events(): Json[] {
-    const lines = this.out.split("\n");
-    lines.pop(); // a line still being written has no newline yet
-    return lines.filter((l) => l.trim()).map(parseLine);
+    const end = this.out.lastIndexOf("\n"); // a line still being written has no newline yet
+    if (end >= this.parsedTo) {
+      for (const l of this.out.slice(this.parsedTo, end).split("\n")) if (l.trim()) this.parsed.push(parseLine(l));
+      this.parsedTo = end + 1;
+    }
+    return this.parsed.slice();
   }
 
-  /** Wait until pred matches some event (the tracer flushes after each ring poll). */
-  async waitFor(pred: (e: Json) => boolean, timeoutMs = 10000): Promise<Json[]> {
+  /** Wait until pred matches some event (the tracer flushes after each ring poll). The timeout
+   * only decides when an absent event is declared missing: generous, so that a host flooded with
+   * other work delays a test instead of failing it. */
+  async waitFor(pred: (e: Json) => boolean, timeoutMs = 60000): Promise<Json[]> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const hits = this.events().filter(pred);

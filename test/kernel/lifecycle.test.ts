@@ -196,6 +196,34 @@ describe("sched_process_exit", () => {
   });
 });
 
+describe("exec from a thread that is not the leader", () => {
+  // The kernel gives the exec'ing thread the leader's id (de_thread); sched_process_exec's own
+  // old_pid is the leader's id too on 6.18 (checked with bpftrace), so no event names the old tid.
+  test("the exec event has the leader's ids; the old leader's exit comes first; no exit ends the thread's old tid", async () => {
+    const r = await run([lc, "thread-exec", marker("thread-exec")]);
+    expect(r.code).toBe(0);
+    const pid = Number(r.kv.pid), tid = Number(r.kv.tid);
+    expect(tid).not.toBe(pid);
+    // what the new image says of itself: the kernel gave the exec'ing thread the leader's id
+    expect(Number(r.kv.after_pid)).toBe(pid);
+    expect(Number(r.kv.after_tid)).toBe(pid);
+    const [x] = await tracer.waitFor((e) => e.eventName === "sched_process_exec" && e.hostProcessId === pid && arg(e, "argv")[1] === "whoami");
+    expect(x!.hostThreadId).toBe(pid);
+    expect(arg(x!, "argv")).toEqual(["/proc/self/exe", "whoami"]);
+    const [gone] = await exits((e) => e.hostProcessId === pid && arg(e, "process_group_exit") === true);
+    expect(arg(gone!, "exit_code")).toBe(0);
+    const mine = tracer.events().filter((e) => e.hostProcessId === pid);
+    // the old leader's exit (killed by de_thread) precedes the exec; no event ends the old tid
+    const leaderExit = mine.findIndex((e) => e.eventName === "sched_process_exit" && arg(e, "process_group_exit") === false);
+    expect(leaderExit).toBeGreaterThanOrEqual(0);
+    expect(mine[leaderExit]!.hostThreadId).toBe(pid);
+    // de_thread waits for the old leader to die before the exec goes on: causal order, so the
+    // global sequence numbers (taken in the kernel) are in that order too
+    expect(mine[leaderExit]!.seq).toBeLessThan(x!.seq);
+    expect(mine.filter((e) => e.eventName === "sched_process_exit" && e.hostThreadId === tid)).toEqual([]);
+  });
+});
+
 describe("-- COMMAND follows a process to its last thread", () => {
   test("exit_group with 3 running threads, 40 times under -- COMMAND: every thread's exit is there, one process_group_exit", () => {
     const out = join(tmpdir(), `${marker("dying")}.jsonl`);

@@ -4,7 +4,7 @@
 // the summary line, and the tracer leaving itself out of a whole-system trace.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { marker, SUMMARY_LINE, TRACER, TracerRun, withMarker } from "./harness";
@@ -13,8 +13,9 @@ const dir = mkdtempSync(join(tmpdir(), "tracer-options-"));
 chmodSync(dir, 0o777);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function tracer(args: string[], o: { uid?: number; merged?: boolean } = {}) {
-  const cmd = o.merged ? ["/bin/sh", "-c", `exec "$@" 2>&1`, "sh", TRACER, ...args] : [TRACER, ...args];
+function tracer(args: string[], o: { uid?: number; merged?: boolean; exe?: string } = {}) {
+  const exe = o.exe ?? TRACER;
+  const cmd = o.merged ? ["/bin/sh", "-c", `exec "$@" 2>&1`, "sh", exe, ...args] : [exe, ...args];
   const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: dir, uid: o.uid, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -77,7 +78,12 @@ describe("options", () => {
   });
 
   test("not root: no output file is created, the error says what to do", () => {
-    const r = tracer(["-o", "x.jsonl", "--tree", "t.txt"], { uid: idOf("nobody") });
+    // nobody may not reach the checkout (a clone under /root or in a mktemp -d directory is mode
+    // 0700): it runs a copy of the self-contained binary from the world-readable temporary dir.
+    const copy = join(dir, "tracer-copy");
+    copyFileSync(TRACER, copy);
+    chmodSync(copy, 0o755);
+    const r = tracer(["-o", "x.jsonl", "--tree", "t.txt"], { uid: idOf("nobody"), exe: copy });
     expect(r.code).toBe(1);
     expect(r.err).toBe("tracer: load BPF object: Operation not permitted (EPERM); run as root (or with CAP_BPF and CAP_PERFMON)\n");
     expect(r.out).toBe("");

@@ -154,7 +154,7 @@ describe("running", () => {
   test("a closed stdout (| head -1) ends it quietly with status 0", async () => {
     const p = Bun.spawn(["sh", "-c", `"${TRACER}" --json | head -1 > /dev/null`], { stdout: "ignore", stderr: "pipe" });
     // keep exec events coming until the pipeline ends
-    const stopAt = Date.now() + 15000;
+    const stopAt = Date.now() + 60000;
     let done = false;
     p.exited.then(() => (done = true));
     while (!done && Date.now() < stopAt) {
@@ -193,7 +193,7 @@ describe("running", () => {
     const p = onFullDisk(full, "");
     let ended = false;
     p.exited.then(() => (ended = true));
-    const stopAt = Date.now() + 20000;
+    const stopAt = Date.now() + 60000;
     while (!ended && Date.now() < stopAt) {
       await Bun.spawn(["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done"]).exited;
     }
