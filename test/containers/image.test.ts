@@ -63,7 +63,11 @@ async function traceInImage(args: string[], act: () => Promise<void>, until: (ex
   return execs();
 }
 
-const argv = (e: Json): string[] => (e.args as Json[]).find((a) => a.name === "argv")?.value ?? [];
+/** The argv of an exec of /bin/true (not, say, the docker client's, whose argv holds the marker too). */
+const argv = (e: Json): string[] => {
+  const v: string[] = (e.args as Json[]).find((a) => a.name === "argv")?.value ?? [];
+  return v[0] === "/bin/true" ? v : [];
+};
 const hostExec = async (m: string) => {
   const p = spawn(["/bin/true", m]);
   await p.exited;
