@@ -121,3 +121,15 @@ test("run under Docker with --container: the container's exec, not the host's", 
   const mine = execs.filter((e) => argv(e).includes(m));
   expect(mine.map((e) => e.containerId)).toEqual([id]);
 }, 120_000);
+
+test("run under Docker without --pid=host, --host says in one line that it compares with its own mount namespace", () => {
+  const r = spawnSync(
+    [DOCKER, "run", "--rm", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+      "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", "/sys/kernel/tracing:/sys/kernel/tracing", image, "--host", "-e", "sched_process_exec", "--", "/tracer", "--version"],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  expect(r.exitCode).toBe(0);
+  expect(r.stderr.toString().split("\n").filter((l) => l.includes("pids are not visible"))).toEqual([
+    "tracer: the host's pids are not visible here (run with --pid=host): --host/--container compare with the tracer's own mount namespace",
+  ]);
+}, 120_000);
