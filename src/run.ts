@@ -3,7 +3,7 @@
 // losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../.output/tracer-legacy.bpf.o" with { type: "file" };
-import { fstatSync, readlinkSync } from "node:fs";
+import { fstatSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Config } from "./cli";
 import { openSink, Writer } from "./sink/writer";
@@ -20,6 +20,7 @@ import { startContainerPipe, type ContainerPipe } from "./containers/pipe";
 import { CiSession } from "./ci/session";
 import { configureScope, excludeSelf, fillScopeMaps, follow } from "./filter/scope";
 import { execPathFilter } from "./filter/exec-path";
+import { hostMountNs } from "./filter/host-ns";
 import { bootToEpochOffsetNs } from "../ffi/libc";
 import { CounterReader, LossReporter, formatStats, type KernelCounters } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
@@ -30,10 +31,6 @@ import { terminal } from "./format/screen";
 
 const EINTR = 4;
 const EPERM = 1;
-
-function ownMountNs(): number {
-  return Number(/\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/mnt"))?.[1] ?? 0);
-}
 
 /** A load failure names the kernel and the object variant (-v shows the verifier's log). */
 function withKernel<T>(k: KernelFeatures, f: () => T): T {
@@ -103,7 +100,8 @@ async function openTracer(cfg: Config, commandMode: boolean, pipeline: Pipeline)
   if (cfg.verbose) {
     say(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead\n`);
   }
-  const hostMntNs = ownMountNs();
+  const host = hostMountNs();
+  if (host.note !== null && cfg.scope.where !== "any") say(`tracer: ${host.note}\n`);
   const scope = excludeSelf(cfg.scope); // the tracer's own threads are never events
   const tracer = withKernel(kernel, () => BpfTracer.open({
     object,
@@ -114,7 +112,7 @@ async function openTracer(cfg: Config, commandMode: boolean, pipeline: Pipeline)
     alsoAttach: ALSO_ATTACH,
     configure: (rodata) => {
       configureRodata(rodata, cfg, kernel);
-      configureScope(rodata, scope, hostMntNs, commandMode);
+      configureScope(rodata, scope, host.inode, commandMode);
     },
     onRecord: pipeline.onRecord,
     verbose: cfg.verbose,

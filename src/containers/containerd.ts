@@ -2,7 +2,7 @@
 // messages hand-encoded: Containers/Get per namespace, Images/Get for the digest, Version/Version
 // as the probe, Events/Subscribe for removals.
 import { GRPC_NOT_FOUND, GrpcError, GrpcUnixClient } from "./grpc";
-import { CONTAINER_ID, KUBE_LABEL, kubernetesOf, type ContainerChange, type ContainerMeta, type Runtime } from "./meta";
+import { CONTAINER_ID, KUBE_LABEL, kubernetesOf, type ContainerChange, type ContainerMeta, type OnChange, type Runtime } from "./meta";
 import { encodeStrings, fields, mapEntry, str, strings, sub } from "./protobuf";
 
 /** Namespaces asked, in this order: kubelet's (CRI), Docker's, and ctr's default. */
@@ -40,9 +40,13 @@ export class Containerd implements Runtime {
     return null;
   }
 
-  async watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void> {
+  /** No replay (Subscribe has no since), no creation metadata, and no sign of when the
+   * subscription is live (gRPC sends its headers with the first event): opened() at once. None
+   * is needed: Containers/Get answers at once, a start under way or not. */
+  async watch(onChange: OnChange, signal: AbortSignal, opts: { opened: () => void }): Promise<void> {
     // Filters OR: SubscribeRequest{filters=1 (repeated)}.
     const request = encodeStrings(Object.keys(TOPICS).map((t) => [1, `topic=="${t}"`] as const));
+    opts.opened();
     await this.grpc.call("/containerd.services.events.v1.Events/Subscribe", request, {}, signal, (envelope) => {
       // Envelope{timestamp=1, namespace=2, topic=3, event=4 Any{type_url=1, value=2}};
       // ContainerCreate and ContainerDelete both have id=1.

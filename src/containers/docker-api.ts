@@ -1,10 +1,12 @@
 // Docker Engine API client on a unix socket (Bun's fetch with `unix:`), for Docker itself and for
-// podman's Docker-compatible service: container inspect, image inspect, the destroy event stream.
-import { CONTAINER_ID, kubernetesOf, type ContainerChange, type ContainerMeta, type Runtime } from "./meta";
+// podman's Docker-compatible service: container inspect, image inspect, the event stream (a
+// creation's name, image and labels; removals).
+import { CONTAINER_ID, kubernetesOf, type ContainerChange, type ContainerMeta, type OnChange, type Runtime } from "./meta";
 
 /** What an image contributes to a container's metadata; keyed by image id (content-addressed,
  * so an entry never goes stale). */
 interface ImageFacts {
+  id: string;
   repoTags: string[];
   digest: string;
 }
@@ -34,26 +36,16 @@ export class DockerApi implements Runtime {
     const c = (await this.json(res, "GET /containers/{id}/json")) as DockerContainer;
     // The API also finds containers by name or id prefix: only the exact id is ours.
     if (c.Id !== id) return null;
-    const labels = c.Config?.Labels ?? {};
-    const imageId = c.Image ?? "";
-    const img = imageId ? await this.image(imageId, signal) : null;
-    const asCreated = c.Config?.Image ?? "";
-    // Config.Image is what the container was created from; when that was an image id, its tag says more.
-    const image = asCreated === "" || asCreated.startsWith("sha256:") || imageId.startsWith(`sha256:${asCreated}`) ? (img?.repoTags[0] ?? asCreated) : asCreated;
-    return {
-      id,
-      runtime: this.name,
-      name: (c.Name ?? "").replace(/^\//, ""),
-      image,
-      imageDigest: img?.digest || imageId,
-      ...kubernetesOf(labels),
-    };
+    return this.meta({ id, name: c.Name ?? "", asCreated: c.Config?.Image ?? "", imageId: c.Image ?? "", labels: c.Config?.Labels ?? {} }, signal);
   }
 
-  async watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void> {
+  async watch(onChange: OnChange, signal: AbortSignal, opts: { since: number; opened: () => void }): Promise<void> {
     const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: Object.keys(CHANGES) }));
-    const res = await this.get(`/events?filters=${filters}`, signal);
+    // since: Docker subscribes only after it has sent the headers; the replay closes that gap.
+    const since = `${Math.floor(opts.since)}.${String(Math.floor((opts.since % 1) * 1e9)).padStart(9, "0")}`; // seconds.nanoseconds
+    const res = await this.get(`/events?since=${since}&filters=${filters}`, signal);
     if (res.status !== 200 || !res.body) throw new Error(`GET /events: HTTP ${res.status} ${(await res.text()).trim().slice(0, 200)}`);
+    opts.opened();
     const dec = new TextDecoder();
     let buf = "";
     for await (const chunk of res.body) {
@@ -63,29 +55,54 @@ export class DockerApi implements Runtime {
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
         if (line === "") continue;
-        const ev = JSON.parse(line) as { Action?: string; status?: string; Actor?: { ID?: string }; id?: string };
+        const ev = JSON.parse(line) as { Action?: string; status?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; id?: string };
         const id = ev.Actor?.ID ?? ev.id;
         const change = CHANGES[ev.Action ?? ev.status ?? ""];
-        if (change && id) onChange(change, id);
+        if (!change || !id) continue;
+        // A creation's attributes: the container's labels, then image (as created from) and name.
+        const attrs = ev.Actor?.Attributes;
+        if (change === "created" && attrs?.image !== undefined && attrs.name !== undefined && CONTAINER_ID.test(id)) {
+          const { image: asCreated, name, ...labels } = attrs;
+          onChange(change, id, (signal) => this.meta({ id, name, asCreated, imageId: "", labels }, signal));
+        } else onChange(change, id);
       }
     }
   }
 
+  /** The metadata of a container from what it was created with; imageId "" when only the
+   * reference it was created from is known (then the image is asked by that reference). */
+  private async meta(c: { id: string; name: string; asCreated: string; imageId: string; labels: Record<string, string> }, signal: AbortSignal): Promise<ContainerMeta> {
+    const ref = c.imageId || c.asCreated;
+    const img = ref ? await this.image(ref, signal) : null;
+    const imageId = c.imageId || img?.id || "";
+    // Config.Image is what the container was created from; when that was an image id, its tag says more.
+    const image = c.asCreated === "" || c.asCreated.startsWith("sha256:") || imageId.startsWith(`sha256:${c.asCreated}`) ? (img?.repoTags[0] ?? c.asCreated) : c.asCreated;
+    return {
+      id: c.id,
+      runtime: this.name,
+      name: c.name.replace(/^\//, ""),
+      image,
+      imageDigest: img?.digest || imageId,
+      ...kubernetesOf(c.labels),
+    };
+  }
+
   close(): void {}
 
-  private async image(imageId: string, signal: AbortSignal): Promise<ImageFacts | null> {
-    const known = this.images.get(imageId);
+  /** The image by id or by reference (the cache is by id only: a tag can move). */
+  private async image(ref: string, signal: AbortSignal): Promise<ImageFacts | null> {
+    const known = this.images.get(ref);
     if (known) return known;
-    const res = await this.get(`/images/${encodeURIComponent(imageId)}/json`, signal);
+    const res = await this.get(`/images/${encodeURIComponent(ref).replace(/%2F/gi, "/").replace(/%3A/gi, ":")}/json`, signal);
     if (res.status === 404) {
       await res.body?.cancel();
       return null; // removed (forced) while a container still uses it
     }
-    const img = (await this.json(res, "GET /images/{id}/json")) as { RepoTags?: string[] | null; RepoDigests?: string[] | null };
+    const img = (await this.json(res, "GET /images/{id}/json")) as { Id?: string; RepoTags?: string[] | null; RepoDigests?: string[] | null };
     const repoDigest = img.RepoDigests?.[0] ?? "";
-    const facts = { repoTags: img.RepoTags ?? [], digest: repoDigest.slice(repoDigest.indexOf("@") + 1) };
+    const facts = { id: img.Id ?? "", repoTags: img.RepoTags ?? [], digest: repoDigest.slice(repoDigest.indexOf("@") + 1) };
     if (this.images.size >= MAX_IMAGES) this.images.clear();
-    this.images.set(imageId, facts);
+    if (facts.id !== "") this.images.set(facts.id, facts);
     return facts;
   }
 

@@ -24,6 +24,10 @@ export interface ContainerMeta {
 
 export type RuntimeName = "docker" | "podman" | "containerd";
 export type ContainerChange = "created" | "removed";
+/** describe, with a creation whose event carries what the container was created with (Docker's
+ * and podman's: name, image, labels): its metadata without asking about the container, which
+ * Docker and podman answer only once a start under way is over. */
+export type OnChange = (change: ContainerChange, id: string, describe?: (signal: AbortSignal) => Promise<ContainerMeta | null>) => void;
 
 /** A client of one runtime's API socket. */
 export interface Runtime {
@@ -34,9 +38,11 @@ export interface Runtime {
   /** The container with this id, or null when this runtime has none. Rejects when the runtime
    * cannot be asked (socket missing, refused, broken answer). */
   inspect(id: string, signal: AbortSignal): Promise<ContainerMeta | null>;
-  /** Follow the runtime's event stream, calling onChange with the id of each container created
-   * or removed; resolves or rejects when the stream ends (abort the signal to end it). */
-  watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void>;
+  /** Follow the runtime's event stream from `since` (epoch seconds; where the runtime can replay
+   * its past events) on, calling opened() once it is subscribed and onChange with the id of each
+   * container created or removed; resolves or rejects when the stream ends (abort the signal to
+   * end it). */
+  watch(onChange: OnChange, signal: AbortSignal, opts: { since: number; opened: () => void }): Promise<void>;
   close(): void;
 }
 

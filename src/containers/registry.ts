@@ -1,11 +1,11 @@
 // ContainerRegistry: container id → runtime metadata, cached, asked of every reachable runtime at
-// once, bounded in time; from the runtimes' event streams, new containers are asked about before
-// their first process runs and removed ones evicted.
+// once, bounded in time; from the runtimes' event streams, new containers are known (or asked
+// about) before their first process runs, and removed ones evicted a while later.
 import { constants } from "node:os";
 import { libc } from "../../ffi/libc";
 import { Containerd, CONTAINERD_NAMESPACES } from "./containerd";
 import { DockerApi } from "./docker-api";
-import type { ContainerMeta, Runtime } from "./meta";
+import type { ContainerMeta, OnChange, Runtime } from "./meta";
 
 export const DEFAULT_SOCKETS = {
   docker: "/var/run/docker.sock",
@@ -17,6 +17,10 @@ export const DEFAULT_SOCKETS = {
  * being started only once the start is over (a few hundred ms on a loaded host; 200 ms made the
  * first events of new containers "late"), so the default leaves room for that. */
 export const CONTAINER_BOUND_MS = 1000;
+
+/** How long a removed container's entry stays after its runtime reported the removal: its last
+ * events may still be in the ring or held behind a look-up. */
+export const REMOVAL_GRACE_MS = 10_000;
 
 export interface RegistryOptions {
   /** Socket paths; null leaves that runtime out. Defaults: DEFAULT_SOCKETS. */
@@ -33,7 +37,7 @@ export interface RegistryOptions {
   /** How long "no runtime has this id" is remembered (default 30 s). */
   absentTtlMs?: number;
   /** How long a removed container's entry stays after the runtime reported its removal, for its
-   * events still in the ring or held (default 10 s). */
+   * events still in the ring or held (default REMOVAL_GRACE_MS). */
   removalGraceMs?: number;
   /** How long an unreachable runtime is left alone before it is asked again (default 10 s). */
   retryDownMs?: number;
@@ -51,6 +55,10 @@ interface RuntimeState {
   downAt: number | null;
   told: boolean;
   watcher: AbortController | null;
+  /** Resolves once the watcher is subscribed (or its stream ended). */
+  watching: Promise<void>;
+  /** Epoch seconds the next subscription replays the runtime's events from. */
+  since: number;
 }
 
 interface Entry {
@@ -59,8 +67,9 @@ interface Entry {
 }
 
 interface Flight {
-  /** The whole question (up to requestTimeoutMs). */
+  /** The whole question (up to requestTimeoutMs), or a creation event's answer if that comes first. */
   full: Promise<ContainerMeta | null>;
+  settle: (m: ContainerMeta | null) => void;
   /** The same, or null once boundMs has passed since the first lookup() (not since the question
    * was asked: a creation event asks ahead of any lookup): what lookup() hands out. */
   bounded: Promise<ContainerMeta | null> | null;
@@ -88,18 +97,21 @@ export class ContainerRegistry {
     this.boundMs = opts.boundMs ?? CONTAINER_BOUND_MS;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
     this.absentTtlMs = opts.absentTtlMs ?? 30_000;
-    this.removalGraceMs = opts.removalGraceMs ?? 10_000;
+    this.removalGraceMs = opts.removalGraceMs ?? REMOVAL_GRACE_MS;
     this.retryDownMs = opts.retryDownMs ?? 10_000;
     this.maxEntries = opts.maxEntries ?? 8192;
     this.diagnostic = opts.diagnostic ?? ((line) => process.stderr.write(`tracer: containers: ${line}\n`));
     this.onEvict = opts.onEvict ?? (() => {});
     const rts = opts.runtimes ?? defaultRuntimes(opts);
-    this.runtimes = rts.map((rt) => ({ rt, downAt: null, told: false, watcher: null }));
+    const now = Date.now() / 1000;
+    this.runtimes = rts.map((rt) => ({ rt, downAt: null, told: false, watcher: null, watching: Promise.resolve(), since: now }));
   }
 
   /** Probe every runtime (at most requestTimeoutMs): one diagnostic line for each that does not
-   * answer, removal watchers for those that do. Resolves with the names of those that answer.
-   * Optional: lookups work without it, and say the same lines the first time they need a runtime. */
+   * answer, event-stream watchers for those that do (subscribed when it resolves: containers
+   * created from then on are known from their creation). Resolves with the names of those that
+   * answer. Optional: lookups work without it, and say the same lines the first time they need a
+   * runtime. */
   async start(): Promise<string[]> {
     const answered = await Promise.all(
       this.runtimes.map(async (s) => {
@@ -113,7 +125,10 @@ export class ContainerRegistry {
         }
       }),
     );
-    return this.runtimes.filter((_, i) => answered[i]).map((s) => s.rt.name);
+    const up = this.runtimes.filter((_, i) => answered[i]);
+    const limit = AbortSignal.any([AbortSignal.timeout(this.requestTimeoutMs), this.closing.signal]);
+    await Promise.race([Promise.all(up.map((s) => s.watching)), new Promise((resolve) => limit.addEventListener("abort", resolve))]);
+    return up.map((s) => s.rt.name);
   }
 
   /** Cached answer, without asking: the metadata; null when no runtime had this id (remembered
@@ -167,14 +182,17 @@ export class ContainerRegistry {
     for (const s of this.runtimes) s.rt.close();
   }
 
-  /** Start the question about id (not yet asked, not cached). */
-  private fly(id: string): Flight {
-    const f: Flight = { full: this.ask(id), bounded: null, late: false };
+  /** Start the question about id (not yet asked, not cached): `answer`, else the runtimes'. */
+  private fly(id: string, answer?: Promise<ContainerMeta | null>): Flight {
+    let settle!: (m: ContainerMeta | null) => void;
+    const full = new Promise<ContainerMeta | null>((resolve) => (settle = resolve));
+    const f: Flight = { full, settle, bounded: null, late: false };
     this.flights.set(id, f);
-    f.full.then(() => {
+    full.then(() => {
       clearTimeout(f.timer);
-      this.flights.delete(id);
+      if (this.flights.get(id) === f) this.flights.delete(id);
     });
+    (answer ?? this.ask(id)).then(settle);
     return f;
   }
 
@@ -210,6 +228,9 @@ export class ContainerRegistry {
   }
 
   private remember(id: string, meta: ContainerMeta | null): void {
+    // A question that ended in "nobody has it" after a creation event said who: the container was
+    // removed in between (its entry stays until its removal's grace ends).
+    if (meta === null && this.entries.get(id)?.meta) return;
     this.entries.delete(id);
     this.entries.set(id, { meta, at: performance.now() });
     while (this.entries.size > this.maxEntries) this.evict(this.entries.keys().next().value!);
@@ -233,28 +254,50 @@ export class ContainerRegistry {
   }
 
   /** Follow the runtime's creations and removals while it answers; a broken stream is reopened
-   * after retryDownMs (removals in the gap are missed: maxEntries bounds what that leaves). */
+   * after retryDownMs, replaying from where it broke where the runtime can (Docker, podman;
+   * containerd's removals in the gap are missed: maxEntries bounds what that leaves). */
   private watch(s: RuntimeState): void {
     const ac = new AbortController();
     s.watcher = ac;
     const signal = AbortSignal.any([ac.signal, this.closing.signal]);
+    let opened!: () => void;
+    s.watching = new Promise((resolve) => (opened = resolve));
+    const onChange: OnChange = (change, id, describe) => (change === "created" ? this.created(id, describe) : this.removed(id));
     s.rt
-      .watch((change, id) => (change === "created" ? this.created(id) : this.removed(id)), signal)
+      .watch(onChange, signal, { since: s.since, opened })
       .catch(() => {})
       .finally(() => {
+        opened();
         s.watcher = null;
+        s.since = Date.now() / 1000;
         if (!this.closing.signal.aborted) this.later(this.retryDownMs, () => s.watcher || this.watch(s));
       });
   }
 
-  /** A container was just created: ask about it now, so that the look-up its first event makes
-   * finds the answer cached (or in flight, with a head start) even when the runtime is slow. */
-  private created(id: string): void {
-    if (this.known(id) === undefined && !this.flights.has(id)) this.fly(id);
+  /** A container was just created: its metadata from the creation event where it carries it
+   * (Docker, podman: this also answers a question already in flight, which they would answer
+   * only once the container's start is over), else asked about now, so that the look-up its
+   * first event makes finds the answer cached or in flight with a head start. */
+  private created(id: string, describe?: (signal: AbortSignal) => Promise<ContainerMeta | null>): void {
+    if (!describe) {
+      if (this.known(id) === undefined && !this.flights.has(id)) this.fly(id);
+      return;
+    }
+    const described = describe(this.signal()).then(
+      (m) => {
+        if (m) this.remember(id, m);
+        return m;
+      },
+      () => null, // the image could not be asked: the container's own inspect is the fallback
+    );
+    const f = this.flights.get(id) ?? this.fly(id, described.then((m) => m ?? this.ask(id)));
+    described.then((m) => m && f.settle(m));
   }
 
+  /** A container was removed: its entry (or the answer still in flight) is evicted
+   * removalGraceMs later. */
   private removed(id: string): void {
-    if (!this.entries.has(id)) return;
+    if (!this.entries.has(id) && !this.flights.has(id)) return;
     this.later(this.removalGraceMs, () => this.evict(id));
   }
 

@@ -1,23 +1,18 @@
 // process_execute_failed: resolve the caller's path the way the kernel would and stat it.
 // No tracepoint sees the file a failed exec opened, so this runs in user space, right after the
 // record is read: it can race with a rename (the event says binary_resolved_in: "userspace").
-import { closeSync, openSync, readSync, realpathSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
 import { callerView, pathUnreadable, type ExecCallerView } from "../decode/events/exec-failed";
 import { encodeBytes, decodeBytes } from "../decode/text";
+import { nsInode } from "../filter/host-ns";
 
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
 
 let ownMountNs = -1;
 function tracerMountNs(): number {
-  if (ownMountNs < 0) {
-    try {
-      ownMountNs = Number(/\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/mnt"))![1]);
-    } catch {
-      ownMountNs = 0;
-    }
-  }
+  if (ownMountNs < 0) ownMountNs = nsInode("self", "mnt") ?? 0;
   return ownMountNs;
 }
 

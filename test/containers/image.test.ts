@@ -38,12 +38,14 @@ test("the image's files: /tracer, the dynamic loader and the libraries ldd names
   }
 });
 
-test("run under Docker, it traces a host exec and a container's exec", async () => {
+/** Run the image as the README shows (--pid=host) with `args`, do `act`, stop it once `until` holds
+ * for the execs seen; those execs. */
+async function traceInImage(args: string[], act: () => Promise<void>, until: (execs: Json[]) => boolean): Promise<Json[]> {
   // --privileged is what the README shows; here the host's capability bounding set may lack
   // some (CAP_SYS_RESOURCE), which --privileged asks for: name the ones the tracer needs.
   const proc = spawn(
     [DOCKER, "run", "--rm", "--name", name, "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-      "--pid=host", "--cgroupns=host", "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", "/sys/kernel/tracing:/sys/kernel/tracing", image, "--json", "-e", "sched_process_exec"],
+      "--pid=host", "--cgroupns=host", "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", "/sys/kernel/tracing:/sys/kernel/tracing", image, "--json", "-e", "sched_process_exec", ...args],
     { stdout: "pipe", stderr: "pipe" },
   );
   let out = "";
@@ -52,18 +54,82 @@ test("run under Docker, it traces a host exec and a container's exec", async () 
   (async () => { for await (const c of proc.stdout) out += dec.decode(c, { stream: true }); })();
   const ready = (async () => { for await (const c of proc.stderr) { err += dec.decode(c); if (err.includes("ready\n")) return true; } return false; })();
   expect(await Promise.race([ready, proc.exited.then(() => false)])).toBe(true);
-
-  const m = marker("image");
-  const host = spawn(["/bin/true", m]);
-  await host.exited;
-  const cid = sh([DOCKER, "run", "-d", IMAGE.docker, "/bin/true", m]);
-  const until = async (pred: () => boolean) => { while (!pred()) await Bun.sleep(20); };
-  const execs = () => out.split("\n").slice(0, -1).map(parseLine).filter((e: Json) => (e.args as Json[]).find((a) => a.name === "argv")?.value?.includes(m));
-  await until(() => execs().length >= 2);
+  await act();
+  const execs = () => out.split("\n").slice(0, -1).map(parseLine);
+  while (!until(execs())) await Bun.sleep(20);
   spawnSync([DOCKER, "stop", "-t", "5", name], { stdout: "ignore", stderr: "ignore" });
   await proc.exited;
-  const [onHost, inContainer] = [execs().find((e) => e.containerId === ""), execs().find((e) => e.containerId !== "")];
-  expect(onHost).toMatchObject({ hostProcessId: host.pid, executable: { path: realpathSync("/bin/true") } });
-  expect(inContainer!.containerId).toBe(JSON.parse(sh([DOCKER, "inspect", cid]))[0].Id);
+  expect(err).not.toContain("pids are not visible"); // it found the host's mount namespace
+  return execs();
+}
+
+/** The argv of an exec of /bin/true (not, say, the docker client's, whose argv holds the marker too). */
+const argv = (e: Json): string[] => {
+  const v: string[] = (e.args as Json[]).find((a) => a.name === "argv")?.value ?? [];
+  return v[0] === "/bin/true" ? v : [];
+};
+const hostExec = async (m: string) => {
+  const p = spawn(["/bin/true", m]);
+  await p.exited;
+  return p.pid;
+};
+/** A container that runs /bin/true m to its end; its id from docker inspect. */
+const containerExec = (m: string) => {
+  const cid = sh([DOCKER, "run", "-d", "--network", "none", IMAGE.docker, "/bin/true", m]);
+  sh([DOCKER, "wait", cid]);
+  const id = JSON.parse(sh([DOCKER, "inspect", cid]))[0].Id as string;
   sh([DOCKER, "rm", cid]);
+  return id;
+};
+
+test("run under Docker, it traces a host exec and a container's exec", async () => {
+  const m = marker("image");
+  let pid = 0;
+  let id = "";
+  const execs = await traceInImage([], async () => {
+    pid = await hostExec(m);
+    id = containerExec(m);
+  }, (es) => es.filter((e) => argv(e).includes(m)).length >= 2);
+  const mine = execs.filter((e) => argv(e).includes(m));
+  const [onHost, inContainer] = [mine.find((e) => e.containerId === ""), mine.find((e) => e.containerId !== "")];
+  expect(onHost).toMatchObject({ hostProcessId: pid, executable: { path: realpathSync("/bin/true") } });
+  expect(inContainer!.containerId).toBe(id);
+}, 120_000);
+
+// --host/--container compare with the host's mount namespace, not the tracer container's own.
+// Each run ends at an exec it must see, done after the ones it must not see (ring order).
+test("run under Docker with --host: the host's exec, not the container's", async () => {
+  const [m, end] = [marker("host"), marker("host-end")];
+  let pid = 0;
+  const execs = await traceInImage(["--host"], async () => {
+    pid = await hostExec(m);
+    containerExec(m);
+    await hostExec(end);
+  }, (es) => es.some((e) => argv(e).includes(end)));
+  const mine = execs.filter((e) => argv(e).includes(m));
+  expect(mine.map((e) => [e.hostProcessId, e.containerId])).toEqual([[pid, ""]]);
+}, 120_000);
+
+test("run under Docker with --container: the container's exec, not the host's", async () => {
+  const [m, end] = [marker("ctr"), marker("ctr-end")];
+  let id = "";
+  const execs = await traceInImage(["--container"], async () => {
+    await hostExec(m);
+    id = containerExec(m);
+    containerExec(end);
+  }, (es) => es.some((e) => argv(e).includes(end)));
+  const mine = execs.filter((e) => argv(e).includes(m));
+  expect(mine.map((e) => e.containerId)).toEqual([id]);
+}, 120_000);
+
+test("run under Docker without --pid=host, --host says in one line that it compares with its own mount namespace", () => {
+  const r = spawnSync(
+    [DOCKER, "run", "--rm", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+      "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", "/sys/kernel/tracing:/sys/kernel/tracing", image, "--host", "-e", "sched_process_exec", "--", "/tracer", "--version"],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  expect(r.exitCode).toBe(0);
+  expect(r.stderr.toString().split("\n").filter((l) => l.includes("pids are not visible"))).toEqual([
+    "tracer: the host's pids are not visible here (run with --pid=host): --host/--container compare with the tracer's own mount namespace",
+  ]);
 }, 120_000);

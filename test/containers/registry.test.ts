@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ContainerChange, ContainerMeta, Runtime, RuntimeName } from "../../src/containers/meta";
+import type { ContainerMeta, OnChange, Runtime, RuntimeName } from "../../src/containers/meta";
 import { ContainerRegistry } from "../../src/containers/registry";
 import { ContainerStage, type MetaStatus } from "../../src/containers/stage";
 
@@ -19,14 +19,15 @@ function meta(id: string, runtime: RuntimeName, name: string): ContainerMeta {
 class FakeRuntime implements Runtime {
   readonly socket = "/fake.sock";
   readonly asks: { id: string; answer: (m: ContainerMeta | null) => void; fail: (e: Error) => void }[] = [];
-  changed: ((change: ContainerChange, id: string) => void) | null = null;
+  changed: OnChange | null = null;
   constructor(readonly name: RuntimeName) {}
   probe = async () => {};
   inspect(id: string): Promise<ContainerMeta | null> {
     return new Promise((answer, fail) => this.asks.push({ id, answer, fail }));
   }
-  watch(onChange: (change: ContainerChange, id: string) => void, signal: AbortSignal): Promise<void> {
+  watch(onChange: OnChange, signal: AbortSignal, opts: { opened: () => void }): Promise<void> {
     this.changed = onChange;
+    opts.opened();
     return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
   }
   close() {}
@@ -130,6 +131,60 @@ describe("ContainerRegistry", () => {
     expect(d.asks.length).toBe(1);
     d.answerAll((id) => meta(id, "docker", "new"));
     expect((await p)!.name).toBe("new");
+  });
+
+  test("a creation event that says who: known without asking the container", async () => {
+    const d = new FakeRuntime("docker");
+    const { r } = registry([d], { boundMs: 60_000 });
+    await r.start();
+    d.changed!("created", ID(32), async () => meta(ID(32), "docker", "from-event"));
+    expect((await r.lookup(ID(32)))!.name).toBe("from-event");
+    expect(d.asks.length).toBe(0);
+  });
+
+  test("a creation event ends a question the runtime holds back (Docker during a start); a later 'no such container' does not undo it", async () => {
+    const d = new FakeRuntime("docker");
+    const { r } = registry([d], { boundMs: 60_000 });
+    await r.start();
+    const p = r.lookup(ID(33)); // the container's first event came before its creation event
+    expect(d.asks.length).toBe(1); // held by the runtime until the start is over
+    d.changed!("created", ID(33), async () => meta(ID(33), "docker", "early"));
+    expect((await p)!.name).toBe("early");
+    d.answerAll(() => null); // it was removed meanwhile
+    await Bun.sleep(0);
+    expect(r.known(ID(33))!.name).toBe("early");
+  });
+
+  test("a creation event whose description fails: the container is asked instead", async () => {
+    const d = new FakeRuntime("docker");
+    const { r } = registry([d], { boundMs: 60_000 });
+    await r.start();
+    d.changed!("created", ID(34), async () => {
+      throw new Error("image inspect failed");
+    });
+    const p = r.lookup(ID(34));
+    while (d.asks.length === 0) await Bun.sleep(1);
+    d.answerAll((id) => meta(id, "docker", "asked"));
+    expect((await p)!.name).toBe("asked");
+  });
+
+  test("a removed container stays known for removalGraceMs after its removal, then goes; so does one whose question was in flight", async () => {
+    const d = new FakeRuntime("docker");
+    const evicted: string[] = [];
+    const { r } = registry([d], { boundMs: 60_000, removalGraceMs: 30, onEvict: (id) => evicted.push(id) });
+    await r.start();
+    d.changed!("created", ID(35), async () => meta(ID(35), "docker", "short-lived"));
+    await r.lookup(ID(35));
+    const p = r.lookup(ID(36)); // in flight when its removal is seen
+    d.changed!("removed", ID(35));
+    d.changed!("removed", ID(36));
+    expect(r.known(ID(35))!.name).toBe("short-lived"); // its last events still find it
+    d.answerAll((id) => meta(id, "docker", "was-in-flight"));
+    await p;
+    while (evicted.length < 2) await Bun.sleep(1);
+    expect(evicted.sort()).toEqual([ID(35), ID(36)]);
+    expect(r.known(ID(35))).toBeUndefined();
+    expect(r.known(ID(36))).toBeUndefined();
   });
 
   test("the bound runs from the first lookup, not from the creation that asked ahead", async () => {
