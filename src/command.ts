@@ -3,8 +3,9 @@
 // would have had bare.
 import shimFile from "../.output/command-shim" with { type: "file" };
 import { ptr } from "bun:ffi";
-import { accessSync, closeSync, constants as fsConstants, readFileSync, readSync, statSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, readSync, statSync, writeSync } from "node:fs";
 import { UsageError } from "./errors";
+import { userOf } from "./users";
 import { type Word, wordBytes, wordText } from "./startup";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, SPAWN_FILE_ACTIONS_SIZE, WNOHANG, describeErrno, errno, libc } from "../ffi/libc";
 import { materialize } from "../ffi/memfd";
@@ -40,11 +41,8 @@ export function execCandidates(name: Uint8Array, pathVar: Uint8Array | undefined
 
 /** User name or number → uid/gid, from /etc/passwd (or a bare number: gid = uid). */
 export function resolveUser(spec: string): { uid: number; gid: number } {
-  const lines = readFileSync("/etc/passwd", "utf8").split("\n");
-  for (const l of lines) {
-    const f = l.split(":");
-    if (f.length >= 4 && (f[0] === spec || f[2] === spec)) return { uid: Number(f[2]), gid: Number(f[3]) };
-  }
+  const user = userOf(spec);
+  if (user) return user;
   if (/^\d+$/.test(spec)) return { uid: Number(spec), gid: Number(spec) };
   throw new UsageError(`--user ${spec}: no such user`);
 }
