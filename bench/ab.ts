@@ -82,39 +82,42 @@ type Row = Record<string, number[]>;
 const rows = new Map<string, Row>(binaries.map((b) => [b, {}]));
 const add = (b: string, k: string, v: number) => ((rows.get(b)![k] ??= []).push(v));
 
-for (let i = 0; i < rounds; i++) {
-  const order = binaries.map((_, k) => binaries[(k + i) % binaries.length]!);
-  for (const b of order) {
-    const r = await launch({ id: b, label: b, kind: "tracer", argv: [b, "--json", ...extra, "--pid-tree", String(shell.pid), "-o", "/dev/null"] });
-    try {
-      add(b, "ready ms", r.startupMs);
-      await idle(r.proc.pid, 1500);
-      const first = await measure(r, execs(3000));
-      const next = await measure(r, execs(3000));
-      add(b, "first 3k ms", total(first) / 1e6);
-      add(b, "next 3k ms", total(next) / 1e6);
-      add(b, "warm-up ms", (total(first) - total(next)) / 1e6);
-      await measure(r, forks(2000));
-      await measure(r, threads(5000));
-      const e = await measure(r, execs(spawns));
-      add(b, "exec µs", total(e) / spawns / 1e3);
-      add(b, "  main", e.main / spawns / 1e3);
-      add(b, "  other thr", e.other / spawns / 1e3);
-      add(b, "  bpf", e.bpf / spawns / 1e3);
-      const f = await measure(r, forks(spawns));
-      add(b, "fork µs", total(f) / spawns / 1e3);
-      add(b, "  f main+oth", (f.main + f.other) / spawns / 1e3);
-      const t = await measure(r, threads(3 * spawns));
-      add(b, "thread µs", total(t) / (3 * spawns) / 1e3);
-      add(b, "  t main+oth", (t.main + t.other) / (3 * spawns) / 1e3);
-    } finally {
-      await stop(r);
+try {
+  for (let i = 0; i < rounds; i++) {
+    const order = binaries.map((_, k) => binaries[(k + i) % binaries.length]!);
+    for (const b of order) {
+      const r = await launch({ id: b, label: b, kind: "tracer", argv: [b, "--json", ...extra, "--pid-tree", String(shell.pid), "-o", "/dev/null"] });
+      try {
+        add(b, "ready ms", r.startupMs);
+        await idle(r.proc.pid, 1500);
+        const first = await measure(r, execs(3000));
+        const next = await measure(r, execs(3000));
+        add(b, "first 3k ms", total(first) / 1e6);
+        add(b, "next 3k ms", total(next) / 1e6);
+        add(b, "warm-up ms", (total(first) - total(next)) / 1e6);
+        await measure(r, forks(2000));
+        await measure(r, threads(5000));
+        const e = await measure(r, execs(spawns));
+        add(b, "exec µs", total(e) / spawns / 1e3);
+        add(b, "  main", e.main / spawns / 1e3);
+        add(b, "  other thr", e.other / spawns / 1e3);
+        add(b, "  bpf", e.bpf / spawns / 1e3);
+        const f = await measure(r, forks(spawns));
+        add(b, "fork µs", total(f) / spawns / 1e3);
+        add(b, "  f main+oth", (f.main + f.other) / spawns / 1e3);
+        const t = await measure(r, threads(3 * spawns));
+        add(b, "thread µs", total(t) / (3 * spawns) / 1e3);
+        add(b, "  t main+oth", (t.main + t.other) / (3 * spawns) / 1e3);
+      } finally {
+        await stop(r);
+      }
+      process.stderr.write(`round ${i + 1} ${b}: ${Object.entries(rows.get(b)!).map(([k, v]) => `${k.trim()} ${v.at(-1)!.toFixed(1)}`).join(", ")}\n`);
     }
-    process.stderr.write(`round ${i + 1} ${b}: ${Object.entries(rows.get(b)!).map(([k, v]) => `${k.trim()} ${v.at(-1)!.toFixed(1)}`).join(", ")}\n`);
   }
+} finally {
+  restore();
+  shell.kill();
 }
-restore();
-shell.kill();
 
 const median = (v: number[]) => {
   const s = [...v].sort((x, y) => x - y);
