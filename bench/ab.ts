@@ -5,7 +5,7 @@
 // (main thread and the rest: JIT, GC) and BPF. Medians over the rounds. The workloads run under
 // one shell whose tree the tracer follows (--pid-tree): other processes on a shared host are not
 // its events (their BPF runs, filtered out early, still count in "bpf"). Root.
-//   bun bench/ab.ts [--rounds N] [--spawns N] [--args "-e sched_process_exec"] BINARY...
+//   bun bench/ab.ts [--rounds N] [--spawns N] [--args="-e sched_process_exec"] BINARY...
 import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { compileWorkloads } from "./compile";
