@@ -92,10 +92,7 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
 }
 
 /** Stage 1: load and attach the programs, configured for cfg; records go to `pipeline`. */
-async function openTracer(cfg: Config, commandMode: boolean, pipeline: Pipeline): Promise<BpfTracer> {
-  // The object variant follows from probes of the kernel (helpers, atomics, BTF), not from a
-  // load that failed: the default one from Linux 5.17, the legacy one from 5.10.
-  const kernel = probeKernel();
+async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: boolean, pipeline: Pipeline): Promise<BpfTracer> {
   const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
   if (cfg.verbose) {
     say(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead\n`);
@@ -185,9 +182,14 @@ export async function run(cfg: Config): Promise<number> {
   const bootToEpochNs = bootToEpochOffsetNs();
   const stats: PipelineStats = { decoded: 0, malformed: 0, excluded: 0, lastError: "" };
   let deliver: (e: RecordEvent) => void = () => {};
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq: new SeqNumbers() }, (e) => deliver(e), stats);
+  // The object variant follows from probes of the kernel (helpers, atomics, BTF), not from a
+  // load that failed: the default one from Linux 5.17, the legacy one from 5.10. Only the legacy
+  // one numbers records per CPU (SeqNumbers makes that one sequence).
+  const kernel = probeKernel();
+  const seq = kernel.modern ? undefined : new SeqNumbers();
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq }, (e) => deliver(e), stats);
 
-  const tracer = await openTracer(cfg, commandMode, pipeline);
+  const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
   let out: Outputs;
   try {
     out = openOutputs(cfg, commandMode);

@@ -74,6 +74,8 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1, container: null, containerMeta: "off" };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
+  /** The record's container id once looked up (null: not yet); several fields read it. */
+  private cid: string | null = null;
 
   constructor(readonly opts: DecodeOptions) {}
 
@@ -86,6 +88,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     r.off = off;
     r.len = len;
     this.def = def;
+    this.cid = null;
     checkRecord(r, def.fixedSize);
     checkSpans(r, def.spans);
     checkSpans(r, HEADER_SPANS);
@@ -129,8 +132,9 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     return toEpoch(this.r.dv, this.r.off + at, this.opts.clock);
   }
 
+  /** The container id of the record's cgroup, or "" (looked up once per record). */
   containerId(): string {
-    return containerIdOfRecord(this.r);
+    return (this.cid ??= containerIdOfRecord(this.r));
   }
 
   /** An independent copy of this event (its record's bytes copied), valid after the ring moved on. */

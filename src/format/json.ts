@@ -109,132 +109,145 @@ function jsonLit(o: object): Lit {
   return lit(scratch.bytes().slice());
 }
 
-/** One field's value, as JSON. */
-function writeValue(out: ByteBuf, f: Field, ev: RecordEvent): void {
-  const r = ev.r;
-  const dv = r.dv;
-  const at = r.off + f.at;
+const TRUE = lit("true");
+const FALSE = lit("false");
+const EMPTY_LIST = lit("[]");
+
+/** Writes one field's value of an event as JSON. */
+type Put = (out: ByteBuf, ev: RecordEvent) => void;
+
+/*
+ * One small function per source (each closure over its field's offset or function), not one
+ * function with a switch over all sources: the JIT compiles each small one once, with the types
+ * its one source sees; the switch version (~1,700 bytecodes) was recompiled by the FTL tier
+ * again and again as new sources and value types reached it (50-140 ms per compile, well past
+ * warm-up), which was most of the JIT's late work.
+ */
+function putterOf(f: Field): Put {
+  const at = f.at;
+  const fn = f.fn;
   switch (f.src) {
-    case S_SPAN: {
-      const s = spanStart(r, f.at);
-      out.utf8Json(r.u8, s, s + spanLen(r, f.at));
-      return;
-    }
-    case S_COMM: {
-      let end = at;
-      while (end < at + 16 && r.u8[end] !== 0) end++;
-      out.utf8Json(r.u8, at, end);
-      return;
-    }
+    case S_SPAN:
+      return (out, ev) => {
+        const r = ev.r;
+        const s = spanStart(r, at);
+        out.utf8Json(r.u8, s, s + spanLen(r, at));
+      };
+    case S_COMM:
+      return (out, ev) => {
+        const r = ev.r;
+        const start = r.off + at;
+        const u8 = r.u8;
+        let end = start;
+        while (end < start + 16 && u8[end] !== 0) end++;
+        out.utf8Json(u8, start, end);
+      };
     case S_U16:
-      out.uint(dv.getUint16(at, true));
-      return;
+      return (out, ev) => out.uint(ev.r.dv.getUint16(ev.r.off + at, true));
     case S_U32:
-      out.uint(dv.getUint32(at, true));
-      return;
+      return (out, ev) => out.uint(ev.r.dv.getUint32(ev.r.off + at, true));
     case S_I32:
-      out.num(dv.getInt32(at, true));
-      return;
+      return (out, ev) => out.num(ev.r.dv.getInt32(ev.r.off + at, true));
     case S_U64:
-      out.u64(dv.getUint32(at + 4, true), dv.getUint32(at, true));
-      return;
+      return (out, ev) => {
+        const dv = ev.r.dv;
+        const o = ev.r.off + at;
+        out.u64(dv.getUint32(o + 4, true), dv.getUint32(o, true));
+      };
     case S_TIME:
-      if (ev.epoch(f.at)) writeRfc3339(out, T.hi, T.lo);
-      else out.raw(ZERO_TIME_JSON);
-      return;
+      return (out, ev) => {
+        if (ev.epoch(at)) writeRfc3339(out, T.hi, T.lo);
+        else out.raw(ZERO_TIME_JSON);
+      };
     case S_EPOCH:
-      if (ev.epoch(f.at)) out.u64(T.hi, T.lo);
-      else out.byte(0x30);
-      return;
+      return (out, ev) => {
+        if (ev.epoch(at)) out.u64(T.hi, T.lo);
+        else out.byte(0x30);
+      };
     case S_FLAG:
-      out.ascii((dv.getUint32(r.off + H.flags, true) & f.at) !== 0 ? "true" : "false");
-      return;
-    case S_NUM:
-      out.num(f.fn!(ev) as number);
-      return;
-    case S_STR:
-      out.str(f.fn!(ev) as string);
-      return;
-    case S_BOOL:
-      out.ascii(f.fn!(ev) ? "true" : "false");
-      return;
-    case S_NULS: {
-      const a = f.fn!(ev) as NulArea | null;
-      if (a === null) out.ascii("[]");
-      else out.utf8JsonNulList(r.u8, a.start, a.end);
-      return;
-    }
-    case S_BIG:
-      out.big(f.fn!(ev) as bigint);
-      return;
-    case S_OBJ: {
-      const o = f.fn!(ev) as object;
-      let known = frozenJson.get(o);
-      if (known === undefined && Object.isFrozen(o)) frozenJson.set(o, (known = jsonLit(o)));
-      if (known !== undefined) out.raw(known);
-      else encodeValue(out, o);
-      return;
-    }
-    case S_LIST:
-      encodeValue(out, f.fn!(ev));
-      return;
-    default:
-      throw new Error(`field ${f.name}: no JSON for source ${f.src}`);
+      return (out, ev) => out.raw((ev.r.dv.getUint32(ev.r.off + H.flags, true) & at) !== 0 ? TRUE : FALSE);
   }
+  if (fn === null) throw new Error(`field ${f.name}: source ${f.src} without a function`);
+  switch (f.src) {
+    case S_NUM:
+      return (out, ev) => out.num(fn(ev) as number);
+    case S_STR:
+      return (out, ev) => out.str(fn(ev) as string);
+    case S_BOOL:
+      return (out, ev) => out.raw(fn(ev) ? TRUE : FALSE);
+    case S_NULS:
+      return (out, ev) => {
+        const a = fn(ev) as NulArea | null;
+        if (a === null) out.raw(EMPTY_LIST);
+        else out.utf8JsonNulList(ev.r.u8, a.start, a.end);
+      };
+    case S_BIG:
+      return (out, ev) => out.big(fn(ev) as bigint);
+    case S_OBJ:
+      return (out, ev) => writeObject(out, fn(ev) as object);
+    case S_LIST:
+      return (out, ev) => encodeValue(out, fn(ev));
+  }
+  throw new Error(`field ${f.name}: no JSON for source ${f.src}`);
 }
 
-/** An event's args in this run and their pre-encoded `{"name":N,"type":T,"value":` prefixes. */
-interface ArgPlan {
-  fields: readonly Field[];
-  prefixes: Lit[];
+/** A small object: a frozen one's bytes once (kept), any other encoded each time. */
+function writeObject(out: ByteBuf, o: object): void {
+  let known = frozenJson.get(o);
+  if (known === undefined && Object.isFrozen(o)) frozenJson.set(o, (known = jsonLit(o)));
+  if (known !== undefined) out.raw(known);
+  else encodeValue(out, o);
 }
 
-const TOP_KEYS: Lit[] = TOP.map((f, i) => lit(`${i === 0 ? "{" : ","}"${f.name}":`));
-const NO_ARGS = lit("[]");
-const ARGS_CLOSE = lit("}]");
+/**
+ * An event kind's line in this run as steps: a constant (keys, `{"name":N,"type":T,"value":`
+ * prefixes, each carrying the end of the value before it) then a value. `omit` (top-level
+ * fields some events leave out) skips the step's constant and value.
+ */
+interface Plan {
+  pre: Lit[];
+  put: (Put | null)[];
+  omit: (((ev: RecordEvent) => boolean) | null)[];
+}
+
 const LINE_END = lit("}\n");
 
 export class JsonEncoder {
-  private readonly plans = new Map<AnyDef, ArgPlan>();
+  private readonly plans = new Map<AnyDef, Plan>();
 
   constructor(private readonly captureEnv: boolean, private readonly hash = false) {}
 
-  private plan(def: AnyDef): ArgPlan {
-    let p = this.plans.get(def);
-    if (!p) {
-      const fields = argsOf(def, this.captureEnv, this.hash);
-      // each prefix carries the end of the arg before it: one copy per arg instead of three
-      const prefix = (f: Field, i: number) => `${i === 0 ? "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`;
-      p = { fields, prefixes: fields.map((f, i) => lit(prefix(f, i))) };
-      this.plans.set(def, p);
-    }
+  private plan(def: AnyDef): Plan {
+    const p: Plan = { pre: [], put: [], omit: [] };
+    const step = (pre: string, put: Put | null, omit: Plan["omit"][number] = null) => {
+      p.pre.push(lit(pre));
+      p.put.push(put);
+      p.omit.push(omit);
+    };
+    TOP.forEach((t: Field, i) => {
+      const key = `${i === 0 ? "{" : ","}"${t.name}":`;
+      if (t.src !== S_ARGS) return step(key, putterOf(t), t.omit);
+      const args = argsOf(def, this.captureEnv, this.hash);
+      if (args.length === 0) return step(key + "[]", null, t.omit);
+      args.forEach((f, k) => step(`${k === 0 ? key + "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`, putterOf(f), t.omit));
+      step("}]", null, t.omit);
+    });
+    this.plans.set(def, p);
     return p;
   }
 
   /** Append the event as one line of JSON, newline included. */
   encode(out: ByteBuf, ev: RecordEvent): void {
-    for (let i = 0; i < TOP.length; i++) {
-      const f: Field = TOP[i]!;
-      if (f.omit !== null && f.omit(ev)) continue;
-      out.raw(TOP_KEYS[i]!);
-      if (f.src === S_ARGS) this.args(out, ev);
-      else writeValue(out, f, ev);
+    const p = this.plans.get(ev.def) ?? this.plan(ev.def);
+    const { pre, put, omit } = p;
+    for (let i = 0; i < pre.length; i++) {
+      const o = omit[i]!;
+      if (o !== null && o(ev)) continue;
+      out.raw(pre[i]!);
+      const w = put[i]!;
+      if (w !== null) w(out, ev);
     }
     out.raw(LINE_END);
-  }
-
-  private args(out: ByteBuf, ev: RecordEvent): void {
-    const { fields, prefixes } = this.plan(ev.def);
-    const n = fields.length;
-    if (n === 0) {
-      out.raw(NO_ARGS);
-      return;
-    }
-    for (let i = 0; i < n; i++) {
-      out.raw(prefixes[i]!);
-      writeValue(out, fields[i]!, ev);
-    }
-    out.raw(ARGS_CLOSE);
   }
 }
 
