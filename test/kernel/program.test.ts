@@ -240,9 +240,10 @@ describe("running", () => {
     const after = wakeups();
     expect(await t.stop()).toBe(0);
     const delta = (tid: string) => after.get(tid)! - (before.get(tid) ?? 0);
-    // The poll loop (main thread) sleeps in epoll_wait for 1 s at a time: ~3 in 3 s. A loop that
-    // polled every 50 ms would make 60.
-    expect(delta(String(pid))).toBeLessThanOrEqual(8);
+    // The poll loop (main thread) sleeps in epoll_wait for 1 s at a time: ~3 in 3 s; on a loaded
+    // host its garbage collector's hand-offs with its helper threads add a few (9 seen beside a
+    // test suite and a CPU hog). A loop that polled every 100 ms would make 30, every 50 ms 60.
+    expect(delta(String(pid))).toBeLessThanOrEqual(20);
     // The runtime's own threads (GC helpers, JIT workers) wake up on their timers.
     const all = [...after.keys()].reduce((n, tid) => n + delta(tid), 0);
     expect(all).toBeLessThanOrEqual(100);
