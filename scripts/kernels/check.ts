@@ -86,10 +86,14 @@ const find = (name: string, pid: number | undefined) => e2e.filter((e) => e.even
   check("exec of the shell: its pid ($$) and argv", ex.length === 1 && same(arg(ex[0]!, "argv"), ["/bin/sh", "-c", script]),
     `shell pid ${shellPid}: ${ex.length} exec events; argv ${show(ex[0] && arg(ex[0], "argv"))}`);
 }
+check("the tracer says whether sched_process_exit passes group_dead", ["passes", "lacks"].includes(lines("GROUPDEAD")[0] ?? ""), `@@GROUPDEAD ${show(lines("GROUPDEAD")[0])}`);
 type Child = { tag: string; argv?: string[]; path?: string; interpreter?: string; failedPath?: string; failedArgv?: string[] };
 const children: Child[] = [
   // A dynamically linked program: its ELF interpreter is found in the kernel (AT_BASE's VMA).
   { tag: "dynamic", argv: ["/tracer", "--version"], path: "/tracer", interpreter: interp },
+  // Five more where sched_process_exit lacks group_dead: a Bun program's threads end together in
+  // its exit_group, which must still give exactly one process_group_exit.
+  ...(lines("GROUPDEAD")[0] === "lacks" ? [2, 3, 4, 5, 6] : []).map((i) => ({ tag: `dynamic${i}`, argv: ["/tracer", "--version"], path: "/tracer", interpreter: interp })),
   { tag: "exec", argv: ["/bin/busybox", "true"] },
   { tag: "code", argv: ["/bin/sh", "-c", "exit 3"] },
   { tag: "enoent", failedPath: "/nonexistent/prog", failedArgv: ["/nonexistent/prog", "a1"] },
