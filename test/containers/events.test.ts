@@ -35,7 +35,10 @@ class DockerCreations {
   private constructor(private readonly proc: Subprocess<"ignore", "pipe", "ignore">) {}
 
   static async follow(): Promise<DockerCreations> {
-    const proc = spawn([DOCKER, "events", "--filter", "type=container", "--filter", "event=create", "--format", "{{json .}}"], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+    // --since a moment before: the sentinel's creation may come before the CLI has subscribed
+    // (a live-only stream then never shows it, and sync() waited forever under load).
+    const since = (Date.now() / 1000 - 1).toFixed(3);
+    const proc = spawn([DOCKER, "events", "--since", since, "--filter", "type=container", "--filter", "event=create", "--format", "{{json .}}"], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
     const d = new DockerCreations(proc);
     (async () => {
       let buf = "";
