@@ -200,8 +200,10 @@ struct exec_failed_record {
 struct lost_record {
 	struct rec_header h;
 	__u64 lost;                /* all records lost: the sum of the others */
-	__u64 lost_kind[KIND_MAX]; /* per record kind (ring full) */
+	__u64 lost_kind[KIND_MAX]; /* per record kind (ring full, or skipped below) */
 	__u64 scratch_clash;       /* records dropped because a preempting program reused the scratch */
+	__u64 skipped;             /* of lost_kind: runs the kernel skipped (the program was already
+				    * running on that CPU: bpf_prog_info.recursion_misses) */
 };
 
 /* What happened while reading a user string list (argv/env) at a failed exec. */

@@ -58,6 +58,8 @@ const LIBBPF_SYMBOLS = {
   bpf_program__set_autoload: { args: [P, bool], returns: i32 },
   bpf_program__attach: { args: [P], returns: P },
   bpf_program__attach_tracepoint: { args: [P, P, P], returns: P },
+  bpf_program__fd: { args: [P], returns: i32 },
+  bpf_obj_get_info_by_fd: { args: [i32, P, P], returns: i32 },
   bpf_link__destroy: { args: [P], returns: i32 },
 
   libbpf_probe_bpf_helper: { args: [u32, u32, P], returns: i32 },
@@ -65,6 +67,7 @@ const LIBBPF_SYMBOLS = {
   btf__load_vmlinux_btf: { args: [], returns: P },
   btf__find_by_name_kind: { args: [P, P, u32], returns: i32 },
   btf__type_by_id: { args: [P, u32], returns: P },
+  btf__name_by_offset: { args: [P, u32], returns: cstring },
   btf__free: { args: [P], returns: FFIType.void },
   // with bpf_prog_load, what test/ring/producer.ts builds a ring with known records from (tests, bench)
   bpf_map_create: { args: [u32, P, u32, u32, u32, P], returns: i32 },

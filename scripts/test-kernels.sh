@@ -61,7 +61,8 @@ bash scripts/kernels/fetch.sh "$CACHE" "${specs[@]}"
 work=$(mktemp -d /tmp/tracer-kernels.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# initramfs ARCH BINARY OUT: busybox, the tracer as /tracer, its interpreter and libraries.
+# initramfs ARCH BINARY OUT: busybox, the tracer as /tracer, its interpreter and libraries (and
+# /threads on amd64).
 initramfs() {
   local arch=$1 bin=$2 out=$3 root=$work/root-$arch sysroot libdir
   case "$arch" in
@@ -76,6 +77,9 @@ initramfs() {
   cp "$ROOT/scripts/kernels/init.sh" "$root/init"
   chmod +x "$root/init"
   cp "$ROOT/$bin" "$root/tracer"
+  # Threads that exit together (scenario 4), built for amd64 rows only: the host has no arm64
+  # C library to link against.
+  if [ "$arch" = amd64 ]; then gcc -O2 -Wall -pthread "$ROOT/scripts/kernels/threads.c" -o "$root/threads"; fi
   local interp lib
   interp=$(readelf -l "$ROOT/$bin" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
   mkdir -p "$root$(dirname "$interp")"

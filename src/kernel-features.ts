@@ -5,12 +5,12 @@
 import { existsSync } from "node:fs";
 import { release } from "node:os";
 import { ptr, read, type Pointer } from "bun:ffi";
-import { bpf, cstr } from "../ffi/libbpf.ts";
+import { bpf, cstr, str } from "../ffi/libbpf.ts";
 import { libc } from "../ffi/libc.ts";
 
 const BPF_PROG_TYPE_SOCKET_FILTER = 1;
 const BPF_PROG_TYPE_TRACEPOINT = 5;
-const BTF_KIND_PTR = 2, BTF_KIND_TYPEDEF = 8, BTF_KIND_FUNC_PROTO = 13;
+const BTF_KIND_PTR = 2, BTF_KIND_STRUCT = 4, BTF_KIND_TYPEDEF = 8, BTF_KIND_FUNC_PROTO = 13;
 
 /** A helper: its number (enum bpf_func_id) and the release that added it. */
 interface Helper { name: string; id: number; since: string }
@@ -41,6 +41,15 @@ export interface KernelFeatures {
   missing: string[];
   /** sched_process_exit passes group_dead (its BTF prototype has the argument). */
   exitGroupDead: boolean;
+  /** The kernel's struct bpf_prog_info: its size, and the byte offset of recursion_misses (Linux
+   * 5.12: runs of a program the kernel skipped because it was already running on that CPU), from
+   * the kernel's BTF; null when the kernel lacks the field. */
+  progInfo: ProgInfoLayout | null;
+}
+
+export interface ProgInfoLayout {
+  size: number;
+  recursionMisses: number;
 }
 
 function hasHelper(h: Helper): boolean {
@@ -91,6 +100,25 @@ function tracepointParams(btf: Pointer, name: string): number {
   return -1;
 }
 
+/** Size of a struct in the kernel's BTF and the byte offset of one of its members, or null. */
+function structMember(btf: Pointer, struct: string, member: string): { size: number; offset: number } | null {
+  const id = bpf.btf__find_by_name_kind(btf, ptr(cstr(struct)), BTF_KIND_STRUCT);
+  if (id <= 0) return null;
+  const t = bpf.btf__type_by_id(btf, id) as Pointer | null;
+  if (!t) return null;
+  // struct btf_type is followed by vlen struct btf_member { __u32 name_off; __u32 type; __u32 offset; }
+  // (offset in bits; with kind_flag, info bit 31, its low 24 bits).
+  const info = read.u32(t, 4);
+  const bits = (o: number) => ((info >>> 31) & 1 ? o & 0xffffff : o);
+  for (let i = 0; i < (info & 0xffff); i++) {
+    const at = 12 + 12 * i;
+    if (str(bpf.btf__name_by_offset(btf, read.u32(t, at))) !== member) continue;
+    const offset = bits(read.u32(t, at + 8));
+    return offset % 8 === 0 ? { size: read.u32(t, 8), offset: offset / 8 } : null;
+  }
+  return null;
+}
+
 /** The kernel is below the floor or has no BTF: one line naming the release and what is missing. */
 export class UnsupportedKernelError extends Error {
   constructor(message: string) {
@@ -114,12 +142,15 @@ export function probeKernel(): KernelFeatures {
   if (!hasAtomicFetch()) missing.push("atomic fetch-add (5.12)");
   const btf = bpf.btf__load_vmlinux_btf() as Pointer | null;
   let exitParams = -1;
+  let misses: { size: number; offset: number } | null = null;
   if (btf) {
     try {
       exitParams = tracepointParams(btf, "sched_process_exit");
+      misses = structMember(btf, "bpf_prog_info", "recursion_misses");
     } finally {
       bpf.btf__free(btf);
     }
   }
-  return { release: rel, modern: missing.length === 0, missing, exitGroupDead: exitParams >= 3 };
+  const progInfo = misses && { size: misses.size, recursionMisses: misses.offset };
+  return { release: rel, modern: missing.length === 0, missing, exitGroupDead: exitParams >= 3, progInfo };
 }

@@ -221,6 +221,24 @@ export class BpfTracer {
     }
   }
 
+  /** The fd of a loaded program (valid until close()). */
+  programFd(name: string): number {
+    const p = this.obj && bpf.bpf_object__find_program_by_name(this.obj, cstr(name));
+    if (!p) fail(`find program ${name}`, lastErrno());
+    const fd = bpf.bpf_program__fd(p);
+    if (fd < 0) fail(`program ${name} fd`, -fd);
+    return fd;
+  }
+
+  /** The kernel's struct bpf_prog_info of a loaded program, copied into `info` (as much of it as
+   * the kernel has; the length it wrote is returned). */
+  programInfo(name: string, info: Uint8Array): number {
+    const len = new Uint32Array([info.byteLength]);
+    info.fill(0);
+    check(`read info of program ${name}`, bpf.bpf_obj_get_info_by_fd(this.programFd(name), ptr(info), ptr(len)));
+    return len[0]!;
+  }
+
   /** The fd of a map (valid until close()). */
   mapFd(name: string): number {
     const fd = bpf.bpf_map__fd(this.map(name));

@@ -12,6 +12,17 @@ const PROGRAMS: Record<string, string[]> = {
   sched_process_exit: ["handle_exit"],
 };
 
+const KIND_OF: Record<string, number> = Object.fromEntries(TRACED.map((d) => [d.name, d.kind]));
+
+/** The record kind whose record a skipped run of this program may have lost, or null for a
+ * program that only keeps state (task_rename: the comm an exec replaces). A skipped
+ * sys_enter_execve(at) loses a record only when that exec fails. */
+export function recordKindOf(program: string): number | null {
+  if (program === "handle_rename") return null;
+  const ev = Object.keys(PROGRAMS).find((e) => PROGRAMS[e]!.includes(program));
+  return ev === undefined ? null : KIND_OF[ev]!;
+}
+
 /** One program serves both syscalls' return: verified once, attached twice. */
 export const ALSO_ATTACH: Record<string, string[]> = {
   handle_exit_execve: ["syscalls/sys_exit_execveat"],
@@ -30,7 +41,6 @@ export function programsFor(cfg: Config): string[] {
   return [...progs];
 }
 
-const KIND_OF: Record<string, number> = Object.fromEntries(TRACED.map((d) => [d.name, d.kind]));
 
 /** Longest a record waits in the ring before the consumer is woken (or polls) for it. */
 export const WAKEUP_MS = 50;

@@ -95,7 +95,7 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
 async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: boolean, pipeline: Pipeline): Promise<BpfTracer> {
   const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
   if (cfg.verbose) {
-    say(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead\n`);
+    say(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead; skipped program runs ${kernel.progInfo ? "counted" : "not counted (no recursion_misses)"}\n`);
   }
   const host = hostMountNs();
   if (host.note !== null && cfg.scope.where !== "any") say(`tracer: ${host.note}\n`);
@@ -152,7 +152,7 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   const { sink } = out;
   tracer.detach(); // nothing new arrives; then deliver what is still in the ring
   if (!sink.closed) tracer.drain();
-  const c: KernelCounters = counters.read();
+  const c: KernelCounters = counters.read(true);
   tracer.close(false);
   if (!sink.closed) {
     const rec = losses.check(c);
@@ -164,8 +164,10 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   sink.flush();
   sink.close();
   if (stats.malformed) say(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
-  const lost = c.lost.reduce((a, b) => a + b, 0);
-  if (lost && !sink.closed) say(`tracer: ${lost} events lost (ring buffer full; raise --buffer-size)\n`);
+  const skipped = c.skipped.reduce((a, b) => a + b, 0);
+  const full = c.lost.reduce((a, b) => a + b, 0) - skipped;
+  if (full && !sink.closed) say(`tracer: ${full} events lost (ring buffer full; raise --buffer-size)\n`);
+  if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (out.tree) {
     const text = out.tree.render();
@@ -239,7 +241,7 @@ export async function run(cfg: Config): Promise<number> {
     if (!((startIgnored >> (n - 1n)) & 1n)) process.on(sig, onSignal);
   }
 
-  const counters = new CounterReader(tracer);
+  const counters = new CounterReader(tracer, programsFor(cfg), kernel.progInfo);
   const losses = new LossReporter(bootToEpochNs);
   const reportLoss = () => {
     const rec = losses.check(counters.read());

@@ -1,33 +1,59 @@
-// Kernel-side counters (per-CPU map "counters", summed), lost_events, and the exit summary.
+// Kernel-side counters (per-CPU map "counters", summed; the programs' skipped runs), lost_events,
+// and the exit summary.
 import { counters as C, lost_record as L, rec_header as H, record_kind as K } from "./decode/layout.gen";
 import { BpfTracer } from "./loader";
 import type { PipelineStats } from "./pipeline";
 import { TRACED } from "./decode/index";
 import type { HashStats } from "./enrich/hash";
+import type { ProgInfoLayout } from "./kernel-features";
+import { recordKindOf } from "./programs";
 
 export interface KernelCounters {
   emitted: number[]; // per record kind
-  lost: number[];
+  lost: number[]; // per record kind: ring full, or the program's run skipped (below)
+  skipped: number[]; // per record kind, of lost: runs the kernel skipped
   filtered: number[];
   scratchClash: number;
+  /** Skipped runs by program (those of programs that emit nothing included). */
+  skippedRuns: Record<string, number>;
 }
 
 const SLOT = (C.$size + 7) & ~7;
+
+/** How often the programs' skipped runs are read: a bpf_obj_get_info_by_fd per program, kept
+ * off the per-batch path. */
+const SKIPS_EVERY_MS = 200;
 
 export class CounterReader {
   private readonly value = new Uint8Array(SLOT * BpfTracer.possibleCpus);
   private readonly dv = new DataView(this.value.buffer);
   private readonly key = new Uint8Array(4);
+  private readonly info: Uint8Array | null;
+  private skippedRuns: Record<string, number> = {};
+  private skipsReadAt = -Infinity;
 
-  constructor(private readonly t: BpfTracer) {}
+  /** programs: those attached; progInfo: where the kernel's bpf_prog_info counts skipped runs
+   * (null: it does not, before Linux 5.12). */
+  constructor(private readonly t: BpfTracer, private readonly programs: string[] = [], private readonly progInfo: ProgInfoLayout | null = null) {
+    this.info = progInfo ? new Uint8Array(progInfo.size) : null;
+    for (const p of programs) this.skippedRuns[p] = 0;
+  }
 
-  read(): KernelCounters {
+  /** fresh: read the programs' skipped runs now, not at most every SKIPS_EVERY_MS. */
+  read(fresh = false): KernelCounters {
     const out: KernelCounters = {
       emitted: Array(K.KIND_MAX).fill(0),
       lost: Array(K.KIND_MAX).fill(0),
+      skipped: Array(K.KIND_MAX).fill(0),
       filtered: Array(K.KIND_MAX).fill(0),
       scratchClash: 0,
+      skippedRuns: this.readSkips(fresh),
     };
+    for (const [prog, n] of Object.entries(out.skippedRuns)) {
+      const k = recordKindOf(prog);
+      if (k !== null) out.skipped[k]! += n;
+    }
+    for (let k = 0; k < K.KIND_MAX; k++) out.lost[k] = out.skipped[k]!;
     if (!this.t.lookup("counters", this.key, this.value)) return out;
     const dv = this.dv;
     for (let cpu = 0; cpu < BpfTracer.possibleCpus; cpu++) {
@@ -41,12 +67,31 @@ export class CounterReader {
     }
     return out;
   }
+
+  /** recursion_misses of each attached program: the kernel runs a program only once at a time
+   * per CPU, and skips a run that comes while it is running there (a preempted run, on kernels
+   * whose tracepoints are preemptible). */
+  private readSkips(fresh: boolean): Record<string, number> {
+    const now = performance.now();
+    if (!this.info || (!fresh && now - this.skipsReadAt < SKIPS_EVERY_MS)) return this.skippedRuns;
+    this.skipsReadAt = now;
+    const at = this.progInfo!.recursionMisses;
+    const dv = new DataView(this.info.buffer);
+    const runs: Record<string, number> = {};
+    for (const p of this.programs) {
+      const len = this.t.programInfo(p, this.info);
+      runs[p] = len >= at + 8 ? Number(dv.getBigUint64(at, true)) : 0;
+    }
+    this.skippedRuns = runs;
+    return runs;
+  }
 }
 
 /** Turns growth of the kernel's lost counters into lost_events records (struct lost_record), as
  * soon as it is seen; they are decoded and written like the kernel's records. */
 export class LossReporter {
   private seen: number[] = Array(K.KIND_MAX).fill(0);
+  private seenSkipped = 0;
   private seenClash = 0;
 
   constructor(private readonly bootToEpochNs: bigint) {}
@@ -64,6 +109,7 @@ export class LossReporter {
     const clash = c.scratchClash - this.seenClash;
     total += clash;
     if (total === 0) return null;
+    const skipped = c.skipped.reduce((a, b) => a + b, 0);
     this.seen = [...c.lost];
     this.seenClash = c.scratchClash;
     dv.setUint32(H.kind, K.KIND_LOST, true);
@@ -71,6 +117,8 @@ export class LossReporter {
     dv.setBigUint64(H.ts, BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs, true);
     dv.setBigUint64(L.lost, BigInt(total), true);
     dv.setBigUint64(L.scratch_clash, BigInt(clash), true);
+    dv.setBigUint64(L.skipped, BigInt(skipped - this.seenSkipped), true);
+    this.seenSkipped = skipped;
     return rec;
   }
 }
@@ -79,9 +127,11 @@ export class LossReporter {
  * user space dropped (and --hash's work). With COMMAND, "filtered" is everything outside the
  * traced command. */
 export function summary(c: KernelCounters, p: PipelineStats, events: readonly string[], hash: HashStats | null = null) {
-  const out: Record<string, { emitted: number; lost: number; filtered: number }> = {};
-  for (const d of TRACED) if (events.includes(d.name)) out[d.name] = { emitted: c.emitted[d.kind]!, lost: c.lost[d.kind]!, filtered: c.filtered[d.kind]! };
-  const s = { events: out, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash };
+  const out: Record<string, { emitted: number; lost: number; skipped: number; filtered: number }> = {};
+  for (const d of TRACED) {
+    if (events.includes(d.name)) out[d.name] = { emitted: c.emitted[d.kind]!, lost: c.lost[d.kind]!, skipped: c.skipped[d.kind]!, filtered: c.filtered[d.kind]! };
+  }
+  const s = { events: out, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash, skippedRuns: c.skippedRuns };
   return hash ? { ...s, hash } : s;
 }
 
@@ -91,8 +141,11 @@ export function formatStats(c: KernelCounters, p: PipelineStats, cfg: { format: 
   const filtered = commandMode ? "outside the traced command" : "left out by scope filters (the tracer's own included)";
   let out = "";
   for (const [name, v] of Object.entries(s.events)) {
-    out += `${name.padEnd(24)} ${String(v.emitted).padStart(9)} emitted ${String(v.lost).padStart(7)} lost ${String(v.filtered).padStart(9)} ${filtered}\n`;
+    const skipped = v.skipped ? ` (${v.skipped} runs skipped)` : "";
+    out += `${name.padEnd(24)} ${String(v.emitted).padStart(9)} emitted ${String(v.lost).padStart(7)} lost${skipped} ${String(v.filtered).padStart(9)} ${filtered}\n`;
   }
+  const runs = Object.entries(s.skippedRuns).filter(([, n]) => n > 0);
+  if (runs.length) out += `runs the kernel skipped (the program was already running on that CPU): ${runs.map(([p, n]) => `${p} ${n}`).join(", ")}\n`;
   out += `decoded ${s.decoded}, malformed ${s.malformed}, left out by --exec ${s.excludedInUserSpace}, scratch clashes ${s.scratchClash}\n`;
   if (hash) out += `--hash: ${hash.files} files read (${hash.bytes} bytes), ${hash.hits} from the cache, ${hash.errors} events with hash_error\n`;
   return out;

@@ -72,7 +72,19 @@ out SYSTRUTH /tmp/systruth
 out SYS /tmp/all.jsonl
 out SYSERR /tmp/all.err
 
-# 3. Without BTF (a tmpfs hides /sys/kernel/btf): the refusal must be one clear line.
+# 3. (amd64: /threads) Sixty processes of seventeen threads that exit together (exit_group), two
+#    at a time, followed as one command: every thread's exit is emitted or counted as lost. On
+#    kernels whose tracepoints are preemptible (sid 7.2) this storm makes the kernel skip runs of
+#    the exit program (one already running on that CPU) in every run: ~10% of the exits.
+if [ -x /threads ]; then
+  /tracer --json --stats -e sched_process_exit -o /tmp/thr.jsonl -- /bin/sh -c 'for i in $(seq 30); do /threads 16 & /threads 16; wait; done' > /tmp/thrtruth 2> /tmp/thr.err
+  echo "tracer $?" >> /tmp/thrtruth
+  out THRTRUTH /tmp/thrtruth
+  out THR /tmp/thr.jsonl
+  out THRERR /tmp/thr.err
+fi
+
+# 4. Without BTF (a tmpfs hides /sys/kernel/btf): the refusal must be one clear line.
 mount -t tmpfs nobtf /sys/kernel/btf
 /tracer --json -- /bin/busybox true > /dev/null 2> /tmp/refuse.err
 echo "@@REFUSE $?"

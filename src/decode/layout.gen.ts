@@ -159,11 +159,12 @@ export const exec_failed_record = {
 
 /** struct lost_record */
 export const lost_record = {
-  $size: 200,
+  $size: 208,
   h: 0, h$struct: "rec_header", // struct rec_header (136)
   lost: 136, // __u64 (8)
   lost_kind: 144, lost_kind$count: 6, // __u64[6] (48)
   scratch_clash: 192, // __u64 (8)
+  skipped: 200, // __u64 (8)
 } as const;
 
 /** struct filter_key */

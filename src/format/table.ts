@@ -58,6 +58,7 @@ const A = {
   groupExit: accessor(EXIT, "process_group_exit"),
   runTime: accessor(EXIT, "run_time"),
   lost: accessor(LOST, "lost"),
+  skipped: accessor(LOST, "skipped"),
 };
 
 const W = { rel: 8, tod: 12, pid: 7, user: 8, event: 8 };
@@ -200,7 +201,7 @@ export class Table {
 
   private row(ev: EventView): Row {
     if (ev.is(LOST)) {
-      return { time: T.timestamp(ev), pid: "", user: "", event: "lost", what: `${A.lost(ev)} events lost`, tone: "failure", failure: true };
+      return { time: T.timestamp(ev), pid: "", user: "", event: "lost", what: `${A.lost(ev)} events lost${A.skipped(ev) ? ` (${A.skipped(ev)} runs skipped by the kernel)` : ""}`, tone: "failure", failure: true };
     }
     const base = { time: T.timestamp(ev), pid: String(T.hostProcessId(ev)), user: userName(T.userId(ev)) };
     if (ev.is(EXEC)) {

@@ -47,7 +47,7 @@ describe("JsonEvent reads back what the encoder wrote", () => {
   });
 
   test("lost_events read back: the table's line, the summary's count", () => {
-    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0 })!;
+    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], skipped: [0, 0, 0, 0, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: {} })!;
     const line = formatJson(new JsonEncoder(false), viewOf(lost));
     const js = JsonEvent.parse(line, 1);
     expect(new Table(OPTS).add(js)).toBe("   0.000                  lost     12 events lost\n");

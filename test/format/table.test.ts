@@ -169,8 +169,15 @@ describe("table lines", () => {
   });
 
   test("lost events", () => {
-    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0 });
+    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], skipped: [0, 0, 0, 0, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: {} });
     expect(what(viewOf(lost!))).toBe("12 events lost");
+    // 3 of them runs of the exit program the kernel skipped (its recursion_misses)
+    const reporter = new LossReporter(0n);
+    const skipped = reporter.check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 3, 0], skipped: [0, 0, 0, 0, 3, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: { handle_exit: 3 } });
+    expect(what(viewOf(skipped!))).toBe("15 events lost (3 runs skipped by the kernel)");
+    // growth only: 2 more skipped exits
+    const more = reporter.check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 5, 0], skipped: [0, 0, 0, 0, 5, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: { handle_exit: 5 } });
+    expect(what(viewOf(more!))).toBe("2 events lost (2 runs skipped by the kernel)");
   });
 
   test("time of day is local time with milliseconds", () => {

@@ -2,7 +2,9 @@
 // the running kernel: bpftool's own helper probes, the kernel's BTF as bpftool dumps it, and the
 // release (atomic fetch-add exists from 5.12).
 import { describe, expect, test } from "bun:test";
-import { release } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { release, tmpdir } from "node:os";
+import { join } from "node:path";
 import { probeKernel } from "../../src/kernel-features";
 
 const BPFTOOL = Bun.which("bpftool") ?? "/usr/sbin/bpftool";
@@ -15,6 +17,9 @@ function run(argv: string[]): string {
 
 describe("probeKernel", () => {
   const k = probeKernel();
+  let dumped = "";
+  /** The kernel's BTF as bpftool prints it (once: it takes seconds). */
+  const btfDump = () => (dumped ||= run([BPFTOOL, "btf", "dump", "file", "/sys/kernel/btf/vmlinux"]));
 
   test("the default object's helpers: as bpftool's probes for tracepoint programs say", () => {
     const probe = JSON.parse(run([BPFTOOL, "feature", "probe", "kernel", "-j"])) as { helpers: Record<string, string[]> };
@@ -30,7 +35,7 @@ describe("probeKernel", () => {
   });
 
   test("group_dead: as the BTF prototype of sched_process_exit's tracepoint has it", () => {
-    const dump = run([BPFTOOL, "btf", "dump", "file", "/sys/kernel/btf/vmlinux"]);
+    const dump = btfDump();
     // [ID] TYPEDEF 'btf_trace_sched_process_exit' type_id=P  →  [P] PTR → [F] FUNC_PROTO ... vlen=N
     const id = (re: RegExp) => Number(re.exec(dump)?.[1]);
     const ptr = id(/TYPEDEF 'btf_trace_sched_process_exit' type_id=(\d+)/);
@@ -38,5 +43,23 @@ describe("probeKernel", () => {
     const vlen = id(new RegExp(`^\\[${proto}\\] FUNC_PROTO .* vlen=(\\d+)`, "m"));
     expect(vlen).toBeGreaterThanOrEqual(2); // (ctx, task[, group_dead])
     expect(k.exitGroupDead).toBe(vlen >= 3);
+  });
+
+  test("bpf_prog_info's recursion_misses: where <linux/bpf.h> puts it (gcc's offsetof) and the kernel's BTF has it (bpftool)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tracer-uapi-"));
+    try {
+      writeFileSync(join(dir, "o.c"), '#include <stddef.h>\n#include <stdio.h>\n#include <linux/bpf.h>\nint main(void) { printf("%zu %zu\\n", offsetof(struct bpf_prog_info, recursion_misses), sizeof(struct bpf_prog_info)); return 0; }\n');
+      run(["gcc", "-o", join(dir, "o"), join(dir, "o.c")]);
+      const [offset, headerSize] = run([join(dir, "o")]).trim().split(" ").map(Number) as [number, number];
+      const dump = btfDump();
+      const struct = /^\[\d+\] STRUCT 'bpf_prog_info' size=(\d+) vlen=\d+\n((?:\t.*\n)+)/m.exec(dump);
+      expect(struct).not.toBeNull();
+      const bits = Number(/'recursion_misses' type_id=\d+ bits_offset=(\d+)/.exec(struct![2]!)?.[1]);
+      expect(bits).toBe(offset * 8);
+      expect(k.progInfo).toEqual({ size: Number(struct![1]), recursionMisses: offset });
+      expect(k.progInfo!.size).toBeGreaterThanOrEqual(headerSize);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

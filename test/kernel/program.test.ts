@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, marker, parseLine, readyAndSummary, TRACER, TracerRun, withMarker } from "./harness";
+import { arg, marker, parseLine, readUntil, readyAndSummary, TRACER, TracerRun, withMarker } from "./harness";
+
+const BPFTOOL = Bun.which("bpftool") ?? "/usr/sbin/bpftool";
 
 let dir: string;
 let copy: string;
@@ -150,6 +152,33 @@ describe("running", () => {
       expect(withMarker(lines, m).map((e) => arg(e, "argv"))).toEqual([["/bin/true", m]]);
     });
   }
+
+  test("--stats counts each attached program's runs the kernel skipped: the programs the tracer holds, with bpftool's recursion_misses", async () => {
+    // The command waits on the tracer's stdin, so the programs are read while attached.
+    const p = Bun.spawn([TRACER, "--json", "--stats", "-e", "sched_process_exit", "-o", "/dev/null", "--", "/bin/sh", "-c", "read line"], {
+      stdin: "pipe", stdout: "ignore", stderr: "pipe",
+    });
+    await readUntil(p.stderr, /ready\n/);
+    const ids = new Set<number>();
+    for (const fd of readdirSync(`/proc/${p.pid}/fdinfo`)) {
+      const m = /^prog_id:\s+(\d+)/m.exec(readFileSync(`/proc/${p.pid}/fdinfo/${fd}`, "utf8"));
+      if (m) ids.add(Number(m[1]));
+    }
+    const shown = JSON.parse(Bun.spawnSync([BPFTOOL, "-j", "prog", "show"], { stdout: "pipe" }).stdout.toString()) as { id: number; name: string; recursion_misses?: number }[];
+    const held = shown.filter((q) => ids.has(q.id));
+    p.stdin.write("\n");
+    p.stdin.end();
+    expect(await p.exited).toBe(0);
+    let err = "";
+    const rest = p.stderr.getReader();
+    for (let r = await rest.read(); !r.done; r = await rest.read()) err += Buffer.from(r.value).toString();
+    const stats = JSON.parse(err.split("\n").find((l) => l.startsWith("{"))!);
+    // bpftool shows program names cut to 15 characters; it omits recursion_misses while it is 0.
+    const counted = Object.entries(stats.summary.skippedRuns as Record<string, number>);
+    expect(counted.map(([name]) => name.slice(0, 15)).sort()).toEqual(held.map((q) => q.name).sort());
+    for (const [name, n] of counted) expect(n).toBeGreaterThanOrEqual(held.find((q) => q.name === name.slice(0, 15))!.recursion_misses ?? 0);
+    expect(held.length).toBeGreaterThan(0);
+  });
 
   test("a closed stdout (| head -1) ends it quietly with status 0", async () => {
     const p = Bun.spawn(["sh", "-c", `"${TRACER}" --json | head -1 > /dev/null`], { stdout: "ignore", stderr: "pipe" });
