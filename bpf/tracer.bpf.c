@@ -95,8 +95,7 @@ struct scratch {
 	__u32 list_end;
 	__u32 list_count;
 	__u32 list_bytes;
-	__u32 owner;                             /* tid that is using the slot (clash detection) */
-	__u32 _pad;
+	__u64 owner;                             /* legacy: the tid using the slot; default: tid + 1 while taken, 0 when free (64 bits: the atomic compare-and-swap of BPF's v1 ISA) */
 	struct span ret;                         /* legacy: the span put_path_here()/put_list_here() wrote */
 	union {
 		struct exec_record exec;
@@ -264,14 +263,14 @@ static __always_inline void count_lost(__u32 kind)
 {
 	struct counters *c = get_counters();
 	if (c && kind < KIND_MAX)
-		c->lost[kind]++;
+		__sync_fetch_and_add(&c->lost[kind], 1);
 }
 
 static __always_inline void count_emitted(__u32 kind)
 {
 	struct counters *c = get_counters();
 	if (c && kind < KIND_MAX)
-		c->emitted[kind]++;
+		__sync_fetch_and_add(&c->emitted[kind], 1);
 }
 
 static __always_inline __u64 inode_ctime_ns(struct inode *ino)
@@ -874,18 +873,43 @@ static __always_inline bool in_scope(struct task_struct *task, __u32 kind)
 	if (!ok) {
 		struct counters *c = get_counters();
 		if (c && kind < KIND_MAX)
-			c->filtered[kind]++;
+			__sync_fetch_and_add(&c->filtered[kind], 1);
 	}
 	return ok;
 }
 
-static __always_inline struct scratch *claim_scratch(__u32 tid)
+/* The CPU's scratch slot for building one record. Where tracepoints run preemptible (after 6.18;
+ * sid 7.2 in the matrix), a program preempted on this CPU can hold it while another program runs
+ * there: the slot is then taken only when free (compare-and-swap; emit() frees it), and the
+ * program that finds it taken counts a clash (and a lost record of its kind) and sends nothing, so two programs never write into
+ * one buffer (sharing it made a record from the bytes of two in a mixed storm on sid: 2 malformed
+ * records per run, and no way to tell a mix that still parsed). The legacy object (before 5.17,
+ * tracepoints never preemptible) takes the slot and checks it was not reused at emit(). Counters
+ * are atomic adds for the same reason: two increments on one CPU can interleave. */
+static __always_inline void count_clash(__u32 kind)
+{
+	struct counters *c = get_counters();
+
+	count_lost(kind);
+	if (c)
+		__sync_fetch_and_add(&c->scratch_clash, 1);
+}
+
+static __always_inline struct scratch *claim_scratch(__u32 tid, __u32 kind)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
 
-	if (s)
-		s->owner = tid;
+	if (!s)
+		return 0;
+#ifdef TRACER_LEGACY
+	s->owner = tid;
+#else
+	if (__sync_val_compare_and_swap(&s->owner, 0, (__u64)tid + 1) != 0) {
+		count_clash(kind);
+		return 0;
+	}
+#endif
 	return s;
 }
 
@@ -934,24 +958,28 @@ static __always_inline __u64 next_seq_number(struct rec_header *h)
 }
 #endif
 
-/* Send buf[0..size) as one record. The slot's owner is checked last: if a program that
- * preempted us on this CPU reused the slot, the record is garbage and is counted, not sent. */
+/* Send buf[0..size) as one record and free the slot. Legacy: the slot's owner is checked last;
+ * if a program that preempted us on this CPU reused the slot, the record is garbage and is
+ * counted, not sent. Every program that took the slot reaches this. */
 static __always_inline void emit(struct scratch *s, struct rec_header *h, __u32 size, __u32 tid)
 {
 	__u32 kind = h->kind;
 
 	h->size = bounded(size, sizeof(s->buf));
 	h->seq = next_seq_number(h);
+#ifdef TRACER_LEGACY
 	if (s->owner != tid) {
-		struct counters *c = get_counters();
-		if (c)
-			c->scratch_clash++;
+		count_clash(kind);
 		return;
 	}
+#endif
 	if (bpf_ringbuf_output(&events, s->buf, bounded(size, sizeof(s->buf)), wakeup_flags(h->ts)))
 		count_lost(kind);
 	else
 		count_emitted(kind);
+#ifndef TRACER_LEGACY
+	s->owner = 0;
+#endif
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -972,7 +1000,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		bpf_map_delete_elem(&comm_before_rename, &tid);
 		return 0;
 	}
-	s = claim_scratch(tid);
+	s = claim_scratch(tid, KIND_EXEC);
 	if (!s)
 		return 0;
 	e = &s->exec;
@@ -1083,7 +1111,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	if (!in_scope(parent, KIND_FORK))
 		return 0;
-	s = claim_scratch(tid);
+	s = claim_scratch(tid, KIND_FORK);
 	if (!s)
 		return 0;
 	e = &s->fork;
@@ -1129,7 +1157,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		goto out;
 	if (!in_scope(task, KIND_EXIT))
 		goto out;
-	s = claim_scratch(tid);
+	s = claim_scratch(tid, KIND_EXIT);
 	if (!s)
 		goto out;
 	e = &s->exit;
@@ -1328,7 +1356,7 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (!in_scope(task, KIND_EXEC_FAILED))
 		return 0;
-	s = claim_scratch(tid);
+	s = claim_scratch(tid, KIND_EXEC_FAILED);
 	if (!s)
 		return 0;
 	e = &s->failed;

@@ -200,8 +200,9 @@ struct exec_failed_record {
 struct lost_record {
 	struct rec_header h;
 	__u64 lost;                /* all records lost: the sum of the others */
-	__u64 lost_kind[KIND_MAX]; /* per record kind (ring full, or skipped below) */
-	__u64 scratch_clash;       /* records dropped because a preempting program reused the scratch */
+	__u64 lost_kind[KIND_MAX]; /* per record kind: ring full, scratch clash or skipped run (below) */
+	__u64 scratch_clash;       /* of lost_kind: records dropped because another program on the CPU held
+				    * the scratch (default object) or reused it (legacy) */
 	__u64 skipped;             /* of lost_kind: runs the kernel skipped (the program was already
 				    * running on that CPU: bpf_prog_info.recursion_misses) */
 };
@@ -277,9 +278,9 @@ struct tracer_config {
 /* Per-CPU counters (map "counters"), summed by user space. */
 struct counters {
 	__u64 emitted[KIND_MAX]; /* records submitted, per kind */
-	__u64 lost[KIND_MAX];    /* records dropped because the ring was full, per kind */
+	__u64 lost[KIND_MAX];    /* records dropped because the ring was full or the scratch was held (below), per kind */
 	__u64 filtered[KIND_MAX]; /* events left out by the scope filters, per kind */
-	__u64 scratch_clash;     /* records dropped because a preempting program reused the CPU's scratch buffer */
+	__u64 scratch_clash;     /* of lost: records dropped because another program on the CPU held (default) or reused (legacy) its scratch buffer */
 };
 
 #define ARG_STRLEN_MAX (128 * 1024) /* MAX_ARG_STRLEN: the kernel's limit of one argv/env string */

@@ -165,8 +165,9 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   sink.close();
   if (stats.malformed) say(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
   const skipped = c.skipped.reduce((a, b) => a + b, 0);
-  const full = c.lost.reduce((a, b) => a + b, 0) - skipped;
+  const full = c.lost.reduce((a, b) => a + b, 0) - skipped - c.scratchClash;
   if (full && !sink.closed) say(`tracer: ${full} events lost (ring buffer full; raise --buffer-size)\n`);
+  if (c.scratchClash && !sink.closed) say(`tracer: ${c.scratchClash} events lost: another program on the CPU held the scratch buffer (preemptible tracepoints)\n`);
   if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (out.tree) {

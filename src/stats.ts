@@ -10,10 +10,10 @@ import { recordKindOf } from "./programs";
 
 export interface KernelCounters {
   emitted: number[]; // per record kind
-  lost: number[]; // per record kind: ring full, or the program's run skipped (below)
+  lost: number[]; // per record kind: ring full, scratch clash or the program's run skipped (below)
   skipped: number[]; // per record kind, of lost: runs the kernel skipped
   filtered: number[];
-  scratchClash: number;
+  scratchClash: number; // of lost
   /** Skipped runs by program (those of programs that emit nothing included). */
   skippedRuns: Record<string, number>;
 }
@@ -106,8 +106,7 @@ export class LossReporter {
       total += n;
       dv.setBigUint64(L.lost_kind + 8 * k, BigInt(n), true);
     }
-    const clash = c.scratchClash - this.seenClash;
-    total += clash;
+    const clash = c.scratchClash - this.seenClash; // already in the per-kind counts
     if (total === 0) return null;
     const skipped = c.skipped.reduce((a, b) => a + b, 0);
     this.seen = [...c.lost];

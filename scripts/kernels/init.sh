@@ -72,12 +72,14 @@ out SYSTRUTH /tmp/systruth
 out SYS /tmp/all.jsonl
 out SYSERR /tmp/all.err
 
-# 3. (amd64: /threads) Sixty processes of seventeen threads that exit together (exit_group), two
-#    at a time, followed as one command: every thread's exit is emitted or counted as lost. On
-#    kernels whose tracepoints are preemptible (sid 7.2) this storm makes the kernel skip runs of
-#    the exit program (one already running on that CPU) in every run: ~10% of the exits.
+# 3. (amd64: /threads) A mixed storm followed as one command, all events: sixty processes of
+#    seventeen threads that exit together (exit_group), two at a time, with five execs beside
+#    each pair. Every thread's exit and every exec is emitted or counted as lost, and no record is
+#    malformed. On kernels whose tracepoints are preemptible (sid 7.2) the kernel skips runs of a
+#    program already running on that CPU (~10% of the exits) and programs find the scratch
+#    buffer held by a preempted one, in every run.
 if [ -x /threads ]; then
-  /tracer --json --stats -e sched_process_exit -o /tmp/thr.jsonl -- /bin/sh -c 'for i in $(seq 30); do /threads 16 & /threads 16; wait; done' > /tmp/thrtruth 2> /tmp/thr.err
+  /tracer --json --stats -o /tmp/thr.jsonl -- /bin/sh -c 'for i in $(seq 30); do /threads 16 & for j in 1 2 3 4 5; do /bin/busybox true storm$i-$j & done; /threads 16; wait; done' > /tmp/thrtruth 2> /tmp/thr.err
   echo "tracer $?" >> /tmp/thrtruth
   out THRTRUTH /tmp/thrtruth
   out THR /tmp/thr.jsonl
