@@ -27,7 +27,7 @@ afterAll(async () => {
   for (const id of made.podman) sh(["podman", "rm", "-f", "-t", "0", id]);
   for (const id of made.containerd) removeCtr(id);
   await down();
-}, 120_000);
+}, 600_000); // a bound on absence only: a loaded host is slow
 
 const none = { podName: "", podNamespace: "", podUID: "", podSandbox: false };
 
