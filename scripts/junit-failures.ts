@@ -14,7 +14,7 @@ const unescape = (s: string) =>
     .replace(/&amp;/g, "&");
 const attr = (tag: string, name: string) => {
   const m = tag.match(new RegExp(`\\b${name}="([^"]*)"`));
-  return m ? unescape(m[1]) : "";
+  return m?.[1] !== undefined ? unescape(m[1]) : "";
 };
 
 const MESSAGE_LINES = 6;
@@ -26,7 +26,7 @@ for (const m of xml.matchAll(caseRe)) {
   const skipped = /<skipped\b/.test(body);
   if (!failure && !skipped) continue;
   count++;
-  const tag = m[1];
+  const tag = m[1] ?? "";
   const where = [attr(tag, "file"), attr(tag, "classname"), attr(tag, "name")].filter(Boolean).join(" > ");
   console.log(`${failure ? "FAILED" : "SKIPPED"}: ${where}`);
   if (failure) {
