@@ -41,7 +41,6 @@ export function programsFor(cfg: Config): string[] {
   return [...progs];
 }
 
-
 /** Longest a record waits in the ring before the consumer is woken (or polls) for it. */
 export const WAKEUP_MS = 50;
 
