@@ -133,7 +133,7 @@ async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean,
     // While a container's metadata is awaited, its events wait in memory: keep the event loop
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
-    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.active ? WAKEUP_MS : 1000);
+    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() ? WAKEUP_MS : 1000);
     if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
     // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
     // fd ready: take them now (ring_buffer__consume).

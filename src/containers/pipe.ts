@@ -16,10 +16,16 @@ export interface ContainerPipe {
   close(): void;
   /** Events wait for a lookup now. */
   waiting(): boolean;
-  /** A runtime answered at start: its events (creations, removals) come through the event loop,
-   * so the run loop must not sleep in the kernel for long (it polls every WAKEUP_MS). */
-  readonly active: boolean;
+  /** A runtime is being heard from (a change told or a question asked within the last
+   * LIVELY_MS, or one in flight): its messages come through the event loop, so the run loop must
+   * not sleep in the kernel for long (it polls every WAKEUP_MS). Quiet, the loop sleeps until a
+   * record comes, as without runtimes (a docker daemon's mere presence made it wake 20 times a
+   * second); a message that comes then waits at most the loop's idle poll. */
+  lively(): boolean;
 }
+
+/** How long after a runtime's last message or question the run loop keeps polling fast. */
+const LIVELY_MS = 1000;
 
 type Sockets = Config["containers"]["sockets"];
 
@@ -38,7 +44,7 @@ export async function startContainerPipe(cfg: Config["containers"], deliver: (ev
   const dockerSocket = socketOf(cfg.sockets, "docker");
   const podmanSocket = socketOf(cfg.sockets, "podman");
   const containerdSocket = socketOf(cfg.sockets, "containerd");
-  const idsOnly: ContainerPipe = { push: pass, drained: () => Promise.resolve(), close: () => {}, waiting: () => false, active: false };
+  const idsOnly: ContainerPipe = { push: pass, drained: () => Promise.resolve(), close: () => {}, waiting: () => false, lively: () => false };
   if (dockerSocket === null && podmanSocket === null && containerdSocket === null) return idsOnly; // no runtime here
   const registry = new ContainerRegistry({ dockerSocket, podmanSocket, containerdSocket });
   if ((await registry.start()).length === 0) {
@@ -58,6 +64,6 @@ export async function startContainerPipe(cfg: Config["containers"], deliver: (ev
     drained: () => stage.drained(),
     close: () => registry.close(),
     waiting: () => stage.held > 0,
-    active: true,
+    lively: () => registry.stirring(LIVELY_MS),
   };
 }

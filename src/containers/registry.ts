@@ -92,6 +92,8 @@ export class ContainerRegistry {
   private readonly flights = new Map<string, Flight>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly closing = new AbortController();
+  /** When a runtime last told of a change or a question was last asked (performance.now()). */
+  private lastStir = -Infinity;
 
   constructor(opts: RegistryOptions = {}) {
     this.boundMs = opts.boundMs ?? CONTAINER_BOUND_MS;
@@ -129,6 +131,12 @@ export class ContainerRegistry {
     const limit = AbortSignal.any([AbortSignal.timeout(this.requestTimeoutMs), this.closing.signal]);
     await Promise.race([Promise.all(up.map((s) => s.watching)), new Promise((resolve) => limit.addEventListener("abort", resolve))]);
     return up.map((s) => s.rt.name);
+  }
+
+  /** A question is in flight, or one was asked or a runtime told of a change within the last
+   * `ms`: answers and stream messages are coming through the event loop. */
+  stirring(ms: number): boolean {
+    return this.flights.size > 0 || performance.now() - this.lastStir < ms;
   }
 
   /** Cached answer, without asking: the metadata; null when no runtime had this id (remembered
@@ -187,6 +195,7 @@ export class ContainerRegistry {
     let settle!: (m: ContainerMeta | null) => void;
     const full = new Promise<ContainerMeta | null>((resolve) => (settle = resolve));
     const f: Flight = { full, settle, bounded: null, late: false };
+    this.lastStir = performance.now();
     this.flights.set(id, f);
     full.then(() => {
       clearTimeout(f.timer);
@@ -279,6 +288,7 @@ export class ContainerRegistry {
    * only once the container's start is over), else asked about now, so that the look-up its
    * first event makes finds the answer cached or in flight with a head start. */
   private created(id: string, describe?: (signal: AbortSignal) => Promise<ContainerMeta | null>): void {
+    this.lastStir = performance.now();
     if (!describe) {
       if (this.known(id) === undefined && !this.flights.has(id)) this.fly(id);
       return;
@@ -297,6 +307,7 @@ export class ContainerRegistry {
   /** A container was removed: its entry (or the answer still in flight) is evicted
    * removalGraceMs later. */
   private removed(id: string): void {
+    this.lastStir = performance.now();
     if (!this.entries.has(id) && !this.flights.has(id)) return;
     this.later(this.removalGraceMs, () => this.evict(id));
   }
