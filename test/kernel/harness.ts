@@ -1,6 +1,6 @@
 // Root-only kernel tests: run the real ./tracer, run workloads with unique markers, collect events.
 import { spawn, type Subprocess } from "bun";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -172,6 +172,32 @@ export function kernelDev(stDev: number | bigint): number {
 }
 
 /** /proc/PID/cmdline as a list. */
+/** The files under /proc/PID/DIR (fdinfo, task/TID/...) that still exist: `read` gets each
+ * name; an entry gone between the listing and the read (an fd closed, a thread ended) is left
+ * out, not an error. */
+export function procEntries<T>(pid: number, dir: string, read: (name: string) => T): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const name of readdirSync(`/proc/${pid}/${dir}`)) {
+    try {
+      out.set(name, read(name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" && (e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+    }
+  }
+  return out;
+}
+
+/** Ids of the BPF objects (`prog_id` or `map_id`) whose descriptors process `pid` holds, as
+ * its fdinfo shows them (the kernel's view, not the process's). */
+export function heldBpfIds(pid: number, kind: "prog_id" | "map_id"): Set<number> {
+  const ids = new Set<number>();
+  for (const info of procEntries(pid, "fdinfo", (fd) => readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8")).values()) {
+    const m = new RegExp(`^${kind}:\\s+(\\d+)$`, "m").exec(info);
+    if (m) ids.add(Number(m[1]));
+  }
+  return ids;
+}
+
 export function procCmdline(pid: number): string[] {
   const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
   return raw.split("\0").slice(0, -1);

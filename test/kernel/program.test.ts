@@ -1,10 +1,10 @@
 // The real ./tracer as an operator runs it: privileges, missing BTF, signals, a closed stdout,
 // output file mode and planted files, idle wake-ups, and an exec started by the kernel itself (usermode helper).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, marker, parseLine, readUntil, readyAndSummary, TRACER, TracerRun, withMarker } from "./harness";
+import { arg, heldBpfIds, marker, parseLine, procEntries, readUntil, readyAndSummary, TRACER, TracerRun, withMarker } from "./harness";
 import { DOCKER, down, IMAGE, randomId, sh, up } from "../containers/daemons";
 
 const BPFTOOL = Bun.which("bpftool") ?? "/usr/sbin/bpftool";
@@ -160,11 +160,7 @@ describe("running", () => {
       stdin: "pipe", stdout: "ignore", stderr: "pipe",
     });
     await readUntil(p.stderr, /ready\n/);
-    const ids = new Set<number>();
-    for (const fd of readdirSync(`/proc/${p.pid}/fdinfo`)) {
-      const m = /^prog_id:\s+(\d+)/m.exec(readFileSync(`/proc/${p.pid}/fdinfo/${fd}`, "utf8"));
-      if (m) ids.add(Number(m[1]));
-    }
+    const ids = heldBpfIds(p.pid, "prog_id");
     const shown = JSON.parse(Bun.spawnSync([BPFTOOL, "-j", "prog", "show"], { stdout: "pipe" }).stdout.toString()) as { id: number; name: string; recursion_misses?: number }[];
     const held = shown.filter((q) => ids.has(q.id));
     p.stdin.write("\n");
@@ -259,14 +255,8 @@ describe("running", () => {
     /** Wake-ups of the tracer's main thread and of all its threads in 3 s, once start-up settled. */
     async function idleWakeups(t: TracerRun): Promise<{ main: number; all: number }> {
       const pid = t.proc.pid;
-      const wakeups = () => {
-        const per = new Map<string, number>();
-        for (const tid of readdirSync(`/proc/${pid}/task`)) {
-          const st = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
-          per.set(tid, Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)![1]));
-        }
-        return per;
-      };
+      const wakeups = () =>
+        procEntries(pid, "task", (tid) => Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]));
       await Bun.sleep(1000); // start-up's JIT and GC work settle
       const before = wakeups();
       await Bun.sleep(3000);

@@ -2,10 +2,10 @@
 // kernel. Ground truth: the pids and ids the workloads report or the test gave them, the exit
 // status the test observes, and the kernel's own sequence numbers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, fixture, marker, parseLine, TRACER, TracerRun, withMarker, type Json } from "./harness";
+import { arg, fixture, heldBpfIds, marker, parseLine, TRACER, TracerRun, withMarker, type Json } from "./harness";
 
 let dir: string;
 let lc: string;
@@ -37,15 +37,8 @@ async function traced(args: string[], workload: () => Promise<unknown>, settleMs
  * running as `tracerPid` holds, found through its descriptors (other tracers on the host, of
  * other users of the machine, have maps of that name too). */
 function tracedPids(tracerPid: number): number[] {
-  const ids = readdirSync(`/proc/${tracerPid}/fdinfo`).flatMap((fd) => {
-    try {
-      const m = /^map_id:\s+(\d+)$/m.exec(readFileSync(`/proc/${tracerPid}/fdinfo/${fd}`, "utf8"));
-      return m ? [m[1]!] : [];
-    } catch {
-      return []; // closed meanwhile
-    }
-  });
-  const id = [...new Set(ids)].find((id) => JSON.parse(Bun.spawnSync(["bpftool", "map", "show", "id", id, "-j"]).stdout.toString()).name === "traced");
+  const ids = [...heldBpfIds(tracerPid, "map_id")].map(String);
+  const id = ids.find((id) => JSON.parse(Bun.spawnSync(["bpftool", "map", "show", "id", id, "-j"]).stdout.toString()).name === "traced");
   if (!id) throw new Error(`tracer ${tracerPid} holds no map named traced`);
   const maps = JSON.parse(Bun.spawnSync(["bpftool", "map", "dump", "id", id, "-j"]).stdout.toString() || "[]");
   const list = Array.isArray(maps) && maps.length && "elements" in maps[0] ? maps.flatMap((m: any) => m.elements) : maps;
