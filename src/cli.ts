@@ -3,7 +3,7 @@
 
 import { existsSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
-import { type Config, checkBufferSize, checkMaxArgsSize, ciWanted, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
+import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, ciWanted, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
 import { podPattern } from "./filter/container.ts";
 import { InfoExit, UsageError } from "./errors.ts";
 import { addValue, cgroupId, parseId } from "./filter/scope.ts";
@@ -61,14 +61,30 @@ function setRuntimeSocket(sockets: Config["containers"]["sockets"], v: string): 
 
 /** The CI flags' values as given (text and exact bytes), checked together by parseCi once all
  * flags are read. */
-const ciGiven = new WeakMap<Config, Map<string, { values: string[]; words: Word[] }>>();
-function ciValue(c: Config, flag: string, v: string, w: Word): void {
+const ciGiven = new WeakMap<object, Map<string, { values: string[]; words: Word[] }>>();
+function ciValue(c: object, flag: string, v: string, w: Word): void {
   let m = ciGiven.get(c);
   if (!m) ciGiven.set(c, (m = new Map()));
   let e = m.get(flag);
   if (!e) m.set(flag, (e = { values: [], words: [] }));
   e.values.push(v);
   e.words.push(w);
+}
+
+/** --profile, --baseline, --fail-on-new, --baseline-ignore: the same rows for a run and for show. */
+function profileFlags<C extends object>(): Flag<C>[] {
+  return [
+    { spec: "--profile <file>", help: "write the programs run, {path, sha256}", set: (c, v, f, w) => ciValue(c, "profile", v, w) },
+    { spec: "--baseline <file>", help: "report programs new to or gone from PROFILE", set: (c, v, f, w) => ciValue(c, "baseline", v, w) },
+    { spec: "--fail-on-new[=code]", help: "exit CODE (1) when a new program ran", set: (c, v, f, w) => ciValue(c, "fail-on-new", v, w) },
+    { spec: "--baseline-ignore <glob>", help: "a volatile path: profile matches as GLOB", set: (c, v, f, w) => ciValue(c, "baseline-ignore", v, w) },
+  ];
+}
+
+/** The CI flags given to c, checked together (parseCi). */
+function ciOf(c: object, hasCommand: boolean): CiConfig {
+  const ci = ciGiven.get(c);
+  return parseCi((f) => ci?.get(f)?.values ?? [], (f) => ci?.get(f)?.words ?? [], hasCommand);
 }
 
 /** Configs that had -e already (a second -e adds to the first; the first replaces the default). */
@@ -122,10 +138,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, _v, _f, w) => void (c.tree = w) },
   { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
   { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
-  { spec: "--profile <file>", help: "write the programs run, {path, sha256}", set: (c, v, f, w) => ciValue(c, "profile", v, w) },
-  { spec: "--baseline <file>", help: "report programs new to or gone from PROFILE", set: (c, v, f, w) => ciValue(c, "baseline", v, w) },
-  { spec: "--fail-on-new[=code]", help: "exit CODE (1) when a new program ran", set: (c, v, f, w) => ciValue(c, "fail-on-new", v, w) },
-  { spec: "--baseline-ignore <glob>", help: "a volatile path: profile matches as GLOB", set: (c, v, f, w) => ciValue(c, "baseline-ignore", v, w) },
+  ...profileFlags<Config>(),
   { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
@@ -248,21 +261,22 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
   }, helpText);
   // Checks across flags, once every flag is read.
   checkBufferSize(c.bufferSize, c.maxArgsSize);
-  const ci = ciGiven.get(c);
-  c.ci = parseCi((f) => ci?.get(f)?.values ?? [], (f) => ci?.get(f)?.words ?? [], c.command.length > 0);
+  c.ci = ciOf(c, c.command.length > 0);
   if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
   if (c.user !== null && c.command.length === 0) throw new UsageError("--user needs a command after --");
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
 }
 
-/** tracer show FILE: a saved JSON trace as a table, its failures, its tree, its summary. */
+/** tracer show FILE: a saved JSON trace as a table, its failures, its tree, its summary; its
+ * profile, or its comparison with a baseline. */
 export interface ShowConfig {
   file: string;
   failures: boolean;
   tree: boolean;
   wide: boolean;
   timeOfDay: boolean;
+  ci: CiConfig;
 }
 
 const SHOW_FLAGS: Flag<ShowConfig>[] = [
@@ -270,15 +284,18 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--tree", help: "the process tree instead of the table", set: (c) => void (c.tree = true) },
   { spec: "-w, --wide", help: "full lines, not cut to the terminal's width", set: (c) => void (c.wide = true) },
   { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
+  ...profileFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c: ShowConfig = { file: "", failures: false, tree: false, wide: false, timeOfDay: false };
+  const c = { file: "", failures: false, tree: false, wide: false, timeOfDay: false } as ShowConfig;
   const files: string[] = [];
   for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
   c.file = files[0]!;
+  c.ci = ciOf(c, true);
+  if (c.ci.profile === "-" && (c.failures || c.tree)) throw new UsageError("--profile - and --failures or --tree would both write to stdout; give --profile a file");
   return c;
 }
 
@@ -298,7 +315,7 @@ export function helpText(): string {
   return (
     `tracer ${VERSION}: trace process execs, failed execs, forks and exits with eBPF\n\n` +
     "Usage: tracer [options] [-- COMMAND [ARGS...]]\n" +
-    "       tracer show [--failures] [--tree] FILE.jsonl\n\n" +
+    "       tracer show [--failures] [--tree] [--profile FILE] [--baseline PROFILE] FILE.jsonl\n\n" +
     "Without COMMAND: the whole system until Ctrl-C; events go to stdout or -o FILE.\n" +
     "With COMMAND: runs it, traces it and what it starts; COMMAND keeps stdout, so\n" +
     "events go to -o FILE, else to stderr. A summary line ends the run on stderr.\n\n" +
@@ -323,7 +340,9 @@ export function showHelpText(): string {
   return (
     "Usage: tracer show [options] FILE.jsonl\n\n" +
     "Reads a trace written by tracer --json (- reads stdin) and shows it as the table,\n" +
-    "its failures or its process tree, then the summary line (on stderr).\n\n" +
+    "its failures or its process tree, then the summary line (on stderr).\n" +
+    "With --profile or --baseline (a trace recorded with --hash): the programs it ran,\n" +
+    "and the table only if --failures or --tree asks for a view.\n\n" +
     "Options:\n" +
     rows(SHOW_FLAGS)
   );

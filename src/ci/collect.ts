@@ -1,6 +1,6 @@
 // The traced tree as plain per-process records, built from events as they are delivered (the
 // event is a view valid only during delivery: every value is read out and kept as a plain value).
-import { accessor, type RecordEvent } from "../decode/event";
+import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
 
@@ -92,14 +92,14 @@ export class TraceLog {
     return p;
   }
 
-  private ofEvent(ev: RecordEvent): ProcessRecord {
+  private ofEvent(ev: EventView): ProcessRecord {
     const p = this.proc(T.processEntityId(ev), T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev));
     // the leader's thread start is the process's start (the first process has no fork event)
     if (p.start === 0n && T.hostThreadId(ev) === p.pid) p.start = T.threadStartTime(ev);
     return p;
   }
 
-  add(ev: RecordEvent): void {
+  add(ev: EventView): void {
     if (ev.is(LOST)) {
       this.lost += Number(A.lost(ev));
     } else if (ev.is(FORK)) {
@@ -131,6 +131,11 @@ export class TraceLog {
   /** Every process, in start order (then pid). */
   processes(): ProcessRecord[] {
     return [...this.byId.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
+  }
+
+  /** Every program run, {path, sha256}: the file the kernel executed (not the path the caller gave). */
+  programs(): { path: string; sha256: string }[] {
+    return this.processes().flatMap((p) => p.execs.map((e) => ({ path: e.path, sha256: e.sha256 })));
   }
 
   /** The processes whose parent was not traced (with -- COMMAND: the command's own process). */

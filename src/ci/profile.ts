@@ -66,3 +66,11 @@ export function compareProfiles(baseline: readonly Program[], now: readonly Prog
   const after = new Set(now.map(key));
   return { added: now.filter((p) => !before.has(key(p))), gone: baseline.filter((p) => !after.has(key(p))) };
 }
+
+/** The stderr lines of a comparison with the baseline file `name`: the new programs, then the gone. */
+export function diffLines(name: string, diff: ProfileDiff): { added: string[]; gone: string[] } {
+  return {
+    added: diff.added.map((p) => `tracer: new program against ${name}: ${p.path}${p.sha256 ? ` (sha256 ${p.sha256})` : ""}`),
+    gone: diff.gone.map((p) => `tracer: no longer run (in ${name}): ${p.path}`),
+  };
+}

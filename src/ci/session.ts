@@ -11,7 +11,7 @@ import { wordText } from "../startup";
 import { wrap } from "../errors";
 import { TraceLog } from "./collect";
 import { subjectsOf, writeStatement } from "./attest";
-import { buildProfile, compareProfiles, profileText, readProfile, type Program } from "./profile";
+import { buildProfile, compareProfiles, diffLines, profileText, readProfile, type Program } from "./profile";
 import { summaryMarkdown } from "./summary";
 
 /** What run.ts knows at the end about events the log did not get. */
@@ -78,21 +78,18 @@ export class CiSession {
       lines.push(line);
       if (exit === 0) exit = code;
     };
-    const programs = buildProfile(
-      log.processes().flatMap((p) => p.execs.map((e) => ({ path: e.path, sha256: e.sha256 }))),
-      cfg.ci.baselineIgnore,
-    );
+    const programs = buildProfile(log.programs(), cfg.ci.baselineIgnore);
     const complete = log.lost === 0 && end.malformed === 0 && !end.unread && end.excluded === 0 && cfg.events.length === EVENT_NAMES.length;
     let diff = null;
     if (this.baseline) {
       const result = compareProfiles(this.baseline, programs);
       diff = { baseline: cfg.ci.baseline!, result };
-      for (const p of result.added) {
-        const line = `tracer: new program against ${cfg.ci.baseline}: ${p.path}${p.sha256 ? ` (sha256 ${p.sha256})` : ""}`;
+      const said = diffLines(cfg.ci.baseline!, result);
+      for (const line of said.added) {
         if (cfg.ci.failOnNew !== null) fail(cfg.ci.failOnNew, line);
         else lines.push(line);
       }
-      for (const p of result.gone) lines.push(`tracer: no longer run (in ${cfg.ci.baseline}): ${p.path}`);
+      lines.push(...said.gone);
     }
     if (this.profileOut) {
       this.profileOut.write(profileText(programs));

@@ -76,6 +76,11 @@ export class JsonEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     return convert(f, this.args.get(f.name));
   }
 
+  /** Whether the line has arg `name` (an option's arg, e.g. --hash's sha256, may be absent). */
+  has(name: string): boolean {
+    return this.args.has(name);
+  }
+
   top(f: Field): unknown {
     if (!(f.name in this.o)) throw new JsonEventError(this.line, `${this.def.name} has no field ${f.name}`);
     return convert(f, this.o[f.name]);

@@ -4,7 +4,7 @@ import { emptyScope } from "../../src/filter/scope.ts";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { helpText, parseArgs, VERSION } from "../../src/cli.ts";
+import { helpText, parseArgs, parseShowArgs, VERSION } from "../../src/cli.ts";
 import { defaults, EVENT_NAMES, parseSize } from "../../src/config.ts";
 import { InfoExit, UsageError } from "../../src/errors.ts";
 
@@ -251,5 +251,35 @@ describe("CI flags", () => {
     expect(usage(["--attest", "a", "--attest", "b", ...cmd])).toBe("--attest given 2 times; give it once");
     expect(usage(["--attest=", ...cmd])).toBe("--attest needs a value");
     expect(usage(["--subject=", "--attest", "a", ...cmd])).toBe("--subject needs a value");
+  });
+});
+
+describe("tracer show's flags", () => {
+  const showUsage = (argv: string[]) => {
+    try {
+      parseShowArgs(argv);
+    } catch (err) {
+      expect(err).toBeInstanceOf(UsageError);
+      return (err as Error).message;
+    }
+    throw new Error(`no UsageError for show ${JSON.stringify(argv)}`);
+  };
+  test("the views, and no CI output by default", () => {
+    expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
+      file: "t.jsonl", failures: false, tree: true, wide: true, timeOfDay: false,
+      ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
+    });
+  });
+  test("--profile, --baseline, --fail-on-new, --baseline-ignore: as for a run, without a command", () => {
+    const c = parseShowArgs(["--profile", "p.json", "--baseline", "b.json", "--fail-on-new=4", "--baseline-ignore", "/tmp/**", "t.jsonl"]);
+    expect(c.ci).toEqual({ attest: null, subjects: [], profile: "p.json", baseline: "b.json", failOnNew: 4, baselineIgnore: ["/tmp/**"] });
+    expect(c.file).toBe("t.jsonl");
+  });
+  test("what needs what, and one stdout", () => {
+    expect(showUsage(["--fail-on-new", "t.jsonl"])).toBe("--fail-on-new needs --baseline PROFILE");
+    expect(showUsage(["--profile", "a", "--profile", "b", "t.jsonl"])).toBe("--profile given 2 times; give it once");
+    expect(showUsage(["--attest", "a", "t.jsonl"])).toMatch(/unknown option '--attest'/);
+    expect(showUsage(["--profile", "-", "--tree", "t.jsonl"])).toMatch(/--profile - and --failures or --tree would both write to stdout/);
+    expect(showUsage(["--profile", "p.json"])).toMatch(/show takes one file .* not 0/);
   });
 });

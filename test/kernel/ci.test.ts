@@ -2,7 +2,7 @@
 // test/fixtures/ci-build (two C files, a `#!` script, a failing PATH lookup) under the tracer,
 // checked against the same build under strace -ff, sha256sum, stat and the directory itself.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { lexer, type Token, type Tokens } from "marked";
@@ -95,7 +95,7 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
   beforeAll(() => {
     dir = buildDir("first");
     writeFileSync(summaryFile(), "# an earlier step's section\n\n");
-    run = tracer(dir, ["--hash", "--attest", "a.json", "--subject", "out/*", "--profile", join(top, "profile.json"), "--baseline-ignore", "**/out/app"], { ...GITHUB, GITHUB_STEP_SUMMARY: summaryFile() });
+    run = tracer(dir, ["--hash", "--attest", "a.json", "--subject", "out/*", "--profile", join(top, "profile.json"), "--baseline-ignore", "**/out/app", "--json", "-o", join(top, "first.jsonl")], { ...GITHUB, GITHUB_STEP_SUMMARY: summaryFile() });
     seen = straceBuild(buildDir("strace"));
     stmt = JSON.parse(readFileSync(join(dir, "a.json"), "utf8"));
     summaryText = readFileSync(summaryFile(), "utf8");
@@ -153,8 +153,9 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
     expect(procs[0].exec[0].argv).toEqual(["make"]);
   });
 
-  test("the profile: the programs strace saw run, by real path, with sha256sum's digests; out/app as its ignore glob", () => {
-    const profile = JSON.parse(readFileSync(join(top, "profile.json"), "utf8"));
+  /** The profile strace's build makes: each program it ran by real path with sha256sum's digest,
+   * out/app as its ignore glob; sorted by path. */
+  function straceProfile(): { path: string; sha256: string }[] {
     const strDir = join(top, "strace");
     const want = new Map<string, { path: string; sha256: string }>();
     for (const s of seen) {
@@ -164,9 +165,25 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
         want.set(p.path + p.sha256, p);
       }
     }
-    expect(profile.programs).toEqual([...want.values()].sort((a, b) => (a.path < b.path ? -1 : 1)));
+    return [...want.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  test("the profile: the programs strace saw run, by real path, with sha256sum's digests; out/app as its ignore glob", () => {
+    const profile = JSON.parse(readFileSync(join(top, "profile.json"), "utf8"));
+    const want = straceProfile();
+    expect(profile.programs).toEqual(want);
     // one program per line: diff-friendly
-    expect(readFileSync(join(top, "profile.json"), "utf8").split("\n").filter((l) => l.includes('"path"')).length).toBe(want.size);
+    expect(readFileSync(join(top, "profile.json"), "utf8").split("\n").filter((l) => l.includes('"path"')).length).toBe(want.length);
+  });
+
+  test("tracer show --profile on the run's saved trace: the same programs strace saw; no table, a 0600 file", () => {
+    const out = join(top, "from-trace.json");
+    const s = Bun.spawnSync([TRACER, "show", "--profile", out, "--baseline-ignore", "**/out/app", join(top, "first.jsonl")], { stdout: "pipe", stderr: "pipe" });
+    expect(s.stderr.toString()).toMatch(/^tracer: \d+ processes, /);
+    expect(s.exitCode).toBe(0);
+    expect(s.stdout.toString()).toBe("");
+    expect(JSON.parse(readFileSync(out, "utf8")).programs).toEqual(straceProfile());
+    expect(statSync(out).mode & 0o777).toBe(0o600);
   });
 
   test("the step summary: appended, and its Markdown says the command, status, counts, failures and tree", () => {
@@ -207,20 +224,57 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
 
   test("a second build like the first passes --fail-on-new; one that calls one more program fails and names it", () => {
     const args = ["--hash", "--baseline", join(top, "profile.json"), "--baseline-ignore", "**/out/app"];
-    const same = tracer(buildDir("same"), [...args, "--fail-on-new"]);
+    const same = tracer(buildDir("same"), [...args, "--fail-on-new", "--json", "-o", join(top, "same.jsonl")]);
     expect(same.stderr).not.toContain("new program");
     expect(same.code).toBe(0);
 
     writeFileSync(summaryFile(), "");
-    const more = tracer(buildDir("more", "touch out/stamp"), [...args, "--fail-on-new=3"], { GITHUB_STEP_SUMMARY: summaryFile() });
+    const more = tracer(buildDir("more", "touch out/stamp"), [...args, "--fail-on-new=3", "--json", "-o", join(top, "more.jsonl")], { GITHUB_STEP_SUMMARY: summaryFile() });
     const touch = realpathSync(Bun.which("touch", { PATH: ENV.PATH })!);
+    const touchLine = `tracer: new program against ${join(top, "profile.json")}: ${touch} (sha256 ${sha256sum(touch)})`;
     expect(more.code).toBe(3);
-    expect(more.stderr.split("\n").filter((l) => l.includes("new program"))).toEqual([
-      `tracer: new program against ${join(top, "profile.json")}: ${touch} (sha256 ${sha256sum(touch)})`,
-    ]);
+    expect(more.stderr.split("\n").filter((l) => l.includes("new program"))).toEqual([touchLine]);
     const tokens = lexer(readFileSync(summaryFile(), "utf8"));
     const list = afterHeading(tokens, "New programs") as Tokens.List;
     expect(list.items.map((it) => walk(it.tokens).filter((t) => t.type === "codespan").map((t) => (t as Tokens.Codespan).text))).toEqual([[touch, sha256sum(touch)]]);
+  });
+});
+
+describe("tracer show --baseline: the saved traces of the second builds against the first's profile", () => {
+  const show = (...args: string[]) => {
+    const s = Bun.spawnSync([TRACER, "show", "--baseline", join(top, "profile.json"), "--baseline-ignore", "**/out/app", ...args], { stdout: "pipe", stderr: "pipe" });
+    return { code: s.exitCode, stdout: s.stdout.toString(), stderr: s.stderr.toString() };
+  };
+  test("the same build: nothing new, exit 0 under --fail-on-new", () => {
+    const s = show("--fail-on-new", join(top, "same.jsonl"));
+    expect(s.stderr).not.toContain("new program");
+    expect(s.stderr).toMatch(/^tracer: \d+ processes, /);
+    expect(s.code).toBe(0);
+  });
+  test("one more program: named with sha256sum's digest, exit CODE; without --fail-on-new only said", () => {
+    const touch = realpathSync(Bun.which("touch", { PATH: ENV.PATH })!);
+    const want = [`tracer: new program against ${join(top, "profile.json")}: ${touch} (sha256 ${sha256sum(touch)})`];
+    const failing = show("--fail-on-new=4", join(top, "more.jsonl"));
+    expect(failing.stderr.split("\n").filter((l) => l.includes("new program"))).toEqual(want);
+    expect(failing.code).toBe(4);
+    const told = show(join(top, "more.jsonl"));
+    expect(told.stderr.split("\n").filter((l) => l.includes("new program"))).toEqual(want);
+    expect(told.code).toBe(0);
+    expect(told.stdout).toBe("");
+  });
+  test("with --failures the view is shown too: the failed PATH lookups of the build", () => {
+    const s = show("--failures", "-w", join(top, "more.jsonl"));
+    expect(s.stdout.split("\n").filter((l) => l.includes(MISSING)).length).toBeGreaterThan(0);
+  });
+  test("a trace recorded without --hash: refused, naming the line and --hash", () => {
+    const trace = join(top, "nohash.jsonl");
+    const r = Bun.spawnSync([TRACER, "--json", "-o", trace, "--", "/bin/true"], { stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(0);
+    const line = readFileSync(trace, "utf8").split("\n").findIndex((l) => l.includes('"sched_process_exec"')) + 1;
+    expect(line).toBeGreaterThan(0);
+    const s = Bun.spawnSync([TRACER, "show", "--profile", join(top, "nohash-profile.json"), trace], { stdout: "pipe", stderr: "pipe" });
+    expect(s.stderr.toString()).toBe(`tracer: ${trace}: line ${line}: an exec without sha256: --profile and --baseline need a trace recorded with --hash\n`);
+    expect(s.exitCode).toBe(1);
   });
 });
 
