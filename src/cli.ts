@@ -315,7 +315,7 @@ export function helpText(): string {
   return (
     `tracer ${VERSION}: trace process execs, failed execs, forks and exits with eBPF\n\n` +
     "Usage: tracer [options] [-- COMMAND [ARGS...]]\n" +
-    "       tracer show [--failures] [--tree] [--profile FILE] [--baseline PROFILE] FILE.jsonl\n\n" +
+    "       tracer show [options] FILE.jsonl   (see: tracer show --help)\n\n" +
     "Without COMMAND: the whole system until Ctrl-C; events go to stdout or -o FILE.\n" +
     "With COMMAND: runs it, traces it and what it starts; COMMAND keeps stdout, so\n" +
     "events go to -o FILE, else to stderr. A summary line ends the run on stderr.\n\n" +
@@ -339,10 +339,10 @@ export function helpText(): string {
 export function showHelpText(): string {
   return (
     "Usage: tracer show [options] FILE.jsonl\n\n" +
-    "Reads a trace written by tracer --json (- reads stdin) and shows it as the table,\n" +
-    "its failures or its process tree, then the summary line (on stderr).\n" +
-    "With --profile or --baseline (a trace recorded with --hash): the programs it ran,\n" +
-    "and the table only if --failures or --tree asks for a view.\n\n" +
+    "Reads a trace written by tracer --json (- reads stdin) and shows it as the\n" +
+    "table, its failures or its process tree, then the summary line (on stderr).\n" +
+    "With --profile or --baseline (a trace recorded with --hash): the programs it\n" +
+    "ran, and the table only if --failures or --tree asks for a view.\n\n" +
     "Options:\n" +
     rows(SHOW_FLAGS)
   );

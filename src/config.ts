@@ -209,7 +209,10 @@ export function parseCi(values: (flag: string) => string[], words: (flag: string
     ci.failOnNew = v === "" ? 1 : Number(v);
   }
   const given = (["attest", "subject", "profile", "baseline", "fail-on-new", "baseline-ignore"] as const).filter((f) => values(f).length > 0);
-  if (given.length && !hasCommand) throw new UsageError(`--${given[0]} needs a command after --`);
+  if (given.length && !hasCommand) {
+    const later = given[0] === "attest" || given[0] === "subject" ? "" : ` (a saved trace: tracer show --${given[0]} … FILE.jsonl)`;
+    throw new UsageError(`--${given[0]} needs a command after --${later}`);
+  }
   if (ci.subjects.length && ci.attest === null) throw new UsageError("--subject needs --attest FILE");
   if (ci.failOnNew !== null && ci.baseline === null) throw new UsageError("--fail-on-new needs --baseline PROFILE");
   return ci;

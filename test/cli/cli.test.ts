@@ -164,6 +164,19 @@ describe("help and version", () => {
     for (const line of text.split("\n")) expect([...line].length).toBeLessThanOrEqual(80);
     expect(text.trimEnd().split("\n").at(-1)).toContain("tracer --tree - -- npm ci"); // ends with examples
   });
+  test("tracer show --help lists its flags, one line each, within 80 columns", () => {
+    let text = "";
+    try {
+      parseShowArgs(["--help"]);
+    } catch (err) {
+      expect(err).toBeInstanceOf(InfoExit);
+      text = (err as InfoExit).text;
+    }
+    for (const flag of ["--failures", "--tree", "-w, --wide", "--time-of-day", "--profile <file>", "--baseline <file>", "--fail-on-new[=code]", "--baseline-ignore <glob>", "-h, --help"]) {
+      expect(text.split("\n").filter((l) => l.trimStart().startsWith(flag + " ")).length).toBe(1);
+    }
+    for (const line of text.split("\n")) expect([...line].length).toBeLessThanOrEqual(80);
+  });
   test("--version comes from package.json", () => {
     expect(VERSION).toBe(pkg.version);
     expect(info(["--version"])).toBe(`tracer ${pkg.version}\n`);
@@ -246,6 +259,7 @@ describe("CI flags", () => {
   });
   test("what needs what", () => {
     expect(usage(["--attest", "a.json"])).toBe("--attest needs a command after --");
+    expect(usage(["--baseline", "p.json"])).toBe("--baseline needs a command after -- (a saved trace: tracer show --baseline … FILE.jsonl)");
     expect(usage(["--subject", "x", ...cmd])).toBe("--subject needs --attest FILE");
     expect(usage(["--fail-on-new", ...cmd])).toBe("--fail-on-new needs --baseline PROFILE");
     expect(usage(["--attest", "a", "--attest", "b", ...cmd])).toBe("--attest given 2 times; give it once");
