@@ -48,7 +48,7 @@ export function show(c: ShowConfig): number {
     tree?.add(ev);
     log?.add(ev);
     table?.write(ev);
-    if (out.closed) return 0;
+    if (out.closed && !log) return 0; // nobody reads the view; a profile or a verdict still wants every line
   }
   table?.finish();
   if (tree) out.write(tree.render());

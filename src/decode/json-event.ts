@@ -4,7 +4,7 @@
 // time.Time (RFC 3339) → epoch ns bigint.
 import { EVENTS } from "./index";
 import { ZERO_TIME } from "./clock";
-import { S_BIG, S_EPOCH, S_TIME, S_U64, type AnyDef, type Field } from "./schema";
+import { S_BIG, S_EPOCH, S_TIME, S_U64, type AnyDef, type ArgName, type Field } from "./schema";
 import type { EventView } from "./event";
 
 const BY_NAME = new Map<string, AnyDef>(EVENTS.map((d) => [d.name, d]));
@@ -77,7 +77,7 @@ export class JsonEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   }
 
   /** Whether the line has arg `name` (an option's arg, e.g. --hash's sha256, may be absent). */
-  has(name: string): boolean {
+  has(name: ArgName<D>): boolean {
     return this.args.has(name);
   }
 

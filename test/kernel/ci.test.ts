@@ -2,7 +2,7 @@
 // test/fixtures/ci-build (two C files, a `#!` script, a failing PATH lookup) under the tracer,
 // checked against the same build under strace -ff, sha256sum, stat and the directory itself.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { lexer, type Token, type Tokens } from "marked";
@@ -265,6 +265,29 @@ describe("tracer show --baseline: the saved traces of the second builds against 
   test("with --failures the view is shown too: the failed PATH lookups of the build", () => {
     const s = show("--failures", "-w", join(top, "more.jsonl"));
     expect(s.stdout.split("\n").filter((l) => l.includes(MISSING)).length).toBeGreaterThan(0);
+  });
+  test("a view whose reader went away (EPIPE) still leaves the whole profile and verdict", () => {
+    // a trace whose --failures view is far more than one 64 KiB write: 2,000 failed execs and exits
+    // (sh's builtins only: sh is the one program run)
+    const trace = join(top, "failing.jsonl");
+    const r = Bun.spawnSync([TRACER, "--hash", "--json", "-o", trace, "--", "sh", "-c", "i=0; while [ $i -lt 2000 ]; do /nonexistent-tracer-ci 2>/dev/null; i=$((i + 1)); done"], { stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(0);
+    // a FIFO whose only reader is closed before the tracer writes: every write fails with EPIPE
+    const fifo = join(top, "gone-reader");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    closeSync(reader);
+    const profile = join(top, "epipe-profile.json");
+    const empty = join(top, "empty-profile.json");
+    writeFileSync(empty, '{"type": "tracer/profile/v1", "programs": []}');
+    const s = Bun.spawnSync([TRACER, "show", "--failures", "-w", "--profile", profile, "--baseline", empty, trace], { stdout: writer, stderr: "pipe" });
+    closeSync(writer);
+    const sh = realpathSync(Bun.which("sh")!);
+    const want = { path: sh, sha256: sha256sum(sh) };
+    expect(s.stderr.toString().split("\n").filter((l) => l.includes("new program"))).toEqual([`tracer: new program against ${empty}: ${sh} (sha256 ${want.sha256})`]);
+    expect(JSON.parse(readFileSync(profile, "utf8")).programs).toEqual([want]);
+    expect(s.exitCode).toBe(0);
   });
   test("a trace recorded without --hash: refused, naming the line and --hash", () => {
     const trace = join(top, "nohash.jsonl");
