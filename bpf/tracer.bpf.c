@@ -12,7 +12,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define PF_KTHREAD 0x00200000
 
 /* Two builds of this file (scripts/build-bpf.sh), chosen at load by probing the kernel
- * (src/kernel-features.ts), never by trying:
+ * (src/load/kernel-features.ts), never by trying:
  * - the default one needs Linux 5.17: bpf_loop() callbacks for the path walks and string lists,
  *   bpf_find_vma() for the ELF interpreter, an atomic fetch-add for the global sequence number
  *   (5.12), bpf_get_current_task_btf() (5.11), bpf_task_pt_regs() (5.15), pointer arguments
@@ -916,7 +916,7 @@ static __always_inline struct scratch *claim_scratch(__u32 tid, __u32 kind)
 /* Batched wake-ups: waking the consumer costs the producer more than building the record (a
  * thread storm ran 1.3x slower with a wake-up per record). Wake it only when wakeup_bytes are
  * waiting or the last wake-up is wakeup_ns old; in between, the consumer polls with a timeout of
- * wakeup_ns while it is busy (src/run.ts), so no record waits longer than about that. */
+ * wakeup_ns while it is busy (src/session/run.ts), so no record waits longer than about that. */
 static __always_inline __u64 wakeup_flags(__u64 now)
 {
 	__u64 last = last_wakeup;

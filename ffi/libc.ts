@@ -1,7 +1,7 @@
 // bun:ffi binding to the few glibc calls tracer needs: clocks, ids, memfd, errno, vsnprintf, and
 // starting COMMAND (posix_spawn, socketpair, waitpid).
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
-import { errnoName as systemErrnoName } from "../src/decode/errno.ts";
+import { errnoName as systemErrnoName } from "./errno.ts";
 
 const { i32, u32, i64, u64, ptr: P, cstring } = FFIType;
 

@@ -27,14 +27,14 @@ if stale "$TREE/.output/bpf.stamp" bpf scripts/build-bpf.sh; then
   TARGET=aarch64 OUT_DIR="$TREE/.output" bash scripts/build-bpf.sh --objects-only
   touch "$TREE/.output/bpf.stamp"
 fi
-if stale "$TREE/.output/command-shim" src/command-shim.c scripts/build-shim.sh; then
+if stale "$TREE/.output/command-shim" src/session/command-shim.c scripts/build-shim.sh; then
   if ! command -v ld.lld >/dev/null; then # the linker for the arm64 shim
     log "installing lld"
     [ "$(id -u)" -eq 0 ] || die "ld.lld not found and not root to apt-get install lld"
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends lld >&2 \
       || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lld >&2; }
   fi
-  log "clang --target=aarch64-linux-gnu src/command-shim.c → $TREE/.output/command-shim"
+  log "clang --target=aarch64-linux-gnu src/session/command-shim.c → $TREE/.output/command-shim"
   bash scripts/build-shim.sh "$TREE/.output/command-shim" --target=aarch64-linux-gnu -fuse-ld=lld
 fi
 if stale tracer-arm64 src ffi "$TREE/.output" scripts/seal-runtime-env.ts package.json bunfig.toml tsconfig.json; then

@@ -67,7 +67,7 @@ copy_libs() {
 mkdir -p "$OUT_DIR"
 
 # Two variants (see the top of tracer.bpf.c): the default one (Linux 5.17+) and TRACER_LEGACY
-# (5.10+); src/kernel-features.ts picks one at start from probes of the kernel.
+# (5.10+); src/load/kernel-features.ts picks one at start from probes of the kernel.
 compile() { # compile OUT [CLANG-ARGS...]
   local out=$1; shift
   log "clang $BPF_DIR/tracer.bpf.c $* → $out"

@@ -69,9 +69,9 @@ if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
   touch .output/bpf.stamp
 fi
 
-# ---- the stub that starts -- COMMAND (src/command-shim.c: static, no libc, embedded) ---------
-if stale .output/command-shim src/command-shim.c scripts/build-shim.sh; then
-  log "clang src/command-shim.c → .output/command-shim"
+# ---- the stub that starts -- COMMAND (src/session/command-shim.c: static, no libc, embedded) ---------
+if stale .output/command-shim src/session/command-shim.c scripts/build-shim.sh; then
+  log "clang src/session/command-shim.c → .output/command-shim"
   bash scripts/build-shim.sh .output/command-shim
 fi
 

@@ -1,10 +1,10 @@
 // Entry point: parse options, run (or show a saved trace), exit with the right status; errors
 // become one line on stderr.
-import { parseArgs, parseShowArgs } from "./cli";
+import { parseArgs, parseShowArgs } from "./session/cli";
 import { fatal } from "./errors";
-import { run } from "./run";
-import { show } from "./show";
-import { exactArgs } from "./startup";
+import { run } from "./session/run";
+import { show } from "./session/show";
+import { exactArgs } from "./session/startup";
 
 const argv = process.argv.slice(2);
 main().then(

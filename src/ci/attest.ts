@@ -4,8 +4,8 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Config } from "../config";
-import { wordText } from "../startup";
+import type { Config } from "../session/config";
+import { wordText } from "../session/startup";
 import { argvText as commandLine } from "../format/quote";
 import type { ProcessRecord, TraceLog } from "./collect";
 

@@ -1,13 +1,13 @@
 // The CI outputs of one -- COMMAND run, as run.ts sees them: open (files checked before COMMAND
 // starts), add (every delivered event), begin (COMMAND released), finish (write; exit status).
 import { closeSync, constants, openSync, writeSync } from "node:fs";
-import type { Config } from "../config";
-import { ciWanted, EVENT_NAMES } from "../config";
-import { VERSION } from "../cli";
+import type { Config } from "../session/config";
+import { ciWanted, EVENT_NAMES } from "../session/config";
+import { VERSION } from "../session/cli";
 import type { RecordEvent } from "../decode/event";
 import { ProcessTree } from "../format/tree";
 import { Writer } from "../sink/writer";
-import { wordText } from "../startup";
+import { wordText } from "../session/startup";
 import { wrap } from "../errors";
 import { TraceLog } from "./collect";
 import { subjectsOf, writeStatement } from "./attest";

@@ -3,7 +3,7 @@
 // the runtime answers or the registry's bound passes; then --container-name/--image/--pod apply.
 import { existsSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
-import type { Config } from "../config";
+import type { Config } from "../session/config";
 import { containerFilter } from "../filter/container";
 import { ContainerRegistry, DEFAULT_SOCKETS } from "./registry";
 import { ContainerStage } from "./stage";

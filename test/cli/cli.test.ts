@@ -4,8 +4,8 @@ import { emptyScope } from "../../src/filter/scope.ts";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { helpText, parseArgs, parseShowArgs, VERSION } from "../../src/cli.ts";
-import { defaults, EVENT_NAMES, parseSize } from "../../src/config.ts";
+import { helpText, parseArgs, parseShowArgs, VERSION } from "../../src/session/cli.ts";
+import { defaults, EVENT_NAMES, parseSize } from "../../src/session/config.ts";
 import { InfoExit, UsageError } from "../../src/errors.ts";
 
 function usage(argv: string[]): string {

@@ -1,6 +1,6 @@
 // Test helper: parse argv as main.ts would, print the Config as JSON, or fail through fatal().
 
-import { parseArgs } from "../../src/cli.ts";
+import { parseArgs } from "../../src/session/cli.ts";
 import { fatal } from "../../src/errors.ts";
 
 try {

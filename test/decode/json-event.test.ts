@@ -9,7 +9,7 @@ import { JsonEncoder, formatJson } from "../../src/format/json.ts";
 import { Table } from "../../src/format/table.ts";
 import { ProcessTree } from "../../src/format/tree.ts";
 import { RunSummary } from "../../src/format/summary.ts";
-import { LossReporter } from "../../src/stats.ts";
+import { LossReporter } from "../../src/load/counters.ts";
 import { gccExec, prng, RANDOM, simpleExit, simpleFork, viewOf } from "../records.ts";
 
 const OPTS = { width: null, color: false, timeOfDay: false, start: null, failures: false } as const;

@@ -5,8 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { exec_failed_record as XF, exec_record as E, fork_record as FK, rec_header as H, record_kind as K } from "../../src/decode/layout.gen.ts";
 import { Table, duration, fit, timeOfDay, type TableOptions } from "../../src/format/table.ts";
 import { shellQuote } from "../../src/format/quote.ts";
-import { errnoName } from "../../src/decode/errno.ts";
-import { LossReporter } from "../../src/stats.ts";
+import { errnoName } from "../../ffi/errno.ts";
+import { LossReporter } from "../../src/load/counters.ts";
 import type { EventView } from "../../src/decode/event.ts";
 import { fixedRecord, gccExec, simpleExit, viewOf } from "../records.ts";
 

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { release, tmpdir } from "node:os";
 import { join } from "node:path";
-import { probeKernel } from "../../src/kernel-features";
+import { probeKernel } from "../../src/load/kernel-features";
 
 const BPFTOOL = Bun.which("bpftool") ?? "/usr/sbin/bpftool";
 

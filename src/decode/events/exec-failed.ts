@@ -7,7 +7,7 @@ import { exec_failed_record as R, rec_header as H, record_flag as RF, list_flag 
 import { spanText } from "../record";
 import { areaCut, droppedItems, stringArea, type StringArea } from "../string-area";
 import type { FailedBinary, RecordEvent } from "../event";
-import { errnoName } from "../errno";
+import { errnoName } from "../../../ffi/errno";
 import { stdinPathText } from "./exec";
 import { whoFields } from "./who";
 import { bool, defineEvent, envOnly, flag, i32, list, nuls, num, obj, span, str, u16 } from "../schema";

@@ -2,9 +2,9 @@
 import { test, expect, describe } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateLayout, headerNames, LayoutError } from "../scripts/gen-layout.ts";
+import { generateLayout, headerNames, LayoutError } from "../../scripts/gen-layout.ts";
 
-const ROOT = join(import.meta.dir, "..");
+const ROOT = join(import.meta.dir, "../..");
 
 // A hand-written BTF dump in bpftool's `format raw -j` shape.
 const u32 = { id: 1, kind: "TYPEDEF", name: "__u32", type_id: 2 };

@@ -2,14 +2,14 @@
 // one place its value is checked and stored), read by the parser and by --help.
 
 import { existsSync } from "node:fs";
-import pkg from "../package.json" with { type: "json" };
+import pkg from "../../package.json" with { type: "json" };
 import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, ciWanted, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
-import { podPattern } from "./filter/container.ts";
-import { InfoExit, UsageError } from "./errors.ts";
-import { addValue, cgroupId, parseId } from "./filter/scope.ts";
+import { podPattern } from "../filter/container.ts";
+import { InfoExit, UsageError } from "../errors.ts";
+import { addValue, cgroupId, parseId } from "../filter/scope.ts";
 import { resolveUser } from "./command.ts";
 import { uidOfName } from "./users.ts";
-import { TRACED } from "./decode/index.ts";
+import { TRACED } from "../decode/index.ts";
 import type { Word } from "./startup.ts";
 
 export type { Config } from "./config.ts";

@@ -3,9 +3,9 @@ import { test, expect, beforeAll, afterAll } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BpfTracer, LoadError } from "../src/loader.ts";
+import { BpfTracer, LoadError } from "../../src/load/loader.ts";
 
-const ROOT = join(import.meta.dir, "..");
+const ROOT = join(import.meta.dir, "../..");
 let dir = "";
 
 // A deliberately broken program: it dereferences a scalar. It is compiled here because no
@@ -55,7 +55,7 @@ test("an unprivileged user gets EPERM, operation first", () => {
   const script = join(dir, "unpriv.ts");
   writeFileSync(
     script,
-    `import { BpfTracer } from ${JSON.stringify(join(ROOT, "src/loader.ts"))};
+    `import { BpfTracer } from ${JSON.stringify(join(ROOT, "src/load/loader.ts"))};
      import { readFileSync } from "node:fs";
      try {
        BpfTracer.open({ object: readFileSync(${JSON.stringify(join(dir, "broken.bpf.o"))}), ringMap: "events", ringSize: 4096, programs: ["broken"], onRecord() {} });
@@ -85,7 +85,7 @@ test("libbpf's log reaches stderr only with verbose", () => {
   const script = join(dir, "verbose.ts");
   writeFileSync(
     script,
-    `import { BpfTracer } from ${JSON.stringify(join(ROOT, "src/loader.ts"))};
+    `import { BpfTracer } from ${JSON.stringify(join(ROOT, "src/load/loader.ts"))};
      import { readFileSync } from "node:fs";
      const object = readFileSync(${JSON.stringify(object)});
      const t = BpfTracer.open({ object, ringMap: "events", ringSize: 1 << 16, perCpuMaps: ["scratch"],

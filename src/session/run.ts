@@ -1,33 +1,33 @@
 // One tracing session, in stages: open the tracer (load, attach: privileges are checked here,
 // before any file is created) → open the outputs → (start COMMAND) → poll loop → finish (drain,
 // losses, stats, tree, summary). One cleanup path in reverse.
-import objectPath from "../.output/tracer.bpf.o" with { type: "file" };
-import legacyObjectPath from "../.output/tracer-legacy.bpf.o" with { type: "file" };
+import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
+import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { fstatSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Config } from "./cli";
-import { openSink, Writer } from "./sink/writer";
-import { eventWriter, type EventWriter } from "./format/output";
-import { ProcessTree } from "./format/tree";
-import { RunSummary } from "./format/summary";
-import { BpfTracer, LoadError } from "./loader";
-import { createPipeline, type Pipeline, type PipelineStats } from "./pipeline";
-import { EpochClock } from "./decode/clock";
-import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "./programs";
-import { probeKernel, type KernelFeatures } from "./kernel-features";
-import { SeqNumbers } from "./decode/seq";
-import { startContainerPipe, type ContainerPipe } from "./containers/pipe";
-import { CiSession } from "./ci/session";
-import { configureScope, excludeSelf, fillScopeMaps, follow } from "./filter/scope";
-import { execPathFilter } from "./filter/exec-path";
-import { hostMountNs } from "./filter/host-ns";
-import { bootToEpochOffsetNs } from "../ffi/libc";
-import { CounterReader, LossReporter, formatStats, type KernelCounters } from "./stats";
+import { openSink, Writer } from "../sink/writer";
+import { eventWriter, type EventWriter } from "../format/output";
+import { ProcessTree } from "../format/tree";
+import { RunSummary } from "../format/summary";
+import { BpfTracer, LoadError } from "../load/loader";
+import { createPipeline, type Pipeline, type PipelineStats } from "../pipeline";
+import { EpochClock } from "../decode/clock";
+import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
+import { probeKernel, type KernelFeatures } from "../load/kernel-features";
+import { SeqNumbers } from "../decode/seq";
+import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
+import { CiSession } from "../ci/session";
+import { configureScope, excludeSelf, fillScopeMaps, follow } from "../filter/scope";
+import { execPathFilter } from "../filter/exec-path";
+import { hostMountNs } from "../filter/host-ns";
+import { bootToEpochOffsetNs } from "../../ffi/libc";
+import { CounterReader, LossReporter, formatStats, type KernelCounters } from "../load/counters";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
-import { say } from "./errors";
-import type { RecordEvent } from "./decode/event";
-import { terminal } from "./format/screen";
+import { say } from "../errors";
+import type { RecordEvent } from "../decode/event";
+import { terminal } from "../format/screen";
 
 const EINTR = 4;
 const EPERM = 1;

@@ -5,16 +5,16 @@
 import { readFileSync } from "node:fs";
 import type { ShowConfig } from "./cli";
 import { ciWanted } from "./config";
-import { EXEC } from "./decode/index";
-import { JsonEvent } from "./decode/json-event";
-import { TraceLog } from "./ci/collect";
-import { buildProfile, compareProfiles, diffLines, profileText, readProfile } from "./ci/profile";
-import { tableWriter } from "./format/output";
-import { ProcessTree } from "./format/tree";
-import { RunSummary } from "./format/summary";
-import { terminal } from "./format/screen";
-import { Writer } from "./sink/writer";
-import { say, wrap } from "./errors";
+import { EXEC } from "../decode/index";
+import { JsonEvent } from "../decode/json-event";
+import { TraceLog } from "../ci/collect";
+import { buildProfile, compareProfiles, diffLines, profileText, readProfile } from "../ci/profile";
+import { tableWriter } from "../format/output";
+import { ProcessTree } from "../format/tree";
+import { RunSummary } from "../format/summary";
+import { terminal } from "../format/screen";
+import { Writer } from "../sink/writer";
+import { say, wrap } from "../errors";
 
 function readTrace(file: string): string {
   try {

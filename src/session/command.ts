@@ -1,17 +1,17 @@
 // tracer -- COMMAND: start the command so that not one of its events is missed and none of anyone
 // else's (nor the tracer's own stub) appear, with exactly the bytes, signals and environment it
 // would have had bare.
-import shimFile from "../.output/command-shim" with { type: "file" };
+import shimFile from "../../.output/command-shim" with { type: "file" };
 import { ptr } from "bun:ffi";
 import { accessSync, closeSync, constants as fsConstants, readSync, statSync, writeSync } from "node:fs";
-import { UsageError } from "./errors";
+import { UsageError } from "../errors";
 import { userOf } from "./users";
 import { type Word, wordBytes, wordText } from "./startup";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, SPAWN_FILE_ACTIONS_SIZE, WNOHANG, describeErrno, errno, libc } from "../ffi/libc";
-import { materialize } from "../ffi/memfd";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, SPAWN_FILE_ACTIONS_SIZE, WNOHANG, describeErrno, errno, libc } from "../../ffi/libc";
+import { materialize } from "../../ffi/memfd";
 
 /*
- * How COMMAND starts (src/command-shim.c is the stub):
+ * How COMMAND starts (src/session/command-shim.c is the stub):
  * 1. posix_spawn the stub with COMMAND's argv and environment as exact bytes and one end of a
  *    socket pair. The stub sets COMMAND's signal dispositions and mask (and user), writes
  *    "ready", and blocks reading.

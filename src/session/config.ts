@@ -1,9 +1,9 @@
 // What the user asked for: the Config type, defaults, and validation of every value.
 
-import { UsageError } from "./errors.ts";
-import { TRACED } from "./decode/index.ts";
-import { emptyScope, type Scope, type ValueFilter } from "./filter/scope.ts";
-import type { ContainerFilterSpec } from "./filter/container.ts";
+import { UsageError } from "../errors.ts";
+import { TRACED } from "../decode/index.ts";
+import { emptyScope, type Scope, type ValueFilter } from "../filter/scope.ts";
+import type { ContainerFilterSpec } from "../filter/container.ts";
 import type { Word } from "./startup.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */

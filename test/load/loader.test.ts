@@ -4,9 +4,9 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { toArrayBuffer } from "bun:ffi";
 import { jscDescribe } from "bun:jsc";
-import { BpfTracer, LoadError } from "../src/loader.ts";
+import { BpfTracer, LoadError } from "../../src/load/loader.ts";
 
-const ROOT = join(import.meta.dir, "..");
+const ROOT = join(import.meta.dir, "../..");
 // TRACER_OBJECT lets the pipeline be tried on another object; by default the real one, and
 // its absence is a failure, not a skip.
 const OBJECT = process.env.TRACER_OBJECT ?? join(ROOT, ".output/tracer.bpf.o");

@@ -5,8 +5,8 @@
 import { existsSync } from "node:fs";
 import { release } from "node:os";
 import { ptr, read, type Pointer } from "bun:ffi";
-import { bpf, cstr, str } from "../ffi/libbpf.ts";
-import { libc } from "../ffi/libc.ts";
+import { bpf, cstr, str } from "../../ffi/libbpf.ts";
+import { libc } from "../../ffi/libc.ts";
 
 const BPF_PROG_TYPE_SOCKET_FILTER = 1;
 const BPF_PROG_TYPE_TRACEPOINT = 5;

@@ -1,10 +1,10 @@
 // Kernel-side counters (per-CPU map "counters", summed; the programs' skipped runs), lost_events,
 // and the exit summary.
-import { counters as C, lost_record as L, rec_header as H, record_kind as K } from "./decode/layout.gen";
+import { counters as C, lost_record as L, rec_header as H, record_kind as K } from "../decode/layout.gen";
 import { BpfTracer } from "./loader";
-import type { PipelineStats } from "./pipeline";
-import { TRACED } from "./decode/index";
-import type { HashStats } from "./enrich/hash";
+import type { PipelineStats } from "../pipeline";
+import { TRACED } from "../decode/index";
+import type { HashStats } from "../enrich/hash";
 import type { ProgInfoLayout } from "./kernel-features";
 import { recordKindOf } from "./programs";
 

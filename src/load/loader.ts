@@ -4,11 +4,11 @@ import { ptr, toArrayBuffer, type Pointer } from "bun:ffi";
 import {
   bpf, cstr, str, lastErrno, setLibbpfVerbose, clearLibbpfLog, libbpfLogTail, muteLibbpfLog,
   BPF_MAP_TYPE_RINGBUF, BPF_ANY,
-} from "../ffi/libbpf.ts";
-import { describeErrno, errnoName, errno, libc } from "../ffi/libc.ts";
-import { RingReader, RingError, type RecordHandler } from "./ring/reader.ts";
+} from "../../ffi/libbpf.ts";
+import { describeErrno, errnoName, errno, libc } from "../../ffi/libc.ts";
+import { RingReader, RingError, type RecordHandler } from "../ring/reader.ts";
 
-export type { RecordHandler } from "./ring/reader.ts";
+export type { RecordHandler } from "../ring/reader.ts";
 
 export interface LoadOptions {
   /** BPF ELF bytes (e.g. the embedded .output/tracer.bpf.o). Kept alive until close(). */

@@ -1,8 +1,8 @@
 // Which BPF programs an event selection needs, and the .rodata configuration they read.
-import { rodata, tracer_config as C } from "./decode/layout.gen";
-import type { Config } from "./cli";
+import { rodata, tracer_config as C } from "../decode/layout.gen";
+import type { Config } from "../session/cli";
 import type { KernelFeatures } from "./kernel-features";
-import { TRACED } from "./decode/index";
+import { TRACED } from "../decode/index";
 
 /** Programs per event; an unselected event's programs are not attached at all. */
 const PROGRAMS: Record<string, string[]> = {
