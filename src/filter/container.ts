@@ -3,7 +3,7 @@
 import type { ContainerMeta } from "../containers/meta";
 import { UsageError } from "../errors";
 import { globFilter } from "./glob";
-import type { ValueFilter } from "./scope";
+import type { ValueFilter } from "../load/scope";
 
 export interface ContainerFilterSpec {
   /** --container-name GLOB: the container's name (ContainerMeta.name). */

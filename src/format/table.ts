@@ -3,7 +3,7 @@
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
-import { userName } from "../session/users";
+import { userName } from "../enrich/users";
 import { argvText, basename, escapeDisplay, shellQuote, signalName } from "./quote";
 import { isSearch, PathSearches, type Search } from "./path-search";
 

@@ -6,9 +6,9 @@ import pkg from "../../package.json" with { type: "json" };
 import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, ciWanted, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
 import { podPattern } from "../filter/container.ts";
 import { InfoExit, UsageError } from "../errors.ts";
-import { addValue, cgroupId, parseId } from "../filter/scope.ts";
+import { addValue, cgroupId, parseId } from "../load/scope.ts";
 import { resolveUser } from "./command.ts";
-import { uidOfName } from "./users.ts";
+import { uidOfName } from "../enrich/users.ts";
 import { TRACED } from "../decode/index.ts";
 import type { Word } from "./startup.ts";
 

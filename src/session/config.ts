@@ -2,7 +2,7 @@
 
 import { UsageError } from "../errors.ts";
 import { TRACED } from "../decode/index.ts";
-import { emptyScope, type Scope, type ValueFilter } from "../filter/scope.ts";
+import { emptyScope, type Scope, type ValueFilter } from "../load/scope.ts";
 import type { ContainerFilterSpec } from "../filter/container.ts";
 import type { Word } from "./startup.ts";
 

@@ -1,6 +1,6 @@
 // parseArgs: every flag, defaults, bad values, unknown flags, the command after --, help/version.
 
-import { emptyScope } from "../../src/filter/scope.ts";
+import { emptyScope } from "../../src/load/scope.ts";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
