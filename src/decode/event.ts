@@ -9,7 +9,7 @@ const HEADER_SPANS = [H.hostname, H.cgroup];
 import { cString, decodeBytes, splitNul } from "./text";
 import { EpochClock, T, epochBig, toEpoch } from "./clock";
 import type { SeqNumbers } from "./seq";
-import type { ContainerMeta } from "../containers/meta";
+import type { ContainerMeta } from "./container";
 import {
   S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32, S_U64,
   argIndex, type AnyDef, type ArgName, type ArgValue, type Field, type NulArea,

@@ -1,6 +1,6 @@
 // --container-name, --image, --pod: keep events by their container's runtime metadata. Applied in
 // user space (the metadata comes from the runtime's API), after the kernel's --container scope.
-import type { ContainerMeta } from "../containers/meta";
+import type { ContainerMeta } from "../decode/container";
 import { UsageError } from "../errors";
 import { globFilter } from "./glob";
 import type { ValueFilter } from "../load/scope";

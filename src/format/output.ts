@@ -1,9 +1,15 @@
 // Event → sink in the chosen format: JSON straight into the sink's buffer, or table lines.
 
 import type { EventView, RecordEvent } from "../decode/event.ts";
-import type { Writer } from "../sink/writer.ts";
 import { JsonEncoder } from "./json.ts";
+import type { ByteBuf } from "./bytes.ts";
 import { Table, type TableOptions } from "./table.ts";
+
+/** Where lines go: a byte buffer whose commit() ends a line (sink/writer.ts's Writer). */
+export interface LineSink extends ByteBuf {
+  commit(): void;
+  write(s: string): void;
+}
 
 export interface EventWriter {
   write(ev: RecordEvent): void;
@@ -12,7 +18,7 @@ export interface EventWriter {
 }
 
 /** The per-event callback for the run's loop, writing each event to sink as format says. */
-export function eventWriter(format: "json" | "table", sink: Writer, captureEnv: boolean, table: TableOptions, hash = false): EventWriter {
+export function eventWriter(format: "json" | "table", sink: LineSink, captureEnv: boolean, table: TableOptions, hash = false): EventWriter {
   if (format === "json") {
     const json = new JsonEncoder(captureEnv, hash);
     return {

@@ -2,19 +2,19 @@
 // one place its value is checked and stored), read by the parser and by --help.
 
 import { existsSync } from "node:fs";
-import pkg from "../../package.json" with { type: "json" };
-import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, ciWanted, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
+import { type Config, checkBufferSize, checkMaxArgsSize, defaults, parseCi, parseEvents, parseSize, VERSION } from "./config.ts";
+import { type CiConfig, ciWanted } from "../ci/session.ts";
 import { podPattern } from "../filter/container.ts";
 import { InfoExit, UsageError } from "../errors.ts";
 import { addValue, cgroupId, parseId } from "../load/scope.ts";
 import { resolveUser } from "./command.ts";
 import { uidOfName } from "../enrich/users.ts";
 import { TRACED } from "../decode/index.ts";
-import type { Word } from "./startup.ts";
+import type { Word } from "../word.ts";
 
 export type { Config } from "./config.ts";
 
-export const VERSION: string = pkg.version;
+export { VERSION };
 
 /** One flag: "-o, --output <file>" (a value) or "--json" (a switch); set() checks and stores.
  * `word` is the value as exact bytes where they are not UTF-8 (file names are kept that way). */

@@ -5,7 +5,7 @@ import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { fstatSync } from "node:fs";
 import { isatty } from "node:tty";
-import type { Config } from "./cli";
+import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
 import { eventWriter, type EventWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
@@ -22,7 +22,8 @@ import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scop
 import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs } from "../../ffi/libc";
-import { CounterReader, LossReporter, formatStats, type KernelCounters } from "../load/counters";
+import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
+import { formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { say } from "../errors";
@@ -206,7 +207,7 @@ export async function run(cfg: Config): Promise<number> {
   let ci: CiSession | null;
   let containers: ContainerPipe;
   try {
-    ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+    ci = CiSession.open(ciRun(cfg)); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     // after --exec and the container filters: every output sees the same events
     containers = await startContainerPipe(cfg.containers, (e) => {
       ci?.add(e);

@@ -4,7 +4,7 @@
 // the table is then left out unless --failures or --tree asks for a view.
 import { readFileSync } from "node:fs";
 import type { ShowConfig } from "./cli";
-import { ciWanted } from "./config";
+import { ciWanted } from "../ci/session";
 import { EXEC } from "../decode/index";
 import { JsonEvent } from "../decode/json-event";
 import { TraceLog } from "../ci/collect";
