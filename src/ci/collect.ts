@@ -143,10 +143,3 @@ export class TraceLog {
     return this.processes().filter((p) => !this.byId.has(p.parentEntityId) || p.parentEntityId === p.entityId);
   }
 }
-
-/** A failed exec that the same process made good later with the same argv (a PATH search that
- * found the program in a later directory) is not a failure. */
-export function failuresOf(p: ProcessRecord): FailedExecRecord[] {
-  const ran = new Set(p.execs.map((e) => e.argv.join("\0")));
-  return p.failedExecs.filter((f) => !ran.has(f.argv.join("\0")));
-}

@@ -6,6 +6,7 @@ import { ciWanted, EVENT_NAMES } from "../session/config";
 import { VERSION } from "../session/cli";
 import type { RecordEvent } from "../decode/event";
 import { ProcessTree } from "../format/tree";
+import { RunSummary } from "../format/summary";
 import { Writer } from "../sink/writer";
 import { wordText } from "../session/startup";
 import { wrap } from "../errors";
@@ -36,6 +37,8 @@ function openAppend(path: string): number {
 export class CiSession {
   readonly log = new TraceLog();
   private readonly tree = new ProcessTree();
+  /** The counts and failures, as the summary line defines them. */
+  private readonly summary = new RunSummary({ failures: true });
   private started = 0n;
 
   private constructor(
@@ -61,6 +64,7 @@ export class CiSession {
   add(ev: RecordEvent): void {
     this.log.add(ev);
     this.tree.add(ev);
+    this.summary.add(ev);
   }
 
   /** COMMAND starts now. */
@@ -108,7 +112,7 @@ export class CiSession {
       this.attestOut.close();
     }
     if (this.summaryFd !== null) {
-      const md = summaryMarkdown(log, {
+      const md = summaryMarkdown(log, this.summary, {
         command: cfg.command.map(wordText), status, durationNs: finished - (this.started || finished), complete, diff, tree: this.tree.render(),
       });
       try {

@@ -4,6 +4,7 @@ import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
 import { argvText as commandLine, endText } from "./quote";
+import { failedExecReason } from "./exec-failure";
 
 const T = {
   hostProcessId: topAccessor("hostProcessId"),
@@ -18,7 +19,6 @@ const A = {
   childParent: accessor(FORK, "child_parent_entity_id"),
   argv: accessor(EXEC, "argv"),
   arguments: accessor(EXEC_FAILED, "arguments"),
-  error: accessor(EXEC_FAILED, "error"),
   groupExit: accessor(EXIT, "process_group_exit"),
   exitCode: accessor(EXIT, "exit_code"),
   signal: accessor(EXIT, "signal_code"),
@@ -71,7 +71,7 @@ export class ProcessTree {
       const line = commandLine(A.arguments(ev));
       const f = n.failed.get(line);
       if (f) f.count++;
-      else n.failed.set(line, { count: 1, error: A.error(ev) });
+      else n.failed.set(line, { count: 1, error: failedExecReason(ev) });
     } else if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) return;
       this.node(id, pid, parent, comm).exit = endText(A.exitCode(ev), A.signal(ev), A.core(ev));

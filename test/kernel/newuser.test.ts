@@ -1,0 +1,157 @@
+// Issue 28, a new user's session: test/fixtures/tiny-c (two C files, then a docs step whose script
+// names an interpreter that is not installed) built under the tracer, through a real pseudo-
+// terminal at 80 and 200 columns and in a simulated GitHub Actions step. Ground truth: strace -f
+// of the same make, run as the traced command (its log names every execve, its result and pid).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, TRACER, parseLine } from "./harness";
+
+const PROJECT = join(ROOT, "test", "fixtures", "tiny-c");
+// a PATH with directories before /usr/bin: gcc finds `as` by a PATH search, as on many machines
+const ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C.UTF-8" };
+const ESC = /\x1b\[[\d;]*m/g;
+
+let top: string;
+beforeAll(() => (top = mkdtempSync(join(tmpdir(), "tracer-newuser-"))));
+afterAll(() => rmSync(top, { recursive: true, force: true }));
+
+let copies = 0;
+function project(): string {
+  const dir = join(top, `p${copies++}`);
+  cpSync(PROJECT, dir, { recursive: true });
+  return dir;
+}
+
+const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+
+/** Run argv in `cwd`: in a pty of `cols` columns (script(1)), or with stdout and stderr on one pipe. */
+export function screen(argv: string[], cwd: string, cols: number | null, env: Record<string, string> = {}): { out: string; code: number } {
+  const cmd = argv.map(quote).join(" ");
+  const sh = cols === null ? ["/bin/sh", "-c", `exec ${cmd} 2>&1`] : ["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"];
+  const r = Bun.spawnSync(sh, { cwd, env: { ...ENV, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return { out: r.stdout.toString().replaceAll("\r\n", "\n"), code: r.exitCode ?? -1 };
+}
+
+/** strace -f's log: every execve with its pid, path, argv text and result. */
+interface Exec {
+  pid: number;
+  path: string;
+  errno: string;
+}
+function straceLog(file: string): Exec[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^(\d+) +execve\("((?:[^"\\]|\\.)*)",.*\) = (?:0|-1 (E\w+))/gm)].map((m) => ({ pid: Number(m[1]), path: m[2]!, errno: m[3] ?? "" }));
+}
+
+/** Failed execs as one definition says: consecutive misses of one name by one pid are one
+ * attempt, a failure only if no exec of that name by that pid followed. */
+function failedAttempts(execs: Exec[]): Exec[][] {
+  const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+  const out: Exec[][] = [];
+  const open = new Map<number, Exec[]>();
+  for (const e of execs) {
+    const cur = open.get(e.pid);
+    if (cur && (e.errno === "" || base(e.path) !== base(cur[0]!.path))) {
+      open.delete(e.pid);
+      if (!(e.errno === "" && base(e.path) === base(cur[0]!.path))) out.push(cur);
+    }
+    if (e.errno) {
+      const c = open.get(e.pid);
+      if (c) c.push(e);
+      else open.set(e.pid, [e]);
+    }
+  }
+  return [...out, ...open.values()];
+}
+
+/** Run make (args) under the tracer and strace -f, in a fresh copy; everything they left. */
+function traced(makeArgs: string[], tracerArgs: string[], cols: number | null) {
+  const dir = project();
+  const log = join(dir, "strace.log");
+  const summary = join(dir, "summary.md");
+  writeFileSync(summary, "");
+  const r = screen([TRACER, ...tracerArgs, "--", "strace", "-f", "-qq", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", log, "make", ...makeArgs], dir, cols, { GITHUB_STEP_SUMMARY: summary });
+  return { ...r, dir, execs: straceLog(log), summary: readFileSync(summary, "utf8") };
+}
+
+const summaryCounts = (md: string) => {
+  const rows = md.split("\n").filter((l) => l.startsWith("| "));
+  const keys = rows[0]!.split("|").slice(1, -1).map((s) => s.trim());
+  const vals = rows[1]!.split("|").slice(1, -1).map((s) => Number(s.trim()));
+  return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
+};
+const lineCount = (out: string, what: string) => Number(new RegExp(`(\\d+) ${what}s?,`).exec(out)![1]);
+
+describe("1: one count of failed execs, the same on the terminal and in the job summary", () => {
+  test("a build that succeeds: gcc's PATH searches for `as` found it, so 0 failed execs everywhere", () => {
+    const r = traced(["app"], [], 200);
+    expect(r.code).toBe(0);
+    const searches = r.execs.filter((e) => e.errno && e.path.endsWith("/as"));
+    expect(searches.length).toBeGreaterThan(0); // the misses happened (strace saw them)...
+    const want = failedAttempts(r.execs).length;
+    expect(want).toBe(0); // ...and each search found `as`
+    expect(lineCount(r.out, "failed exec")).toBe(want);
+    expect(summaryCounts(r.summary)["failed execs"]).toBe(want);
+    expect(r.out).toMatch(/lookup +as → \S+\/as \(ENOENT ×\d+\)/); // under their own name
+  });
+  test("a build whose docs step fails: 1 failed exec everywhere", () => {
+    const r = traced([], [], 200);
+    expect(r.code).toBe(2);
+    const want = failedAttempts(r.execs).length;
+    expect(want).toBe(1);
+    expect(lineCount(r.out, "failed exec")).toBe(want);
+    expect(summaryCounts(r.summary)["failed execs"]).toBe(want);
+  });
+});
+
+describe("2 and 4: one entry per failed exec, what it tried, why in words, how it ended", () => {
+  let r: ReturnType<typeof traced>;
+  let gen: Exec;
+  beforeAll(() => {
+    r = traced([], ["--tree", "-"], null);
+    gen = r.execs.find((e) => e.path === "./tools/gen-docs")!;
+  });
+  test("strace: the script exists and its exec failed ENOENT (its interpreter is missing)", () => {
+    expect(gen.errno).toBe("ENOENT");
+    expect(readFileSync(join(PROJECT, "tools", "gen-docs"), "utf8").split("\n")[0]).toBe("#!/usr/bin/python2");
+  });
+  test("the job summary: one entry for gen-docs, with the reason and the exit, by its pid", () => {
+    const items = r.summary.split("\n").filter((l) => l.startsWith("- "));
+    expect(items.filter((l) => l.includes("gen-docs"))).toEqual([`- \`./tools/gen-docs app\`: interpreter /usr/bin/python2 not found; exit 127 (pid ${gen.pid})`]);
+    expect(items.some((l) => l.includes(`(pid ${gen.pid})`) && l.includes("make"))).toBe(false);
+  });
+  test("the tree names the reason", () => {
+    expect(r.out).toContain(`${gen.pid} ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]`);
+  });
+  for (const cols of [80, 200]) {
+    test(`the table at ${cols} columns, --failures: one line for it, never 'exit 127 make'`, () => {
+      const t = traced([], ["--failures"], cols);
+      const g = t.execs.find((e) => e.path === "./tools/gen-docs")!;
+      const rows = t.out.split("\n").map((l) => l.replace(ESC, "")).filter((l) => new RegExp(`^ +[\\d.]+ +${g.pid} `).test(l));
+      const full = `execfail ./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127`;
+      expect(rows.length).toBe(1);
+      const want = rows[0]!.slice(0, rows[0]!.indexOf("execfail")) + full;
+      expect(rows[0]).toBe(Bun.stringWidth(want) > cols ? want.slice(0, cols - 1) + "…" : want);
+      expect(t.out).not.toMatch(/exit 127 +make/);
+    });
+  }
+});
+
+describe("3: the launcher never shows", () => {
+  const name = `tracer-newuser-missing-${process.pid}`;
+  test("a command not on PATH: its failed execs and its exit are named as it, in JSON and the table", () => {
+    const dir = project();
+    const out = join(dir, "t.jsonl");
+    const j = screen([TRACER, "--json", "-o", out, "--", name], dir, null);
+    expect(j.code).toBe(127);
+    const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
+    // ground truth: one try per PATH directory, as execvp would
+    expect(evs.filter((e) => e.eventName === "process_execute_failed").map((e) => e.args.find((a: any) => a.name === "path").value)).toEqual(ENV.PATH.split(":").map((d) => `${d}/${name}`));
+    expect(new Set(evs.map((e) => e.processName))).toEqual(new Set([name.slice(0, 15)]));
+    const t = screen([TRACER, "--", name], dir, 200);
+    const rows = t.out.split("\n").map((l) => l.replace(ESC, "")).filter((l) => /^ +[\d.]+ +\d+ /.test(l));
+    expect(rows.map((l) => l.replace(/^ +[\d.]+ +\d+ root +/, ""))).toEqual([`execfail ${name}: not found in PATH (ENOENT ×${ENV.PATH.split(":").length}); exit 127`]);
+  });
+});
