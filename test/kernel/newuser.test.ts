@@ -155,3 +155,28 @@ describe("3: the launcher never shows", () => {
     expect(rows.map((l) => l.replace(/^ +[\d.]+ +\d+ root +/, ""))).toEqual([`execfail ${name}: not found in PATH (ENOENT ×${ENV.PATH.split(":").length}); exit 127`]);
   });
 });
+
+describe("5: --fail-on-new reports a new script, by its path and digest, beside its interpreter", () => {
+  const sha256sum = (path: string) => Bun.spawnSync(["sha256sum", path]).stdout.toString().split(" ")[0]!;
+  test("a #!/bin/sh script new to the baseline (its interpreter is not) fails the run and is named; so is a changed one", () => {
+    const dir = project();
+    const profile = join(dir, "profile.json");
+    const first = screen([TRACER, "--profile", profile, "--", "sh", "-c", "make app"], dir, null);
+    expect(first.code).toBe(0);
+    const script = join(dir, "tools", "stamp");
+    writeFileSync(script, "#!/bin/sh\n: > stamp\n", { mode: 0o755 });
+    const run = () => screen([TRACER, "--baseline", profile, "--fail-on-new=3", "--", "sh", "-c", "make app && ./tools/stamp"], dir, null);
+    const line = () => `tracer: new program against ${profile}: ${script} (sha256 ${sha256sum(script)})`;
+    const added = run();
+    expect(added.code).toBe(3);
+    expect(added.out.split("\n").filter((l) => l.includes("new program"))).toEqual([line()]);
+    // the interpreter was in the profile already: only the script is new
+    expect(readFileSync(profile, "utf8")).toContain(`"path":"${Bun.spawnSync(["realpath", "/bin/sh"]).stdout.toString().trim()}"`);
+    // the same path with other bytes is a new program too
+    Bun.spawnSync(["sh", "-c", `${quote(TRACER)} --profile ${quote(profile)} -- sh -c 'make app && ./tools/stamp'`], { cwd: dir, env: ENV });
+    writeFileSync(script, "#!/bin/sh\n: > stamp2\n", { mode: 0o755 });
+    const changed = run();
+    expect(changed.code).toBe(3);
+    expect(changed.out.split("\n").filter((l) => l.includes("new program"))).toEqual([line()]);
+  });
+});
