@@ -9,7 +9,7 @@ import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
 import { Writer } from "../sink/writer";
 import { wordText } from "../session/startup";
-import { wrap } from "../errors";
+import { forOption, wrap } from "../errors";
 import { TraceLog } from "./collect";
 import { subjectsOf, writeStatement } from "./attest";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile, type Program } from "./profile";
@@ -56,8 +56,8 @@ export class CiSession {
     if (cfg.command.length === 0 || (!ciWanted(cfg.ci) && !summary)) return null;
     const { attest, profile, baseline, baselineIgnore } = cfg.ci;
     const base = baseline !== null ? buildProfile(readProfile(baseline), baselineIgnore) : null;
-    const attestOut = attest !== null ? Writer.open(attest) : null;
-    const profileOut = profile !== null ? Writer.open(profile) : null;
+    const attestOut = attest !== null ? forOption("--attest", () => Writer.open(attest)) : null;
+    const profileOut = profile !== null ? forOption("--profile", () => Writer.open(profile)) : null;
     return new CiSession(cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
   }
 

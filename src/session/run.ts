@@ -25,7 +25,7 @@ import { bootToEpochOffsetNs } from "../../ffi/libc";
 import { CounterReader, LossReporter, formatStats, type KernelCounters } from "../load/counters";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
-import { say } from "../errors";
+import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
 
@@ -66,11 +66,11 @@ function stderrShared(): boolean {
 /** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
 function openOutputs(cfg: Config, commandMode: boolean): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
-  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
+  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
   let sink: Writer | null = null;
   try {
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
-    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output) /* "open output FILE" names -o, --output */;
     if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
       say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
     }
@@ -193,8 +193,12 @@ export async function run(cfg: Config): Promise<number> {
   const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq }, (e) => deliver(e), stats);
 
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
+  // Every output is opened before anything is printed (the table's header included): a file
+  // that cannot be used ends the run with one line naming its option, and nothing else.
   let out: Outputs;
+  let ci: CiSession | null;
   try {
+    ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     out = openOutputs(cfg, commandMode);
   } catch (e) {
     tracer.close(false);
@@ -203,10 +207,8 @@ export async function run(cfg: Config): Promise<number> {
   const { sink, tree, summary } = out;
   const write = out.events.write;
   const keep = execPathFilter(cfg.execPath);
-  let ci: CiSession | null;
   let containers: ContainerPipe;
   try {
-    ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     // after --exec and the container filters: every output sees the same events
     containers = await startContainerPipe(cfg.containers, (e) => {
       ci?.add(e);

@@ -14,7 +14,7 @@ import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
 import { terminal } from "../format/screen";
 import { Writer } from "../sink/writer";
-import { say, wrap } from "../errors";
+import { forOption, say, wrap } from "../errors";
 
 function readTrace(file: string): string {
   try {
@@ -28,7 +28,7 @@ export function show(c: ShowConfig): number {
   const ci = ciWanted(c.ci);
   // the files first: a baseline that is not one, or an output that may not be written, ends it here
   const baseline = c.ci.baseline !== null ? buildProfile(readProfile(c.ci.baseline), c.ci.baselineIgnore) : null;
-  const profileOut = c.ci.profile !== null ? Writer.open(c.ci.profile) : null;
+  const profileOut = c.ci.profile !== null ? forOption("--profile", () => Writer.open(c.ci.profile)) : null;
   const text = readTrace(c.file);
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);

@@ -180,3 +180,21 @@ describe("5: --fail-on-new reports a new script, by its path and digest, beside 
     expect(changed.out.split("\n").filter((l) => l.includes("new program"))).toEqual([line()]);
   });
 });
+
+describe("9: every output is opened before anything is printed; the error names its option", () => {
+  for (const cols of [80, 200]) {
+    test(`a terminal of ${cols} columns: one line, no table header, exit 1`, () => {
+      const dir = project();
+      const bad = join(dir, "no-such-dir", "f.json"); // ENOENT: its directory does not exist
+      for (const [flag, spelt] of [["--attest", "--attest"], ["--profile", "--profile"], ["-o", "open output"], ["--tree", "--tree"]] as const) {
+        const r = screen([TRACER, flag, bad, "--", "true"], dir, cols);
+        expect(r.code).toBe(1);
+        // -o's own message says "output" already
+        const want = `tracer: ${spelt === "open output" ? "" : spelt + ": "}open output ${bad}: No such file or directory (ENOENT)`;
+        expect(r.out).toBe(want + "\n"); // a message is not cut to the terminal
+      }
+      const s = screen([TRACER, "show", "--profile", bad, join(PROJECT, "Makefile")], dir, cols);
+      expect([s.code, s.out]).toEqual([1, `tracer: --profile: open output ${bad}: No such file or directory (ENOENT)\n`]);
+    });
+  }
+});
