@@ -62,7 +62,7 @@ describe("options", () => {
   test("bad values: one line that names the value", () => {
     expect(usage(["--uid", "-5"])).toBe("tracer: --uid -5: not a user id, and no user of that name (see tracer --help)");
     expect(usage(["--uid", "nosuchuser"])).toContain("--uid nosuchuser:");
-    expect(usage(["-e", "exec,execve"])).toContain("unknown event 'execve'");
+    expect(usage(["-e", "exec,execve"])).toContain("-e execve: unknown event");
     expect(usage(["--pid", "x1"])).toContain("'x1'");
   });
 
