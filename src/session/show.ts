@@ -39,9 +39,19 @@ export function show(c: ShowConfig): number {
   const log = ci ? new TraceLog() : null;
   const summary = new RunSummary();
   let n = 0;
-  for (const line of text.split("\n")) {
+  const other = { lines: 0, first: 0, text: "" };
+  for (let line of text.split("\n")) {
     n++;
     if (line.trim() === "") continue;
+    if (line[0] !== "{") {
+      // `tracer --json -- CMD 2>t.jsonl`: the events share stderr with the tracer's status lines and
+      // the command's own messages; those are left out and counted (an event glued to the end of a
+      // message without a newline is still read)
+      if (other.lines++ === 0) [other.first, other.text] = [n, line];
+      const at = line.indexOf('{"timestamp":');
+      if (at < 0) continue;
+      line = line.slice(at);
+    }
     const ev = JsonEvent.parse(line, n);
     if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
     summary.add(ev);
@@ -67,6 +77,10 @@ export function show(c: ShowConfig): number {
       if (said.added.length && c.ci.failOnNew !== null) exit = c.ci.failOnNew;
       for (const line of [...said.added, ...said.gone]) say(line + "\n");
     }
+  }
+  if (other.lines) {
+    const first = other.text.length > 40 ? other.text.slice(0, 39) + "…" : other.text;
+    say(`tracer: left out ${other.lines} ${other.lines === 1 ? "line that is not an event" : "lines that are not events"} (first: line ${other.first}, ${JSON.stringify(first)})\n`);
   }
   say(summary.line());
   return exit;

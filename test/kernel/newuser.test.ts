@@ -198,3 +198,23 @@ describe("9: every output is opened before anything is printed; the error names 
     });
   }
 });
+
+describe("8: --json -- make 2>t.jsonl (no -o) makes a file tracer show reads", () => {
+  test("the status lines and make's messages are left out and counted; every event is read", () => {
+    const dir = project();
+    const log = join(dir, "strace.log");
+    const r = Bun.spawnSync(["sh", "-c", `exec ${quote(TRACER)} --json -- strace -f -qq -e trace=execve -e signal=none -o ${quote(log)} make 2>t.jsonl`], { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(2);
+    const lines = readFileSync(join(dir, "t.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+    const notEvents = lines.filter((l) => !l.startsWith("{"));
+    expect(notEvents).toContain("ready");
+    expect(notEvents).toContain("make: *** [Makefile:14: docs] Error 127");
+    const s = screen([TRACER, "show", "--failures", "t.jsonl"], dir, null);
+    expect(s.code).toBe(0);
+    const gen = straceLog(log).find((e) => e.path === "./tools/gen-docs")!;
+    expect(s.out).toMatch(new RegExp(`^ +[\\d.]+ +${gen.pid} root +execfail \\./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127$`, "m"));
+    expect(s.out).toContain(`tracer: left out ${notEvents.length} lines that are not events (first: line ${lines.indexOf(notEvents[0]!) + 1}, `);
+    // the summary counts every event of the file: as many execs as strace saw succeed
+    expect(lineCount(s.out, "exec")).toBe(straceLog(log).filter((e) => !e.errno).length + 1); // + strace's own exec
+  });
+});
