@@ -34,7 +34,7 @@ export function show(c: ShowConfig): number {
   const term = terminal(1);
   const table = c.tree || (ci && !c.failures)
     ? null
-    : tableWriter(out, { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay, start: null, failures: c.failures });
+    : tableWriter(out, { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay || !term.tty, start: null, failures: c.failures });
   const tree = c.tree ? new ProcessTree() : null;
   const log = ci ? new TraceLog() : null;
   const summary = new RunSummary();

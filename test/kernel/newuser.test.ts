@@ -218,3 +218,23 @@ describe("8: --json -- make 2>t.jsonl (no -o) makes a file tracer show reads", (
     expect(lineCount(s.out, "exec")).toBe(straceLog(log).filter((e) => !e.errno).length + 1); // + strace's own exec
   });
 });
+
+describe("12: one rule for the time column, live and tracer show", () => {
+  test("seconds since the start on a terminal (80 and 200 columns), the time of day to a pipe; --time-of-day on a terminal too", () => {
+    const dir = project();
+    const saved = join(dir, "t.jsonl");
+    expect(screen([TRACER, "--json", "-o", saved, "--", "make", "app"], dir, null).code).toBe(0);
+    const firstColumn = (out: string) => out.split("\n").filter((l) => /^ *[\d:.]+ +\d+ /.test(l)).map((l) => l.trim().split(/ +/)[0]!);
+    const rel = /^\d+\.\d{3}$/;
+    const tod = /^\d\d:\d\d:\d\d\.\d{3}$/;
+    for (const [argv, cols, want] of [
+      [["--", "make", "app"], 80, rel], [["--", "make", "app"], 200, rel], [["--", "make", "app"], null, tod],
+      [["show", saved], 80, rel], [["show", saved], 200, rel], [["show", saved], null, tod],
+      [["--time-of-day", "--", "make", "app"], 80, tod], [["show", "--time-of-day", saved], 200, tod],
+    ] as const) {
+      const col = firstColumn(screen([TRACER, ...argv], dir, cols).out.replace(ESC, ""));
+      expect(col.length).toBeGreaterThan(0);
+      for (const t of col) expect(`${argv[0]} ${cols}: ${t}`).toMatch(new RegExp(`: ${want.source.slice(1)}`));
+    }
+  });
+});

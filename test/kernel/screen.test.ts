@@ -208,9 +208,9 @@ describe("tracer show FILE.jsonl", () => {
       check(s.out, r, { width: cols, tod: false, color: true, live: false });
     });
   }
-  test("a pipe, --failures", () => {
+  test("a pipe, --failures: time of day, as a live run's table to a pipe", () => {
     const s = spawnIn([TRACER, "show", "--failures", file], null);
-    check(s.out, r, { width: null, tod: false, color: false, failures: true, live: false });
+    check(s.out, r, { width: null, tod: true, color: false, failures: true, live: false });
   });
   test("--tree: the process tree, each process as it ended", () => {
     const s = spawnIn([TRACER, "show", "--tree", file], null);
