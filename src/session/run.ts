@@ -171,11 +171,13 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (out.tree) {
-    const text = out.tree.render();
     if (out.treeOut) {
-      out.treeOut.write(text);
+      out.treeOut.write(out.tree.render());
       out.treeOut.close();
-    } else say(text);
+    } else {
+      const term = terminal(2); // --tree -: stderr, fitted and coloured as the table is
+      say(out.tree.render({ width: cfg.wide || !term.tty ? null : term.columns, color: term.color }));
+    }
   }
   if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }

@@ -61,7 +61,7 @@ export function show(c: ShowConfig): number {
     if (out.closed && !log) return 0; // nobody reads the view; a profile or a verdict still wants every line
   }
   table?.finish();
-  if (tree) out.write(tree.render());
+  if (tree) out.write(tree.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
   out.close();
   if (out.failure) throw out.failure;
   let exit = 0;

@@ -238,3 +238,30 @@ describe("12: one rule for the time column, live and tracer show", () => {
     }
   });
 });
+
+describe("6: --tree - on a terminal: cut to its width, failures coloured as in the table", () => {
+  for (const cols of [80, 200]) {
+    test(`${cols} columns`, () => {
+      const t = traced([], ["--json", "-o", "t.jsonl", "--tree", "-"], cols);
+      const gen = t.execs.find((e) => e.path === "./tools/gen-docs")!;
+      const make = t.execs.find((e) => e.path.endsWith("make") && !e.errno)!;
+      const lines = t.out.split("\n").filter((l) => l !== "");
+      expect(lines[0]).toBe("ready");
+      const tree = lines.slice(1, -1);
+      // one line per process strace saw exec or fail (and strace's own), none wider than the terminal
+      expect(tree.length).toBeGreaterThanOrEqual(new Set(t.execs.map((e) => e.pid)).size);
+      for (const l of tree) expect(Bun.stringWidth(l.replace(ESC, ""))).toBeLessThanOrEqual(cols);
+      expect(tree.some((l) => l.replace(ESC, "").endsWith("…"))).toBe(true); // cc1's argv is longer than 200 columns
+      const red = (pid: number) => tree.find((l) => l.replace(ESC, "").replace(/^[│├└─ ]*/, "").startsWith(`${pid} `))!;
+      expect(red(gen.pid)).toMatch(new RegExp(`^[│├└─ ]*\\x1b\\[31m${gen.pid} \\./tools/gen-docs app`));
+      expect(red(make.pid)).toMatch(new RegExp(`^[│├└─ ]*\\x1b\\[31m${make.pid} make`));
+      const cc = t.execs.find((e) => e.path.endsWith("/cc") || e.path === "cc")!;
+      expect(red(cc.pid)).not.toContain("\x1b"); // it succeeded: plain
+    });
+  }
+  test("to a file, and to a pipe: whole lines, no colour", () => {
+    const t = traced([], ["--json", "-o", "t.jsonl", "--tree", "-"], null);
+    expect(t.out).not.toContain("\x1b");
+    expect(t.out.split("\n").some((l) => l.length > 200)).toBe(true);
+  });
+});
