@@ -3,9 +3,10 @@
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
 import { ProcessTree } from "../format/tree";
+import { RunSummary } from "../format/summary";
 import { Writer } from "../sink/writer";
 import { type Word, wordText } from "../word";
-import { wrap } from "../errors";
+import { forOption, wrap } from "../errors";
 import { TraceLog } from "./collect";
 import { subjectsOf, writeStatement, type TracePolicy } from "./attest";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile, type Program } from "./profile";
@@ -61,6 +62,8 @@ function openAppend(path: string): number {
 export class CiSession {
   readonly log = new TraceLog();
   private readonly tree = new ProcessTree();
+  /** The counts and failures, as the summary line defines them. */
+  private readonly summary = new RunSummary({ failures: true });
   private started = 0n;
 
   private constructor(
@@ -78,14 +81,15 @@ export class CiSession {
     if (cfg.command.length === 0 || (!ciWanted(cfg.ci) && !summary)) return null;
     const { attest, profile, baseline, baselineIgnore } = cfg.ci;
     const base = baseline !== null ? buildProfile(readProfile(baseline), baselineIgnore) : null;
-    const attestOut = attest !== null ? Writer.open(attest) : null;
-    const profileOut = profile !== null ? Writer.open(profile) : null;
+    const attestOut = attest !== null ? forOption("--attest", () => Writer.open(attest)) : null;
+    const profileOut = profile !== null ? forOption("--profile", () => Writer.open(profile)) : null;
     return new CiSession(cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
   }
 
   add(ev: RecordEvent): void {
     this.log.add(ev);
     this.tree.add(ev);
+    this.summary.add(ev);
   }
 
   /** COMMAND starts now. */
@@ -133,7 +137,7 @@ export class CiSession {
       this.attestOut.close();
     }
     if (this.summaryFd !== null) {
-      const md = summaryMarkdown(log, {
+      const md = summaryMarkdown(log, this.summary, {
         command: cfg.command.map(wordText), status, durationNs: finished - (this.started || finished), complete, diff, tree: this.tree.render(),
       });
       try {

@@ -11,7 +11,7 @@ const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
 
 let ownMountNs = -1;
-function tracerMountNs(): number {
+export function tracerMountNs(): number {
   if (ownMountNs < 0) ownMountNs = nsInode("self", "mnt") ?? 0;
   return ownMountNs;
 }

@@ -154,14 +154,15 @@ export function checkBufferSize(n: number, maxArgsSize: number): number {
 
 /** "a,b" lists of events, by short name (exec) or Tracee's (sched_process_exec), added to `already`
  * → events in canonical order; an unknown name → UsageError naming the valid ones. */
-export function parseEvents(lists: readonly string[], already: readonly string[] = []): TracedEvent[] {
+export function parseEvents(lists: readonly string[], already: readonly string[] = [], flag = "--events"): TracedEvent[] {
   const chosen = new Set<string>(already);
   for (const list of lists) {
     for (const raw of list.split(",")) {
       const name = raw.trim();
-      if (name === "") throw new UsageError(`--events: empty name in '${list}'`);
+      if (name === "") throw new UsageError(`${flag}: empty name in '${list}'`);
       const d = TRACED.find((e) => e.short === name || e.name === name);
-      if (!d) throw new UsageError(`--events: unknown event '${name}' (valid: ${TRACED.map((e) => e.short).join(", ")}, or their Tracee names)`);
+      // short: with " (see tracer --help)" it fits 80 columns; help also gives Tracee's names
+      if (!d) throw new UsageError(`${flag} ${name}: unknown event (${TRACED.map((e) => e.short).join(", ")})`);
       chosen.add(d.name);
     }
   }

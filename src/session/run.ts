@@ -26,7 +26,7 @@ import { CounterReader, LossReporter, type KernelCounters } from "../load/counte
 import { formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
-import { say } from "../errors";
+import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
 
@@ -67,11 +67,11 @@ function stderrShared(): boolean {
 /** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
 function openOutputs(cfg: Config, commandMode: boolean): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
-  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
+  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
   let sink: Writer | null = null;
   try {
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
-    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output) /* "open output FILE" names -o, --output */;
     if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
       say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
     }
@@ -172,11 +172,13 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (out.tree) {
-    const text = out.tree.render();
     if (out.treeOut) {
-      out.treeOut.write(text);
+      out.treeOut.write(out.tree.render());
       out.treeOut.close();
-    } else say(text);
+    } else {
+      const term = terminal(2); // --tree -: stderr, fitted and coloured as the table is
+      say(out.tree.render({ width: cfg.wide || !term.tty ? null : term.columns, color: term.color }));
+    }
   }
   if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }
@@ -194,8 +196,12 @@ export async function run(cfg: Config): Promise<number> {
   const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq }, (e) => deliver(e), stats);
 
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
+  // Every output is opened before anything is printed (the table's header included): a file
+  // that cannot be used ends the run with one line naming its option, and nothing else.
   let out: Outputs;
+  let ci: CiSession | null;
   try {
+    ci = CiSession.open(ciRun(cfg)); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     out = openOutputs(cfg, commandMode);
   } catch (e) {
     tracer.close(false);
@@ -204,10 +210,8 @@ export async function run(cfg: Config): Promise<number> {
   const { sink, tree, summary } = out;
   const write = out.events.write;
   const keep = execPathFilter(cfg.execPath);
-  let ci: CiSession | null;
   let containers: ContainerPipe;
   try {
-    ci = CiSession.open(ciRun(cfg)); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     // after --exec and the container filters: every output sees the same events
     containers = await startContainerPipe(cfg.containers, (e) => {
       ci?.add(e);
