@@ -1,10 +1,11 @@
 // Entry point: parse options, run (or show a saved trace), exit with the right status; errors
 // become one line on stderr.
+// startup first: it notes what the tracer was given (descriptors, signals) before anything opens one.
+import { exactArgs } from "./session/startup";
 import { parseArgs, parseShowArgs } from "./session/cli";
 import { fatal } from "./errors";
 import { run } from "./session/run";
 import { show } from "./session/show";
-import { exactArgs } from "./session/startup";
 
 const argv = process.argv.slice(2);
 main().then(

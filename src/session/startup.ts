@@ -1,6 +1,6 @@
 // What the tracer was started with, read before anything changes it: argv and environment as
 // exact bytes, the signals ignored and blocked. `-- COMMAND` gets these, not Bun's view of them.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** A command-line word: its text, or its exact bytes where they are not UTF-8. */
 export type Word = string | Uint8Array;
@@ -21,6 +21,26 @@ function sigSet(status: string, field: string): bigint {
 }
 
 const status = readFileSync("/proc/self/status", "utf8");
+
+/**
+ * The descriptors the caller passed: those open when the tracer started, less the runtime's own
+ * (its epoll and eventfd, anonymous inodes). main.ts imports this module first, before anything
+ * opens a descriptor (the BPF object, the ring, the embedded libraries), so `-o /dev/fd/N` can
+ * name only one of these, never one of the tracer's own.
+ */
+export const passedFds: ReadonlySet<number> = (() => {
+  const fds = new Set<number>();
+  for (const name of readdirSync("/proc/self/fd")) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${name}`);
+    } catch {
+      continue; // the descriptor readdir itself used, closed by now
+    }
+    if (!target.startsWith("anon_inode:")) fds.add(Number(name));
+  }
+  return fds;
+})();
 
 /** Bit N-1 = signal N. */
 export const SIGPIPE_XFSZ = (1n << 12n) | (1n << 24n);

@@ -1,9 +1,9 @@
 // Buffered output to stdout or a file: formatters encode into it, writeSync sends large chunks.
 
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, readlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, readFileSync, readlinkSync, writeSync, type Stats } from "node:fs";
 import { wrap } from "../errors.ts";
 import { ByteBuf } from "../format/bytes.ts";
-import { type Word, wordText } from "../session/startup.ts";
+import { passedFds, type Word, wordText } from "../session/startup.ts";
 
 /*
  * The writer *is* the byte buffer formatters encode into (see format/bytes.ts), so an event
@@ -34,6 +34,8 @@ export interface WriterOptions {
   onClosed?: () => void;
   /** The write call (tests inject short writes and errors); default fs.writeSync. */
   writeFn?: (fd: number, buf: Uint8Array, offset: number, length: number) => number;
+  /** The descriptors /dev/fd/N may name (default: those the caller passed, see startup.ts). */
+  passedFds?: ReadonlySet<number>;
 }
 
 const DEFAULT_CHUNK = 64 * 1024;
@@ -73,11 +75,17 @@ export class Writer extends ByteBuf {
     const own = typeof path === "string" ? /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path) : null;
     if (own) {
       const n = Number(own[1]);
+      if (!(opts.passedFds ?? passedFds).has(n)) {
+        throw new Error(`open output ${path}: not a descriptor the tracer was given (only one open when it started can be named, e.g. 3>FILE -o /dev/fd/3)`);
+      }
+      let flags: number;
       try {
         fstatSync(n);
+        flags = parseInt(/^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${n}`, "utf8"))![1]!, 8);
       } catch (err) {
         throw wrap(`open output ${path}`, err);
       }
+      if ((flags & 3) === constants.O_RDONLY) throw new Error(`open output ${path}: open for reading only`);
       return new Writer(n, wordText(path), false, opts);
     }
     const name = wordText(path);

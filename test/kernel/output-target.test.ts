@@ -1,12 +1,12 @@
 // Where root's ./tracer writes: never into a device through a link another user planted in a
 // sticky world-writable directory (with fs.protected_symlinks=0, so the kernel does not stop it),
-// never into a block device, never through a dangling link.
+// never into a block device, and through /dev/fd/N only into a descriptor its caller passed.
 // Global state (a sysctl, a loop device): run under flock /tmp/tracer-suite.lock.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TRACER } from "./harness";
+import { TRACER, TracerRun } from "./harness";
 
 const SYSCTL = "/proc/sys/fs/protected_symlinks";
 const IMAGE_BYTES = 1 << 20;
@@ -112,6 +112,30 @@ describe("a block device is never written, named or linked", () => {
     expect(r.code).toBe(0);
     expect(deviceHead().subarray(0, 13).toString()).toBe('{"timestamp":');
     writeFileSync(loop, new Uint8Array(4096)); // back to zeros for the tests after
+  });
+});
+
+describe("-o /dev/fd/N names only a descriptor the caller passed", () => {
+  test("every descriptor a running tracer holds beyond 0-2 and the caller's is refused before COMMAND runs", async () => {
+    const passed = join(dir, "passed.jsonl");
+    const t = await TracerRun.start(["--json", "-o", "/dev/null"]);
+    let held: number[];
+    try {
+      held = readdirSync(`/proc/${t.proc.pid}/fd`).map(Number).filter((n) => n > 2);
+    } finally {
+      t.proc.kill("SIGTERM");
+      await t.proc.exited;
+    }
+    expect(held.length).toBeGreaterThan(5); // the BPF object's maps and programs, the ring, the runtime's
+    for (const n of held) {
+      // 9 is the caller's own: it stays allowed (checked below); the rest must be refused
+      if (n === 9) continue;
+      const r = traceInto(`/dev/fd/${n}`, `9>>"${passed}"`);
+      refused(r, new RegExp(`^tracer: open output /dev/fd/${n}: not a descriptor the tracer was given`));
+    }
+    const ok = traceInto("/dev/fd/9", `9>>"${passed}"`);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(readFileSync(passed, "utf8").split("\n")[0]!).eventName).toBe("sched_process_exec");
   });
 });
 

@@ -97,9 +97,10 @@ describe("Writer to a file", () => {
     const path = join(dir, "append.txt");
     writeFileSync(path, "before\n");
     const fd = openSync(path, "a"); // as a shell's 5>>file would
+    const passedFds = new Set([fd]);
     try {
       for (const name of [`/dev/fd/${fd}`, `/proc/self/fd/${fd}`]) {
-        const w = Writer.open(name);
+        const w = Writer.open(name, { passedFds });
         expect(w.fd).toBe(fd);
         w.write(`via ${name}\n`);
         w.close(); // not ours: stays open
@@ -108,7 +109,14 @@ describe("Writer to a file", () => {
       closeSync(fd);
     }
     expect(readFileSync(path, "utf8")).toBe(`before\nvia /dev/fd/${fd}\nvia /proc/self/fd/${fd}\n`);
-    expect(() => Writer.open("/dev/fd/987")).toThrow(/^open output \/dev\/fd\/987: Bad file descriptor \(EBADF\)$/);
+    expect(() => Writer.open("/dev/fd/987", { passedFds: new Set([987]) })).toThrow(/^open output \/dev\/fd\/987: Bad file descriptor \(EBADF\)$/);
+    const ro = openSync(path, "r");
+    try {
+      expect(() => Writer.open(`/dev/fd/${ro}`, { passedFds: new Set([ro]) })).toThrow(/^open output \/dev\/fd\/\d+: open for reading only$/);
+    } finally {
+      closeSync(ro);
+    }
+    expect(() => Writer.open(`/dev/fd/${fd}`, { passedFds: new Set() })).toThrow(/^open output \/dev\/fd\/\d+: not a descriptor the tracer was given/);
   });
 
   test("open failure names the operation and the errno", () => {
