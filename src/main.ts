@@ -1,5 +1,6 @@
 // Entry point: parse options, run (or show a saved trace), exit with the right status; errors
 // become one line on stderr.
+import "./session/glibc-check"; // first: below the glibc floor, one line before anything else runs
 import { parseArgs, parseShowArgs } from "./session/cli";
 import { fatal } from "./errors";
 import { run } from "./session/run";
