@@ -2,11 +2,12 @@
 // become one line on stderr.
 // passed-fds first: it notes the descriptors the tracer was given before anything opens one.
 import "./sink/passed-fds";
-import { exactArgs } from "./session/startup";
+import "./session/glibc-check"; // below the glibc floor, one line before anything else runs
 import { parseArgs, parseShowArgs } from "./session/cli";
 import { fatal } from "./errors";
 import { run } from "./session/run";
 import { show } from "./session/show";
+import { exactArgs } from "./session/startup";
 
 const argv = process.argv.slice(2);
 main().then(
