@@ -22,6 +22,9 @@ export interface LoadOptions {
   ringSize: number;
   /** Maps whose max_entries become libbpf_num_possible_cpus() before load. */
   perCpuMaps?: string[];
+  /** Maps given another max_entries before load (e.g. 1 for a map this run's programs never
+   * touch: a preallocated hash map's elements cost CPU to create). */
+  maxEntries?: Record<string, number>;
   /** Programs to load and attach; every other program in the object gets autoload=false. */
   programs: string[];
   /** Further tracepoints ("category/name") a program is attached to besides its own section's. */
@@ -174,6 +177,9 @@ export class BpfTracer {
     check(`configure ring map ${o.ringMap}`, bpf.bpf_map__set_max_entries(ring, size));
     for (const name of o.perCpuMaps ?? []) {
       check(`configure map ${name}`, bpf.bpf_map__set_max_entries(this.map(name), BpfTracer.possibleCpus));
+    }
+    for (const [name, n] of Object.entries(o.maxEntries ?? {})) {
+      check(`configure map ${name}`, bpf.bpf_map__set_max_entries(this.map(name), n));
     }
     if (o.configure) {
       const rodata = [...this.maps.entries()].find(([n]) => n.endsWith(".rodata"));
