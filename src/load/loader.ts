@@ -7,6 +7,7 @@ import {
 } from "../../ffi/libbpf.ts";
 import { describeErrno, errnoName, errno, libc } from "../../ffi/libc.ts";
 import { RingReader, RingError, type RecordHandler } from "../ring/reader.ts";
+import { withHugePageHeap } from "./heap.ts";
 
 export type { RecordHandler } from "../ring/reader.ts";
 
@@ -203,7 +204,7 @@ export class BpfTracer {
 
   private load(): void {
     clearLibbpfLog();
-    check("load BPF object", bpf.bpf_object__load(this.obj));
+    check("load BPF object", withHugePageHeap(() => bpf.bpf_object__load(this.obj)));
   }
 
   private attach(programs: string[], also: Record<string, string[]>): void {
