@@ -34,6 +34,12 @@ const SYMBOLS = {
   posix_spawn_file_actions_destroy: { args: [P], returns: i32 },
   socketpair: { args: [i32, i32, i32, P], returns: i32 },
   waitpid: { args: [i32, P, i32], returns: i32 },
+  // glibc's heap, which libbpf allocates from (src/load/heap.ts)
+  mallopt: { args: [i32, i32], returns: i32 },
+  malloc: { args: [u64], returns: u64 },
+  free: { args: [u64], returns: FFIType.void },
+  malloc_trim: { args: [u64], returns: i32 },
+  madvise: { args: [u64, u64, i32], returns: i32 },
 } as const;
 
 function openLibc() {

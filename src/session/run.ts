@@ -13,7 +13,7 @@ import { RunSummary } from "../format/summary";
 import { BpfTracer, LoadError } from "../load/loader";
 import { createPipeline, type Pipeline, type PipelineStats } from "../pipeline";
 import { EpochClock } from "../decode/clock";
-import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
+import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
 import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
@@ -106,6 +106,7 @@ async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: bool
     ringMap: "events",
     ringSize: cfg.bufferSize,
     perCpuMaps: ["scratch"],
+    maxEntries: unusedMaps(cfg, kernel),
     programs: programsFor(cfg),
     alsoAttach: ALSO_ATTACH,
     configure: (rodata) => {
