@@ -64,6 +64,10 @@ const A = {
   skipped: accessor(LOST, "skipped"),
 };
 
+/** The longest a failed exec's line is held for its task's next event (a PATH search's next
+ * miss or its end, or how its process ended) once the task goes quiet. */
+export const HOLD_NS = 100_000_000n;
+
 const W = { rel: 8, tod: 12, pid: 7, user: 8, event: 8 };
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", quiet: "\x1b[2m", reset: "\x1b[0m" };
 type Tone = "plain" | "failure" | "signal" | "quiet";
@@ -195,6 +199,19 @@ export class Table {
       if (!this.o.failures || r.failure) out += this.render(r);
     }
     return out;
+  }
+
+  /** Lines are held for their task's next event. */
+  holding(): boolean {
+    return this.searches.size > 0;
+  }
+
+  /** Lines held longer than HOLD_NS (a failed exec whose task has done nothing since: a shell
+   * waiting at its prompt), written as they are: no row waits on its task's next event for long. */
+  expire(nowNs: bigint): string {
+    if (this.searches.size === 0) return "";
+    const cutoff = nowNs - HOLD_NS;
+    return this.searches.release((s) => s.first.row.time !== null && s.first.row.time < cutoff).map((s) => this.searchLine(s)).join("");
   }
 
   /** What is still held at the end of the trace (PATH searches that found nothing). */

@@ -265,3 +265,42 @@ describe("6: --tree - on a terminal: cut to its width, failures coloured as in t
     expect(t.out.split("\n").some((l) => l.length > 200)).toBe(true);
   });
 });
+
+describe("7: a row does not wait for its task's next event", () => {
+  for (const cols of [80, 200]) {
+    test(`${cols} columns: a failed exec of a shell that then waits shows while it waits`, async () => {
+      const dir = project();
+      const fifo = join(dir, "gate");
+      expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+      const m = `/nonexistent-newuser-${process.pid}/tool`;
+      // bash keeps going after a failed exec (execfail), then blocks on the FIFO: its next event
+      // (its exit) comes only once the test writes to the FIFO, after it saw the row
+      const cmd = [TRACER, "--", "bash", "-c", `shopt -s execfail; exec ${m} 2>/dev/null; read x < ${fifo}`].map(quote).join(" ");
+      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], { cwd: dir, env: ENV, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      let screenText = "";
+      const dec = new TextDecoder();
+      const reader = p.stdout.getReader();
+      const want = `execfail ${m}: ENOENT`;
+      // the row is awaited while bash blocks; 30 s only decides when it is declared missing
+      const giveUp = Bun.sleep(30000).then(() => ({ value: undefined, done: true }));
+      while (!screenText.replace(ESC, "").includes(want.slice(0, cols - 30))) {
+        const { value, done } = await Promise.race([reader.read(), giveUp]);
+        if (done) break;
+        screenText += dec.decode(value, { stream: true });
+      }
+      const seenBeforeExit = screenText.replace(ESC, "").includes(want.slice(0, cols - 30));
+      writeFileSync(fifo, "go\n"); // now bash reads, and exits
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        screenText += dec.decode(value, { stream: true });
+      }
+      expect(await p.exited).toBe(0);
+      expect(seenBeforeExit).toBe(true);
+      // and it is one row, not merged with bash's exit (bash went on)
+      const rows = screenText.replace(ESC, "").replaceAll("\r", "").split("\n").filter((l) => / root +execfail /.test(l));
+      expect(rows.length).toBe(1);
+      expect(rows[0]!.endsWith(want) || rows[0]!.endsWith("…")).toBe(true);
+    });
+  }
+});
