@@ -83,6 +83,7 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
       timeOfDay: cfg.timeOfDay || !term.tty,
       start: null,
       failures: cfg.failures,
+      hash: cfg.hash,
     }, cfg.hash);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };

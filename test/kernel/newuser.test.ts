@@ -304,3 +304,21 @@ describe("7: a row does not wait for its task's next event", () => {
     });
   }
 });
+
+describe("10: --hash shows in the table", () => {
+  test("each exec row ends with the first 12 hex digits of sha256sum's digest of the file strace saw run", () => {
+    const dir = project();
+    const log = join(dir, "strace.log");
+    const r = screen([TRACER, "--hash", "--", "strace", "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", log, "make", "app"], dir, null);
+    expect(r.code).toBe(0);
+    const sha = (p: string) => Bun.spawnSync(["sha256sum", p]).stdout.toString().split(" ")[0]!;
+    const ran = straceLog(log).filter((e) => !e.errno);
+    const rows = r.out.split("\n").filter((l) => / root +exec /.test(l));
+    expect(rows.length).toBe(ran.length + 1); // + strace's own exec
+    for (const e of ran) {
+      const real = Bun.spawnSync(["realpath", e.path.startsWith("/") ? e.path : join(dir, e.path)]).stdout.toString().trim();
+      const row = rows.find((l) => new RegExp(`^\\S+ +${e.pid} root +exec `).test(l) && l.includes(` sha256 ${sha(real).slice(0, 12)}`));
+      expect(`${e.pid} ${e.path}: ${row ? "found" : "missing"}`).toBe(`${e.pid} ${e.path}: found`);
+    }
+  });
+});
