@@ -322,3 +322,39 @@ describe("10: --hash shows in the table", () => {
     }
   });
 });
+
+describe("15: npm start", () => {
+  /** Pids whose parent is `ppid` (/proc/PID/stat's 4th field). */
+  const children = (ppid: number) => {
+    const out: number[] = [];
+    for (const d of Bun.spawnSync(["ls", "/proc"]).stdout.toString().split("\n")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) out.push(Number(d));
+      } catch {}
+    }
+    return out;
+  };
+  test("the chain from npm ends in the tracer itself (exec at each step): a SIGTERM to npm reaches it", async () => {
+    const p = Bun.spawn(["npm", "start", "--silent", "--", "--comm", `nomatch${process.pid}`], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const { readUntil } = await import("./harness");
+    await readUntil(p.stderr, /^ready$/m);
+    const kids = children(p.pid);
+    const cleanup = () => kids.forEach((k) => Bun.spawnSync(["kill", "-TERM", String(k)])); // only ours
+    // ground truth: the kernel's view of npm's child and its program
+    const exes = kids.map((k) => Bun.spawnSync(["readlink", `/proc/${k}/exe`]).stdout.toString().trim());
+    if (exes.join() !== join(ROOT, "tracer")) {
+      p.kill("SIGTERM");
+      await p.exited;
+      cleanup();
+    }
+    expect(exes).toEqual([join(ROOT, "tracer")]);
+    p.kill("SIGTERM"); // as a service manager or a CI step stops it
+    await p.exited;
+    // the tracer got it too, and is gone (not adopted by PID 1, writing on); 60 s only decides when it is declared stuck
+    const until = Date.now() + 60000;
+    while (Bun.spawnSync(["test", "-e", `/proc/${kids[0]}`]).exitCode === 0 && Date.now() < until) await Bun.sleep(50);
+    expect(Bun.spawnSync(["test", "-e", `/proc/${kids[0]}`]).exitCode).not.toBe(0);
+  });
+});
