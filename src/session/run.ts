@@ -31,6 +31,8 @@ import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
 
 const EINTR = 4;
+/** Poll period while COMMAND shares the terminal the rows go to. */
+const SHARED_TTY_POLL_MS = 5;
 const EPERM = 1;
 
 /** A load failure names the kernel and the object variant (-v shows the verifier's log). */
@@ -82,6 +84,7 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
       timeOfDay: cfg.timeOfDay || !term.tty,
       start: null,
       failures: cfg.failures,
+      hash: cfg.hash,
     }, cfg.hash);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
@@ -126,8 +129,14 @@ async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: bool
 }
 
 /** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
-async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe): Promise<void> {
+async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe): Promise<void> {
+  const { sink, events } = out;
   const commandMode = command !== null;
+  // Rows on the terminal COMMAND writes to: read every SHARED_TTY_POLL_MS, so that a row comes
+  // out close to the command's own lines (make's "Error 127" right after the exec that failed);
+  // elsewhere every WAKEUP_MS while busy. Measured: tracer -- sleep 10 on a terminal used 0.51 s
+  // of CPU against 0.36 s at WAKEUP_MS (+1.5% of a core while COMMAND runs).
+  const every = commandMode && isatty(sink.fd) ? SHARED_TTY_POLL_MS : WAKEUP_MS;
   // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
   // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
   let busy = false;
@@ -135,13 +144,14 @@ async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean,
     // While a container's metadata is awaited, its events wait in memory: keep the event loop
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
-    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() ? WAKEUP_MS : 1000);
+    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() || events.holding() ? every : 1000);
     if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
     // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
     // fd ready: take them now (ring_buffer__consume).
     if (n === 0) n = tracer.drain();
     busy = n > 0;
     if (n > 0) reportLoss();
+    events.tick();
     sink.flush();
     if (command?.poll()) return;
     if (asking) await Bun.sleep(1);
@@ -265,7 +275,7 @@ export async function run(cfg: Config): Promise<number> {
     say("ready\n");
     ci?.begin();
     command?.release();
-    await pollLoop(tracer, sink, () => stop, reportLoss, command, containers);
+    await pollLoop(tracer, out, () => stop, reportLoss, command, containers);
     if (command) {
       while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
       status = command.exitStatus;
