@@ -2,7 +2,7 @@
 // itself saw (it prints pid, tid and errno after each failed call), the argv it passed, and
 // stat(2) of the file it named.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes as rnd } from "node:crypto";
@@ -223,6 +223,28 @@ describe("process_execute_failed", () => {
     expect(arg(e2, "flags")).toBe(0x1000);
     expect(arg(e2, "path")).toBe("");
     expectBinary(e2, f);
+  });
+
+  test("execveat AT_SYMLINK_NOFOLLOW on a symlink (ELOOP): binary is the link the kernel refused to follow, not its target", async () => {
+    const sub = join(dir, "nofollow");
+    mkdirSync(sub);
+    const link = join(sub, "tool");
+    symlinkSync("/bin/true", link);
+    // named through a symlinked directory: that part the kernel did follow
+    const via = join(dir, "nofollow-dir");
+    symlinkSync(sub, via);
+    const e = await one(["nofollow", join(via, "tool"), marker("nofollow")], 40);
+    expect(e.syscall).toBe("execveat");
+    expect(arg(e, "flags")).toBe(0x100);
+    const st = lstatSync(link, { bigint: true });
+    expect(st.isSymbolicLink()).toBe(true);
+    const b = arg(e, "binary");
+    expect(b.path).toBe(link);
+    expect(b.inode_number).toBe(Number(st.ino));
+    expect(b.device_id).toBe(kernelDev(st.dev));
+    expect(b.inode_mode).toBe(Number(st.mode));
+    expect(BigInt(b.ctime)).toBe(st.ctimeNs);
+    expect(arg(e, "interpreter_path")).toBe("");
   });
 
   test("#! script whose interpreter does not exist: interpreter_path names it", async () => {
