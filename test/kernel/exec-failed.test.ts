@@ -160,6 +160,18 @@ describe("process_execute_failed", () => {
     expect(arg(e, "truncated")).toContain("arguments");
   });
 
+  for (const size of [200 * 1024, 1024 * 1024]) {
+    test(`E2BIG with a ${size / 1024} KiB argument: its bytes past 128 KiB are not measured, and the event says the count is a lower bound`, async () => {
+      const m = marker("lowerbound");
+      const e = await one(["big", "/bin/true", m, String(size)], 7);
+      const got: string[] = arg(e, "arguments");
+      const truth = ["/bin/true", m].reduce((n, a) => n + a.length + 1, 0) + size + 1; // every string and its NUL
+      const area = Buffer.byteLength(got.join("\0")) + (got.length === 3 && got[2]!.length === size ? 1 : 0);
+      expect(arg(e, "arguments_dropped_bytes")).toBeLessThan(truth - area);
+      expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(true);
+    });
+  }
+
   test("EFAULT: a bad argv pointer still gives an event", async () => {
     const e = await one(["efault", "/bin/true"], 14);
     expect(arg(e, "path")).toBe("/bin/true");
@@ -179,6 +191,7 @@ describe("process_execute_failed", () => {
     const total = "/nonexistent/many".length + 1 + m.length + 1 + 2 * n; // every string and its NUL
     const area = Buffer.byteLength(got.join("\0")) + (lastCut ? 0 : 1); // a cut last string has no NUL
     expect(arg(e, "arguments_dropped_bytes")).toBe(total - area);
+    expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(false);
     expect(arg(e, "truncated")).toContain("arguments");
   });
 
@@ -188,6 +201,7 @@ describe("process_execute_failed", () => {
     expect(arg(e, "arguments")).toEqual(["/nonexistent/untouched", m]);
     expect(arg(e, "arguments_dropped_args")).toBe(2); // the unreadable one and "after"
     expect(arg(e, "arguments_unreadable")).toBe(true);
+    expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(true); // the unreadable string has no measure
     expect(arg(e, "truncated")).toContain("arguments");
   });
 
@@ -199,6 +213,7 @@ describe("process_execute_failed", () => {
     expect(Buffer.byteLength(got.join("\0")) + 1).toBe(128 * 1024);
     expect(arg(e, "arguments_dropped_args")).toBe(0);
     expect(arg(e, "arguments_dropped_bytes")).toBe(0);
+    expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(false);
     expect(arg(e, "truncated")).toEqual([]);
   });
 
