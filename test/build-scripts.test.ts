@@ -1,7 +1,7 @@
 // The build scripts on machines unlike this one, and when a step fails: the real scripts, checked
 // against the system's own files.
-import { expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -50,4 +50,26 @@ describe("group <a> & \\"b\\"", () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe("kernels/fetch.sh takes the package archive only from this machine's apt configuration", () => {
+  // /etc/apt replaced in a mount namespace of the test's own: nothing global changes, nothing is fetched.
+  const fetchWith = (sources: string) => {
+    const r = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "bash", "-c",
+      `mount -t tmpfs none /etc/apt && mkdir /etc/apt/sources.list.d && printf %s "$1" > /etc/apt/sources.list && exec bash "$2" --extract "$3" bookworm:amd64 hello`,
+      "sh", sources, join(ROOT, "scripts/kernels/fetch.sh"), join(tmpdir(), `tracer-fetch-${process.pid}`)], { stdout: "pipe", stderr: "pipe" });
+    return { code: r.exitCode, err: r.stderr.toString() };
+  };
+
+  test("none configured: it says so and stops, naming no host of its own", () => {
+    const r = fetchWith("");
+    expect(r.err).toBe("fetch: error: this machine's apt configuration names no Debian archive (/etc/apt/sources.list, /etc/apt/sources.list.d/): add the one this machine should use\n");
+    expect(r.code).toBe(1);
+  });
+
+  test("one configured: that one is used", () => {
+    const r = fetchWith("deb file:///nonexistent-mirror/debian bookworm main\n");
+    expect(r.err).toContain("fetch: apt-get update (bookworm/amd64 from file:///nonexistent-mirror/debian, private lists)\n");
+    expect(r.code).toBe(1); // nothing there
+  });
 });

@@ -19,7 +19,8 @@ log() { echo "fetch: $*" >&2; }
 die() { echo "fetch: error: $*" >&2; exit 1; }
 trap 'echo "fetch: error: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
 
-# The Debian archive URI this machine uses (deb822 or one-line format), else deb.debian.org.
+# The Debian archive URI this machine's apt configuration uses (deb822 or one-line format); empty
+# when it names none. The repository names no archive host: it is always the machine's own.
 debian_uri() {
   local uri="" f
   shopt -s nullglob
@@ -34,7 +35,7 @@ debian_uri() {
       [ -n "$uri" ] && break
     done
   fi
-  echo "${uri:-http://deb.debian.org/debian}"
+  echo "$uri"
 }
 
 tmp=$(mktemp -d /tmp/tracer-apt.XXXXXX)
@@ -58,6 +59,7 @@ update() { # update SUITE ARCH [deb-src]: fetch its package lists (once)
   local d=$tmp/$1-$2 t
   [ -d "$d" ] && return
   [ -n "$uri" ] || uri=$(debian_uri)
+  [ -n "$uri" ] || die "this machine's apt configuration names no Debian archive (/etc/apt/sources.list, /etc/apt/sources.list.d/): add the one this machine should use"
   mkdir -p "$d/lists/partial" "$d/archives/partial"
   for t in deb ${3:-}; do
     echo "$t [arch=$2 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main"

@@ -140,7 +140,9 @@ async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean,
   // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
   // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
   let busy = false;
-  while (!stopped() && !sink.closed) {
+  // With COMMAND the ring is read until it ends even when the output is gone (a full disk, a
+  // reader that left): the summary, --tree and the CI reports still count everything it did.
+  while (!stopped() && (commandMode || !sink.closed)) {
     // While a container's metadata is awaited, its events wait in memory: keep the event loop
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
@@ -163,10 +165,11 @@ async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean,
 async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe): Promise<void> {
   const { sink } = out;
   tracer.detach(); // nothing new arrives; then deliver what is still in the ring
-  if (!sink.closed) tracer.drain();
+  const counting = commandMode || !sink.closed; // see pollLoop
+  if (counting) tracer.drain();
   const c: KernelCounters = counters.read(true);
   tracer.close(false);
-  if (!sink.closed) {
+  if (counting) {
     const rec = losses.check(c);
     if (rec) pipeline.onOwnRecord(rec);
   }
@@ -228,7 +231,7 @@ export async function run(cfg: Config): Promise<number> {
       ci?.add(e);
       tree?.add(e);
       summary?.add(e);
-      write(e);
+      if (!sink.closed) write(e);
     }, () => stats.excluded++);
   } catch (e) {
     tracer.close(false);
@@ -277,7 +280,7 @@ export async function run(cfg: Config): Promise<number> {
     command?.release();
     await pollLoop(tracer, out, () => stop, reportLoss, command, containers);
     if (command) {
-      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
+      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // a signal stopped the loop first
       status = command.exitStatus;
     }
   } finally {
