@@ -44,7 +44,11 @@ export interface Extra {
   containerMeta: "found" | "absent" | "late" | "off";
   /** The record's global sequence number as the pipeline made it (SeqNumbers); -1: the kernel's. */
   seq: number;
+  /** What the redaction stage replaced in the record: `FIELD[INDEX]:RULE` (src/redact/). */
+  redacted: readonly string[];
 }
+
+const NONE: readonly string[] = Object.freeze([]);
 
 export interface DecodeOptions {
   clock: EpochClock;
@@ -71,7 +75,7 @@ export interface EventView<D extends AnyDef = AnyDef> {
 export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1, container: null, containerMeta: "off" };
+  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1, container: null, containerMeta: "off", redacted: NONE };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
   /** The record's container id once looked up (null: not yet); several fields read it. */
@@ -103,6 +107,7 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     x.seq = -1;
     x.container = null;
     x.containerMeta = "off";
+    x.redacted = NONE;
     if (def.prepare) def.prepare(this as RecordEvent);
     return this;
   }

@@ -5,6 +5,7 @@ import { TRACED } from "../decode/index.ts";
 import { emptyScope, type Scope, type ValueFilter } from "../filter/scope.ts";
 import type { ContainerFilterSpec } from "../filter/container.ts";
 import type { Word } from "./startup.ts";
+import type { RedactOptions } from "../redact/redactor.ts";
 
 /** Events that can be selected with --events (lost_events is always on). */
 export const EVENT_NAMES = TRACED.map((d) => d.name);
@@ -55,6 +56,8 @@ export interface Config {
   timeOfDay: boolean;
   /** CI outputs of a -- COMMAND run (src/ci/). */
   ci: CiConfig;
+  /** Secrets replaced before any output (src/redact/): the default rules, --redact, --redact-env. */
+  redact: RedactOptions;
 }
 
 /** --attest, --subject, --profile, --baseline, --fail-on-new, --baseline-ignore. */
@@ -105,7 +108,22 @@ export function defaults(): Config {
     failures: false,
     timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
+    redact: defaultRedaction(),
   };
+}
+
+/** The default rules on, nothing added. */
+export const defaultRedaction = (): RedactOptions => ({ defaults: true, patterns: [], envGlobs: [] });
+
+/** --redact REGEX: a JavaScript regular expression (checked here: a bad one is a usage error). */
+export function checkRedactPattern(v: string): string {
+  if (v === "") throw new UsageError("--redact needs a regular expression");
+  try {
+    new RegExp(v, "dgu");
+  } catch (e) {
+    throw new UsageError(`--redact '${v}': ${(e as Error).message}`);
+  }
+  return v;
 }
 
 /** Human size for messages: 65536 → "64K". */

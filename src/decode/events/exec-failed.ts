@@ -86,8 +86,8 @@ export const EXEC_FAILED = defineEvent({
     u16("stdin_type", R.stdin_type, "as for exec"),
     str("stdin_path", (ev) => stdinPathText(ev.r, R.stdin_path, R.stdin_magic, R.stdin_ino), "as for exec"),
     flag("kernel_invoked", RF.RF_KERNEL_INVOKED, "as `invoked_from_kernel`"),
-    nuls("environment", (ev) => facts(ev).env, "with `--env` only (else `[]`)"),
-    nuls("arguments", (ev) => facts(ev).argv, "read from the caller's argv as passed; what could be read when some of it could not"),
+    nuls("environment", (ev) => facts(ev).env, "with `--env` only (else `[]`); secrets redacted (see Redaction)", { span: R.env, size: R.env_size, env: true }),
+    nuls("arguments", (ev) => facts(ev).argv, "read from the caller's argv as passed; what could be read when some of it could not; secrets redacted (see Redaction)", { span: R.argv, size: R.argv_size, env: false }),
     ...whoFields(R.who),
     str("error", (ev) => errnoName(-ret(ev)), "ours: the errno's name (`ENOENT`)"),
     span("pwd", R.pwd, "ours: the caller's working directory"),
@@ -100,5 +100,6 @@ export const EXEC_FAILED = defineEvent({
     bool("arguments_unreadable", (ev) => (facts(ev).argv.flags & (LF.LF_FAULT | LF.LF_STR_FAULT)) !== 0, "ours: the argv array or one of its strings could not be read (a bad pointer, or a page not yet in memory); the strings from there on are dropped and counted"),
     str("binary_resolved_in", () => "userspace", "ours: where `binary` was resolved"),
     list("truncated", (ev) => facts(ev).truncated, "ours: `path`, `pwd`, `arguments`, `environment` when cut or unreadable (a `path` that could not be read at all is empty)"),
+    list("redacted", (ev) => ev.x.redacted, "ours: what redaction replaced with `[REDACTED]`, one `FIELD[INDEX]:RULE` per string and rule (`argv[3]:option`); empty when nothing was (see Redaction)"),
   ],
 });
