@@ -4,7 +4,8 @@ import { decodeInto, DecodeError } from "./decode/index";
 import { RecordEvent, type DecodeOptions } from "./decode/event";
 import { createEnricher } from "./enrich/index";
 import { FileHasher, type HashStats } from "./enrich/hash";
-import { redactStage } from "./redact/record";
+import { byteRedactor, redactStage } from "./redact/record";
+import { ProcessTable } from "./enrich/process-table";
 import type { RedactOptions } from "./redact/redactor";
 
 export interface PipelineStats {
@@ -27,9 +28,11 @@ export interface Pipeline {
  * formatter asks for); `deliver` must not keep the view past its call (RecordEvent.clone). */
 export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) => void, stats: PipelineStats, redactions: RedactOptions | null = null): Pipeline {
   const ev = new RecordEvent(opts);
-  const redact = redactions && redactStage(redactions); // before everything that reads the event
+  const redactor = redactions && byteRedactor(redactions);
+  const redact = redactor && redactStage(redactor); // before everything that reads the event
   const hasher = opts.hash ? new FileHasher() : null;
-  const enrich = createEnricher(hasher);
+  const table = new ProcessTable(opts.clock, redactor, opts.ancestors ?? false);
+  const enrich = createEnricher(hasher, table);
   let lastView: DataView | null = null;
   let u8: Uint8Array = new Uint8Array(0);
   const run = (dv: DataView, bytes: Uint8Array, offset: number, length: number, own: boolean) => {

@@ -8,7 +8,7 @@ import * as LAYOUT from "./layout.gen";
 
 /** Go-style type names as Tracee writes them in `args[].type`. */
 export type TraceeType =
-  | "string" | "[]string" | "bool" | "int32" | "int64" | "uint16" | "uint32" | "uint64" | "time.Time" | "object"
+  | "string" | "[]string" | "bool" | "int32" | "int64" | "uint16" | "uint32" | "uint64" | "time.Time" | "object" | "[]object"
   | "trace.SlimCred";
 
 /* Where a value comes from. Record sources read the record at `at`; FN sources call `fn(ev)`. */

@@ -18,16 +18,18 @@ function lists(def: AnyDef): Listed[] {
   return l;
 }
 
-/** The stage for these options, or null when no rule applies (--no-redact and nothing added). */
-export function redactStage(o: RedactOptions): ((ev: RecordEvent) => boolean) | null {
+/** The rules of these options on bytes, or null when none applies (--no-redact and nothing added). */
+export function byteRedactor(o: RedactOptions): ByteRedactor | null {
   const rules = new Redactor(o);
-  if (rules.empty) return null;
-  const bytes = new ByteRedactor(rules);
+  return rules.empty ? null : new ByteRedactor(rules);
+}
+
+/** The stage: redacts an event's lists in place (true when the event now views a redacted copy). */
+export function redactStage(bytes: ByteRedactor): (ev: RecordEvent) => boolean {
   let scratch = Buffer.alloc(1 << 16);
   let scratchDv = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
   const found: [Listed, NulArea, RedactedBytes][] = [];
 
-  /** Redacts the event's lists; true when the event now views a redacted copy. */
   return (ev) => {
     const l = lists(ev.def);
     if (l.length === 0) return false;

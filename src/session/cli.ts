@@ -118,6 +118,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--time-of-day", help: "table: time of day, not seconds since start", set: (c) => void (c.timeOfDay = true) },
   { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
   ...redactFlags<Config>(),
+  { spec: "--ancestors", help: "lines carry the chain of ancestors' paths", set: (c) => void (c.ancestors = true) },
   { spec: "--hash", help: "SHA-256 of executed files and interpreters", set: (c) => void (c.hash = true) },
   { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
   { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args (16M)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },

@@ -58,6 +58,8 @@ export interface Config {
   ci: CiConfig;
   /** Secrets replaced before any output (src/redact/): the default rules, --redact, --redact-env. */
   redact: RedactOptions;
+  /** Exec, failed exec and exit lines carry the chain of ancestors the process table knows. */
+  ancestors: boolean;
 }
 
 /** --attest, --subject, --profile, --baseline, --fail-on-new, --baseline-ignore. */
@@ -109,6 +111,7 @@ export function defaults(): Config {
     timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     redact: defaultRedaction(),
+    ancestors: false,
   };
 }
 

@@ -52,6 +52,7 @@ describe("defaults", () => {
       timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },
+      ancestors: false,
     });
     expect(parseArgs([])).toEqual(defaults());
   });
@@ -65,6 +66,7 @@ describe("each flag", () => {
     expect(() => parseArgs(["--redact", "a("])).toThrow(/--redact 'a\(': .*/);
     expect(() => parseArgs(["--redact-env="])).toThrow(UsageError);
   });
+  test("--ancestors", () => expect(parseArgs(["--ancestors"]).ancestors).toBe(true));
   test("-o / --output / --output= / - for stdout", () => {
     expect(parseArgs(["-o", "out.json"]).output).toBe("out.json");
     expect(parseArgs(["--output", "a b.json"]).output).toBe("a b.json");

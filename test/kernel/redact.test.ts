@@ -88,7 +88,7 @@ function script(): string {
 function reports(file: string): Map<number, Buffer[]> {
   const out = new Map<number, Buffer[]>();
   for (const line of readFileSync(file, "utf8").split("\n")) {
-    const m = /^pid=(\d+) ppid=\d+ exe=\w* argv=(.*)$/.exec(line);
+    const m = /^pid=(\d+) ppid=\d+ comm=\w* exe=\w* argv=(.*)$/.exec(line);
     if (m) out.set(Number(m[1]), m[2]!.split(",").map((h) => Buffer.from(h, "hex")));
   }
   return out;

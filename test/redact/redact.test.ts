@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { Redactor } from "../../src/redact/redactor";
 import { ByteRedactor, mayHoldSecret } from "../../src/redact/bytes";
-import { redactStage } from "../../src/redact/record";
+import { byteRedactor, redactStage } from "../../src/redact/record";
 import { MARK } from "../../src/redact/rules";
 import { JsonEncoder, formatJson } from "../../src/format/json";
 import { arg } from "../../src/decode/event";
@@ -102,7 +102,7 @@ describe("the record stage", () => {
     const raw = list(["mysql", new Uint8Array([0xff, 0x2d]), "-p" + secret, "db"]);
     const rec = exec(raw, raw.length + 100); // 100 bytes were not captured
     const plain = viewOf(rec);
-    const stage = redactStage({ defaults: true, patterns: [], envGlobs: [] })!;
+    const stage = redactStage(byteRedactor({ defaults: true, patterns: [], envGlobs: [] })!);
     expect(stage(plain)).toBe(true);
     const enc = new JsonEncoder(false);
     const line = JSON.parse(formatJson(enc, plain));
@@ -119,7 +119,7 @@ describe("the record stage", () => {
 
   test("random records: a record without a trigger is left as it is", () => {
     const g = prng(7);
-    const stage = redactStage({ defaults: true, patterns: [], envGlobs: [] })!;
+    const stage = redactStage(byteRedactor({ defaults: true, patterns: [], envGlobs: [] })!);
     for (let i = 0; i < 500; i++) {
       const l = nulList(g);
       const ev = viewOf(exec(Buffer.from(l), l.length));

@@ -10,6 +10,7 @@ import type { FailedBinary, RecordEvent } from "../event";
 import { errnoName } from "../../../ffi/errno";
 import { stdinPathText } from "./exec";
 import { whoFields } from "./who";
+import { parentFields, withParentCut, withParentHits } from "./context";
 import { bool, defineEvent, envOnly, flag, i32, list, nuls, num, obj, span, str, u16 } from "../schema";
 
 interface UserList extends StringArea {
@@ -99,7 +100,8 @@ export const EXEC_FAILED = defineEvent({
     envOnly(num("environment_dropped_bytes", "uint32", (ev) => facts(ev).env!.droppedBytes, "ours: the same for the environment (with `--env`)")),
     bool("arguments_unreadable", (ev) => (facts(ev).argv.flags & (LF.LF_FAULT | LF.LF_STR_FAULT)) !== 0, "ours: the argv array or one of its strings could not be read (a bad pointer, or a page not yet in memory); the strings from there on are dropped and counted"),
     str("binary_resolved_in", () => "userspace", "ours: where `binary` was resolved"),
-    list("truncated", (ev) => facts(ev).truncated, "ours: `path`, `pwd`, `arguments`, `environment` when cut or unreadable (a `path` that could not be read at all is empty)"),
-    list("redacted", (ev) => ev.x.redacted, "ours: what redaction replaced with `[REDACTED]`, one `FIELD[INDEX]:RULE` per string and rule (`argv[3]:option`); empty when nothing was (see Redaction)"),
+    list("truncated", (ev) => withParentCut(facts(ev).truncated, ev.x.parent), "ours: `path`, `pwd`, `arguments`, `environment` when cut or unreadable, `parent_argv` when the table's copy was cut (a `path` that could not be read at all is empty)"),
+    list("redacted", (ev) => withParentHits(ev.x.redacted, ev.x.parent), "ours: what redaction replaced with `[REDACTED]`, one `FIELD[INDEX]:RULE` per string and rule (`argv[3]:option`, `parent_argv[1]:mysql-p`); empty when nothing was (see Redaction)"),
+    ...parentFields(),
   ],
 });

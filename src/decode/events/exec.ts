@@ -5,6 +5,7 @@ import { spanText, type Rec } from "../record";
 import { areaCut, droppedItems, stringArea, type StringArea } from "../string-area";
 import type { RecordEvent } from "../event";
 import { whoFields } from "./who";
+import { parentFields, withParentCut, withParentHits } from "./context";
 import { comm, defineEvent, envOnly, hashOnly, flag, list, nuls, num, span, str, u16, u32, u64 } from "../schema";
 
 const PIPEFS_MAGIC = 0x50495045;
@@ -104,7 +105,8 @@ export const EXEC = defineEvent({
     num("argv_dropped_bytes", "uint32", (ev) => facts(ev).argv.droppedBytes, "argument bytes not captured"),
     envOnly(num("env_dropped_args", "uint32", (ev) => droppedItems(facts(ev).env!), "the same for env (with `--env`)")),
     envOnly(num("env_dropped_bytes", "uint32", (ev) => facts(ev).env!.droppedBytes, "the same for env (with `--env`)")),
-    list("truncated", (ev) => facts(ev).truncated, "fields that were cut (`cmdpath`, `pathname`, `interpreter_pathname`, `interp`, `stdin_path`, `pwd`, `argv`, `env`); a path keeps its leaf side"),
-    list("redacted", (ev) => ev.x.redacted, "ours: what redaction replaced with `[REDACTED]`, one `FIELD[INDEX]:RULE` per string and rule (`argv[3]:option`); empty when nothing was (see Redaction)"),
+    list("truncated", (ev) => withParentCut(facts(ev).truncated, ev.x.parent), "fields that were cut (`cmdpath`, `pathname`, `interpreter_pathname`, `interp`, `stdin_path`, `pwd`, `argv`, `env`, `parent_argv`); a path keeps its leaf side"),
+    list("redacted", (ev) => withParentHits(ev.x.redacted, ev.x.parent), "ours: what redaction replaced with `[REDACTED]`, one `FIELD[INDEX]:RULE` per string and rule (`argv[3]:option`, `parent_argv[1]:mysql-p`); empty when nothing was (see Redaction)"),
+    ...parentFields(),
   ],
 });
