@@ -5,6 +5,7 @@ import { TRACED } from "../decode/index.ts";
 import { emptyScope, type Scope, type ValueFilter } from "../load/scope.ts";
 import type { ContainerOptions } from "../containers/pipe.ts";
 import type { Word } from "../word.ts";
+import type { RedactOptions } from "../redact/redactor.ts";
 import type { CiConfig, CiRun } from "../ci/session.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -56,6 +57,10 @@ export interface Config {
   timeOfDay: boolean;
   /** CI outputs of a -- COMMAND run (src/ci/). */
   ci: CiConfig;
+  /** Secrets replaced before any output (src/redact/): the default rules, --redact, --redact-env. */
+  redact: RedactOptions;
+  /** Exec, failed exec and exit lines carry the chain of ancestors the process table knows. */
+  ancestors: boolean;
 }
 
 
@@ -91,7 +96,23 @@ export function defaults(): Config {
     failures: false,
     timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
+    redact: defaultRedaction(),
+    ancestors: false,
   };
+}
+
+/** The default rules on, nothing added. */
+export const defaultRedaction = (): RedactOptions => ({ defaults: true, patterns: [], envGlobs: [] });
+
+/** --redact REGEX: a JavaScript regular expression (checked here: a bad one is a usage error). */
+export function checkRedactPattern(v: string): string {
+  if (v === "") throw new UsageError("--redact needs a regular expression");
+  try {
+    new RegExp(v, "dgu");
+  } catch (e) {
+    throw new UsageError(`--redact '${v}': ${(e as Error).message}`);
+  }
+  return v;
 }
 
 /** Human size for messages: 65536 → "64K". */

@@ -207,7 +207,7 @@ export async function run(cfg: Config): Promise<number> {
   // one numbers records per CPU (SeqNumbers makes that one sequence).
   const kernel = probeKernel();
   const seq = kernel.modern ? undefined : new SeqNumbers();
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq }, (e) => deliver(e), stats);
+  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq, ancestors: cfg.ancestors }, (e) => deliver(e), stats, cfg.redact);
 
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
   // Every output is opened before anything is printed (the table's header included): a file

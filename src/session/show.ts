@@ -1,5 +1,5 @@
-// tracer show FILE: a trace saved with --json read back as events (decode/json-event.ts) and shown
-// as the live run would: the table (or only its failures) or the process tree, then the summary.
+// tracer show FILE: a trace saved with --json read back as events (decode/json-event.ts), redacted
+// as a live run's (src/redact/), and shown as the live run would: the table (or only its failures) or the process tree, then the summary.
 // With --profile or --baseline, the programs it ran, as a profile or against one (ci/profile.ts);
 // the table is then left out unless --failures or --tree asks for a view.
 import { readFileSync } from "node:fs";
@@ -15,6 +15,8 @@ import { RunSummary } from "../format/summary";
 import { terminal } from "../format/screen";
 import { Writer } from "../sink/writer";
 import { forOption, say, wrap } from "../errors";
+import { Redactor } from "../redact/redactor";
+import { redactJsonEvent } from "../redact/json";
 
 function readTrace(file: string): string {
   try {
@@ -38,6 +40,7 @@ export function show(c: ShowConfig): number {
   const tree = c.tree ? new ProcessTree() : null;
   const log = ci ? new TraceLog() : null;
   const summary = new RunSummary();
+  const rules = new Redactor(c.redact);
   let n = 0;
   const other = { lines: 0, first: 0, text: "" };
   for (let line of text.split("\n")) {
@@ -53,6 +56,7 @@ export function show(c: ShowConfig): number {
       line = line.slice(at);
     }
     const ev = JsonEvent.parse(line, n);
+    if (!rules.empty) redactJsonEvent(ev, rules); // before anything reads it
     if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
     summary.add(ev);
     tree?.add(ev);

@@ -51,6 +51,8 @@ describe("defaults", () => {
       failures: false,
       timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
+      redact: { defaults: true, patterns: [], envGlobs: [] },
+      ancestors: false,
     });
     expect(parseArgs([])).toEqual(defaults());
   });
@@ -58,6 +60,13 @@ describe("defaults", () => {
 
 describe("each flag", () => {
   test("--json", () => expect(parseArgs(["--json"]).format).toBe("json"));
+  test("--no-redact, --redact, --redact-env", () => {
+    expect(parseArgs(["--no-redact", "--redact", "id=(\\d+)", "--redact=x", "--redact-env", "MY_*"]).redact).toEqual({ defaults: false, patterns: ["id=(\\d+)", "x"], envGlobs: ["MY_*"] });
+    expect(parseShowArgs(["--no-redact", "t.jsonl"]).redact.defaults).toBe(false);
+    expect(() => parseArgs(["--redact", "a("])).toThrow(/--redact 'a\(': .*/);
+    expect(() => parseArgs(["--redact-env="])).toThrow(UsageError);
+  });
+  test("--ancestors", () => expect(parseArgs(["--ancestors"]).ancestors).toBe(true));
   test("-o / --output / --output= / - for stdout", () => {
     expect(parseArgs(["-o", "out.json"]).output).toBe("out.json");
     expect(parseArgs(["--output", "a b.json"]).output).toBe("a b.json");
@@ -291,6 +300,7 @@ describe("tracer show's flags", () => {
     expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
       file: "t.jsonl", failures: false, tree: true, wide: true, timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
+      redact: { defaults: true, patterns: [], envGlobs: [] },
     });
   });
   test("--profile, --baseline, --fail-on-new, --baseline-ignore: as for a run, without a command", () => {
