@@ -3,7 +3,7 @@
 
 import { existsSync } from "node:fs";
 import pkg from "../../package.json" with { type: "json" };
-import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, ciWanted, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
+import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, ciWanted, defaults, natsDefaults, parseCi, parseEvents, parseSize } from "./config.ts";
 import { podPattern } from "../filter/container.ts";
 import { InfoExit, UsageError } from "../errors.ts";
 import { addValue, cgroupId, parseId } from "../filter/scope.ts";
@@ -87,6 +87,28 @@ function ciOf(c: object, hasCommand: boolean): CiConfig {
   return parseCi((f) => ci?.get(f)?.values ?? [], (f) => ci?.get(f)?.words ?? [], hasCommand);
 }
 
+/** --nats and its companions, gathered as given; finished (or refused) by natsOf. */
+const natsGiven = new WeakMap<Config, { flags: string[]; n: NonNullable<Config["nats"]> }>();
+function natsFlag(c: Config, flag: string, set: (n: NonNullable<Config["nats"]>) => void): void {
+  let g = natsGiven.get(c);
+  if (!g) natsGiven.set(c, (g = { flags: [], n: natsDefaults() }));
+  g.flags.push(flag);
+  set(g.n);
+}
+const nonEmptyValue = (flag: string, v: string) => {
+  if (v === "") throw new UsageError(`${flag} needs a value`);
+  return v;
+};
+
+function natsOf(c: Config): Config["nats"] {
+  const g = natsGiven.get(c);
+  if (!g) return null;
+  if (!g.n.servers.length) throw new UsageError(`${g.flags[0]} needs --nats URL`);
+  if ((g.n.cert === null) !== (g.n.key === null)) throw new UsageError("--nats-cert and --nats-key go together");
+  if (g.n.creds !== null && g.n.nkey !== null) throw new UsageError("--nats-creds and --nats-nkey exclude each other");
+  return g.n;
+}
+
 /** Configs that had -e already (a second -e adds to the first; the first replaces the default). */
 const eventsGiven = new WeakSet<Config>();
 
@@ -139,6 +161,18 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
   { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
   ...profileFlags<Config>(),
+  { spec: "--nats <url>", help: "publish events to NATS JetStream (repeatable)", set: (c, v, f) => natsFlag(c, f, (n) => {
+    for (const u of nonEmptyValue(f, v).split(",")) if (u !== "") n.servers.push(u);
+  }) },
+  { spec: "--nats-subject <prefix>", help: "subjects PREFIX.HOST.EVENT (tracer)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.prefix = checkSubjectPrefix(v))) },
+  { spec: "--nats-stream <name>", help: "the stream: made when missing, else checked", set: (c, v, f) => natsFlag(c, f, (n) => void (n.stream = checkStreamName(v))) },
+  { spec: "--nats-creds <file>", help: "NATS credentials file (JWT and NKey seed)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.creds = nonEmptyValue(f, v))) },
+  { spec: "--nats-nkey <file>", help: "NATS NKey seed file", set: (c, v, f) => natsFlag(c, f, (n) => void (n.nkey = nonEmptyValue(f, v))) },
+  { spec: "--nats-ca <file>", help: "TLS: the CA of the NATS servers", set: (c, v, f) => natsFlag(c, f, (n) => void (n.ca = nonEmptyValue(f, v))) },
+  { spec: "--nats-cert <file>", help: "TLS: client certificate (with --nats-key)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.cert = nonEmptyValue(f, v))) },
+  { spec: "--nats-key <file>", help: "TLS: the client certificate's key", set: (c, v, f) => natsFlag(c, f, (n) => void (n.key = nonEmptyValue(f, v))) },
+  { spec: "--spool <dir>", help: "NATS: unacknowledged events wait in DIR (0700)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spool = nonEmptyValue(f, v))) },
+  { spec: "--spool-size <bytes>", help: "the spool's bound (256M); beyond it: lost", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spoolSize = checkSpoolSize(parseSize(f, v)))) },
   { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
@@ -262,6 +296,7 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
   // Checks across flags, once every flag is read.
   checkBufferSize(c.bufferSize, c.maxArgsSize);
   c.ci = ciOf(c, c.command.length > 0);
+  c.nats = natsOf(c);
   if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
   if (c.user !== null && c.command.length === 0) throw new UsageError("--user needs a command after --");
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");

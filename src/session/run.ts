@@ -3,7 +3,7 @@
 // losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
-import { fstatSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Config } from "./cli";
 import { openSink, Writer } from "../sink/writer";
@@ -28,6 +28,7 @@ import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
+import { openPublisher, type Publisher } from "./publish";
 
 const EINTR = 4;
 const EPERM = 1;
@@ -63,25 +64,33 @@ function stderrShared(): boolean {
   }
 }
 
-/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
-function openOutputs(cfg: Config, commandMode: boolean): Outputs {
+/** How long the end of a run waits for NATS to acknowledge what it has not yet. */
+const NATS_DRAIN_MS = 30_000;
+
+/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), the
+ * formatter (feeding --nats too), --tree's file. */
+function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
   let sink: Writer | null = null;
   try {
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
-    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
-    if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
+    // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
+    // stream or in the spool, even after kill -9.
+    const writeFn = nats ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n)) : undefined;
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output, { writeFn });
+    const local = nats === null || cfg.output !== null;
+    if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
       say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
     }
     const term = terminal(sink.fd);
-    const events = eventWriter(cfg.format, sink, cfg.env, {
+    const events = eventWriter(cfg.format, local ? sink : null, cfg.env, {
       width: cfg.wide || !term.tty ? null : term.columns,
       color: term.color,
       timeOfDay: cfg.timeOfDay || !term.tty,
       start: null,
       failures: cfg.failures,
-    }, cfg.hash);
+    }, cfg.hash, nats?.tap ?? null);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
   } catch (e) {
@@ -124,7 +133,7 @@ async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: bool
 }
 
 /** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
-async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe): Promise<void> {
+async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
   const commandMode = command !== null;
   // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
   // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
@@ -133,13 +142,14 @@ async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean,
     // While a container's metadata is awaited, its events wait in memory: keep the event loop
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
-    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() ? WAKEUP_MS : 1000);
+    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() || nats?.sink.busy() ? WAKEUP_MS : 1000);
     if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
     // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
     // fd ready: take them now (ring_buffer__consume).
     if (n === 0) n = tracer.drain();
     busy = n > 0;
     if (n > 0) reportLoss();
+    nats?.sink.flush(); // the spool first, then publish (acknowledgements come while we await)
     sink.flush();
     if (command?.poll()) return;
     if (asking) await Bun.sleep(1);
@@ -148,7 +158,7 @@ async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean,
 }
 
 /** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
-async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe): Promise<void> {
+async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
   const { sink } = out;
   tracer.detach(); // nothing new arrives; then deliver what is still in the ring
   if (!sink.closed) tracer.drain();
@@ -161,8 +171,13 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   await containers.drained(); // events still waiting for their container's metadata
   containers.close();
   out.events.finish();
+  nats?.sink.flushSpool();
   sink.flush();
   sink.close();
+  if (nats) {
+    await nats.sink.close(NATS_DRAIN_MS);
+    say(nats.sink.line());
+  }
   if (stats.malformed) say(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
   const skipped = c.skipped.reduce((a, b) => a + b, 0);
   const full = c.lost.reduce((a, b) => a + b, 0) - skipped - c.scratchClash;
@@ -170,6 +185,7 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   if (c.scratchClash && !sink.closed) say(`tracer: ${c.scratchClash} events lost: another program on the CPU held the scratch buffer (preemptible tracepoints)\n`);
   if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
+  if (cfg.stats && nats) say(cfg.format === "json" ? JSON.stringify({ nats: nats.sink.stats }) + "\n" : `nats: ${Object.entries(nats.sink.stats).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
   if (out.tree) {
     const text = out.tree.render();
     if (out.treeOut) {
@@ -194,10 +210,13 @@ export async function run(cfg: Config): Promise<number> {
 
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
   let out: Outputs;
+  let nats: Publisher | null = null;
   try {
-    out = openOutputs(cfg, commandMode);
+    nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
+    out = openOutputs(cfg, commandMode, nats);
   } catch (e) {
     tracer.close(false);
+    await nats?.sink.close(0);
     throw e;
   }
   const { sink, tree, summary } = out;
@@ -259,14 +278,15 @@ export async function run(cfg: Config): Promise<number> {
     say("ready\n");
     ci?.begin();
     command?.release();
-    await pollLoop(tracer, sink, () => stop, reportLoss, command, containers);
+    await pollLoop(tracer, sink, () => stop, reportLoss, command, containers, nats);
     if (command) {
       while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
       status = command.exitStatus;
     }
   } finally {
-    await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers);
+    await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers, nats);
   }
+  const natsFailed = nats !== null && (nats.sink.failure !== null || (nats.sink.stats.unacked > 0 && cfg.nats!.spool === null));
   if (ci) status = ci.finish(status, { malformed: stats.malformed, excluded: stats.excluded, unread: sink.closed });
   if (sink.failure) {
     // Without COMMAND this ends the run at once; with COMMAND the loop stopped reading but the
@@ -274,6 +294,10 @@ export async function run(cfg: Config): Promise<number> {
     // incomplete record reported.
     if (!command) throw sink.failure;
     say(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
+    return 1;
+  }
+  if (natsFailed) {
+    // said above (the nats line, or the stream's problem when the server came)
     return 1;
   }
   return status;

@@ -51,6 +51,7 @@ describe("defaults", () => {
       failures: false,
       timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
+      nats: null,
     });
     expect(parseArgs([])).toEqual(defaults());
   });
