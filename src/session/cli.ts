@@ -306,7 +306,12 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
 /** tracer show FILE: a saved JSON trace as a table, its failures, its tree, its summary; its
  * profile, or its comparison with a baseline. */
 export interface ShowConfig {
+  /** A file, - (stdin), or nats://HOST:PORT/STREAM. */
   file: string;
+  /** Only events from then on (epoch ns). */
+  since: bigint | null;
+  /** The lines as JSON, not the table. */
+  json: boolean;
   failures: boolean;
   tree: boolean;
   wide: boolean;
@@ -319,19 +324,31 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--tree", help: "the process tree instead of the table", set: (c) => void (c.tree = true) },
   { spec: "-w, --wide", help: "full lines, not cut to the terminal's width", set: (c) => void (c.wide = true) },
   { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
+  { spec: "--since <time>", help: "events from TIME on: 10m, 2h, 1d ago, or a date", set: (c, v) => void (c.since = parseSince(v, Date.now())) },
+  { spec: "--json", help: "the JSON lines themselves, not the table", set: (c) => void (c.json = true) },
   ...profileFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c = { file: "", failures: false, tree: false, wide: false, timeOfDay: false } as ShowConfig;
+  const c = { file: "", since: null, json: false, failures: false, tree: false, wide: false, timeOfDay: false } as ShowConfig;
   const files: string[] = [];
   for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
   c.file = files[0]!;
   c.ci = ciOf(c, true);
+  if (c.json && (c.tree || c.failures)) throw new UsageError("--json re-emits the lines; --tree and --failures are views of them, choose one");
   if (c.ci.profile === "-" && (c.failures || c.tree)) throw new UsageError("--profile - and --failures or --tree would both write to stdout; give --profile a file");
   return c;
+}
+
+/** --since: a duration ago (30s, 10m, 2h, 1d) or a date and time (ISO 8601) → epoch ns. */
+export function parseSince(s: string, nowMs: number): bigint {
+  const ago = /^(\d+)(s|m|h|d)$/.exec(s);
+  if (ago) return BigInt(nowMs - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as "s"]) * 1_000_000n;
+  const t = /^\d{4}-\d\d-\d\d/.test(s) ? Date.parse(s) : NaN;
+  if (Number.isNaN(t)) throw new UsageError(`--since '${s}': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)`);
+  return BigInt(t) * 1_000_000n;
 }
 
 function rows<C>(flags: readonly Flag<C>[]): string {
@@ -373,8 +390,10 @@ export function helpText(): string {
 
 export function showHelpText(): string {
   return (
-    "Usage: tracer show [options] FILE.jsonl\n\n" +
-    "Reads a trace written by tracer --json (- reads stdin) and shows it as the\n" +
+    "Usage: tracer show [options] FILE.jsonl\n" +
+    "       tracer show [options] nats://HOST:PORT/STREAM\n\n" +
+    "Reads a trace written by tracer --json (- reads stdin), or the JetStream\n" +
+    "stream tracers publish to with --nats, and shows it as the\n" +
     "table, its failures or its process tree, then the summary line (on stderr).\n" +
     "With --profile or --baseline (a trace recorded with --hash): the programs it\n" +
     "ran, and the table only if --failures or --tree asks for a view.\n\n" +

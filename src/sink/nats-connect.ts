@@ -77,7 +77,7 @@ export function transient(e: unknown): boolean {
 export function natsError(servers: readonly string[], e: unknown): Error {
   const where = servers.map((s) => s.replace(/\/\/[^@/]*@/, "//")).join(",");
   const err = e as { name?: string; message?: string; cause?: { message?: string } };
-  let why = err?.cause?.message ?? err?.message ?? String(e);
+  let why = err?.message || String(e);
   if (err?.name === "AuthorizationError") why = "authorization violation (the server refused these credentials)";
   else if (/ENOTFOUND/.test(why)) why = `unknown host (${why.replace(/^getaddrinfo /, "")})`;
   return new Error(`nats ${where}: ${why}`, { cause: e });

@@ -146,7 +146,7 @@ describe("--nats", () => {
     const { code } = await r.done;
     expect(code).toBe(0);
     const file = lines(out);
-    expect(file.filter((l) => l.includes(m) && l.includes('"eventName":"sched_process_exec"')).length).toBe(2001);
+    expect(file.filter((l) => l.includes(m) && l.includes('"eventName":"sched_process_exec"')).length).toBe(2002); // sh, storm, its 2000
     const msgs = await s.messages("TRACE");
     expectOnce(msgs);
     expect(msgs.map((x) => x.data)).toEqual(file); // one connection, in order
@@ -162,7 +162,7 @@ describe("--nats", () => {
     expect(await first.ready).toBe(true);
     const w = spawn([storm, "1000", "/bin/true", m], { stdout: "pipe" });
     expect(await new Response(w.stdout).text()).toBe("spawned=1000\n");
-    await until("the storm's last exit in the -o file", () => lines(out1).filter((l) => l.includes(m) && l.includes("sched_process_exec")).length === 1000);
+    await until("the storm's execs in the -o file", () => lines(out1).filter((l) => l.includes(m) && l.includes("sched_process_exec")).length === 1001);
     first.proc.kill("SIGKILL");
     await first.done;
     const kept = lines(out1);
@@ -280,5 +280,42 @@ describe("--nats", () => {
     const r = tracer(["--json", "--nats", s.url, "--nats-stream", "T", "--spool", made, "--", "true"]);
     expect((await r.done).code).toBe(0);
     expect(statSync(made).mode & 0o777).toBe(0o700);
+  }, 600_000);
+
+  test("tracer show nats://: two hosts' tracers in one stream, a HOST column, --json and --since", async () => {
+    const s = await server();
+    const url = `nats://127.0.0.1:${s.port}/TRACE`;
+    const files: Record<string, string> = {};
+    let between = "";
+    for (const host of ["tracer-host-a", "tracer-host-b"]) {
+      files[host] = join(work, `${host}.jsonl`);
+      // a host of its own: a UTS namespace with that name (the subject's HOST is the tracer's)
+      const r = spawn(["unshare", "--uts", "sh", "-c", `hostname ${host} && exec "$0" "$@"`, TRACER, "--json", "-o", files[host]!, "--nats", s.url, "--nats-stream", "TRACE", "--", "/bin/echo", `${host}-${marker("show")}`], { stdout: "pipe", stderr: "pipe" });
+      expect(await r.exited).toBe(0);
+      if (!between) {
+        await Bun.sleep(1100);
+        between = new Date().toISOString();
+        await Bun.sleep(1100);
+      }
+    }
+    const a = lines(files["tracer-host-a"]!), b = lines(files["tracer-host-b"]!);
+    const show = (...args: string[]) => {
+      const r = Bun.spawnSync([TRACER, "show", ...args], { stdout: "pipe", stderr: "pipe" });
+      expect(r.stderr.toString()).toMatch(/^tracer: \d+ process/);
+      expect(r.exitCode).toBe(0);
+      return r.stdout.toString();
+    };
+    expect(show("--json", url)).toBe([...a, ...b].map((l) => l + "\n").join(""));
+    expect(show("--json", "--since", between, url)).toBe(b.map((l) => l + "\n").join(""));
+    const table = show("-w", url).split("\n");
+    expect(table[0]).toMatch(/^HOST +TIME/);
+    for (const host of ["tracer-host-a", "tracer-host-b"]) {
+      const echo = table.filter((l) => l.includes(`/bin/echo ${host}-`)); // its exec and its exit
+      expect(echo.length).toBe(2);
+      for (const l of echo) expect(l.startsWith(host + " ")).toBe(true);
+    }
+    const tree = show("--tree", url);
+    expect(tree).toContain("tracer-host-a:\n");
+    expect(tree).toContain("tracer-host-b:\n");
   }, 600_000);
 });
