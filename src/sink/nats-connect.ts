@@ -80,6 +80,7 @@ export function natsError(servers: readonly string[], e: unknown): Error {
   let why = err?.message || String(e);
   if (err?.name === "AuthorizationError") why = "authorization violation (the server refused these credentials)";
   else if (/ENOTFOUND/.test(why)) why = `unknown host (${why.replace(/^getaddrinfo /, "")})`;
+  why = why.replace(/[:\s]+$/, "");
   return new Error(`nats ${where}: ${why}`, { cause: e });
 }
 

@@ -318,4 +318,39 @@ describe("--nats", () => {
     expect(tree).toContain("tracer-host-a:\n");
     expect(tree).toContain("tracer-host-b:\n");
   }, 600_000);
+
+  test("TLS: a server certificate signed by --nats-ca is accepted; one not for this address, or without the CA, is one line and exit 1", async () => {
+    const dir = join(work, "tls");
+    mkdirSync(dir);
+    const ssl = (...a: string[]) => {
+      const r = Bun.spawnSync(["openssl", ...a], { cwd: dir, stderr: "pipe" });
+      if (r.exitCode !== 0) throw new Error(`openssl ${a.join(" ")}: ${r.stderr}`);
+    };
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=tracer-test-ca");
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=server");
+    for (const [name, san] of [["good", "IP:127.0.0.1"], ["other", "DNS:other.example"]]) {
+      Bun.write(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+      ssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`);
+    }
+    const tls = (cert: string) => `tls { cert_file: "${join(dir, cert)}", key_file: "${join(dir, "srv.key")}" }`;
+    const good = await server(tls("good.pem"));
+    const other = await server(tls("other.pem"));
+    const ca = join(dir, "ca.pem");
+    const out = join(work, "tls.jsonl");
+    const m = marker("nats-tls");
+    let r = tracer(["--json", "-o", out, "--nats", `tls://127.0.0.1:${good.port}`, "--nats-ca", ca, "--nats-stream", "TRACE", "--", "/bin/echo", m]);
+    expect((await r.done).code).toBe(0);
+    const msgs = await good.messages("TRACE", { tls: { caFile: ca } });
+    expect(msgs.map((x) => x.data)).toEqual(lines(out));
+    expect(msgs.some((x) => x.data.includes(m))).toBe(true);
+    for (const [args, want] of [
+      [[`tls://127.0.0.1:${other.port}`, "--nats-ca", ca], `tracer: nats tls://127.0.0.1:${other.port}: Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list\n`],
+      [[`tls://127.0.0.1:${good.port}`], `tracer: nats tls://127.0.0.1:${good.port}: unable to verify the first certificate\n`],
+    ] as const) {
+      const refused = join(work, "tls-refused.jsonl");
+      r = tracer(["--json", "-o", refused, "--nats", ...args, "--nats-stream", "TRACE", "--", "true"]);
+      expect(await r.done).toMatchObject({ code: 1, stderr: want });
+      expect(existsSync(refused)).toBe(false);
+    }
+  }, 600_000);
 });
