@@ -3,6 +3,7 @@
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
+import { JsonEvent } from "../decode/json-event";
 
 const T = {
   timestamp: topAccessor("timestamp"),
@@ -26,6 +27,8 @@ const A = {
   sha256: accessor(EXEC, "sha256"),
   interpreterSha256: accessor(EXEC, "interpreter_sha256"),
   hashError: accessor(EXEC, "hash_error"),
+  scriptPath: accessor(EXEC, "script_path"),
+  scriptSha256: accessor(EXEC, "script_sha256"),
   creds: accessor(EXEC, "creds"),
   pwd: accessor(EXEC, "pwd"),
   execTruncated: accessor(EXEC, "truncated"),
@@ -49,6 +52,9 @@ export interface ExecRecord {
   sha256: string;
   interpreterSha256: string;
   hashError: string;
+  /** A `#!` script's full path and digest ("" for other programs). */
+  scriptPath: string;
+  scriptSha256: string;
   uid: number;
   euid: number;
   cwd: string;
@@ -112,6 +118,8 @@ export class TraceLog {
       this.ofEvent(ev).execs.push({
         time: T.timestamp(ev), path: A.pathname(ev), cmdpath: A.cmdpath(ev), argv: A.argv(ev),
         sha256: A.sha256(ev), interpreterSha256: A.interpreterSha256(ev), hashError: A.hashError(ev),
+        // a trace saved before scripts were hashed has no script fields
+        ...(ev instanceof JsonEvent && !ev.has("script_path") ? { scriptPath: "", scriptSha256: "" } : { scriptPath: A.scriptPath(ev), scriptSha256: A.scriptSha256(ev) }),
         uid: creds.Uid, euid: creds.Euid, cwd: A.pwd(ev), truncated: A.execTruncated(ev),
       });
     } else if (ev.is(EXEC_FAILED)) {
@@ -133,20 +141,17 @@ export class TraceLog {
     return [...this.byId.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
   }
 
-  /** Every program run, {path, sha256}: the file the kernel executed (not the path the caller gave). */
+  /** Every program run, {path, sha256}: the file the kernel executed (not the path the caller
+   * gave), and for a `#!` script the script as well (a new script is a new program). */
   programs(): { path: string; sha256: string }[] {
-    return this.processes().flatMap((p) => p.execs.map((e) => ({ path: e.path, sha256: e.sha256 })));
+    return this.processes().flatMap((p) => p.execs.flatMap((e) => {
+      const file = { path: e.path, sha256: e.sha256 };
+      return e.scriptPath ? [file, { path: e.scriptPath, sha256: e.scriptSha256 }] : [file];
+    }));
   }
 
   /** The processes whose parent was not traced (with -- COMMAND: the command's own process). */
   roots(): ProcessRecord[] {
     return this.processes().filter((p) => !this.byId.has(p.parentEntityId) || p.parentEntityId === p.entityId);
   }
-}
-
-/** A failed exec that the same process made good later with the same argv (a PATH search that
- * found the program in a later directory) is not a failure. */
-export function failuresOf(p: ProcessRecord): FailedExecRecord[] {
-  const ran = new Set(p.execs.map((e) => e.argv.join("\0")));
-  return p.failedExecs.filter((f) => !ran.has(f.argv.join("\0")));
 }

@@ -5,13 +5,13 @@ import { closeSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
 import { callerView, pathUnreadable, type ExecCallerView } from "../decode/events/exec-failed";
 import { encodeBytes, decodeBytes } from "../decode/text";
-import { nsInode } from "../filter/host-ns";
+import { nsInode } from "../load/host-ns";
 
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
 
 let ownMountNs = -1;
-function tracerMountNs(): number {
+export function tracerMountNs(): number {
   if (ownMountNs < 0) ownMountNs = nsInode("self", "mnt") ?? 0;
   return ownMountNs;
 }

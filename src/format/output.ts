@@ -1,10 +1,15 @@
 // Event → sink in the chosen format: JSON straight into the sink's buffer, or table lines.
 
 import type { EventView, RecordEvent } from "../decode/event.ts";
-import type { Writer } from "../sink/writer.ts";
 import { JsonEncoder } from "./json.ts";
 import { ByteBuf } from "./bytes.ts";
 import { Table, type TableOptions } from "./table.ts";
+
+/** Where lines go: a byte buffer whose commit() ends a line (sink/writer.ts's Writer). */
+export interface LineSink extends ByteBuf {
+  commit(): void;
+  write(s: string): void;
+}
 
 export interface EventWriter {
   write(ev: RecordEvent): void;
@@ -18,7 +23,7 @@ export type LineTap = (line: Uint8Array, ev: RecordEvent) => void;
 /** The per-event callback for the run's loop, writing each event to sink as format says; with
  * `tap`, each JSON line is also handed to it: encoded once, the same bytes as sink's line
  * (sink null: only to tap). */
-export function eventWriter(format: "json" | "table", sink: Writer | null, captureEnv: boolean, table: TableOptions, hash = false, tap: LineTap | null = null): EventWriter {
+export function eventWriter(format: "json" | "table", sink: LineSink | null, captureEnv: boolean, table: TableOptions, hash = false, tap: LineTap | null = null): EventWriter {
   if (tap) return tappedWriter(format, sink, captureEnv, table, hash, tap);
   if (sink === null) throw new Error("eventWriter: no sink and no tap");
   if (format === "json") {
@@ -34,7 +39,7 @@ export function eventWriter(format: "json" | "table", sink: Writer | null, captu
   return tableWriter(sink, table);
 }
 
-function tappedWriter(format: "json" | "table", sink: Writer | null, captureEnv: boolean, table: TableOptions, hash: boolean, tap: LineTap): EventWriter {
+function tappedWriter(format: "json" | "table", sink: LineSink | null, captureEnv: boolean, table: TableOptions, hash: boolean, tap: LineTap): EventWriter {
   const json = new JsonEncoder(captureEnv, hash);
   const line = new ByteBuf(1 << 16);
   const rows = sink !== null && format === "table" ? tableWriter(sink, table) : null;

@@ -3,16 +3,19 @@
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
-import { userName } from "../session/users";
-import { argvText, basename, escapeDisplay, shellQuote, signalName } from "./quote";
+import { userName } from "../enrich/users";
+import { argvText, basename, endText, escapeDisplay, shellQuote, signalName } from "./quote";
+import { failedExecReason, searchReason } from "./exec-failure";
 import { isSearch, PathSearches, type Search } from "./path-search";
 
 /*
  * Columns: TIME (seconds since the start, or the local time of day), PID (host pid), USER, EVENT
- * (exec, execfail, fork, thread, exit N, or the signal that killed), then what happened:
+ * (exec, execfail, lookup, fork, thread, exit N, or the signal that killed), then what happened:
  *   exec      argv as the process received it; the file run, in [..], where its name differs
- *   execfail  the errno's name and the command tried; a PATH search as one line:
- *             ENOENT ×7 as (PATH search) → /usr/bin/as
+ *   execfail  the command tried and why it failed (format/exec-failure.ts); a PATH search that
+ *             found nothing as one line: `nosuch --help: not found in PATH (ENOENT ×7)`; when
+ *             the process then ends without running anything, how it ended, on the same line
+ *   lookup    a PATH search that found the file (not a failure): as → /usr/bin/as (ENOENT ×7)
  *   fork      the child's pid;  thread: a thread started or ended
  *   exit      the command that ended and how long it ran
  */
@@ -126,11 +129,12 @@ export function execText(ev: EventView<typeof EXEC>): { typed: string; file: str
   return { typed: text, file: basename(argv[0]!) === basename(path) ? "" : escapeDisplay(path) };
 }
 
-/** The failed exec's command: the path tried, then its arguments after argv[0]. */
-function failedText(ev: EventView<typeof EXEC_FAILED>): string {
+/** The failed exec's command: `first` (the path tried, or a PATH search's name), then its
+ * arguments after argv[0]. */
+function failedText(ev: EventView<typeof EXEC_FAILED>, first = A.path(ev)): string {
   const args = A.arguments(ev);
   const cut = A.argumentsDroppedArgs(ev) > 0 || A.argumentsDroppedBytes(ev) > 0;
-  return typed([A.path(ev), ...args.slice(1)], cut);
+  return typed([first, ...args.slice(1)], cut);
 }
 
 interface Row {
@@ -143,11 +147,24 @@ interface Row {
   failure: boolean;
 }
 
+/** A failed exec held until its task's next event (a PATH search, or how its process ended). */
+interface Held {
+  row: Row;
+  /** The command as typed with the search's name first. */
+  byName: string;
+}
+
+/** A live process's command line, and whether it ran it (false: inherited from its parent). */
+interface Command {
+  text: string;
+  own: boolean;
+}
+
 export class Table {
   private start: bigint | null;
   /** Each live process's command (its last exec, else its parent's), for its exit line. */
-  private commands = new Map<number, string>();
-  private searches = new PathSearches<Row>();
+  private commands = new Map<number, Command>();
+  private searches = new PathSearches<Held>();
 
   constructor(private readonly o: TableOptions) {
     this.start = o.start;
@@ -163,8 +180,16 @@ export class Table {
   add(ev: EventView): string {
     if (this.start === null) this.start = T.timestamp(ev); // time 0: the first event, shown or not
     this.remember(ev);
-    const { ended, held } = this.searches.feed(ev, () => this.row(ev));
-    let out = ended ? this.searchLine(ended) : "";
+    const { ended, held } = this.searches.feed(ev, () => this.held(ev));
+    let out = "";
+    if (ended) {
+      // its process ended without running anything: one line says what it tried, why, and how it ended
+      if (ev.is(EXIT) && A.groupExit(ev) && !this.commands.get(T.processEntityId(ev))?.own && (!isSearch(ended) || ended.found === null)) {
+        this.commands.delete(T.processEntityId(ev));
+        return this.searchLine(ended, endText(A.exitCode(ev), A.signal(ev), A.core(ev)));
+      }
+      out = this.searchLine(ended);
+    }
     if (!held) {
       const r = this.row(ev);
       if (!this.o.failures || r.failure) out += this.render(r);
@@ -183,20 +208,33 @@ export class Table {
   private remember(ev: EventView): void {
     if (ev.is(EXEC)) {
       this.lastExec = execText(ev);
-      this.commands.set(T.processEntityId(ev), this.lastExec.typed);
+      this.commands.set(T.processEntityId(ev), { text: this.lastExec.typed, own: true });
+    } else if (ev.is(EXEC_FAILED)) {
+      // a process that has run nothing of its own ends as what it tried, not as its parent
+      const id = T.processEntityId(ev);
+      if (!this.commands.get(id)?.own) this.commands.set(id, { text: `${failedText(ev)} (exec failed)`, own: false });
     } else if (ev.is(FORK) && !A.isThread(ev)) {
       if (this.commands.size >= 65536) this.commands.clear();
       const parent = this.commands.get(T.processEntityId(ev));
-      if (parent !== undefined) this.commands.set(A.childProcess(ev), parent);
+      if (parent !== undefined) this.commands.set(A.childProcess(ev), { text: parent.text, own: false });
     }
   }
 
-  private searchLine(s: Search<Row>): string {
-    if (!isSearch(s)) return this.o.failures && !s.first.failure ? "" : this.render(s.first);
-    if (this.o.failures && s.found !== null) return "";
-    const to = s.found === null ? "not found" : escapeDisplay(s.found);
-    const what = `${s.errors.join("/")} ×${s.count} ${escapeDisplay(s.name)} (PATH search) → ${to}`;
-    return this.render({ ...s.first, what, tone: s.found === null ? "failure" : "plain", failure: s.found === null });
+  private held(ev: EventView): Held {
+    const e = ev as EventView<typeof EXEC_FAILED>;
+    return { row: this.row(ev), byName: failedText(e, basename(A.path(e))) };
+  }
+
+  /** A held failed exec's line; `end`: its process ended with it (nothing else ran). */
+  private searchLine(s: Search<Held>, end = ""): string {
+    const first = s.first.row;
+    const ending = end ? `; ${end}` : "";
+    if (!isSearch(s)) return this.o.failures && !first.failure ? "" : this.render({ ...first, what: first.what + ending });
+    if (s.found !== null) {
+      if (this.o.failures) return "";
+      return this.render({ ...first, event: "lookup", what: `${escapeDisplay(s.name)} → ${escapeDisplay(s.found)} (${s.errors.join("/")} ×${s.count})`, tone: "plain", failure: false });
+    }
+    return this.render({ ...first, what: `${s.first.byName}: ${searchReason(s.errors, s.count)}${ending}`, tone: "failure", failure: true });
   }
 
   private row(ev: EventView): Row {
@@ -209,7 +247,7 @@ export class Table {
       return { ...base, event: "exec", what: file === "" ? typed : `${typed}  [${file}]`, tone: "plain", failure: false };
     }
     if (ev.is(EXEC_FAILED)) {
-      return { ...base, event: "execfail", what: `${escapeDisplay(A.error(ev))} ${failedText(ev)}`, tone: "failure", failure: true };
+      return { ...base, event: "execfail", what: `${failedText(ev)}: ${failedExecReason(ev)}`, tone: "failure", failure: true };
     }
     if (ev.is(FORK)) {
       if (A.isThread(ev)) return { ...base, event: "thread", what: `${A.childTid(ev)} started`, tone: "quiet", failure: false };
@@ -218,7 +256,7 @@ export class Table {
     if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) return { ...base, event: "thread", what: `${T.hostThreadId(ev)} ended`, tone: "quiet", failure: false };
       const id = T.processEntityId(ev);
-      const cmd = this.commands.get(id) ?? escapeDisplay(T.processName(ev));
+      const cmd = this.commands.get(id)?.text ?? escapeDisplay(T.processName(ev));
       this.commands.delete(id);
       const sig = A.signal(ev);
       const code = A.exitCode(ev);

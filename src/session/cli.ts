@@ -2,19 +2,19 @@
 // one place its value is checked and stored), read by the parser and by --help.
 
 import { existsSync } from "node:fs";
-import pkg from "../../package.json" with { type: "json" };
-import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, ciWanted, defaults, natsDefaults, parseCi, parseEvents, parseSize } from "./config.ts";
+import { type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, defaults, natsDefaults, parseCi, parseEvents, parseSize, VERSION } from "./config.ts";
+import { type CiConfig, ciWanted } from "../ci/session.ts";
 import { podPattern } from "../filter/container.ts";
 import { InfoExit, UsageError } from "../errors.ts";
-import { addValue, cgroupId, parseId } from "../filter/scope.ts";
+import { addValue, cgroupId, parseId } from "../load/scope.ts";
 import { resolveUser } from "./command.ts";
-import { uidOfName } from "./users.ts";
+import { uidOfName } from "../enrich/users.ts";
 import { TRACED } from "../decode/index.ts";
-import type { Word } from "./startup.ts";
+import type { Word } from "../word.ts";
 
 export type { Config } from "./config.ts";
 
-export const VERSION: string = pkg.version;
+export { VERSION };
 
 /** One flag: "-o, --output <file>" (a value) or "--json" (a switch); set() checks and stores.
  * `word` is the value as exact bytes where they are not UTF-8 (file names are kept that way). */
@@ -118,8 +118,8 @@ const TRACE_FLAGS: Flag<Config>[] = [
     if (v === "") throw new UsageError("--output needs a file name");
     c.output = w;
   } },
-  { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v) => {
-    c.events = parseEvents([v], eventsGiven.has(c) ? c.events : []);
+  { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v, f) => {
+    c.events = parseEvents([v], eventsGiven.has(c) ? c.events : [], f);
     eventsGiven.add(c);
   } },
   { spec: "-w, --wide", help: "table: full lines, not cut to the terminal", set: (c) => void (c.wide = true) },
@@ -201,6 +201,30 @@ function specs<C>(flags: readonly Flag<C>[]): { long: Map<string, Spec<C>>; shor
   return { long, short };
 }
 
+/** Edits between a and b (insert, delete, replace, or swap two neighbours: one each). */
+function edits(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The long flag a mistyped one most likely meant (case aside, at most 2 edits and fewer than
+ * half its letters), or null. */
+function nearest(typed: string, longs: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const l of longs) {
+    const d = edits(typed.toLowerCase(), l);
+    if (d < bestD && d <= 2 && d * 2 < l.length) [best, bestD] = [l, d];
+  }
+  return best;
+}
+
 /**
  * The one parser: every token before "--" is a flag (long, --flag=value, or short letters that
  * may be combined, a value-taking one last); a flag's value is the next token unless that token is
@@ -228,14 +252,20 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact
       error ??= e;
     }
   };
+  /** A flag whose optional value goes after "=" (--fail-on-new), given just before without one. */
+  let bareInline: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
+    const after = bareInline;
+    bareInline = null;
     if (tok === "--") {
       rest = exact.slice(i + 1);
       break;
     }
     if (tok.length < 2 || tok[0] !== "-") {
-      attempt(() => word(tok));
+      // `--fail-on-new 2`: the 2 was meant as its value
+      if (after !== null && /^\d+$/.test(tok)) fail(`${after} takes its value after '=': ${after}=${tok}`);
+      else attempt(() => word(tok));
       continue;
     }
     const eq = tok.indexOf("=");
@@ -248,10 +278,12 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact
       if (s?.long === "help") info ??= "help";
       if (s?.long === "version") info ??= "version";
       if (!s) {
-        fail(`unknown option '${name}'`);
+        const near = name.startsWith("--") ? nearest(name.slice(2), long.keys()) : null;
+        fail(`unknown option '${name}'${near ? `; did you mean --${near}?` : ""}`);
         break;
       }
       if (s.takesValue === "inline") {
+        if (inline === null && last) bareInline = name;
         if (!last) fail(`${name} must come last in '${tok}'`);
         else attempt(() => s.flag.set(c, inline ?? "", name, inline === null ? "" : afterEq(i, inline)));
         continue;

@@ -2,10 +2,14 @@
 
 import { UsageError } from "../errors.ts";
 import { TRACED } from "../decode/index.ts";
-import { emptyScope, type Scope, type ValueFilter } from "../filter/scope.ts";
-import type { ContainerFilterSpec } from "../filter/container.ts";
-import type { Word } from "./startup.ts";
+import { emptyScope, type Scope, type ValueFilter } from "../load/scope.ts";
+import type { ContainerOptions } from "../containers/pipe.ts";
+import type { Word } from "../word.ts";
+import type { CiConfig, CiRun } from "../ci/session.ts";
 import type { NatsConfig } from "../sink/nats-connect.ts";
+import pkg from "../../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;
 
 /** Events that can be selected with --events (lost_events is always on). */
 export const EVENT_NAMES = TRACED.map((d) => d.name);
@@ -40,10 +44,7 @@ export interface Config {
   execPath: ValueFilter<string>;
   /** Container runtime metadata: sockets (undefined: the default if it exists; null: off) and the
    * filters on it (user space). */
-  containers: {
-    sockets: { docker?: string | null; podman?: string | null; containerd?: string | null };
-    filter: ContainerFilterSpec;
-  };
+  containers: ContainerOptions;
   /** Leave thread creation and thread exits out (in the kernel). */
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
@@ -60,21 +61,6 @@ export interface Config {
   nats: NatsConfig | null;
 }
 
-/** --attest, --subject, --profile, --baseline, --fail-on-new, --baseline-ignore. */
-export interface CiConfig {
-  /** Write an in-toto Statement (runtime-trace predicate) to this file after COMMAND. */
-  attest: Word | null;
-  /** Files (globs) named as the Statement's subjects. */
-  subjects: string[];
-  /** Write the programs executed ({path, sha256}) to this file. */
-  profile: Word | null;
-  /** Compare the programs executed with this profile. */
-  baseline: string | null;
-  /** Exit with this status when COMMAND succeeded but a program new to the baseline ran. */
-  failOnNew: number | null;
-  /** Program paths matching these globs are recorded as the glob, without a hash. */
-  baselineIgnore: string[];
-}
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -195,14 +181,15 @@ export function checkBufferSize(n: number, maxArgsSize: number): number {
 
 /** "a,b" lists of events, by short name (exec) or Tracee's (sched_process_exec), added to `already`
  * → events in canonical order; an unknown name → UsageError naming the valid ones. */
-export function parseEvents(lists: readonly string[], already: readonly string[] = []): TracedEvent[] {
+export function parseEvents(lists: readonly string[], already: readonly string[] = [], flag = "--events"): TracedEvent[] {
   const chosen = new Set<string>(already);
   for (const list of lists) {
     for (const raw of list.split(",")) {
       const name = raw.trim();
-      if (name === "") throw new UsageError(`--events: empty name in '${list}'`);
+      if (name === "") throw new UsageError(`${flag}: empty name in '${list}'`);
       const d = TRACED.find((e) => e.short === name || e.name === name);
-      if (!d) throw new UsageError(`--events: unknown event '${name}' (valid: ${TRACED.map((e) => e.short).join(", ")}, or their Tracee names)`);
+      // short: with " (see tracer --help)" it fits 80 columns; help also gives Tracee's names
+      if (!d) throw new UsageError(`${flag} ${name}: unknown event (${TRACED.map((e) => e.short).join(", ")})`);
       chosen.add(d.name);
     }
   }
@@ -246,4 +233,20 @@ export function parseCi(values: (flag: string) => string[], words: (flag: string
 }
 
 /** Any CI output asked for (they need the per-process record of the run, and --hash). */
-export const ciWanted = (ci: CiConfig) => ci.attest !== null || ci.profile !== null || ci.baseline !== null;
+
+/** What the CI outputs get of the run: their flags, COMMAND, the version, and the trace policy
+ * the attestation records. */
+export function ciRun(cfg: Config): CiRun {
+  return {
+    ci: cfg.ci,
+    command: cfg.command,
+    version: VERSION,
+    allEvents: cfg.events.length === EVENT_NAMES.length,
+    policy: {
+      events: cfg.events,
+      filters: { ...cfg.scope, exec: cfg.execPath, noThreads: cfg.noThreads },
+      capture: { maxArgsSize: cfg.maxArgsSize, env: cfg.env, hash: cfg.hash, bufferSize: cfg.bufferSize },
+      user: cfg.user,
+    },
+  };
+}

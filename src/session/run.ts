@@ -5,7 +5,7 @@ import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
-import type { Config } from "./cli";
+import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
 import { eventWriter, type EventWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
@@ -18,14 +18,15 @@ import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
 import { CiSession } from "../ci/session";
-import { configureScope, excludeSelf, fillScopeMaps, follow } from "../filter/scope";
+import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
 import { execPathFilter } from "../filter/exec-path";
-import { hostMountNs } from "../filter/host-ns";
+import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs } from "../../ffi/libc";
-import { CounterReader, LossReporter, formatStats, type KernelCounters } from "../load/counters";
+import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
+import { formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
-import { say } from "../errors";
+import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
 import { openPublisher, type Publisher } from "./publish";
@@ -71,14 +72,14 @@ const NATS_DRAIN_MS = 30_000;
  * formatter (feeding --nats too), --tree's file. */
 function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
-  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
+  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
   let sink: Writer | null = null;
   try {
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
     // stream or in the spool, even after kill -9.
     const writeFn = nats ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n)) : undefined;
-    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output, { writeFn });
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
     const local = nats === null || cfg.output !== null;
     if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
       say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
@@ -187,11 +188,13 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (cfg.stats && nats) say(cfg.format === "json" ? JSON.stringify({ nats: nats.sink.stats }) + "\n" : `nats: ${Object.entries(nats.sink.stats).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
   if (out.tree) {
-    const text = out.tree.render();
     if (out.treeOut) {
-      out.treeOut.write(text);
+      out.treeOut.write(out.tree.render());
       out.treeOut.close();
-    } else say(text);
+    } else {
+      const term = terminal(2); // --tree -: stderr, fitted and coloured as the table is
+      say(out.tree.render({ width: cfg.wide || !term.tty ? null : term.columns, color: term.color }));
+    }
   }
   if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }
@@ -209,10 +212,14 @@ export async function run(cfg: Config): Promise<number> {
   const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq }, (e) => deliver(e), stats);
 
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
+  // Every output is opened before anything is printed (the table's header included): a file
+  // that cannot be used ends the run with one line naming its option, and nothing else.
   let out: Outputs;
+  let ci: CiSession | null;
   let nats: Publisher | null = null;
   try {
     nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
+    ci = CiSession.open(ciRun(cfg)); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     out = openOutputs(cfg, commandMode, nats);
   } catch (e) {
     tracer.close(false);
@@ -222,10 +229,8 @@ export async function run(cfg: Config): Promise<number> {
   const { sink, tree, summary } = out;
   const write = out.events.write;
   const keep = execPathFilter(cfg.execPath);
-  let ci: CiSession | null;
   let containers: ContainerPipe;
   try {
-    ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     // after --exec and the container filters: every output sees the same events
     containers = await startContainerPipe(cfg.containers, (e) => {
       ci?.add(e);

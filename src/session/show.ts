@@ -5,7 +5,7 @@
 // a JetStream stream the same way (show-nats.ts); events from several hosts get a HOST column.
 import { readFileSync } from "node:fs";
 import type { ShowConfig } from "./cli";
-import { ciWanted } from "./config";
+import { ciWanted } from "../ci/session";
 import { EXEC } from "../decode/index";
 import { JsonEvent } from "../decode/json-event";
 import { TraceLog } from "../ci/collect";
@@ -18,7 +18,7 @@ import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
 import { terminal } from "../format/screen";
 import { Writer } from "../sink/writer";
-import { say, wrap } from "../errors";
+import { forOption, say, wrap } from "../errors";
 
 function readTrace(file: string): string {
   try {
@@ -54,20 +54,30 @@ export async function show(c: ShowConfig): Promise<number> {
   const ci = ciWanted(c.ci);
   // the files first: a baseline that is not one, or an output that may not be written, ends it here
   const baseline = c.ci.baseline !== null ? buildProfile(readProfile(c.ci.baseline), c.ci.baselineIgnore) : null;
-  const profileOut = c.ci.profile !== null ? Writer.open(c.ci.profile) : null;
+  const profileOut = c.ci.profile !== null ? forOption("--profile", () => Writer.open(c.ci.profile)) : null;
   const lines = await readLines(c);
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);
   const hosts = [...new Set(lines.map((l) => l.host))].filter((h) => h !== "");
-  const o = { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay, start: null, failures: c.failures };
+  const o = { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay || !term.tty, start: null, failures: c.failures };
   const view = c.json || c.tree || (ci && !c.failures) ? null : hosts.length > 1 ? hostTables(out, hosts, o) : tableWriter(out, o);
   const trees = c.tree ? new Map<string, ProcessTree>() : null;
   const log = ci ? new TraceLog() : null;
   const summary = new RunSummary();
   let n = 0;
-  for (const { line, host } of lines) {
+  const other = { lines: 0, first: 0, text: "" };
+  for (let { line, host } of lines) {
     n++;
     if (line.trim() === "") continue;
+    if (line[0] !== "{") {
+      // `tracer --json -- CMD 2>t.jsonl`: the events share stderr with the tracer's status lines and
+      // the command's own messages; those are left out and counted (an event glued to the end of a
+      // message without a newline is still read)
+      if (other.lines++ === 0) [other.first, other.text] = [n, line];
+      const at = line.indexOf('{"timestamp":');
+      if (at < 0) continue;
+      line = line.slice(at);
+    }
     const ev = JsonEvent.parse(line, n);
     if (c.since !== null && timestamp(ev) < c.since) continue;
     if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
@@ -83,7 +93,7 @@ export async function show(c: ShowConfig): Promise<number> {
     if (out.closed && !log) return 0; // nobody reads the view; a profile or a verdict still wants every line
   }
   view?.finish();
-  for (const [host, t] of trees ?? []) out.write((trees!.size > 1 ? `${host}:\n` : "") + t.render());
+  for (const [host, t] of trees ?? []) out.write((trees!.size > 1 ? `${host}:\n` : "") + t.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
   out.close();
   if (out.failure) throw out.failure;
   let exit = 0;
@@ -99,6 +109,10 @@ export async function show(c: ShowConfig): Promise<number> {
       if (said.added.length && c.ci.failOnNew !== null) exit = c.ci.failOnNew;
       for (const line of [...said.added, ...said.gone]) say(line + "\n");
     }
+  }
+  if (other.lines) {
+    const first = other.text.length > 40 ? other.text.slice(0, 39) + "…" : other.text;
+    say(`tracer: left out ${other.lines} ${other.lines === 1 ? "line that is not an event" : "lines that are not events"} (first: line ${other.first}, ${JSON.stringify(first)})\n`);
   }
   say(summary.line());
   return exit;

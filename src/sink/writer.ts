@@ -3,7 +3,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, writeSync, type Stats } from "node:fs";
 import { wrap } from "../errors.ts";
 import { ByteBuf } from "../format/bytes.ts";
-import { type Word, wordText } from "../session/startup.ts";
+import { type Word, wordText } from "../word.ts";
 
 /*
  * The writer *is* the byte buffer formatters encode into (see format/bytes.ts), so an event

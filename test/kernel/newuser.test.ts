@@ -1,0 +1,267 @@
+// Issue 28, a new user's session: test/fixtures/tiny-c (two C files, then a docs step whose script
+// names an interpreter that is not installed) built under the tracer, through a real pseudo-
+// terminal at 80 and 200 columns and in a simulated GitHub Actions step. Ground truth: strace -f
+// of the same make, run as the traced command (its log names every execve, its result and pid).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, TRACER, parseLine } from "./harness";
+
+const PROJECT = join(ROOT, "test", "fixtures", "tiny-c");
+// a PATH with directories before /usr/bin: gcc finds `as` by a PATH search, as on many machines
+const ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C.UTF-8" };
+const ESC = /\x1b\[[\d;]*m/g;
+
+let top: string;
+beforeAll(() => (top = mkdtempSync(join(tmpdir(), "tracer-newuser-"))));
+afterAll(() => rmSync(top, { recursive: true, force: true }));
+
+let copies = 0;
+function project(): string {
+  const dir = join(top, `p${copies++}`);
+  cpSync(PROJECT, dir, { recursive: true });
+  return dir;
+}
+
+const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+
+/** Run argv in `cwd`: in a pty of `cols` columns (script(1)), or with stdout and stderr on one pipe. */
+export function screen(argv: string[], cwd: string, cols: number | null, env: Record<string, string> = {}): { out: string; code: number } {
+  const cmd = argv.map(quote).join(" ");
+  const sh = cols === null ? ["/bin/sh", "-c", `exec ${cmd} 2>&1`] : ["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"];
+  const r = Bun.spawnSync(sh, { cwd, env: { ...ENV, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return { out: r.stdout.toString().replaceAll("\r\n", "\n"), code: r.exitCode ?? -1 };
+}
+
+/** strace -f's log: every execve with its pid, path, argv text and result. */
+interface Exec {
+  pid: number;
+  path: string;
+  errno: string;
+}
+function straceLog(file: string): Exec[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^(\d+) +execve\("((?:[^"\\]|\\.)*)",.*\) = (?:0|-1 (E\w+))/gm)].map((m) => ({ pid: Number(m[1]), path: m[2]!, errno: m[3] ?? "" }));
+}
+
+/** Failed execs as one definition says: consecutive misses of one name by one pid are one
+ * attempt, a failure only if no exec of that name by that pid followed. */
+function failedAttempts(execs: Exec[]): Exec[][] {
+  const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+  const out: Exec[][] = [];
+  const open = new Map<number, Exec[]>();
+  for (const e of execs) {
+    const cur = open.get(e.pid);
+    if (cur && (e.errno === "" || base(e.path) !== base(cur[0]!.path))) {
+      open.delete(e.pid);
+      if (!(e.errno === "" && base(e.path) === base(cur[0]!.path))) out.push(cur);
+    }
+    if (e.errno) {
+      const c = open.get(e.pid);
+      if (c) c.push(e);
+      else open.set(e.pid, [e]);
+    }
+  }
+  return [...out, ...open.values()];
+}
+
+/** Run make (args) under the tracer and strace -f, in a fresh copy; everything they left. */
+function traced(makeArgs: string[], tracerArgs: string[], cols: number | null) {
+  const dir = project();
+  const log = join(dir, "strace.log");
+  const summary = join(dir, "summary.md");
+  writeFileSync(summary, "");
+  const r = screen([TRACER, ...tracerArgs, "--", "strace", "-f", "-qq", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", log, "make", ...makeArgs], dir, cols, { GITHUB_STEP_SUMMARY: summary });
+  return { ...r, dir, execs: straceLog(log), summary: readFileSync(summary, "utf8") };
+}
+
+const summaryCounts = (md: string) => {
+  const rows = md.split("\n").filter((l) => l.startsWith("| "));
+  const keys = rows[0]!.split("|").slice(1, -1).map((s) => s.trim());
+  const vals = rows[1]!.split("|").slice(1, -1).map((s) => Number(s.trim()));
+  return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
+};
+const lineCount = (out: string, what: string) => Number(new RegExp(`(\\d+) ${what}s?,`).exec(out)![1]);
+
+describe("1: one count of failed execs, the same on the terminal and in the job summary", () => {
+  test("a build that succeeds: gcc's PATH searches for `as` found it, so 0 failed execs everywhere", () => {
+    const r = traced(["app"], [], 200);
+    expect(r.code).toBe(0);
+    const searches = r.execs.filter((e) => e.errno && e.path.endsWith("/as"));
+    expect(searches.length).toBeGreaterThan(0); // the misses happened (strace saw them)...
+    const want = failedAttempts(r.execs).length;
+    expect(want).toBe(0); // ...and each search found `as`
+    expect(lineCount(r.out, "failed exec")).toBe(want);
+    expect(summaryCounts(r.summary)["failed execs"]).toBe(want);
+    expect(r.out).toMatch(/lookup +as → \S+\/as \(ENOENT ×\d+\)/); // under their own name
+  });
+  test("a build whose docs step fails: 1 failed exec everywhere", () => {
+    const r = traced([], [], 200);
+    expect(r.code).toBe(2);
+    const want = failedAttempts(r.execs).length;
+    expect(want).toBe(1);
+    expect(lineCount(r.out, "failed exec")).toBe(want);
+    expect(summaryCounts(r.summary)["failed execs"]).toBe(want);
+  });
+});
+
+describe("2 and 4: one entry per failed exec, what it tried, why in words, how it ended", () => {
+  let r: ReturnType<typeof traced>;
+  let gen: Exec;
+  beforeAll(() => {
+    r = traced([], ["--tree", "-"], null);
+    gen = r.execs.find((e) => e.path === "./tools/gen-docs")!;
+  });
+  test("strace: the script exists and its exec failed ENOENT (its interpreter is missing)", () => {
+    expect(gen.errno).toBe("ENOENT");
+    expect(readFileSync(join(PROJECT, "tools", "gen-docs"), "utf8").split("\n")[0]).toBe("#!/usr/bin/python2");
+  });
+  test("the job summary: one entry for gen-docs, with the reason and the exit, by its pid", () => {
+    const items = r.summary.split("\n").filter((l) => l.startsWith("- "));
+    expect(items.filter((l) => l.includes("gen-docs"))).toEqual([`- \`./tools/gen-docs app\`: interpreter /usr/bin/python2 not found; exit 127 (pid ${gen.pid})`]);
+    expect(items.some((l) => l.includes(`(pid ${gen.pid})`) && l.includes("make"))).toBe(false);
+  });
+  test("the tree names the reason", () => {
+    expect(r.out).toContain(`${gen.pid} ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]`);
+  });
+  for (const cols of [80, 200]) {
+    test(`the table at ${cols} columns, --failures: one line for it, never 'exit 127 make'`, () => {
+      const t = traced([], ["--failures"], cols);
+      const g = t.execs.find((e) => e.path === "./tools/gen-docs")!;
+      const rows = t.out.split("\n").map((l) => l.replace(ESC, "")).filter((l) => new RegExp(`^ +[\\d.]+ +${g.pid} `).test(l));
+      const full = `execfail ./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127`;
+      expect(rows.length).toBe(1);
+      const want = rows[0]!.slice(0, rows[0]!.indexOf("execfail")) + full;
+      expect(rows[0]).toBe(Bun.stringWidth(want) > cols ? want.slice(0, cols - 1) + "…" : want);
+      expect(t.out).not.toMatch(/exit 127 +make/);
+    });
+  }
+});
+
+describe("3: the launcher never shows", () => {
+  const name = `tracer-newuser-missing-${process.pid}`;
+  test("a command not on PATH: its failed execs and its exit are named as it, in JSON and the table", () => {
+    const dir = project();
+    const out = join(dir, "t.jsonl");
+    const j = screen([TRACER, "--json", "-o", out, "--", name], dir, null);
+    expect(j.code).toBe(127);
+    const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
+    // ground truth: one try per PATH directory, as execvp would
+    expect(evs.filter((e) => e.eventName === "process_execute_failed").map((e) => e.args.find((a: any) => a.name === "path").value)).toEqual(ENV.PATH.split(":").map((d) => `${d}/${name}`));
+    expect(new Set(evs.map((e) => e.processName))).toEqual(new Set([name.slice(0, 15)]));
+    const t = screen([TRACER, "--", name], dir, 200);
+    const rows = t.out.split("\n").map((l) => l.replace(ESC, "")).filter((l) => /^ +[\d.]+ +\d+ /.test(l));
+    expect(rows.map((l) => l.replace(/^ +[\d.]+ +\d+ root +/, ""))).toEqual([`execfail ${name}: not found in PATH (ENOENT ×${ENV.PATH.split(":").length}); exit 127`]);
+  });
+});
+
+describe("5: --fail-on-new reports a new script, by its path and digest, beside its interpreter", () => {
+  const sha256sum = (path: string) => Bun.spawnSync(["sha256sum", path]).stdout.toString().split(" ")[0]!;
+  test("a #!/bin/sh script new to the baseline (its interpreter is not) fails the run and is named; so is a changed one", () => {
+    const dir = project();
+    const profile = join(dir, "profile.json");
+    const first = screen([TRACER, "--profile", profile, "--", "sh", "-c", "make app"], dir, null);
+    expect(first.code).toBe(0);
+    const script = join(dir, "tools", "stamp");
+    writeFileSync(script, "#!/bin/sh\n: > stamp\n", { mode: 0o755 });
+    const run = () => screen([TRACER, "--baseline", profile, "--fail-on-new=3", "--", "sh", "-c", "make app && ./tools/stamp"], dir, null);
+    const line = () => `tracer: new program against ${profile}: ${script} (sha256 ${sha256sum(script)})`;
+    const added = run();
+    expect(added.code).toBe(3);
+    expect(added.out.split("\n").filter((l) => l.includes("new program"))).toEqual([line()]);
+    // the interpreter was in the profile already: only the script is new
+    expect(readFileSync(profile, "utf8")).toContain(`"path":"${Bun.spawnSync(["realpath", "/bin/sh"]).stdout.toString().trim()}"`);
+    // the same path with other bytes is a new program too
+    Bun.spawnSync(["sh", "-c", `${quote(TRACER)} --profile ${quote(profile)} -- sh -c 'make app && ./tools/stamp'`], { cwd: dir, env: ENV });
+    writeFileSync(script, "#!/bin/sh\n: > stamp2\n", { mode: 0o755 });
+    const changed = run();
+    expect(changed.code).toBe(3);
+    expect(changed.out.split("\n").filter((l) => l.includes("new program"))).toEqual([line()]);
+  });
+});
+
+describe("9: every output is opened before anything is printed; the error names its option", () => {
+  for (const cols of [80, 200]) {
+    test(`a terminal of ${cols} columns: one line, no table header, exit 1`, () => {
+      const dir = project();
+      const bad = join(dir, "no-such-dir", "f.json"); // ENOENT: its directory does not exist
+      for (const [flag, spelt] of [["--attest", "--attest"], ["--profile", "--profile"], ["-o", "open output"], ["--tree", "--tree"]] as const) {
+        const r = screen([TRACER, flag, bad, "--", "true"], dir, cols);
+        expect(r.code).toBe(1);
+        // -o's own message says "output" already
+        const want = `tracer: ${spelt === "open output" ? "" : spelt + ": "}open output ${bad}: No such file or directory (ENOENT)`;
+        expect(r.out).toBe(want + "\n"); // a message is not cut to the terminal
+      }
+      const s = screen([TRACER, "show", "--profile", bad, join(PROJECT, "Makefile")], dir, cols);
+      expect([s.code, s.out]).toEqual([1, `tracer: --profile: open output ${bad}: No such file or directory (ENOENT)\n`]);
+    });
+  }
+});
+
+describe("8: --json -- make 2>t.jsonl (no -o) makes a file tracer show reads", () => {
+  test("the status lines and make's messages are left out and counted; every event is read", () => {
+    const dir = project();
+    const log = join(dir, "strace.log");
+    const r = Bun.spawnSync(["sh", "-c", `exec ${quote(TRACER)} --json -- strace -f -qq -e trace=execve -e signal=none -o ${quote(log)} make 2>t.jsonl`], { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(2);
+    const lines = readFileSync(join(dir, "t.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+    const notEvents = lines.filter((l) => !l.startsWith("{"));
+    expect(notEvents).toContain("ready");
+    expect(notEvents).toContain("make: *** [Makefile:14: docs] Error 127");
+    const s = screen([TRACER, "show", "--failures", "t.jsonl"], dir, null);
+    expect(s.code).toBe(0);
+    const gen = straceLog(log).find((e) => e.path === "./tools/gen-docs")!;
+    expect(s.out).toMatch(new RegExp(`^ +[\\d.]+ +${gen.pid} root +execfail \\./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127$`, "m"));
+    expect(s.out).toContain(`tracer: left out ${notEvents.length} lines that are not events (first: line ${lines.indexOf(notEvents[0]!) + 1}, `);
+    // the summary counts every event of the file: as many execs as strace saw succeed
+    expect(lineCount(s.out, "exec")).toBe(straceLog(log).filter((e) => !e.errno).length + 1); // + strace's own exec
+  });
+});
+
+describe("12: one rule for the time column, live and tracer show", () => {
+  test("seconds since the start on a terminal (80 and 200 columns), the time of day to a pipe; --time-of-day on a terminal too", () => {
+    const dir = project();
+    const saved = join(dir, "t.jsonl");
+    expect(screen([TRACER, "--json", "-o", saved, "--", "make", "app"], dir, null).code).toBe(0);
+    const firstColumn = (out: string) => out.split("\n").filter((l) => /^ *[\d:.]+ +\d+ /.test(l)).map((l) => l.trim().split(/ +/)[0]!);
+    const rel = /^\d+\.\d{3}$/;
+    const tod = /^\d\d:\d\d:\d\d\.\d{3}$/;
+    for (const [argv, cols, want] of [
+      [["--", "make", "app"], 80, rel], [["--", "make", "app"], 200, rel], [["--", "make", "app"], null, tod],
+      [["show", saved], 80, rel], [["show", saved], 200, rel], [["show", saved], null, tod],
+      [["--time-of-day", "--", "make", "app"], 80, tod], [["show", "--time-of-day", saved], 200, tod],
+    ] as const) {
+      const col = firstColumn(screen([TRACER, ...argv], dir, cols).out.replace(ESC, ""));
+      expect(col.length).toBeGreaterThan(0);
+      for (const t of col) expect(`${argv[0]} ${cols}: ${t}`).toMatch(new RegExp(`: ${want.source.slice(1)}`));
+    }
+  });
+});
+
+describe("6: --tree - on a terminal: cut to its width, failures coloured as in the table", () => {
+  for (const cols of [80, 200]) {
+    test(`${cols} columns`, () => {
+      const t = traced([], ["--json", "-o", "t.jsonl", "--tree", "-"], cols);
+      const gen = t.execs.find((e) => e.path === "./tools/gen-docs")!;
+      const make = t.execs.find((e) => e.path.endsWith("make") && !e.errno)!;
+      const lines = t.out.split("\n").filter((l) => l !== "");
+      expect(lines[0]).toBe("ready");
+      const tree = lines.slice(1, -1);
+      // one line per process strace saw exec or fail (and strace's own), none wider than the terminal
+      expect(tree.length).toBeGreaterThanOrEqual(new Set(t.execs.map((e) => e.pid)).size);
+      for (const l of tree) expect(Bun.stringWidth(l.replace(ESC, ""))).toBeLessThanOrEqual(cols);
+      expect(tree.some((l) => l.replace(ESC, "").endsWith("…"))).toBe(true); // cc1's argv is longer than 200 columns
+      const red = (pid: number) => tree.find((l) => l.replace(ESC, "").replace(/^[│├└─ ]*/, "").startsWith(`${pid} `))!;
+      expect(red(gen.pid)).toMatch(new RegExp(`^[│├└─ ]*\\x1b\\[31m${gen.pid} \\./tools/gen-docs app`));
+      expect(red(make.pid)).toMatch(new RegExp(`^[│├└─ ]*\\x1b\\[31m${make.pid} make`));
+      const cc = t.execs.find((e) => e.path.endsWith("/cc") || e.path === "cc")!;
+      expect(red(cc.pid)).not.toContain("\x1b"); // it succeeded: plain
+    });
+  }
+  test("to a file, and to a pipe: whole lines, no colour", () => {
+    const t = traced([], ["--json", "-o", "t.jsonl", "--tree", "-"], null);
+    expect(t.out).not.toContain("\x1b");
+    expect(t.out.split("\n").some((l) => l.length > 200)).toBe(true);
+  });
+});
