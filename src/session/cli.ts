@@ -100,12 +100,31 @@ const nonEmptyValue = (flag: string, v: string) => {
   return v;
 };
 
+type NatsAuth = Pick<NonNullable<Config["nats"]>, "creds" | "nkey" | "ca" | "cert" | "key">;
+
+/** --nats-creds, --nats-nkey, --nats-ca, --nats-cert, --nats-key: the same rows for a run and for show. */
+function natsAuthFlags<C>(on: (c: C, flag: string, set: (n: NatsAuth) => void) => void): Flag<C>[] {
+  const row = (spec: string, help: string, key: keyof NatsAuth): Flag<C> => ({ spec, help, set: (c, v, f) => on(c, f, (n) => void (n[key] = nonEmptyValue(f, v))) });
+  return [
+    row("--nats-creds <file>", "NATS credentials file (JWT and NKey seed)", "creds"),
+    row("--nats-nkey <file>", "NATS NKey seed file", "nkey"),
+    row("--nats-ca <file>", "TLS: the CA of the NATS servers", "ca"),
+    row("--nats-cert <file>", "TLS: client certificate (with --nats-key)", "cert"),
+    row("--nats-key <file>", "TLS: the client certificate's key", "key"),
+  ];
+}
+
+/** A pair that goes together, a pair that excludes itself. */
+function checkNatsAuth(n: NatsAuth): void {
+  if ((n.cert === null) !== (n.key === null)) throw new UsageError("--nats-cert and --nats-key go together");
+  if (n.creds !== null && n.nkey !== null) throw new UsageError("--nats-creds and --nats-nkey exclude each other");
+}
+
 function natsOf(c: Config): Config["nats"] {
   const g = natsGiven.get(c);
   if (!g) return null;
   if (!g.n.servers.length) throw new UsageError(`${g.flags[0]} needs --nats URL`);
-  if ((g.n.cert === null) !== (g.n.key === null)) throw new UsageError("--nats-cert and --nats-key go together");
-  if (g.n.creds !== null && g.n.nkey !== null) throw new UsageError("--nats-creds and --nats-nkey exclude each other");
+  checkNatsAuth(g.n);
   return g.n;
 }
 
@@ -166,11 +185,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
   }) },
   { spec: "--nats-subject <prefix>", help: "subjects PREFIX.HOST.EVENT (tracer)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.prefix = checkSubjectPrefix(v))) },
   { spec: "--nats-stream <name>", help: "the stream: made when missing, else checked", set: (c, v, f) => natsFlag(c, f, (n) => void (n.stream = checkStreamName(v))) },
-  { spec: "--nats-creds <file>", help: "NATS credentials file (JWT and NKey seed)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.creds = nonEmptyValue(f, v))) },
-  { spec: "--nats-nkey <file>", help: "NATS NKey seed file", set: (c, v, f) => natsFlag(c, f, (n) => void (n.nkey = nonEmptyValue(f, v))) },
-  { spec: "--nats-ca <file>", help: "TLS: the CA of the NATS servers", set: (c, v, f) => natsFlag(c, f, (n) => void (n.ca = nonEmptyValue(f, v))) },
-  { spec: "--nats-cert <file>", help: "TLS: client certificate (with --nats-key)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.cert = nonEmptyValue(f, v))) },
-  { spec: "--nats-key <file>", help: "TLS: the client certificate's key", set: (c, v, f) => natsFlag(c, f, (n) => void (n.key = nonEmptyValue(f, v))) },
+  ...natsAuthFlags<Config>((c, f, set) => natsFlag(c, f, set)),
   { spec: "--spool <dir>", help: "NATS: unacknowledged events wait in DIR (0700)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spool = nonEmptyValue(f, v))) },
   { spec: "--spool-size <bytes>", help: "the spool's bound (256M); beyond it: lost", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spoolSize = checkSpoolSize(parseSize(f, v)))) },
   { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
@@ -344,6 +359,8 @@ export interface ShowConfig {
   since: bigint | null;
   /** The lines as JSON, not the table. */
   json: boolean;
+  /** nats://: credentials and TLS as for --nats. */
+  nats: NatsAuth;
   failures: boolean;
   tree: boolean;
   wide: boolean;
@@ -358,17 +375,19 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
   { spec: "--since <time>", help: "events from TIME on: 10m, 2h, 1d ago, or a date", set: (c, v) => void (c.since = parseSince(v, Date.now())) },
   { spec: "--json", help: "the JSON lines themselves, not the table", set: (c) => void (c.json = true) },
+  ...natsAuthFlags<ShowConfig>((c, _f, set) => set(c.nats)),
   ...profileFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c = { file: "", since: null, json: false, failures: false, tree: false, wide: false, timeOfDay: false } as ShowConfig;
+  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false } as ShowConfig;
   const files: string[] = [];
   for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
   c.file = files[0]!;
   c.ci = ciOf(c, true);
+  checkNatsAuth(c.nats);
   if (c.json && (c.tree || c.failures)) throw new UsageError("--json re-emits the lines; --tree and --failures are views of them, choose one");
   if (c.ci.profile === "-" && (c.failures || c.tree)) throw new UsageError("--profile - and --failures or --tree would both write to stdout; give --profile a file");
   return c;

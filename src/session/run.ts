@@ -23,7 +23,7 @@ import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs } from "../../ffi/libc";
 import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
-import { formatStats } from "./stats";
+import { formatNatsStats, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
@@ -186,7 +186,7 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   if (c.scratchClash && !sink.closed) say(`tracer: ${c.scratchClash} events lost: another program on the CPU held the scratch buffer (preemptible tracepoints)\n`);
   if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
-  if (cfg.stats && nats) say(cfg.format === "json" ? JSON.stringify({ nats: nats.sink.stats }) + "\n" : `nats: ${Object.entries(nats.sink.stats).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
+  if (cfg.stats && nats) say(formatNatsStats(nats.sink.stats, cfg.format));
   if (out.tree) {
     if (out.treeOut) {
       out.treeOut.write(out.tree.render());

@@ -1,7 +1,7 @@
 // tracer show nats://HOST:PORT/STREAM: the stream's lines through an ordered consumer (from
 // --since on, by the time the server stored them), each with the host its subject names.
 import { jetstream, jetstreamManager, DeliverPolicy } from "@nats-io/jetstream";
-import { connectOptions, natsConnect } from "../sink/nats-connect";
+import { connectOptions, natsConnect, type NatsConfig } from "../sink/nats-connect";
 import { UsageError } from "../errors";
 
 export interface HostLine {
@@ -13,13 +13,13 @@ export interface HostLine {
 export const isStreamUrl = (s: string) => /^(nats|tls):\/\//.test(s);
 
 /** Every message of the stream as it is now (from `since`, epoch ns), in stream order. */
-export async function readStream(url: string, since: bigint | null): Promise<HostLine[]> {
+export async function readStream(url: string, since: bigint | null, auth: Pick<NatsConfig, "creds" | "nkey" | "ca" | "cert" | "key">): Promise<HostLine[]> {
   const u = new URL(url);
   const stream = decodeURIComponent(u.pathname.replace(/^\/+|\/+$/g, ""));
   if (!/^[A-Za-z0-9_-]+$/.test(stream)) throw new UsageError(`show ${u.protocol}//${u.host}/STREAM: name the stream (letters, digits, _ and -)`);
   u.pathname = "";
   const servers = [u.toString().replace(/\/$/, "")];
-  const nc = await natsConnect(connectOptions({ servers, creds: null, nkey: null, ca: null, cert: null, key: null }, "tracer show"), servers);
+  const nc = await natsConnect(connectOptions({ servers, ...auth }, "tracer show"), servers);
   try {
     const jsm = await jetstreamManager(nc);
     let info;

@@ -46,7 +46,7 @@ function hostTables(out: Writer, hosts: string[], o: ConstructorParameters<typeo
 }
 
 async function readLines(c: ShowConfig): Promise<HostLine[]> {
-  if (isStreamUrl(c.file)) return readStream(c.file, c.since);
+  if (isStreamUrl(c.file)) return readStream(c.file, c.since, c.nats);
   return readTrace(c.file).split("\n").map((line) => ({ line, host: "" }));
 }
 

@@ -290,7 +290,7 @@ describe("tracer show's flags", () => {
   };
   test("the views, and no CI output by default", () => {
     expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
-      file: "t.jsonl", since: null, json: false, failures: false, tree: true, wide: true, timeOfDay: false,
+      file: "t.jsonl", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: true, wide: true, timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     });
   });

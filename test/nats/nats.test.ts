@@ -343,6 +343,8 @@ describe("--nats", () => {
     const msgs = await good.messages("TRACE", { tls: { caFile: ca } });
     expect(msgs.map((x) => x.data)).toEqual(lines(out));
     expect(msgs.some((x) => x.data.includes(m))).toBe(true);
+    const shown = Bun.spawnSync([TRACER, "show", "--json", "--nats-ca", ca, `tls://127.0.0.1:${good.port}/TRACE`], { stdout: "pipe", stderr: "pipe" });
+    expect(shown.stdout.toString()).toBe(readFileSync(out, "utf8"));
     for (const [args, want] of [
       [[`tls://127.0.0.1:${other.port}`, "--nats-ca", ca], `tracer: nats tls://127.0.0.1:${other.port}: Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list\n`],
       [[`tls://127.0.0.1:${good.port}`], `tracer: nats tls://127.0.0.1:${good.port}: unable to verify the first certificate\n`],
