@@ -11,7 +11,7 @@ NAME=build
 source scripts/lib.sh
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev)
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl)
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v llvm-strip >/dev/null || missing+=(llvm)
@@ -21,6 +21,8 @@ command -v jq >/dev/null || missing+=(jq) # test/kernel/screen.test.ts runs READ
 command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing+=(libcap2-bin) # test/kernel/who.test.ts
 command -v strace >/dev/null || missing+=(strace) # test/kernel/ci.test.ts: the build's ground truth
 command -v make >/dev/null || missing+=(make)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || [ -x /usr/bin/nats-server ] || missing+=(nats-server) # test/nats/: a real JetStream on loopback
+command -v openssl >/dev/null || missing+=(openssl) # test/nats/: its TLS certificates
 command -v gcc >/dev/null || missing+=(gcc libc6-dev) # test fixtures
 command -v dpkg-source >/dev/null || missing+=(dpkg-dev) # scripts/build-libs.sh: apt-get source
 for p in libbpf-dev libelf-dev zlib1g-dev linux-libc-dev; do
@@ -37,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >&2
   if ! $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2; then
     # Ubuntu ships bpftool in linux-tools, not as its own package.
-    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev linux-tools-common linux-tools-generic >&2
+    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl linux-tools-common linux-tools-generic >&2
   fi
 fi
 

@@ -2,7 +2,7 @@
 
 import type { EventView, RecordEvent } from "../decode/event.ts";
 import { JsonEncoder } from "./json.ts";
-import type { ByteBuf } from "./bytes.ts";
+import { ByteBuf } from "./bytes.ts";
 import { Table, type TableOptions } from "./table.ts";
 
 /** Where lines go: a byte buffer whose commit() ends a line (sink/writer.ts's Writer). */
@@ -21,8 +21,15 @@ export interface EventWriter {
   holding(): boolean;
 }
 
-/** The per-event callback for the run's loop, writing each event to sink as format says. */
-export function eventWriter(format: "json" | "table", sink: LineSink, captureEnv: boolean, table: TableOptions, hash = false): EventWriter {
+/** Each event's JSON line (without its newline), valid during the call: --nats's input. */
+export type LineTap = (line: Uint8Array, ev: RecordEvent) => void;
+
+/** The per-event callback for the run's loop, writing each event to sink as format says; with
+ * `tap`, each JSON line is also handed to it: encoded once, the same bytes as sink's line
+ * (sink null: only to tap). */
+export function eventWriter(format: "json" | "table", sink: LineSink | null, captureEnv: boolean, table: TableOptions, hash = false, tap: LineTap | null = null): EventWriter {
+  if (tap) return tappedWriter(format, sink, captureEnv, table, hash, tap);
+  if (sink === null) throw new Error("eventWriter: no sink and no tap");
   if (format === "json") {
     const json = new JsonEncoder(captureEnv, hash);
     return {
@@ -36,6 +43,30 @@ export function eventWriter(format: "json" | "table", sink: LineSink, captureEnv
     };
   }
   return tableWriter(sink, table);
+}
+
+function tappedWriter(format: "json" | "table", sink: LineSink | null, captureEnv: boolean, table: TableOptions, hash: boolean, tap: LineTap): EventWriter {
+  const json = new JsonEncoder(captureEnv, hash);
+  const line = new ByteBuf(1 << 16);
+  const rows = sink !== null && format === "table" ? tableWriter(sink, table) : null;
+  return {
+    write: (ev) => {
+      line.pos = 0;
+      json.encode(line, ev);
+      const n = line.pos;
+      tap(line.buf.subarray(0, n - 1), ev);
+      if (rows) rows.write(ev);
+      else if (sink) {
+        sink.reserve(n);
+        sink.buf.set(line.buf.subarray(0, n), sink.pos);
+        sink.pos += n;
+        sink.commit();
+      }
+    },
+    finish: () => rows?.finish(),
+    tick: () => rows?.tick(),
+    holding: () => rows?.holding() ?? false,
+  };
 }
 
 /** Table lines to sink, the header first (tracer show uses it for saved events too). */

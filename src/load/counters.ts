@@ -95,26 +95,35 @@ export class LossReporter {
 
   /** The lost_events record for what was lost since the last call, or null. */
   check(c: KernelCounters): Uint8Array | null {
-    const rec = new Uint8Array(L.$size);
-    const dv = new DataView(rec.buffer);
-    let total = 0;
-    for (let k = 1; k < K.KIND_MAX; k++) {
-      const n = c.lost[k]! - this.seen[k]!;
-      total += n;
-      dv.setBigUint64(L.lost_kind + 8 * k, BigInt(n), true);
-    }
+    const perKind = c.lost.map((n, k) => n - this.seen[k]!);
+    const total = perKind.reduce((a, b, k) => (k >= 1 ? a + b : a), 0);
     const clash = c.scratchClash - this.seenClash; // already in the per-kind counts
     if (total === 0) return null;
     const skipped = c.skipped.reduce((a, b) => a + b, 0);
     this.seen = [...c.lost];
     this.seenClash = c.scratchClash;
-    dv.setUint32(H.kind, K.KIND_LOST, true);
-    dv.setUint32(H.size, L.$size, true);
-    dv.setBigUint64(H.ts, BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs, true);
-    dv.setBigUint64(L.lost, BigInt(total), true);
-    dv.setBigUint64(L.scratch_clash, BigInt(clash), true);
-    dv.setBigUint64(L.skipped, BigInt(skipped - this.seenSkipped), true);
+    const rec = lostRecord(BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs, perKind, clash, skipped - this.seenSkipped);
     this.seenSkipped = skipped;
     return rec;
   }
 }
+
+/** A lost_events record (struct lost_record): `perKind[k]` records of kind k lost, at boot time `ts`. */
+export function lostRecord(ts: bigint, perKind: readonly number[], clash = 0, skipped = 0): Uint8Array {
+  const rec = new Uint8Array(L.$size);
+  const dv = new DataView(rec.buffer);
+  let total = 0;
+  for (let k = 1; k < K.KIND_MAX; k++) {
+    const n = perKind[k] ?? 0;
+    total += n;
+    dv.setBigUint64(L.lost_kind + 8 * k, BigInt(n), true);
+  }
+  dv.setUint32(H.kind, K.KIND_LOST, true);
+  dv.setUint32(H.size, L.$size, true);
+  dv.setBigUint64(H.ts, ts, true);
+  dv.setBigUint64(L.lost, BigInt(total), true);
+  dv.setBigUint64(L.scratch_clash, BigInt(clash), true);
+  dv.setBigUint64(L.skipped, BigInt(skipped), true);
+  return rec;
+}
+

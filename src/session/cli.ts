@@ -2,7 +2,7 @@
 // one place its value is checked and stored), read by the parser and by --help.
 
 import { existsSync } from "node:fs";
-import { type Config, checkBufferSize, checkMaxArgsSize, defaults, parseCi, parseEvents, parseSize, VERSION, checkRedactPattern, defaultRedaction } from "./config.ts";
+import { type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, defaults, natsDefaults, parseCi, parseEvents, parseSize, VERSION, checkRedactPattern, defaultRedaction } from "./config.ts";
 import { type CiConfig, ciWanted } from "../ci/session.ts";
 import type { RedactOptions } from "../redact/redactor.ts";
 import { podPattern } from "../filter/container.ts";
@@ -100,6 +100,47 @@ function ciOf(c: object, hasCommand: boolean): CiConfig {
   return parseCi((f) => ci?.get(f)?.values ?? [], (f) => ci?.get(f)?.words ?? [], hasCommand);
 }
 
+/** --nats and its companions, gathered as given; finished (or refused) by natsOf. */
+const natsGiven = new WeakMap<Config, { flags: string[]; n: NonNullable<Config["nats"]> }>();
+function natsFlag(c: Config, flag: string, set: (n: NonNullable<Config["nats"]>) => void): void {
+  let g = natsGiven.get(c);
+  if (!g) natsGiven.set(c, (g = { flags: [], n: natsDefaults() }));
+  g.flags.push(flag);
+  set(g.n);
+}
+const nonEmptyValue = (flag: string, v: string) => {
+  if (v === "") throw new UsageError(`${flag} needs a value`);
+  return v;
+};
+
+type NatsAuth = Pick<NonNullable<Config["nats"]>, "creds" | "nkey" | "ca" | "cert" | "key">;
+
+/** --nats-creds, --nats-nkey, --nats-ca, --nats-cert, --nats-key: the same rows for a run and for show. */
+function natsAuthFlags<C>(on: (c: C, flag: string, set: (n: NatsAuth) => void) => void): Flag<C>[] {
+  const row = (spec: string, help: string, key: keyof NatsAuth): Flag<C> => ({ spec, help, set: (c, v, f) => on(c, f, (n) => void (n[key] = nonEmptyValue(f, v))) });
+  return [
+    row("--nats-creds <file>", "NATS credentials file (JWT and NKey seed)", "creds"),
+    row("--nats-nkey <file>", "NATS NKey seed file", "nkey"),
+    row("--nats-ca <file>", "TLS: the CA of the NATS servers", "ca"),
+    row("--nats-cert <file>", "TLS: client certificate (with --nats-key)", "cert"),
+    row("--nats-key <file>", "TLS: the client certificate's key", "key"),
+  ];
+}
+
+/** A pair that goes together, a pair that excludes itself. */
+function checkNatsAuth(n: NatsAuth): void {
+  if ((n.cert === null) !== (n.key === null)) throw new UsageError("--nats-cert and --nats-key go together");
+  if (n.creds !== null && n.nkey !== null) throw new UsageError("--nats-creds and --nats-nkey exclude each other");
+}
+
+function natsOf(c: Config): Config["nats"] {
+  const g = natsGiven.get(c);
+  if (!g) return null;
+  if (!g.n.servers.length) throw new UsageError(`${g.flags[0]} needs --nats URL`);
+  checkNatsAuth(g.n);
+  return g.n;
+}
+
 /** Configs that had -e already (a second -e adds to the first; the first replaces the default). */
 const eventsGiven = new WeakSet<Config>();
 
@@ -154,6 +195,14 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
   { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
   ...profileFlags<Config>(),
+  { spec: "--nats <url>", help: "publish events to NATS JetStream (repeatable)", set: (c, v, f) => natsFlag(c, f, (n) => {
+    for (const u of nonEmptyValue(f, v).split(",")) if (u !== "") n.servers.push(u);
+  }) },
+  { spec: "--nats-subject <prefix>", help: "subjects PREFIX.HOST.EVENT (tracer)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.prefix = checkSubjectPrefix(v))) },
+  { spec: "--nats-stream <name>", help: "the stream: made when missing, else checked", set: (c, v, f) => natsFlag(c, f, (n) => void (n.stream = checkStreamName(v))) },
+  ...natsAuthFlags<Config>((c, f, set) => natsFlag(c, f, set)),
+  { spec: "--spool <dir>", help: "NATS: unacknowledged events wait in DIR (0700)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spool = nonEmptyValue(f, v))) },
+  { spec: "--spool-size <bytes>", help: "the spool's bound (256M); beyond it: lost", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spoolSize = checkSpoolSize(parseSize(f, v)))) },
   { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
@@ -309,6 +358,7 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
   // Checks across flags, once every flag is read.
   checkBufferSize(c.bufferSize, c.maxArgsSize);
   c.ci = ciOf(c, c.command.length > 0);
+  c.nats = natsOf(c);
   if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
   if (c.user !== null && c.command.length === 0) throw new UsageError("--user needs a command after --");
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
@@ -318,7 +368,14 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
 /** tracer show FILE: a saved JSON trace as a table, its failures, its tree, its summary; its
  * profile, or its comparison with a baseline. */
 export interface ShowConfig {
+  /** A file, - (stdin), or nats://HOST:PORT/STREAM. */
   file: string;
+  /** Only events from then on (epoch ns). */
+  since: bigint | null;
+  /** The lines as JSON, not the table. */
+  json: boolean;
+  /** nats://: credentials and TLS as for --nats. */
+  nats: NatsAuth;
   failures: boolean;
   tree: boolean;
   wide: boolean;
@@ -332,20 +389,34 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--tree", help: "the process tree instead of the table", set: (c) => void (c.tree = true) },
   { spec: "-w, --wide", help: "full lines, not cut to the terminal's width", set: (c) => void (c.wide = true) },
   { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
+  { spec: "--since <time>", help: "events from TIME on: 10m, 2h, 1d ago, or a date", set: (c, v) => void (c.since = parseSince(v, Date.now())) },
+  { spec: "--json", help: "the JSON lines themselves, not the table", set: (c) => void (c.json = true) },
+  ...natsAuthFlags<ShowConfig>((c, _f, set) => set(c.nats)),
   ...profileFlags<ShowConfig>(),
   ...redactFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c = { file: "", failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction() } as ShowConfig;
+  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction() } as ShowConfig;
   const files: string[] = [];
   for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
   c.file = files[0]!;
   c.ci = ciOf(c, true);
+  checkNatsAuth(c.nats);
+  if (c.json && (c.tree || c.failures)) throw new UsageError("--json re-emits the lines; --tree and --failures are views of them, choose one");
   if (c.ci.profile === "-" && (c.failures || c.tree)) throw new UsageError("--profile - and --failures or --tree would both write to stdout; give --profile a file");
   return c;
+}
+
+/** --since: a duration ago (30s, 10m, 2h, 1d) or a date and time (ISO 8601) → epoch ns. */
+export function parseSince(s: string, nowMs: number): bigint {
+  const ago = /^(\d+)(s|m|h|d)$/.exec(s);
+  if (ago) return BigInt(nowMs - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as "s"]) * 1_000_000n;
+  const t = /^\d{4}-\d\d-\d\d/.test(s) ? Date.parse(s) : NaN;
+  if (Number.isNaN(t)) throw new UsageError(`--since '${s}': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)`);
+  return BigInt(t) * 1_000_000n;
 }
 
 function rows<C>(flags: readonly Flag<C>[]): string {
@@ -387,8 +458,10 @@ export function helpText(): string {
 
 export function showHelpText(): string {
   return (
-    "Usage: tracer show [options] FILE.jsonl\n\n" +
-    "Reads a trace written by tracer --json (- reads stdin) and shows it as the\n" +
+    "Usage: tracer show [options] FILE.jsonl\n" +
+    "       tracer show [options] nats://HOST:PORT/STREAM\n\n" +
+    "Reads a trace written by tracer --json (- reads stdin), or the JetStream\n" +
+    "stream tracers publish to with --nats, and shows it as the\n" +
     "table, its failures or its process tree, then the summary line (on stderr).\n" +
     "With --profile or --baseline (a trace recorded with --hash): the programs it\n" +
     "ran, and the table only if --failures or --tree asks for a view.\n\n" +

@@ -7,6 +7,7 @@ import type { ContainerOptions } from "../containers/pipe.ts";
 import type { Word } from "../word.ts";
 import type { RedactOptions } from "../redact/redactor.ts";
 import type { CiConfig, CiRun } from "../ci/session.ts";
+import type { NatsConfig } from "../sink/nats-connect.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;
@@ -61,15 +62,35 @@ export interface Config {
   redact: RedactOptions;
   /** Exec, failed exec and exit lines carry the chain of ancestors the process table knows. */
   ancestors: boolean;
+  /** --nats: events to JetStream (sink/nats.ts); null: not asked for. */
+  nats: NatsConfig | null;
 }
 
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
+/** --nats-* and --spool* given without --nats are refused once every flag is read (cli.ts). */
+export function natsDefaults(): NatsConfig {
+  return { servers: [], prefix: "tracer", stream: null, creds: null, nkey: null, ca: null, cert: null, key: null, spool: null, spoolSize: LIMITS.spoolSize.default };
+}
+
+/** A subject prefix: dot-separated tokens without wildcards or spaces. */
+export function checkSubjectPrefix(s: string): string {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s)) throw new UsageError(`--nats-subject '${s}': tokens of letters, digits, _ and -, separated by dots`);
+  return s;
+}
+
+/** A stream name: no dots, wildcards, slashes or spaces (JetStream's rule). */
+export function checkStreamName(s: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(s)) throw new UsageError(`--nats-stream '${s}': letters, digits, _ and - only`);
+  return s;
+}
+
 export const LIMITS = {
   maxArgsSize: { default: 128 * KiB, min: 4 * KiB, max: 512 * KiB },
   bufferSize: { default: 16 * MiB, min: 64 * KiB, max: 1024 * MiB },
+  spoolSize: { default: 256 * MiB, min: 4 * KiB, max: 1024 * 1024 * MiB },
   /** The ring must hold at least this many records of the largest size. */
   recordsPerRing: 4,
 } as const;
@@ -98,6 +119,7 @@ export function defaults(): Config {
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     redact: defaultRedaction(),
     ancestors: false,
+    nats: null,
   };
 }
 
@@ -144,6 +166,11 @@ function inRange(flag: string, n: number, min: number, max: number): number {
     );
   }
   return n;
+}
+
+export function checkSpoolSize(n: number): number {
+  const { min, max } = LIMITS.spoolSize;
+  return inRange("--spool-size", n, min, max);
 }
 
 export function checkMaxArgsSize(n: number): number {

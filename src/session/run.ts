@@ -3,7 +3,7 @@
 // losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
-import { fstatSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
@@ -23,12 +23,13 @@ import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs } from "../../ffi/libc";
 import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
-import { formatStats } from "./stats";
+import { formatNatsStats, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
+import { openPublisher, type Publisher } from "./publish";
 
 const EINTR = 4;
 /** Poll period while COMMAND shares the terminal the rows go to. */
@@ -66,26 +67,34 @@ function stderrShared(): boolean {
   }
 }
 
-/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
-function openOutputs(cfg: Config, commandMode: boolean): Outputs {
+/** How long the end of a run waits for NATS to acknowledge what it has not yet. */
+const NATS_DRAIN_MS = 30_000;
+
+/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), the
+ * formatter (feeding --nats too), --tree's file. */
+function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
   let sink: Writer | null = null;
   try {
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
-    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output) /* "open output FILE" names -o, --output */;
-    if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
+    // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
+    // stream or in the spool, even after kill -9.
+    const writeFn = nats ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n)) : undefined;
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
+    const local = nats === null || cfg.output !== null;
+    if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
       say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
     }
     const term = terminal(sink.fd);
-    const events = eventWriter(cfg.format, sink, cfg.env, {
+    const events = eventWriter(cfg.format, local ? sink : null, cfg.env, {
       width: cfg.wide || !term.tty ? null : term.columns,
       color: term.color,
       timeOfDay: cfg.timeOfDay || !term.tty,
       start: null,
       failures: cfg.failures,
       hash: cfg.hash,
-    }, cfg.hash);
+    }, cfg.hash, nats?.tap ?? null);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
   } catch (e) {
@@ -129,7 +138,7 @@ async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: bool
 }
 
 /** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
-async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe): Promise<void> {
+async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
   const { sink, events } = out;
   const commandMode = command !== null;
   // Rows on the terminal COMMAND writes to: read every SHARED_TTY_POLL_MS, so that a row comes
@@ -146,7 +155,7 @@ async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean,
     // While a container's metadata is awaited, its events wait in memory: keep the event loop
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
-    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() || events.holding() ? every : 1000);
+    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() || events.holding() || nats?.sink.busy() ? every : 1000);
     if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
     // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
     // fd ready: take them now (ring_buffer__consume).
@@ -154,6 +163,7 @@ async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean,
     busy = n > 0;
     if (n > 0) reportLoss();
     events.tick();
+    nats?.sink.flush(); // the spool first, then publish (acknowledgements come while we await)
     sink.flush();
     if (command?.poll()) return;
     if (asking) await Bun.sleep(1);
@@ -162,7 +172,7 @@ async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean,
 }
 
 /** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
-async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe): Promise<void> {
+async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
   const { sink } = out;
   tracer.detach(); // nothing new arrives; then deliver what is still in the ring
   const counting = commandMode || !sink.closed; // see pollLoop
@@ -176,8 +186,13 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   await containers.drained(); // events still waiting for their container's metadata
   containers.close();
   out.events.finish();
+  nats?.sink.flushSpool();
   sink.flush();
   sink.close();
+  if (nats) {
+    await nats.sink.close(NATS_DRAIN_MS);
+    say(nats.sink.line());
+  }
   if (stats.malformed) say(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
   const skipped = c.skipped.reduce((a, b) => a + b, 0);
   const full = c.lost.reduce((a, b) => a + b, 0) - skipped - c.scratchClash;
@@ -185,6 +200,7 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   if (c.scratchClash && !sink.closed) say(`tracer: ${c.scratchClash} events lost: another program on the CPU held the scratch buffer (preemptible tracepoints)\n`);
   if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
+  if (cfg.stats && nats) say(formatNatsStats(nats.sink.stats, cfg.format));
   if (out.tree) {
     if (out.treeOut) {
       out.treeOut.write(out.tree.render());
@@ -214,11 +230,14 @@ export async function run(cfg: Config): Promise<number> {
   // that cannot be used ends the run with one line naming its option, and nothing else.
   let out: Outputs;
   let ci: CiSession | null;
+  let nats: Publisher | null = null;
   try {
+    nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
     ci = CiSession.open(ciRun(cfg)); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
-    out = openOutputs(cfg, commandMode);
+    out = openOutputs(cfg, commandMode, nats);
   } catch (e) {
     tracer.close(false);
+    await nats?.sink.close(0);
     throw e;
   }
   const { sink, tree, summary } = out;
@@ -278,14 +297,15 @@ export async function run(cfg: Config): Promise<number> {
     say("ready\n");
     ci?.begin();
     command?.release();
-    await pollLoop(tracer, out, () => stop, reportLoss, command, containers);
+    await pollLoop(tracer, out, () => stop, reportLoss, command, containers, nats);
     if (command) {
       while (!command.poll()) await Bun.sleep(WAKEUP_MS); // a signal stopped the loop first
       status = command.exitStatus;
     }
   } finally {
-    await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers);
+    await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers, nats);
   }
+  const natsFailed = nats !== null && (nats.sink.failure !== null || (nats.sink.stats.unacked > 0 && cfg.nats!.spool === null));
   if (ci) status = ci.finish(status, { malformed: stats.malformed, excluded: stats.excluded, unread: sink.closed });
   if (sink.failure) {
     // Without COMMAND this ends the run at once; with COMMAND the loop stopped reading but the
@@ -293,6 +313,10 @@ export async function run(cfg: Config): Promise<number> {
     // incomplete record reported.
     if (!command) throw sink.failure;
     say(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
+    return 1;
+  }
+  if (natsFailed) {
+    // said above (the nats line, or the stream's problem when the server came)
     return 1;
   }
   return status;

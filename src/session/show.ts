@@ -1,7 +1,8 @@
 // tracer show FILE: a trace saved with --json read back as events (decode/json-event.ts), redacted
 // as a live run's (src/redact/), and shown as the live run would: the table (or only its failures) or the process tree, then the summary.
 // With --profile or --baseline, the programs it ran, as a profile or against one (ci/profile.ts);
-// the table is then left out unless --failures or --tree asks for a view.
+// the table is then left out unless --failures or --tree asks for a view. nats://HOST/STREAM reads
+// a JetStream stream the same way (show-nats.ts); events from several hosts get a HOST column.
 import { readFileSync } from "node:fs";
 import type { ShowConfig } from "./cli";
 import { ciWanted } from "../ci/session";
@@ -10,6 +11,9 @@ import { JsonEvent } from "../decode/json-event";
 import { TraceLog } from "../ci/collect";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile } from "../ci/profile";
 import { tableWriter } from "../format/output";
+import { Table } from "../format/table";
+import { topAccessor } from "../decode/top";
+import { isStreamUrl, readStream, type HostLine } from "./show-nats";
 import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
 import { terminal } from "../format/screen";
@@ -26,24 +30,46 @@ function readTrace(file: string): string {
   }
 }
 
-export function show(c: ShowConfig): number {
+const timestamp = topAccessor("timestamp");
+
+/** Table lines of several hosts: a table per host (its own PATH searches and pids), one start
+ * time, and each line led by its host. */
+function hostTables(out: Writer, hosts: string[], o: ConstructorParameters<typeof Table>[0]) {
+  const w = Math.max(4, ...hosts.map((h) => h.length)) + 1;
+  const tables = new Map(hosts.map((h) => [h, new Table({ ...o, width: o.width === null ? null : Math.max(20, o.width - w) })]));
+  const lead = (h: string, text: string) => text.replace(/^(?=.)/gm, h.padEnd(w));
+  out.write(lead("HOST", tables.get(hosts[0]!)!.header()));
+  return {
+    write: (ev: JsonEvent, host: string) => out.write(lead(host, tables.get(host)!.add(ev))),
+    finish: () => {
+      for (const [h, t] of tables) out.write(lead(h, t.finish()));
+    },
+  };
+}
+
+async function readLines(c: ShowConfig): Promise<HostLine[]> {
+  if (isStreamUrl(c.file)) return readStream(c.file, c.since, c.nats);
+  return readTrace(c.file).split("\n").map((line) => ({ line, host: "" }));
+}
+
+export async function show(c: ShowConfig): Promise<number> {
   const ci = ciWanted(c.ci);
   // the files first: a baseline that is not one, or an output that may not be written, ends it here
   const baseline = c.ci.baseline !== null ? buildProfile(readProfile(c.ci.baseline), c.ci.baselineIgnore) : null;
   const profileOut = c.ci.profile !== null ? forOption("--profile", () => Writer.open(c.ci.profile)) : null;
-  const text = readTrace(c.file);
+  const lines = await readLines(c);
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);
-  const table = c.tree || (ci && !c.failures)
-    ? null
-    : tableWriter(out, { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay || !term.tty, start: null, failures: c.failures });
-  const tree = c.tree ? new ProcessTree() : null;
+  const hosts = [...new Set(lines.map((l) => l.host))].filter((h) => h !== "");
+  const o = { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay || !term.tty, start: null, failures: c.failures };
+  const view = c.json || c.tree || (ci && !c.failures) ? null : hosts.length > 1 ? hostTables(out, hosts, o) : tableWriter(out, o);
+  const trees = c.tree ? new Map<string, ProcessTree>() : null;
   const log = ci ? new TraceLog() : null;
   const summary = new RunSummary();
   const rules = new Redactor(c.redact);
   let n = 0;
   const other = { lines: 0, first: 0, text: "" };
-  for (let line of text.split("\n")) {
+  for (let { line, host } of lines) {
     n++;
     if (line.trim() === "") continue;
     if (line[0] !== "{") {
@@ -56,16 +82,22 @@ export function show(c: ShowConfig): number {
       line = line.slice(at);
     }
     const ev = JsonEvent.parse(line, n);
+    if (c.since !== null && timestamp(ev) < c.since) continue;
     if (!rules.empty) redactJsonEvent(ev, rules); // before anything reads it
     if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
     summary.add(ev);
-    tree?.add(ev);
+    if (trees) {
+      let t = trees.get(host);
+      if (!t) trees.set(host, (t = new ProcessTree()));
+      t.add(ev);
+    }
     log?.add(ev);
-    table?.write(ev);
+    if (c.json) out.write(line + "\n");
+    else view?.write(ev, host);
     if (out.closed && !log) return 0; // nobody reads the view; a profile or a verdict still wants every line
   }
-  table?.finish();
-  if (tree) out.write(tree.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
+  view?.finish();
+  for (const [host, t] of trees ?? []) out.write((trees!.size > 1 ? `${host}:\n` : "") + t.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
   out.close();
   if (out.failure) throw out.failure;
   let exit = 0;

@@ -3,6 +3,7 @@ import { TRACED } from "../decode/index";
 import type { KernelCounters } from "../load/counters";
 import type { PipelineStats } from "../pipeline";
 import type { HashStats } from "../enrich/hash";
+import type { NatsStats } from "../sink/nats";
 
 /** --stats: per traced event emitted / lost / left out by the kernel's scope filters, and what
  * user space dropped (and --hash's work). With COMMAND, "filtered" is everything outside the
@@ -30,4 +31,10 @@ export function formatStats(c: KernelCounters, p: PipelineStats, cfg: { format: 
   out += `decoded ${s.decoded}, malformed ${s.malformed}, left out by --exec ${s.excludedInUserSpace}, scratch clashes ${s.scratchClash}\n`;
   if (hash) out += `--hash: ${hash.files} files read (${hash.bytes} bytes), ${hash.hits} from the cache, ${hash.errors} events with hash_error\n`;
   return out;
+}
+
+/** --stats with --nats: published, acknowledged, re-sent, duplicates, spooled, dropped, unacknowledged. */
+export function formatNatsStats(s: NatsStats, format: string): string {
+  if (format === "json") return JSON.stringify({ nats: s }) + "\n";
+  return `nats: ${Object.entries(s).map(([k, v]) => `${k} ${v}`).join(", ")}\n`;
 }

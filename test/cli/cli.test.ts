@@ -4,7 +4,7 @@ import { emptyScope } from "../../src/load/scope.ts";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { helpText, parseArgs, parseShowArgs, VERSION } from "../../src/session/cli.ts";
+import { helpText, parseArgs, parseShowArgs, parseSince, VERSION } from "../../src/session/cli.ts";
 import { defaults, EVENT_NAMES, parseSize } from "../../src/session/config.ts";
 import { InfoExit, UsageError } from "../../src/errors.ts";
 
@@ -53,6 +53,7 @@ describe("defaults", () => {
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },
       ancestors: false,
+      nats: null,
     });
     expect(parseArgs([])).toEqual(defaults());
   });
@@ -298,10 +299,19 @@ describe("tracer show's flags", () => {
   };
   test("the views, and no CI output by default", () => {
     expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
-      file: "t.jsonl", failures: false, tree: true, wide: true, timeOfDay: false,
+      file: "t.jsonl", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: true, wide: true, timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },
     });
+  });
+  test("--since: a duration ago or a date; --json", () => {
+    const now = Date.parse("2026-12-07T10:00:00Z");
+    expect(parseSince("10m", now)).toBe(BigInt(now - 600_000) * 1_000_000n);
+    expect(parseSince("2h", now)).toBe(BigInt(now - 7_200_000) * 1_000_000n);
+    expect(parseSince("2026-12-07T09:00:00Z", now)).toBe(BigInt(now - 3_600_000) * 1_000_000n);
+    expect(() => parseSince("yesterday", now)).toThrow("--since 'yesterday': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)");
+    expect(parseShowArgs(["--json", "nats://127.0.0.1:4222/TRACE"])).toMatchObject({ json: true, file: "nats://127.0.0.1:4222/TRACE" });
+    expect(() => parseShowArgs(["--json", "--tree", "t.jsonl"])).toThrow("--json re-emits the lines; --tree and --failures are views of them, choose one");
   });
   test("--profile, --baseline, --fail-on-new, --baseline-ignore: as for a run, without a command", () => {
     const c = parseShowArgs(["--profile", "p.json", "--baseline", "b.json", "--fail-on-new=4", "--baseline-ignore", "/tmp/**", "t.jsonl"]);
