@@ -34,11 +34,12 @@ function openAppend(path: string): number {
 }
 
 export class CiSession {
-  readonly log = new TraceLog();
   private readonly tree = new ProcessTree();
   private started = 0n;
 
   private constructor(
+    /** The run's per-process record, which the caller fills (run.ts: it serves more than CI). */
+    readonly log: TraceLog,
     private readonly cfg: Config,
     private readonly env: Record<string, string | undefined>,
     private readonly attestOut: Writer | null,
@@ -48,18 +49,17 @@ export class CiSession {
   ) {}
 
   /** Null when nothing CI is asked for; throws (one line) for a file that cannot be used. */
-  static open(cfg: Config, env: Record<string, string | undefined> = process.env): CiSession | null {
+  static open(cfg: Config, log: TraceLog | null, env: Record<string, string | undefined> = process.env): CiSession | null {
     const summary = env.GITHUB_STEP_SUMMARY;
-    if (cfg.command.length === 0 || (!ciWanted(cfg.ci) && !summary)) return null;
+    if (cfg.command.length === 0 || log === null || (!ciWanted(cfg.ci) && !summary)) return null;
     const { attest, profile, baseline, baselineIgnore } = cfg.ci;
     const base = baseline !== null ? buildProfile(readProfile(baseline), baselineIgnore) : null;
     const attestOut = attest !== null ? Writer.open(attest) : null;
     const profileOut = profile !== null ? Writer.open(profile) : null;
-    return new CiSession(cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
+    return new CiSession(log, cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
   }
 
   add(ev: RecordEvent): void {
-    this.log.add(ev);
     this.tree.add(ev);
   }
 

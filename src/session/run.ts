@@ -18,6 +18,9 @@ import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
 import { CiSession } from "../ci/session";
+import { TraceLog } from "../ci/collect";
+import { buildTimeline, timelineText } from "../ci/timeline";
+import { criticalPath, criticalPathLine } from "../ci/critical-path";
 import { configureScope, excludeSelf, fillScopeMaps, follow } from "../filter/scope";
 import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../filter/host-ns";
@@ -43,12 +46,15 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   }
 }
 
-/** What the tracer writes to: events, --tree, the summary line. */
+/** What the tracer writes to: events, --tree, --timeline, the summary line. */
 interface Outputs {
   sink: Writer;
   events: EventWriter;
   tree: ProcessTree | null;
   treeOut: Writer | null;
+  timelineOut: Writer | null;
+  /** The per-process record (ci/collect.ts) for --timeline, the critical path and the CI outputs. */
+  log: TraceLog | null;
   summary: RunSummary | null;
 }
 
@@ -68,7 +74,9 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
   let sink: Writer | null = null;
+  let timelineOut: Writer | null = null;
   try {
+    timelineOut = cfg.timeline !== null ? openSink(cfg.timeline) : null;
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
     if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
@@ -83,10 +91,12 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
       failures: cfg.failures,
     }, cfg.hash);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
-    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
+    const log = commandMode || timelineOut ? new TraceLog() : null;
+    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, timelineOut, log, summary };
   } catch (e) {
     sink?.close();
     treeOut?.close();
+    timelineOut?.close();
     throw e;
   }
 }
@@ -177,6 +187,12 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
       out.treeOut.close();
     } else say(text);
   }
+  if (out.log && out.timelineOut) {
+    out.timelineOut.write(timelineText(buildTimeline(out.log)));
+    out.timelineOut.close();
+    if (out.timelineOut.failure) say(`tracer: ${out.timelineOut.failure.message}\n`);
+  }
+  if (out.log && commandMode) say(criticalPathLine(criticalPath(out.log)));
   if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }
 
@@ -200,15 +216,16 @@ export async function run(cfg: Config): Promise<number> {
     tracer.close(false);
     throw e;
   }
-  const { sink, tree, summary } = out;
+  const { sink, tree, summary, log } = out;
   const write = out.events.write;
   const keep = execPathFilter(cfg.execPath);
   let ci: CiSession | null;
   let containers: ContainerPipe;
   try {
-    ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+    ci = CiSession.open(cfg, log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     // after --exec and the container filters: every output sees the same events
     containers = await startContainerPipe(cfg.containers, (e) => {
+      log?.add(e);
       ci?.add(e);
       tree?.add(e);
       summary?.add(e);

@@ -9,6 +9,8 @@ import { EXEC } from "../decode/index";
 import { JsonEvent } from "../decode/json-event";
 import { TraceLog } from "../ci/collect";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile } from "../ci/profile";
+import { buildTimeline, timelineText } from "../ci/timeline";
+import { criticalPath, criticalPathText } from "../ci/critical-path";
 import { tableWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
@@ -29,21 +31,24 @@ export function show(c: ShowConfig): number {
   // the files first: a baseline that is not one, or an output that may not be written, ends it here
   const baseline = c.ci.baseline !== null ? buildProfile(readProfile(c.ci.baseline), c.ci.baselineIgnore) : null;
   const profileOut = c.ci.profile !== null ? Writer.open(c.ci.profile) : null;
+  const timelineOut = c.timeline !== null ? Writer.open(c.timeline) : null;
   const text = readTrace(c.file);
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);
-  const table = c.tree || (ci && !c.failures)
+  // a picture or a path asked for: the table only if --failures asks for it
+  const pictures = c.timeline !== null || c.html !== null || c.criticalPath;
+  const table = c.tree || ((ci || pictures) && !c.failures)
     ? null
     : tableWriter(out, { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay, start: null, failures: c.failures });
   const tree = c.tree ? new ProcessTree() : null;
-  const log = ci ? new TraceLog() : null;
+  const log = ci || pictures ? new TraceLog() : null;
   const summary = new RunSummary();
   let n = 0;
   for (const line of text.split("\n")) {
     n++;
     if (line.trim() === "") continue;
     const ev = JsonEvent.parse(line, n);
-    if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
+    if (ci && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
     summary.add(ev);
     tree?.add(ev);
     log?.add(ev);
@@ -52,10 +57,16 @@ export function show(c: ShowConfig): number {
   }
   table?.finish();
   if (tree) out.write(tree.render());
+  if (log && c.criticalPath) out.write(criticalPathText(criticalPath(log)));
   out.close();
   if (out.failure) throw out.failure;
   let exit = 0;
-  if (log) {
+  if (log && timelineOut) {
+    timelineOut.write(timelineText(buildTimeline(log)));
+    timelineOut.close();
+    if (timelineOut.failure) throw timelineOut.failure;
+  }
+  if (log && ci) {
     const programs = buildProfile(log.programs(), c.ci.baselineIgnore);
     if (profileOut) {
       profileOut.write(profileText(programs));
