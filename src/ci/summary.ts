@@ -1,10 +1,14 @@
 // The GitHub job summary: a Markdown section about one -- COMMAND run, appended to the file named
 // by GITHUB_STEP_SUMMARY (the command, its status and duration, counts, failures, new programs,
-// and the process tree in a <details> block).
+// the critical path and a Mermaid Gantt chart of it and of the longest processes, and the process
+// tree in a <details> block).
 import { argvText as commandLine } from "../format/quote";
 import { endText, shellQuote } from "../format/quote";
 import { failuresOf, type TraceLog } from "./collect";
 import type { ProfileDiff, Program } from "./profile";
+import { criticalPath, criticalPathLine } from "./critical-path";
+import { ganttMermaid } from "./gantt";
+import { failed } from "./timeline";
 
 /** Inline code that holds any text: a backtick run longer than any inside it. */
 export function code(s: string): string {
@@ -43,6 +47,27 @@ export function countsOf(log: TraceLog) {
   };
 }
 
+/** What failed, a line each: failed execs collapsed per command line with a count, then how the
+ * process ended if badly (the summary's list, the HTML report's). */
+export function failureList(log: TraceLog): { command: string; what: string; pid: number }[] {
+  const out: { command: string; what: string; pid: number }[] = [];
+  for (const p of log.processes()) {
+    const byLine = new Map<string, { count: number; errno: string }>();
+    for (const x of failuresOf(p)) {
+      const line = commandLine(x.argv.length ? x.argv : [x.path]);
+      const seen = byLine.get(line);
+      if (seen) seen.count++;
+      else byLine.set(line, { count: 1, errno: x.errno });
+    }
+    for (const [line, x] of byLine) out.push({ command: line, what: `exec failed ${x.errno}${x.count > 1 ? ` ×${x.count}` : ""}`, pid: p.pid });
+    if (failed(p)) {
+      const last = p.execs[p.execs.length - 1];
+      out.push({ command: last ? commandLine(last.argv) : `pid ${p.pid}`, what: endText(p.exitCode!, p.signal, p.coreDumped), pid: p.pid });
+    }
+  }
+  return out;
+}
+
 const program = (p: Program) => `${code(shellQuote(p.path))}${p.sha256 ? ` sha256 ${code(p.sha256)}` : ""}`;
 
 export function summaryMarkdown(log: TraceLog, f: SummaryFacts): string {
@@ -54,21 +79,7 @@ export function summaryMarkdown(log: TraceLog, f: SummaryFacts): string {
   md += `**${how}** in ${secs} s${f.complete ? "" : " · **the trace is incomplete** (events were lost or left out)"}\n\n`;
   md += `| ${Object.keys(counts).join(" | ")} |\n|${Object.keys(counts).map(() => "---:").join("|")}|\n| ${Object.values(counts).join(" | ")} |\n\n`;
 
-  const failures: string[] = [];
-  for (const p of log.processes()) {
-    const byLine = new Map<string, { count: number; errno: string }>();
-    for (const x of failuresOf(p)) {
-      const line = commandLine(x.argv.length ? x.argv : [x.path]);
-      const seen = byLine.get(line);
-      if (seen) seen.count++;
-      else byLine.set(line, { count: 1, errno: x.errno });
-    }
-    for (const [line, x] of byLine) failures.push(`- ${code(line)}: exec failed ${x.errno}${x.count > 1 ? ` ×${x.count}` : ""} (pid ${p.pid})`);
-    if (p.exitCode !== null && (p.exitCode !== 0 || p.signal !== 0)) {
-      const last = p.execs[p.execs.length - 1];
-      failures.push(`- ${code(last ? commandLine(last.argv) : `pid ${p.pid}`)}: ${endText(p.exitCode, p.signal, p.coreDumped)} (pid ${p.pid})`);
-    }
-  }
+  const failures = failureList(log).map((f) => `- ${code(f.command)}: ${f.what} (pid ${f.pid})`);
   md += failures.length ? `#### Failures\n\n${failures.join("\n")}\n\n` : "";
 
   if (f.diff) {
@@ -76,6 +87,12 @@ export function summaryMarkdown(log: TraceLog, f: SummaryFacts): string {
     md += `#### New programs against ${code(f.diff.baseline)}\n\n`;
     md += added.length ? added.map((p) => `- ${program(p)}`).join("\n") + "\n\n" : "None.\n\n";
     if (gone.length) md += `#### No longer run\n\n${gone.map((p) => `- ${program(p)}`).join("\n")}\n\n`;
+  }
+  const cp = criticalPath(log);
+  const chart = ganttMermaid(log, cp, `${commandLine(f.command)} — ${counts.processes} processes`);
+  if (chart) {
+    const line = criticalPathLine(cp).replace(/^tracer: critical path /, "").trim();
+    md += `#### Timeline\n\n${line ? `Critical path ${code(line)}\n\n` : ""}\`\`\`mermaid\n${chart}\`\`\`\n\n`;
   }
   md += `<details><summary>Process tree (${counts.processes} processes)</summary>\n\n${block(f.tree)}\n</details>\n\n`;
   return md;

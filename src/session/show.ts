@@ -11,6 +11,7 @@ import { TraceLog } from "../ci/collect";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile } from "../ci/profile";
 import { buildTimeline, timelineText } from "../ci/timeline";
 import { criticalPath, criticalPathText } from "../ci/critical-path";
+import { htmlReport } from "../ci/report";
 import { tableWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
@@ -32,6 +33,7 @@ export function show(c: ShowConfig): number {
   const baseline = c.ci.baseline !== null ? buildProfile(readProfile(c.ci.baseline), c.ci.baselineIgnore) : null;
   const profileOut = c.ci.profile !== null ? Writer.open(c.ci.profile) : null;
   const timelineOut = c.timeline !== null ? Writer.open(c.timeline) : null;
+  const htmlOut = c.html !== null ? Writer.open(c.html) : null;
   const text = readTrace(c.file);
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);
@@ -40,7 +42,7 @@ export function show(c: ShowConfig): number {
   const table = c.tree || ((ci || pictures) && !c.failures)
     ? null
     : tableWriter(out, { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay, start: null, failures: c.failures });
-  const tree = c.tree ? new ProcessTree() : null;
+  const tree = c.tree || htmlOut ? new ProcessTree() : null;
   const log = ci || pictures ? new TraceLog() : null;
   const summary = new RunSummary();
   let n = 0;
@@ -56,7 +58,8 @@ export function show(c: ShowConfig): number {
     if (out.closed && !log) return 0; // nobody reads the view; a profile or a verdict still wants every line
   }
   table?.finish();
-  if (tree) out.write(tree.render());
+  const summaryLine = summary.line();
+  if (tree && c.tree) out.write(tree.render());
   if (log && c.criticalPath) out.write(criticalPathText(criticalPath(log)));
   out.close();
   if (out.failure) throw out.failure;
@@ -65,6 +68,11 @@ export function show(c: ShowConfig): number {
     timelineOut.write(timelineText(buildTimeline(log)));
     timelineOut.close();
     if (timelineOut.failure) throw timelineOut.failure;
+  }
+  if (log && htmlOut) {
+    htmlOut.write(htmlReport(log, { source: c.file, summary: summaryLine, tree: tree!.render() }));
+    htmlOut.close();
+    if (htmlOut.failure) throw htmlOut.failure;
   }
   if (log && ci) {
     const programs = buildProfile(log.programs(), c.ci.baselineIgnore);
@@ -79,6 +87,6 @@ export function show(c: ShowConfig): number {
       for (const line of [...said.added, ...said.gone]) say(line + "\n");
     }
   }
-  say(summary.line());
+  say(summaryLine);
   return exit;
 }

@@ -3,12 +3,14 @@
 // timeline is read by the DevTools trace engine (the Performance panel's parser) and every
 // process in it checked against strace's lines: pid, parent, start, duration, exit, failed execs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as TraceEngine from "@paulirish/trace_engine";
 import { polyfillDOMRect } from "@paulirish/trace_engine/analyze-trace.mjs";
-import { ROOT, TRACER } from "./harness";
+import { lexer, type Tokens } from "marked";
+import { fixture, ROOT, TRACER } from "./harness";
+import { Browser } from "./browser";
 
 const BUILD = join(ROOT, "test", "fixtures", "ci-build");
 const MISSING = "tracer-ci-missing-tool";
@@ -17,6 +19,29 @@ const ENV = { PATH: "/nonexistent-tracer-ci:/usr/local/bin:/usr/bin:/bin", HOME:
 let top: string;
 beforeAll(() => (top = mkdtempSync(join(tmpdir(), "tracer-timeline-"))));
 afterAll(() => rmSync(top, { recursive: true, force: true }));
+
+/** The screenshots the tests take (README's pictures are copies of two of them). */
+const SHOTS = join(ROOT, ".output", "screenshots");
+function keepShot(name: string, png: Buffer): void {
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(join(SHOTS, name), png);
+}
+
+/** The ```mermaid blocks of a Markdown text. */
+const mermaidBlocks = (md: string) => lexer(md).filter((t) => t.type === "code" && (t as Tokens.Code).lang === "mermaid").map((t) => (t as Tokens.Code).text);
+
+/** Mermaid's own parser and renderer, in headless Chromium (its parser wants a DOM): the number
+ * of task bars drawn, and a screenshot of the chart. */
+async function renderMermaid(b: Browser, text: string): Promise<{ bars: number; labels: string[]; png: Buffer }> {
+  const page = join(top, "mermaid.html");
+  writeFileSync(page, `<!doctype html><meta charset="utf-8"><body style="margin:0;background:#fff"><div id="chart"></div><script src="file://${ROOT}/node_modules/mermaid/dist/mermaid.min.js"></script></body>`);
+  await b.load(`file://${page}`);
+  const t = JSON.stringify(text);
+  await b.evaluate(`mermaid.initialize({ startOnLoad: false, gantt: { useWidth: 1000 } }); mermaid.parse(${t})`);
+  const labels = await b.evaluate<string[]>(`mermaid.render("g", ${t}).then((r) => { document.getElementById("chart").innerHTML = r.svg; return [...document.querySelectorAll("text.taskText, text.taskTextOutsideRight, text.taskTextOutsideLeft")].map((e) => e.textContent); })`);
+  const bars = await b.evaluate<number>(`document.querySelectorAll("rect.task").length`);
+  return { bars, labels, png: await b.screenshot("#chart svg") };
+}
 
 /** What strace -f -ttt saw of one process (times in µs since the epoch, as strace prints them). */
 interface Straced {
@@ -179,19 +204,24 @@ describe("the fixture build, make -j2, under strace -f -ttt, with --timeline", (
   });
 });
 
+/** The critical path's build: what each step reported of itself (test/fixtures/critical-path/step). */
+const criticalDir = () => join(top, "critical");
+function report(name: string) {
+  const dir = criticalDir();
+  const [pid, ppid] = readFileSync(join(dir, `${name}.pid`), "utf8").trim().split(" ").map(Number);
+  return { name, pid: pid!, ppid: ppid!, sleep: Number(readFileSync(join(dir, `${name}.sleep`), "utf8")), end: Number(readFileSync(join(dir, `${name}.end`), "utf8")) };
+}
+
 describe("the critical path of a Makefile whose slow step waits behind two fast ones (-j2)", () => {
   let dir: string;
   let run: { code: number | null; stderr: string };
   let shown: string;
-  const report = (name: string) => {
-    const [pid, ppid] = readFileSync(join(dir, `${name}.pid`), "utf8").trim().split(" ").map(Number);
-    return { name, pid: pid!, ppid: ppid!, sleep: Number(readFileSync(join(dir, `${name}.sleep`), "utf8")), end: Number(readFileSync(join(dir, `${name}.end`), "utf8")) };
-  };
 
   beforeAll(() => {
-    dir = join(top, "critical");
+    dir = criticalDir();
     cpSync(join(ROOT, "test", "fixtures", "critical-path"), dir, { recursive: true });
-    const p = Bun.spawnSync([TRACER, "--json", "-o", join(top, "critical.jsonl"), "--", "make", "-j2"], { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" });
+    writeFileSync(join(top, "summary.md"), "");
+    const p = Bun.spawnSync([TRACER, "--json", "-o", join(top, "critical.jsonl"), "--", "make", "-j2"], { cwd: dir, env: { ...ENV, GITHUB_STEP_SUMMARY: join(top, "summary.md") }, stdout: "pipe", stderr: "pipe" });
     run = { code: p.exitCode, stderr: p.stderr.toString() };
     const s = Bun.spawnSync([TRACER, "show", "--critical-path", join(top, "critical.jsonl")], { stdout: "pipe", stderr: "pipe" });
     expect(s.exitCode).toBe(0);
@@ -225,5 +255,110 @@ describe("the critical path of a Makefile whose slow step waits behind two fast 
     const line = run.stderr.split("\n").find((l) => l.startsWith("tracer: critical path"))!;
     expect(line).toMatch(/^tracer: critical path \(5 processes\): .* → .* → .*$/);
     expect(line).toContain("sleep 1.5");
+  });
+});
+
+describe("the job summary's Mermaid Gantt chart, drawn by mermaid in headless Chromium", () => {
+  let browser: Browser;
+  beforeAll(async () => (browser = await Browser.start(1100, 700)));
+  afterAll(async () => browser?.close());
+
+  test("the critical path's Makefile: one bar per step of the path and per process, the path's bars as crit, no console error", async () => {
+    const md = readFileSync(join(top, "summary.md"), "utf8");
+    const blocks = mermaidBlocks(md);
+    expect(blocks.length).toBe(1);
+    const text = blocks[0]!;
+    const tasks = text.split("\n").filter((l) => /^ {4}[^ ].* :(crit, )?\d+, \d+$/.test(l));
+    const crit = tasks.filter((l) => l.includes(":crit, "));
+    expect(crit.map((l) => l.trim().replace(/ \(own .*$/, ""))).toEqual(["make -j2", expect.stringMatching(/^bash \.\/step fast[12] (0\.3|1)$/), expect.stringMatching(/^sleep (0\.3|1)$/), "bash ./step slow 1.5", "sleep 1.5"]);
+    const processes = Number(/^\| (\d+) \|/m.exec(md)![1]); // the counts table's first cell
+    expect(tasks.length - crit.length).toBe(processes); // all of them: fewer than the bound
+    const r = await renderMermaid(browser, text);
+    expect(r.bars).toBe(tasks.length);
+    expect(r.labels.length).toBe(tasks.length);
+    expect(browser.errors).toEqual([]);
+    keepShot("job-summary-gantt.png", r.png);
+  });
+
+  test("10,000 processes: the chart stays at its bound and renders", async () => {
+    const summary = join(top, "storm-summary.md");
+    writeFileSync(summary, "");
+    const p = Bun.spawnSync([TRACER, "--json", "-o", join(top, "storm.jsonl"), "--", fixture("storm"), "10000", "/bin/true"], { env: { ...ENV, GITHUB_STEP_SUMMARY: summary }, stdout: "pipe", stderr: "pipe" });
+    expect(p.exitCode).toBe(0);
+    expect(p.stdout.toString()).toBe("spawned=10000\n");
+    const md = readFileSync(summary, "utf8");
+    expect(md).toContain("| 10001 |"); // storm and its 10,000 children
+    const text = mermaidBlocks(md)[0]!;
+    const tasks = text.split("\n").filter((l) => /^ {4}[^ ].* :(crit, )?\d+, \d+$/.test(l));
+    expect(tasks.length).toBeLessThanOrEqual(12 + 15);
+    expect(text).toContain("section Longest processes (15 of 10001)");
+    expect(text.length).toBeLessThan(5000);
+    const r = await renderMermaid(browser, text);
+    expect(r.bars).toBe(tasks.length);
+    expect(browser.errors).toEqual([]);
+  });
+});
+
+describe("tracer show --html and speedscope's app in headless Chromium", () => {
+  let browser: Browser;
+  beforeAll(async () => (browser = await Browser.start(1100, 500)));
+  afterAll(async () => browser?.close());
+
+  const show = (...args: string[]) => {
+    const s = Bun.spawnSync([TRACER, "show", ...args], { stdout: "pipe", stderr: "pipe" });
+    expect(s.stderr.toString()).toMatch(/^tracer: \d+ processes, /);
+    expect(s.exitCode).toBe(0);
+    expect(s.stdout.toString()).toBe("");
+  };
+
+  test("the critical path's build: one bar per process the steps reported, the path's in red, no console error, nothing fetched", async () => {
+    const file = join(top, "critical.html");
+    show("--html", file, join(top, "critical.jsonl"));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await browser.load(`file://${file}`);
+    const steps = ["fast1", "fast2", "slow"].map(report);
+    const pids = [steps[0]!.ppid, ...steps.flatMap((s) => [s.pid, s.sleep])].sort();
+    expect((await browser.evaluate<number[]>(`[...document.querySelectorAll(".timeline .bar")].map((b) => Number(b.dataset.pid))`)).sort()).toEqual(pids);
+    const [first] = steps.slice(0, 2).sort((a, b) => a.end - b.end);
+    const slow = steps[2]!;
+    expect((await browser.evaluate<number[]>(`[...document.querySelectorAll(".timeline .bar.crit")].map((b) => Number(b.dataset.pid))`)).sort()).toEqual([first!.ppid, first!.pid, first!.sleep, slow.pid, slow.sleep].sort());
+    expect(await browser.evaluate(`document.querySelectorAll("[src], [href], link, script, img, iframe").length`)).toBe(0);
+    expect(browser.errors).toEqual([]);
+    keepShot("report-timeline.png", await browser.screenshot("#timeline"));
+  });
+
+  test("the fixture build's report lists its failures as strace saw them", async () => {
+    const file = join(top, "build.html");
+    show("--html", file, join(top, "run.jsonl"));
+    await browser.load(`file://${file}`);
+    const items = await browser.evaluate<string[]>(`[...document.querySelectorAll(".failures li")].map((li) => li.textContent)`);
+    const env = [...parseStrace(readFileSync(join(top, "strace.log"), "utf8")).values()].find((s) => s.exitCode === 127)!;
+    const tries = env.failedExecs.filter((f) => f.path.endsWith(`/${MISSING}`)).length;
+    expect(items.filter((i) => i.includes(MISSING))).toEqual([
+      `${MISSING} --version: exec failed ENOENT ×${tries} (pid ${env.pid})`,
+      `env ${MISSING} --version: exit 127 (pid ${env.pid})`,
+    ]);
+    expect(await browser.evaluate(`document.querySelector(".tree").textContent.split("\\n").filter(Boolean).length`)).toBe(await browser.evaluate(`document.querySelectorAll(".timeline .bar").length`));
+    expect(browser.errors).toEqual([]);
+  });
+
+  test("speedscope (its static app, served from 127.0.0.1) opens the timeline: one profile per process, no console error", async () => {
+    const timeline = join(top, "critical.json");
+    show("--timeline", timeline, join(top, "critical.jsonl"));
+    const app = join(ROOT, "node_modules", "speedscope", "dist", "release");
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => {
+      const path = new URL(req.url).pathname;
+      return new Response(Bun.file(path === "/timeline.json" ? timeline : join(app, path.replace(/^\/+/, "") || "index.html")));
+    } });
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      await browser.load(`${base}/index.html#profileURL=${encodeURIComponent(`${base}/timeline.json`)}&title=critical-path`);
+      // speedscope makes one profile per (pid, tid): the seven processes the steps reported
+      await browser.until(`document.body.innerText.includes("critical-path (1/7)")`);
+      expect(browser.errors).toEqual([]);
+      keepShot("speedscope.png", await browser.screenshot());
+    } finally {
+      server.stop(true);
+    }
   });
 });
