@@ -204,6 +204,36 @@ describe("the fixture build, make -j2, under strace -f -ttt, with --timeline", (
   });
 });
 
+describe("threads and a death by signal on the timeline", () => {
+  test("a thread's slice on its own row under its process, and SIGKILL marked, as the processes report them", async () => {
+    const life = fixture("lifecycle");
+    const out = join(top, "threads");
+    mkdirSync(out);
+    // the thread mode prints pid= and tid= (gettid in the thread); the shell says whom it killed and how it ended
+    const script = `${life} thread x > ${out}/thread; ${life} sleep x & echo $! > ${out}/killed; kill -9 $!; wait $!; echo $? > ${out}/status`;
+    const p = Bun.spawnSync([TRACER, "--timeline", join(out, "t.json"), "--", "/bin/sh", "-c", script], { env: ENV, stdout: "pipe", stderr: "pipe" });
+    expect(p.exitCode).toBe(0);
+    const kv = Object.fromEntries(readFileSync(join(out, "thread"), "utf8").trim().split("\n").map((l) => l.split("=")));
+    const [pid, tid] = [Number(kv.pid), Number(kv.tid)];
+    expect(tid).not.toBe(pid);
+    const killed = Number(readFileSync(join(out, "killed"), "utf8"));
+    expect(readFileSync(join(out, "status"), "utf8").trim()).toBe("137");
+    const m = await engine(join(out, "t.json"));
+    const proc = m.data.Renderer.processes.get(pid);
+    const main = proc.threads.get(pid).entries.filter((e: any) => e.ph === "X");
+    const thread = proc.threads.get(tid).entries.filter((e: any) => e.ph === "X");
+    expect(thread.map((e: any) => e.name)).toEqual([`thread ${tid}`]);
+    expect(main.length).toBe(1);
+    // the thread lived within its process
+    expect(thread[0].ts).toBeGreaterThanOrEqual(main[0].ts);
+    expect(thread[0].ts + thread[0].dur).toBeLessThanOrEqual(main[0].ts + main[0].dur);
+    const dead = m.data.Renderer.processes.get(killed).threads.get(killed).entries.find((e: any) => e.ph === "X");
+    expect([dead.args.signal, dead.args.exit]).toEqual([9, "killed by SIGKILL"]);
+    expect(m.events.filter((e) => e.ph === "i" && e.pid === killed).map((e) => e.name)).toEqual(["killed by SIGKILL"]);
+    expect(m.data.Warnings.perEvent.size).toBe(0);
+  });
+});
+
 /** The critical path's build: what each step reported of itself (test/fixtures/critical-path/step). */
 const criticalDir = () => join(top, "critical");
 function report(name: string) {
