@@ -92,6 +92,12 @@ export interface ProcessRecord {
 
 /** Events → one record per process (threads fold into their process), and what was lost. */
 export class TraceLog {
+  /** `full`: every exec's facts. Not full (the critical path of a run without CI outputs): an
+   * exec keeps its time, cmdpath and argv; path, digests and cwd are "", uid and euid -1. The
+   * reads left out (pathname, creds, pwd, truncated, digests) took ~1.7 µs per exec, timed one by
+   * one on test/records.ts's exec view (argv and cmdpath ~0.3 µs). */
+  constructor(readonly full = true) {}
+
   private byId = new Map<number, ProcessRecord>();
   /** Threads started and not yet ended, by host tid (live tids are unique). */
   private liveThreads = new Map<number, ThreadRecord>();
@@ -109,8 +115,10 @@ export class TraceLog {
     return p;
   }
 
+  /** The event's process (the ids beyond its entity id read only for a process not seen yet). */
   private ofEvent(ev: EventView): ProcessRecord {
-    const p = this.proc(T.processEntityId(ev), T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev), T.processName(ev));
+    const id = T.processEntityId(ev);
+    const p = this.byId.get(id) ?? this.proc(id, T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev), T.processName(ev));
     // the leader's thread start is the process's start (the first process has no fork event)
     if (p.start === 0n && T.hostThreadId(ev) === p.pid) p.start = T.threadStartTime(ev);
     return p;
@@ -133,18 +141,21 @@ export class TraceLog {
       const child = this.proc(A.childProcess(ev), A.childPid(ev), A.childParentPid(ev), A.childParent(ev), T.processName(ev));
       child.start = A.childStart(ev);
     } else if (ev.is(EXEC)) {
-      const creds = A.creds(ev);
       const p = this.ofEvent(ev);
-      p.comm = T.processName(ev);
+      if (!this.full) {
+        p.execs.push({ time: t, path: "", cmdpath: A.cmdpath(ev), argv: A.argv(ev), sha256: "", interpreterSha256: "", hashError: "", uid: -1, euid: -1, cwd: "", truncated: [] });
+        return;
+      }
+      const creds = A.creds(ev);
       p.execs.push({
-        time: T.timestamp(ev), path: A.pathname(ev), cmdpath: A.cmdpath(ev), argv: A.argv(ev),
+        time: t, path: A.pathname(ev), cmdpath: A.cmdpath(ev), argv: A.argv(ev),
         sha256: A.sha256(ev), interpreterSha256: A.interpreterSha256(ev), hashError: A.hashError(ev),
         uid: creds.Uid, euid: creds.Euid, cwd: A.pwd(ev), truncated: A.execTruncated(ev),
       });
     } else if (ev.is(EXEC_FAILED)) {
       const path = A.failedPath(ev);
       const resolved = A.failedBinary(ev).path;
-      this.ofEvent(ev).failedExecs.push({ time: T.timestamp(ev), path, resolved: resolved === path ? "" : resolved, argv: A.failedArgs(ev), errno: A.error(ev) });
+      this.ofEvent(ev).failedExecs.push({ time: t, path, resolved: resolved === path ? "" : resolved, argv: A.failedArgs(ev), errno: A.error(ev) });
     } else if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) {
         const th = this.liveThreads.get(T.hostThreadId(ev));

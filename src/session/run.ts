@@ -18,6 +18,7 @@ import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
 import { CiSession } from "../ci/session";
+import { ciWanted } from "./config";
 import { TraceLog } from "../ci/collect";
 import { buildTimeline, timelineText } from "../ci/timeline";
 import { criticalPath, criticalPathLine } from "../ci/critical-path";
@@ -91,7 +92,9 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
       failures: cfg.failures,
     }, cfg.hash);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
-    const log = commandMode || timelineOut ? new TraceLog() : null;
+    // what the CI outputs and the timeline say needs every exec's facts; the critical path, less
+    const full = timelineOut !== null || ciWanted(cfg.ci) || !!process.env.GITHUB_STEP_SUMMARY;
+    const log = commandMode || timelineOut ? new TraceLog(full) : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, timelineOut, log, summary };
   } catch (e) {
     sink?.close();
