@@ -11,7 +11,7 @@ NAME=build
 source scripts/lib.sh
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl)
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl chromium)
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v llvm-strip >/dev/null || missing+=(llvm)
@@ -25,6 +25,7 @@ command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || [ -x /usr/b
 command -v openssl >/dev/null || missing+=(openssl) # test/nats/: its TLS certificates
 command -v gcc >/dev/null || missing+=(gcc libc6-dev) # test fixtures
 command -v dpkg-source >/dev/null || missing+=(dpkg-dev) # scripts/build-libs.sh: apt-get source
+command -v chromium >/dev/null || missing+=(chromium) # test/kernel/timeline.test.ts: the HTML report, speedscope, Mermaid
 for p in libbpf-dev libelf-dev zlib1g-dev linux-libc-dev; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
@@ -39,6 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >&2
   if ! $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2; then
     # Ubuntu ships bpftool in linux-tools, not as its own package.
+    # (Ubuntu's chromium is a snap, left out here: the browser tests want Debian's)
     $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl linux-tools-common linux-tools-generic >&2
   fi
 fi

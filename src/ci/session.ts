@@ -60,13 +60,14 @@ function openAppend(path: string): number {
 }
 
 export class CiSession {
-  readonly log = new TraceLog();
   private readonly tree = new ProcessTree();
   /** The counts and failures, as the summary line defines them. */
   private readonly summary = new RunSummary({ failures: true });
   private started = 0n;
 
   private constructor(
+    /** The run's per-process record, which the caller fills (run.ts: it serves more than CI). */
+    readonly log: TraceLog,
     private readonly cfg: CiRun,
     private readonly env: Record<string, string | undefined>,
     private readonly attestOut: Writer | null,
@@ -76,18 +77,17 @@ export class CiSession {
   ) {}
 
   /** Null when nothing CI is asked for; throws (one line) for a file that cannot be used. */
-  static open(cfg: CiRun, env: Record<string, string | undefined> = process.env): CiSession | null {
+  static open(cfg: CiRun, log: TraceLog | null, env: Record<string, string | undefined> = process.env): CiSession | null {
     const summary = env.GITHUB_STEP_SUMMARY;
-    if (cfg.command.length === 0 || (!ciWanted(cfg.ci) && !summary)) return null;
+    if (cfg.command.length === 0 || log === null || (!ciWanted(cfg.ci) && !summary)) return null;
     const { attest, profile, baseline, baselineIgnore } = cfg.ci;
     const base = baseline !== null ? buildProfile(readProfile(baseline), baselineIgnore) : null;
     const attestOut = attest !== null ? forOption("--attest", () => Writer.open(attest)) : null;
     const profileOut = profile !== null ? forOption("--profile", () => Writer.open(profile)) : null;
-    return new CiSession(cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
+    return new CiSession(log, cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
   }
 
   add(ev: RecordEvent): void {
-    this.log.add(ev);
     this.tree.add(ev);
     this.summary.add(ev);
   }

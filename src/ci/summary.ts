@@ -1,11 +1,15 @@
 // The GitHub job summary: a Markdown section about one -- COMMAND run, appended to the file named
 // by GITHUB_STEP_SUMMARY (the command, its status and duration, counts, failures, new programs,
-// and the process tree in a <details> block).
+// the critical path and a Mermaid Gantt chart of it and of the longest processes, and the process
+// tree in a <details> block).
 import { argvText as commandLine } from "../format/quote";
 import { endText, shellQuote } from "../format/quote";
 import type { TraceLog } from "./collect";
 import type { RunSummary } from "../format/summary";
 import type { ProfileDiff, Program } from "./profile";
+import { criticalPath, criticalPathLine } from "./critical-path";
+import { ganttMermaid } from "./gantt";
+import { failed } from "./timeline";
 
 /** Inline code that holds any text: a backtick run longer than any inside it. */
 export function code(s: string): string {
@@ -51,6 +55,12 @@ export function summaryMarkdown(log: TraceLog, run: RunSummary, f: SummaryFacts)
     md += `#### New programs against ${code(f.diff.baseline)}\n\n`;
     md += added.length ? added.map((p) => `- ${program(p)}`).join("\n") + "\n\n" : "None.\n\n";
     if (gone.length) md += `#### No longer run\n\n${gone.map((p) => `- ${program(p)}`).join("\n")}\n\n`;
+  }
+  const cp = criticalPath(log);
+  const chart = ganttMermaid(log, cp, `${commandLine(f.command)} — ${counts.processes} processes`);
+  if (chart) {
+    const line = criticalPathLine(cp).replace(/^tracer: critical path /, "").trim();
+    md += `#### Timeline\n\n${line ? `Critical path ${code(line)}\n\n` : ""}\`\`\`mermaid\n${chart}\`\`\`\n\n`;
   }
   md += `<details><summary>Process tree (${counts.processes} processes)</summary>\n\n${block(f.tree)}\n</details>\n\n`;
   return md;

@@ -48,6 +48,12 @@ function uidOf(s: string): number {
   return uid;
 }
 
+/** A file name a flag writes to (- is stdout). */
+const fileName = (flag: string, v: string) => {
+  if (v === "") throw new UsageError(`${flag} needs a file name`);
+  return v;
+};
+
 const nonEmpty = (flag: string) => (s: string) => {
   if (s === "") throw new UsageError(`${flag} needs a glob`);
   return s;
@@ -192,6 +198,10 @@ const TRACE_FLAGS: Flag<Config>[] = [
     c.user = v;
   } },
   { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, _v, _f, w) => void (c.tree = w) },
+  { spec: "--timeline <file>", help: "at exit, a timeline (Perfetto) to FILE", set: (c, v, f, w) => {
+    fileName(f, v);
+    c.timeline = w;
+  } },
   { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
   { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
   ...profileFlags<Config>(),
@@ -382,6 +392,12 @@ export interface ShowConfig {
   timeOfDay: boolean;
   ci: CiConfig;
   redact: RedactOptions;
+  /** --timeline FILE: the Trace Event Format JSON (ci/timeline.ts). */
+  timeline: string | null;
+  /** --html FILE: the self-contained report (ci/report.ts). */
+  html: string | null;
+  /** --critical-path: the chain of processes that decided the wall time, on stdout. */
+  criticalPath: boolean;
 }
 
 const SHOW_FLAGS: Flag<ShowConfig>[] = [
@@ -392,13 +408,16 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--since <time>", help: "events from TIME on: 10m, 2h, 1d ago, or a date", set: (c, v) => void (c.since = parseSince(v, Date.now())) },
   { spec: "--json", help: "the JSON lines themselves, not the table", set: (c) => void (c.json = true) },
   ...natsAuthFlags<ShowConfig>((c, _f, set) => set(c.nats)),
+  { spec: "--timeline <file>", help: "write a timeline (Perfetto, speedscope) to FILE", set: (c, v, f) => void (c.timeline = fileName(f, v)) },
+  { spec: "--critical-path", help: "the processes that decided the wall time", set: (c) => void (c.criticalPath = true) },
+  { spec: "--html <file>", help: "write a self-contained HTML report to FILE", set: (c, v, f) => void (c.html = fileName(f, v)) },
   ...profileFlags<ShowConfig>(),
   ...redactFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction() } as ShowConfig;
+  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction(), timeline: null, html: null, criticalPath: false } as ShowConfig;
   const files: string[] = [];
   for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
@@ -406,7 +425,8 @@ export function parseShowArgs(argv: readonly string[]): ShowConfig {
   c.ci = ciOf(c, true);
   checkNatsAuth(c.nats);
   if (c.json && (c.tree || c.failures)) throw new UsageError("--json re-emits the lines; --tree and --failures are views of them, choose one");
-  if (c.ci.profile === "-" && (c.failures || c.tree)) throw new UsageError("--profile - and --failures or --tree would both write to stdout; give --profile a file");
+  const toStdout = [c.ci.profile === "-" && "--profile -", c.timeline === "-" && "--timeline -", c.html === "-" && "--html -", c.criticalPath && "--critical-path", (c.failures || c.tree) && "--failures or --tree", c.json && "--json"].filter((x) => x);
+  if (toStdout.length > 1) throw new UsageError(`${toStdout.join(" and ")} would all write to stdout; give the files names`);
   return c;
 }
 
@@ -464,7 +484,8 @@ export function showHelpText(): string {
     "stream tracers publish to with --nats, and shows it as the\n" +
     "table, its failures or its process tree, then the summary line (on stderr).\n" +
     "With --profile or --baseline (a trace recorded with --hash): the programs it\n" +
-    "ran, and the table only if --failures or --tree asks for a view.\n\n" +
+    "ran, and the table only if --failures or --tree asks for a view; so too with\n" +
+    "--timeline, --critical-path and --html.\n\n" +
     "Options:\n" +
     rows(SHOW_FLAGS)
   );

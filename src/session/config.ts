@@ -50,6 +50,8 @@ export interface Config {
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
   tree: Word | null;
+  /** Write the run's timeline (Trace Event Format, ci/timeline.ts) at exit to this file. */
+  timeline: Word | null;
   /** Table: full lines even on a terminal. */
   wide: boolean;
   /** Table: only failures (failed execs, non-zero exits, signals, losses). */
@@ -113,6 +115,7 @@ export function defaults(): Config {
     containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
     noThreads: false,
     tree: null,
+    timeline: null,
     wide: false,
     failures: false,
     timeOfDay: false,

@@ -18,6 +18,10 @@ import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
 import { CiSession } from "../ci/session";
+import { ciWanted } from "../ci/session";
+import { TraceLog } from "../ci/collect";
+import { buildTimeline, timelineText } from "../ci/timeline";
+import { criticalPath, criticalPathLine } from "../ci/critical-path";
 import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
 import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
@@ -47,12 +51,15 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   }
 }
 
-/** What the tracer writes to: events, --tree, the summary line. */
+/** What the tracer writes to: events, --tree, --timeline, the summary line. */
 interface Outputs {
   sink: Writer;
   events: EventWriter;
   tree: ProcessTree | null;
   treeOut: Writer | null;
+  timelineOut: Writer | null;
+  /** The per-process record (ci/collect.ts) for --timeline, the critical path and the CI outputs. */
+  log: TraceLog | null;
   summary: RunSummary | null;
 }
 
@@ -72,11 +79,13 @@ const NATS_DRAIN_MS = 30_000;
 
 /** Stage 2: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), the
  * formatter (feeding --nats too), --tree's file. */
-function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null): Outputs {
+function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null, log: TraceLog | null): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
   let sink: Writer | null = null;
+  let timelineOut: Writer | null = null;
   try {
+    timelineOut = cfg.timeline !== null ? forOption("--timeline", () => openSink(cfg.timeline)) : null;
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
     // stream or in the spool, even after kill -9.
@@ -96,10 +105,11 @@ function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null):
       hash: cfg.hash,
     }, cfg.hash, nats?.tap ?? null);
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
-    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
+    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, timelineOut, log, summary };
   } catch (e) {
     sink?.close();
     treeOut?.close();
+    timelineOut?.close();
     throw e;
   }
 }
@@ -210,6 +220,12 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
       say(out.tree.render({ width: cfg.wide || !term.tty ? null : term.columns, color: term.color }));
     }
   }
+  if (out.log && out.timelineOut) {
+    out.timelineOut.write(timelineText(buildTimeline(out.log)));
+    out.timelineOut.close();
+    if (out.timelineOut.failure) say(`tracer: ${out.timelineOut.failure.message}\n`);
+  }
+  if (out.log && commandMode) say(criticalPathLine(criticalPath(out.log)));
   if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }
 
@@ -229,12 +245,16 @@ export async function run(cfg: Config): Promise<number> {
   // Every output is opened before anything is printed (the table's header included): a file
   // that cannot be used ends the run with one line naming its option, and nothing else.
   let out: Outputs;
+  // The per-process record: the critical path of every -- COMMAND run; what the CI outputs and
+  // the timeline say needs every exec's facts (`full`), the critical path less.
+  const full = cfg.timeline !== null || ciWanted(cfg.ci) || !!process.env.GITHUB_STEP_SUMMARY;
+  const log = commandMode || cfg.timeline !== null ? new TraceLog(full) : null;
   let ci: CiSession | null;
   let nats: Publisher | null = null;
   try {
     nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
-    ci = CiSession.open(ciRun(cfg)); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
-    out = openOutputs(cfg, commandMode, nats);
+    ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+    out = openOutputs(cfg, commandMode, nats, log);
   } catch (e) {
     tracer.close(false);
     await nats?.sink.close(0);
@@ -247,6 +267,7 @@ export async function run(cfg: Config): Promise<number> {
   try {
     // after --exec and the container filters: every output sees the same events
     containers = await startContainerPipe(cfg.containers, (e) => {
+      log?.add(e);
       ci?.add(e);
       tree?.add(e);
       summary?.add(e);

@@ -10,6 +10,9 @@ import { EXEC } from "../decode/index";
 import { JsonEvent } from "../decode/json-event";
 import { TraceLog } from "../ci/collect";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile } from "../ci/profile";
+import { buildTimeline, timelineText } from "../ci/timeline";
+import { criticalPath, criticalPathText } from "../ci/critical-path";
+import { htmlReport } from "../ci/report";
 import { tableWriter } from "../format/output";
 import { Table } from "../format/table";
 import { topAccessor } from "../decode/top";
@@ -57,15 +60,19 @@ export async function show(c: ShowConfig): Promise<number> {
   // the files first: a baseline that is not one, or an output that may not be written, ends it here
   const baseline = c.ci.baseline !== null ? buildProfile(readProfile(c.ci.baseline), c.ci.baselineIgnore) : null;
   const profileOut = c.ci.profile !== null ? forOption("--profile", () => Writer.open(c.ci.profile)) : null;
+  const timelineOut = c.timeline !== null ? forOption("--timeline", () => Writer.open(c.timeline)) : null;
+  const htmlOut = c.html !== null ? forOption("--html", () => Writer.open(c.html)) : null;
   const lines = await readLines(c);
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);
   const hosts = [...new Set(lines.map((l) => l.host))].filter((h) => h !== "");
   const o = { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay || !term.tty, start: null, failures: c.failures };
-  const view = c.json || c.tree || (ci && !c.failures) ? null : hosts.length > 1 ? hostTables(out, hosts, o) : tableWriter(out, o);
-  const trees = c.tree ? new Map<string, ProcessTree>() : null;
-  const log = ci ? new TraceLog() : null;
-  const summary = new RunSummary();
+  // a profile, a verdict, a picture or a path asked for: the table only if --failures asks for it
+  const pictures = c.timeline !== null || c.html !== null || c.criticalPath;
+  const view = c.json || c.tree || ((ci || pictures) && !c.failures) ? null : hosts.length > 1 ? hostTables(out, hosts, o) : tableWriter(out, o);
+  const trees = c.tree || htmlOut ? new Map<string, ProcessTree>() : null;
+  const log = ci || pictures ? new TraceLog() : null;
+  const summary = new RunSummary({ failures: htmlOut !== null });
   const rules = new Redactor(c.redact);
   let n = 0;
   const other = { lines: 0, first: 0, text: "" };
@@ -84,7 +91,7 @@ export async function show(c: ShowConfig): Promise<number> {
     const ev = JsonEvent.parse(line, n);
     if (c.since !== null && timestamp(ev) < c.since) continue;
     if (!rules.empty) redactJsonEvent(ev, rules); // before anything reads it
-    if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
+    if (ci && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
     summary.add(ev);
     if (trees) {
       let t = trees.get(host);
@@ -94,14 +101,26 @@ export async function show(c: ShowConfig): Promise<number> {
     log?.add(ev);
     if (c.json) out.write(line + "\n");
     else view?.write(ev, host);
-    if (out.closed && !log) return 0; // nobody reads the view; a profile or a verdict still wants every line
+    if (out.closed && !log) return 0; // nobody reads the view; a profile, a verdict or a picture still wants every line
   }
   view?.finish();
-  for (const [host, t] of trees ?? []) out.write((trees!.size > 1 ? `${host}:\n` : "") + t.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
+  if (c.tree) for (const [host, t] of trees ?? []) out.write((trees!.size > 1 ? `${host}:\n` : "") + t.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
+  if (log && c.criticalPath) out.write(criticalPathText(criticalPath(log)));
   out.close();
   if (out.failure) throw out.failure;
   let exit = 0;
-  if (log) {
+  if (log && timelineOut) {
+    timelineOut.write(timelineText(buildTimeline(log)));
+    timelineOut.close();
+    if (timelineOut.failure) throw timelineOut.failure;
+  }
+  if (log && htmlOut) {
+    const tree = [...trees!.entries()].map(([host, t]) => (trees!.size > 1 ? `${host}:\n` : "") + t.render()).join("");
+    htmlOut.write(htmlReport(log, summary, { source: c.file, summary: summary.line(), tree }));
+    htmlOut.close();
+    if (htmlOut.failure) throw htmlOut.failure;
+  }
+  if (log && ci) {
     const programs = buildProfile(log.programs(), c.ci.baselineIgnore);
     if (profileOut) {
       profileOut.write(profileText(programs));

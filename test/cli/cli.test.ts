@@ -47,6 +47,7 @@ describe("defaults", () => {
       containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
       noThreads: false,
       tree: null,
+      timeline: null,
       wide: false,
       failures: false,
       timeOfDay: false,
@@ -241,6 +242,8 @@ describe("scope flags", () => {
     expect(() => parseArgs(["--host", "--container"])).toThrow(UsageError);
     expect(parseArgs(["--no-threads"]).noThreads).toBe(true);
     expect(parseArgs(["--tree", "-"]).tree).toBe("-");
+    expect(parseArgs(["--timeline", "t.json", "--", "make"]).timeline).toBe("t.json");
+    expect(() => parseArgs(["--timeline="])).toThrow(/--timeline needs a value/);
     expect(parseArgs(["--user", "nobody", "--", "id"]).user).toBe("nobody");
     expect(() => parseArgs(["--user", "nobody"])).toThrow(/needs a command/);
     expect(() => parseArgs(["--pid-tree", "1", "--", "id"])).toThrow(UsageError);
@@ -299,7 +302,7 @@ describe("tracer show's flags", () => {
   };
   test("the views, and no CI output by default", () => {
     expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
-      file: "t.jsonl", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: true, wide: true, timeOfDay: false,
+      file: "t.jsonl", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: true, wide: true, timeOfDay: false, timeline: null, html: null, criticalPath: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },
     });
@@ -322,7 +325,9 @@ describe("tracer show's flags", () => {
     expect(showUsage(["--fail-on-new", "t.jsonl"])).toBe("--fail-on-new needs --baseline PROFILE");
     expect(showUsage(["--profile", "a", "--profile", "b", "t.jsonl"])).toBe("--profile given 2 times; give it once");
     expect(showUsage(["--attest", "a", "t.jsonl"])).toMatch(/unknown option '--attest'/);
-    expect(showUsage(["--profile", "-", "--tree", "t.jsonl"])).toMatch(/--profile - and --failures or --tree would both write to stdout/);
+    expect(showUsage(["--profile", "-", "--tree", "t.jsonl"])).toMatch(/--profile - and --failures or --tree would all write to stdout/);
+    expect(showUsage(["--critical-path", "--timeline", "-", "t.jsonl"])).toMatch(/--timeline - and --critical-path would all write to stdout/);
+    expect(showUsage(["--html", "", "t.jsonl"])).toMatch(/--html needs a/);
     expect(showUsage(["--profile", "p.json"])).toMatch(/show takes one file .* not 0/);
   });
 });
