@@ -1,6 +1,6 @@
 // Redaction against the real kernel: a program (test/fixtures/argv-report.c) run once per rule
 // with a fresh secret reports the argv the kernel gave it; under the tracer, the secret's bytes
-// must appear in no output of any kind (-o JSON, a NATS stream, --tree, --attest, --profile, the GitHub step
+// must appear in no output of any kind (-o JSON, a NATS stream, --tree, --attest, --profile, --timeline, show --html, the GitHub step
 // summary, stdout and stderr, the table, tracer show), every other byte of argv must be what the
 // program received, and the event must name the rule. A --no-redact run of the same workload is
 // the control: there every secret is in the JSON. And a real C build (test/fixtures/ci-build)
@@ -118,7 +118,7 @@ describe("every default rule, and --redact, --redact-env, on a real program's ar
     outDir = join(top, "out");
     cpSync(join(ROOT, "test", "fixtures", "ci-build"), outDir, { recursive: true }); // a directory for the run's files
     report = join(top, "report-json");
-    const a = run(outDir, ["--json", "-o", "trace.jsonl", "--env", ...REDACT, "--tree", "tree.txt", "--attest", "att.json", "--profile", "profile.json"], "report-json", { GITHUB_STEP_SUMMARY: join(outDir, "summary.md") });
+    const a = run(outDir, ["--json", "-o", "trace.jsonl", "--env", ...REDACT, "--tree", "tree.txt", "--attest", "att.json", "--profile", "profile.json", "--timeline", "timeline.json"], "report-json", { GITHUB_STEP_SUMMARY: join(outDir, "summary.md") });
     expect(a.code).toBe(0);
     streams.push(a.out, a.err);
     const b = run(outDir, ["-w", "-o", "table.txt", "--env", ...REDACT], "report-table"); // the table
@@ -138,7 +138,7 @@ describe("every default rule, and --redact, --redact-env, on a real program's ar
     } finally {
       await server.stop();
     }
-    for (const view of [[], ["--tree"], ["--failures"]]) {
+    for (const view of [[], ["--tree"], ["--failures"], ["--html", join(outDir, "report.html")], ["--critical-path"]]) {
       const s = Bun.spawnSync([TRACER, "show", ...view, join(outDir, "trace.jsonl")], { stdout: "pipe", stderr: "pipe" });
       streams.push(s.stdout.toString(), s.stderr.toString());
     }
@@ -146,7 +146,7 @@ describe("every default rule, and --redact, --redact-env, on a real program's ar
   });
 
   test("no secret's bytes in any file or stream the runs wrote; the outputs are there", () => {
-    for (const f of ["trace.jsonl", "tree.txt", "att.json", "profile.json", "summary.md", "table.txt"]) expect(existsSync(join(outDir, f))).toBe(true);
+    for (const f of ["trace.jsonl", "tree.txt", "att.json", "profile.json", "timeline.json", "report.html", "summary.md", "table.txt"]) expect(existsSync(join(outDir, f))).toBe(true);
     const all = everything(outDir, streams);
     for (const secret of [...CASES.map((c) => c.secret), NON_UTF8]) {
       for (const b of all) expect(b.includes(Buffer.from(secret))).toBe(false);
