@@ -100,6 +100,8 @@ export interface FreshFigures {
   ratio: Spread;
   /** This configuration's total ÷ execsnoop's, round by round. */
   vsExecsnoop: Spread | null;
+  /** Per program: runs during the spawns, robust and mean ns per run (medians over the rounds). */
+  programs: Record<string, { runs: number; robustNs: number; meanNs: number }>;
 }
 
 /** Thread CPU of one process, kept per tid across samples (an exited thread keeps its last). */
@@ -322,6 +324,10 @@ export function freshFigures(runs: FreshRun[], configs: string[]): FreshFigures[
       totalQuietMinMs: Math.min(...(q.length ? q : rs).map((r) => r.totalMs)),
       ratio: spread(rs.map((r) => r.ratio)),
       vsExecsnoop: config === "execsnoop" || vs.length === 0 ? null : spread(vs),
+      programs: Object.fromEntries([...new Set(rs.flatMap((r) => Object.keys(r.programs)))].map((name) => {
+        const ps = rs.map((r) => r.programs[name]).filter((p) => p !== undefined);
+        return [name, { runs: spread(ps.map((p) => p.runs)).median, robustNs: spread(ps.map((p) => p.robustNs)).median, meanNs: spread(ps.map((p) => p.meanNs)).median }];
+      })),
     };
   });
 }

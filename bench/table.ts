@@ -201,5 +201,7 @@ export function freshTable(fs: FreshFigures[]): string {
     `median (min–max) of ${n} rounds; quiet rounds (others made < 1% as many execs and used < 0.1 CPU): ${fs.map((f) => `${f.config} ${f.quietRuns}`).join(", ")}\n` +
     `own CPU = rusage at exit (all threads, exited ones included); BPF = its programs' runs (≤ 1 per spawn) × the lower quartile\n` +
     `of ns per run over 2 ms windows (robust to runs preempted on a busy host and to others' execs; "raw": run_time_ns of every run)\n\n`;
-  return head + render(["", ...fs.map((f) => CONFIGS[f.config]!.label)], rows.map(([label, get]) => [label, ...fs.map(get)]), new Set(fs.map((_, i) => i + 1)));
+  const progs = fs.flatMap((f) => Object.entries(f.programs).map(([name, p]) => [CONFIGS[f.config]!.label, name, p.runs.toFixed(0), p.robustNs.toFixed(0), p.meanNs.toFixed(0)]));
+  return head + render(["", ...fs.map((f) => CONFIGS[f.config]!.label)], rows.map(([label, get]) => [label, ...fs.map(get)]), new Set(fs.map((_, i) => i + 1))) +
+    "\n" + render(["BPF program (fresh runs, medians)", "program", "runs", "ns/run, windows' lower quartile", "ns/run, mean"], progs, new Set([2, 3, 4]));
 }
