@@ -58,7 +58,7 @@ fresh_copy() { # fresh_copy PKG DIR: a clean copy of PKG's source tree at DIR
 
 mkdir -p "$WORK" "$LIB_DIR"
 COMPAT=$(abs "$WORK/glibc-compat.o")
-if stale "$COMPAT" scripts/libs/glibc-compat.c; then
+if stale "$COMPAT" scripts/libs/glibc-compat.c scripts/build-libs.sh; then # and so all three, in turn
   "$CC" $CFLAGS -fPIC -c scripts/libs/glibc-compat.c -o "$COMPAT"
 fi
 
