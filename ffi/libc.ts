@@ -1,5 +1,5 @@
-// bun:ffi binding to the few glibc calls tracer needs: version, clocks, ids, memfd, errno, vsnprintf, and
-// starting COMMAND (posix_spawn, socketpair, waitpid).
+// bun:ffi binding to the few glibc calls tracer needs: its version, clocks, ids, memfd, errno,
+// vsnprintf, and starting COMMAND (posix_spawn, socketpair, waitpid).
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import { errnoName as systemErrnoName } from "./errno.ts";
 
@@ -60,7 +60,7 @@ export function glibcVersion(): string {
 
 const SYS_memfd_create = process.arch === "arm64" ? 279 : 319;
 
-/** memfd_create(2): -1 and errno on failure. Through syscall(2): glibc has the wrapper only since 2.27. */
+/** memfd_create(2), -1 and errno on failure; through syscall(2): glibc has the wrapper since 2.27. */
 export function memfdCreate(name: Pointer, flags: number): number {
   return lib.symbols.syscall(SYS_memfd_create, name, flags);
 }

@@ -58,23 +58,25 @@ fresh_copy() { # fresh_copy PKG DIR: a clean copy of PKG's source tree at DIR
 
 mkdir -p "$WORK" "$LIB_DIR"
 COMPAT=$(abs "$WORK/glibc-compat.o")
-if stale "$COMPAT" scripts/libs/glibc-compat.c; then
+if stale "$COMPAT" scripts/libs/glibc-compat.c scripts/build-libs.sh; then # and so all three, in turn
   "$CC" $CFLAGS -fPIC -c scripts/libs/glibc-compat.c -o "$COMPAT"
 fi
 
 # ---- zlib ------------------------------------------------------------------------------------
-if stale "$WORK/zlib/libz.so.1" "$COMPAT" "$SRC/.done"; then
+# Each stage's stamp is touched when it succeeded; a newer stamp of the stage before rebuilds it.
+if stale "$WORK/zlib.stamp" "$COMPAT" "$SRC/.done"; then
   log "$ARCH: zlib"
   fresh_copy zlib "$WORK/zlib"
   # As debian/rules: -O3 -D_REENTRANT.
   (cd "$WORK/zlib" && CC=$CC CFLAGS="$CFLAGS -O3 -D_REENTRANT" LDFLAGS="$LDFLAGS" uname=GNU ./configure --shared >&2)
   v=$(sed -n 's/^SHAREDLIBV=//p' "$WORK/zlib/Makefile")
   "${MAKE[@]}" -C "$WORK/zlib" "$v" LDFLAGS="$LDFLAGS $COMPAT" >&2 # and the link libz.so.1 → it
+  touch "$WORK/zlib.stamp"
 fi
 ZLIB=$(abs "$WORK/zlib")
 
 # ---- libelf (elfutils: only lib/ and libelf/) ------------------------------------------------
-if stale "$WORK/elfutils/libelf/libelf.so" "$ZLIB/libz.so.1"; then
+if stale "$WORK/libelf.stamp" "$WORK/zlib.stamp"; then
   log "$ARCH: elfutils' libelf (configure takes a while)"
   fresh_copy elfutils "$WORK/elfutils"
   host=()
@@ -83,11 +85,12 @@ if stale "$WORK/elfutils/libelf/libelf.so" "$ZLIB/libz.so.1"; then
     --disable-debuginfod --disable-libdebuginfod --disable-nls --without-bzlib --without-lzma --without-zstd >&2)
   "${MAKE[@]}" -C "$WORK/elfutils/lib" >&2
   "${MAKE[@]}" -C "$WORK/elfutils/libelf" libelf.so LDFLAGS="$LDFLAGS -L$ZLIB $COMPAT" >&2
+  touch "$WORK/libelf.stamp"
 fi
 ELF=$(abs "$WORK/elfutils/libelf")
 
 # ---- libbpf ----------------------------------------------------------------------------------
-if stale "$WORK/libbpf/libbpf.so.1" "$ELF/libelf.so"; then
+if stale "$WORK/libbpf.stamp" "$WORK/libelf.stamp"; then
   log "$ARCH: libbpf"
   fresh_copy libbpf "$WORK/libbpf-src"
   rm -rf "$WORK/libbpf" && mkdir -p "$WORK/libbpf"
@@ -95,6 +98,7 @@ if stale "$WORK/libbpf/libbpf.so.1" "$ELF/libelf.so"; then
   "${MAKE[@]}" -C "$WORK/libbpf-src/src" OBJDIR="$(abs "$WORK/libbpf")" BUILD_STATIC_ONLY= NO_PKG_CONFIG=1 CC="$CC" \
     CFLAGS="$CFLAGS -Werror=implicit-function-declaration -I$ELF -I$ZLIB" LDFLAGS="$LDFLAGS -L$ELF -L$ZLIB $COMPAT" \
     "$(abs "$WORK/libbpf")/libbpf.so.1" >&2
+  touch "$WORK/libbpf.stamp"
 fi
 
 # ---- check, strip, install ------------------------------------------------------------------

@@ -96,10 +96,13 @@ if [ "${1:-}" = "--debootstrap" ]; then
   fi
   uri=$(debian_uri)
   log "debootstrap $suite from $uri → $dir"
-  rm -rf "$dir" && mkdir -p "$dir"
-  debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg "$suite" "$dir" "$uri" >&2 \
-    || die "debootstrap $suite failed"
-  touch "$dir/.done"
+  # Made aside and moved into place: a concurrent run makes its own and one of them wins.
+  part=$dir.$$.part
+  rm -rf --one-file-system "$part" && mkdir -p "$part"
+  debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg "$suite" "$part" "$uri" >&2 \
+    || { rm -rf --one-file-system "$part"; die "debootstrap $suite failed"; }
+  touch "$part/.done"
+  if [ -f "$dir/.done" ]; then rm -rf --one-file-system "$part"; else rm -rf --one-file-system "$dir" && mv -T "$part" "$dir"; fi
   exit 0
 fi
 if [ "${1:-}" = "--source" ]; then

@@ -1,7 +1,9 @@
 // Linked into the embedded libbpf, libelf and libz (scripts/build-libs.sh) so that they need no
-// glibc symbol newer than the floor (src/glibc-floor.ts). Each wrapper is hidden: the library's
+// glibc symbol newer than the floor (src/session/glibc.ts). Each wrapper is hidden: the library's
 // own calls bind to it at link time, and it calls the symbol version every glibc since the
-// architecture's first one exports (the newer headers name a newer version).
+// architecture's first one exports (the newer headers name a newer version). Left as is:
+// fmemopen@GLIBC_2.22 (libbpf's kconfig parser; the older fmemopen behaves differently), which
+// makes 2.22 the floor.
 #if defined(__x86_64__)
 #define BASE "GLIBC_2.2.5"
 #define STAT_VER 1 /* _STAT_VER_LINUX */
