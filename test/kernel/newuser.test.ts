@@ -358,3 +358,39 @@ describe("15: npm start", () => {
     expect(Bun.spawnSync(["test", "-e", `/proc/${kids[0]}`]).exitCode).not.toBe(0);
   });
 });
+
+describe("14: quiet surprises", () => {
+  test("started with SIGINT ignored (a job started with & from a script): one line at start says so, with the pid to stop", async () => {
+    const p = Bun.spawn(["sh", "-c", `trap '' INT; exec ${quote(TRACER)} --comm nomatch${process.pid}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const { readUntil } = await import("./harness");
+    try {
+      const m = await readUntil(p.stderr, /^((?:[^\n]*\n)*?)ready\n/);
+      // ground truth: the kernel's view of the signals it ignores (bit 1: SIGINT), and its pid (sh exec'd it)
+      const ign = BigInt("0x" + /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"))![1]);
+      expect((ign >> 1n) & 1n).toBe(1n);
+      expect(m[1]).toBe(`tracer: Ctrl-C and kill -INT are ignored (inherited); stop: kill -TERM ${p.pid}\n`);
+    } finally {
+      p.kill("SIGTERM");
+    }
+    expect(await p.exited).toBe(0);
+  });
+  test("README's jq recipes use no integer beyond 2^53 (jq 1.6 rounds them)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = readme.slice(readme.indexOf("With jq (each recipe")).split("```")[1]!;
+    const recipes = block.split("\n").filter((l) => l.startsWith("jq "));
+    expect(recipes.length).toBeGreaterThan(0);
+    // the fields whose values in a real trace are that large
+    const dir = project();
+    const out = join(dir, "t.jsonl");
+    expect(screen([TRACER, "--json", "-o", out, "--", "make", "app"], dir, null).code).toBe(0);
+    const big = new Set<string>();
+    const visit = (k: string, v: unknown) => {
+      if (typeof v === "bigint" && (v > 2n ** 53n || v < -(2n ** 53n))) big.add(k);
+      else if (Array.isArray(v)) v.forEach((x) => (x && typeof x === "object" && "name" in x ? visit(x.name, x.value) : visit(k, x)));
+      else if (v && typeof v === "object") for (const [kk, vv] of Object.entries(v)) visit(kk, vv);
+    };
+    for (const l of readFileSync(out, "utf8").trim().split("\n")) visit("", parseLine(l));
+    expect(big.has("timestamp")).toBe(true);
+    for (const r of recipes) for (const f of big) expect(`${f} in ${r}`).not.toMatch(new RegExp(`^${f} in .*(\\.${f}\\b|"${f}")`));
+  });
+});
