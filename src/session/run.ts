@@ -244,6 +244,8 @@ export async function run(cfg: Config): Promise<number> {
   let stop = false;
   let command: Command | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
+    // the terminal echoed ^C where its cursor was: what comes next starts a line of its own
+    if (sig === "SIGINT" && isatty(2) && terminalSendsSigint()) say("\n");
     if (command && !command.finished) {
       // The command decides; we follow it. A terminal's Ctrl-C has reached it already.
       if (!(sig === "SIGINT" && terminalSendsSigint())) command.signal(sig);
@@ -275,6 +277,7 @@ export async function run(cfg: Config): Promise<number> {
       follow(tracer, command.pid);
     }
     say("ready\n");
+    sink.flush(); // the header now, not at the first poll: a Ctrl-C echoed meanwhile would share its line
     ci?.begin();
     command?.release();
     await pollLoop(tracer, out, () => stop, reportLoss, command, containers);

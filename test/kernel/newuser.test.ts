@@ -394,3 +394,38 @@ describe("14: quiet surprises", () => {
     for (const r of recipes) for (const f of big) expect(`${f} in ${r}`).not.toMatch(new RegExp(`^${f} in .*(\\.${f}\\b|"${f}")`));
   });
 });
+
+describe("13: small things", () => {
+  test("the usual summary line fits 80 columns (deaths by a signal and losses only when there are some)", () => {
+    const t = screen([TRACER, "--", "make"], project(), 80);
+    const line = t.out.split("\n").filter((l) => l.startsWith("tracer: ")).at(-1)!;
+    expect(line).toMatch(/^tracer: \d+ processes, \d+ execs, 1 failed exec, \d+ non-zero exits?, [\d.]+ m?s$/);
+    expect(line.length).toBeLessThanOrEqual(80);
+  });
+  for (const cols of [80, 200]) {
+    test(`${cols} columns: ^C and what follows do not share a line`, async () => {
+      const cmd = [TRACER, "--comm", `nomatch${process.pid}`].map(quote).join(" ");
+      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], { env: ENV, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const reader = p.stdout.getReader();
+      const dec = new TextDecoder();
+      let text = "";
+      while (!text.includes("COMMAND\r\n")) { // the header is out: the tracer is running
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value, { stream: true });
+      }
+      p.stdin.write("\x03"); // Ctrl-C, through the terminal's line discipline
+      p.stdin.flush();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value, { stream: true });
+      }
+      await p.exited;
+      const lines = text.replaceAll("\r", "").split("\n");
+      expect(lines.some((l) => l === "^C")).toBe(true);
+      expect(lines.filter((l) => l.includes("^C") && l !== "^C")).toEqual([]);
+      expect(lines.some((l) => l.startsWith("tracer: 0 processes"))).toBe(true);
+    });
+  }
+});
