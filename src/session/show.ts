@@ -99,8 +99,12 @@ export function show(c: ShowConfig): number {
     const programs = buildProfile(log.programs(), c.ci.baselineIgnore);
     if (profileOut) {
       profileOut.write(profileText(programs));
+      profileOut.flush();
+      // a view whose reader went away is no error; a profile that did not reach its file is
+      const gone = profileOut.closed && !profileOut.failure;
       profileOut.close();
-      if (profileOut.failure) throw profileOut.failure;
+      if (profileOut.failure) throw new Error(`--profile: ${profileOut.failure.message}`);
+      if (gone) throw new Error(`--profile ${profileOut.name}: not written: its reader went away (EPIPE)`);
     }
     if (baseline) {
       const said = diffLines(c.ci.baseline!, compareProfiles(baseline, programs));

@@ -3,7 +3,7 @@
 // terminal at 80 and 200 columns and in a simulated GitHub Actions step. Ground truth: strace -f
 // of the same make, run as the traced command (its log names every execve, its result and pid).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, TRACER, parseLine } from "./harness";
@@ -428,4 +428,28 @@ describe("13: small things", () => {
       expect(lines.some((l) => l.startsWith("tracer: 0 processes"))).toBe(true);
     });
   }
+});
+
+describe("13: tracer show --profile that cannot reach its file says so, and which", () => {
+  test("a write error names --profile; a reader gone (EPIPE) is an error for a profile, not for a view", () => {
+    const dir = project();
+    const trace = join(dir, "t.jsonl");
+    expect(screen([TRACER, "--hash", "--json", "-o", trace, "--", "make", "app"], dir, null).code).toBe(0);
+    const full = screen([TRACER, "show", "--profile", "/dev/full", trace], dir, null);
+    expect(full.code).toBe(1);
+    expect(full.out.split("\n")[0]).toBe("tracer: --profile: write /dev/full: No space left on device (ENOSPC)");
+    // a FIFO whose only reader is closed before the tracer writes: every write fails with EPIPE
+    const fifo = join(dir, "gone");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    closeSync(reader);
+    const run = (args: string[]) => Bun.spawnSync([TRACER, "show", ...args, trace], { cwd: dir, stdout: writer, stderr: "pipe" });
+    const profile = run(["--profile", "-"]);
+    expect(profile.exitCode).toBe(1);
+    expect(profile.stderr.toString().split("\n")[0]).toBe("tracer: --profile stdout: not written: its reader went away (EPIPE)");
+    const view = run(["--failures"]);
+    expect(view.exitCode).toBe(0); // nobody reads the view: not an error
+    closeSync(writer);
+  });
 });
