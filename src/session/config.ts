@@ -51,6 +51,8 @@ export interface Config {
   wide: boolean;
   /** Table: only failures (failed execs, non-zero exits, signals, losses). */
   failures: boolean;
+  /** Table of the whole host: every event (by default execs and failures only). */
+  all: boolean;
   /** Table: local time of day even on a terminal (always when not a terminal). */
   timeOfDay: boolean;
   /** CI outputs of a -- COMMAND run (src/ci/). */
@@ -103,6 +105,7 @@ export function defaults(): Config {
     tree: null,
     wide: false,
     failures: false,
+    all: false,
     timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
   };

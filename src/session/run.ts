@@ -83,8 +83,10 @@ function openOutputs(cfg: Config, commandMode: boolean): Outputs {
       timeOfDay: cfg.timeOfDay || !term.tty,
       start: null,
       failures: cfg.failures,
+      brief: !commandMode && !cfg.all,
       hash: cfg.hash,
     }, cfg.hash);
+    if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures) say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
   } catch (e) {

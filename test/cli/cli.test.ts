@@ -49,6 +49,7 @@ describe("defaults", () => {
       tree: null,
       wide: false,
       failures: false,
+      all: false,
       timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     });

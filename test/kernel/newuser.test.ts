@@ -453,3 +453,41 @@ describe("13: tracer show --profile that cannot reach its file says so, and whic
     closeSync(writer);
   });
 });
+
+describe("13: the whole-host table shows execs and failures first; --all shows everything", () => {
+  const uid = "3999998";
+  async function host(args: string[]) {
+    const { TracerRun } = await import("./harness");
+    const t = await TracerRun.start(["-w", "--uid", uid, ...args]);
+    // ground truth: the workload's own log of its pids
+    const dir = mkdtempSync(join(tmpdir(), "tracer-newuser-uid-")); // the workload's uid writes its log here
+    Bun.spawnSync(["chmod", "777", dir]);
+    const log = join(dir, "log");
+    const w = Bun.spawnSync(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "/bin/sh", "-c", `echo "sh $$" >> ${log}; /bin/true & echo "true $!" >> ${log}; wait; /bin/sh -c 'exit 3' & echo "three $!" >> ${log}; wait; exit 0`]);
+    expect(w.exitCode).toBe(0);
+    const pids = Object.fromEntries(readFileSync(log, "utf8").trim().split("\n").map((l) => [l.split(" ")[0]!, Number(l.split(" ")[1])]));
+    try {
+      // 60 s only decide when a row is declared missing
+      const until = Date.now() + 60000;
+      const want = args.includes("--all") ? new RegExp(`^\\S+ +${pids.sh} .* exit 0 `, "m") : / exit 3 /;
+      while (!want.test(t.stdout) && Date.now() < until) await Bun.sleep(50);
+    } finally {
+      await t.stop("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const rows = t.stdout.split("\n").filter((l) => /^\d\d:/.test(l)).map((l) => l.replace(/^\S+ +/, "").replace(/  [\d.]+ m?s$/, "").replace(/ +/g, " "));
+    return { rows, stderr: t.stderr, pids };
+  }
+  test("by default: the execs and the non-zero exit, no forks or exits 0, and a line saying how to see everything", async () => {
+    const { rows, stderr, pids } = await host([]);
+    expect(stderr.split("\n")[0]).toBe("tracer: execs and failures only (whole host); --all shows every fork and exit");
+    expect(rows[0]).toStartWith(`${pids.sh} ${uid} exec /bin/sh -c `);
+    expect(rows.slice(1)).toEqual([`${pids.true} ${uid} exec /bin/true`, `${pids.three} ${uid} exec /bin/sh -c 'exit 3' [/usr/bin/dash]`, `${pids.three} ${uid} exit 3 /bin/sh -c 'exit 3'`]);
+  });
+  test("--all: every fork and exit too", async () => {
+    const { rows, stderr, pids } = await host(["--all"]);
+    expect(stderr).not.toContain("--all shows");
+    expect(rows).toContain(`${pids.sh} ${uid} fork child ${pids.true}`);
+    expect(rows).toContain(`${pids.true} ${uid} exit 0 /bin/true`);
+  });
+});
