@@ -175,10 +175,13 @@ export class RunSummary {
   line(ns?: bigint): string {
     this.finish();
     const d = ns ?? (this.first !== null && this.last !== null ? this.last - this.first : 0n);
+    // deaths by a signal and lost events only when there are some: the usual line fits 80 columns
     return (
       `tracer: ${plural(this.processes.size, "process", "processes")}, ${plural(this.execs, "exec")}, ` +
       `${plural(this.failedExecs, "failed exec")}, ${plural(this.nonZeroExits, "non-zero exit")}, ` +
-      `${this.signals} killed by a signal, ${plural(this.lost, "event", "events")} lost, ${duration(d)}\n`
+      (this.signals ? `${this.signals} killed by a signal, ` : "") +
+      (this.lost ? `${plural(this.lost, "event", "events")} lost, ` : "") +
+      `${duration(d)}\n`
     );
   }
 }

@@ -31,6 +31,9 @@ export interface TableOptions {
   start: bigint | null;
   /** Only what went wrong: failed execs, non-zero exits, deaths by signal, losses. */
   failures: boolean;
+  /** What people look for first: execs and what went wrong (no forks, threads, exits 0, PATH
+   * lookups that found the file); the whole-host default, --all shows everything. */
+  brief?: boolean;
   /** --hash: exec rows end with the file's digest, its first DIGEST_SHOWN hex digits (JSON has
    * them whole), or why there is none; a script's own digest too. */
   hash?: boolean;
@@ -213,7 +216,7 @@ export class Table {
     }
     if (!held) {
       const r = this.row(ev);
-      if (!this.o.failures || r.failure) out += this.render(r);
+      if (this.shown(r)) out += this.render(r);
     }
     return out;
   }
@@ -254,6 +257,12 @@ export class Table {
     }
   }
 
+  /** Whether a row is in the view asked for. */
+  private shown(r: Row): boolean {
+    if (this.o.failures) return r.failure;
+    return !this.o.brief || r.failure || r.event === "exec";
+  }
+
   private held(ev: EventView): Held {
     const e = ev as EventView<typeof EXEC_FAILED>;
     return { row: this.row(ev), byName: failedText(e, basename(A.path(e))) };
@@ -263,9 +272,9 @@ export class Table {
   private searchLine(s: Search<Held>, end = ""): string {
     const first = s.first.row;
     const ending = end ? `; ${end}` : "";
-    if (!isSearch(s)) return this.o.failures && !first.failure ? "" : this.render({ ...first, what: first.what + ending });
+    if (!isSearch(s)) return this.shown(first) ? this.render({ ...first, what: first.what + ending }) : "";
     if (s.found !== null) {
-      if (this.o.failures) return "";
+      if (this.o.failures || this.o.brief) return "";
       return this.render({ ...first, event: "lookup", what: `${escapeDisplay(s.name)} → ${escapeDisplay(s.found)} (${s.errors.join("/")} ×${s.count})`, tone: "plain", failure: false });
     }
     return this.render({ ...first, what: `${s.first.byName}: ${searchReason(s.errors, s.count)}${ending}`, tone: "failure", failure: true });

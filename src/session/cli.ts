@@ -162,6 +162,7 @@ const TRACE_FLAGS: Flag<Config>[] = [
   } },
   { spec: "-w, --wide", help: "table: full lines, not cut to the terminal", set: (c) => void (c.wide = true) },
   { spec: "--failures", help: "table: only failed execs, exits ≠ 0, signals", set: (c) => void (c.failures = true) },
+  { spec: "--all", help: "table, whole host: every event, not just execs", set: (c) => void (c.all = true) },
   { spec: "--time-of-day", help: "table: time of day, not seconds since start", set: (c) => void (c.timeOfDay = true) },
   { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
   ...redactFlags<Config>(),

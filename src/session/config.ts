@@ -56,6 +56,8 @@ export interface Config {
   wide: boolean;
   /** Table: only failures (failed execs, non-zero exits, signals, losses). */
   failures: boolean;
+  /** Table of the whole host: every event (by default execs and failures only). */
+  all: boolean;
   /** Table: local time of day even on a terminal (always when not a terminal). */
   timeOfDay: boolean;
   /** CI outputs of a -- COMMAND run (src/ci/). */
@@ -118,6 +120,7 @@ export function defaults(): Config {
     timeline: null,
     wide: false,
     failures: false,
+    all: false,
     timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     redact: defaultRedaction(),

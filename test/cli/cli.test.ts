@@ -50,6 +50,7 @@ describe("defaults", () => {
       timeline: null,
       wide: false,
       failures: false,
+      all: false,
       timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },

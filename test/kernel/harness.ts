@@ -30,7 +30,7 @@ export function fixture(name: string, opts: { static?: boolean } = {}): string {
 export type Json = Record<string, any>;
 
 /** The summary line that ends a -- COMMAND run (and any run on a terminal), on stderr. */
-export const SUMMARY_LINE = /^tracer: \d+ process(?:es)?, \d+ execs?, \d+ failed execs?, \d+ non-zero exits?, \d+ killed by a signal, \d+ events? lost, [\d.]+ m?s$/;
+export const SUMMARY_LINE = /^tracer: \d+ process(?:es)?, \d+ execs?, \d+ failed execs?, \d+ non-zero exits?, (?:\d+ killed by a signal, )?(?:\d+ events? lost, )?[\d.]+ m?s$/;
 
 /** The critical path's line of a -- COMMAND run that started more than one process. */
 export const CRITICAL_PATH_LINE = /^tracer: critical path \(\d+ processes\): .+ [\d.]+ m?s [\d.]+%$/;

@@ -3,7 +3,7 @@
 // terminal at 80 and 200 columns and in a simulated GitHub Actions step. Ground truth: strace -f
 // of the same make, run as the traced command (its log names every execve, its result and pid).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, TRACER, parseLine } from "./harness";
@@ -356,5 +356,138 @@ describe("15: npm start", () => {
     const until = Date.now() + 60000;
     while (Bun.spawnSync(["test", "-e", `/proc/${kids[0]}`]).exitCode === 0 && Date.now() < until) await Bun.sleep(50);
     expect(Bun.spawnSync(["test", "-e", `/proc/${kids[0]}`]).exitCode).not.toBe(0);
+  });
+});
+
+describe("14: quiet surprises", () => {
+  test("started with SIGINT ignored (a job started with & from a script): one line at start says so, with the pid to stop", async () => {
+    const p = Bun.spawn(["sh", "-c", `trap '' INT; exec ${quote(TRACER)} --comm nomatch${process.pid}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const { readUntil } = await import("./harness");
+    try {
+      const m = await readUntil(p.stderr, /^((?:[^\n]*\n)*?)ready\n/);
+      // ground truth: the kernel's view of the signals it ignores (bit 1: SIGINT), and its pid (sh exec'd it)
+      const ign = BigInt("0x" + /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${p.pid}/status`, "utf8"))![1]);
+      expect((ign >> 1n) & 1n).toBe(1n);
+      expect(m[1]).toBe(`tracer: Ctrl-C and kill -INT are ignored (inherited); stop: kill -TERM ${p.pid}\n`);
+    } finally {
+      p.kill("SIGTERM");
+    }
+    expect(await p.exited).toBe(0);
+  });
+  test("README's jq recipes use no integer beyond 2^53 (jq 1.6 rounds them)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = readme.slice(readme.indexOf("With jq (each recipe")).split("```")[1]!;
+    const recipes = block.split("\n").filter((l) => l.startsWith("jq "));
+    expect(recipes.length).toBeGreaterThan(0);
+    // the fields whose values in a real trace are that large
+    const dir = project();
+    const out = join(dir, "t.jsonl");
+    expect(screen([TRACER, "--json", "-o", out, "--", "make", "app"], dir, null).code).toBe(0);
+    const big = new Set<string>();
+    const visit = (k: string, v: unknown) => {
+      if (typeof v === "bigint" && (v > 2n ** 53n || v < -(2n ** 53n))) big.add(k);
+      else if (Array.isArray(v)) v.forEach((x) => (x && typeof x === "object" && "name" in x ? visit(x.name, x.value) : visit(k, x)));
+      else if (v && typeof v === "object") for (const [kk, vv] of Object.entries(v)) visit(kk, vv);
+    };
+    for (const l of readFileSync(out, "utf8").trim().split("\n")) visit("", parseLine(l));
+    expect(big.has("timestamp")).toBe(true);
+    for (const r of recipes) for (const f of big) expect(`${f} in ${r}`).not.toMatch(new RegExp(`^${f} in .*(\\.${f}\\b|"${f}")`));
+  });
+});
+
+describe("13: small things", () => {
+  test("the usual summary line fits 80 columns (deaths by a signal and losses only when there are some)", () => {
+    const t = screen([TRACER, "--", "make"], project(), 80);
+    const line = t.out.split("\n").filter((l) => l.startsWith("tracer: ")).at(-1)!;
+    expect(line).toMatch(/^tracer: \d+ processes, \d+ execs, 1 failed exec, \d+ non-zero exits?, [\d.]+ m?s$/);
+    expect(line.length).toBeLessThanOrEqual(80);
+  });
+  for (const cols of [80, 200]) {
+    test(`${cols} columns: ^C and what follows do not share a line`, async () => {
+      const cmd = [TRACER, "--comm", `nomatch${process.pid}`].map(quote).join(" ");
+      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], { env: ENV, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const reader = p.stdout.getReader();
+      const dec = new TextDecoder();
+      let text = "";
+      while (!text.includes("COMMAND\r\n")) { // the header is out: the tracer is running
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value, { stream: true });
+      }
+      p.stdin.write("\x03"); // Ctrl-C, through the terminal's line discipline
+      p.stdin.flush();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value, { stream: true });
+      }
+      await p.exited;
+      const lines = text.replaceAll("\r", "").split("\n");
+      expect(lines.some((l) => l === "^C")).toBe(true);
+      expect(lines.filter((l) => l.includes("^C") && l !== "^C")).toEqual([]);
+      expect(lines.some((l) => l.startsWith("tracer: 0 processes"))).toBe(true);
+    });
+  }
+});
+
+describe("13: tracer show --profile that cannot reach its file says so, and which", () => {
+  test("a write error names --profile; a reader gone (EPIPE) is an error for a profile, not for a view", () => {
+    const dir = project();
+    const trace = join(dir, "t.jsonl");
+    expect(screen([TRACER, "--hash", "--json", "-o", trace, "--", "make", "app"], dir, null).code).toBe(0);
+    const full = screen([TRACER, "show", "--profile", "/dev/full", trace], dir, null);
+    expect(full.code).toBe(1);
+    expect(full.out.split("\n")[0]).toBe("tracer: --profile: write /dev/full: No space left on device (ENOSPC)");
+    // a FIFO whose only reader is closed before the tracer writes: every write fails with EPIPE
+    const fifo = join(dir, "gone");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    closeSync(reader);
+    const run = (args: string[]) => Bun.spawnSync([TRACER, "show", ...args, trace], { cwd: dir, stdout: writer, stderr: "pipe" });
+    const profile = run(["--profile", "-"]);
+    expect(profile.exitCode).toBe(1);
+    expect(profile.stderr.toString().split("\n")[0]).toBe("tracer: --profile stdout: not written: its reader went away (EPIPE)");
+    const view = run(["--failures"]);
+    expect(view.exitCode).toBe(0); // nobody reads the view: not an error
+    closeSync(writer);
+  });
+});
+
+describe("13: the whole-host table shows execs and failures first; --all shows everything", () => {
+  const uid = "3999998";
+  async function host(args: string[]) {
+    const { TracerRun } = await import("./harness");
+    const t = await TracerRun.start(["-w", "--uid", uid, ...args]);
+    // ground truth: the workload's own log of its pids
+    const dir = mkdtempSync(join(tmpdir(), "tracer-newuser-uid-")); // the workload's uid writes its log here
+    Bun.spawnSync(["chmod", "777", dir]);
+    const log = join(dir, "log");
+    const w = Bun.spawnSync(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "/bin/sh", "-c", `echo "sh $$" >> ${log}; /bin/true & echo "true $!" >> ${log}; wait; /bin/sh -c 'exit 3' & echo "three $!" >> ${log}; wait; exit 0`]);
+    expect(w.exitCode).toBe(0);
+    const pids = Object.fromEntries(readFileSync(log, "utf8").trim().split("\n").map((l) => [l.split(" ")[0]!, Number(l.split(" ")[1])]));
+    try {
+      // 60 s only decide when a row is declared missing
+      const until = Date.now() + 60000;
+      const want = args.includes("--all") ? new RegExp(`^\\S+ +${pids.sh} .* exit 0 `, "m") : / exit 3 /;
+      while (!want.test(t.stdout) && Date.now() < until) await Bun.sleep(50);
+    } finally {
+      await t.stop("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const rows = t.stdout.split("\n").filter((l) => /^\d\d:/.test(l)).map((l) => l.replace(/^\S+ +/, "").replace(/  [\d.]+ m?s$/, "").replace(/ +/g, " "));
+    return { rows, stderr: t.stderr, pids };
+  }
+  test("by default: the execs and the non-zero exit, no forks or exits 0, and a line saying how to see everything", async () => {
+    const { rows, stderr, pids } = await host([]);
+    expect(stderr.split("\n")[0]).toBe("tracer: execs and failures only (whole host); --all shows every fork and exit");
+    expect(rows[0]).toStartWith(`${pids.sh} ${uid} exec /bin/sh -c `);
+    expect(rows.slice(1)).toEqual([`${pids.true} ${uid} exec /bin/true`, `${pids.three} ${uid} exec /bin/sh -c 'exit 3' [/usr/bin/dash]`, `${pids.three} ${uid} exit 3 /bin/sh -c 'exit 3'`]);
+  });
+  test("--all: every fork and exit too", async () => {
+    const { rows, stderr, pids } = await host(["--all"]);
+    expect(stderr).not.toContain("--all shows");
+    expect(rows).toContain(`${pids.sh} ${uid} fork child ${pids.true}`);
+    expect(rows).toContain(`${pids.true} ${uid} exit 0 /bin/true`);
   });
 });
