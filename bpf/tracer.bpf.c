@@ -1282,6 +1282,14 @@ measure:
 		s->list_flags |= LF_STR_FAULT;
 		return 0;
 	}
+	if (n == ARG_STRLEN_MAX) {
+		/* the measure is full: the string is longer unless its own last byte is the NUL */
+		char last = 1;
+
+		bpf_probe_read_user(&last, 1, p + ARG_STRLEN_MAX - 1);
+		if (last)
+			s->list_flags |= LF_MEASURE_CUT;
+	}
 	s->list_bytes += n;
 	return 0;
 }

@@ -1,9 +1,12 @@
-// The data path: ring records → decoder (an event view over the record) → enrichment → the
-// caller's delivery (filters, formatters, sinks). Owns the counters of what passed.
+// The data path: ring records → decoder (an event view over the record) → redaction →
+// enrichment → the caller's delivery (filters, formatters, sinks). Owns the counters of what passed.
 import { decodeInto, DecodeError } from "./decode/index";
 import { RecordEvent, type DecodeOptions } from "./decode/event";
 import { createEnricher } from "./enrich/index";
 import { FileHasher, type HashStats } from "./enrich/hash";
+import { byteRedactor, redactStage } from "./redact/record";
+import { ProcessTable } from "./enrich/process-table";
+import type { RedactOptions } from "./redact/redactor";
 
 export interface PipelineStats {
   decoded: number;
@@ -23,10 +26,13 @@ export interface Pipeline {
 
 /** One reusable event view for the ring's records (no allocation per record besides what a
  * formatter asks for); `deliver` must not keep the view past its call (RecordEvent.clone). */
-export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) => void, stats: PipelineStats): Pipeline {
+export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) => void, stats: PipelineStats, redactions: RedactOptions | null = null): Pipeline {
   const ev = new RecordEvent(opts);
+  const redactor = redactions && byteRedactor(redactions);
+  const redact = redactor && redactStage(redactor); // before everything that reads the event
   const hasher = opts.hash ? new FileHasher() : null;
-  const enrich = createEnricher(hasher);
+  const table = new ProcessTable(opts.clock, redactor, opts.ancestors ?? false);
+  const enrich = createEnricher(hasher, table);
   let lastView: DataView | null = null;
   let u8: Uint8Array = new Uint8Array(0);
   const run = (dv: DataView, bytes: Uint8Array, offset: number, length: number, own: boolean) => {
@@ -39,6 +45,7 @@ export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) =
       return;
     }
     stats.decoded++;
+    if (redact !== null) redact(ev);
     if (opts.seq && !own) ev.x.seq = opts.seq.of(dv, offset); // once per ring record, in ring order
     enrich(ev);
     deliver(ev);

@@ -1,5 +1,5 @@
-// The folders show the flow: bpf/ → ffi/ → ring → decode → load → enrich → filter → containers →
-// format → sink → ci, wired by session/ (and main.ts, pipeline.ts). A module imports only from its
+// The folders show the flow: bpf/ → ffi/ → ring → decode → redact → load → enrich → filter →
+// containers → format → sink → ci, wired by session/ (and main.ts, pipeline.ts). A module imports only from its
 // own room or rooms before it (type imports too), and value imports never form a cycle.
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -10,7 +10,7 @@ const ROOT = join(import.meta.dir, "..");
 /** Rooms in flow order; modules every room may use (errors, words) rank first. */
 const RANK: Record<string, number> = {
   "ffi": 0, "src/errors": 0, "src/word": 0,
-  "src/ring": 1, "src/decode": 2, "src/load": 3, "src/enrich": 4, "src/filter": 5, "src/containers": 6,
+  "src/ring": 1, "src/decode": 2, "src/redact": 2.5, "src/load": 3, "src/enrich": 4, "src/filter": 5, "src/containers": 6,
   "src/format": 7, "src/sink": 8, "src/ci": 9,
   "src/pipeline": 10, "src/session": 10, "src/main": 11,
 };

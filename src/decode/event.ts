@@ -24,6 +24,30 @@ export interface FailedBinary {
   inode_mode: number;
 }
 
+/** A process as the tracer's process table knows it (src/enrich/process-table.ts): what a line
+ * says of the process itself (an exit's argv) and of its parent and ancestors. */
+export interface ProcInfo {
+  readonly pid: number;
+  /** Its processEntityId (0: its start is known only to 10 ms, which leaves the id open). */
+  readonly entityId: number;
+  /** Its program (its last exec's pathname, or /proc/PID/exe). */
+  readonly path: string;
+  readonly comm: string;
+  /** Its argv, redacted, the strings that fit in the table's bound. */
+  readonly argv: readonly string[];
+  /** argv was cut (by the capture limit or the table's bound). */
+  readonly argvCut: boolean;
+  /** What redaction replaced in argv (`argv[INDEX]:RULE`). */
+  readonly argvHits: readonly string[];
+}
+
+/** One level of --ancestors. */
+export interface Ancestor {
+  pid: number;
+  entityId: number;
+  path: string;
+}
+
 /** What enrichment adds to an event (reset for every record). */
 export interface Extra {
   /** executable.path: the process's program (the process table's, or the exec's pathname). */
@@ -47,7 +71,16 @@ export interface Extra {
   containerMeta: "found" | "absent" | "late" | "off";
   /** The record's global sequence number as the pipeline made it (SeqNumbers); -1: the kernel's. */
   seq: number;
+  /** What the redaction stage replaced in the record: `FIELD[INDEX]:RULE` (src/redact/). */
+  redacted: readonly string[];
+  /** The process (exit), its parent and, with --ancestors, the chain above, from the process table. */
+  self: ProcInfo | null;
+  parent: ProcInfo | null;
+  ancestors: readonly Ancestor[];
 }
+
+const NONE: readonly string[] = Object.freeze([]);
+const NO_ANCESTORS: readonly Ancestor[] = Object.freeze([]);
 
 export interface DecodeOptions {
   clock: EpochClock;
@@ -57,6 +90,8 @@ export interface DecodeOptions {
   hash?: boolean;
   /** Makes one global sequence of the legacy object's per-CPU numbers (decode/seq.ts). */
   seq?: SeqNumbers;
+  /** --ancestors: exec, failed exec and exit lines carry the chain of known ancestors. */
+  ancestors?: boolean;
 }
 
 /** What formatters, the tree and accessors read an event through: its definition, its args by
@@ -74,7 +109,7 @@ export interface EventView<D extends AnyDef = AnyDef> {
 export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", scriptPath: "", scriptSha256: "", seq: -1, container: null, containerMeta: "off" };
+  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", scriptPath: "", scriptSha256: "", seq: -1, container: null, containerMeta: "off", redacted: NONE, self: null, parent: null, ancestors: NO_ANCESTORS };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
   /** The record's container id once looked up (null: not yet); several fields read it. */
@@ -108,6 +143,10 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     x.seq = -1;
     x.container = null;
     x.containerMeta = "off";
+    x.redacted = NONE;
+    x.self = null;
+    x.parent = null;
+    x.ancestors = NO_ANCESTORS;
     if (def.prepare) def.prepare(this as RecordEvent);
     return this;
   }

@@ -81,6 +81,11 @@ export class JsonEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     return this.args.has(name);
   }
 
+  /** Replace arg `name`'s value (tracer show's redaction, src/redact/json.ts). */
+  setArg(name: ArgName<D>, value: unknown): void {
+    this.args.set(name, value);
+  }
+
   top(f: Field): unknown {
     if (!(f.name in this.o)) throw new JsonEventError(this.line, `${this.def.name} has no field ${f.name}`);
     return convert(f, this.o[f.name]);

@@ -8,7 +8,7 @@ import * as LAYOUT from "./layout.gen";
 
 /** Go-style type names as Tracee writes them in `args[].type`. */
 export type TraceeType =
-  | "string" | "[]string" | "bool" | "int32" | "int64" | "uint16" | "uint32" | "uint64" | "time.Time" | "object"
+  | "string" | "[]string" | "bool" | "int32" | "int64" | "uint16" | "uint32" | "uint64" | "time.Time" | "object" | "[]object"
   | "trace.SlimCred";
 
 /* Where a value comes from. Record sources read the record at `at`; FN sources call `fn(ev)`. */
@@ -36,6 +36,14 @@ export interface NulArea {
   end: number;
 }
 
+/** Where a NUL list of the record lies: its span's offset and its byte total's (`env`: an
+ * environment, captured with --env only). */
+export interface NulPlace {
+  span: number;
+  size: number;
+  env: boolean;
+}
+
 /** The accessor value type of each source. */
 export interface SourceValue {
   [S_SPAN]: string; [S_COMM]: string; [S_U16]: number; [S_U32]: number; [S_I32]: number; [S_U64]: bigint;
@@ -56,6 +64,9 @@ export interface Field<N extends string = string, V = unknown> {
   readonly only: "env" | "hash" | null;
   /** Top level only: the key is left out of this event's JSON when this says so. */
   readonly omit: ((ev: RecordEvent) => boolean) | null;
+  /** S_NULS only: where the list lies in the record (its span, and the u32 of the process's byte
+   * total), for the redaction stage to put a redacted copy in its place (src/redact/record.ts). */
+  readonly area: NulPlace | null;
   /** Phantom: the accessor's value type. */
   readonly _v?: V;
 }
@@ -63,7 +74,7 @@ export interface Field<N extends string = string, V = unknown> {
 type Opts = { only?: "env" | "hash" };
 
 function field<N extends string, V>(name: N, type: TraceeType, src: number, at: number, fn: ((ev: RecordEvent) => unknown) | null, doc: string, o: Opts = {}): Field<N, V> {
-  return { name, type, src, at, fn, doc, only: o.only ?? null, omit: null };
+  return { name, type, src, at, fn, doc, only: o.only ?? null, omit: null, area: null };
 }
 
 /* Builders: one per source. `type` is Tracee's name for the value's type. */
@@ -81,7 +92,7 @@ export const big = <N extends string>(name: N, fn: (ev: RecordEvent) => bigint, 
 export const str = <N extends string>(name: N, fn: (ev: RecordEvent) => string, doc: string) => field<N, string>(name, "string", S_STR, 0, fn, doc);
 export const bool = <N extends string>(name: N, fn: (ev: RecordEvent) => boolean, doc: string) => field<N, boolean>(name, "bool", S_BOOL, 0, fn, doc);
 export const list = <N extends string>(name: N, fn: (ev: RecordEvent) => readonly string[], doc: string) => field<N, readonly string[]>(name, "[]string", S_LIST, 0, fn, doc);
-export const nuls = <N extends string>(name: N, fn: (ev: RecordEvent) => NulArea | null, doc: string) => field<N, string[]>(name, "[]string", S_NULS, 0, fn, doc);
+export const nuls = <N extends string>(name: N, fn: (ev: RecordEvent) => NulArea | null, doc: string, area: NulPlace) => ({ ...field<N, string[]>(name, "[]string", S_NULS, 0, fn, doc), area });
 export const argsList = <N extends string>(name: N, doc: string) => field<N, never>(name, "object", S_ARGS, 0, null, doc);
 export const obj = <N extends string, V extends object>(name: N, fn: (ev: RecordEvent) => V, doc: string, type: TraceeType = "object") => field<N, V>(name, type, S_OBJ, 0, fn, doc);
 

@@ -15,6 +15,10 @@ export interface EventWriter {
   write(ev: RecordEvent): void;
   /** The end of the events: lines the table still holds (PATH searches). */
   finish(): void;
+  /** Called after each poll: lines held longer than their bound are written (table). */
+  tick(): void;
+  /** Lines are held (the loop must come back soon to write them). */
+  holding(): boolean;
 }
 
 /** Each event's JSON line (without its newline), valid during the call: --nats's input. */
@@ -34,6 +38,8 @@ export function eventWriter(format: "json" | "table", sink: LineSink | null, cap
         sink.commit();
       },
       finish: () => {},
+      tick: () => {},
+      holding: () => false,
     };
   }
   return tableWriter(sink, table);
@@ -58,12 +64,22 @@ function tappedWriter(format: "json" | "table", sink: LineSink | null, captureEn
       }
     },
     finish: () => rows?.finish(),
+    tick: () => rows?.tick(),
+    holding: () => rows?.holding() ?? false,
   };
 }
 
 /** Table lines to sink, the header first (tracer show uses it for saved events too). */
-export function tableWriter(sink: { write(s: string): void }, o: TableOptions): { write(ev: EventView): void; finish(): void } {
+export function tableWriter(sink: { write(s: string): void }, o: TableOptions): { write(ev: EventView): void; finish(): void; tick(): void; holding(): boolean } {
   const t = new Table(o);
   sink.write(t.header());
-  return { write: (ev) => sink.write(t.add(ev)), finish: () => sink.write(t.finish()) };
+  return {
+    write: (ev) => sink.write(t.add(ev)),
+    finish: () => sink.write(t.finish()),
+    tick: () => {
+      const held = t.expire(BigInt(Date.now()) * 1_000_000n);
+      if (held) sink.write(held);
+    },
+    holding: () => t.holding(),
+  };
 }

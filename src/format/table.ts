@@ -31,7 +31,13 @@ export interface TableOptions {
   start: bigint | null;
   /** Only what went wrong: failed execs, non-zero exits, deaths by signal, losses. */
   failures: boolean;
+  /** --hash: exec rows end with the file's digest, its first DIGEST_SHOWN hex digits (JSON has
+   * them whole), or why there is none; a script's own digest too. */
+  hash?: boolean;
 }
+
+/** Hex digits of a SHA-256 an exec row shows (48 bits: enough to tell files apart by eye). */
+export const DIGEST_SHOWN = 12;
 
 const T = {
   timestamp: topAccessor("timestamp"),
@@ -46,6 +52,9 @@ const A = {
   argv: accessor(EXEC, "argv"),
   argvDroppedArgs: accessor(EXEC, "argv_dropped_args"),
   argvDroppedBytes: accessor(EXEC, "argv_dropped_bytes"),
+  sha256: accessor(EXEC, "sha256"),
+  hashError: accessor(EXEC, "hash_error"),
+  scriptSha256: accessor(EXEC, "script_sha256"),
   error: accessor(EXEC_FAILED, "error"),
   path: accessor(EXEC_FAILED, "path"),
   arguments: accessor(EXEC_FAILED, "arguments"),
@@ -63,6 +72,10 @@ const A = {
   lost: accessor(LOST, "lost"),
   skipped: accessor(LOST, "skipped"),
 };
+
+/** The longest a failed exec's line is held for its task's next event (a PATH search's next
+ * miss or its end, or how its process ended) once the task goes quiet. */
+export const HOLD_NS = 100_000_000n;
 
 const W = { rel: 8, tod: 12, pid: 7, user: 8, event: 8 };
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", quiet: "\x1b[2m", reset: "\x1b[0m" };
@@ -137,6 +150,14 @@ function failedText(ev: EventView<typeof EXEC_FAILED>, first = A.path(ev)): stri
   return typed([first, ...args.slice(1)], cut);
 }
 
+/** "  sha256 1a2b3c4d5e6f", a script's as "  script 0a1b…", or "  no sha256: gone". */
+function digestText(ev: EventView<typeof EXEC>): string {
+  const d = A.sha256(ev);
+  const script = A.scriptSha256(ev);
+  const err = A.hashError(ev);
+  return (d ? `  sha256 ${d.slice(0, DIGEST_SHOWN)}` : "") + (script ? `  script ${script.slice(0, DIGEST_SHOWN)}` : "") + (err ? `  no sha256: ${escapeDisplay(err)}` : "");
+}
+
 interface Row {
   time: bigint | null;
   pid: string;
@@ -197,6 +218,19 @@ export class Table {
     return out;
   }
 
+  /** Lines are held for their task's next event. */
+  holding(): boolean {
+    return this.searches.size > 0;
+  }
+
+  /** Lines held longer than HOLD_NS (a failed exec whose task has done nothing since: a shell
+   * waiting at its prompt), written as they are: no row waits on its task's next event for long. */
+  expire(nowNs: bigint): string {
+    if (this.searches.size === 0) return "";
+    const cutoff = nowNs - HOLD_NS;
+    return this.searches.release((s) => s.first.row.time !== null && s.first.row.time < cutoff).map((s) => this.searchLine(s)).join("");
+  }
+
   /** What is still held at the end of the trace (PATH searches that found nothing). */
   finish(): string {
     return this.searches.finish().map((s) => this.searchLine(s)).join("");
@@ -244,7 +278,8 @@ export class Table {
     const base = { time: T.timestamp(ev), pid: String(T.hostProcessId(ev)), user: userName(T.userId(ev)) };
     if (ev.is(EXEC)) {
       const { typed, file } = this.lastExec;
-      return { ...base, event: "exec", what: file === "" ? typed : `${typed}  [${file}]`, tone: "plain", failure: false };
+      const what = file === "" ? typed : `${typed}  [${file}]`;
+      return { ...base, event: "exec", what: this.o.hash ? what + digestText(ev) : what, tone: "plain", failure: false };
     }
     if (ev.is(EXEC_FAILED)) {
       return { ...base, event: "execfail", what: `${failedText(ev)}: ${failedExecReason(ev)}`, tone: "failure", failure: true };

@@ -3,7 +3,7 @@
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
-import { argvText as commandLine, endText } from "./quote";
+import { argvText as commandLine, endText, escapeDisplay } from "./quote";
 import { failedExecReason } from "./exec-failure";
 import { fit } from "./table";
 
@@ -100,7 +100,7 @@ export class ProcessTree {
         .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
         .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
       const all = [...n.execs, ...failed];
-      const what = all.length ? all.join(" ⟶ ") : `(${n.comm})`;
+      const what = all.length ? all.join(" ⟶ ") : `(${escapeDisplay(n.comm)})`;
       const end = n.exit ? ` [${n.exit}]` : "";
       const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
       let line = branch + `${n.pid} ${what}${end}`;

@@ -2,8 +2,9 @@
 // one place its value is checked and stored), read by the parser and by --help.
 
 import { existsSync } from "node:fs";
-import { type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, defaults, natsDefaults, parseCi, parseEvents, parseSize, VERSION } from "./config.ts";
+import { type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, defaults, natsDefaults, parseCi, parseEvents, parseSize, VERSION, checkRedactPattern, defaultRedaction } from "./config.ts";
 import { type CiConfig, ciWanted } from "../ci/session.ts";
+import type { RedactOptions } from "../redact/redactor.ts";
 import { podPattern } from "../filter/container.ts";
 import { InfoExit, UsageError } from "../errors.ts";
 import { addValue, cgroupId, parseId } from "../load/scope.ts";
@@ -81,6 +82,18 @@ function profileFlags<C extends object>(): Flag<C>[] {
   ];
 }
 
+/** --no-redact, --redact, --redact-env: the same rows for a run and for show. */
+function redactFlags<C extends { redact: RedactOptions }>(): Flag<C>[] {
+  return [
+    { spec: "--no-redact", help: "keep secrets in argv/env (default rules off)", set: (c) => void (c.redact.defaults = false) },
+    { spec: "--redact <regex>", help: "also replace what REGEX matches (its groups)", set: (c, v) => void c.redact.patterns.push(checkRedactPattern(v)) },
+    { spec: "--redact-env <glob>", help: "also replace values of variables named GLOB", set: (c, v) => {
+      if (v === "") throw new UsageError("--redact-env needs a glob");
+      c.redact.envGlobs.push(v);
+    } },
+  ];
+}
+
 /** The CI flags given to c, checked together (parseCi). */
 function ciOf(c: object, hasCommand: boolean): CiConfig {
   const ci = ciGiven.get(c);
@@ -145,7 +158,9 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--failures", help: "table: only failed execs, exits ≠ 0, signals", set: (c) => void (c.failures = true) },
   { spec: "--time-of-day", help: "table: time of day, not seconds since start", set: (c) => void (c.timeOfDay = true) },
   { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
-  { spec: "--hash", help: "SHA-256 of executed files and interpreters", set: (c) => void (c.hash = true) },
+  ...redactFlags<Config>(),
+  { spec: "--ancestors", help: "lines carry the chain of ancestors' paths", set: (c) => void (c.ancestors = true) },
+  { spec: "--hash", help: "SHA-256 of programs run (table: first 12 hex)", set: (c) => void (c.hash = true) },
   { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
   { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args (16M)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
   { spec: "--pid <pid>", help: "only process PID (repeatable)", set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")) },
@@ -366,6 +381,7 @@ export interface ShowConfig {
   wide: boolean;
   timeOfDay: boolean;
   ci: CiConfig;
+  redact: RedactOptions;
 }
 
 const SHOW_FLAGS: Flag<ShowConfig>[] = [
@@ -377,11 +393,12 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--json", help: "the JSON lines themselves, not the table", set: (c) => void (c.json = true) },
   ...natsAuthFlags<ShowConfig>((c, _f, set) => set(c.nats)),
   ...profileFlags<ShowConfig>(),
+  ...redactFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false } as ShowConfig;
+  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction() } as ShowConfig;
   const files: string[] = [];
   for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);

@@ -5,6 +5,7 @@ import { TRACED } from "../decode/index.ts";
 import { emptyScope, type Scope, type ValueFilter } from "../load/scope.ts";
 import type { ContainerOptions } from "../containers/pipe.ts";
 import type { Word } from "../word.ts";
+import type { RedactOptions } from "../redact/redactor.ts";
 import type { CiConfig, CiRun } from "../ci/session.ts";
 import type { NatsConfig } from "../sink/nats-connect.ts";
 import pkg from "../../package.json" with { type: "json" };
@@ -59,6 +60,10 @@ export interface Config {
   ci: CiConfig;
   /** --nats: events to JetStream (sink/nats.ts); null: not asked for. */
   nats: NatsConfig | null;
+  /** Secrets replaced before any output (src/redact/): the default rules, --redact, --redact-env. */
+  redact: RedactOptions;
+  /** Exec, failed exec and exit lines carry the chain of ancestors the process table knows. */
+  ancestors: boolean;
 }
 
 
@@ -113,7 +118,23 @@ export function defaults(): Config {
     timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     nats: null,
+    redact: defaultRedaction(),
+    ancestors: false,
   };
+}
+
+/** The default rules on, nothing added. */
+export const defaultRedaction = (): RedactOptions => ({ defaults: true, patterns: [], envGlobs: [] });
+
+/** --redact REGEX: a JavaScript regular expression (checked here: a bad one is a usage error). */
+export function checkRedactPattern(v: string): string {
+  if (v === "") throw new UsageError("--redact needs a regular expression");
+  try {
+    new RegExp(v, "dgu");
+  } catch (e) {
+    throw new UsageError(`--redact '${v}': ${(e as Error).message}`);
+  }
+  return v;
 }
 
 /** Human size for messages: 65536 → "64K". */

@@ -1,5 +1,5 @@
-// tracer show FILE: a trace saved with --json read back as events (decode/json-event.ts) and shown
-// as the live run would: the table (or only its failures) or the process tree, then the summary.
+// tracer show FILE: a trace saved with --json read back as events (decode/json-event.ts), redacted
+// as a live run's (src/redact/), and shown as the live run would: the table (or only its failures) or the process tree, then the summary.
 // With --profile or --baseline, the programs it ran, as a profile or against one (ci/profile.ts);
 // the table is then left out unless --failures or --tree asks for a view. nats://HOST/STREAM reads
 // a JetStream stream the same way (show-nats.ts); events from several hosts get a HOST column.
@@ -19,6 +19,8 @@ import { RunSummary } from "../format/summary";
 import { terminal } from "../format/screen";
 import { Writer } from "../sink/writer";
 import { forOption, say, wrap } from "../errors";
+import { Redactor } from "../redact/redactor";
+import { redactJsonEvent } from "../redact/json";
 
 function readTrace(file: string): string {
   try {
@@ -64,6 +66,7 @@ export async function show(c: ShowConfig): Promise<number> {
   const trees = c.tree ? new Map<string, ProcessTree>() : null;
   const log = ci ? new TraceLog() : null;
   const summary = new RunSummary();
+  const rules = new Redactor(c.redact);
   let n = 0;
   const other = { lines: 0, first: 0, text: "" };
   for (let { line, host } of lines) {
@@ -80,6 +83,7 @@ export async function show(c: ShowConfig): Promise<number> {
     }
     const ev = JsonEvent.parse(line, n);
     if (c.since !== null && timestamp(ev) < c.since) continue;
+    if (!rules.empty) redactJsonEvent(ev, rules); // before anything reads it
     if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
     summary.add(ev);
     if (trees) {

@@ -52,6 +52,8 @@ describe("defaults", () => {
       timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       nats: null,
+      redact: { defaults: true, patterns: [], envGlobs: [] },
+      ancestors: false,
     });
     expect(parseArgs([])).toEqual(defaults());
   });
@@ -59,6 +61,13 @@ describe("defaults", () => {
 
 describe("each flag", () => {
   test("--json", () => expect(parseArgs(["--json"]).format).toBe("json"));
+  test("--no-redact, --redact, --redact-env", () => {
+    expect(parseArgs(["--no-redact", "--redact", "id=(\\d+)", "--redact=x", "--redact-env", "MY_*"]).redact).toEqual({ defaults: false, patterns: ["id=(\\d+)", "x"], envGlobs: ["MY_*"] });
+    expect(parseShowArgs(["--no-redact", "t.jsonl"]).redact.defaults).toBe(false);
+    expect(() => parseArgs(["--redact", "a("])).toThrow(/--redact 'a\(': .*/);
+    expect(() => parseArgs(["--redact-env="])).toThrow(UsageError);
+  });
+  test("--ancestors", () => expect(parseArgs(["--ancestors"]).ancestors).toBe(true));
   test("-o / --output / --output= / - for stdout", () => {
     expect(parseArgs(["-o", "out.json"]).output).toBe("out.json");
     expect(parseArgs(["--output", "a b.json"]).output).toBe("a b.json");
@@ -292,6 +301,7 @@ describe("tracer show's flags", () => {
     expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
       file: "t.jsonl", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: true, wide: true, timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
+      redact: { defaults: true, patterns: [], envGlobs: [] },
     });
   });
   test("--since: a duration ago or a date; --json", () => {

@@ -339,8 +339,8 @@ describe("capture limits and --env", () => {
     }
   });
 
-  test("--env captures the environment exactly", async () => {
-    const t = await TracerRun.start(["--json", "--env"]);
+  test("--env captures the environment exactly (with --no-redact: TRACER_SECRET is a secret's name)", async () => {
+    const t = await TracerRun.start(["--json", "--env", "--no-redact"]);
     try {
       const m = marker("env");
       const env = { TRACER_SECRET: "s3cr3t value", PATH: "/usr/bin:/bin", EMPTY: "" };

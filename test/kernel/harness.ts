@@ -42,7 +42,8 @@ export function readyAndSummary(stderr: string): void {
 
 /** JSON.parse keeping integers beyond 2^53 exact (as bigint). */
 export function parseLine(line: string): Json {
-  return JSON.parse(line.replace(/([:,\[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"#big#$2"'), (_k, v) =>
+  // strings matched first and kept: digits inside one (an argv element ",1765...") are not numbers
+  return JSON.parse(line.replace(/("(?:[^"\\]|\\.)*")|([:,\[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, (m, str, pre, num) => (str ? str : `${pre}"#big#${num}"`)), (_k, v) =>
     typeof v === "string" && v.startsWith("#big#") ? BigInt(v.slice(5)) : v,
   );
 }

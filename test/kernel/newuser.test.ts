@@ -265,3 +265,96 @@ describe("6: --tree - on a terminal: cut to its width, failures coloured as in t
     expect(t.out.split("\n").some((l) => l.length > 200)).toBe(true);
   });
 });
+
+describe("7: a row does not wait for its task's next event", () => {
+  for (const cols of [80, 200]) {
+    test(`${cols} columns: a failed exec of a shell that then waits shows while it waits`, async () => {
+      const dir = project();
+      const fifo = join(dir, "gate");
+      expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+      const m = `/nonexistent-newuser-${process.pid}/tool`;
+      // bash keeps going after a failed exec (execfail), then blocks on the FIFO: its next event
+      // (its exit) comes only once the test writes to the FIFO, after it saw the row
+      const cmd = [TRACER, "--", "bash", "-c", `shopt -s execfail; exec ${m} 2>/dev/null; read x < ${fifo}`].map(quote).join(" ");
+      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], { cwd: dir, env: ENV, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      let screenText = "";
+      const dec = new TextDecoder();
+      const reader = p.stdout.getReader();
+      const want = `execfail ${m}: ENOENT`;
+      // the row is awaited while bash blocks; 30 s only decides when it is declared missing
+      const giveUp = Bun.sleep(30000).then(() => ({ value: undefined, done: true }));
+      while (!screenText.replace(ESC, "").includes(want.slice(0, cols - 30))) {
+        const { value, done } = await Promise.race([reader.read(), giveUp]);
+        if (done) break;
+        screenText += dec.decode(value, { stream: true });
+      }
+      const seenBeforeExit = screenText.replace(ESC, "").includes(want.slice(0, cols - 30));
+      writeFileSync(fifo, "go\n"); // now bash reads, and exits
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        screenText += dec.decode(value, { stream: true });
+      }
+      expect(await p.exited).toBe(0);
+      expect(seenBeforeExit).toBe(true);
+      // and it is one row, not merged with bash's exit (bash went on)
+      const rows = screenText.replace(ESC, "").replaceAll("\r", "").split("\n").filter((l) => / root +execfail /.test(l));
+      expect(rows.length).toBe(1);
+      expect(rows[0]!.endsWith(want) || rows[0]!.endsWith("…")).toBe(true);
+    });
+  }
+});
+
+describe("10: --hash shows in the table", () => {
+  test("each exec row ends with the first 12 hex digits of sha256sum's digest of the file strace saw run", () => {
+    const dir = project();
+    const log = join(dir, "strace.log");
+    const r = screen([TRACER, "--hash", "--", "strace", "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", log, "make", "app"], dir, null);
+    expect(r.code).toBe(0);
+    const sha = (p: string) => Bun.spawnSync(["sha256sum", p]).stdout.toString().split(" ")[0]!;
+    const ran = straceLog(log).filter((e) => !e.errno);
+    const rows = r.out.split("\n").filter((l) => / root +exec /.test(l));
+    expect(rows.length).toBe(ran.length + 1); // + strace's own exec
+    for (const e of ran) {
+      const real = Bun.spawnSync(["realpath", e.path.startsWith("/") ? e.path : join(dir, e.path)]).stdout.toString().trim();
+      const row = rows.find((l) => new RegExp(`^\\S+ +${e.pid} root +exec `).test(l) && l.includes(` sha256 ${sha(real).slice(0, 12)}`));
+      expect(`${e.pid} ${e.path}: ${row ? "found" : "missing"}`).toBe(`${e.pid} ${e.path}: found`);
+    }
+  });
+});
+
+describe("15: npm start", () => {
+  /** Pids whose parent is `ppid` (/proc/PID/stat's 4th field). */
+  const children = (ppid: number) => {
+    const out: number[] = [];
+    for (const d of Bun.spawnSync(["ls", "/proc"]).stdout.toString().split("\n")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) out.push(Number(d));
+      } catch {}
+    }
+    return out;
+  };
+  test("the chain from npm ends in the tracer itself (exec at each step): a SIGTERM to npm reaches it", async () => {
+    const p = Bun.spawn(["npm", "start", "--silent", "--", "--comm", `nomatch${process.pid}`], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const { readUntil } = await import("./harness");
+    await readUntil(p.stderr, /^ready$/m);
+    const kids = children(p.pid);
+    const cleanup = () => kids.forEach((k) => Bun.spawnSync(["kill", "-TERM", String(k)])); // only ours
+    // ground truth: the kernel's view of npm's child and its program
+    const exes = kids.map((k) => Bun.spawnSync(["readlink", `/proc/${k}/exe`]).stdout.toString().trim());
+    if (exes.join() !== join(ROOT, "tracer")) {
+      p.kill("SIGTERM");
+      await p.exited;
+      cleanup();
+    }
+    expect(exes).toEqual([join(ROOT, "tracer")]);
+    p.kill("SIGTERM"); // as a service manager or a CI step stops it
+    await p.exited;
+    // the tracer got it too, and is gone (not adopted by PID 1, writing on); 60 s only decides when it is declared stuck
+    const until = Date.now() + 60000;
+    while (Bun.spawnSync(["test", "-e", `/proc/${kids[0]}`]).exitCode === 0 && Date.now() < until) await Bun.sleep(50);
+    expect(Bun.spawnSync(["test", "-e", `/proc/${kids[0]}`]).exitCode).not.toBe(0);
+  });
+});

@@ -5,6 +5,7 @@ import { spanText, type Rec } from "../record";
 import { areaCut, droppedItems, stringArea, type StringArea } from "../string-area";
 import type { RecordEvent } from "../event";
 import { whoFields } from "./who";
+import { parentFields, withParentCut, withParentHits } from "./context";
 import { comm, defineEvent, envOnly, hashOnly, flag, list, nuls, num, span, str, u16, u32, u64 } from "../schema";
 
 const PIPEFS_MAGIC = 0x50495045;
@@ -84,13 +85,13 @@ export const EXEC = defineEvent({
     u32("interpreter_dev", INT + F.dev, "its device (0 if none)"),
     u64("interpreter_inode", INT + F.inode, "its inode"),
     u64("interpreter_ctime", INT + F.ctime, "its inode change time"),
-    nuls("argv", (ev) => facts(ev).argv, "the arguments exactly as the new process sees them (`/proc/PID/cmdline`)"),
+    nuls("argv", (ev) => facts(ev).argv, "the arguments exactly as the new process sees them (`/proc/PID/cmdline`), secrets redacted (see Redaction)", { span: E.argv, size: E.argv_size, env: false }),
     span("interp", E.interp, "`bprm->interp`: for a `#!` script, the interpreter the kernel chose"),
     u16("stdin_type", E.stdin_type, "`i_mode` of fd 0 (0 if closed)"),
     str("stdin_path", (ev) => stdinPathText(ev.r, E.stdin_path, E.stdin_magic, E.stdin_ino), "path of fd 0; `pipe:[N]`, `socket:[N]`, `anon_inode:NAME` as `readlink /proc/PID/fd/0` writes them"),
     flag("invoked_from_kernel", RF.RF_KERNEL_INVOKED, "the parent is a kernel thread (usermode helper, e.g. a `core_pattern` pipe handler)"),
     comm("prev_comm", E.prev_comm, "the task's comm before this exec (as `prctl(PR_SET_NAME)` or the previous exec left it)"),
-    nuls("env", (ev) => facts(ev).env, "the environment, with `--env` only (else `[]`)"),
+    nuls("env", (ev) => facts(ev).env, "the environment, with `--env` only (else `[]`); secrets redacted (see Redaction)", { span: E.env, size: E.env_size, env: true }),
     span("pwd", E.pwd, "working directory"),
     ...whoFields(E.who),
     flag("secure_exec", RF.RF_SECURE_EXEC, "the kernel marked this exec secure (`AT_SECURE`: setuid/setgid or file capabilities raised privileges)"),
@@ -106,6 +107,8 @@ export const EXEC = defineEvent({
     num("argv_dropped_bytes", "uint32", (ev) => facts(ev).argv.droppedBytes, "argument bytes not captured"),
     envOnly(num("env_dropped_args", "uint32", (ev) => droppedItems(facts(ev).env!), "the same for env (with `--env`)")),
     envOnly(num("env_dropped_bytes", "uint32", (ev) => facts(ev).env!.droppedBytes, "the same for env (with `--env`)")),
-    list("truncated", (ev) => facts(ev).truncated, "fields that were cut (`cmdpath`, `pathname`, `interpreter_pathname`, `interp`, `stdin_path`, `pwd`, `argv`, `env`); a path keeps its leaf side"),
+    list("truncated", (ev) => withParentCut(facts(ev).truncated, ev.x.parent), "fields that were cut (`cmdpath`, `pathname`, `interpreter_pathname`, `interp`, `stdin_path`, `pwd`, `argv`, `env`, `parent_argv`); a path keeps its leaf side"),
+    list("redacted", (ev) => withParentHits(ev.x.redacted, ev.x.parent), "ours: what redaction replaced with `[REDACTED]`, one `FIELD[INDEX]:RULE` per string and rule (`argv[3]:option`, `parent_argv[1]:mysql-p`); empty when nothing was (see Redaction)"),
+    ...parentFields(),
   ],
 });
