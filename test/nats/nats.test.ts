@@ -362,4 +362,19 @@ describe("--nats", () => {
       expect(existsSync(refused)).toBe(false);
     }
   }, 600_000);
+
+  test("redaction comes first: a secret in argv is not in the stream, which holds the -o file's redacted line", async () => {
+    const s = await server();
+    const out = join(work, "redact.jsonl");
+    const secret = `s3cr3t${marker("redact").slice(-8)}`;
+    const r = tracer(["--json", "-o", out, "--nats", s.url, "--nats-stream", "TRACE", "--redact", `pw=(\\w+)`, "--", "/bin/echo", `pw=${secret}`]);
+    const { code, stdout } = await r.done;
+    expect(code).toBe(0);
+    expect(stdout).toBe(`pw=${secret}\n`); // the command had it
+    const msgs = await s.messages("TRACE");
+    expect(msgs.map((x) => x.data)).toEqual(lines(out));
+    const exec = msgs.map((x) => JSON.parse(x.data)).find((e) => e.eventName === "sched_process_exec" && JSON.stringify(e).includes("/bin/echo"))!;
+    expect(exec.args.find((a: { name: string }) => a.name === "argv").value[1]).not.toContain(secret);
+    for (const x of msgs) expect(x.data).not.toContain(secret);
+  }, 600_000);
 });
