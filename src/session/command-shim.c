@@ -1,8 +1,10 @@
 // The stub `tracer -- COMMAND` starts first: set up COMMAND's signals (and user), say "ready" on
 // the control fd, wait for "go", exec COMMAND. No libc: raw syscalls, nothing touched but that.
 //
-// argv: SHIM CONTROL CANDIDATE... "" ARGV0 ARGV...
+// argv: SHIM CONTROL COMM CANDIDATE... "" ARGV0 ARGV...
 //   CONTROL   "FD IGN BLK UID GID" (decimal FD, hex signal sets bit N-1 = signal N, UID -1: keep)
+//   COMM      the name the stub takes (prctl PR_SET_NAME): the tracer's parent's, so COMMAND's exec
+//             shows the prev_comm a bare run would (not the stub's file name, a descriptor number)
 //   CANDIDATE paths to execve in turn, as execvp tries PATH entries (usually one, resolved by the
 //             tracer); ENOEXEC runs the file with /bin/sh, as execvp does
 //   ARGV...   COMMAND's argv, byte for byte; the environment is the stub's own, passed on as is
@@ -15,7 +17,7 @@ typedef unsigned long u64;
 
 #if defined(__x86_64__)
 enum { SYS_read = 0, SYS_write = 1, SYS_close = 3, SYS_rt_sigaction = 13, SYS_rt_sigprocmask = 14,
-       SYS_execve = 59, SYS_exit = 60, SYS_setuid = 105, SYS_setgid = 106, SYS_setgroups = 116 };
+       SYS_execve = 59, SYS_exit = 60, SYS_setuid = 105, SYS_setgid = 106, SYS_setgroups = 116, SYS_prctl = 157 };
 static long sys(long n, long a, long b, long c, long d) {
   long r;
   register long r10 __asm__("r10") = d;
@@ -25,7 +27,7 @@ static long sys(long n, long a, long b, long c, long d) {
 __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call shim_main\n hlt\n");
 #elif defined(__aarch64__)
 enum { SYS_read = 63, SYS_write = 64, SYS_close = 57, SYS_rt_sigaction = 134, SYS_rt_sigprocmask = 135,
-       SYS_execve = 221, SYS_exit = 93, SYS_setuid = 146, SYS_setgid = 144, SYS_setgroups = 159 };
+       SYS_execve = 221, SYS_exit = 93, SYS_setuid = 146, SYS_setgid = 144, SYS_setgroups = 159, SYS_prctl = 167 };
 static long sys(long n, long a, long b, long c, long d) {
   register long x8 __asm__("x8") = n, x0 __asm__("x0") = a, x1 __asm__("x1") = b, x2 __asm__("x2") = c, x3 __asm__("x3") = d;
   __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
@@ -74,12 +76,13 @@ static long number(const char **p, int base) {
 __attribute__((used)) void shim_main(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1), **envp = argv + argc + 1;
-  if (argc < 4) die(125);
+  if (argc < 5) die(125);
   const char *c = argv[1];
   long fd = number(&c, 10);
   u64 ign = (u64)number(&c, 16), blk = (u64)number(&c, 16);
   long uid = number(&c, 10), gid = number(&c, 10);
-  char **cand = argv + 2, **args = cand;
+  if (*argv[2]) sys(SYS_prctl, 15 /* PR_SET_NAME */, (long)argv[2], 0, 0);
+  char **cand = argv + 3, **args = cand;
   while (*args && **args) args++;
   if (!*args || !args[1]) die(125);
   *args++ = 0; /* candidates end here; COMMAND's argv starts */
