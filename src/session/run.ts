@@ -21,7 +21,9 @@ import { CiSession } from "../ci/session";
 import { configureScope, excludeSelf, fillScopeMaps, follow } from "../filter/scope";
 import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../filter/host-ns";
-import { bootToEpochOffsetNs } from "../../ffi/libc";
+import { bootToEpochOffsetNs, clockNs, CLOCK_BOOTTIME } from "../../ffi/libc";
+import { topAccessor } from "../decode/top";
+import { LOST } from "../decode/index";
 import { CounterReader, LossReporter, formatStats, type KernelCounters } from "../load/counters";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
@@ -62,6 +64,8 @@ function stderrShared(): boolean {
     return false;
   }
 }
+
+const eventTime = topAccessor("timestamp");
 
 /** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
 function openOutputs(cfg: Config, commandMode: boolean): Outputs {
@@ -222,7 +226,12 @@ export async function run(cfg: Config): Promise<number> {
     sink.close();
     throw e;
   }
+  // The trace ends at one instant, when the stop begins: the programs are detached in parallel
+  // and in no set order, so without this a thread created during the shutdown could show its exit
+  // without its fork (or its exec without either). Events after it are not part of the trace.
+  let endNs = -1n;
   deliver = (e) => {
+    if (endNs >= 0n && eventTime(e) > endNs && !e.is(LOST)) return;
     if (keep && !keep(e)) {
       stats.excluded++;
       return;
@@ -268,6 +277,7 @@ export async function run(cfg: Config): Promise<number> {
       status = command.exitStatus;
     }
   } finally {
+    endNs = bootToEpochNs + clockNs(CLOCK_BOOTTIME);
     await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers);
   }
   if (ci) status = ci.finish(status, { malformed: stats.malformed, excluded: stats.excluded, unread: sink.closed });
