@@ -1,8 +1,10 @@
 // The stub `tracer -- COMMAND` starts first: set up COMMAND's signals (and user), say "ready" on
 // the control fd, wait for "go", exec COMMAND. No libc: raw syscalls, nothing touched but that.
 //
-// argv: SHIM CONTROL CANDIDATE... "" ARGV0 ARGV...
+// argv: SHIM CONTROL COMM CANDIDATE... "" ARGV0 ARGV...
 //   CONTROL   "FD IGN BLK UID GID" (decimal FD, hex signal sets bit N-1 = signal N, UID -1: keep)
+//   COMM      the name the stub takes (prctl PR_SET_NAME): the tracer's parent's, so COMMAND's exec
+//             shows the prev_comm a bare run would (not the stub's file name, a descriptor number)
 //   CANDIDATE paths to execve in turn, as execvp tries PATH entries (usually one, resolved by the
 //             tracer); ENOEXEC runs the file with /bin/sh, as execvp does
 //   ARGV...   COMMAND's argv, byte for byte; the environment is the stub's own, passed on as is
@@ -77,12 +79,13 @@ static long number(const char **p, int base) {
 __attribute__((used)) void shim_main(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1), **envp = argv + argc + 1;
-  if (argc < 4) die(125);
+  if (argc < 5) die(125);
   const char *c = argv[1];
   long fd = number(&c, 10);
   u64 ign = (u64)number(&c, 16), blk = (u64)number(&c, 16);
   long uid = number(&c, 10), gid = number(&c, 10);
-  char **cand = argv + 2, **args = cand;
+  if (*argv[2]) sys(SYS_prctl, PR_SET_NAME, (long)argv[2], 0, 0);
+  char **cand = argv + 3, **args = cand;
   while (*args && **args) args++;
   if (!*args || !args[1]) die(125);
   *args++ = 0; /* candidates end here; COMMAND's argv starts */
@@ -102,14 +105,6 @@ __attribute__((used)) void shim_main(long *sp) {
     sys(SYS_rt_sigaction, sig, (long)&a, 0, 8);
   }
   sys(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&blk, 0, 8);
-  /* The stub's comm is its memfd's fd number ("43"): when no candidate can be exec'd, its failed
-   * execs and its exit would show that. Named as COMMAND (the kernel keeps 15 bytes), as a shell's
-   * child that could not exec it is named after the shell, the stub never shows. */
-  const char *base = args[0];
-  for (const char *q = args[0]; *q; q++)
-    if (*q == '/' && q[1]) base = q + 1;
-  sys(SYS_prctl, PR_SET_NAME, (long)base, 0, 0);
-
   if (sys(SYS_write, fd, (long)&status, 4, 0) != 4 || status) die(125);
   char go;
   if (sys(SYS_read, fd, (long)&go, 1, 0) != 1) die(125);

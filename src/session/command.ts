@@ -7,6 +7,7 @@ import { accessSync, closeSync, constants as fsConstants, readSync, statSync, wr
 import { UsageError } from "../errors";
 import { userOf } from "../enrich/users";
 import { type Word, wordBytes, wordText } from "../word";
+import { parentComm } from "./startup";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, SPAWN_FILE_ACTIONS_SIZE, WNOHANG, describeErrno, errno, libc } from "../../ffi/libc";
 import { materialize } from "../../ffi/memfd";
 
@@ -100,7 +101,7 @@ export class Command {
     const [mine, theirs] = [fds[0]!, fds[1]!];
     const control = `${theirs} ${opts.ignored.toString(16)} ${opts.blocked.toString(16)} ${id?.uid ?? -1} ${id?.gid ?? -1}`;
     const stub = materialize(shimFile, "tracer-command-stub");
-    const words = [stub.path, control, ...execCandidates(wordBytes(argv[0]!), pathVar?.subarray(5)), "", ...argv].map(wordBytes);
+    const words = [stub.path, control, parentComm, ...execCandidates(wordBytes(argv[0]!), pathVar?.subarray(5)), "", ...argv].map(wordBytes);
     const cArgv = cArray(words);
     const cEnv = cArray(opts.env);
     const actions = new Uint8Array(SPAWN_FILE_ACTIONS_SIZE);

@@ -25,7 +25,9 @@ import { criticalPath, criticalPathLine } from "../ci/critical-path";
 import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
 import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
-import { bootToEpochOffsetNs } from "../../ffi/libc";
+import { bootToEpochOffsetNs, clockNs, CLOCK_BOOTTIME } from "../../ffi/libc";
+import { topAccessor } from "../decode/top";
+import { LOST } from "../decode/index";
 import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
 import { formatNatsStats, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
@@ -73,6 +75,8 @@ function stderrShared(): boolean {
     return false;
   }
 }
+
+const eventTime = topAccessor("timestamp");
 
 /** How long the end of a run waits for NATS to acknowledge what it has not yet. */
 const NATS_DRAIN_MS = 30_000;
@@ -280,7 +284,12 @@ export async function run(cfg: Config): Promise<number> {
     sink.close();
     throw e;
   }
+  // The trace ends at one instant, when the stop begins: the programs are detached in parallel
+  // and in no set order, so without this a thread created during the shutdown could show its exit
+  // without its fork (or its exec without either). Events after it are not part of the trace.
+  let endNs = -1n;
   deliver = (e) => {
+    if (endNs >= 0n && eventTime(e) > endNs && !e.is(LOST)) return;
     if (keep && !keep(e)) {
       stats.excluded++;
       return;
@@ -333,6 +342,7 @@ export async function run(cfg: Config): Promise<number> {
       status = command.exitStatus;
     }
   } finally {
+    endNs = bootToEpochNs + clockNs(CLOCK_BOOTTIME);
     await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers, nats);
   }
   const natsFailed = nats !== null && (nats.sink.failure !== null || (nats.sink.stats.unacked > 0 && cfg.nats!.spool === null));

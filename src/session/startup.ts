@@ -34,6 +34,17 @@ export const startIgnored = sigSet(status, "SigIgn") & ~SIGPIPE_XFSZ;
 /** The signal mask of the tracer's main thread when it started. */
 export const startBlocked = sigSet(status, "SigBlk");
 
+/** The name (comm) of the process that started the tracer, as bytes: COMMAND's stub takes it, so
+ * COMMAND's exec shows the prev_comm a bare run shows (the shell's, sudo's). Empty if unknown. */
+export const parentComm: Uint8Array = (() => {
+  try {
+    const b = readFileSync(`/proc/${process.ppid}/comm`);
+    return b.subarray(0, b.length > 0 && b[b.length - 1] === 0x0a ? b.length - 1 : b.length);
+  } catch {
+    return new Uint8Array(0);
+  }
+})();
+
 /** The environment as the kernel handed it over (setenv never changes this copy). */
 export function startEnvironment(): Buffer[] {
   return splitNul(readFileSync("/proc/self/environ"));

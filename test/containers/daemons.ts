@@ -98,13 +98,18 @@ function importImages(): void {
 /** Everything up: packages, the three daemons, the test image in each. */
 export async function up(): Promise<void> {
   users++;
-  if (logDir === "") logDir = mkdtempSync(join(tmpdir(), "tracer-daemons-"));
-  installMissing();
-  await startDaemon("containerd", ["containerd"], () => ok(["ctr", "version"]));
-  await startDaemon("dockerd", ["dockerd", "--containerd", SOCKETS.containerd], () => ok([DOCKER, "info"]));
-  mkdirSync("/run/podman", { recursive: true });
-  await startDaemon("podman", ["podman", "system", "service", "--time=0", `unix://${SOCKETS.podman}`], pingPodman);
-  importImages();
+  try {
+    if (logDir === "") logDir = mkdtempSync(join(tmpdir(), "tracer-daemons-"));
+    installMissing();
+    await startDaemon("containerd", ["containerd"], () => ok(["ctr", "version"]));
+    await startDaemon("dockerd", ["dockerd", "--containerd", SOCKETS.containerd], () => ok([DOCKER, "info"]));
+    mkdirSync("/run/podman", { recursive: true });
+    await startDaemon("podman", ["podman", "system", "service", "--time=0", `unix://${SOCKETS.podman}`], pingPodman);
+    importImages();
+  } catch (e) {
+    await down(); // what this call started is stopped whatever fails after it (no caller's down() will run)
+    throw e;
+  }
 }
 
 /** Stop what up() started, when the last user is done. */

@@ -10,7 +10,7 @@ import { DOCKER, IMAGE, down, sh, up } from "./daemons";
 
 const version = JSON.parse(await Bun.file(join(ROOT, "package.json")).text()).version as string;
 const image = `tracer:${version}`;
-const name = `tracer-image-test-${process.pid}`;
+let names = 0;
 
 beforeAll(async () => {
   await up();
@@ -19,7 +19,6 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  spawnSync([DOCKER, "rm", "-f", name], { stdout: "ignore", stderr: "ignore" });
   await down();
 }, 600_000); // a bound on absence only: a loaded host is slow
 
@@ -41,6 +40,8 @@ test("the image's files: /tracer, the dynamic loader and the libraries ldd names
 /** Run the image as the README shows (--pid=host) with `args`, do `act`, stop it once `until` holds
  * for the execs seen; those execs. */
 async function traceInImage(args: string[], act: () => Promise<void>, until: (execs: Json[]) => boolean): Promise<Json[]> {
+  // A name of its own, removed whatever happens (a timed-out run must not leave it to the next).
+  const name = `tracer-image-test-${process.pid}-${++names}`;
   // --privileged is what the README shows; here the host's capability bounding set may lack
   // some (CAP_SYS_RESOURCE), which --privileged asks for: name the ones the tracer needs.
   const proc = spawn(
@@ -50,18 +51,27 @@ async function traceInImage(args: string[], act: () => Promise<void>, until: (ex
   );
   let out = "";
   let err = "";
-  const dec = new TextDecoder();
-  (async () => { for await (const c of proc.stdout) out += dec.decode(c, { stream: true }); })();
-  const ready = (async () => { for await (const c of proc.stderr) { err += dec.decode(c); if (err.includes("ready\n")) return true; } return false; })();
-  expect(await Promise.race([ready, proc.exited.then(() => false)])).toBe(true);
-  await act();
-  const execs = () => out.split("\n").slice(0, -1).map(parseLine);
-  while (!until(execs())) await Bun.sleep(20);
-  spawnSync([DOCKER, "stop", "-t", "5", name], { stdout: "ignore", stderr: "ignore" });
-  await proc.exited;
+  let started = false;
+  try {
+    const dec = new TextDecoder();
+    (async () => { for await (const c of proc.stdout) out += dec.decode(c, { stream: true }); })();
+    const ready = (async () => { for await (const c of proc.stderr) { err += dec.decode(c); if (err.includes("ready\n")) return true; } return false; })();
+    started = await Promise.race([ready, proc.exited.then(() => false)]);
+    if (started) {
+      await act();
+      while (!until(execs(out))) await Bun.sleep(20);
+    }
+  } finally {
+    spawnSync([DOCKER, "stop", "-t", "5", name], { stdout: "ignore", stderr: "ignore" });
+    spawnSync([DOCKER, "rm", "-f", name], { stdout: "ignore", stderr: "ignore" });
+    await proc.exited;
+  }
+  expect(started).toBe(true);
   expect(err).not.toContain("pids are not visible"); // it found the host's mount namespace
-  return execs();
+  return execs(out);
 }
+
+const execs = (out: string) => out.split("\n").slice(0, -1).map(parseLine);
 
 /** The argv of an exec of /bin/true (not, say, the docker client's, whose argv holds the marker too). */
 const argv = (e: Json): string[] => {
