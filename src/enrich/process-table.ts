@@ -9,7 +9,7 @@ import { readFileSync, readlinkSync } from "node:fs";
 import { fork_record as FR, rec_header as H } from "../decode/layout.gen";
 import { accessor, type Ancestor, type ProcInfo, type RecordEvent } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
-import { cString, splitNul } from "../decode/text";
+import { cString, decodeBytes, splitNul } from "../decode/text";
 import { entityIdAt } from "../decode/top";
 import { hashTaskId } from "../decode/entity";
 import { divmod, Q, type EpochClock } from "../decode/clock";
@@ -52,7 +52,7 @@ export class Proc implements ProcInfo {
     readonly argvHits: readonly string[],
     readonly ppid: number,
     /** The parent's start tick (-1: not known). */
-    readonly parentTick: number,
+    public parentTick: number,
   ) {}
 
   get argv(): readonly string[] {
@@ -121,25 +121,24 @@ export class ProcessTable {
 
   /** Process pid as /proc has it now (null: gone, or unreadable), its argv redacted. */
   fromProc(pid: number, parentTick = -1): Proc | null {
-    let stat: string;
+    let stat: Buffer;
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+      stat = readFileSync(`/proc/${pid}/stat`);
     } catch {
       return null;
     }
-    const close = stat.lastIndexOf(")");
-    const f = stat.slice(close + 2).split(" ");
+    const close = stat.lastIndexOf(0x29); // ")": the comm, between the first "(" and the last ")"
+    const comm = decodeBytes(stat, stat.indexOf(0x28) + 1, close);
+    const f = stat.toString("latin1", close + 2).split(" ");
     const tick = Number(f[19]);
     if (!Number.isSafeInteger(tick)) return null;
     let path = "";
     let raw: Uint8Array = EMPTY;
-    let comm = "";
     try {
       path = readlinkSync(`/proc/${pid}/exe`);
     } catch {}
     try {
       raw = readFileSync(`/proc/${pid}/cmdline`);
-      comm = readFileSync(`/proc/${pid}/comm`, "utf8").replace(/\n$/, "");
     } catch {}
     let [argv, cut] = bounded(raw, 0, raw.length);
     let hits = NONE;
