@@ -97,6 +97,9 @@ const nulCount = (b: Uint8Array) => {
 
 export class ProcessTable {
   private procs = new Map<number, Proc>();
+  /** (pid, start tick) pairs /proc did not have: not read again (a parent outside the host's
+   * /proc, or gone, would otherwise cost a read per event). */
+  private missed = new Map<number, number>();
 
   constructor(private readonly clock: EpochClock | null = null, private readonly redact: ByteRedactor | null = null, private readonly ancestors = false) {}
 
@@ -162,8 +165,13 @@ export class ProcessTable {
     const tick = tickAt(ev, startAt);
     let p = this.procs.get(pid);
     if (p === undefined || p.startTick !== tick) {
+      if (this.missed.get(pid) === tick) return null;
       const q = this.fromProc(pid);
-      if (q === null || q.startTick !== tick) return null;
+      if (q === null || q.startTick !== tick) {
+        if (this.missed.size >= MAX) this.missed.clear();
+        this.missed.set(pid, tick);
+        return null;
+      }
       this.set((p = q));
     }
     if (!p.exact) {
