@@ -20,6 +20,7 @@ const MAX = 1 << 16;
 /** argv bytes kept per process (whole strings): the context of its children's lines. */
 export const ARGV_BOUND = 4096;
 const MAX_ANCESTORS = 64;
+const GONE = 4096;
 const TICK_NS = 10_000_000; // /proc/PID/stat's start time unit (USER_HZ 100 on every Linux ABI)
 
 const pathname = accessor(EXEC, "pathname");
@@ -100,6 +101,9 @@ export class ProcessTable {
   /** (pid, start tick) pairs /proc did not have: not read again (a parent outside the host's
    * /proc, or gone, would otherwise cost a read per event). */
   private missed = new Map<number, number>();
+  /** Processes that exited, a while longer: a child's record read after its parent's exit may
+   * still name it (the child's exec read its parent before the kernel reparented it). */
+  private gone = new Map<number, Proc>();
 
   constructor(private readonly clock: EpochClock | null = null, private readonly redact: ByteRedactor | null = null, private readonly ancestors = false) {}
 
@@ -165,6 +169,8 @@ export class ProcessTable {
     const tick = tickAt(ev, startAt);
     let p = this.procs.get(pid);
     if (p === undefined || p.startTick !== tick) {
+      const g = this.gone.get(pid);
+      if (g !== undefined && g.startTick === tick) return g;
       if (this.missed.get(pid) === tick) return null;
       const q = this.fromProc(pid);
       if (q === null || q.startTick !== tick) {
@@ -238,7 +244,11 @@ export class ProcessTable {
       x.exePath = self?.path ?? "";
       x.exeTyped = self?.typed ?? "";
       x.parent = this.known(ev, ev.u32(H.host_ppid), H.host_ppid, H.parent_start);
-      if (ev.is(EXIT) && groupExit(ev) && self !== null && this.procs.get(pid) === self) this.procs.delete(pid);
+      if (ev.is(EXIT) && groupExit(ev) && self !== null && this.procs.get(pid) === self) {
+        this.procs.delete(pid);
+        if (this.gone.size >= GONE) this.gone.clear();
+        this.gone.set(pid, self);
+      }
     } else return; // lost_events: no process
     if (this.ancestors && x.parent !== null && !ev.is(FORK)) x.ancestors = this.chain(x.parent as Proc);
   }

@@ -226,3 +226,25 @@ describe("the /proc walk at start: processes that began before the tracer", () =
     expect(arg(exit1, "redacted")).toEqual([`argv[${p1Argv.indexOf(MARK)}]:option`]);
   });
 });
+
+describe("an exec whose parent exits at the same moment", () => {
+  test("40 times: each child's line names the process its record says is its parent (the one that forked it, or the subreaper)", () => {
+    const loop = `for i in $(seq 40); do '${exe}' --nowait --spawn '${exe}' child-$i; done`;
+    const { events, seen } = runCommand("racing", [exe, "--subreaper", "--spawn", "/bin/sh", "-c", loop]);
+    const reaper = [...seen.values()].find((r) => r.argv[1]?.toString() === "--subreaper")!;
+    const parents = new Map([...seen.values()].filter((r) => r.argv[1]?.toString() === "--nowait").map((r) => [r.pid, r]));
+    const children = [...seen.values()].filter((r) => /^child-\d+$/.test(r.argv[1]?.toString() ?? ""));
+    expect(children.length).toBe(40);
+    let reparented = 0;
+    for (const c of children) {
+      const exec = ofPid(events, "sched_process_exec", c.pid).find((e) => arg(e, "argv")[1] === c.argv[1]!.toString())!;
+      const named = exec.hostParentProcessId === reaper.pid ? reaper : parents.get(exec.hostParentProcessId)!;
+      expect(named).toBeDefined(); // its forker, or the subreaper it was given to
+      if (named === reaper) reparented++;
+      expect(arg(exec, "parent_path")).toBe(named.exe);
+      same(arg(exec, "parent_argv"), named.argv);
+      expect(arg(exec, "parent_entity_id")).toBe(exec.parentEntityId);
+    }
+    console.log(`racing: ${reparented} of 40 execs after the parent's exit`);
+  });
+});
