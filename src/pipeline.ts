@@ -6,6 +6,7 @@ import { createEnricher } from "./enrich/index";
 import { FileHasher, type HashStats } from "./enrich/hash";
 import { byteRedactor, redactStage } from "./redact/record";
 import { ProcessTable } from "./enrich/process-table";
+import { walkProc } from "./enrich/proc-walk";
 import type { RedactOptions } from "./redact/redactor";
 
 export interface PipelineStats {
@@ -22,6 +23,9 @@ export interface Pipeline {
   onOwnRecord(bytes: Uint8Array): void;
   /** --hash: what the hasher did (null without --hash). */
   readonly hashStats: HashStats | null;
+  /** Seed the process table from /proc (once attached, before the first record): returns the
+   * number of processes read. */
+  walkProc(): number;
 }
 
 /** One reusable event view for the ring's records (no allocation per record besides what a
@@ -52,6 +56,7 @@ export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) =
   };
   return {
     hashStats: hasher?.stats ?? null,
+    walkProc: () => walkProc(table),
     onRecord(view, offset, length) {
       if (view !== lastView) {
         lastView = view;

@@ -9,7 +9,7 @@ import { readFileSync, readlinkSync } from "node:fs";
 import { fork_record as FR, rec_header as H } from "../decode/layout.gen";
 import { accessor, type Ancestor, type ProcInfo, type RecordEvent } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
-import { cString, splitNul } from "../decode/text";
+import { cString, decodeBytes, splitNul } from "../decode/text";
 import { entityIdAt } from "../decode/top";
 import { hashTaskId } from "../decode/entity";
 import { divmod, Q, type EpochClock } from "../decode/clock";
@@ -20,6 +20,7 @@ const MAX = 1 << 16;
 /** argv bytes kept per process (whole strings): the context of its children's lines. */
 export const ARGV_BOUND = 4096;
 const MAX_ANCESTORS = 64;
+const GONE = 4096;
 const TICK_NS = 10_000_000; // /proc/PID/stat's start time unit (USER_HZ 100 on every Linux ABI)
 
 const pathname = accessor(EXEC, "pathname");
@@ -52,7 +53,7 @@ export class Proc implements ProcInfo {
     readonly argvHits: readonly string[],
     readonly ppid: number,
     /** The parent's start tick (-1: not known). */
-    readonly parentTick: number,
+    public parentTick: number,
   ) {}
 
   get argv(): readonly string[] {
@@ -97,6 +98,12 @@ const nulCount = (b: Uint8Array) => {
 
 export class ProcessTable {
   private procs = new Map<number, Proc>();
+  /** (pid, start tick) pairs /proc did not have: not read again (a parent outside the host's
+   * /proc, or gone, would otherwise cost a read per event). */
+  private missed = new Map<number, number>();
+  /** Processes that exited, a while longer: a child's record read after its parent's exit may
+   * still name it (the child's exec read its parent before the kernel reparented it). */
+  private gone = new Map<number, Proc>();
 
   constructor(private readonly clock: EpochClock | null = null, private readonly redact: ByteRedactor | null = null, private readonly ancestors = false) {}
 
@@ -121,25 +128,24 @@ export class ProcessTable {
 
   /** Process pid as /proc has it now (null: gone, or unreadable), its argv redacted. */
   fromProc(pid: number, parentTick = -1): Proc | null {
-    let stat: string;
+    let stat: Buffer;
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+      stat = readFileSync(`/proc/${pid}/stat`);
     } catch {
       return null;
     }
-    const close = stat.lastIndexOf(")");
-    const f = stat.slice(close + 2).split(" ");
+    const close = stat.lastIndexOf(0x29); // ")": the comm, between the first "(" and the last ")"
+    const comm = decodeBytes(stat, stat.indexOf(0x28) + 1, close);
+    const f = stat.toString("latin1", close + 2).split(" ");
     const tick = Number(f[19]);
     if (!Number.isSafeInteger(tick)) return null;
     let path = "";
     let raw: Uint8Array = EMPTY;
-    let comm = "";
     try {
       path = readlinkSync(`/proc/${pid}/exe`);
     } catch {}
     try {
       raw = readFileSync(`/proc/${pid}/cmdline`);
-      comm = readFileSync(`/proc/${pid}/comm`, "utf8").replace(/\n$/, "");
     } catch {}
     let [argv, cut] = bounded(raw, 0, raw.length);
     let hits = NONE;
@@ -163,8 +169,15 @@ export class ProcessTable {
     const tick = tickAt(ev, startAt);
     let p = this.procs.get(pid);
     if (p === undefined || p.startTick !== tick) {
+      const g = this.gone.get(pid);
+      if (g !== undefined && g.startTick === tick) return g;
+      if (this.missed.get(pid) === tick) return null;
       const q = this.fromProc(pid);
-      if (q === null || q.startTick !== tick) return null;
+      if (q === null || q.startTick !== tick) {
+        if (this.missed.size >= MAX) this.missed.clear();
+        this.missed.set(pid, tick);
+        return null;
+      }
       this.set((p = q));
     }
     if (!p.exact) {
@@ -231,7 +244,11 @@ export class ProcessTable {
       x.exePath = self?.path ?? "";
       x.exeTyped = self?.typed ?? "";
       x.parent = this.known(ev, ev.u32(H.host_ppid), H.host_ppid, H.parent_start);
-      if (ev.is(EXIT) && groupExit(ev) && self !== null && this.procs.get(pid) === self) this.procs.delete(pid);
+      if (ev.is(EXIT) && groupExit(ev) && self !== null && this.procs.get(pid) === self) {
+        this.procs.delete(pid);
+        if (this.gone.size >= GONE) this.gone.clear();
+        this.gone.set(pid, self);
+      }
     } else return; // lost_events: no process
     if (this.ancestors && x.parent !== null && !ev.is(FORK)) x.ancestors = this.chain(x.parent as Proc);
   }

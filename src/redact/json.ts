@@ -7,10 +7,12 @@ import type { Redactor } from "./redactor";
 export function redactJsonEvent(ev: JsonEvent, rules: Redactor): void {
   let hits: string[] | null = null;
   for (const f of ev.def.args) {
-    if (f.area === null || !ev.has(f.name)) continue;
+    // the record's lists, and the process table's argv lists (an exit's argv, parent_argv)
+    const env = f.area !== null ? f.area.env : f.type === "[]string" && /argv$/.test(f.name) ? false : null;
+    if (env === null || !ev.has(f.name)) continue;
     const v = ev.arg(ev.def.args.indexOf(f));
     if (!Array.isArray(v)) continue;
-    const red = f.area.env ? rules.env(v, f.name) : rules.argv(v, f.name);
+    const red = env ? rules.env(v, f.name) : rules.argv(v, f.name);
     if (red === null) continue;
     ev.setArg(f.name, red.items);
     (hits ??= []).push(...red.hits);

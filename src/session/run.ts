@@ -248,6 +248,8 @@ export async function run(cfg: Config): Promise<number> {
   const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq, ancestors: cfg.ancestors }, (e) => deliver(e), stats, cfg.redact);
 
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
+  // attached: what starts from now is seen by its events, what began before is in /proc now
+  pipeline.walkProc();
   // Every output is opened before anything is printed (the table's header included): a file
   // that cannot be used ends the run with one line naming its option, and nothing else.
   let out: Outputs;

@@ -166,8 +166,6 @@ describe("an orphan reparented to its subreaper", () => {
     expect(orphan.ppid).toBe(reaper.pid); // the kernel reparented it
     const execs = ofPid(events, "sched_process_exec", orphan.pid); // the inner shell's, then the report's
     const exec = execs.find((e) => arg(e, "argv")[1] === "orphan");
-    expect(execs[0]!.hostParentProcessId).not.toBe(reaper.pid); // the shell's exec: the outer shell's child
-    expect(arg(execs[0]!, "parent_argv")[1]).toBe(outer);
     expect(exec!.hostParentProcessId).toBe(reaper.pid);
     expect(arg(exec!, "parent_path")).toBe(reaper.exe);
     expect(arg(exec!, "parent_comm")).toBe(reaper.comm);
@@ -175,5 +173,80 @@ describe("an orphan reparented to its subreaper", () => {
     const [rexec] = ofPid(events, "sched_process_exec", reaper.pid);
     expect(arg(exec!, "parent_entity_id")).toBe(rexec!.processEntityId);
     expect(exec!.parentEntityId).toBe(rexec!.processEntityId);
+  });
+});
+
+describe("the /proc walk at start: processes that began before the tracer", () => {
+  /** pid → [ppid, exe] up the chain from pid, as /proc has it now. */
+  function procChain(pid: number): { pid: number; path: string }[] {
+    const out: { pid: number; path: string }[] = [];
+    for (let p = pid; p !== 0; ) {
+      let path = "";
+      try {
+        path = readlinkSync(`/proc/${p}/exe`);
+      } catch {}
+      out.push({ pid: p, path });
+      const stat = readFileSync(`/proc/${p}/stat`, "latin1");
+      p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    }
+    return out;
+  }
+
+  test("a child's --ancestors go up to PID 1 as /proc has the chain; an exit read after its process was reaped still says what it was", async () => {
+    const fifo = join(top, "walk-fifo");
+    const fifo2 = join(top, "walk-fifo2");
+    const report = join(top, "walk.report");
+    Bun.spawnSync(["mkfifo", fifo, fifo2]);
+    // p0 forks a child once told; p1 only waits (a builtin read: no fork, no event before its exit)
+    const p0 = Bun.spawn(["/bin/sh", "-c", `read x < '${fifo}'; '${exe}' walk-child; true`, "p0"], { env: { PATH: "/usr/bin:/bin", ARGV_REPORT: report }, stdout: "ignore", stderr: "ignore" });
+    const p1 = Bun.spawn(["/bin/sh", "-c", `read x < '${fifo2}'`, "p1", "--api-key", "Zq-walk-secret"], { stdout: "ignore", stderr: "ignore" });
+    const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`);
+    while (!cmdline(p0.pid).includes(Buffer.from("walk-child")) || !cmdline(p1.pid).includes(Buffer.from("Zq-walk-secret"))) await Bun.sleep(5);
+    const chain = procChain(p0.pid);
+    const p1Path = readlinkSync(`/proc/${p1.pid}/exe`);
+    const p1Argv = cmdline(p1.pid).toString("latin1").replace(/\0$/, "").split("\0").map((s) => (s === "Zq-walk-secret" ? MARK : s));
+    const t = await TracerRun.start(["--json", "--ancestors", "--pid-tree", String(p0.pid), "--pid-tree", String(p1.pid)]);
+    try {
+      writeFileSync(fifo2, "go\n"); // p1 exits, and is reaped at once
+      await p1.exited;
+      writeFileSync(fifo, "go\n");
+      await p0.exited;
+      await t.waitFor((e) => e.eventName === "sched_process_exit" && e.hostProcessId === p0.pid && arg(e, "process_group_exit"));
+      await t.waitFor((e) => e.eventName === "sched_process_exit" && e.hostProcessId === p1.pid && arg(e, "process_group_exit"));
+    } finally {
+      expect(await t.stop()).toBe(0);
+    }
+    const events = t.events();
+    const child = [...reports(report).values()][0]!;
+    const exec = ofPid(events, "sched_process_exec", child.pid).find((e) => arg(e, "argv")[1] === "walk-child")!;
+    const ancestors = arg(exec, "ancestors") as { pid: number; entityId: number; path: string }[];
+    expect(ancestors.map((a) => ({ pid: a.pid, path: a.path }))).toEqual(chain);
+    expect(ancestors[0]!.entityId).toBe(exec.parentEntityId);
+    const exit1 = ofPid(events, "sched_process_exit", p1.pid).find((e) => arg(e, "process_group_exit"))!;
+    expect(exit1.executable.path).toBe(p1Path);
+    expect(arg(exit1, "argv")).toEqual(p1Argv);
+    expect(arg(exit1, "redacted")).toEqual([`argv[${p1Argv.indexOf(MARK)}]:option`]);
+  });
+});
+
+describe("an exec whose parent exits at the same moment", () => {
+  test("40 times: each child's line names the process its record says is its parent (the one that forked it, or the subreaper)", () => {
+    const loop = `for i in $(seq 40); do '${exe}' --nowait --spawn '${exe}' child-$i; done`;
+    const { events, seen } = runCommand("racing", [exe, "--subreaper", "--spawn", "/bin/sh", "-c", loop]);
+    const reaper = [...seen.values()].find((r) => r.argv[1]?.toString() === "--subreaper")!;
+    const parents = new Map([...seen.values()].filter((r) => r.argv[1]?.toString() === "--nowait").map((r) => [r.pid, r]));
+    const children = [...seen.values()].filter((r) => /^child-\d+$/.test(r.argv[1]?.toString() ?? ""));
+    expect(children.length).toBe(40);
+    let reparented = 0;
+    for (const c of children) {
+      const exec = ofPid(events, "sched_process_exec", c.pid).find((e) => arg(e, "argv")[1] === c.argv[1]!.toString())!;
+      const named = exec.hostParentProcessId === reaper.pid ? reaper : parents.get(exec.hostParentProcessId)!;
+      expect(named).toBeDefined(); // its forker, or the subreaper it was given to
+      if (named === reaper) reparented++;
+      expect(arg(exec, "parent_path")).toBe(named.exe);
+      same(arg(exec, "parent_argv"), named.argv);
+      expect(arg(exec, "parent_entity_id")).toBe(exec.parentEntityId);
+    }
+    console.log(`racing: ${reparented} of 40 execs after the parent's exit`);
   });
 });

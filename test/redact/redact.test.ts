@@ -130,11 +130,12 @@ describe("the record stage", () => {
   });
 });
 
-test("tracer show: a saved line's lists redacted, `redacted` says so", () => {
-  const line = JSON.stringify({ eventName: "sched_process_exec", args: [{ name: "argv", value: ["mysql", "-pX"] }, { name: "env", value: ["A_TOKEN=t"] }, { name: "redacted", value: [] }] });
+test("tracer show: a saved line's lists (the record's and the process table's) redacted, `redacted` says so", () => {
+  const line = JSON.stringify({ eventName: "sched_process_exec", args: [{ name: "argv", value: ["mysql", "-pX"] }, { name: "env", value: ["A_TOKEN=t"] }, { name: "redacted", value: [] }, { name: "parent_argv", value: ["sh", "--token=t"] }] });
   const ev = JsonEvent.parse(line, 1);
   redactJsonEvent(ev, rules);
   expect(arg(ev as never, "argv" as never)).toEqual(["mysql", `-p${MARK}`]);
   expect(arg(ev as never, "env" as never)).toEqual([`A_TOKEN=${MARK}`]);
-  expect(arg(ev as never, "redacted" as never)).toEqual(["argv[1]:mysql-p", "env[0]:env-name"]);
+  expect(arg(ev as never, "parent_argv" as never)).toEqual(["sh", `--token=${MARK}`]);
+  expect(arg(ev as never, "redacted" as never)).toEqual(["argv[1]:mysql-p", "env[0]:env-name", "parent_argv[1]:option"]);
 });
