@@ -2,7 +2,7 @@
 // round, each binary in turn (order rotating) starts fresh (`--json -o /dev/null`); start-up to
 // `ready`; CPU (own + BPF) of the first 3,000 spawns and of the next 3,000 (warm-up = the
 // difference); then past warm-up (forks, threads first) CPU per spawn, fork and thread, own
-// (main thread and the rest: JIT, GC) and BPF. Medians over the rounds. The workloads run under
+// (main thread, JSC's JITWorker threads, the rest: GC) and BPF. Medians over the rounds. The workloads run under
 // one shell whose tree the tracer follows (--pid-tree): other processes on a shared host are not
 // its events (their BPF runs, filtered out early, still count in "bpf"). Root.
 //   bun bench/ab.ts [--rounds N] [--spawns N] [--args="-e sched_process_exec"] BINARY...
@@ -27,29 +27,32 @@ const restore = enableBpfStats();
 /** CPU so far of the tracer's threads, ns: the main thread (tid = pid) and all the others. JIT
  * and GC helper threads come and go: each thread's last reading is kept after it is gone (the
  * sampler below reads every 10 ms while a workload runs). */
-const seen = new Map<number, Map<number, number>>();
-function threadsNs(pid: number): { main: number; other: number } {
+const seen = new Map<number, Map<number, { jit: boolean; ns: number }>>();
+function threadsNs(pid: number): { main: number; jit: number; other: number } {
   let m = seen.get(pid);
   if (!m) seen.set(pid, (m = new Map()));
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      m.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]));
+      const jit = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").startsWith("JITWorker");
+      m.set(Number(tid), { jit, ns: Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) });
     } catch {
       // the thread exited
     }
   }
-  let main = 0, other = 0;
-  for (const [tid, ns] of m) {
-    if (tid === pid) main += ns;
-    else other += ns;
+  let main = 0, jit = 0, other = 0;
+  for (const [tid, t] of m) {
+    if (tid === pid) main += t.ns;
+    else if (t.jit) jit += t.ns;
+    else other += t.ns;
   }
-  return { main, other };
+  return { main, jit, other };
 }
 
-interface Cpu { main: number; other: number; bpf: number }
+/** CPU of the main thread, JSC's JITWorker threads, the other threads (GC, ...), the BPF programs. */
+interface Cpu { main: number; jit: number; other: number; bpf: number }
 const cpu = (r: Running): Cpu => ({ ...threadsNs(r.proc.pid), bpf: progRunNs(r.progs) });
-const minus = (x: Cpu, y: Cpu): Cpu => ({ main: x.main - y.main, other: x.other - y.other, bpf: x.bpf - y.bpf });
-const total = (c: Cpu) => c.main + c.other + c.bpf;
+const minus = (x: Cpu, y: Cpu): Cpu => ({ main: x.main - y.main, jit: x.jit - y.jit, other: x.other - y.other, bpf: x.bpf - y.bpf });
+const total = (c: Cpu) => c.main + c.jit + c.other + c.bpf;
 
 /** The shell the workloads run under: one command per line on its stdin, its status back. */
 const shell = Bun.spawn(["bash", "-c", 'while read -r line; do eval "$line" >/dev/null; echo "status $?"; done'], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
@@ -93,21 +96,24 @@ try {
         const first = await measure(r, execs(3000));
         const next = await measure(r, execs(3000));
         add(b, "first 3k ms", total(first) / 1e6);
+        add(b, "  1st jit ms", first.jit / 1e6);
         add(b, "next 3k ms", total(next) / 1e6);
+        add(b, "  2nd jit ms", next.jit / 1e6);
         add(b, "warm-up ms", (total(first) - total(next)) / 1e6);
         await measure(r, forks(2000));
         await measure(r, threads(5000));
         const e = await measure(r, execs(spawns));
         add(b, "exec µs", total(e) / spawns / 1e3);
         add(b, "  main", e.main / spawns / 1e3);
+        add(b, "  jit thr", e.jit / spawns / 1e3);
         add(b, "  other thr", e.other / spawns / 1e3);
         add(b, "  bpf", e.bpf / spawns / 1e3);
         const f = await measure(r, forks(spawns));
         add(b, "fork µs", total(f) / spawns / 1e3);
-        add(b, "  f main+oth", (f.main + f.other) / spawns / 1e3);
+        add(b, "  f main+oth", (f.main + f.jit + f.other) / spawns / 1e3);
         const t = await measure(r, threads(3 * spawns));
         add(b, "thread µs", total(t) / (3 * spawns) / 1e3);
-        add(b, "  t main+oth", (t.main + t.other) / (3 * spawns) / 1e3);
+        add(b, "  t main+oth", (t.main + t.jit + t.other) / (3 * spawns) / 1e3);
       } finally {
         await stop(r);
       }

@@ -235,10 +235,29 @@ export function valueOf(f: Field, ev: RecordEvent): unknown {
   }
 }
 
+/** A field's value read from a record view: one small function per field, made once (valueOf's
+ * switch, and the field functions called from its one call site, is what accessors on the hot
+ * path avoid). */
+export function readerOf(f: Field): (ev: RecordEvent) => unknown {
+  const at = f.at;
+  switch (f.src) {
+    case S_U16:
+      return (ev) => ev.r.dv.getUint16(ev.r.off + at, true);
+    case S_U32:
+      return (ev) => ev.r.dv.getUint32(ev.r.off + at, true);
+    case S_I32:
+      return (ev) => ev.r.dv.getInt32(ev.r.off + at, true);
+    case S_NULS:
+      return (ev) => valueOf(f, ev);
+  }
+  return f.fn ?? ((ev) => valueOf(f, ev)); // a function source's value is its function's
+}
+
 /** A typed reader of one arg of one event kind, its index looked up once. */
 export function accessor<D extends AnyDef, N extends ArgName<D>>(def: D, name: N): (ev: EventView<D>) => ArgValue<D, N> {
   const i = argIndex(def, name);
-  return (ev) => ev.arg(i) as ArgValue<D, N>;
+  const read = readerOf(def.args[i]!);
+  return (ev) => (ev instanceof RecordEvent ? read(ev as RecordEvent) : ev.arg(i)) as ArgValue<D, N>;
 }
 
 /** Arg `name` of the event (typed by its definition). */

@@ -130,6 +130,8 @@ export interface EventDef<K extends string = string, A extends readonly Field[] 
   readonly returnValue: (ev: RecordEvent) => number;
   /** Per-record work shared by several args (e.g. counting argv strings), once per record. */
   readonly prepare: ((ev: RecordEvent) => void) | null;
+  /** argsOf's lists, by option set (made at first use). */
+  readonly argLists: (readonly Field[] | undefined)[];
 }
 
 export type AnyDef = EventDef<string, readonly Field[]>;
@@ -161,7 +163,7 @@ export function defineEvent<const K extends string, const A extends readonly Fie
   }
   return {
     name: d.name, short: d.short, id: d.id, kind: d.kind, fixedSize: d.layout.$size, spans: spansOf(d.layout), doc: d.doc, args: d.args,
-    syscall: d.syscall ?? (() => ""), returnValue: d.returnValue ?? (() => 0), prepare: d.prepare ?? null,
+    syscall: d.syscall ?? (() => ""), returnValue: d.returnValue ?? (() => 0), prepare: d.prepare ?? null, argLists: [],
   };
 }
 
@@ -178,14 +180,9 @@ export function argIndex(d: AnyDef, name: string): number {
   return i;
 }
 
-/** The args an event has in this run: those of the options it runs with (--env, --hash). */
-const argLists = new WeakMap<AnyDef, (readonly Field[])[]>();
+/** The args an event has in this run: those of the options it runs with (--env, --hash). Kept
+ * per event (argsNum reads it for every line). */
 export function argsOf(d: AnyDef, captureEnv: boolean, hash = false): readonly Field[] {
-  let lists = argLists.get(d);
-  if (!lists) {
-    lists = [];
-    argLists.set(d, lists);
-  }
   const k = (captureEnv ? 1 : 0) + (hash ? 2 : 0);
-  return (lists[k] ??= d.args.filter((f) => f.only === null || (f.only === "env" && captureEnv) || (f.only === "hash" && hash)));
+  return (d.argLists[k] ??= d.args.filter((f) => f.only === null || (f.only === "env" && captureEnv) || (f.only === "hash" && hash)));
 }

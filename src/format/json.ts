@@ -8,15 +8,15 @@
  * time.Time args as RFC 3339 strings as Go writes them. Spans were checked when the view was set,
  * so nothing here throws halfway through a line.
  */
+import * as jsc from "bun:jsc";
 import { ByteBuf, lit, type Lit } from "./bytes";
 import { TOP } from "../decode/top";
 import { divmod, Q, T, ZERO_TIME } from "../decode/clock";
 import type { RecordEvent } from "../decode/event";
-import { spanLen, spanStart } from "../decode/record";
-import { rec_header as H } from "../decode/layout.gen";
+import { rec_header as H, span as SPAN } from "../decode/layout.gen";
 import {
   S_ARGS, S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32,
-  S_U64, argsOf, type AnyDef, type Field, type NulArea,
+  S_U64, argsOf, type AnyDef, type Field,
 } from "../decode/schema";
 
 const MAX_DEPTH = 16; // arg values are small plain objects; deeper means a bug, not data
@@ -113,80 +113,56 @@ const TRUE = lit("true");
 const FALSE = lit("false");
 const EMPTY_LIST = lit("[]");
 
-/** Writes one field's value of an event as JSON. */
-type Put = (out: ByteBuf, ev: RecordEvent) => void;
-
 /*
- * One small function per source (each closure over its field's offset or function), not one
- * function with a switch over all sources: the JIT compiles each small one once, with the types
- * its one source sees; the switch version (~1,700 bytecodes) was recompiled by the FTL tier
- * again and again as new sources and value types reached it (50-140 ms per compile, well past
- * warm-up), which was most of the JIT's late work.
+ * Each event kind's line is one function, generated once per encoder from the schema's field
+ * lists (the way fast JSON serializers do it): every step inlined in field order, constants as
+ * pre-encoded literals, each field function called from a call site of its own. One monomorphic
+ * function per kind is what JSC compiles once; the earlier plan loop dispatched ~60 small
+ * closures from one call site, each compiled separately at two tiers and some again and again
+ * (measured with bench/jit.ts: see the commit that made this).
  */
-function putterOf(f: Field): Put {
+
+/** The source of one field's value as JS code, reading `ev`, `dv`, `u8` and `o` (the record's
+ * offset); `k(v)` names a constant the code needs (a field's function, a literal). */
+function valueCode(f: Field, k: (v: unknown) => string): string {
   const at = f.at;
-  const fn = f.fn;
   switch (f.src) {
-    case S_SPAN:
-      return (out, ev) => {
-        const r = ev.r;
-        const s = spanStart(r, at);
-        out.utf8Json(r.u8, s, s + spanLen(r, at));
-      };
+    case S_SPAN: // spans were checked when the view was set (RecordEvent.set)
+      return `{ const s = o + dv.getUint32(o + ${at + SPAN.off}, true); out.utf8Json(u8, s, s + dv.getUint32(o + ${at + SPAN.len}, true)); }`;
     case S_COMM:
-      return (out, ev) => {
-        const r = ev.r;
-        const start = r.off + at;
-        const u8 = r.u8;
-        let end = start;
-        while (end < start + 16 && u8[end] !== 0) end++;
-        out.utf8Json(u8, start, end);
-      };
+      return `{ const s = o + ${at}; let e = s; while (e < s + 16 && u8[e] !== 0) e++; out.utf8Json(u8, s, e); }`;
     case S_U16:
-      return (out, ev) => out.uint(ev.r.dv.getUint16(ev.r.off + at, true));
+      return `out.uint(dv.getUint16(o + ${at}, true));`;
     case S_U32:
-      return (out, ev) => out.uint(ev.r.dv.getUint32(ev.r.off + at, true));
+      return `out.uint(dv.getUint32(o + ${at}, true));`;
     case S_I32:
-      return (out, ev) => out.num(ev.r.dv.getInt32(ev.r.off + at, true));
+      return `out.num(dv.getInt32(o + ${at}, true));`;
     case S_U64:
-      return (out, ev) => {
-        const dv = ev.r.dv;
-        const o = ev.r.off + at;
-        out.u64(dv.getUint32(o + 4, true), dv.getUint32(o, true));
-      };
+      return `out.u64(dv.getUint32(o + ${at + 4}, true), dv.getUint32(o + ${at}, true));`;
     case S_TIME:
-      return (out, ev) => {
-        if (ev.epoch(at)) writeRfc3339(out, T.hi, T.lo);
-        else out.raw(ZERO_TIME_JSON);
-      };
+      return `if (ev.epoch(${at})) writeRfc3339(out, T.hi, T.lo); else out.raw(ZERO_TIME_JSON);`;
     case S_EPOCH:
-      return (out, ev) => {
-        if (ev.epoch(at)) out.u64(T.hi, T.lo);
-        else out.byte(0x30);
-      };
+      return `if (ev.epoch(${at})) out.u64(T.hi, T.lo); else out.byte(0x30);`;
     case S_FLAG:
-      return (out, ev) => out.raw((ev.r.dv.getUint32(ev.r.off + H.flags, true) & at) !== 0 ? TRUE : FALSE);
+      return `out.raw((dv.getUint32(o + ${H.flags}, true) & ${at}) !== 0 ? TRUE : FALSE);`;
   }
-  if (fn === null) throw new Error(`field ${f.name}: source ${f.src} without a function`);
+  if (f.fn === null) throw new Error(`field ${f.name}: source ${f.src} without a function`);
+  const fn = k(f.fn);
   switch (f.src) {
     case S_NUM:
-      return (out, ev) => out.num(fn(ev) as number);
+      return `out.num(${fn}(ev));`;
     case S_STR:
-      return (out, ev) => out.str(fn(ev) as string);
+      return `out.str(${fn}(ev));`;
     case S_BOOL:
-      return (out, ev) => out.raw(fn(ev) ? TRUE : FALSE);
+      return `out.raw(${fn}(ev) ? TRUE : FALSE);`;
     case S_NULS:
-      return (out, ev) => {
-        const a = fn(ev) as NulArea | null;
-        if (a === null) out.raw(EMPTY_LIST);
-        else out.utf8JsonNulList(ev.r.u8, a.start, a.end);
-      };
+      return `{ const a = ${fn}(ev); if (a === null) out.raw(EMPTY_LIST); else out.utf8JsonNulList(u8, a.start, a.end); }`;
     case S_BIG:
-      return (out, ev) => out.big(fn(ev) as bigint);
+      return `out.big(${fn}(ev));`;
     case S_OBJ:
-      return (out, ev) => writeObject(out, fn(ev) as object);
+      return `writeObject(out, ${fn}(ev));`;
     case S_LIST:
-      return (out, ev) => encodeValue(out, fn(ev));
+      return `encodeValue(out, ${fn}(ev));`;
   }
   throw new Error(`field ${f.name}: no JSON for source ${f.src}`);
 }
@@ -199,55 +175,90 @@ function writeObject(out: ByteBuf, o: object): void {
   else encodeValue(out, o);
 }
 
-/**
- * An event kind's line in this run as steps: a constant (keys, `{"name":N,"type":T,"value":`
- * prefixes, each carrying the end of the value before it) then a value. `omit` (top-level
- * fields some events leave out) skips the step's constant and value.
+/** What generated code reads besides its constants. */
+const RUNTIME = { T, TRUE, FALSE, EMPTY_LIST, ZERO_TIME_JSON, writeRfc3339, writeObject, encodeValue };
+
+/*
+ * What a line's function calls is compiled on its own, not inlined into it: inlined, the
+ * writers (string escaping, digits) and the fields' functions were copied into each kind's
+ * function at every call site, and the FTL tier took seconds per kind (bench/jit.ts).
+ * The kinds' functions, the fields' functions and the kinds' prepare() stay at the DFG tier
+ * (noFTL); the writers, where the loops are, go on to FTL. Measured side by side (bench/jit.ts,
+ * load ~25): FTL compiles after ready 59 → 44, JIT threads over spawns 3,000-9,000 -25%; steady
+ * pipeline CPU per spawn the same within 2% (three pairs of processes run at once).
  */
-interface Plan {
-  pre: Lit[];
-  put: (Put | null)[];
-  omit: (((ev: RecordEvent) => boolean) | null)[];
+// bun:jsc has it at run time; bun-types 1.4 does not declare it.
+const { noInline, noFTL } = jsc as unknown as { noInline(f: (...a: never[]) => unknown): void; noFTL(f: (...a: never[]) => unknown): void };
+const WRITERS = ["raw", "byte", "uint", "num", "u64", "big", "str", "utf8Json", "utf8JsonNulList"] as const;
+for (const m of WRITERS) noInline(ByteBuf.prototype[m]);
+for (const f of [writeRfc3339, writeObject, encodeValue]) noInline(f);
+
+type Encode = (out: ByteBuf, ev: RecordEvent) => void;
+
+/** The encoder of one event kind in a run (--env, --hash): one function, straight-line. */
+function compile(def: AnyDef, captureEnv: boolean, hash: boolean): Encode {
+  const consts: unknown[] = [];
+  const k = (v: unknown) => {
+    let i = consts.indexOf(v);
+    if (i < 0) {
+      i = consts.push(v) - 1;
+      if (typeof v === "function") {
+        noInline(v as () => void);
+        noFTL(v as () => void);
+      }
+    }
+    return `k${i}`;
+  };
+  const body: string[] = [];
+  let pending = ""; // constant text not yet written: merged with the next constant
+  const flush = () => {
+    if (pending !== "") body.push(`out.raw(${k(lit(pending))});`);
+    pending = "";
+  };
+  /** A constant, then a value (code); `omit` leaves both out when it says so. */
+  const step = (pre: string, value: string | null, omit: Field["omit"]) => {
+    if (omit === null) {
+      pending += pre;
+      if (value !== null) {
+        flush();
+        body.push(value);
+      }
+      return;
+    }
+    flush();
+    body.push(`if (!${k(omit)}(ev)) {`, `out.raw(${k(lit(pre))});`, ...(value === null ? [] : [value]), "}");
+  };
+  TOP.forEach((t: Field, i) => {
+    const key = `${i === 0 ? "{" : ","}"${t.name}":`;
+    if (t.src !== S_ARGS) return step(key, valueCode(t, k), t.omit);
+    const args = argsOf(def, captureEnv, hash);
+    if (args.length === 0) return step(key + "[]", null, t.omit);
+    if (t.omit !== null) throw new Error(`${t.name}: args cannot be omitted`);
+    args.forEach((f, n) => step(`${n === 0 ? key + "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`, valueCode(f, k), null));
+    step("}]", null, null);
+  });
+  step("}\n", null, null);
+  flush();
+  const names = Object.keys(RUNTIME);
+  const src = `return function encode_${def.short}(out, ev) {\nconst r = ev.r, dv = r.dv, u8 = r.u8, o = r.off;\n${body.join("\n")}\n};`;
+  const make = new Function(...names, ...consts.map((_, i) => `k${i}`), src);
+  const e = make(...names.map((n) => RUNTIME[n as keyof typeof RUNTIME]), ...consts) as Encode;
+  noFTL(e);
+  if (def.prepare) noFTL(def.prepare);
+  return e;
 }
 
-const LINE_END = lit("}\n");
-
 export class JsonEncoder {
-  private readonly plans = new Map<AnyDef, Plan>();
+  /** The encoder of each event kind (by kind), made at the first event of that kind. */
+  private readonly byKind: (Encode | undefined)[] = [];
 
   constructor(private readonly captureEnv: boolean, private readonly hash = false) {}
 
-  private plan(def: AnyDef): Plan {
-    const p: Plan = { pre: [], put: [], omit: [] };
-    const step = (pre: string, put: Put | null, omit: Plan["omit"][number] = null) => {
-      p.pre.push(lit(pre));
-      p.put.push(put);
-      p.omit.push(omit);
-    };
-    TOP.forEach((t: Field, i) => {
-      const key = `${i === 0 ? "{" : ","}"${t.name}":`;
-      if (t.src !== S_ARGS) return step(key, putterOf(t), t.omit);
-      const args = argsOf(def, this.captureEnv, this.hash);
-      if (args.length === 0) return step(key + "[]", null, t.omit);
-      args.forEach((f, k) => step(`${k === 0 ? key + "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`, putterOf(f), t.omit));
-      step("}]", null, t.omit);
-    });
-    this.plans.set(def, p);
-    return p;
-  }
-
   /** Append the event as one line of JSON, newline included. */
   encode(out: ByteBuf, ev: RecordEvent): void {
-    const p = this.plans.get(ev.def) ?? this.plan(ev.def);
-    const { pre, put, omit } = p;
-    for (let i = 0; i < pre.length; i++) {
-      const o = omit[i]!;
-      if (o !== null && o(ev)) continue;
-      out.raw(pre[i]!);
-      const w = put[i]!;
-      if (w !== null) w(out, ev);
-    }
-    out.raw(LINE_END);
+    const def = ev.def;
+    const e = this.byKind[def.kind] ?? (this.byKind[def.kind] = compile(def, this.captureEnv, this.hash));
+    e(out, ev);
   }
 }
 

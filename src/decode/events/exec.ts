@@ -49,7 +49,7 @@ function prepare(ev: RecordEvent): void {
   const argv = stringArea(r, E.argv, E.argv_size, E.argc);
   const env = ev.opts.captureEnv ? stringArea(r, E.env, E.env_size, E.envc) : null;
   const truncated: string[] = [];
-  for (const [bit, name] of CUT_FLAGS) if (flags & bit) truncated.push(name);
+  for (let i = 0; i < CUT_FLAGS.length; i++) if (flags & CUT_FLAGS[i]![0]) truncated.push(CUT_FLAGS[i]![1]);
   if (areaCut(argv) || flags & RF.RF_ARGV_FAULT) truncated.push("argv");
   if (env && (areaCut(env) || flags & RF.RF_ENV_FAULT)) truncated.push("env");
   ev.facts = { argv, env, truncated } satisfies ExecFacts;
