@@ -13,6 +13,7 @@ const PROGRAMS: Record<string, string[]> = {
   "fork-storm": [],
   "thread-storm": ["-pthread"],
   "syscall-loop": [],
+  "prog-sampler": [], // not a workload: BPF programs' run_cnt / run_time_ns every few ms (fresh.ts)
 };
 
 function newer(a: string, b: string): boolean {

@@ -1,9 +1,12 @@
 // npm run bench: interleaved A/B rounds of every workload under every configuration (CPU per
 // operation and per event, own + BPF, the headline; throughput ratios; memory), the warm-up pass,
-// verification passes, BPF program cost, the ring reader and decoder micro-benchmarks; tables on
-// stdout, bench/results.json. kernel.bpf_stats_enabled is on for the run and put back after.
+// verification passes, BPF program cost, the ring reader and decoder micro-benchmarks, the fresh
+// run as in CI (fresh.ts); tables on stdout, bench/results.json. kernel.bpf_stats_enabled is on
+// for the run and put back after.
 //   bun bench/run.ts [--rounds N] [--seconds S] [--settle MS] [--only w1,w2] [--no-verify]
-//                    [--no-warmup] [--no-decoder] [--no-ring] [--no-bpf-cost] [--out FILE]
+//                    [--no-warmup] [--no-decoder] [--no-ring] [--no-bpf-cost] [--no-fresh] [--out FILE]
+//   bun bench/run.ts --fresh-only [--rounds N]   the fresh run alone (tracer and execsnoop, 5
+//                    rounds by default, a few minutes): .output/bench/results-fresh.json
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,7 +15,7 @@ import { CONFIGS, OUT, ROOT } from "./configs";
 import { machineInfo } from "./machine";
 import { measureWorkload, type Round } from "./rounds";
 import { aaNoise, summarize, type Spread } from "./summary";
-import { bpfCostTable, cpuTable, decoderTable, noiseLines, ringTable, targetsTable, throughputTable, verificationTable, warmupTable, type DecoderResult } from "./table";
+import { bpfCostTable, cpuTable, decoderTable, freshTable, noiseLines, ringTable, targetsTable, throughputTable, verificationTable, warmupTable, type DecoderResult } from "./table";
 import { evaluateTargets, type WorkloadFigures } from "./targets";
 import { verify, type Verification } from "./verify";
 import { measureBpfCost, type WorkloadBpfCost } from "./bpf-cost";
@@ -21,6 +24,7 @@ import { enableBpfStats } from "./bpf-stats";
 import { auditUnavailable } from "./audit-peer";
 import { measureWarmup, type TraceTrue, type WarmupFigures } from "./warmup";
 import type { RingBench } from "./ring-bench";
+import { measureFresh, type FreshFigures, type FreshRun } from "./fresh";
 
 const { values: a } = parseArgs({
   options: {
@@ -33,6 +37,8 @@ const { values: a } = parseArgs({
     "no-ring": { type: "boolean", default: false },
     "no-decoder": { type: "boolean", default: false },
     "no-bpf-cost": { type: "boolean", default: false },
+    "no-fresh": { type: "boolean", default: false },
+    "fresh-only": { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
@@ -51,6 +57,24 @@ if (!((rounds === null || rounds >= 1) && (seconds === null || seconds > 0) && s
   process.stderr.write("bench: --rounds ≥ 1, --seconds > 0, --settle ≥ 0\n");
   process.exit(2);
 }
+const FRESH_ROUNDS = 5;
+if (a["fresh-only"]) {
+  log("compiling workloads into .output/bench/");
+  compileWorkloads();
+  const machine = machineInfo();
+  log(`${machine.nproc} CPUs, ${machine.cpuModel}, kernel ${machine.kernel}; fresh runs only`);
+  const restore = enableBpfStats();
+  let fresh: { runs: FreshRun[]; figures: FreshFigures[] };
+  try {
+    fresh = await measureFresh(rounds ?? FRESH_ROUNDS, log);
+  } finally {
+    restore();
+  }
+  const file = a.out ?? join(OUT, "results-fresh.json");
+  writeFileSync(file, JSON.stringify({ date: machine.date, machine, fresh }, null, 1) + "\n");
+  process.stdout.write(`\ntracer benchmark (fresh runs only), ${machine.date}: ${machine.nproc} × ${machine.cpuModel}, kernel ${machine.kernel}\n\n` + freshTable(fresh.figures) + `\n${((performance.now() - started) / 1000).toFixed(0)} s in all; figures in ${file}\n`);
+  process.exit(0);
+}
 const only = a.only ? new Set(a.only.split(",")) : null;
 // The auditd peer needs audit to itself: where a daemon already runs (e.g. auditd.service), it is left out.
 const auditBusy = auditUnavailable();
@@ -61,7 +85,7 @@ const workloads = WORKLOADS.filter((w) => !only || only.has(w.id)).map((w) => ({
   rounds: rounds ?? w.rounds,
   seconds: seconds !== null && !w.wallClock ? seconds : w.seconds,
 }));
-const partial = only !== null || rounds !== null || seconds !== null || a["no-verify"] || a["no-decoder"] || a["no-bpf-cost"] || a["no-warmup"] || a["no-ring"];
+const partial = only !== null || rounds !== null || seconds !== null || a["no-verify"] || a["no-decoder"] || a["no-bpf-cost"] || a["no-warmup"] || a["no-ring"] || a["no-fresh"];
 const outFile = a.out ?? (partial ? join(OUT, "results-partial.json") : join(ROOT, "bench", "results.json"));
 
 log("compiling workloads into .output/bench/");
@@ -81,6 +105,12 @@ let warmup: { configs: WarmupFigures[]; traceTrue: TraceTrue } | null = null;
 if (!a["no-warmup"]) {
   log("warm-up pass: fresh starts, first 3,000 spawns against the next 3,000, 2 s storms, tracer -- true");
   warmup = await measureWarmup(Math.min(rounds ?? 3, 3), log);
+}
+
+let fresh: { runs: FreshRun[]; figures: FreshFigures[] } | null = null;
+if (!a["no-fresh"]) {
+  log("fresh runs as in CI: tracer and execsnoop, start-up + 3,000 spawns + exit, per thread and BPF");
+  fresh = await measureFresh(rounds ?? FRESH_ROUNDS, log);
 }
 
 const verifications: Verification[] = [];
@@ -147,6 +177,7 @@ text += `\nratio = throughput ÷ geometric mean of the no-tracer runs just befor
 text += `verdict: met / MISSED when the median's confidence interval (CI) is entirely above / below the target, else unclear\n\n`;
 text += throughputTable(figures);
 if (warmup) text += "\n" + warmupTable(warmup.configs, warmup.traceTrue);
+if (fresh) text += "\n" + freshTable(fresh.figures);
 text += "\nresolution (A/A: each no-tracer run ÷ its no-tracer neighbours; a free configuration would score this):\n" + noiseLines(figures);
 if (verifications.length) text += "\nverification: tracer --json --stats -o FILE -- WORKLOAD (exact counts from the workload)\n\n" + verificationTable(verifications);
 if (bpfCost.length) text += "\n" + bpfCostTable(bpfCost, figures, workloads);
@@ -176,6 +207,7 @@ writeFileSync(
       workloads: figures,
       verification: verifications,
       warmup,
+      fresh,
       bpfCost,
       ring,
       decoder,

@@ -9,6 +9,7 @@ import type { WorkloadBpfCost } from "./bpf-cost";
 import type { Workload } from "./workloads";
 import type { TraceTrue, WarmupFigures } from "./warmup";
 import type { RingBench } from "./ring-bench";
+import { FRESH_SPAWNS, type FreshFigures } from "./fresh";
 
 function render(header: string[], rows: string[][], right: Set<number>): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -176,4 +177,31 @@ export function ringTable(rs: RingBench[]): string {
     `${r.jsNsPerRecord.median.toFixed(0)} (${r.jsNsPerRecord.min.toFixed(0)}–${r.jsNsPerRecord.max.toFixed(0)})`,
     r.callbackNsPerRecord.toFixed(0),
   ]), new Set([1, 2, 3]));
+}
+
+export function freshTable(fs: FreshFigures[]): string {
+  const m = (s: Spread, d = 0) => (s.n ? `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})` : "-");
+  const rows: [string, (f: FreshFigures) => string][] = [
+    ["launch → ready, wall ms", (f) => m(f.startupMs)],
+    ["CPU to ready, ms", (f) => m(f.readyCpuMs)],
+    ["spawns: main thread µs/spawn", (f) => m(f.mainUs, 1)],
+    ["  JIT threads (JITWorker)", (f) => m(f.jitUs, 1)],
+    ["  other threads", (f) => m(f.otherUs, 1)],
+    ["  BPF (2 ms windows' lower quartile)", (f) => m(f.bpfUs, 1)],
+    ["  BPF raw run_time_ns", (f) => m(f.bpfRawUs, 1)],
+    ["own CPU per event handled, µs", (f) => m(f.ownPerEventUs, 1)],
+    ["shutdown CPU, ms", (f) => m(f.shutdownMs)],
+    ["total CPU, own + BPF, ms", (f) => m(f.totalMs)],
+    ["  lowest of a quiet round", (f) => (f.quietRuns ? f.totalQuietMinMs.toFixed(0) : `- (0 of ${f.runs} quiet)`)],
+    ["  ÷ execsnoop's, same round", (f) => (f.vsExecsnoop ? m(f.vsExecsnoop, 2) : "")],
+    ["wall ratio of the spawns", (f) => m(f.ratio, 3)],
+  ];
+  const n = fs[0]?.runs ?? 0;
+  const head = `fresh run, as in CI: launch → ready → ${FRESH_SPAWNS.toLocaleString("en")} posix_spawns of a static true (3 args) → idle → exit;\n` +
+    `median (min–max) of ${n} rounds; quiet rounds (others made < 1% as many execs and used < 0.1 CPU): ${fs.map((f) => `${f.config} ${f.quietRuns}`).join(", ")}\n` +
+    `own CPU = rusage at exit (all threads, exited ones included); BPF = its programs' runs (≤ 1 per spawn) × the lower quartile\n` +
+    `of ns per run over 2 ms windows (robust to runs preempted on a busy host and to others' execs; "raw": run_time_ns of every run)\n\n`;
+  const progs = fs.flatMap((f) => Object.entries(f.programs).map(([name, p]) => [CONFIGS[f.config]!.label, name, p.runs.toFixed(0), p.robustNs.toFixed(0), p.meanNs.toFixed(0)]));
+  return head + render(["", ...fs.map((f) => CONFIGS[f.config]!.label)], rows.map(([label, get]) => [label, ...fs.map(get)]), new Set(fs.map((_, i) => i + 1))) +
+    "\n" + render(["BPF program (fresh runs, medians)", "program", "runs", "ns/run, windows' lower quartile", "ns/run, mean"], progs, new Set([2, 3, 4]));
 }

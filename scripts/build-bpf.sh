@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Compile bpf/tracer.bpf.c → .output/tracer.bpf.o, generate src/decode/layout.gen.ts from its BTF,
-# and copy the shared libraries that the binary embeds into .output/lib/.
+# Compile bpf/tracer.bpf.c → .output/tracer.bpf.o and generate src/decode/layout.gen.ts from its
+# BTF. (The shared libraries the binary embeds: scripts/build-libs.sh.)
 #
-# Usage: scripts/build-bpf.sh [--libs-only | --objects-only]
+# Usage: scripts/build-bpf.sh [--objects-only]
 # Env: TARGET (the machine's arch: x86_64 or aarch64; --objects-only builds for another one).
 # Env (for tests of this pipeline): BPF_DIR (bpf), OUT_DIR (.output), LAYOUT_OUT
-# (src/decode/layout.gen.ts), LIB_DIR ($OUT_DIR/lib), BUN (node_modules/.bin/bun), BPFTOOL.
+# (src/decode/layout.gen.ts), BUN (node_modules/.bin/bun), BPFTOOL.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -13,7 +13,6 @@ ROOT=$PWD
 BPF_DIR=${BPF_DIR:-bpf}
 OUT_DIR=${OUT_DIR:-.output}
 LAYOUT_OUT=${LAYOUT_OUT:-src/decode/layout.gen.ts}
-LIB_DIR=${LIB_DIR:-$OUT_DIR/lib}
 BUN=${BUN:-$ROOT/node_modules/.bin/bun}
 BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
 
@@ -26,40 +25,6 @@ case "${TARGET:-$(uname -m)}" in
   aarch64) TARGET_ARCH=arm64; MULTIARCH=aarch64-linux-gnu ;;
   *) die "unsupported architecture ${TARGET:-$(uname -m)}" ;;
 esac
-
-# ---- shared libraries to embed -------------------------------------------------------------
-# libbpf.so.1 and what it needs besides glibc (libelf.so.1, libz.so.1), copied under their
-# SONAMEs. ffi/libbpf.ts imports exactly these three files.
-copy_libs() {
-  mkdir -p "$LIB_DIR"
-  local bpf_path
-  # awk reads the whole listing: an early `exit` would kill ldconfig with SIGPIPE when its
-  # output is larger than a pipe buffer, and pipefail would end this script without a word.
-  bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && /x86-64|AArch64|aarch64/ && !p { p = $NF } END { print p }')
-  [ -n "$bpf_path" ] || bpf_path=$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && !p { p = $NF } END { print p }')
-  [ -n "$bpf_path" ] || die "libbpf.so.1 not found (apt-get install libbpf-dev)"
-  declare -A want=([libbpf.so.1]="$bpf_path")
-  local name arrow path rest
-  while read -r name arrow path rest; do
-    case "$name" in
-      libelf.so.1 | libz.so.1) want[$name]=$path ;;
-      libc.so.6 | linux-vdso.so.1 | ld-linux-* | /lib*/ld-linux-*) ;;
-      *) log "warning: libbpf also needs $name ($path); it will be loaded from the system" ;;
-    esac
-  done < <(ldd "$bpf_path")
-  for name in libbpf.so.1 libelf.so.1 libz.so.1; do
-    [ -n "${want[$name]:-}" ] || die "ldd $bpf_path does not list $name"
-    local real
-    real=$(readlink -f "${want[$name]}")
-    if ! cmp -s "$real" "$LIB_DIR/$name"; then
-      log "copy $real → $LIB_DIR/$name"
-      cp "$real" "$LIB_DIR/$name.tmp" && mv -f "$LIB_DIR/$name.tmp" "$LIB_DIR/$name"
-    fi
-  done
-}
-
-[ "${1:-}" = "--objects-only" ] || copy_libs
-[ "${1:-}" = "--libs-only" ] && exit 0
 
 # ---- BPF object ------------------------------------------------------------------------------
 [ -f "$BPF_DIR/tracer.bpf.c" ] || die "$BPF_DIR/tracer.bpf.c not found"

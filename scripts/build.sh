@@ -11,7 +11,7 @@ NAME=build
 source scripts/lib.sh
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make gcc libc6-dev)
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl chromium)
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v llvm-strip >/dev/null || missing+=(llvm)
@@ -21,7 +21,11 @@ command -v jq >/dev/null || missing+=(jq) # test/kernel/screen.test.ts runs READ
 command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing+=(libcap2-bin) # test/kernel/who.test.ts
 command -v strace >/dev/null || missing+=(strace) # test/kernel/ci.test.ts: the build's ground truth
 command -v make >/dev/null || missing+=(make)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || [ -x /usr/bin/nats-server ] || missing+=(nats-server) # test/nats/: a real JetStream on loopback
+command -v openssl >/dev/null || missing+=(openssl) # test/nats/: its TLS certificates
 command -v gcc >/dev/null || missing+=(gcc libc6-dev) # test fixtures
+command -v dpkg-source >/dev/null || missing+=(dpkg-dev) # scripts/build-libs.sh: apt-get source
+command -v chromium >/dev/null || missing+=(chromium) # test/kernel/timeline.test.ts: the HTML report, speedscope, Mermaid
 for p in libbpf-dev libelf-dev zlib1g-dev linux-libc-dev; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
@@ -36,7 +40,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >&2
   if ! $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2; then
     # Ubuntu ships bpftool in linux-tools, not as its own package.
-    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make gcc libc6-dev linux-tools-common linux-tools-generic >&2
+    # (Ubuntu's chromium is a snap, left out here: the browser tests want Debian's)
+    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl linux-tools-common linux-tools-generic >&2
   fi
 fi
 
@@ -58,12 +63,19 @@ if ! "$BUN" --version >/dev/null 2>&1; then
   "$BUN" --version >/dev/null || die "$BUN does not run"
 fi
 
-# ---- BPF object, layout, embedded libraries -------------------------------------------------
+# ---- embedded libraries (built from Debian's sources for old glibc: scripts/build-libs.sh) -----
+if stale .output/libs.stamp scripts/build-libs.sh scripts/libs scripts/check-glibc.ts src/session/glibc.ts \
+  || [ ! -f .output/lib/libbpf.so.1 ] || [ ! -f .output/lib/libelf.so.1 ] || [ ! -f .output/lib/libz.so.1 ]; then
+  rm -f .output/libs.stamp
+  bash scripts/build-libs.sh
+  touch .output/libs.stamp
+fi
+
+# ---- BPF object, layout ---------------------------------------------------------------------
 # .output/bpf.stamp is touched only after build-bpf.sh succeeded (the layout file keeps its
 # mtime when its content did not change, so it cannot serve as the stamp).
 if stale .output/bpf.stamp bpf scripts/build-bpf.sh scripts/gen-layout.ts \
-  || [ ! -f .output/tracer.bpf.o ] || [ ! -f .output/tracer-legacy.bpf.o ] || [ ! -f src/decode/layout.gen.ts ] \
-  || [ ! -f .output/lib/libbpf.so.1 ] || [ ! -f .output/lib/libelf.so.1 ] || [ ! -f .output/lib/libz.so.1 ]; then
+  || [ ! -f .output/tracer.bpf.o ] || [ ! -f .output/tracer-legacy.bpf.o ] || [ ! -f src/decode/layout.gen.ts ]; then
   rm -f .output/bpf.stamp
   bash scripts/build-bpf.sh
   touch .output/bpf.stamp
@@ -90,6 +102,7 @@ if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim sc
     src/main.ts --outfile tracer.tmp >&2
   # Nor from Bun's own variables in the environment (BUN_OPTIONS=--preload …): see the script.
   "$BUN" scripts/seal-runtime-env.ts tracer.tmp
+  "$BUN" scripts/check-glibc.ts tracer.tmp # Bun's runtime: its floor is below ours, as long as this passes
   chmod 755 tracer.tmp
   mv -f tracer.tmp tracer
 else

@@ -27,7 +27,7 @@ cp tracer "$ROOT/tracer"
 
 # Every file the dynamic loader maps for ./tracer, at the path it looks for it (symlinks resolved:
 # the image has no /lib64 → /lib/x86_64-linux-gnu links to follow). The embedded libbpf, libelf
-# and libz need nothing beyond these (scripts/build-bpf.sh checks it).
+# and libz need nothing beyond these (test/glibc-floor.test.ts checks it).
 ldd tracer | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }' | while read -r lib; do
   mkdir -p "$ROOT$(dirname "$lib")"
   cp -L "$lib" "$ROOT$lib"

@@ -48,6 +48,17 @@ export function wrap(operation: string, cause: unknown): Error {
   return new Error(`${operation}: ${msg}`, { cause });
 }
 
+/** Run `open`; its error is said as the option's ("--attest: open output x: ENOENT"), so a
+ * file that cannot be used names the option that asked for it. */
+export function forOption<T>(flag: string, open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof UsageError) throw e;
+    throw new Error(`${flag}: ${e.message}`, { cause: e });
+  }
+}
+
 /** The message line for err, without the "tracer: " prefix. */
 export function describeError(err: unknown): string {
   if (err instanceof UsageError) return `${err.message} (see tracer --help)`;

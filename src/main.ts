@@ -1,5 +1,8 @@
 // Entry point: parse options, run (or show a saved trace), exit with the right status; errors
 // become one line on stderr.
+// passed-fds first: it notes the descriptors the tracer was given before anything opens one.
+import "./sink/passed-fds";
+import "./session/glibc-check"; // below the glibc floor, one line before anything else runs
 import { parseArgs, parseShowArgs } from "./session/cli";
 import { fatal } from "./errors";
 import { run } from "./session/run";

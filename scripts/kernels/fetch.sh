@@ -10,12 +10,17 @@
 #   from bookworm, extracted). What is in CACHE already is not fetched again.
 # Or:    fetch.sh --extract DIR SUITE:ARCH PKG...
 #   Download PKG:ARCH from SUITE and extract them all into DIR (replaced as a whole).
+# Or:    fetch.sh --source DIR SUITE SRCPKG...
+#   apt-get source SRCPKG from SUITE (Debian's patches applied) into DIR (replaced as a whole).
+# Or:    fetch.sh --debootstrap DIR SUITE
+#   A minimal root file system of SUITE (this machine's arch) at DIR, unless DIR/.done exists.
 set -Eeuo pipefail
 log() { echo "fetch: $*" >&2; }
 die() { echo "fetch: error: $*" >&2; exit 1; }
 trap 'echo "fetch: error: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
 
-# The Debian archive URI this machine uses (deb822 or one-line format), else deb.debian.org.
+# The Debian archive URI this machine's apt configuration uses (deb822 or one-line format); empty
+# when it names none. The repository names no archive host: it is always the machine's own.
 debian_uri() {
   local uri="" f
   shopt -s nullglob
@@ -30,7 +35,7 @@ debian_uri() {
       [ -n "$uri" ] && break
     done
   fi
-  echo "${uri:-http://deb.debian.org/debian}"
+  echo "$uri"
 }
 
 tmp=$(mktemp -d /tmp/tracer-apt.XXXXXX)
@@ -50,12 +55,15 @@ apt_for() {
     -o APT::Architectures="$arch" -o APT::Architecture="$arch" \
     -o Debug::NoLocking=1 -o Acquire::Languages=none -o APT::Sandbox::User=root
 }
-update() { # update SUITE ARCH: fetch its package lists (once)
-  local d=$tmp/$1-$2
+update() { # update SUITE ARCH [deb-src]: fetch its package lists (once)
+  local d=$tmp/$1-$2 t
   [ -d "$d" ] && return
   [ -n "$uri" ] || uri=$(debian_uri)
+  [ -n "$uri" ] || die "this machine's apt configuration names no Debian archive (/etc/apt/sources.list, /etc/apt/sources.list.d/): add the one this machine should use"
   mkdir -p "$d/lists/partial" "$d/archives/partial"
-  echo "deb [arch=$2 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main" > "$d/sources.list"
+  for t in deb ${3:-}; do
+    echo "$t [arch=$2 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main"
+  done > "$d/sources.list"
   log "apt-get update ($1/$2 from $uri, private lists)"
   apt_for "$1" "$2" apt-get update -qq >&2 || die "apt-get update of $1/$2 failed"
 }
@@ -77,6 +85,38 @@ extract() { # extract DIR SUITE ARCH PKG...: download and unpack into DIR (repla
   rm -f "$tmp"/debs/*.deb
 }
 
+if [ "${1:-}" = "--debootstrap" ]; then
+  [ $# -eq 3 ] || die "usage: fetch.sh --debootstrap DIR SUITE"
+  dir=$2 suite=$3
+  [ -f "$dir/.done" ] && exit 0
+  if ! command -v debootstrap >/dev/null; then
+    log "installing debootstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends debootstrap >&2 \
+      || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >&2; }
+  fi
+  uri=$(debian_uri)
+  log "debootstrap $suite from $uri → $dir"
+  # Made aside and moved into place: a concurrent run makes its own and one of them wins.
+  part=$dir.$$.part
+  rm -rf --one-file-system "$part" && mkdir -p "$part"
+  debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg "$suite" "$part" "$uri" >&2 \
+    || { rm -rf --one-file-system "$part"; die "debootstrap $suite failed"; }
+  touch "$part/.done"
+  if [ -f "$dir/.done" ]; then rm -rf --one-file-system "$part"; else rm -rf --one-file-system "$dir" && mv -T "$part" "$dir"; fi
+  exit 0
+fi
+if [ "${1:-}" = "--source" ]; then
+  [ $# -ge 4 ] || die "usage: fetch.sh --source DIR SUITE SRCPKG..."
+  dir=$2 suite=$3; shift 3
+  command -v dpkg-source >/dev/null || die "dpkg-source not found (apt-get install dpkg-dev)"
+  update "$suite" "$(dpkg --print-architecture)" deb-src
+  log "$suite: apt-get source $*"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  (cd "$dir.tmp" && apt_for "$suite" "$(dpkg --print-architecture)" apt-get source -qq "$@" >&2) \
+    || die "apt-get source $* ($suite) failed"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  exit 0
+fi
 if [ "${1:-}" = "--extract" ]; then
   [ $# -ge 4 ] || die "usage: fetch.sh --extract DIR SUITE:ARCH PKG..."
   dir=$2 spec=$3; shift 3

@@ -4,8 +4,8 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Config } from "../session/config";
-import { wordText } from "../session/startup";
+import type { Word } from "../word";
+import { wordText } from "../word";
 import { argvText as commandLine } from "../format/quote";
 import type { ProcessRecord, TraceLog } from "./collect";
 
@@ -114,9 +114,18 @@ function processEntry(p: ProcessRecord) {
   };
 }
 
+/** The attestation's tracePolicy: the run's options as session/config.ts words them. */
+export interface TracePolicy {
+  events: readonly string[];
+  filters: object;
+  capture: object;
+  user: string | null;
+}
+
 export interface RunFacts {
   version: string;
-  cfg: Config;
+  policy: TracePolicy;
+  command: readonly Word[];
   status: number;
   startedOn: bigint; // epoch ns
   finishedOn: bigint;
@@ -133,7 +142,6 @@ export interface RunFacts {
 
 /** The Statement (monitorLog.process empty: writeStatement streams the entries into it). */
 export function statement(subjects: Subject[], f: RunFacts) {
-  const { cfg } = f;
   return {
     _type: STATEMENT_TYPE,
     subject: subjects,
@@ -141,14 +149,9 @@ export function statement(subjects: Subject[], f: RunFacts) {
     predicate: {
       monitor: {
         type: MONITOR_TYPE(f.version),
-        tracePolicy: {
-          events: cfg.events,
-          filters: { ...cfg.scope, exec: cfg.execPath, noThreads: cfg.noThreads },
-          capture: { maxArgsSize: cfg.maxArgsSize, env: cfg.env, hash: cfg.hash, bufferSize: cfg.bufferSize },
-          user: cfg.user,
-        },
+        tracePolicy: f.policy,
       },
-      monitoredProcess: monitoredProcess(f.env, cfg.command.map(wordText)),
+      monitoredProcess: monitoredProcess(f.env, f.command.map(wordText)),
       monitorLog: {
         process: [] as ReturnType<typeof processEntry>[],
         complete: f.complete,

@@ -3,6 +3,7 @@
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
+import { JsonEvent } from "../decode/json-event";
 
 const T = {
   timestamp: topAccessor("timestamp"),
@@ -12,10 +13,13 @@ const T = {
   hostParentProcessId: topAccessor("hostParentProcessId"),
   processEntityId: topAccessor("processEntityId"),
   parentEntityId: topAccessor("parentEntityId"),
+  processName: topAccessor("processName"),
 };
 const A = {
   isThread: accessor(FORK, "is_thread"),
   childPid: accessor(FORK, "child_pid"),
+  childTid: accessor(FORK, "child_tid"),
+  childThreadStart: accessor(FORK, "start_time"),
   childStart: accessor(FORK, "leader_start_time"),
   childProcess: accessor(FORK, "child_process_entity_id"),
   childParent: accessor(FORK, "child_parent_entity_id"),
@@ -26,6 +30,8 @@ const A = {
   sha256: accessor(EXEC, "sha256"),
   interpreterSha256: accessor(EXEC, "interpreter_sha256"),
   hashError: accessor(EXEC, "hash_error"),
+  scriptPath: accessor(EXEC, "script_path"),
+  scriptSha256: accessor(EXEC, "script_sha256"),
   creds: accessor(EXEC, "creds"),
   pwd: accessor(EXEC, "pwd"),
   execTruncated: accessor(EXEC, "truncated"),
@@ -49,6 +55,9 @@ export interface ExecRecord {
   sha256: string;
   interpreterSha256: string;
   hashError: string;
+  /** A `#!` script's full path and digest ("" for other programs). */
+  scriptPath: string;
+  scriptSha256: string;
   uid: number;
   euid: number;
   cwd: string;
@@ -64,8 +73,16 @@ export interface FailedExecRecord {
   errno: string;
 }
 
+/** A thread other than the process's leader. */
+export interface ThreadRecord {
+  tid: number; // host tid
+  start: bigint; // epoch ns
+  end: bigint; // epoch ns of its exit, 0n while running (or when the process's group exit ended it)
+}
+
 export interface ProcessRecord {
   pid: number; // host pid
+  comm: string; // the task's comm when first seen (the parent's, for a child that never exec'd)
   ppid: number;
   entityId: number; // processEntityId
   parentEntityId: number;
@@ -76,52 +93,86 @@ export interface ProcessRecord {
   exitCode: number | null; // as wait(2) reports it; null: no exit seen
   signal: number;
   coreDumped: boolean;
+  threads: ThreadRecord[];
 }
 
 /** Events → one record per process (threads fold into their process), and what was lost. */
 export class TraceLog {
-  private byId = new Map<number, ProcessRecord>();
-  lost = 0;
+  /** `full`: every exec's facts. Not full (the critical path of a run without CI outputs): an
+   * exec keeps its time, cmdpath and argv; path, digests and cwd are "", uid and euid -1. The
+   * reads left out (pathname, creds, pwd, truncated, digests) took ~1.7 µs per exec, timed one by
+   * one on test/records.ts's exec view (argv and cmdpath ~0.3 µs). */
+  constructor(readonly full = true) {}
 
-  private proc(id: number, pid: number, ppid: number, parent: number): ProcessRecord {
+  private byId = new Map<number, ProcessRecord>();
+  /** Threads started and not yet ended, by host tid (live tids are unique). */
+  private liveThreads = new Map<number, ThreadRecord>();
+  lost = 0;
+  /** Epoch ns of the first and the last event (0n: none yet). */
+  first = 0n;
+  last = 0n;
+
+  private proc(id: number, pid: number, ppid: number, parent: number, comm: string): ProcessRecord {
     let p = this.byId.get(id);
     if (!p) {
-      p = { pid, ppid, entityId: id, parentEntityId: parent, start: 0n, end: 0n, execs: [], failedExecs: [], exitCode: null, signal: 0, coreDumped: false };
+      p = { pid, comm, ppid, entityId: id, parentEntityId: parent, start: 0n, end: 0n, execs: [], failedExecs: [], exitCode: null, signal: 0, coreDumped: false, threads: [] };
       this.byId.set(id, p);
     }
     return p;
   }
 
+  /** The event's process (the ids beyond its entity id read only for a process not seen yet). */
   private ofEvent(ev: EventView): ProcessRecord {
-    const p = this.proc(T.processEntityId(ev), T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev));
+    const id = T.processEntityId(ev);
+    const p = this.byId.get(id) ?? this.proc(id, T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev), T.processName(ev));
     // the leader's thread start is the process's start (the first process has no fork event)
     if (p.start === 0n && T.hostThreadId(ev) === p.pid) p.start = T.threadStartTime(ev);
     return p;
   }
 
   add(ev: EventView): void {
+    const t = T.timestamp(ev);
+    if (this.first === 0n) this.first = t;
+    if (t > this.last) this.last = t;
     if (ev.is(LOST)) {
       this.lost += Number(A.lost(ev));
     } else if (ev.is(FORK)) {
-      if (A.isThread(ev)) return;
+      if (A.isThread(ev)) {
+        const th = { tid: A.childTid(ev), start: A.childThreadStart(ev), end: 0n };
+        this.ofEvent(ev).threads.push(th);
+        this.liveThreads.set(th.tid, th);
+        return;
+      }
       this.ofEvent(ev);
-      const child = this.proc(A.childProcess(ev), A.childPid(ev), A.childParentPid(ev), A.childParent(ev));
+      const child = this.proc(A.childProcess(ev), A.childPid(ev), A.childParentPid(ev), A.childParent(ev), T.processName(ev));
       child.start = A.childStart(ev);
     } else if (ev.is(EXEC)) {
+      const p = this.ofEvent(ev);
+      if (!this.full) {
+        p.execs.push({ time: t, path: "", cmdpath: A.cmdpath(ev), argv: A.argv(ev), sha256: "", interpreterSha256: "", hashError: "", scriptPath: "", scriptSha256: "", uid: -1, euid: -1, cwd: "", truncated: [] });
+        return;
+      }
       const creds = A.creds(ev);
-      this.ofEvent(ev).execs.push({
-        time: T.timestamp(ev), path: A.pathname(ev), cmdpath: A.cmdpath(ev), argv: A.argv(ev),
+      p.execs.push({
+        time: t, path: A.pathname(ev), cmdpath: A.cmdpath(ev), argv: A.argv(ev),
         sha256: A.sha256(ev), interpreterSha256: A.interpreterSha256(ev), hashError: A.hashError(ev),
+        // a trace saved before scripts were hashed has no script fields
+        ...(ev instanceof JsonEvent && !ev.has("script_path") ? { scriptPath: "", scriptSha256: "" } : { scriptPath: A.scriptPath(ev), scriptSha256: A.scriptSha256(ev) }),
         uid: creds.Uid, euid: creds.Euid, cwd: A.pwd(ev), truncated: A.execTruncated(ev),
       });
     } else if (ev.is(EXEC_FAILED)) {
       const path = A.failedPath(ev);
       const resolved = A.failedBinary(ev).path;
-      this.ofEvent(ev).failedExecs.push({ time: T.timestamp(ev), path, resolved: resolved === path ? "" : resolved, argv: A.failedArgs(ev), errno: A.error(ev) });
+      this.ofEvent(ev).failedExecs.push({ time: t, path, resolved: resolved === path ? "" : resolved, argv: A.failedArgs(ev), errno: A.error(ev) });
     } else if (ev.is(EXIT)) {
-      if (!A.groupExit(ev)) return;
+      if (!A.groupExit(ev)) {
+        const th = this.liveThreads.get(T.hostThreadId(ev));
+        if (th) th.end = t;
+        this.liveThreads.delete(T.hostThreadId(ev));
+        return;
+      }
       const p = this.ofEvent(ev);
-      p.end = T.timestamp(ev);
+      p.end = t;
       p.exitCode = A.exitCode(ev);
       p.signal = A.signal(ev);
       p.coreDumped = A.core(ev);
@@ -133,9 +184,35 @@ export class TraceLog {
     return [...this.byId.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
   }
 
-  /** Every program run, {path, sha256}: the file the kernel executed (not the path the caller gave). */
+  /** Every program run, {path, sha256}: the file the kernel executed (not the path the caller
+   * gave), and for a `#!` script the script as well (a new script is a new program). */
   programs(): { path: string; sha256: string }[] {
-    return this.processes().flatMap((p) => p.execs.map((e) => ({ path: e.path, sha256: e.sha256 })));
+    return this.processes().flatMap((p) => p.execs.flatMap((e) => {
+      const file = { path: e.path, sha256: e.sha256 };
+      return e.scriptPath ? [file, { path: e.scriptPath, sha256: e.scriptSha256 }] : [file];
+    }));
+  }
+
+  /** When a process started: its fork, else (not seen) the first event of the trace. */
+  startOf(p: ProcessRecord): bigint {
+    return p.start || this.first;
+  }
+
+  /** When a process ended: its exit, else (still running) the last event of the trace. */
+  endOf(p: ProcessRecord): bigint {
+    return p.end || this.last;
+  }
+
+  /** The traced children of each process, by its processEntityId, in start order. */
+  children(): Map<number, ProcessRecord[]> {
+    const m = new Map<number, ProcessRecord[]>();
+    for (const p of this.processes()) {
+      if (p.parentEntityId === p.entityId || !this.byId.has(p.parentEntityId)) continue;
+      const list = m.get(p.parentEntityId);
+      if (list) list.push(p);
+      else m.set(p.parentEntityId, [p]);
+    }
+    return m;
   }
 
   /** The processes whose parent was not traced (with -- COMMAND: the command's own process). */
@@ -145,7 +222,7 @@ export class TraceLog {
 }
 
 /** A failed exec that the same process made good later with the same argv (a PATH search that
- * found the program in a later directory) is not a failure. */
+ * found the program in a later directory) is not a failure (the timeline's marks). */
 export function failuresOf(p: ProcessRecord): FailedExecRecord[] {
   const ran = new Set(p.execs.map((e) => e.argv.join("\0")));
   return p.failedExecs.filter((f) => !ran.has(f.argv.join("\0")));

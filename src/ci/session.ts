@@ -1,18 +1,44 @@
 // The CI outputs of one -- COMMAND run, as run.ts sees them: open (files checked before COMMAND
 // starts), add (every delivered event), begin (COMMAND released), finish (write; exit status).
 import { closeSync, constants, openSync, writeSync } from "node:fs";
-import type { Config } from "../session/config";
-import { ciWanted, EVENT_NAMES } from "../session/config";
-import { VERSION } from "../session/cli";
 import type { RecordEvent } from "../decode/event";
 import { ProcessTree } from "../format/tree";
+import { RunSummary } from "../format/summary";
 import { Writer } from "../sink/writer";
-import { wordText } from "../session/startup";
-import { wrap } from "../errors";
+import { type Word, wordText } from "../word";
+import { forOption, wrap } from "../errors";
 import { TraceLog } from "./collect";
-import { subjectsOf, writeStatement } from "./attest";
+import { subjectsOf, writeStatement, type TracePolicy } from "./attest";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile, type Program } from "./profile";
 import { summaryMarkdown } from "./summary";
+
+/** --attest, --subject, --profile, --baseline, --fail-on-new, --baseline-ignore. */
+export interface CiConfig {
+  /** Write an in-toto Statement (runtime-trace predicate) to this file after COMMAND. */
+  attest: Word | null;
+  /** Files (globs) named as the Statement's subjects. */
+  subjects: string[];
+  /** Write the programs executed ({path, sha256}) to this file. */
+  profile: Word | null;
+  /** Compare the programs executed with this profile. */
+  baseline: string | null;
+  /** Exit with this status when COMMAND succeeded but a program new to the baseline ran. */
+  failOnNew: number | null;
+  /** Program paths matching these globs are recorded as the glob, without a hash. */
+  baselineIgnore: string[];
+}
+
+export const ciWanted = (ci: CiConfig) => ci.attest !== null || ci.profile !== null || ci.baseline !== null;
+
+/** What CI outputs need of the run (session/config.ts's ciRun makes it from the Config). */
+export interface CiRun {
+  ci: CiConfig;
+  command: readonly Word[];
+  version: string;
+  /** Every traced event was selected (fewer make the record incomplete). */
+  allEvents: boolean;
+  policy: TracePolicy;
+}
 
 /** What run.ts knows at the end about events the log did not get. */
 export interface RunEnd {
@@ -34,12 +60,15 @@ function openAppend(path: string): number {
 }
 
 export class CiSession {
-  readonly log = new TraceLog();
   private readonly tree = new ProcessTree();
+  /** The counts and failures, as the summary line defines them. */
+  private readonly summary = new RunSummary({ failures: true });
   private started = 0n;
 
   private constructor(
-    private readonly cfg: Config,
+    /** The run's per-process record, which the caller fills (run.ts: it serves more than CI). */
+    readonly log: TraceLog,
+    private readonly cfg: CiRun,
     private readonly env: Record<string, string | undefined>,
     private readonly attestOut: Writer | null,
     private readonly profileOut: Writer | null,
@@ -48,19 +77,19 @@ export class CiSession {
   ) {}
 
   /** Null when nothing CI is asked for; throws (one line) for a file that cannot be used. */
-  static open(cfg: Config, env: Record<string, string | undefined> = process.env): CiSession | null {
+  static open(cfg: CiRun, log: TraceLog | null, env: Record<string, string | undefined> = process.env): CiSession | null {
     const summary = env.GITHUB_STEP_SUMMARY;
-    if (cfg.command.length === 0 || (!ciWanted(cfg.ci) && !summary)) return null;
+    if (cfg.command.length === 0 || log === null || (!ciWanted(cfg.ci) && !summary)) return null;
     const { attest, profile, baseline, baselineIgnore } = cfg.ci;
     const base = baseline !== null ? buildProfile(readProfile(baseline), baselineIgnore) : null;
-    const attestOut = attest !== null ? Writer.open(attest) : null;
-    const profileOut = profile !== null ? Writer.open(profile) : null;
-    return new CiSession(cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
+    const attestOut = attest !== null ? forOption("--attest", () => Writer.open(attest)) : null;
+    const profileOut = profile !== null ? forOption("--profile", () => Writer.open(profile)) : null;
+    return new CiSession(log, cfg, env, attestOut, profileOut, base, summary ? openAppend(summary) : null);
   }
 
   add(ev: RecordEvent): void {
-    this.log.add(ev);
     this.tree.add(ev);
+    this.summary.add(ev);
   }
 
   /** COMMAND starts now. */
@@ -79,7 +108,7 @@ export class CiSession {
       if (exit === 0) exit = code;
     };
     const programs = buildProfile(log.programs(), cfg.ci.baselineIgnore);
-    const complete = log.lost === 0 && end.malformed === 0 && !end.unread && end.excluded === 0 && cfg.events.length === EVENT_NAMES.length;
+    const complete = log.lost === 0 && end.malformed === 0 && !end.unread && end.excluded === 0 && cfg.allEvents;
     let diff = null;
     if (this.baseline) {
       const result = compareProfiles(this.baseline, programs);
@@ -99,7 +128,7 @@ export class CiSession {
       try {
         const subjects = subjectsOf(cfg.ci.subjects);
         writeStatement(this.attestOut, log, subjects, {
-          version: VERSION, cfg, status, startedOn: this.started || finished, finishedOn: finished,
+          version: cfg.version, policy: cfg.policy, command: cfg.command, status, startedOn: this.started || finished, finishedOn: finished,
           complete, lost: log.lost, malformed: end.malformed, unread: end.unread, excluded: end.excluded, env: this.env,
         });
       } catch (e) {
@@ -108,7 +137,7 @@ export class CiSession {
       this.attestOut.close();
     }
     if (this.summaryFd !== null) {
-      const md = summaryMarkdown(log, {
+      const md = summaryMarkdown(log, this.summary, {
         command: cfg.command.map(wordText), status, durationNs: finished - (this.started || finished), complete, diff, tree: this.tree.render(),
       });
       try {

@@ -1,10 +1,15 @@
 // The GitHub job summary: a Markdown section about one -- COMMAND run, appended to the file named
 // by GITHUB_STEP_SUMMARY (the command, its status and duration, counts, failures, new programs,
-// and the process tree in a <details> block).
+// the critical path and a Mermaid Gantt chart of it and of the longest processes, and the process
+// tree in a <details> block).
 import { argvText as commandLine } from "../format/quote";
 import { endText, shellQuote } from "../format/quote";
-import { failuresOf, type TraceLog } from "./collect";
+import type { TraceLog } from "./collect";
+import type { RunSummary } from "../format/summary";
 import type { ProfileDiff, Program } from "./profile";
+import { criticalPath, criticalPathLine } from "./critical-path";
+import { ganttMermaid } from "./gantt";
+import { failed } from "./timeline";
 
 /** Inline code that holds any text: a backtick run longer than any inside it. */
 export function code(s: string): string {
@@ -30,23 +35,10 @@ export interface SummaryFacts {
   tree: string;
 }
 
-/** Counts of the run, each once (the summary's table; tests compare them with strace). */
-export function countsOf(log: TraceLog) {
-  const ps = log.processes();
-  return {
-    processes: ps.length,
-    execs: ps.reduce((n, p) => n + p.execs.length, 0),
-    "failed execs": ps.reduce((n, p) => n + p.failedExecs.length, 0),
-    "non-zero exits": ps.filter((p) => p.exitCode !== null && p.exitCode !== 0 && p.signal === 0).length,
-    signals: ps.filter((p) => p.signal !== 0).length,
-    "lost events": log.lost,
-  };
-}
-
 const program = (p: Program) => `${code(shellQuote(p.path))}${p.sha256 ? ` sha256 ${code(p.sha256)}` : ""}`;
 
-export function summaryMarkdown(log: TraceLog, f: SummaryFacts): string {
-  const counts = countsOf(log);
+export function summaryMarkdown(log: TraceLog, run: RunSummary, f: SummaryFacts): string {
+  const counts = run.counts(); // the summary line's: one definition of each count
   const root = log.roots()[0];
   const how = root?.exitCode != null ? endText(root.exitCode, root.signal, root.coreDumped) : `exit ${f.status}`;
   const secs = (Number(f.durationNs / 1_000_000n) / 1000).toFixed(3);
@@ -54,21 +46,8 @@ export function summaryMarkdown(log: TraceLog, f: SummaryFacts): string {
   md += `**${how}** in ${secs} s${f.complete ? "" : " · **the trace is incomplete** (events were lost or left out)"}\n\n`;
   md += `| ${Object.keys(counts).join(" | ")} |\n|${Object.keys(counts).map(() => "---:").join("|")}|\n| ${Object.values(counts).join(" | ")} |\n\n`;
 
-  const failures: string[] = [];
-  for (const p of log.processes()) {
-    const byLine = new Map<string, { count: number; errno: string }>();
-    for (const x of failuresOf(p)) {
-      const line = commandLine(x.argv.length ? x.argv : [x.path]);
-      const seen = byLine.get(line);
-      if (seen) seen.count++;
-      else byLine.set(line, { count: 1, errno: x.errno });
-    }
-    for (const [line, x] of byLine) failures.push(`- ${code(line)}: exec failed ${x.errno}${x.count > 1 ? ` ×${x.count}` : ""} (pid ${p.pid})`);
-    if (p.exitCode !== null && (p.exitCode !== 0 || p.signal !== 0)) {
-      const last = p.execs[p.execs.length - 1];
-      failures.push(`- ${code(last ? commandLine(last.argv) : `pid ${p.pid}`)}: ${endText(p.exitCode, p.signal, p.coreDumped)} (pid ${p.pid})`);
-    }
-  }
+  // one entry per failure: what it tried to run, why it failed, how its process ended
+  const failures = run.failures.map((x) => `- ${code(x.what)}: ${[x.why, x.end].filter(Boolean).join("; ")} (pid ${x.pid})`);
   md += failures.length ? `#### Failures\n\n${failures.join("\n")}\n\n` : "";
 
   if (f.diff) {
@@ -76,6 +55,12 @@ export function summaryMarkdown(log: TraceLog, f: SummaryFacts): string {
     md += `#### New programs against ${code(f.diff.baseline)}\n\n`;
     md += added.length ? added.map((p) => `- ${program(p)}`).join("\n") + "\n\n" : "None.\n\n";
     if (gone.length) md += `#### No longer run\n\n${gone.map((p) => `- ${program(p)}`).join("\n")}\n\n`;
+  }
+  const cp = criticalPath(log);
+  const chart = ganttMermaid(log, cp, `${commandLine(f.command)} — ${counts.processes} processes`);
+  if (chart) {
+    const line = criticalPathLine(cp).replace(/^tracer: critical path /, "").trim();
+    md += `#### Timeline\n\n${line ? `Critical path ${code(line)}\n\n` : ""}\`\`\`mermaid\n${chart}\`\`\`\n\n`;
   }
   md += `<details><summary>Process tree (${counts.processes} processes)</summary>\n\n${block(f.tree)}\n</details>\n\n`;
   return md;

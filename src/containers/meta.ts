@@ -1,28 +1,9 @@
-// What a container runtime tells us about a container, in the shape of Tracee's `container` and
-// `kubernetes` objects, and the runtime-client interface every runtime implements.
+// The runtime-client interface every runtime implements, and the labels it reads (what a runtime
+// tells us of a container, ContainerMeta, is part of an event: decode/container.ts).
 
-/** One container, as its runtime reports it. Empty strings where the runtime has nothing. */
-export interface ContainerMeta {
-  /** The 64-hex id (the one in the cgroup path and in events' containerId). */
-  id: string;
-  /** Which runtime answered: "docker", "podman" or "containerd". */
-  runtime: RuntimeName;
-  /** Docker/podman: the container's name. containerd: the kubelet label
-   * io.kubernetes.container.name, else nerdctl's nerdctl/name, else "" (it has no names). */
-  name: string;
-  /** The image as the container was created from it (e.g. "busybox:1.36"). */
-  image: string;
-  /** The image's manifest digest ("sha256:…") where the runtime knows one, else the image id. */
-  imageDigest: string;
-  /** From the labels kubelet sets; "" (and false) outside Kubernetes. */
-  podName: string;
-  podNamespace: string;
-  podUID: string;
-  /** The pod's sandbox ("pause") container rather than one of its workloads. */
-  podSandbox: boolean;
-}
+export type { ContainerMeta, RuntimeName } from "../decode/container";
+import type { ContainerMeta, RuntimeName } from "../decode/container";
 
-export type RuntimeName = "docker" | "podman" | "containerd";
 export type ContainerChange = "created" | "removed";
 /** describe, with a creation whose event carries what the container was created with (Docker's
  * and podman's: name, image, labels): its metadata without asking about the container, which

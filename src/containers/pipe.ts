@@ -3,8 +3,7 @@
 // the runtime answers or the registry's bound passes; then --container-name/--image/--pod apply.
 import { existsSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
-import type { Config } from "../session/config";
-import { containerFilter } from "../filter/container";
+import { containerFilter, type ContainerFilterSpec } from "../filter/container";
 import { ContainerRegistry, DEFAULT_SOCKETS } from "./registry";
 import { ContainerStage } from "./stage";
 
@@ -27,7 +26,14 @@ export interface ContainerPipe {
 /** How long after a runtime's last message or question the run loop keeps polling fast. */
 const LIVELY_MS = 1000;
 
-type Sockets = Config["containers"]["sockets"];
+/** Runtime sockets given on the command line (null: that runtime left out). */
+export type Sockets = { docker?: string | null; podman?: string | null; containerd?: string | null };
+
+/** This stage's options (--runtime-socket, --container-name, --image, --pod). */
+export interface ContainerOptions {
+  sockets: Sockets;
+  filter: ContainerFilterSpec;
+}
 
 /** A runtime's socket: as given (null: left out), else the default where it exists. */
 function socketOf(s: Sockets, rt: keyof typeof DEFAULT_SOCKETS): string | null {
@@ -38,7 +44,7 @@ function socketOf(s: Sockets, rt: keyof typeof DEFAULT_SOCKETS): string | null {
 
 /** The metadata stage, started (runtimes probed: one line for each given one that does not
  * answer); events go on to `deliver`, or to `excluded` when a container filter leaves them out. */
-export async function startContainerPipe(cfg: Config["containers"], deliver: (ev: RecordEvent) => void, excluded: () => void): Promise<ContainerPipe> {
+export async function startContainerPipe(cfg: ContainerOptions, deliver: (ev: RecordEvent) => void, excluded: () => void): Promise<ContainerPipe> {
   const keep = containerFilter(cfg.filter);
   const pass = (ev: RecordEvent) => (keep && !keep(ev.x.containerMeta === "late" ? undefined : ev.x.container) ? excluded() : deliver(ev));
   const dockerSocket = socketOf(cfg.sockets, "docker");

@@ -9,7 +9,7 @@ const HEADER_SPANS = [H.hostname, H.cgroup];
 import { cString, decodeBytes, splitNul } from "./text";
 import { EpochClock, T, epochBig, toEpoch } from "./clock";
 import type { SeqNumbers } from "./seq";
-import type { ContainerMeta } from "../containers/meta";
+import type { ContainerMeta } from "./container";
 import {
   S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32, S_U64,
   argIndex, type AnyDef, type ArgName, type ArgValue, type Field, type NulArea,
@@ -62,6 +62,9 @@ export interface Extra {
   sha256: string;
   interpreterSha256: string;
   hashError: string;
+  /** --hash, an exec of a `#!` script: the script's path and SHA-256 (the file the caller named). */
+  scriptPath: string;
+  scriptSha256: string;
   /** The container's runtime metadata (containers/), and how it went: found, absent (no runtime
    * has it), late (not in time: the id only), off (no runtime asked). */
   container: ContainerMeta | null;
@@ -106,7 +109,7 @@ export interface EventView<D extends AnyDef = AnyDef> {
 export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", seq: -1, container: null, containerMeta: "off", redacted: NONE, self: null, parent: null, ancestors: NO_ANCESTORS };
+  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", scriptPath: "", scriptSha256: "", seq: -1, container: null, containerMeta: "off", redacted: NONE, self: null, parent: null, ancestors: NO_ANCESTORS };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
   /** The record's container id once looked up (null: not yet); several fields read it. */
@@ -135,6 +138,8 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     x.sha256 = "";
     x.interpreterSha256 = "";
     x.hashError = "";
+    x.scriptPath = "";
+    x.scriptSha256 = "";
     x.seq = -1;
     x.container = null;
     x.containerMeta = "off";

@@ -239,6 +239,7 @@ export const list_flag = {
   LF_FAULT: 1,
   LF_COUNT_CUT: 2,
   LF_STR_FAULT: 4,
+  LF_MEASURE_CUT: 8,
 } as const;
 
 /** enum seq_layout */

@@ -5,7 +5,7 @@ import { hashTaskId } from "./entity";
 import { T } from "./clock";
 import { kernelSeq } from "./seq";
 import type { EventView, RecordEvent } from "./event";
-import type { ContainerMeta } from "../containers/meta";
+import type { ContainerMeta } from "./container";
 import { argsList, argsOf, comm, epoch, num, obj, omitWhen, span, str, u32, u64, type Field } from "./schema";
 
 /** HashTaskID of (the u32 id at idAt, the boot-time start at startAt) of the record. */

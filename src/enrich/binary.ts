@@ -1,17 +1,18 @@
 // process_execute_failed: resolve the caller's path the way the kernel would and stat it.
 // No tracepoint sees the file a failed exec opened, so this runs in user space, right after the
 // record is read: it can race with a rename (the event says binary_resolved_in: "userspace").
-import { closeSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
 import { callerView, pathUnreadable, type ExecCallerView } from "../decode/events/exec-failed";
 import { encodeBytes, decodeBytes } from "../decode/text";
-import { nsInode } from "../filter/host-ns";
+import { nsInode } from "../load/host-ns";
 
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
 
 let ownMountNs = -1;
-function tracerMountNs(): number {
+export function tracerMountNs(): number {
   if (ownMountNs < 0) ownMountNs = nsInode("self", "mnt") ?? 0;
   return ownMountNs;
 }
@@ -89,16 +90,20 @@ export function resolveFailedBinary(ev: RecordEvent): void {
   if (c.path === "" && !(c.flags & AT_EMPTY_PATH)) return;
   const target = callerPath(c);
   const raw = Buffer.from(encodeBytes(target)); // paths are bytes: keep non-UTF-8 names exact
+  // execveat(AT_SYMLINK_NOFOLLOW) does not follow a symlink in the last component (ELOOP): nor
+  // does this; the directories before it are followed, as the kernel did.
+  const nofollow = (c.flags & AT_SYMLINK_NOFOLLOW) !== 0;
   let st;
   try {
-    st = statSync(raw, { bigint: true });
+    st = nofollow ? lstatSync(raw, { bigint: true }) : statSync(raw, { bigint: true });
   } catch {
     return; // does not exist (or cannot be reached): binary.path stays the unresolved path, numbers 0
   }
   let resolved = target;
   try {
-    const b = realpathSync(raw, { encoding: "buffer" });
-    resolved = decodeBytes(b, 0, b.length);
+    const cut = raw.lastIndexOf(0x2f);
+    const b = nofollow && cut >= 0 ? Buffer.concat([realpathSync(cut === 0 ? "/" : raw.subarray(0, cut), { encoding: "buffer" }), raw.subarray(cut)]) : realpathSync(raw, { encoding: "buffer" });
+    resolved = decodeBytes(b, 0, b.length).replace(/^\/\//, "/");
   } catch {}
   if (!c.path.startsWith("/proc/") && resolved.startsWith(`/proc/${c.hostProcessId}/root/`)) {
     resolved = resolved.slice(`/proc/${c.hostProcessId}/root`.length);

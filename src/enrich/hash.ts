@@ -3,12 +3,12 @@
 // checking that device, inode and ctime are still the exec's. Cached by (device, inode, ctime), so
 // a busy host reads each binary once; bounded in size and time, so a huge or slow file costs at
 // most that and yields the event with `hash_error` instead.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { exec_record as E, file_id as F, rec_header as H } from "../decode/layout.gen";
 import { accessor, type RecordEvent } from "../decode/event";
 import { EXEC } from "../decode/index";
 import { encodeBytes } from "../decode/text";
-import { kernelDev } from "./binary";
+import { kernelDev, tracerMountNs } from "./binary";
 
 /** Files larger than this are not read (`too large`). */
 export const HASH_MAX_BYTES = 256 * 1024 * 1024;
@@ -37,6 +37,9 @@ type Result = { sha256: string; error: string };
 
 const pathname = accessor(EXEC, "pathname");
 const interpreterPathname = accessor(EXEC, "interpreter_pathname");
+const cmdpath = accessor(EXEC, "cmdpath");
+const bprmInterp = accessor(EXEC, "interp");
+const pwd = accessor(EXEC, "pwd");
 
 export class FileHasher {
   readonly stats: HashStats = { files: 0, bytes: 0, hits: 0, errors: 0 };
@@ -55,8 +58,33 @@ export class FileHasher {
       ev.x.interpreterSha256 = i.sha256;
       if (i.error && !error) error = `interpreter: ${i.error}`;
     }
+    // a `#!` script (the kernel ran an interpreter for it): the script is a program too
+    const typed = cmdpath(ev);
+    if (bprmInterp(ev) !== typed && typed !== "") {
+      const s = this.script(typed, pwd(ev), pid, ev.u32(H.mnt_ns));
+      ev.x.scriptPath = s.path;
+      ev.x.scriptSha256 = s.sha256;
+      if (s.error && !error) error = `script: ${s.error}`;
+    }
     ev.x.hashError = error;
     if (error) this.stats.errors++;
+  }
+
+  /** The script's full path (links followed) and digest, read by path: no tracepoint names its
+   * inode, so the file is the one found there now, cached by its own (device, inode, ctime). */
+  private script(typed: string, cwd: string, pid: number, mntNs: number): Result & { path: string } {
+    const full = typed.startsWith("/") ? typed : (cwd.endsWith("/") ? cwd : cwd + "/") + typed;
+    // another mount namespace's paths mean nothing here: read through the process's root
+    const root = mntNs === tracerMountNs() ? "" : `/proc/${pid}/root`;
+    let path = full;
+    try {
+      const real = realpathSync(Buffer.from(encodeBytes(root + full)), { encoding: "buffer" }).toString();
+      path = root && real.startsWith(root + "/") ? real.slice(root.length) : root ? full : real;
+      const st = statSync(root + path, { bigint: true });
+      return { path, ...this.get({ dev: kernelDev(st.dev), ino: st.ino, ctime: st.ctimeNs }, [root + path]) };
+    } catch (e) {
+      return { path, sha256: "", error: (e as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : ((e as NodeJS.ErrnoException).code ?? "unreadable") };
+    }
   }
 
   private keyAt(ev: RecordEvent, at: number): FileKey {

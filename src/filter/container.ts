@@ -1,9 +1,9 @@
 // --container-name, --image, --pod: keep events by their container's runtime metadata. Applied in
 // user space (the metadata comes from the runtime's API), after the kernel's --container scope.
-import type { ContainerMeta } from "../containers/meta";
+import type { ContainerMeta } from "../decode/container";
 import { UsageError } from "../errors";
 import { globFilter } from "./glob";
-import type { ValueFilter } from "./scope";
+import type { ValueFilter } from "../load/scope";
 
 export interface ContainerFilterSpec {
   /** --container-name GLOB: the container's name (ContainerMeta.name). */

@@ -4,7 +4,7 @@
 import { accessor, type RecordEvent } from "../decode/event";
 import { EXEC_FAILED, LOST } from "../decode/index";
 import { globsFilter } from "./glob";
-import type { ValueFilter } from "./scope";
+import type { ValueFilter } from "../load/scope";
 
 const binary = accessor(EXEC_FAILED, "binary");
 const path = accessor(EXEC_FAILED, "path");

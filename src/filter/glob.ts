@@ -1,6 +1,6 @@
 // The project's one glob matcher for user-space filters (--exec, --container-name, --image, --pod):
 // include/exclude lists of Bun.Glob patterns folded into one predicate.
-import type { ValueFilter } from "./scope";
+import type { ValueFilter } from "../load/scope";
 
 /**
  * A predicate for include/exclude glob lists, or null when both are empty. Bun.Glob syntax: `*`

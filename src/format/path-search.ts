@@ -36,6 +36,10 @@ function missName(ev: EventView): string | null {
 export class PathSearches<T> {
   private open = new Map<number, Search<T>>();
 
+  get size(): number {
+    return this.open.size;
+  }
+
   /**
    * Feed every event in order. Returns the search this event ended (null if none) and whether
    * the event itself belongs to an open search (then it has no line of its own). `keep` is
@@ -64,6 +68,17 @@ export class PathSearches<T> {
       return { ended, held: true };
     }
     return { ended, held: false };
+  }
+
+  /** The open searches `old` picks, ended now as they are (their task went quiet: see Table.expire). */
+  release(old: (s: Search<T>) => boolean): Search<T>[] {
+    const out: Search<T>[] = [];
+    for (const [t, s] of this.open) {
+      if (!old(s)) continue;
+      this.open.delete(t);
+      out.push(s);
+    }
+    return out;
   }
 
   /** The searches still open (the trace ended): they found nothing. */

@@ -11,16 +11,19 @@ export function signalName(sig: number): string {
   return SIGNAL_NAME.get(sig) ?? `signal ${sig}`;
 }
 
-// Characters that must not reach a terminal raw: C0/C1 controls, DEL, lone surrogates
-// (escaped non-UTF-8 bytes), bidi overrides and isolates, line/paragraph separators.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]/;
+// Characters that must not reach a terminal raw: C0/C1 controls and DEL (Cc), lone surrogates
+// (escaped non-UTF-8 bytes), line/paragraph separators, and every format character (Cf): bidi
+// embeddings, overrides, isolates and marks (U+202A-202E, U+2066-2069, U+200E/F, U+061C), the
+// byte order mark, zero-width characters (U+200B-200D, U+2060), soft hyphen, tags. Invisible or
+// reordering, they could make a row read as something else ("Trojan Source").
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u;
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 function hex2(n: number): string {
   return (n < 16 ? "0" : "") + n.toString(16);
 }
 
-/** Escape for display inside $'...' (or bare): \n \t \\ \' \xNN for bytes, \uXXXX otherwise. */
+/** Escape for display inside $'...' (or bare): \n \t \\ \' \xNN for bytes, \uXXXX or \UXXXXXXXX otherwise. */
 function escapeChars(s: string, quote: boolean): string {
   let out = "";
   for (let i = 0; i < s.length; i++) {
@@ -34,7 +37,8 @@ function escapeChars(s: string, quote: boolean): string {
     else if (c >= 0xd800 && c <= 0xdfff) {
       const d = s.charCodeAt(i + 1);
       if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        out += s[i]! + s[i + 1]!; // a valid pair: an astral character, printable
+        const pair = s[i]! + s[i + 1]!; // a valid pair: an astral character
+        out += UNSAFE.test(pair) ? "\\U" + s.codePointAt(i)!.toString(16).padStart(8, "0") : pair;
         i++;
       } else if (c >= 0xdc80 && c <= 0xdcff) {
         out += "\\x" + hex2(c - 0xdc00); // a byte that was not UTF-8

@@ -3,16 +3,19 @@
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
-import { userName } from "../session/users";
-import { argvText, basename, escapeDisplay, shellQuote, signalName } from "./quote";
+import { userName } from "../enrich/users";
+import { argvText, basename, endText, escapeDisplay, shellQuote, signalName } from "./quote";
+import { failedExecReason, searchReason } from "./exec-failure";
 import { isSearch, PathSearches, type Search } from "./path-search";
 
 /*
  * Columns: TIME (seconds since the start, or the local time of day), PID (host pid), USER, EVENT
- * (exec, execfail, fork, thread, exit N, or the signal that killed), then what happened:
+ * (exec, execfail, lookup, fork, thread, exit N, or the signal that killed), then what happened:
  *   exec      argv as the process received it; the file run, in [..], where its name differs
- *   execfail  the errno's name and the command tried; a PATH search as one line:
- *             ENOENT ×7 as (PATH search) → /usr/bin/as
+ *   execfail  the command tried and why it failed (format/exec-failure.ts); a PATH search that
+ *             found nothing as one line: `nosuch --help: not found in PATH (ENOENT ×7)`; when
+ *             the process then ends without running anything, how it ended, on the same line
+ *   lookup    a PATH search that found the file (not a failure): as → /usr/bin/as (ENOENT ×7)
  *   fork      the child's pid;  thread: a thread started or ended
  *   exit      the command that ended and how long it ran
  */
@@ -28,7 +31,16 @@ export interface TableOptions {
   start: bigint | null;
   /** Only what went wrong: failed execs, non-zero exits, deaths by signal, losses. */
   failures: boolean;
+  /** What people look for first: execs and what went wrong (no forks, threads, exits 0, PATH
+   * lookups that found the file); the whole-host default, --all shows everything. */
+  brief?: boolean;
+  /** --hash: exec rows end with the file's digest, its first DIGEST_SHOWN hex digits (JSON has
+   * them whole), or why there is none; a script's own digest too. */
+  hash?: boolean;
 }
+
+/** Hex digits of a SHA-256 an exec row shows (48 bits: enough to tell files apart by eye). */
+export const DIGEST_SHOWN = 12;
 
 const T = {
   timestamp: topAccessor("timestamp"),
@@ -43,6 +55,9 @@ const A = {
   argv: accessor(EXEC, "argv"),
   argvDroppedArgs: accessor(EXEC, "argv_dropped_args"),
   argvDroppedBytes: accessor(EXEC, "argv_dropped_bytes"),
+  sha256: accessor(EXEC, "sha256"),
+  hashError: accessor(EXEC, "hash_error"),
+  scriptSha256: accessor(EXEC, "script_sha256"),
   error: accessor(EXEC_FAILED, "error"),
   path: accessor(EXEC_FAILED, "path"),
   arguments: accessor(EXEC_FAILED, "arguments"),
@@ -60,6 +75,10 @@ const A = {
   lost: accessor(LOST, "lost"),
   skipped: accessor(LOST, "skipped"),
 };
+
+/** The longest a failed exec's line is held for its task's next event (a PATH search's next
+ * miss or its end, or how its process ended) once the task goes quiet. */
+export const HOLD_NS = 100_000_000n;
 
 const W = { rel: 8, tod: 12, pid: 7, user: 8, event: 8 };
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", quiet: "\x1b[2m", reset: "\x1b[0m" };
@@ -126,11 +145,20 @@ export function execText(ev: EventView<typeof EXEC>): { typed: string; file: str
   return { typed: text, file: basename(argv[0]!) === basename(path) ? "" : escapeDisplay(path) };
 }
 
-/** The failed exec's command: the path tried, then its arguments after argv[0]. */
-function failedText(ev: EventView<typeof EXEC_FAILED>): string {
+/** The failed exec's command: `first` (the path tried, or a PATH search's name), then its
+ * arguments after argv[0]. */
+function failedText(ev: EventView<typeof EXEC_FAILED>, first = A.path(ev)): string {
   const args = A.arguments(ev);
   const cut = A.argumentsDroppedArgs(ev) > 0 || A.argumentsDroppedBytes(ev) > 0;
-  return typed([A.path(ev), ...args.slice(1)], cut);
+  return typed([first, ...args.slice(1)], cut);
+}
+
+/** "  sha256 1a2b3c4d5e6f", a script's as "  script 0a1b…", or "  no sha256: gone". */
+function digestText(ev: EventView<typeof EXEC>): string {
+  const d = A.sha256(ev);
+  const script = A.scriptSha256(ev);
+  const err = A.hashError(ev);
+  return (d ? `  sha256 ${d.slice(0, DIGEST_SHOWN)}` : "") + (script ? `  script ${script.slice(0, DIGEST_SHOWN)}` : "") + (err ? `  no sha256: ${escapeDisplay(err)}` : "");
 }
 
 interface Row {
@@ -143,11 +171,24 @@ interface Row {
   failure: boolean;
 }
 
+/** A failed exec held until its task's next event (a PATH search, or how its process ended). */
+interface Held {
+  row: Row;
+  /** The command as typed with the search's name first. */
+  byName: string;
+}
+
+/** A live process's command line, and whether it ran it (false: inherited from its parent). */
+interface Command {
+  text: string;
+  own: boolean;
+}
+
 export class Table {
   private start: bigint | null;
   /** Each live process's command (its last exec, else its parent's), for its exit line. */
-  private commands = new Map<number, string>();
-  private searches = new PathSearches<Row>();
+  private commands = new Map<number, Command>();
+  private searches = new PathSearches<Held>();
 
   constructor(private readonly o: TableOptions) {
     this.start = o.start;
@@ -163,13 +204,34 @@ export class Table {
   add(ev: EventView): string {
     if (this.start === null) this.start = T.timestamp(ev); // time 0: the first event, shown or not
     this.remember(ev);
-    const { ended, held } = this.searches.feed(ev, () => this.row(ev));
-    let out = ended ? this.searchLine(ended) : "";
+    const { ended, held } = this.searches.feed(ev, () => this.held(ev));
+    let out = "";
+    if (ended) {
+      // its process ended without running anything: one line says what it tried, why, and how it ended
+      if (ev.is(EXIT) && A.groupExit(ev) && !this.commands.get(T.processEntityId(ev))?.own && (!isSearch(ended) || ended.found === null)) {
+        this.commands.delete(T.processEntityId(ev));
+        return this.searchLine(ended, endText(A.exitCode(ev), A.signal(ev), A.core(ev)));
+      }
+      out = this.searchLine(ended);
+    }
     if (!held) {
       const r = this.row(ev);
-      if (!this.o.failures || r.failure) out += this.render(r);
+      if (this.shown(r)) out += this.render(r);
     }
     return out;
+  }
+
+  /** Lines are held for their task's next event. */
+  holding(): boolean {
+    return this.searches.size > 0;
+  }
+
+  /** Lines held longer than HOLD_NS (a failed exec whose task has done nothing since: a shell
+   * waiting at its prompt), written as they are: no row waits on its task's next event for long. */
+  expire(nowNs: bigint): string {
+    if (this.searches.size === 0) return "";
+    const cutoff = nowNs - HOLD_NS;
+    return this.searches.release((s) => s.first.row.time !== null && s.first.row.time < cutoff).map((s) => this.searchLine(s)).join("");
   }
 
   /** What is still held at the end of the trace (PATH searches that found nothing). */
@@ -183,20 +245,39 @@ export class Table {
   private remember(ev: EventView): void {
     if (ev.is(EXEC)) {
       this.lastExec = execText(ev);
-      this.commands.set(T.processEntityId(ev), this.lastExec.typed);
+      this.commands.set(T.processEntityId(ev), { text: this.lastExec.typed, own: true });
+    } else if (ev.is(EXEC_FAILED)) {
+      // a process that has run nothing of its own ends as what it tried, not as its parent
+      const id = T.processEntityId(ev);
+      if (!this.commands.get(id)?.own) this.commands.set(id, { text: `${failedText(ev)} (exec failed)`, own: false });
     } else if (ev.is(FORK) && !A.isThread(ev)) {
       if (this.commands.size >= 65536) this.commands.clear();
       const parent = this.commands.get(T.processEntityId(ev));
-      if (parent !== undefined) this.commands.set(A.childProcess(ev), parent);
+      if (parent !== undefined) this.commands.set(A.childProcess(ev), { text: parent.text, own: false });
     }
   }
 
-  private searchLine(s: Search<Row>): string {
-    if (!isSearch(s)) return this.o.failures && !s.first.failure ? "" : this.render(s.first);
-    if (this.o.failures && s.found !== null) return "";
-    const to = s.found === null ? "not found" : escapeDisplay(s.found);
-    const what = `${s.errors.join("/")} ×${s.count} ${escapeDisplay(s.name)} (PATH search) → ${to}`;
-    return this.render({ ...s.first, what, tone: s.found === null ? "failure" : "plain", failure: s.found === null });
+  /** Whether a row is in the view asked for. */
+  private shown(r: Row): boolean {
+    if (this.o.failures) return r.failure;
+    return !this.o.brief || r.failure || r.event === "exec";
+  }
+
+  private held(ev: EventView): Held {
+    const e = ev as EventView<typeof EXEC_FAILED>;
+    return { row: this.row(ev), byName: failedText(e, basename(A.path(e))) };
+  }
+
+  /** A held failed exec's line; `end`: its process ended with it (nothing else ran). */
+  private searchLine(s: Search<Held>, end = ""): string {
+    const first = s.first.row;
+    const ending = end ? `; ${end}` : "";
+    if (!isSearch(s)) return this.shown(first) ? this.render({ ...first, what: first.what + ending }) : "";
+    if (s.found !== null) {
+      if (this.o.failures || this.o.brief) return "";
+      return this.render({ ...first, event: "lookup", what: `${escapeDisplay(s.name)} → ${escapeDisplay(s.found)} (${s.errors.join("/")} ×${s.count})`, tone: "plain", failure: false });
+    }
+    return this.render({ ...first, what: `${s.first.byName}: ${searchReason(s.errors, s.count)}${ending}`, tone: "failure", failure: true });
   }
 
   private row(ev: EventView): Row {
@@ -206,10 +287,11 @@ export class Table {
     const base = { time: T.timestamp(ev), pid: String(T.hostProcessId(ev)), user: userName(T.userId(ev)) };
     if (ev.is(EXEC)) {
       const { typed, file } = this.lastExec;
-      return { ...base, event: "exec", what: file === "" ? typed : `${typed}  [${file}]`, tone: "plain", failure: false };
+      const what = file === "" ? typed : `${typed}  [${file}]`;
+      return { ...base, event: "exec", what: this.o.hash ? what + digestText(ev) : what, tone: "plain", failure: false };
     }
     if (ev.is(EXEC_FAILED)) {
-      return { ...base, event: "execfail", what: `${escapeDisplay(A.error(ev))} ${failedText(ev)}`, tone: "failure", failure: true };
+      return { ...base, event: "execfail", what: `${failedText(ev)}: ${failedExecReason(ev)}`, tone: "failure", failure: true };
     }
     if (ev.is(FORK)) {
       if (A.isThread(ev)) return { ...base, event: "thread", what: `${A.childTid(ev)} started`, tone: "quiet", failure: false };
@@ -218,7 +300,7 @@ export class Table {
     if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) return { ...base, event: "thread", what: `${T.hostThreadId(ev)} ended`, tone: "quiet", failure: false };
       const id = T.processEntityId(ev);
-      const cmd = this.commands.get(id) ?? escapeDisplay(T.processName(ev));
+      const cmd = this.commands.get(id)?.text ?? escapeDisplay(T.processName(ev));
       this.commands.delete(id);
       const sig = A.signal(ev);
       const code = A.exitCode(ev);

@@ -3,7 +3,16 @@
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
-import { argvText as commandLine, endText } from "./quote";
+import { argvText as commandLine, endText, escapeDisplay } from "./quote";
+import { failedExecReason } from "./exec-failure";
+import { fit } from "./table";
+
+/** Where the tree goes: a terminal's columns (lines cut with …) and colour, as the table's. */
+export interface TreeOptions {
+  width: number | null;
+  color: boolean;
+}
+const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", reset: "\x1b[0m" };
 
 const T = {
   hostProcessId: topAccessor("hostProcessId"),
@@ -18,7 +27,6 @@ const A = {
   childParent: accessor(FORK, "child_parent_entity_id"),
   argv: accessor(EXEC, "argv"),
   arguments: accessor(EXEC_FAILED, "arguments"),
-  error: accessor(EXEC_FAILED, "error"),
   groupExit: accessor(EXIT, "process_group_exit"),
   exitCode: accessor(EXIT, "exit_code"),
   signal: accessor(EXIT, "signal_code"),
@@ -33,6 +41,8 @@ interface Node {
   execs: string[];
   failed: Map<string, { count: number; error: string }>; // failed exec attempts by command line
   exit: string;
+  /** How it ended, for colour: a death by signal, a non-zero exit. */
+  tone: "plain" | "failure" | "signal";
   children: number[];
 }
 
@@ -43,7 +53,7 @@ export class ProcessTree {
   private node(id: number, pid: number, parent: number, comm: string): Node {
     let n = this.nodes.get(id);
     if (!n) {
-      n = { id, pid, parent, comm, execs: [], failed: new Map(), exit: "", children: [] };
+      n = { id, pid, parent, comm, execs: [], failed: new Map(), exit: "", tone: "plain", children: [] };
       this.nodes.set(id, n);
       this.order.push(id);
       this.nodes.get(parent)?.children.push(id);
@@ -71,14 +81,18 @@ export class ProcessTree {
       const line = commandLine(A.arguments(ev));
       const f = n.failed.get(line);
       if (f) f.count++;
-      else n.failed.set(line, { count: 1, error: A.error(ev) });
+      else n.failed.set(line, { count: 1, error: failedExecReason(ev) });
     } else if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) return;
-      this.node(id, pid, parent, comm).exit = endText(A.exitCode(ev), A.signal(ev), A.core(ev));
+      const n = this.node(id, pid, parent, comm);
+      n.exit = endText(A.exitCode(ev), A.signal(ev), A.core(ev));
+      n.tone = A.signal(ev) !== 0 ? "signal" : A.exitCode(ev) !== 0 ? "failure" : "plain";
     }
   }
 
-  render(): string {
+  /** The tree as text; on a terminal (o) each line is cut to its width and a process that failed
+   * (a failed exec, a non-zero exit) is red, one killed by a signal bold red, as in the table. */
+  render(o: TreeOptions = { width: null, color: false }): string {
     const out: string[] = [];
     const walk = (id: number, prefix: string, last: boolean, root: boolean) => {
       const n = this.nodes.get(id)!;
@@ -86,9 +100,14 @@ export class ProcessTree {
         .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
         .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
       const all = [...n.execs, ...failed];
-      const what = all.length ? all.join(" ⟶ ") : `(${n.comm})`;
+      const what = all.length ? all.join(" ⟶ ") : `(${escapeDisplay(n.comm)})`;
       const end = n.exit ? ` [${n.exit}]` : "";
-      out.push((root ? "" : prefix + (last ? "└─ " : "├─ ")) + `${n.pid} ${what}${end}`);
+      const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
+      let line = branch + `${n.pid} ${what}${end}`;
+      if (o.width !== null) line = fit(line, o.width);
+      const tone = n.tone !== "plain" ? n.tone : failed.length ? "failure" : "plain";
+      if (o.color && tone !== "plain") line = branch + SGR[tone] + line.slice(branch.length) + SGR.reset;
+      out.push(line);
       const kids = n.children;
       const next = root ? "" : prefix + (last ? "   " : "│  ");
       kids.forEach((k, i) => walk(k, next, i === kids.length - 1, false));

@@ -2,9 +2,6 @@
 // and the exit summary.
 import { counters as C, lost_record as L, rec_header as H, record_kind as K } from "../decode/layout.gen";
 import { BpfTracer } from "./loader";
-import type { PipelineStats } from "../pipeline";
-import { TRACED } from "../decode/index";
-import type { HashStats } from "../enrich/hash";
 import type { ProgInfoLayout } from "./kernel-features";
 import { recordKindOf } from "./programs";
 
@@ -98,54 +95,35 @@ export class LossReporter {
 
   /** The lost_events record for what was lost since the last call, or null. */
   check(c: KernelCounters): Uint8Array | null {
-    const rec = new Uint8Array(L.$size);
-    const dv = new DataView(rec.buffer);
-    let total = 0;
-    for (let k = 1; k < K.KIND_MAX; k++) {
-      const n = c.lost[k]! - this.seen[k]!;
-      total += n;
-      dv.setBigUint64(L.lost_kind + 8 * k, BigInt(n), true);
-    }
+    const perKind = c.lost.map((n, k) => n - this.seen[k]!);
+    const total = perKind.reduce((a, b, k) => (k >= 1 ? a + b : a), 0);
     const clash = c.scratchClash - this.seenClash; // already in the per-kind counts
     if (total === 0) return null;
     const skipped = c.skipped.reduce((a, b) => a + b, 0);
     this.seen = [...c.lost];
     this.seenClash = c.scratchClash;
-    dv.setUint32(H.kind, K.KIND_LOST, true);
-    dv.setUint32(H.size, L.$size, true);
-    dv.setBigUint64(H.ts, BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs, true);
-    dv.setBigUint64(L.lost, BigInt(total), true);
-    dv.setBigUint64(L.scratch_clash, BigInt(clash), true);
-    dv.setBigUint64(L.skipped, BigInt(skipped - this.seenSkipped), true);
+    const rec = lostRecord(BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs, perKind, clash, skipped - this.seenSkipped);
     this.seenSkipped = skipped;
     return rec;
   }
 }
 
-/** --stats: per traced event emitted / lost / left out by the kernel's scope filters, and what
- * user space dropped (and --hash's work). With COMMAND, "filtered" is everything outside the
- * traced command. */
-export function summary(c: KernelCounters, p: PipelineStats, events: readonly string[], hash: HashStats | null = null) {
-  const out: Record<string, { emitted: number; lost: number; skipped: number; filtered: number }> = {};
-  for (const d of TRACED) {
-    if (events.includes(d.name)) out[d.name] = { emitted: c.emitted[d.kind]!, lost: c.lost[d.kind]!, skipped: c.skipped[d.kind]!, filtered: c.filtered[d.kind]! };
+/** A lost_events record (struct lost_record): `perKind[k]` records of kind k lost, at boot time `ts`. */
+export function lostRecord(ts: bigint, perKind: readonly number[], clash = 0, skipped = 0): Uint8Array {
+  const rec = new Uint8Array(L.$size);
+  const dv = new DataView(rec.buffer);
+  let total = 0;
+  for (let k = 1; k < K.KIND_MAX; k++) {
+    const n = perKind[k] ?? 0;
+    total += n;
+    dv.setBigUint64(L.lost_kind + 8 * k, BigInt(n), true);
   }
-  const s = { events: out, decoded: p.decoded, malformed: p.malformed, excludedInUserSpace: p.excluded, scratchClash: c.scratchClash, skippedRuns: c.skippedRuns };
-  return hash ? { ...s, hash } : s;
+  dv.setUint32(H.kind, K.KIND_LOST, true);
+  dv.setUint32(H.size, L.$size, true);
+  dv.setBigUint64(H.ts, ts, true);
+  dv.setBigUint64(L.lost, BigInt(total), true);
+  dv.setBigUint64(L.scratch_clash, BigInt(clash), true);
+  dv.setBigUint64(L.skipped, BigInt(skipped), true);
+  return rec;
 }
 
-export function formatStats(c: KernelCounters, p: PipelineStats, cfg: { format: string; events: readonly string[] }, commandMode: boolean, hash: HashStats | null = null): string {
-  const s = summary(c, p, cfg.events, hash);
-  if (cfg.format === "json") return JSON.stringify({ summary: s }) + "\n";
-  const filtered = commandMode ? "outside the traced command" : "left out by scope filters (the tracer's own included)";
-  let out = "";
-  for (const [name, v] of Object.entries(s.events)) {
-    const skipped = v.skipped ? ` (${v.skipped} runs skipped)` : "";
-    out += `${name.padEnd(24)} ${String(v.emitted).padStart(9)} emitted ${String(v.lost).padStart(7)} lost${skipped} ${String(v.filtered).padStart(9)} ${filtered}\n`;
-  }
-  const runs = Object.entries(s.skippedRuns).filter(([, n]) => n > 0);
-  if (runs.length) out += `runs the kernel skipped (the program was already running on that CPU): ${runs.map(([p, n]) => `${p} ${n}`).join(", ")}\n`;
-  out += `decoded ${s.decoded}, malformed ${s.malformed}, left out by --exec ${s.excludedInUserSpace}, scratch clashes ${s.scratchClash}\n`;
-  if (hash) out += `--hash: ${hash.files} files read (${hash.bytes} bytes), ${hash.hits} from the cache, ${hash.errors} events with hash_error\n`;
-  return out;
-}

@@ -1,16 +1,18 @@
 // What the running kernel offers the BPF programs, probed before anything is loaded (helpers
 // with libbpf_probe_bpf_helper, atomics with a two-instruction program, tracepoint arguments from
-// the kernel's BTF), in the spirit of cilium/ebpf's internal/feature: the object variant is
-// chosen from these answers, never by loading, failing and loading again.
-import { existsSync } from "node:fs";
+// tracefs), in the spirit of cilium/ebpf's internal/feature: the object variant is chosen from
+// these answers, never by loading, failing and loading again. The kernel's BTF (5.4 MB) is not
+// parsed here: libbpf parses it again to load the object, and a parse costs ~5 ms warm, 25–50 ms
+// in a fresh process (its pages faulted in), the largest part of the probes' cost (2026-12-07).
+import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { ptr, read, type Pointer } from "bun:ffi";
-import { bpf, cstr, str } from "../../ffi/libbpf.ts";
+import { bpf, cstr } from "../../ffi/libbpf.ts";
 import { libc } from "../../ffi/libc.ts";
 
 const BPF_PROG_TYPE_SOCKET_FILTER = 1;
 const BPF_PROG_TYPE_TRACEPOINT = 5;
-const BTF_KIND_PTR = 2, BTF_KIND_STRUCT = 4, BTF_KIND_TYPEDEF = 8, BTF_KIND_FUNC_PROTO = 13;
+const BTF_KIND_PTR = 2, BTF_KIND_TYPEDEF = 8, BTF_KIND_FUNC_PROTO = 13;
 
 /** A helper: its number (enum bpf_func_id) and the release that added it. */
 interface Helper { name: string; id: number; since: string }
@@ -41,9 +43,8 @@ export interface KernelFeatures {
   missing: string[];
   /** sched_process_exit passes group_dead (its BTF prototype has the argument). */
   exitGroupDead: boolean;
-  /** The kernel's struct bpf_prog_info: its size, and the byte offset of recursion_misses (Linux
-   * 5.12: runs of a program the kernel skipped because it was already running on that CPU), from
-   * the kernel's BTF; null when the kernel lacks the field. */
+  /** struct bpf_prog_info as far as recursion_misses (Linux 5.12: runs of a program the kernel
+   * skipped because it was already running on that CPU); null when the kernel lacks the field. */
   progInfo: ProgInfoLayout | null;
 }
 
@@ -52,35 +53,86 @@ export interface ProgInfoLayout {
   recursionMisses: number;
 }
 
+/** offsetof(struct bpf_prog_info, recursion_misses): UAPI, so fixed once the field exists (the
+ * kernel fills as much of the struct as both sides know and says how much: a shorter answer means
+ * an older kernel). test/kernel/kernel-features.test.ts checks it against <linux/bpf.h> and the
+ * kernel's BTF. */
+const RECURSION_MISSES = 208;
+
 function hasHelper(h: Helper): boolean {
   // 1: available; 0: not; < 0: the probe itself failed (treated as not available).
   return bpf.libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, h.id, null) === 1;
 }
 
-/** BPF_ATOMIC with BPF_FETCH (a fetch-add whose result is used; Linux 5.12): load
- * `*(u64 *)(r10 - 8) = 0; r1 = 1; r1 = atomic_fetch_add(*(u64 *)(r10 - 8), r1); r0 = 0; exit`. */
-function hasAtomicFetch(): boolean {
-  const insn = (code: number, dst: number, src: number, off: number, imm: number) => {
-    const b = new DataView(new ArrayBuffer(8));
-    b.setUint8(0, code);
-    b.setUint8(1, (src << 4) | dst);
-    b.setInt16(2, off, true);
-    b.setInt32(4, imm, true);
-    return new Uint8Array(b.buffer);
-  };
-  const prog = [
-    insn(0x7a, 10, 0, -8, 0), // BPF_ST | BPF_MEM | BPF_DW: *(u64 *)(r10 - 8) = 0
-    insn(0xb7, 1, 0, 0, 1), // BPF_ALU64 | BPF_MOV | BPF_K: r1 = 1
-    insn(0xdb, 10, 1, -8, 0x01), // BPF_STX | BPF_ATOMIC | BPF_DW, imm BPF_ADD | BPF_FETCH
-    insn(0xb7, 0, 0, 0, 0), // r0 = 0
-    insn(0x95, 0, 0, 0, 0), // exit
-  ];
+function insn(code: number, dst: number, src: number, off: number, imm: number): Uint8Array {
+  const b = new DataView(new ArrayBuffer(8));
+  b.setUint8(0, code);
+  b.setUint8(1, (src << 4) | dst);
+  b.setInt16(2, off, true);
+  b.setInt32(4, imm, true);
+  return new Uint8Array(b.buffer);
+}
+
+/** Load a socket filter of these instructions: its fd, or -1. */
+function loadProgram(prog: Uint8Array[]): number {
   const code = new Uint8Array(prog.length * 8);
   prog.forEach((p, i) => code.set(p, i * 8));
   const fd = bpf.bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, null, ptr(cstr("GPL")), ptr(code), prog.length, null);
+  return fd < 0 ? -1 : fd;
+}
+
+const EXIT_0 = [insn(0xb7, 0, 0, 0, 0), insn(0x95, 0, 0, 0, 0)]; // r0 = 0; exit
+
+/** BPF_ATOMIC with BPF_FETCH (a fetch-add whose result is used; Linux 5.12): load
+ * `*(u64 *)(r10 - 8) = 0; r1 = 1; r1 = atomic_fetch_add(*(u64 *)(r10 - 8), r1); r0 = 0; exit`. */
+function hasAtomicFetch(): boolean {
+  const fd = loadProgram([
+    insn(0x7a, 10, 0, -8, 0), // BPF_ST | BPF_MEM | BPF_DW: *(u64 *)(r10 - 8) = 0
+    insn(0xb7, 1, 0, 0, 1), // BPF_ALU64 | BPF_MOV | BPF_K: r1 = 1
+    insn(0xdb, 10, 1, -8, 0x01), // BPF_STX | BPF_ATOMIC | BPF_DW, imm BPF_ADD | BPF_FETCH
+    ...EXIT_0,
+  ]);
   if (fd < 0) return false;
   libc.close(fd);
   return true;
+}
+
+/** Whether the kernel's struct bpf_prog_info reaches recursion_misses: the length it reports for
+ * a program's info, asked for that much. */
+function progInfoLayout(): ProgInfoLayout | null {
+  const fd = loadProgram(EXIT_0);
+  if (fd < 0) return null;
+  try {
+    const size = RECURSION_MISSES + 8;
+    const info = new Uint8Array(size);
+    const len = new Uint32Array([size]);
+    if (bpf.bpf_obj_get_info_by_fd(fd, ptr(info), ptr(len)) !== 0) return null;
+    return len[0]! >= size ? { size, recursionMisses: RECURSION_MISSES } : null;
+  } finally {
+    libc.close(fd);
+  }
+}
+
+/** Whether sched_process_exit passes group_dead: its tracefs format has the field (the
+ * tracepoint records the argument it is given), or, where tracefs is not mounted, its BTF
+ * prototype has the parameter (the one place the kernel's BTF is parsed here). */
+function exitHasGroupDead(): boolean {
+  for (const root of ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]) {
+    let format: string;
+    try {
+      format = readFileSync(`${root}/events/sched/sched_process_exit/format`, "utf8");
+    } catch {
+      continue;
+    }
+    return /^\s*field:bool group_dead;/m.test(format);
+  }
+  const btf = bpf.btf__load_vmlinux_btf() as Pointer | null;
+  if (!btf) return false;
+  try {
+    return tracepointParams(btf, "sched_process_exit") >= 3;
+  } finally {
+    bpf.btf__free(btf);
+  }
 }
 
 /** Number of parameters of a tracepoint's BTF prototype (btf_trace_NAME: a typedef of a pointer
@@ -98,25 +150,6 @@ function tracepointParams(btf: Pointer, name: string): number {
     t = bpf.btf__type_by_id(btf, read.u32(t, 8)) as Pointer | null;
   }
   return -1;
-}
-
-/** Size of a struct in the kernel's BTF and the byte offset of one of its members, or null. */
-function structMember(btf: Pointer, struct: string, member: string): { size: number; offset: number } | null {
-  const id = bpf.btf__find_by_name_kind(btf, ptr(cstr(struct)), BTF_KIND_STRUCT);
-  if (id <= 0) return null;
-  const t = bpf.btf__type_by_id(btf, id) as Pointer | null;
-  if (!t) return null;
-  // struct btf_type is followed by vlen struct btf_member { __u32 name_off; __u32 type; __u32 offset; }
-  // (offset in bits; with kind_flag, info bit 31, its low 24 bits).
-  const info = read.u32(t, 4);
-  const bits = (o: number) => ((info >>> 31) & 1 ? o & 0xffffff : o);
-  for (let i = 0; i < (info & 0xffff); i++) {
-    const at = 12 + 12 * i;
-    if (str(bpf.btf__name_by_offset(btf, read.u32(t, at))) !== member) continue;
-    const offset = bits(read.u32(t, at + 8));
-    return offset % 8 === 0 ? { size: read.u32(t, 8), offset: offset / 8 } : null;
-  }
-  return null;
 }
 
 /** The kernel is below the floor or has no BTF: one line naming the release and what is missing. */
@@ -140,17 +173,5 @@ export function probeKernel(): KernelFeatures {
   }
   const missing = MODERN.filter((h) => !hasHelper(h)).map((h) => `${h.name} (${h.since})`);
   if (!hasAtomicFetch()) missing.push("atomic fetch-add (5.12)");
-  const btf = bpf.btf__load_vmlinux_btf() as Pointer | null;
-  let exitParams = -1;
-  let misses: { size: number; offset: number } | null = null;
-  if (btf) {
-    try {
-      exitParams = tracepointParams(btf, "sched_process_exit");
-      misses = structMember(btf, "bpf_prog_info", "recursion_misses");
-    } finally {
-      bpf.btf__free(btf);
-    }
-  }
-  const progInfo = misses && { size: misses.size, recursionMisses: misses.offset };
-  return { release: rel, modern: missing.length === 0, missing, exitGroupDead: exitParams >= 3, progInfo };
+  return { release: rel, modern: missing.length === 0, missing, exitGroupDead: exitHasGroupDead(), progInfo: progInfoLayout() };
 }

@@ -7,6 +7,7 @@ import {
 } from "../../ffi/libbpf.ts";
 import { describeErrno, errnoName, errno, libc } from "../../ffi/libc.ts";
 import { RingReader, RingError, type RecordHandler } from "../ring/reader.ts";
+import { withHugePageHeap } from "./heap.ts";
 
 export type { RecordHandler } from "../ring/reader.ts";
 
@@ -22,6 +23,9 @@ export interface LoadOptions {
   ringSize: number;
   /** Maps whose max_entries become libbpf_num_possible_cpus() before load. */
   perCpuMaps?: string[];
+  /** Maps given another max_entries before load (e.g. 1 for a map this run's programs never
+   * touch: a preallocated hash map's elements cost CPU to create). */
+  maxEntries?: Record<string, number>;
   /** Programs to load and attach; every other program in the object gets autoload=false. */
   programs: string[];
   /** Further tracepoints ("category/name") a program is attached to besides its own section's. */
@@ -175,6 +179,9 @@ export class BpfTracer {
     for (const name of o.perCpuMaps ?? []) {
       check(`configure map ${name}`, bpf.bpf_map__set_max_entries(this.map(name), BpfTracer.possibleCpus));
     }
+    for (const [name, n] of Object.entries(o.maxEntries ?? {})) {
+      check(`configure map ${name}`, bpf.bpf_map__set_max_entries(this.map(name), n));
+    }
     if (o.configure) {
       const rodata = [...this.maps.entries()].find(([n]) => n.endsWith(".rodata"));
       if (!rodata) throw new LoadError("configure .rodata", ENOENT, [], "the object has no .rodata map");
@@ -197,7 +204,7 @@ export class BpfTracer {
 
   private load(): void {
     clearLibbpfLog();
-    check("load BPF object", bpf.bpf_object__load(this.obj));
+    check("load BPF object", withHugePageHeap(() => bpf.bpf_object__load(this.obj)));
   }
 
   private attach(programs: string[], also: Record<string, string[]>): void {

@@ -2,20 +2,20 @@
 // one place its value is checked and stored), read by the parser and by --help.
 
 import { existsSync } from "node:fs";
-import pkg from "../../package.json" with { type: "json" };
-import { type CiConfig, type Config, checkBufferSize, checkMaxArgsSize, checkRedactPattern, ciWanted, defaultRedaction, defaults, parseCi, parseEvents, parseSize } from "./config.ts";
+import { type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, defaults, natsDefaults, parseCi, parseEvents, parseSize, VERSION, checkRedactPattern, defaultRedaction } from "./config.ts";
+import { type CiConfig, ciWanted } from "../ci/session.ts";
 import type { RedactOptions } from "../redact/redactor.ts";
 import { podPattern } from "../filter/container.ts";
 import { InfoExit, UsageError } from "../errors.ts";
-import { addValue, cgroupId, parseId } from "../filter/scope.ts";
+import { addValue, cgroupId, parseId } from "../load/scope.ts";
 import { resolveUser } from "./command.ts";
-import { uidOfName } from "./users.ts";
+import { uidOfName } from "../enrich/users.ts";
 import { TRACED } from "../decode/index.ts";
-import type { Word } from "./startup.ts";
+import type { Word } from "../word.ts";
 
 export type { Config } from "./config.ts";
 
-export const VERSION: string = pkg.version;
+export { VERSION };
 
 /** One flag: "-o, --output <file>" (a value) or "--json" (a switch); set() checks and stores.
  * `word` is the value as exact bytes where they are not UTF-8 (file names are kept that way). */
@@ -47,6 +47,12 @@ function uidOf(s: string): number {
   if (uid === undefined) throw new UsageError(`--uid ${s}: not a user id, and no user of that name`);
   return uid;
 }
+
+/** A file name a flag writes to (- is stdout). */
+const fileName = (flag: string, v: string) => {
+  if (v === "") throw new UsageError(`${flag} needs a file name`);
+  return v;
+};
 
 const nonEmpty = (flag: string) => (s: string) => {
   if (s === "") throw new UsageError(`${flag} needs a glob`);
@@ -100,6 +106,47 @@ function ciOf(c: object, hasCommand: boolean): CiConfig {
   return parseCi((f) => ci?.get(f)?.values ?? [], (f) => ci?.get(f)?.words ?? [], hasCommand);
 }
 
+/** --nats and its companions, gathered as given; finished (or refused) by natsOf. */
+const natsGiven = new WeakMap<Config, { flags: string[]; n: NonNullable<Config["nats"]> }>();
+function natsFlag(c: Config, flag: string, set: (n: NonNullable<Config["nats"]>) => void): void {
+  let g = natsGiven.get(c);
+  if (!g) natsGiven.set(c, (g = { flags: [], n: natsDefaults() }));
+  g.flags.push(flag);
+  set(g.n);
+}
+const nonEmptyValue = (flag: string, v: string) => {
+  if (v === "") throw new UsageError(`${flag} needs a value`);
+  return v;
+};
+
+type NatsAuth = Pick<NonNullable<Config["nats"]>, "creds" | "nkey" | "ca" | "cert" | "key">;
+
+/** --nats-creds, --nats-nkey, --nats-ca, --nats-cert, --nats-key: the same rows for a run and for show. */
+function natsAuthFlags<C>(on: (c: C, flag: string, set: (n: NatsAuth) => void) => void): Flag<C>[] {
+  const row = (spec: string, help: string, key: keyof NatsAuth): Flag<C> => ({ spec, help, set: (c, v, f) => on(c, f, (n) => void (n[key] = nonEmptyValue(f, v))) });
+  return [
+    row("--nats-creds <file>", "NATS credentials file (JWT and NKey seed)", "creds"),
+    row("--nats-nkey <file>", "NATS NKey seed file", "nkey"),
+    row("--nats-ca <file>", "TLS: the CA of the NATS servers", "ca"),
+    row("--nats-cert <file>", "TLS: client certificate (with --nats-key)", "cert"),
+    row("--nats-key <file>", "TLS: the client certificate's key", "key"),
+  ];
+}
+
+/** A pair that goes together, a pair that excludes itself. */
+function checkNatsAuth(n: NatsAuth): void {
+  if ((n.cert === null) !== (n.key === null)) throw new UsageError("--nats-cert and --nats-key go together");
+  if (n.creds !== null && n.nkey !== null) throw new UsageError("--nats-creds and --nats-nkey exclude each other");
+}
+
+function natsOf(c: Config): Config["nats"] {
+  const g = natsGiven.get(c);
+  if (!g) return null;
+  if (!g.n.servers.length) throw new UsageError(`${g.flags[0]} needs --nats URL`);
+  checkNatsAuth(g.n);
+  return g.n;
+}
+
 /** Configs that had -e already (a second -e adds to the first; the first replaces the default). */
 const eventsGiven = new WeakSet<Config>();
 
@@ -109,17 +156,18 @@ const TRACE_FLAGS: Flag<Config>[] = [
     if (v === "") throw new UsageError("--output needs a file name");
     c.output = w;
   } },
-  { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v) => {
-    c.events = parseEvents([v], eventsGiven.has(c) ? c.events : []);
+  { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v, f) => {
+    c.events = parseEvents([v], eventsGiven.has(c) ? c.events : [], f);
     eventsGiven.add(c);
   } },
   { spec: "-w, --wide", help: "table: full lines, not cut to the terminal", set: (c) => void (c.wide = true) },
   { spec: "--failures", help: "table: only failed execs, exits ≠ 0, signals", set: (c) => void (c.failures = true) },
+  { spec: "--all", help: "table, whole host: every event, not just execs", set: (c) => void (c.all = true) },
   { spec: "--time-of-day", help: "table: time of day, not seconds since start", set: (c) => void (c.timeOfDay = true) },
   { spec: "--env", help: "capture environments (off: they hold secrets)", set: (c) => void (c.env = true) },
   ...redactFlags<Config>(),
   { spec: "--ancestors", help: "lines carry the chain of ancestors' paths", set: (c) => void (c.ancestors = true) },
-  { spec: "--hash", help: "SHA-256 of executed files and interpreters", set: (c) => void (c.hash = true) },
+  { spec: "--hash", help: "SHA-256 of programs run (table: first 12 hex)", set: (c) => void (c.hash = true) },
   { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
   { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args (16M)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
   { spec: "--pid <pid>", help: "only process PID (repeatable)", set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")) },
@@ -151,9 +199,21 @@ const TRACE_FLAGS: Flag<Config>[] = [
     c.user = v;
   } },
   { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, _v, _f, w) => void (c.tree = w) },
+  { spec: "--timeline <file>", help: "at exit, a timeline (Perfetto) to FILE", set: (c, v, f, w) => {
+    fileName(f, v);
+    c.timeline = w;
+  } },
   { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
   { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
   ...profileFlags<Config>(),
+  { spec: "--nats <url>", help: "publish events to NATS JetStream (repeatable)", set: (c, v, f) => natsFlag(c, f, (n) => {
+    for (const u of nonEmptyValue(f, v).split(",")) if (u !== "") n.servers.push(u);
+  }) },
+  { spec: "--nats-subject <prefix>", help: "subjects PREFIX.HOST.EVENT (tracer)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.prefix = checkSubjectPrefix(v))) },
+  { spec: "--nats-stream <name>", help: "the stream: made when missing, else checked", set: (c, v, f) => natsFlag(c, f, (n) => void (n.stream = checkStreamName(v))) },
+  ...natsAuthFlags<Config>((c, f, set) => natsFlag(c, f, set)),
+  { spec: "--spool <dir>", help: "NATS: unacknowledged events wait in DIR (0700)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spool = nonEmptyValue(f, v))) },
+  { spec: "--spool-size <bytes>", help: "the spool's bound (256M); beyond it: lost", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spoolSize = checkSpoolSize(parseSize(f, v)))) },
   { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
@@ -180,6 +240,30 @@ function specs<C>(flags: readonly Flag<C>[]): { long: Map<string, Spec<C>>; shor
     if (s.short) short.set(s.short, s);
   }
   return { long, short };
+}
+
+/** Edits between a and b (insert, delete, replace, or swap two neighbours: one each). */
+function edits(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The long flag a mistyped one most likely meant (case aside, at most 2 edits and fewer than
+ * half its letters), or null. */
+function nearest(typed: string, longs: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const l of longs) {
+    const d = edits(typed.toLowerCase(), l);
+    if (d < bestD && d <= 2 && d * 2 < l.length) [best, bestD] = [l, d];
+  }
+  return best;
 }
 
 /**
@@ -209,14 +293,20 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact
       error ??= e;
     }
   };
+  /** A flag whose optional value goes after "=" (--fail-on-new), given just before without one. */
+  let bareInline: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
+    const after = bareInline;
+    bareInline = null;
     if (tok === "--") {
       rest = exact.slice(i + 1);
       break;
     }
     if (tok.length < 2 || tok[0] !== "-") {
-      attempt(() => word(tok));
+      // `--fail-on-new 2`: the 2 was meant as its value
+      if (after !== null && /^\d+$/.test(tok)) fail(`${after} takes its value after '=': ${after}=${tok}`);
+      else attempt(() => word(tok));
       continue;
     }
     const eq = tok.indexOf("=");
@@ -229,10 +319,12 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact
       if (s?.long === "help") info ??= "help";
       if (s?.long === "version") info ??= "version";
       if (!s) {
-        fail(`unknown option '${name}'`);
+        const near = name.startsWith("--") ? nearest(name.slice(2), long.keys()) : null;
+        fail(`unknown option '${name}'${near ? `; did you mean --${near}?` : ""}`);
         break;
       }
       if (s.takesValue === "inline") {
+        if (inline === null && last) bareInline = name;
         if (!last) fail(`${name} must come last in '${tok}'`);
         else attempt(() => s.flag.set(c, inline ?? "", name, inline === null ? "" : afterEq(i, inline)));
         continue;
@@ -277,6 +369,7 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
   // Checks across flags, once every flag is read.
   checkBufferSize(c.bufferSize, c.maxArgsSize);
   c.ci = ciOf(c, c.command.length > 0);
+  c.nats = natsOf(c);
   if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
   if (c.user !== null && c.command.length === 0) throw new UsageError("--user needs a command after --");
   if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
@@ -286,13 +379,26 @@ export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv
 /** tracer show FILE: a saved JSON trace as a table, its failures, its tree, its summary; its
  * profile, or its comparison with a baseline. */
 export interface ShowConfig {
+  /** A file, - (stdin), or nats://HOST:PORT/STREAM. */
   file: string;
+  /** Only events from then on (epoch ns). */
+  since: bigint | null;
+  /** The lines as JSON, not the table. */
+  json: boolean;
+  /** nats://: credentials and TLS as for --nats. */
+  nats: NatsAuth;
   failures: boolean;
   tree: boolean;
   wide: boolean;
   timeOfDay: boolean;
   ci: CiConfig;
   redact: RedactOptions;
+  /** --timeline FILE: the Trace Event Format JSON (ci/timeline.ts). */
+  timeline: string | null;
+  /** --html FILE: the self-contained report (ci/report.ts). */
+  html: string | null;
+  /** --critical-path: the chain of processes that decided the wall time, on stdout. */
+  criticalPath: boolean;
 }
 
 const SHOW_FLAGS: Flag<ShowConfig>[] = [
@@ -300,20 +406,38 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--tree", help: "the process tree instead of the table", set: (c) => void (c.tree = true) },
   { spec: "-w, --wide", help: "full lines, not cut to the terminal's width", set: (c) => void (c.wide = true) },
   { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
+  { spec: "--since <time>", help: "events from TIME on: 10m, 2h, 1d ago, or a date", set: (c, v) => void (c.since = parseSince(v, Date.now())) },
+  { spec: "--json", help: "the JSON lines themselves, not the table", set: (c) => void (c.json = true) },
+  ...natsAuthFlags<ShowConfig>((c, _f, set) => set(c.nats)),
+  { spec: "--timeline <file>", help: "write a timeline (Perfetto, speedscope) to FILE", set: (c, v, f) => void (c.timeline = fileName(f, v)) },
+  { spec: "--critical-path", help: "the processes that decided the wall time", set: (c) => void (c.criticalPath = true) },
+  { spec: "--html <file>", help: "write a self-contained HTML report to FILE", set: (c, v, f) => void (c.html = fileName(f, v)) },
   ...profileFlags<ShowConfig>(),
   ...redactFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c = { file: "", failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction() } as ShowConfig;
+  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction(), timeline: null, html: null, criticalPath: false } as ShowConfig;
   const files: string[] = [];
   for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
   if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
   c.file = files[0]!;
   c.ci = ciOf(c, true);
-  if (c.ci.profile === "-" && (c.failures || c.tree)) throw new UsageError("--profile - and --failures or --tree would both write to stdout; give --profile a file");
+  checkNatsAuth(c.nats);
+  if (c.json && (c.tree || c.failures)) throw new UsageError("--json re-emits the lines; --tree and --failures are views of them, choose one");
+  const toStdout = [c.ci.profile === "-" && "--profile -", c.timeline === "-" && "--timeline -", c.html === "-" && "--html -", c.criticalPath && "--critical-path", (c.failures || c.tree) && "--failures or --tree", c.json && "--json"].filter((x) => x);
+  if (toStdout.length > 1) throw new UsageError(`${toStdout.join(" and ")} would all write to stdout; give the files names`);
   return c;
+}
+
+/** --since: a duration ago (30s, 10m, 2h, 1d) or a date and time (ISO 8601) → epoch ns. */
+export function parseSince(s: string, nowMs: number): bigint {
+  const ago = /^(\d+)(s|m|h|d)$/.exec(s);
+  if (ago) return BigInt(nowMs - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as "s"]) * 1_000_000n;
+  const t = /^\d{4}-\d\d-\d\d/.test(s) ? Date.parse(s) : NaN;
+  if (Number.isNaN(t)) throw new UsageError(`--since '${s}': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)`);
+  return BigInt(t) * 1_000_000n;
 }
 
 function rows<C>(flags: readonly Flag<C>[]): string {
@@ -355,11 +479,14 @@ export function helpText(): string {
 
 export function showHelpText(): string {
   return (
-    "Usage: tracer show [options] FILE.jsonl\n\n" +
-    "Reads a trace written by tracer --json (- reads stdin) and shows it as the\n" +
+    "Usage: tracer show [options] FILE.jsonl\n" +
+    "       tracer show [options] nats://HOST:PORT/STREAM\n\n" +
+    "Reads a trace written by tracer --json (- reads stdin), or the JetStream\n" +
+    "stream tracers publish to with --nats, and shows it as the\n" +
     "table, its failures or its process tree, then the summary line (on stderr).\n" +
     "With --profile or --baseline (a trace recorded with --hash): the programs it\n" +
-    "ran, and the table only if --failures or --tree asks for a view.\n\n" +
+    "ran, and the table only if --failures or --tree asks for a view; so too with\n" +
+    "--timeline, --critical-path and --html.\n\n" +
     "Options:\n" +
     rows(SHOW_FLAGS)
   );

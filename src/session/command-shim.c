@@ -15,7 +15,8 @@ typedef unsigned long u64;
 
 #if defined(__x86_64__)
 enum { SYS_read = 0, SYS_write = 1, SYS_close = 3, SYS_rt_sigaction = 13, SYS_rt_sigprocmask = 14,
-       SYS_execve = 59, SYS_exit = 60, SYS_setuid = 105, SYS_setgid = 106, SYS_setgroups = 116 };
+       SYS_execve = 59, SYS_exit = 60, SYS_setuid = 105, SYS_setgid = 106, SYS_setgroups = 116,
+       SYS_prctl = 157 };
 static long sys(long n, long a, long b, long c, long d) {
   long r;
   register long r10 __asm__("r10") = d;
@@ -25,7 +26,8 @@ static long sys(long n, long a, long b, long c, long d) {
 __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call shim_main\n hlt\n");
 #elif defined(__aarch64__)
 enum { SYS_read = 63, SYS_write = 64, SYS_close = 57, SYS_rt_sigaction = 134, SYS_rt_sigprocmask = 135,
-       SYS_execve = 221, SYS_exit = 93, SYS_setuid = 146, SYS_setgid = 144, SYS_setgroups = 159 };
+       SYS_execve = 221, SYS_exit = 93, SYS_setuid = 146, SYS_setgid = 144, SYS_setgroups = 159,
+       SYS_prctl = 167 };
 static long sys(long n, long a, long b, long c, long d) {
   register long x8 __asm__("x8") = n, x0 __asm__("x0") = a, x1 __asm__("x1") = b, x2 __asm__("x2") = c, x3 __asm__("x3") = d;
   __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
@@ -37,6 +39,7 @@ __asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x0, sp\n bl shim_mai
 #endif
 
 enum { ENOENT = 2, ENOEXEC = 8, EACCES = 13, ENOTDIR = 20 };
+enum { PR_SET_NAME = 15 };
 
 /* The kernel's struct sigaction for rt_sigaction (no restorer needed for SIG_DFL/SIG_IGN). */
 struct ksigaction { u64 handler, flags, restorer, mask; };
@@ -99,6 +102,13 @@ __attribute__((used)) void shim_main(long *sp) {
     sys(SYS_rt_sigaction, sig, (long)&a, 0, 8);
   }
   sys(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&blk, 0, 8);
+  /* The stub's comm is its memfd's fd number ("43"): when no candidate can be exec'd, its failed
+   * execs and its exit would show that. Named as COMMAND (the kernel keeps 15 bytes), as a shell's
+   * child that could not exec it is named after the shell, the stub never shows. */
+  const char *base = args[0];
+  for (const char *q = args[0]; *q; q++)
+    if (*q == '/' && q[1]) base = q + 1;
+  sys(SYS_prctl, PR_SET_NAME, (long)base, 0, 0);
 
   if (sys(SYS_write, fd, (long)&status, 4, 0) != 4 || status) die(125);
   char go;

@@ -5,8 +5,8 @@ import shimFile from "../../.output/command-shim" with { type: "file" };
 import { ptr } from "bun:ffi";
 import { accessSync, closeSync, constants as fsConstants, readSync, statSync, writeSync } from "node:fs";
 import { UsageError } from "../errors";
-import { userOf } from "./users";
-import { type Word, wordBytes, wordText } from "./startup";
+import { userOf } from "../enrich/users";
+import { type Word, wordBytes, wordText } from "../word";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, SPAWN_FILE_ACTIONS_SIZE, WNOHANG, describeErrno, errno, libc } from "../../ffi/libc";
 import { materialize } from "../../ffi/memfd";
 

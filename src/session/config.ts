@@ -2,10 +2,15 @@
 
 import { UsageError } from "../errors.ts";
 import { TRACED } from "../decode/index.ts";
-import { emptyScope, type Scope, type ValueFilter } from "../filter/scope.ts";
-import type { ContainerFilterSpec } from "../filter/container.ts";
-import type { Word } from "./startup.ts";
+import { emptyScope, type Scope, type ValueFilter } from "../load/scope.ts";
+import type { ContainerOptions } from "../containers/pipe.ts";
+import type { Word } from "../word.ts";
 import type { RedactOptions } from "../redact/redactor.ts";
+import type { CiConfig, CiRun } from "../ci/session.ts";
+import type { NatsConfig } from "../sink/nats-connect.ts";
+import pkg from "../../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;
 
 /** Events that can be selected with --events (lost_events is always on). */
 export const EVENT_NAMES = TRACED.map((d) => d.name);
@@ -40,18 +45,19 @@ export interface Config {
   execPath: ValueFilter<string>;
   /** Container runtime metadata: sockets (undefined: the default if it exists; null: off) and the
    * filters on it (user space). */
-  containers: {
-    sockets: { docker?: string | null; podman?: string | null; containerd?: string | null };
-    filter: ContainerFilterSpec;
-  };
+  containers: ContainerOptions;
   /** Leave thread creation and thread exits out (in the kernel). */
   noThreads: boolean;
   /** Write the process tree at exit: a file, "-" for stderr, null for none. */
   tree: Word | null;
+  /** Write the run's timeline (Trace Event Format, ci/timeline.ts) at exit to this file. */
+  timeline: Word | null;
   /** Table: full lines even on a terminal. */
   wide: boolean;
   /** Table: only failures (failed execs, non-zero exits, signals, losses). */
   failures: boolean;
+  /** Table of the whole host: every event (by default execs and failures only). */
+  all: boolean;
   /** Table: local time of day even on a terminal (always when not a terminal). */
   timeOfDay: boolean;
   /** CI outputs of a -- COMMAND run (src/ci/). */
@@ -60,30 +66,35 @@ export interface Config {
   redact: RedactOptions;
   /** Exec, failed exec and exit lines carry the chain of ancestors the process table knows. */
   ancestors: boolean;
+  /** --nats: events to JetStream (sink/nats.ts); null: not asked for. */
+  nats: NatsConfig | null;
 }
 
-/** --attest, --subject, --profile, --baseline, --fail-on-new, --baseline-ignore. */
-export interface CiConfig {
-  /** Write an in-toto Statement (runtime-trace predicate) to this file after COMMAND. */
-  attest: Word | null;
-  /** Files (globs) named as the Statement's subjects. */
-  subjects: string[];
-  /** Write the programs executed ({path, sha256}) to this file. */
-  profile: Word | null;
-  /** Compare the programs executed with this profile. */
-  baseline: string | null;
-  /** Exit with this status when COMMAND succeeded but a program new to the baseline ran. */
-  failOnNew: number | null;
-  /** Program paths matching these globs are recorded as the glob, without a hash. */
-  baselineIgnore: string[];
-}
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
+/** --nats-* and --spool* given without --nats are refused once every flag is read (cli.ts). */
+export function natsDefaults(): NatsConfig {
+  return { servers: [], prefix: "tracer", stream: null, creds: null, nkey: null, ca: null, cert: null, key: null, spool: null, spoolSize: LIMITS.spoolSize.default };
+}
+
+/** A subject prefix: dot-separated tokens without wildcards or spaces. */
+export function checkSubjectPrefix(s: string): string {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s)) throw new UsageError(`--nats-subject '${s}': tokens of letters, digits, _ and -, separated by dots`);
+  return s;
+}
+
+/** A stream name: no dots, wildcards, slashes or spaces (JetStream's rule). */
+export function checkStreamName(s: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(s)) throw new UsageError(`--nats-stream '${s}': letters, digits, _ and - only`);
+  return s;
+}
+
 export const LIMITS = {
   maxArgsSize: { default: 128 * KiB, min: 4 * KiB, max: 512 * KiB },
   bufferSize: { default: 16 * MiB, min: 64 * KiB, max: 1024 * MiB },
+  spoolSize: { default: 256 * MiB, min: 4 * KiB, max: 1024 * 1024 * MiB },
   /** The ring must hold at least this many records of the largest size. */
   recordsPerRing: 4,
 } as const;
@@ -106,12 +117,15 @@ export function defaults(): Config {
     containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
     noThreads: false,
     tree: null,
+    timeline: null,
     wide: false,
     failures: false,
+    all: false,
     timeOfDay: false,
     ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
     redact: defaultRedaction(),
     ancestors: false,
+    nats: null,
   };
 }
 
@@ -160,6 +174,11 @@ function inRange(flag: string, n: number, min: number, max: number): number {
   return n;
 }
 
+export function checkSpoolSize(n: number): number {
+  const { min, max } = LIMITS.spoolSize;
+  return inRange("--spool-size", n, min, max);
+}
+
 export function checkMaxArgsSize(n: number): number {
   const { min, max } = LIMITS.maxArgsSize;
   return inRange("--max-args-size", n, min, max);
@@ -189,14 +208,15 @@ export function checkBufferSize(n: number, maxArgsSize: number): number {
 
 /** "a,b" lists of events, by short name (exec) or Tracee's (sched_process_exec), added to `already`
  * → events in canonical order; an unknown name → UsageError naming the valid ones. */
-export function parseEvents(lists: readonly string[], already: readonly string[] = []): TracedEvent[] {
+export function parseEvents(lists: readonly string[], already: readonly string[] = [], flag = "--events"): TracedEvent[] {
   const chosen = new Set<string>(already);
   for (const list of lists) {
     for (const raw of list.split(",")) {
       const name = raw.trim();
-      if (name === "") throw new UsageError(`--events: empty name in '${list}'`);
+      if (name === "") throw new UsageError(`${flag}: empty name in '${list}'`);
       const d = TRACED.find((e) => e.short === name || e.name === name);
-      if (!d) throw new UsageError(`--events: unknown event '${name}' (valid: ${TRACED.map((e) => e.short).join(", ")}, or their Tracee names)`);
+      // short: with " (see tracer --help)" it fits 80 columns; help also gives Tracee's names
+      if (!d) throw new UsageError(`${flag} ${name}: unknown event (${TRACED.map((e) => e.short).join(", ")})`);
       chosen.add(d.name);
     }
   }
@@ -240,4 +260,20 @@ export function parseCi(values: (flag: string) => string[], words: (flag: string
 }
 
 /** Any CI output asked for (they need the per-process record of the run, and --hash). */
-export const ciWanted = (ci: CiConfig) => ci.attest !== null || ci.profile !== null || ci.baseline !== null;
+
+/** What the CI outputs get of the run: their flags, COMMAND, the version, and the trace policy
+ * the attestation records. */
+export function ciRun(cfg: Config): CiRun {
+  return {
+    ci: cfg.ci,
+    command: cfg.command,
+    version: VERSION,
+    allEvents: cfg.events.length === EVENT_NAMES.length,
+    policy: {
+      events: cfg.events,
+      filters: { ...cfg.scope, exec: cfg.execPath, noThreads: cfg.noThreads },
+      capture: { maxArgsSize: cfg.maxArgsSize, env: cfg.env, hash: cfg.hash, bufferSize: cfg.bufferSize },
+      user: cfg.user,
+    },
+  };
+}

@@ -3,9 +3,9 @@
 // losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
-import { fstatSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
-import type { Config } from "./cli";
+import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
 import { eventWriter, type EventWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
@@ -13,23 +13,31 @@ import { RunSummary } from "../format/summary";
 import { BpfTracer, LoadError } from "../load/loader";
 import { createPipeline, type Pipeline, type PipelineStats } from "../pipeline";
 import { EpochClock } from "../decode/clock";
-import { programsFor, configureRodata, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
+import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
 import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
 import { CiSession } from "../ci/session";
-import { configureScope, excludeSelf, fillScopeMaps, follow } from "../filter/scope";
+import { ciWanted } from "../ci/session";
+import { TraceLog } from "../ci/collect";
+import { buildTimeline, timelineText } from "../ci/timeline";
+import { criticalPath, criticalPathLine } from "../ci/critical-path";
+import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
 import { execPathFilter } from "../filter/exec-path";
-import { hostMountNs } from "../filter/host-ns";
+import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs } from "../../ffi/libc";
-import { CounterReader, LossReporter, formatStats, type KernelCounters } from "../load/counters";
+import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
+import { formatNatsStats, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
-import { say } from "../errors";
+import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
+import { openPublisher, type Publisher } from "./publish";
 
 const EINTR = 4;
+/** Poll period while COMMAND shares the terminal the rows go to. */
+const SHARED_TTY_POLL_MS = 5;
 const EPERM = 1;
 
 /** A load failure names the kernel and the object variant (-v shows the verifier's log). */
@@ -43,12 +51,15 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   }
 }
 
-/** What the tracer writes to: events, --tree, the summary line. */
+/** What the tracer writes to: events, --tree, --timeline, the summary line. */
 interface Outputs {
   sink: Writer;
   events: EventWriter;
   tree: ProcessTree | null;
   treeOut: Writer | null;
+  timelineOut: Writer | null;
+  /** The per-process record (ci/collect.ts) for --timeline, the critical path and the CI outputs. */
+  log: TraceLog | null;
   summary: RunSummary | null;
 }
 
@@ -63,30 +74,44 @@ function stderrShared(): boolean {
   }
 }
 
-/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND), the formatter, --tree's file. */
-function openOutputs(cfg: Config, commandMode: boolean): Outputs {
+/** How long the end of a run waits for NATS to acknowledge what it has not yet. */
+const NATS_DRAIN_MS = 30_000;
+
+/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), the
+ * formatter (feeding --nats too), --tree's file. */
+function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null, log: TraceLog | null): Outputs {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
-  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? openSink(cfg.tree) : null;
+  const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
   let sink: Writer | null = null;
+  let timelineOut: Writer | null = null;
   try {
+    timelineOut = cfg.timeline !== null ? forOption("--timeline", () => openSink(cfg.timeline)) : null;
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
-    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output);
-    if (commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
+    // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
+    // stream or in the spool, even after kill -9.
+    const writeFn = nats ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n)) : undefined;
+    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
+    const local = nats === null || cfg.output !== null;
+    if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
       say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
     }
     const term = terminal(sink.fd);
-    const events = eventWriter(cfg.format, sink, cfg.env, {
+    const events = eventWriter(cfg.format, local ? sink : null, cfg.env, {
       width: cfg.wide || !term.tty ? null : term.columns,
       color: term.color,
       timeOfDay: cfg.timeOfDay || !term.tty,
       start: null,
       failures: cfg.failures,
-    }, cfg.hash);
+      brief: !commandMode && !cfg.all,
+      hash: cfg.hash,
+    }, cfg.hash, nats?.tap ?? null);
+    if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures) say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
-    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, summary };
+    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, timelineOut, log, summary };
   } catch (e) {
     sink?.close();
     treeOut?.close();
+    timelineOut?.close();
     throw e;
   }
 }
@@ -105,6 +130,7 @@ async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: bool
     ringMap: "events",
     ringSize: cfg.bufferSize,
     perCpuMaps: ["scratch"],
+    maxEntries: unusedMaps(cfg, kernel),
     programs: programsFor(cfg),
     alsoAttach: ALSO_ATTACH,
     configure: (rodata) => {
@@ -124,22 +150,32 @@ async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: bool
 }
 
 /** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
-async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe): Promise<void> {
+async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
+  const { sink, events } = out;
   const commandMode = command !== null;
+  // Rows on the terminal COMMAND writes to: read every SHARED_TTY_POLL_MS, so that a row comes
+  // out close to the command's own lines (make's "Error 127" right after the exec that failed);
+  // elsewhere every WAKEUP_MS while busy. Measured: tracer -- sleep 10 on a terminal used 0.51 s
+  // of CPU against 0.36 s at WAKEUP_MS (+1.5% of a core while COMMAND runs).
+  const every = commandMode && isatty(sink.fd) ? SHARED_TTY_POLL_MS : WAKEUP_MS;
   // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
   // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
   let busy = false;
-  while (!stopped() && !sink.closed) {
+  // With COMMAND the ring is read until it ends even when the output is gone (a full disk, a
+  // reader that left): the summary, --tree and the CI reports still count everything it did.
+  while (!stopped() && (commandMode || !sink.closed)) {
     // While a container's metadata is awaited, its events wait in memory: keep the event loop
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
-    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() ? WAKEUP_MS : 1000);
+    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() || events.holding() || nats?.sink.busy() ? every : 1000);
     if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
     // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
     // fd ready: take them now (ring_buffer__consume).
     if (n === 0) n = tracer.drain();
     busy = n > 0;
     if (n > 0) reportLoss();
+    events.tick();
+    nats?.sink.flush(); // the spool first, then publish (acknowledgements come while we await)
     sink.flush();
     if (command?.poll()) return;
     if (asking) await Bun.sleep(1);
@@ -148,21 +184,27 @@ async function pollLoop(tracer: BpfTracer, sink: Writer, stopped: () => boolean,
 }
 
 /** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
-async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe): Promise<void> {
+async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
   const { sink } = out;
   tracer.detach(); // nothing new arrives; then deliver what is still in the ring
-  if (!sink.closed) tracer.drain();
+  const counting = commandMode || !sink.closed; // see pollLoop
+  if (counting) tracer.drain();
   const c: KernelCounters = counters.read(true);
   tracer.close(false);
-  if (!sink.closed) {
+  if (counting) {
     const rec = losses.check(c);
     if (rec) pipeline.onOwnRecord(rec);
   }
   await containers.drained(); // events still waiting for their container's metadata
   containers.close();
   out.events.finish();
+  nats?.sink.flushSpool();
   sink.flush();
   sink.close();
+  if (nats) {
+    await nats.sink.close(NATS_DRAIN_MS);
+    say(nats.sink.line());
+  }
   if (stats.malformed) say(`tracer: ${stats.malformed} malformed records skipped (last: ${stats.lastError})\n`);
   const skipped = c.skipped.reduce((a, b) => a + b, 0);
   const full = c.lost.reduce((a, b) => a + b, 0) - skipped - c.scratchClash;
@@ -170,13 +212,22 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   if (c.scratchClash && !sink.closed) say(`tracer: ${c.scratchClash} events lost: another program on the CPU held the scratch buffer (preemptible tracepoints)\n`);
   if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
+  if (cfg.stats && nats) say(formatNatsStats(nats.sink.stats, cfg.format));
   if (out.tree) {
-    const text = out.tree.render();
     if (out.treeOut) {
-      out.treeOut.write(text);
+      out.treeOut.write(out.tree.render());
       out.treeOut.close();
-    } else say(text);
+    } else {
+      const term = terminal(2); // --tree -: stderr, fitted and coloured as the table is
+      say(out.tree.render({ width: cfg.wide || !term.tty ? null : term.columns, color: term.color }));
+    }
   }
+  if (out.log && out.timelineOut) {
+    out.timelineOut.write(timelineText(buildTimeline(out.log)));
+    out.timelineOut.close();
+    if (out.timelineOut.failure) say(`tracer: ${out.timelineOut.failure.message}\n`);
+  }
+  if (out.log && commandMode) say(criticalPathLine(criticalPath(out.log)));
   if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }
 
@@ -195,26 +246,36 @@ export async function run(cfg: Config): Promise<number> {
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
   // attached: what starts from now is seen by its events, what began before is in /proc now
   pipeline.walkProc();
+  // Every output is opened before anything is printed (the table's header included): a file
+  // that cannot be used ends the run with one line naming its option, and nothing else.
   let out: Outputs;
+  // The per-process record: the critical path of every -- COMMAND run; what the CI outputs and
+  // the timeline say needs every exec's facts (`full`), the critical path less.
+  const full = cfg.timeline !== null || ciWanted(cfg.ci) || !!process.env.GITHUB_STEP_SUMMARY;
+  const log = commandMode || cfg.timeline !== null ? new TraceLog(full) : null;
+  let ci: CiSession | null;
+  let nats: Publisher | null = null;
   try {
-    out = openOutputs(cfg, commandMode);
+    nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
+    ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+    out = openOutputs(cfg, commandMode, nats, log);
   } catch (e) {
     tracer.close(false);
+    await nats?.sink.close(0);
     throw e;
   }
   const { sink, tree, summary } = out;
   const write = out.events.write;
   const keep = execPathFilter(cfg.execPath);
-  let ci: CiSession | null;
   let containers: ContainerPipe;
   try {
-    ci = CiSession.open(cfg); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
     // after --exec and the container filters: every output sees the same events
     containers = await startContainerPipe(cfg.containers, (e) => {
+      log?.add(e);
       ci?.add(e);
       tree?.add(e);
       summary?.add(e);
-      write(e);
+      if (!sink.closed) write(e);
     }, () => stats.excluded++);
   } catch (e) {
     tracer.close(false);
@@ -232,6 +293,8 @@ export async function run(cfg: Config): Promise<number> {
   let stop = false;
   let command: Command | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
+    // the terminal echoed ^C where its cursor was: what comes next starts a line of its own
+    if (sig === "SIGINT" && isatty(2) && terminalSendsSigint()) say("\n");
     if (command && !command.finished) {
       // The command decides; we follow it. A terminal's Ctrl-C has reached it already.
       if (!(sig === "SIGINT" && terminalSendsSigint())) command.signal(sig);
@@ -243,6 +306,10 @@ export async function run(cfg: Config): Promise<number> {
   for (const [sig, n] of [["SIGINT", 2n], ["SIGTERM", 15n], ["SIGHUP", 1n]] as const) {
     if (!((startIgnored >> (n - 1n)) & 1n)) process.on(sig, onSignal);
   }
+  // Started with & from a script, the tracer inherits SIGINT ignored and keeps it so, as
+  // well-behaved programs do: say it once, with the way to stop it (a whole-host run went on
+  // for 13 minutes and 3.4 GB when kill -INT did nothing).
+  if ((startIgnored >> 1n) & 1n) say(`tracer: Ctrl-C and kill -INT are ignored (inherited); stop: kill -TERM ${process.pid}\n`);
 
   const counters = new CounterReader(tracer, programsFor(cfg), kernel.progInfo);
   const losses = new LossReporter(bootToEpochNs);
@@ -259,16 +326,18 @@ export async function run(cfg: Config): Promise<number> {
       follow(tracer, command.pid);
     }
     say("ready\n");
+    sink.flush(); // the header now, not at the first poll: a Ctrl-C echoed meanwhile would share its line
     ci?.begin();
     command?.release();
-    await pollLoop(tracer, sink, () => stop, reportLoss, command, containers);
+    await pollLoop(tracer, out, () => stop, reportLoss, command, containers, nats);
     if (command) {
-      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // the output went away (EPIPE) first
+      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // a signal stopped the loop first
       status = command.exitStatus;
     }
   } finally {
-    await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers);
+    await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers, nats);
   }
+  const natsFailed = nats !== null && (nats.sink.failure !== null || (nats.sink.stats.unacked > 0 && cfg.nats!.spool === null));
   if (ci) status = ci.finish(status, { malformed: stats.malformed, excluded: stats.excluded, unread: sink.closed });
   if (sink.failure) {
     // Without COMMAND this ends the run at once; with COMMAND the loop stopped reading but the
@@ -276,6 +345,10 @@ export async function run(cfg: Config): Promise<number> {
     // incomplete record reported.
     if (!command) throw sink.failure;
     say(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
+    return 1;
+  }
+  if (natsFailed) {
+    // said above (the nats line, or the stream's problem when the server came)
     return 1;
   }
   return status;

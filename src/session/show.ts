@@ -1,76 +1,177 @@
 // tracer show FILE: a trace saved with --json read back as events (decode/json-event.ts), redacted
 // as a live run's (src/redact/), and shown as the live run would: the table (or only its failures) or the process tree, then the summary.
 // With --profile or --baseline, the programs it ran, as a profile or against one (ci/profile.ts);
-// the table is then left out unless --failures or --tree asks for a view.
-import { readFileSync } from "node:fs";
+// the table is then left out unless --failures or --tree asks for a view. nats://HOST/STREAM reads
+// a JetStream stream the same way (show-nats.ts); events from several hosts get a HOST column.
+import { closeSync, openSync, readSync } from "node:fs";
 import type { ShowConfig } from "./cli";
-import { ciWanted } from "./config";
+import { ciWanted } from "../ci/session";
 import { EXEC } from "../decode/index";
 import { JsonEvent } from "../decode/json-event";
 import { TraceLog } from "../ci/collect";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile } from "../ci/profile";
+import { buildTimeline, timelineText } from "../ci/timeline";
+import { criticalPath, criticalPathText } from "../ci/critical-path";
+import { htmlReport } from "../ci/report";
 import { tableWriter } from "../format/output";
+import { Table } from "../format/table";
+import { topAccessor } from "../decode/top";
+import { isStreamUrl, readStream, type HostLine } from "./show-nats";
 import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
 import { terminal } from "../format/screen";
 import { Writer } from "../sink/writer";
-import { say, wrap } from "../errors";
+import { forOption, say, wrap } from "../errors";
 import { Redactor } from "../redact/redactor";
 import { redactJsonEvent } from "../redact/json";
 
-function readTrace(file: string): string {
+const CHUNK = 4 << 20;
+
+/** The trace's lines, read 4 MiB at a time and decoded line by line (a whole-file readFileSync
+ * of 167 MB took 6.1 of show's 18 s of CPU in a profile, and held the file twice). */
+function* traceLines(file: string): Generator<string> {
+  let fd: number;
   try {
-    return readFileSync(file === "-" ? 0 : file, "utf8");
+    fd = file === "-" ? 0 : openSync(file, "r");
   } catch (e) {
     throw wrap(`read ${file}`, e);
   }
+  try {
+    let buf = Buffer.allocUnsafe(CHUNK);
+    let have = 0;
+    for (;;) {
+      if (have === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]); // a line longer than the buffer
+      let n: number;
+      try {
+        n = readSync(fd, buf, have, buf.length - have, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue;
+        throw wrap(`read ${file}`, e);
+      }
+      if (n === 0) break;
+      have += n;
+      let start = 0;
+      for (let nl = buf.indexOf(10, start); nl !== -1 && nl < have; nl = buf.indexOf(10, start)) {
+        yield buf.toString("utf8", start, nl);
+        start = nl + 1;
+      }
+      buf.copy(buf, 0, start, have);
+      have -= start;
+    }
+    if (have > 0) yield buf.toString("utf8", 0, have);
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
 }
 
-export function show(c: ShowConfig): number {
+const timestamp = topAccessor("timestamp");
+
+/** Table lines of several hosts: a table per host (its own PATH searches and pids), one start
+ * time, and each line led by its host. */
+function hostTables(out: Writer, hosts: string[], o: ConstructorParameters<typeof Table>[0]) {
+  const w = Math.max(4, ...hosts.map((h) => h.length)) + 1;
+  const tables = new Map(hosts.map((h) => [h, new Table({ ...o, width: o.width === null ? null : Math.max(20, o.width - w) })]));
+  const lead = (h: string, text: string) => text.replace(/^(?=.)/gm, h.padEnd(w));
+  out.write(lead("HOST", tables.get(hosts[0]!)!.header()));
+  return {
+    write: (ev: JsonEvent, host: string) => out.write(lead(host, tables.get(host)!.add(ev))),
+    finish: () => {
+      for (const [h, t] of tables) out.write(lead(h, t.finish()));
+    },
+  };
+}
+
+/** A saved trace's lines, one by one (no host). */
+function* fileLines(file: string): Generator<HostLine> {
+  for (const line of traceLines(file)) yield { line, host: "" };
+}
+
+export async function show(c: ShowConfig): Promise<number> {
   const ci = ciWanted(c.ci);
   // the files first: a baseline that is not one, or an output that may not be written, ends it here
   const baseline = c.ci.baseline !== null ? buildProfile(readProfile(c.ci.baseline), c.ci.baselineIgnore) : null;
-  const profileOut = c.ci.profile !== null ? Writer.open(c.ci.profile) : null;
-  const text = readTrace(c.file);
+  const profileOut = c.ci.profile !== null ? forOption("--profile", () => Writer.open(c.ci.profile)) : null;
+  const timelineOut = c.timeline !== null ? forOption("--timeline", () => Writer.open(c.timeline)) : null;
+  const htmlOut = c.html !== null ? forOption("--html", () => Writer.open(c.html)) : null;
+  const stream = isStreamUrl(c.file) ? await readStream(c.file, c.since, c.nats) : null;
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);
-  const table = c.tree || (ci && !c.failures)
-    ? null
-    : tableWriter(out, { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay, start: null, failures: c.failures });
-  const tree = c.tree ? new ProcessTree() : null;
-  const log = ci ? new TraceLog() : null;
-  const summary = new RunSummary();
+  const hosts = stream ? [...new Set(stream.map((l) => l.host))].filter((h) => h !== "") : [];
+  const lines: Iterable<HostLine> = stream ?? fileLines(c.file);
+  const o = { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay || !term.tty, start: null, failures: c.failures };
+  // a profile, a verdict, a picture or a path asked for: the table only if --failures asks for it
+  const pictures = c.timeline !== null || c.html !== null || c.criticalPath;
+  const view = c.json || c.tree || ((ci || pictures) && !c.failures) ? null : hosts.length > 1 ? hostTables(out, hosts, o) : tableWriter(out, o);
+  const trees = c.tree || htmlOut ? new Map<string, ProcessTree>() : null;
+  const log = ci || pictures ? new TraceLog() : null;
+  const summary = new RunSummary({ failures: htmlOut !== null });
   const rules = new Redactor(c.redact);
   let n = 0;
-  for (const line of text.split("\n")) {
+  const other = { lines: 0, first: 0, text: "" };
+  for (let { line, host } of lines) {
     n++;
     if (line.trim() === "") continue;
+    if (line[0] !== "{") {
+      // `tracer --json -- CMD 2>t.jsonl`: the events share stderr with the tracer's status lines and
+      // the command's own messages; those are left out and counted (an event glued to the end of a
+      // message without a newline is still read)
+      if (other.lines++ === 0) [other.first, other.text] = [n, line];
+      const at = line.indexOf('{"timestamp":');
+      if (at < 0) continue;
+      line = line.slice(at);
+    }
     const ev = JsonEvent.parse(line, n);
+    if (c.since !== null && timestamp(ev) < c.since) continue;
     if (!rules.empty) redactJsonEvent(ev, rules); // before anything reads it
-    if (log && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
+    if (ci && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
     summary.add(ev);
-    tree?.add(ev);
+    if (trees) {
+      let t = trees.get(host);
+      if (!t) trees.set(host, (t = new ProcessTree()));
+      t.add(ev);
+    }
     log?.add(ev);
-    table?.write(ev);
-    if (out.closed && !log) return 0; // nobody reads the view; a profile or a verdict still wants every line
+    if (c.json) out.write(line + "\n");
+    else view?.write(ev, host);
+    if (out.closed && !log) return 0; // nobody reads the view; a profile, a verdict or a picture still wants every line
   }
-  table?.finish();
-  if (tree) out.write(tree.render());
+  view?.finish();
+  if (c.tree) for (const [host, t] of trees ?? []) out.write((trees!.size > 1 ? `${host}:\n` : "") + t.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
+  if (log && c.criticalPath) out.write(criticalPathText(criticalPath(log)));
   out.close();
   if (out.failure) throw out.failure;
   let exit = 0;
-  if (log) {
+  if (log && timelineOut) {
+    timelineOut.write(timelineText(buildTimeline(log)));
+    timelineOut.close();
+    if (timelineOut.failure) throw timelineOut.failure;
+  }
+  if (log && htmlOut) {
+    const tree = [...trees!.entries()].map(([host, t]) => (trees!.size > 1 ? `${host}:\n` : "") + t.render()).join("");
+    htmlOut.write(htmlReport(log, summary, { source: c.file, summary: summary.line(), tree }));
+    htmlOut.close();
+    if (htmlOut.failure) throw htmlOut.failure;
+  }
+  if (log && ci) {
     const programs = buildProfile(log.programs(), c.ci.baselineIgnore);
     if (profileOut) {
       profileOut.write(profileText(programs));
+      profileOut.flush();
+      // a view whose reader went away is no error; a profile that did not reach its file is
+      const gone = profileOut.closed && !profileOut.failure;
       profileOut.close();
-      if (profileOut.failure) throw profileOut.failure;
+      if (profileOut.failure) throw new Error(`--profile: ${profileOut.failure.message}`);
+      if (gone) throw new Error(`--profile ${profileOut.name}: not written: its reader went away (EPIPE)`);
     }
     if (baseline) {
       const said = diffLines(c.ci.baseline!, compareProfiles(baseline, programs));
       if (said.added.length && c.ci.failOnNew !== null) exit = c.ci.failOnNew;
       for (const line of [...said.added, ...said.gone]) say(line + "\n");
     }
+  }
+  if (other.lines) {
+    const first = other.text.length > 40 ? other.text.slice(0, 39) + "…" : other.text;
+    say(`tracer: left out ${other.lines} ${other.lines === 1 ? "line that is not an event" : "lines that are not events"} (first: line ${other.first}, ${JSON.stringify(first)})\n`);
   }
   say(summary.line());
   return exit;

@@ -1,9 +1,8 @@
 // What the tracer was started with, read before anything changes it: argv and environment as
 // exact bytes, the signals ignored and blocked. `-- COMMAND` gets these, not Bun's view of them.
 import { readFileSync } from "node:fs";
+import type { Word } from "../word";
 
-/** A command-line word: its text, or its exact bytes where they are not UTF-8. */
-export type Word = string | Uint8Array;
 
 function splitNul(b: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -51,14 +50,4 @@ export function exactArgs(args: readonly string[]): Word[] {
   const utf8 = (b: Buffer) => Buffer.from(b.toString()).equals(b);
   if (raw.length !== args.length || raw.some((b, i) => utf8(b) && b.toString() !== args[i])) return [...args];
   return args.map((a, i) => (Buffer.from(a).equals(raw[i]!) ? a : raw[i]!));
-}
-
-/** Bytes of a word. */
-export function wordBytes(w: Word): Uint8Array {
-  return typeof w === "string" ? Buffer.from(w) : w;
-}
-
-/** A word for messages (bytes that are not UTF-8 shown as U+FFFD). */
-export function wordText(w: Word): string {
-  return typeof w === "string" ? w : Buffer.from(w).toString();
 }

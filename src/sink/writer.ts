@@ -1,9 +1,10 @@
 // Buffered output to stdout or a file: formatters encode into it, writeSync sends large chunks.
 
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, writeSync, type Stats } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, readFileSync, readlinkSync, writeSync, type Stats } from "node:fs";
 import { wrap } from "../errors.ts";
 import { ByteBuf } from "../format/bytes.ts";
-import { type Word, wordText } from "../session/startup.ts";
+import { type Word, wordText } from "../word.ts";
+import { passedFds } from "./passed-fds.ts";
 
 /*
  * The writer *is* the byte buffer formatters encode into (see format/bytes.ts), so an event
@@ -34,6 +35,8 @@ export interface WriterOptions {
   onClosed?: () => void;
   /** The write call (tests inject short writes and errors); default fs.writeSync. */
   writeFn?: (fd: number, buf: Uint8Array, offset: number, length: number) => number;
+  /** The descriptors /dev/fd/N may name (default: those the caller passed, see startup.ts). */
+  passedFds?: ReadonlySet<number>;
 }
 
 const DEFAULT_CHUNK = 64 * 1024;
@@ -73,11 +76,17 @@ export class Writer extends ByteBuf {
     const own = typeof path === "string" ? /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path) : null;
     if (own) {
       const n = Number(own[1]);
+      if (!(opts.passedFds ?? passedFds).has(n)) {
+        throw new Error(`open output ${path}: not a descriptor the tracer was given (only one open when it started can be named, e.g. 3>FILE -o /dev/fd/3)`);
+      }
+      let flags: number;
       try {
         fstatSync(n);
+        flags = parseInt(/^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${n}`, "utf8"))![1]!, 8);
       } catch (err) {
         throw wrap(`open output ${path}`, err);
       }
+      if ((flags & 3) === constants.O_RDONLY) throw new Error(`open output ${path}: open for reading only`);
       return new Writer(n, wordText(path), false, opts);
     }
     const name = wordText(path);
@@ -167,39 +176,83 @@ export class Writer extends ByteBuf {
 }
 
 const O_PATH = 0o10000000;
+/** makedev(1, 3): /dev/null. */
+const NULL_RDEV = 0x103;
 
 /**
  * Open (create 0600, truncate) the output file. Run as root, the tracer must not write events (and
- * with --env, secrets) where another user can read them:
- * - a symlink planted at the path (/tmp/execs.jsonl → /etc/shadow) is not followed to a regular
- *   file (O_NOFOLLOW); a symlink to a device or a pipe is, with the checks below on what it leads to;
- * - an existing file is checked before anything is cut (checkExisting), then reopened through the
+ * with --env, secrets) where another user can read them, nor into a device nobody meant:
+ * - a new file is created O_EXCL|O_NOFOLLOW: it is ours;
+ * - an existing name is looked at through its directory's descriptor, so the link checked is the
+ *   link followed. A symlink there is followed only if it is not planted (checkLink) and only to
+ *   a FIFO or /dev/null, never to a regular file or another device;
+ * - a block device is refused however it is named; a socket too;
+ * - what it leads to is checked (checkExisting) before anything is cut, then reopened through the
  *   descriptor that was checked (/proc/self/fd/N), so it cannot be swapped in between.
  * (/dev/stdout, /dev/stderr and /dev/fd/N never get here: Writer.open uses those descriptors.)
  */
 function openOutput(word: Word): number {
   const path = typeof word === "string" ? word : Buffer.from(word.buffer, word.byteOffset, word.byteLength);
-  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
   try {
     return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600); // new: ours
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
-  let at = openSync(path, O_PATH | O_NOFOLLOW);
+  const held: number[] = []; // closed once each, whatever fails
+  const hold = (fd: number) => (held.push(fd), fd);
   try {
+    const [parent, base] = splitPath(path);
+    const dir = hold(openSync(parent, O_PATH | O_DIRECTORY));
+    const entry = typeof base === "string" ? `/proc/self/fd/${dir}/${base}` : Buffer.concat([Buffer.from(`/proc/self/fd/${dir}/`), base]);
+    let at = hold(openSync(entry, O_PATH | O_NOFOLLOW));
     let st = fstatSync(at);
-    if (st.isSymbolicLink()) {
-      closeSync(at);
-      at = openSync(path, O_PATH);
+    const linked = st.isSymbolicLink();
+    if (linked) {
+      checkLink(st, fstatSync(dir));
+      try {
+        at = hold(openSync(entry, O_PATH));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        throw new Error(`a symlink to nothing (its target ${readlinkSync(entry)} does not exist); refusing to create a file through it`);
+      }
       st = fstatSync(at);
-      if (st.isFile()) throw new Error("a symlink to a regular file; refusing to write through it (give the file's own path)");
+    }
+    if (st.isBlockDevice()) {
+      throw new Error("a block device: the tracer does not write events into a disk (if that is meant, pass it as a descriptor: -o /dev/fd/3 3>DEVICE)");
+    }
+    if (st.isSocket()) throw new Error("a socket: not an output the tracer opens (pass a connected one as a descriptor: -o /dev/fd/N)");
+    if (linked && st.isFile()) throw new Error("a symlink to a regular file; refusing to write through it (give the file's own path)");
+    if (linked && st.isCharacterDevice() && st.rdev !== NULL_RDEV) {
+      throw new Error("a symlink to a device other than /dev/null; refusing to write through it (give the device's own path)");
     }
     checkExisting(st);
     const fd = openSync(`/proc/self/fd/${at}`, O_WRONLY);
     if (st.isFile()) ftruncateSync(fd, 0);
     return fd;
   } finally {
-    closeSync(at);
+    for (const fd of held) closeSync(fd);
+  }
+}
+
+/** Directory and last name of a path ("." for a bare name), in the path's own type. */
+function splitPath<P extends string | Buffer>(path: P): [P, P] {
+  const cut = typeof path === "string" ? path.lastIndexOf("/") : path.lastIndexOf(0x2f);
+  if (cut < 0) return [(typeof path === "string" ? "." : Buffer.from(".")) as P, path];
+  return [(cut === 0 ? path.slice(0, 1) : path.slice(0, cut)) as P, path.slice(cut + 1) as P];
+}
+
+/**
+ * A symlink in a directory others can write (a sticky /tmp, a group- or world-writable directory,
+ * another user's) is followed only if the tracer's user or the directory's owner made it, as the
+ * kernel does with fs.protected_symlinks=1 (which a machine may not set): otherwise whoever
+ * planted it would choose where root writes.
+ */
+function checkLink(link: Stats, dir: Stats): void {
+  const me = process.geteuid!();
+  const othersWrite = dir.uid !== me || (dir.mode & 0o022) !== 0;
+  if (othersWrite && link.uid !== me && link.uid !== dir.uid) {
+    throw new Error(`a symlink owned by uid ${link.uid} in a directory others can write: not followed (only a link of the tracer's user or of the directory's owner is; give the target's own path)`);
   }
 }
 

@@ -1,10 +1,10 @@
 // parseArgs: every flag, defaults, bad values, unknown flags, the command after --, help/version.
 
-import { emptyScope } from "../../src/filter/scope.ts";
+import { emptyScope } from "../../src/load/scope.ts";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { helpText, parseArgs, parseShowArgs, VERSION } from "../../src/session/cli.ts";
+import { helpText, parseArgs, parseShowArgs, parseSince, VERSION } from "../../src/session/cli.ts";
 import { defaults, EVENT_NAMES, parseSize } from "../../src/session/config.ts";
 import { InfoExit, UsageError } from "../../src/errors.ts";
 
@@ -47,12 +47,15 @@ describe("defaults", () => {
       containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
       noThreads: false,
       tree: null,
+      timeline: null,
       wide: false,
       failures: false,
+      all: false,
       timeOfDay: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },
       ancestors: false,
+      nats: null,
     });
     expect(parseArgs([])).toEqual(defaults());
   });
@@ -117,7 +120,14 @@ describe("usage errors", () => {
     expect(usage(["--no-env"])).toBe("unknown option '--no-env'");
     expect(usage(["-x"])).toBe("unknown option '-x'");
     expect(usage(["-vx"])).toBe("unknown option '-x'");
-    expect(usage(["--JSON"])).toBe("unknown option '--JSON'");
+    expect(usage(["--JSON"])).toBe("unknown option '--JSON'; did you mean --json?");
+  });
+  test("a mistyped long flag: the one it most likely meant", () => {
+    expect(usage(["--jsno"])).toBe("unknown option '--jsno'; did you mean --json?");
+    expect(usage(["--failure"])).toBe("unknown option '--failure'; did you mean --failures?");
+    expect(usage(["--baselin", "b.json"])).toBe("unknown option '--baselin'; did you mean --baseline?");
+    expect(usage(["--xyz"])).toBe("unknown option '--xyz'"); // nothing near: no guess
+    expect(() => parseShowArgs(["--tre", "t.jsonl"])).toThrow("unknown option '--tre'; did you mean --tree?");
   });
   test("stray words: the command goes after --", () => {
     expect(usage(["ls"])).toContain("unexpected argument 'ls'");
@@ -150,11 +160,12 @@ describe("usage errors", () => {
     expect(usage(["--buffer-size", "1M", "--max-args-size", "512K"])).toContain("give --buffer-size 2M or more");
     expect(() => parseSize("--x", "99999999999999999999G")).toThrow(UsageError);
   });
-  test("unknown events list the valid names", () => {
-    const msg = usage(["-e", "sched_process_exec,execve"]);
-    expect(msg).toBe("--events: unknown event 'execve' (valid: exec, execfail, fork, exit, or their Tracee names)");
+  test("unknown events list the valid names, in one line that fits 80 columns", () => {
+    expect(usage(["-e", "sched_process_exec,execve"])).toBe("-e execve: unknown event (exec, execfail, fork, exit)");
+    expect(usage(["--events", "bogus"])).toBe("--events bogus: unknown event (exec, execfail, fork, exit)");
+    expect(`tracer: ${usage(["-e", "bogus"])} (see tracer --help)`.length).toBeLessThanOrEqual(80);
     expect(usage(["-e", "sched_process_exec,"])).toContain("empty name");
-    expect(usage(["-e", "lost_events"])).toContain("unknown event 'lost_events'");
+    expect(usage(["-e", "lost_events"])).toBe("-e lost_events: unknown event (exec, execfail, fork, exit)");
   });
 });
 
@@ -232,6 +243,8 @@ describe("scope flags", () => {
     expect(() => parseArgs(["--host", "--container"])).toThrow(UsageError);
     expect(parseArgs(["--no-threads"]).noThreads).toBe(true);
     expect(parseArgs(["--tree", "-"]).tree).toBe("-");
+    expect(parseArgs(["--timeline", "t.json", "--", "make"]).timeline).toBe("t.json");
+    expect(() => parseArgs(["--timeline="])).toThrow(/--timeline needs a value/);
     expect(parseArgs(["--user", "nobody", "--", "id"]).user).toBe("nobody");
     expect(() => parseArgs(["--user", "nobody"])).toThrow(/needs a command/);
     expect(() => parseArgs(["--pid-tree", "1", "--", "id"])).toThrow(UsageError);
@@ -264,7 +277,8 @@ describe("CI flags", () => {
     expect(parseArgs(["--baseline", "b.json", "--fail-on-new=3", ...cmd]).ci.failOnNew).toBe(3);
     expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=0", ...cmd])).toThrow(/1 to 255/);
     expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=x", ...cmd])).toThrow(/1 to 255/);
-    expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new", "3", ...cmd])).toThrow(/unexpected argument '3'/);
+    expect(usage(["--baseline", "b.json", "--fail-on-new", "3", ...cmd])).toBe("--fail-on-new takes its value after '=': --fail-on-new=3");
+    expect(() => parseShowArgs(["--baseline", "b.json", "--fail-on-new", "2", "t.jsonl"])).toThrow("--fail-on-new takes its value after '=': --fail-on-new=2");
   });
   test("what needs what", () => {
     expect(usage(["--attest", "a.json"])).toBe("--attest needs a command after --");
@@ -289,10 +303,19 @@ describe("tracer show's flags", () => {
   };
   test("the views, and no CI output by default", () => {
     expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
-      file: "t.jsonl", failures: false, tree: true, wide: true, timeOfDay: false,
+      file: "t.jsonl", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: true, wide: true, timeOfDay: false, timeline: null, html: null, criticalPath: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },
     });
+  });
+  test("--since: a duration ago or a date; --json", () => {
+    const now = Date.parse("2026-12-07T10:00:00Z");
+    expect(parseSince("10m", now)).toBe(BigInt(now - 600_000) * 1_000_000n);
+    expect(parseSince("2h", now)).toBe(BigInt(now - 7_200_000) * 1_000_000n);
+    expect(parseSince("2026-12-07T09:00:00Z", now)).toBe(BigInt(now - 3_600_000) * 1_000_000n);
+    expect(() => parseSince("yesterday", now)).toThrow("--since 'yesterday': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)");
+    expect(parseShowArgs(["--json", "nats://127.0.0.1:4222/TRACE"])).toMatchObject({ json: true, file: "nats://127.0.0.1:4222/TRACE" });
+    expect(() => parseShowArgs(["--json", "--tree", "t.jsonl"])).toThrow("--json re-emits the lines; --tree and --failures are views of them, choose one");
   });
   test("--profile, --baseline, --fail-on-new, --baseline-ignore: as for a run, without a command", () => {
     const c = parseShowArgs(["--profile", "p.json", "--baseline", "b.json", "--fail-on-new=4", "--baseline-ignore", "/tmp/**", "t.jsonl"]);
@@ -303,7 +326,9 @@ describe("tracer show's flags", () => {
     expect(showUsage(["--fail-on-new", "t.jsonl"])).toBe("--fail-on-new needs --baseline PROFILE");
     expect(showUsage(["--profile", "a", "--profile", "b", "t.jsonl"])).toBe("--profile given 2 times; give it once");
     expect(showUsage(["--attest", "a", "t.jsonl"])).toMatch(/unknown option '--attest'/);
-    expect(showUsage(["--profile", "-", "--tree", "t.jsonl"])).toMatch(/--profile - and --failures or --tree would both write to stdout/);
+    expect(showUsage(["--profile", "-", "--tree", "t.jsonl"])).toMatch(/--profile - and --failures or --tree would all write to stdout/);
+    expect(showUsage(["--critical-path", "--timeline", "-", "t.jsonl"])).toMatch(/--timeline - and --critical-path would all write to stdout/);
+    expect(showUsage(["--html", "", "t.jsonl"])).toMatch(/--html needs a/);
     expect(showUsage(["--profile", "p.json"])).toMatch(/show takes one file .* not 0/);
   });
 });

@@ -74,3 +74,13 @@ describe("JsonEvent reads back what the encoder wrote", () => {
     expect(a.render()).toContain("killed by SIGKILL");
   });
 });
+
+describe("JsonEvent's fast path keeps every digit", () => {
+  test("long integers quoted before JSON.parse come back exact, in args, objects and at the top; digits inside strings stay text", () => {
+    const line = '{"timestamp":1796629700279115263,"eventName":"process_execute_failed","args":[{"name":"path","value":"/x:1234567890123456789,y"},{"name":"binary","value":{"path":"12345678901234567890","device_id":1,"inode_number":9007199254740993,"ctime":1796629700279115263,"inode_mode":33261}}]}';
+    const ev = JsonEvent.parse(line, 1);
+    expect(ev.top(TOP.find((f) => f.name === "timestamp")!)).toBe(1796629700279115263n);
+    expect(ev.arg(0)).toBe("/x:1234567890123456789,y");
+    expect(ev.arg(1)).toEqual({ path: "12345678901234567890", device_id: 1, inode_number: 9007199254740993n, ctime: 1796629700279115263n, inode_mode: 33261 });
+  });
+});

@@ -4,6 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import { exec_failed_record as XF, exec_record as E, fork_record as FK, rec_header as H, record_kind as K } from "../../src/decode/layout.gen.ts";
 import { Table, duration, fit, timeOfDay, type TableOptions } from "../../src/format/table.ts";
+import { RunSummary } from "../../src/format/summary.ts";
+import { ProcessTree } from "../../src/format/tree.ts";
 import { shellQuote } from "../../src/format/quote.ts";
 import { errnoName } from "../../ffi/errno.ts";
 import { LossReporter } from "../../src/load/counters.ts";
@@ -137,10 +139,10 @@ describe("table lines", () => {
     expect(shellQuote("😀\u0001")).toBe("$'😀\\x01'");
   });
 
-  test("execfail: errno name, the path tried, its args", () => {
-    expect(lines([failed("/nope", ["/nope", "--x"], 2)])).toEqual(["      9 root     execfail ENOENT /nope --x"]);
-    expect(what(failed("./x", ["./x", "a"], 8, 10))).toBe("ENOEXEC ./x a ...");
-    expect(what(failed("/x y", [], 13))).toBe("EACCES '/x y'");
+  test("execfail: the path tried, its args, why", () => {
+    expect(lines([failed("/nope", ["/nope", "--x"], 2)])).toEqual(["      9 root     execfail /nope --x: ENOENT"]);
+    expect(what(failed("./x", ["./x", "a"], 8, 10))).toBe("./x a ...: ENOEXEC");
+    expect(what(failed("/x y", [], 13))).toBe("'/x y': EACCES");
     expect(errnoName(8)).toBe("ENOEXEC");
     expect(errnoName(99999)).toBe("errno 99999");
   });
@@ -195,29 +197,89 @@ describe("PATH searches", () => {
       exec("/usr/bin/x86_64-linux-gnu-as", ["as", "--64"], 0, "as", 9, "/usr/bin/as")];
     expect(lines(evs)).toEqual([
       "     10 root     exec     true  [/usr/bin/x]",
-      "      9 root     execfail ENOENT/EACCES ×3 as (PATH search) → /usr/bin/as",
+      "      9 root     lookup   as → /usr/bin/as (ENOENT/EACCES ×3)",
       "      9 root     exec     as --64  [/usr/bin/x86_64-linux-gnu-as]",
     ]);
     expect(lines(evs, { failures: true })).toEqual([]); // it found the file: not a failure
   });
   test("a search that found nothing ends at the task's next event, or at the end", () => {
-    const evs = [miss("/a"), miss("/b"), exit(9, 127 << 8)];
-    expect(lines(evs)).toEqual([
-      "      9 root     execfail ENOENT ×2 as (PATH search) → not found",
-      "      9 root     exit 127 gcc  1m40s",
-    ]);
-    expect(lines([miss("/a"), miss("/b")])).toEqual(["      9 root     execfail ENOENT ×2 as (PATH search) → not found"]);
+    // the process ran nothing else: one line says what it tried, why, and how it ended
+    expect(lines([miss("/a"), miss("/b"), exit(9, 127 << 8)])).toEqual(["      9 root     execfail as --64: not found in PATH (ENOENT ×2); exit 127"]);
+    expect(lines([miss("/a"), miss("/b")])).toEqual(["      9 root     execfail as --64: not found in PATH (ENOENT ×2)"]);
     expect(lines([miss("/a"), failed("/b/cc", ["cc"], 2)])).toEqual([
-      "      9 root     execfail ENOENT /a/as --64",
-      "      9 root     execfail ENOENT /b/cc",
+      "      9 root     execfail /a/as --64: ENOENT",
+      "      9 root     execfail /b/cc: ENOENT",
     ]);
+    // a process that ran a program and then failed a search ends as that program
+    expect(lines([exec("/usr/bin/env", ["env", "as"]), miss("/a"), miss("/b"), exit(9, 127 << 8)]).slice(1)).toEqual([
+      "      9 root     execfail as --64: not found in PATH (ENOENT ×2)",
+      "      9 root     exit 127 env as  1m40s",
+    ]);
+  });
+  test("a forked child whose exec failed ends as what it tried, never as its parent", () => {
+    // not held (no directory in the path): its own line, and the exit names what it tried
+    expect(lines([exec("/usr/bin/make", ["make"]), fork(10, 10), failed("gen", ["gen", "x"], 13, 0, 10), exit(10, 126 << 8)]).slice(2)).toEqual([
+      "     10 root     execfail gen x: EACCES",
+      "     10 root     exit 126 gen x (exec failed)  1m40s",
+    ]);
+    expect(lines([exec("/usr/bin/make", ["make"]), fork(10, 10), failed("./gen", ["./gen", "x"], 2, 0, 10), exit(10, 127 << 8)]).slice(2)).toEqual([
+      "     10 root     execfail ./gen x: ENOENT; exit 127",
+    ]);
+  });
+});
+
+describe("a failed exec: one definition, one entry, the reason in words", () => {
+  /** A failed exec of a file that exists (enrichment resolved it) whose interpreter does not. */
+  const noInterpreter = (pid = 10) => {
+    const ev = failed("./tools/gen-docs", ["./tools/gen-docs", "app"], 2, 0, pid);
+    ev.x.binary = { path: "/src/tools/gen-docs", device_id: 2049, inode_number: 77n, ctime: 1n, inode_mode: 0o100755 };
+    ev.x.interpreterPath = "/usr/bin/python2";
+    return ev;
+  };
+  const miss = (dir: string, pid = 11) => failed(`${dir}/as`, ["as", "--64"], 2, 0, pid);
+  // make forks 10 (gen-docs, no interpreter) and 11 (as, found after two misses); 10 exits 127, make 2
+  const build = () => [
+    exec("/usr/bin/make", ["make"]), fork(10, 10), noInterpreter(), exit(10, 127 << 8),
+    fork(11, 11), miss("/a"), miss("/b"), exec("/usr/bin/x86_64-linux-gnu-as", ["as", "--64"], 0, "as", 11, "/usr/bin/as"), exit(11, 0),
+    exit(9, 2 << 8),
+  ];
+  test("the table: what it tried, why (the missing interpreter), how it ended, on one line; a search that found the file is a lookup", () => {
+    expect(lines(build(), { failures: true })).toEqual([
+      "     10 root     execfail ./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127",
+      "      9 root     exit 2   make  1m40s",
+    ]);
+    expect(lines(build()).filter((l) => l.includes("lookup"))).toEqual(["     11 root     lookup   as → /usr/bin/as (ENOENT ×2)"]);
+  });
+  test("the summary's counts and its failures: the search that found the file is no failure; one entry per failure", () => {
+    const sum = new RunSummary({ failures: true });
+    build().forEach((e) => sum.add(e));
+    expect(sum.counts()).toEqual({ processes: 3, execs: 2, "failed execs": 1, "non-zero exits": 2, signals: 0, "lost events": 0 });
+    expect(sum.failures).toEqual([
+      { pid: 10, what: "./tools/gen-docs app", why: "interpreter /usr/bin/python2 not found", end: "exit 127" },
+      { pid: 9, what: "make", why: "", end: "exit 2" },
+    ]);
+    expect(sum.line(0n)).toContain(" 1 failed exec, 2 non-zero exits,");
+    expect(sum.counts()["failed execs"]).toBe(1); // counting twice changes nothing
+  });
+  test("a search that found nothing, in a process that ran something: the search, then that program's exit", () => {
+    const sum = new RunSummary({ failures: true });
+    [exec("/usr/bin/env", ["env", "as", "--64"]), miss("/a", 9), miss("/b", 9), exit(9, 127 << 8)].forEach((e) => sum.add(e));
+    expect(sum.failures).toEqual([
+      { pid: 9, what: "as --64", why: "not found in PATH (ENOENT ×2)", end: "" },
+      { pid: 9, what: "env as --64", why: "", end: "exit 127" },
+    ]);
+  });
+  test("the tree gives the reason", () => {
+    const tree = new ProcessTree();
+    build().forEach((e) => tree.add(e));
+    expect(tree.render()).toContain("10 ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]");
   });
 });
 
 describe("--failures, width, colour", () => {
   const evs = () => [exec("/usr/bin/gcc", ["gcc", "-c", "bad.c"]), fork(10, 10), failed("/nope", ["/nope"], 2, 0, 10), exit(10, 1 << 8), exit(9, 9)];
   test("--failures: failed execs, non-zero exits, signals only", () => {
-    expect(lines(evs(), { failures: true }).map((l) => l.slice(17, 25).trim())).toEqual(["execfail", "exit 1", "SIGKILL"]);
+    expect(lines(evs(), { failures: true }).map((l) => l.slice(17, 25).trim())).toEqual(["execfail", "SIGKILL"]);
   });
   test("cut to the width with …, header too", () => {
     const t = new Table({ ...OPTS, width: 40 });
@@ -233,7 +295,7 @@ describe("--failures, width, colour", () => {
     const ls = text.split("\n");
     expect(ls[0]).not.toContain("\x1b");
     expect(ls[2]!.startsWith("\x1b[31m") && ls[2]!.endsWith("\x1b[0m")).toBe(true);
-    expect(ls[4]!.startsWith("\x1b[1;31m")).toBe(true);
+    expect(ls[3]!.startsWith("\x1b[1;31m")).toBe(true);
     expect(lines(evs()).join("")).not.toContain("\x1b");
   });
 });

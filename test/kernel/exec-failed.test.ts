@@ -2,7 +2,7 @@
 // itself saw (it prints pid, tid and errno after each failed call), the argv it passed, and
 // stat(2) of the file it named.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes as rnd } from "node:crypto";
@@ -160,6 +160,18 @@ describe("process_execute_failed", () => {
     expect(arg(e, "truncated")).toContain("arguments");
   });
 
+  for (const size of [200 * 1024, 1024 * 1024]) {
+    test(`E2BIG with a ${size / 1024} KiB argument: its bytes past 128 KiB are not measured, and the event says the count is a lower bound`, async () => {
+      const m = marker("lowerbound");
+      const e = await one(["big", "/bin/true", m, String(size)], 7);
+      const got: string[] = arg(e, "arguments");
+      const truth = ["/bin/true", m].reduce((n, a) => n + a.length + 1, 0) + size + 1; // every string and its NUL
+      const area = Buffer.byteLength(got.join("\0")) + (got.length === 3 && got[2]!.length === size ? 1 : 0);
+      expect(arg(e, "arguments_dropped_bytes")).toBeLessThan(truth - area);
+      expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(true);
+    });
+  }
+
   test("EFAULT: a bad argv pointer still gives an event", async () => {
     const e = await one(["efault", "/bin/true"], 14);
     expect(arg(e, "path")).toBe("/bin/true");
@@ -179,6 +191,7 @@ describe("process_execute_failed", () => {
     const total = "/nonexistent/many".length + 1 + m.length + 1 + 2 * n; // every string and its NUL
     const area = Buffer.byteLength(got.join("\0")) + (lastCut ? 0 : 1); // a cut last string has no NUL
     expect(arg(e, "arguments_dropped_bytes")).toBe(total - area);
+    expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(false);
     expect(arg(e, "truncated")).toContain("arguments");
   });
 
@@ -188,6 +201,7 @@ describe("process_execute_failed", () => {
     expect(arg(e, "arguments")).toEqual(["/nonexistent/untouched", m]);
     expect(arg(e, "arguments_dropped_args")).toBe(2); // the unreadable one and "after"
     expect(arg(e, "arguments_unreadable")).toBe(true);
+    expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(true); // the unreadable string has no measure
     expect(arg(e, "truncated")).toContain("arguments");
   });
 
@@ -199,6 +213,7 @@ describe("process_execute_failed", () => {
     expect(Buffer.byteLength(got.join("\0")) + 1).toBe(128 * 1024);
     expect(arg(e, "arguments_dropped_args")).toBe(0);
     expect(arg(e, "arguments_dropped_bytes")).toBe(0);
+    expect(arg(e, "arguments_dropped_bytes_lower_bound")).toBe(false);
     expect(arg(e, "truncated")).toEqual([]);
   });
 
@@ -223,6 +238,28 @@ describe("process_execute_failed", () => {
     expect(arg(e2, "flags")).toBe(0x1000);
     expect(arg(e2, "path")).toBe("");
     expectBinary(e2, f);
+  });
+
+  test("execveat AT_SYMLINK_NOFOLLOW on a symlink (ELOOP): binary is the link the kernel refused to follow, not its target", async () => {
+    const sub = join(dir, "nofollow");
+    mkdirSync(sub);
+    const link = join(sub, "tool");
+    symlinkSync("/bin/true", link);
+    // named through a symlinked directory: that part the kernel did follow
+    const via = join(dir, "nofollow-dir");
+    symlinkSync(sub, via);
+    const e = await one(["nofollow", join(via, "tool"), marker("nofollow")], 40);
+    expect(e.syscall).toBe("execveat");
+    expect(arg(e, "flags")).toBe(0x100);
+    const st = lstatSync(link, { bigint: true });
+    expect(st.isSymbolicLink()).toBe(true);
+    const b = arg(e, "binary");
+    expect(b.path).toBe(link);
+    expect(b.inode_number).toBe(Number(st.ino));
+    expect(b.device_id).toBe(kernelDev(st.dev));
+    expect(b.inode_mode).toBe(Number(st.mode));
+    expect(BigInt(b.ctime)).toBe(st.ctimeNs);
+    expect(arg(e, "interpreter_path")).toBe("");
   });
 
   test("#! script whose interpreter does not exist: interpreter_path names it", async () => {

@@ -30,11 +30,16 @@ export function fixture(name: string, opts: { static?: boolean } = {}): string {
 export type Json = Record<string, any>;
 
 /** The summary line that ends a -- COMMAND run (and any run on a terminal), on stderr. */
-export const SUMMARY_LINE = /^tracer: \d+ process(?:es)?, \d+ execs?, \d+ failed execs?, \d+ non-zero exits?, \d+ killed by a signal, \d+ events? lost, [\d.]+ m?s$/;
+export const SUMMARY_LINE = /^tracer: \d+ process(?:es)?, \d+ execs?, \d+ failed execs?, \d+ non-zero exits?, (?:\d+ killed by a signal, )?(?:\d+ events? lost, )?[\d.]+ m?s$/;
 
-/** stderr of a -- COMMAND run that said nothing else: "ready", then the summary line. */
+/** The critical path's line of a -- COMMAND run that started more than one process. */
+export const CRITICAL_PATH_LINE = /^tracer: critical path \(\d+ processes\): .+ [\d.]+ m?s [\d.]+%$/;
+
+/** stderr of a -- COMMAND run that said nothing else: "ready", the critical path when COMMAND
+ * started other processes, then the summary line. */
 export function readyAndSummary(stderr: string): void {
   const lines = stderr.split("\n");
+  if (lines.length === 4 && CRITICAL_PATH_LINE.test(lines[1]!)) lines.splice(1, 1);
   if (lines.length !== 3 || lines[0] !== "ready" || !SUMMARY_LINE.test(lines[1]!) || lines[2] !== "") {
     throw new Error(`expected "ready" and the summary line, got ${JSON.stringify(stderr)}`);
   }

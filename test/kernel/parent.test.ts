@@ -155,9 +155,11 @@ describe("an orphan reparented to its subreaper", () => {
   test("its exec line names the subreaper, as the orphan's getppid() and the subreaper report", () => {
     const inner = join(top, "inner.sh");
     const outer = join(top, "outer.sh");
-    // the inner shell waits until its parent (outer) is gone and it has been reparented
-    writeFileSync(inner, `#!/bin/sh\nwhile [ "$(cut -d' ' -f4 /proc/$$/stat)" = "$1" ]; do sleep 0.01; done\nexec '${exe}' orphan\n`);
-    writeFileSync(outer, `#!/bin/sh\n/bin/sh '${inner}' $$ &\nexit 0\n`);
+    // the inner shell says it runs (so its exec came while outer was its parent), then waits until
+    // outer is gone and it has been reparented; outer exits only once the inner shell has said so
+    const ran = join(top, "inner.ran");
+    writeFileSync(inner, `#!/bin/sh\n: > '${ran}'\nwhile [ "$(cut -d' ' -f4 /proc/$$/stat)" = "$1" ]; do sleep 0.01; done\nexec '${exe}' orphan\n`);
+    writeFileSync(outer, `#!/bin/sh\n/bin/sh '${inner}' $$ &\nwhile [ ! -e '${ran}' ]; do sleep 0.01; done\nexit 0\n`);
     const { events, seen } = runCommand("orphan", [exe, "--subreaper", "--spawn", "/bin/sh", outer]);
     const orphan = [...seen.values()].find((r) => r.argv[1]?.toString() === "orphan")!;
     const reaper = [...seen.values()].find((r) => r.argv[1]?.toString() === "--subreaper")!;

@@ -1,10 +1,11 @@
 // Redaction against the real kernel: a program (test/fixtures/argv-report.c) run once per rule
 // with a fresh secret reports the argv the kernel gave it; under the tracer, the secret's bytes
-// must appear in no output of any kind (-o JSON, --tree, --attest, --profile, the GitHub step
+// must appear in no output of any kind (-o JSON, a NATS stream, --tree, --attest, --profile, --timeline, show --html, the GitHub step
 // summary, stdout and stderr, the table, tracer show), every other byte of argv must be what the
 // program received, and the event must name the rule. A --no-redact run of the same workload is
 // the control: there every secret is in the JSON. And a real C build (test/fixtures/ci-build)
 // comes out with nothing redacted.
+import { NatsServer } from "../nats/server";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -112,19 +113,32 @@ describe("every default rule, and --redact, --redact-env, on a real program's ar
   let outDir: string;
   let lines: Json[];
   const streams: string[] = [];
-  beforeAll(() => {
+  beforeAll(async () => {
     writeFileSync(join(top, "work.sh"), script());
     outDir = join(top, "out");
     cpSync(join(ROOT, "test", "fixtures", "ci-build"), outDir, { recursive: true }); // a directory for the run's files
     report = join(top, "report-json");
-    const a = run(outDir, ["--json", "-o", "trace.jsonl", "--env", ...REDACT, "--tree", "tree.txt", "--attest", "att.json", "--profile", "profile.json"], "report-json", { GITHUB_STEP_SUMMARY: join(outDir, "summary.md") });
+    const a = run(outDir, ["--json", "-o", "trace.jsonl", "--env", ...REDACT, "--tree", "tree.txt", "--attest", "att.json", "--profile", "profile.json", "--timeline", "timeline.json"], "report-json", { GITHUB_STEP_SUMMARY: join(outDir, "summary.md") });
     expect(a.code).toBe(0);
     streams.push(a.out, a.err);
     const b = run(outDir, ["-w", "-o", "table.txt", "--env", ...REDACT], "report-table"); // the table
     streams.push(b.out, b.err);
     const c = run(outDir, ["--env", ...REDACT], "report-stderr"); // the table on stderr (COMMAND has stdout)
     streams.push(c.out, c.err);
-    for (const view of [[], ["--tree"], ["--failures"]]) {
+    // the stream: what a real nats-server holds after a --nats run, read back with its own client
+    const server = await NatsServer.create();
+    try {
+      await server.start();
+      const d = run(outDir, ["--json", "--env", ...REDACT, "--nats", server.url, "--nats-stream", "TRACE"], "report-nats");
+      expect(d.code).toBe(0);
+      streams.push(d.out, d.err);
+      const msgs = await server.messages("TRACE");
+      expect(msgs.length).toBeGreaterThan(CASES.length); // every case's exec at least
+      streams.push(...msgs.map((m) => m.data));
+    } finally {
+      await server.stop();
+    }
+    for (const view of [[], ["--tree"], ["--failures"], ["--html", join(outDir, "report.html")], ["--critical-path"]]) {
       const s = Bun.spawnSync([TRACER, "show", ...view, join(outDir, "trace.jsonl")], { stdout: "pipe", stderr: "pipe" });
       streams.push(s.stdout.toString(), s.stderr.toString());
     }
@@ -132,7 +146,7 @@ describe("every default rule, and --redact, --redact-env, on a real program's ar
   });
 
   test("no secret's bytes in any file or stream the runs wrote; the outputs are there", () => {
-    for (const f of ["trace.jsonl", "tree.txt", "att.json", "profile.json", "summary.md", "table.txt"]) expect(existsSync(join(outDir, f))).toBe(true);
+    for (const f of ["trace.jsonl", "tree.txt", "att.json", "profile.json", "timeline.json", "report.html", "summary.md", "table.txt"]) expect(existsSync(join(outDir, f))).toBe(true);
     const all = everything(outDir, streams);
     for (const secret of [...CASES.map((c) => c.secret), NON_UTF8]) {
       for (const b of all) expect(b.includes(Buffer.from(secret))).toBe(false);

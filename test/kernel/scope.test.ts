@@ -415,7 +415,7 @@ describe("tracer -- COMMAND", () => {
       stderr: "pipe",
     });
     expect(await p.exited).toBe(1);
-    expect(await new Response(p.stderr).text()).toMatch(/^tracer: open output .*tree\.txt: No such file or directory \(ENOENT\)$/m);
+    expect(await new Response(p.stderr).text()).toMatch(/^tracer: --tree: open output .*tree\.txt: No such file or directory \(ENOENT\)$/m);
     expect(existsSync(ran)).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 // Writer: file mode 0600 and truncation, chunked flushing, quiet exit on a closed pipe.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonEncoder } from "../../src/format/json.ts";
@@ -61,7 +61,7 @@ describe("Writer to a file", () => {
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 
-  test("a symlink to a device is fine", () => {
+  test("a symlink of our own to /dev/null is fine", () => {
     const link = join(dir, "null.link");
     symlinkSync("/dev/null", link);
     const w = Writer.open(link);
@@ -70,15 +70,37 @@ describe("Writer to a file", () => {
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 
+  test("a symlink to another device is refused (give the device's own path)", () => {
+    const link = join(dir, "zero.link");
+    symlinkSync("/dev/zero", link);
+    expect(() => Writer.open(link)).toThrow(/^open output .*zero\.link: a symlink to a device other than \/dev\/null; refusing/);
+  });
+
+  test("a dangling symlink is refused for what it is, and no other descriptor is closed", () => {
+    const link = join(dir, "dangling.link");
+    symlinkSync(join(dir, "no-such-target"), link);
+    const mine = openSync(join(dir, "keep.txt"), "w");
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(() => Writer.open(link)).toThrow(/^open output .*dangling\.link: a symlink to nothing \(its target .*no-such-target does not exist\)/);
+      }
+      expect(fstatSync(mine).isFile()).toBe(true);
+    } finally {
+      closeSync(mine);
+    }
+    expect(existsSync(join(dir, "no-such-target"))).toBe(false);
+  });
+
   test("/dev/stdout, /dev/stderr and /dev/fd/N are our own descriptors, written as they are", () => {
     expect(Writer.open("/dev/stdout").fd).toBe(1);
     expect(Writer.open("/dev/stderr").fd).toBe(2);
     const path = join(dir, "append.txt");
     writeFileSync(path, "before\n");
     const fd = openSync(path, "a"); // as a shell's 5>>file would
+    const passedFds = new Set([fd]);
     try {
       for (const name of [`/dev/fd/${fd}`, `/proc/self/fd/${fd}`]) {
-        const w = Writer.open(name);
+        const w = Writer.open(name, { passedFds });
         expect(w.fd).toBe(fd);
         w.write(`via ${name}\n`);
         w.close(); // not ours: stays open
@@ -87,7 +109,14 @@ describe("Writer to a file", () => {
       closeSync(fd);
     }
     expect(readFileSync(path, "utf8")).toBe(`before\nvia /dev/fd/${fd}\nvia /proc/self/fd/${fd}\n`);
-    expect(() => Writer.open("/dev/fd/987")).toThrow(/^open output \/dev\/fd\/987: Bad file descriptor \(EBADF\)$/);
+    expect(() => Writer.open("/dev/fd/987", { passedFds: new Set([987]) })).toThrow(/^open output \/dev\/fd\/987: Bad file descriptor \(EBADF\)$/);
+    const ro = openSync(path, "r");
+    try {
+      expect(() => Writer.open(`/dev/fd/${ro}`, { passedFds: new Set([ro]) })).toThrow(/^open output \/dev\/fd\/\d+: open for reading only$/);
+    } finally {
+      closeSync(ro);
+    }
+    expect(() => Writer.open(`/dev/fd/${fd}`, { passedFds: new Set() })).toThrow(/^open output \/dev\/fd\/\d+: not a descriptor the tracer was given/);
   });
 
   test("open failure names the operation and the errno", () => {

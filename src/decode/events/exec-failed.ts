@@ -31,6 +31,9 @@ function userList(ev: RecordEvent, spanAt: number, countAt: number, sizeAt: numb
 /** Cut by the limit, a string or the array unreadable, or more pointers than were counted. */
 const listCut = (l: UserList) => areaCut(l) || (l.flags & (LF.LF_FAULT | LF.LF_STR_FAULT | LF.LF_COUNT_CUT)) !== 0;
 
+/** Its dropped bytes are a lower bound: a string not measured whole, or not at all. */
+const bytesAtLeast = (l: UserList) => (l.flags & (LF.LF_FAULT | LF.LF_STR_FAULT | LF.LF_COUNT_CUT | LF.LF_MEASURE_CUT)) !== 0;
+
 function prepare(ev: RecordEvent): void {
   const flags = ev.u32(H.flags);
   const argv = userList(ev, R.argv, R.argc, R.argv_size, R.argv_flags);
@@ -95,12 +98,14 @@ export const EXEC_FAILED = defineEvent({
     i32("dirfd", R.dirfd, "ours: execveat's dirfd (-100, AT_FDCWD, for execve)"),
     i32("flags", R.exec_flags, "ours: execveat's flags (0 for execve)"),
     num("arguments_dropped_args", "uint32", (ev) => droppedItems(facts(ev).argv), "ours: arguments not captured whole: cut by the limit, or unreadable (a lower bound when `arguments` is in `truncated` for a fault)"),
-    num("arguments_dropped_bytes", "uint32", (ev) => facts(ev).argv.droppedBytes, "ours: argument bytes not captured (each string measured up to 128 KiB, the kernel's own limit; unreadable strings have no measure)"),
+    num("arguments_dropped_bytes", "uint32", (ev) => facts(ev).argv.droppedBytes, "ours: argument bytes not captured (each string measured up to 128 KiB, the kernel's own limit; unreadable strings have no measure: see `arguments_dropped_bytes_lower_bound`)"),
     envOnly(num("environment_dropped_args", "uint32", (ev) => droppedItems(facts(ev).env!), "ours: the same for the environment (with `--env`)")),
     envOnly(num("environment_dropped_bytes", "uint32", (ev) => facts(ev).env!.droppedBytes, "ours: the same for the environment (with `--env`)")),
     bool("arguments_unreadable", (ev) => (facts(ev).argv.flags & (LF.LF_FAULT | LF.LF_STR_FAULT)) !== 0, "ours: the argv array or one of its strings could not be read (a bad pointer, or a page not yet in memory); the strings from there on are dropped and counted"),
     str("binary_resolved_in", () => "userspace", "ours: where `binary` was resolved"),
     list("truncated", (ev) => withParentCut(facts(ev).truncated, ev.x.parent), "ours: `path`, `pwd`, `arguments`, `environment` when cut or unreadable, `parent_argv` when the table's copy was cut (a `path` that could not be read at all is empty)"),
+    bool("arguments_dropped_bytes_lower_bound", (ev) => bytesAtLeast(facts(ev).argv), "ours: `arguments_dropped_bytes` is a lower bound, not the count: a string longer than 128 KiB (the exec fails with `E2BIG`) was measured as 128 KiB, a string could not be read, or the array could not be walked to its end"),
+    envOnly(bool("environment_dropped_bytes_lower_bound", (ev) => bytesAtLeast(facts(ev).env!), "ours: the same for `environment_dropped_bytes` (with `--env`)")),
     list("redacted", (ev) => withParentHits(ev.x.redacted, ev.x.parent), "ours: what redaction replaced with `[REDACTED]`, one `FIELD[INDEX]:RULE` per string and rule (`argv[3]:option`, `parent_argv[1]:mysql-p`); empty when nothing was (see Redaction)"),
     ...parentFields(),
   ],

@@ -2,7 +2,7 @@
 // .rodata switches. Every scope filter runs in BPF, before a record is built or reserved.
 import { statSync, readFileSync } from "node:fs";
 import { filter_key as FK, filter_kind as K, filter_action as A, scope_where as W, tracer_config as C, rodata } from "../decode/layout.gen";
-import type { BpfTracer } from "../load/loader";
+import type { BpfTracer } from "./loader";
 import { UsageError, wrap } from "../errors";
 
 /** One filter kind: values to keep (OR) and values to leave out (any wins). */
