@@ -7,7 +7,7 @@
 // comes out with nothing redacted.
 import { NatsServer } from "../nats/server";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, parseLine, ROOT, TRACER, type Json } from "./harness";
@@ -227,6 +227,29 @@ describe("no false positives", () => {
     const text = readFileSync(join(top, "build.jsonl"), "utf8");
     const execs = text.split("\n").filter((l) => l).map(parseLine).filter((e) => e.eventName === "sched_process_exec");
     expect(execs.some((e) => /(^|\/)(cc1|as|ld|collect2)$/.test(e.executable.path))).toBe(true);
+    for (const e of execs) expect(arg(e, "redacted")).toEqual([]);
+    expect(text.includes(MARK)).toBe(false);
+  });
+
+  test("npm ci of a small project (a registry dependency, a postinstall script) with the defaults on: nothing redacted", () => {
+    const dir = join(top, "npm-project");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "package.json"), JSON.stringify({
+      name: "tracer-npm-fixture", version: "1.0.0", private: true,
+      dependencies: { "is-number": "7.0.0" },
+      scripts: { postinstall: "node -p process.version" },
+    }));
+    const env = { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: "/root", LANG: "C" };
+    const lock = Bun.spawnSync(["npm", "install", "--package-lock-only", "--no-audit", "--no-fund"], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
+    expect(lock.exitCode).toBe(0);
+    const p = Bun.spawnSync([TRACER, "--json", "-o", join(top, "npm.jsonl"), "--", "npm", "ci", "--no-audit", "--no-fund"], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
+    expect(p.exitCode).toBe(0);
+    expect(existsSync(join(dir, "node_modules", "is-number", "package.json"))).toBe(true); // it installed
+    const text = readFileSync(join(top, "npm.jsonl"), "utf8");
+    const execs = text.split("\n").filter((l) => l).map(parseLine).filter((e) => e.eventName === "sched_process_exec");
+    // npm itself and the postinstall script's node ran under the tracer
+    expect(execs.some((e) => arg(e, "argv").join(" ").includes("npm ci --no-audit --no-fund"))).toBe(true);
+    expect(execs.some((e) => arg(e, "argv").join(" ") === "node -p process.version")).toBe(true);
     for (const e of execs) expect(arg(e, "redacted")).toEqual([]);
     expect(text.includes(MARK)).toBe(false);
   });
