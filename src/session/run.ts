@@ -35,6 +35,7 @@ import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
+import { fit } from "../format/table";
 import { openPublisher, type Publisher } from "./publish";
 
 const EINTR = 4;
@@ -241,7 +242,12 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
     out.timelineOut.close();
     if (out.timelineOut.failure) say(`tracer: ${out.timelineOut.failure.message}\n`);
   }
-  if (out.log && commandMode) say(criticalPathLine(criticalPath(out.log)));
+  if (out.log && commandMode) {
+    // for people: on a terminal cut to its width, as the table's lines are (-w keeps it whole)
+    const line = criticalPathLine(criticalPath(out.log));
+    const term = terminal(2);
+    say(line && !cfg.wide && term.columns !== null ? fit(line.slice(0, -1), term.columns) + "\n" : line);
+  }
   if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
 }
 

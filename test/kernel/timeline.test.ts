@@ -365,7 +365,7 @@ describe("tracer show --html and speedscope's app in headless Chromium", () => {
     const env = [...parseStrace(readFileSync(join(top, "strace.log"), "utf8")).values()].find((s) => s.exitCode === 127)!;
     const tries = env.failedExecs.filter((f) => f.path.endsWith(`/${MISSING}`)).length;
     expect(items.filter((i) => i.includes(MISSING))).toEqual([
-      `${MISSING} --version: exec failed ENOENT ×${tries} (pid ${env.pid})`,
+      `${MISSING} --version: not found in PATH (ENOENT ×${tries}) (pid ${env.pid})`, // as the job summary and the table say it
       `env ${MISSING} --version: exit 127 (pid ${env.pid})`,
     ]);
     expect(await browser.evaluate(`document.querySelector(".tree").textContent.split("\\n").filter(Boolean).length`)).toBe(await browser.evaluate(`document.querySelectorAll(".timeline .bar").length`));
