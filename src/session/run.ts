@@ -17,8 +17,7 @@ import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS } from
 import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
-import { CiSession } from "../ci/session";
-import { ciWanted } from "../ci/session";
+import { CiSession, ciWanted } from "../ci/session";
 import { TraceLog } from "../ci/collect";
 import { buildTimeline, timelineText } from "../ci/timeline";
 import { criticalPath, criticalPathLine } from "../ci/critical-path";
