@@ -15,7 +15,11 @@ import { EXEC_TARGET, bin } from "./workloads";
 
 const { values: a, positionals: binaries } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: "string", default: "3" }, spawns: { type: "string", default: "10000" }, args: { type: "string", default: "" } },
+  options: {
+    rounds: { type: "string", default: "3" },
+    spawns: { type: "string", default: "10000" },
+    args: { type: "string", default: "" },
+  },
 });
 if (binaries.length === 0) throw new Error("usage: bun bench/ab.ts [--rounds N] [--spawns N] [--args ARGS] BINARY...");
 const rounds = Number(a.rounds);
@@ -39,7 +43,9 @@ function threadsNs(pid: number): { main: number; jit: number; other: number } {
       // the thread exited
     }
   }
-  let main = 0, jit = 0, other = 0;
+  let main = 0,
+    jit = 0,
+    other = 0;
   for (const [tid, t] of m) {
     if (tid === pid) main += t.ns;
     else if (t.jit) jit += t.ns;
@@ -49,13 +55,27 @@ function threadsNs(pid: number): { main: number; jit: number; other: number } {
 }
 
 /** CPU of the main thread, JSC's JITWorker threads, the other threads (GC, ...), the BPF programs. */
-interface Cpu { main: number; jit: number; other: number; bpf: number }
+interface Cpu {
+  main: number;
+  jit: number;
+  other: number;
+  bpf: number;
+}
 const cpu = (r: Running): Cpu => ({ ...threadsNs(r.proc.pid), bpf: progRunNs(r.progs) });
-const minus = (x: Cpu, y: Cpu): Cpu => ({ main: x.main - y.main, jit: x.jit - y.jit, other: x.other - y.other, bpf: x.bpf - y.bpf });
+const minus = (x: Cpu, y: Cpu): Cpu => ({
+  main: x.main - y.main,
+  jit: x.jit - y.jit,
+  other: x.other - y.other,
+  bpf: x.bpf - y.bpf,
+});
 const total = (c: Cpu) => c.main + c.jit + c.other + c.bpf;
 
 /** The shell the workloads run under: one command per line on its stdin, its status back. */
-const shell = Bun.spawn(["bash", "-c", 'while read -r line; do eval "$line" >/dev/null; echo "status $?"; done'], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+const shell = Bun.spawn(["bash", "-c", 'while read -r line; do eval "$line" >/dev/null; echo "status $?"; done'], {
+  stdin: "pipe",
+  stdout: "pipe",
+  stderr: "inherit",
+});
 const replies = shell.stdout.getReader();
 async function inShell(cmd: string[], sample: () => void): Promise<void> {
   shell.stdin.write(cmd.join(" ") + "\n");
@@ -83,13 +103,18 @@ const threads = (n: number) => [bin("thread-storm"), "-n", String(n)];
 
 type Row = Record<string, number[]>;
 const rows = new Map<string, Row>(binaries.map((b) => [b, {}]));
-const add = (b: string, k: string, v: number) => ((rows.get(b)![k] ??= []).push(v));
+const add = (b: string, k: string, v: number) => (rows.get(b)![k] ??= []).push(v);
 
 try {
   for (let i = 0; i < rounds; i++) {
     const order = binaries.map((_, k) => binaries[(k + i) % binaries.length]!);
     for (const b of order) {
-      const r = await launch({ id: b, label: b, kind: "tracer", argv: [b, "--json", ...extra, "--pid-tree", String(shell.pid), "-o", "/dev/null"] });
+      const r = await launch({
+        id: b,
+        label: b,
+        kind: "tracer",
+        argv: [b, "--json", ...extra, "--pid-tree", String(shell.pid), "-o", "/dev/null"],
+      });
       try {
         add(b, "ready ms", r.startupMs);
         await idle(r.proc.pid, 1500);
@@ -117,7 +142,11 @@ try {
       } finally {
         await stop(r);
       }
-      process.stderr.write(`round ${i + 1} ${b}: ${Object.entries(rows.get(b)!).map(([k, v]) => `${k.trim()} ${v.at(-1)!.toFixed(1)}`).join(", ")}\n`);
+      process.stderr.write(
+        `round ${i + 1} ${b}: ${Object.entries(rows.get(b)!)
+          .map(([k, v]) => `${k.trim()} ${v.at(-1)!.toFixed(1)}`)
+          .join(", ")}\n`,
+      );
     }
   }
 } finally {

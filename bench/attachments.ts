@@ -31,6 +31,7 @@ export function foreignAttachments(): string[] {
   for (const l of bpftool(["link", "list"])) {
     if (TRACING_LINKS.has(l.type)) out.push(`link ${l.id} ${l.type}${l.tp_name ? " " + l.tp_name : ""}`);
   }
-  for (const e of bpftool(["perf", "list"])) out.push(`pid ${e.pid} ${e.fd_type} ${e.tracepoint ?? e.func ?? ""}`.trim());
+  for (const e of bpftool(["perf", "list"]))
+    out.push(`pid ${e.pid} ${e.fd_type} ${e.tracepoint ?? e.func ?? ""}`.trim());
   return out;
 }

@@ -18,14 +18,23 @@ function auditctl(args: string[]): string {
 }
 
 function status(): Record<string, string> {
-  return Object.fromEntries(auditctl(["-s"]).split("\n").map((l) => l.split(" ")).filter((f) => f.length >= 2).map((f) => [f[0]!, f[1]!]));
+  return Object.fromEntries(
+    auditctl(["-s"])
+      .split("\n")
+      .map((l) => l.split(" "))
+      .filter((f) => f.length >= 2)
+      .map((f) => [f[0]!, f[1]!]),
+  );
 }
 
 /** auditd's command line with a private config dir: the packaged auditd.conf, logs in AUDIT_DIR. */
 export function auditdArgv(): string[] {
   const conf = join(AUDIT_DIR, "etc");
   mkdirSync(conf, { recursive: true, mode: 0o700 });
-  const text = readFileSync("/etc/audit/auditd.conf", "utf8").replace(/^log_file\s*=.*$/m, `log_file = ${join(AUDIT_DIR, "audit.log")}`);
+  const text = readFileSync("/etc/audit/auditd.conf", "utf8").replace(
+    /^log_file\s*=.*$/m,
+    `log_file = ${join(AUDIT_DIR, "audit.log")}`,
+  );
   writeFileSync(join(conf, "auditd.conf"), text, { mode: 0o600 });
   return ["auditd", "-n", "-s", "enable", "-c", conf];
 }

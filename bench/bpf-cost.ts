@@ -41,7 +41,11 @@ export async function measureBpfCost(workloads: Workload[], log: (s: string) => 
         if (runs > 0) programs[name] = { runs, nsPerRun: ns / runs };
       }
       out.push({ workload: w.id, ops, programs, bpfNsPerOp: total / ops });
-      log(`bpf cost ${w.id}: ${Object.entries(programs).map(([n, c]) => `${n} ${c.nsPerRun.toFixed(0)} ns × ${c.runs}`).join(", ")}`);
+      log(
+        `bpf cost ${w.id}: ${Object.entries(programs)
+          .map(([n, c]) => `${n} ${c.nsPerRun.toFixed(0)} ns × ${c.runs}`)
+          .join(", ")}`,
+      );
     }
   } finally {
     await stop(t);

@@ -44,7 +44,10 @@ export const CONFIGS: Record<string, Config> = {
   all: tracer("all", "tracer (all events)", []),
   env: tracer("env", "tracer --env", ["--env"]),
   exec: tracer("exec", "tracer -e exec", ["-e", "sched_process_exec"]),
-  nofail: tracer("nofail", "tracer -e exec,fork,exit", ["-e", "sched_process_exec,sched_process_fork,sched_process_exit"]),
+  nofail: tracer("nofail", "tracer -e exec,fork,exit", [
+    "-e",
+    "sched_process_exec,sched_process_fork,sched_process_exit",
+  ]),
   bpftrace: {
     id: "bpftrace",
     label: "bpftrace exec one-liner",

@@ -149,7 +149,11 @@ class ThreadSampler {
   }
 }
 
-const minus = (a: ThreadCpu, b: ThreadCpu): ThreadCpu => ({ main: a.main - b.main, jit: a.jit - b.jit, other: a.other - b.other });
+const minus = (a: ThreadCpu, b: ThreadCpu): ThreadCpu => ({
+  main: a.main - b.main,
+  jit: a.jit - b.jit,
+  other: a.other - b.other,
+});
 const sum = (c: ThreadCpu) => c.main + c.jit + c.other;
 
 /** Start bench/workloads/prog-sampler on these programs; stop() gives its samples. */
@@ -158,9 +162,17 @@ function sampleProgs(ids: number[]) {
   return {
     async stop(): Promise<number[][]> {
       p.kill("SIGTERM");
-      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      const [out, err, code] = await Promise.all([
+        new Response(p.stdout).text(),
+        new Response(p.stderr).text(),
+        p.exited,
+      ]);
       if (code !== 0) throw new Error(`prog-sampler: exit ${code}: ${err.trim()}`);
-      return out.trim().split("\n").filter(Boolean).map((l) => l.split(" ").map(Number));
+      return out
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(" ").map(Number));
     },
   };
 }
@@ -183,12 +195,15 @@ function weightedQuantile(xs: number[], ws: number[], q: number): number {
 function programRuns(samples: number[][], names: string[]): Record<string, ProgramRuns> {
   const out: Record<string, ProgramRuns> = {};
   if (samples.length < 2) return out;
-  const first = samples[0]!, last = samples.at(-1)!;
+  const first = samples[0]!,
+    last = samples.at(-1)!;
   names.forEach((name, k) => {
-    const c = 1 + 2 * k, n = 2 + 2 * k;
+    const c = 1 + 2 * k,
+      n = 2 + 2 * k;
     const runs = last[c]! - first[c]!;
     if (runs <= 0) return;
-    const xs: number[] = [], ws: number[] = [];
+    const xs: number[] = [],
+      ws: number[] = [];
     for (let i = 1; i < samples.length; i++) {
       const dc = samples[i]![c]! - samples[i - 1]![c]!;
       if (dc > 0) {
@@ -199,14 +214,22 @@ function programRuns(samples: number[][], names: string[]): Record<string, Progr
     const prev = out[name];
     const r = { runs, meanNs: (last[n]! - first[n]!) / runs, robustNs: weightedQuantile(xs, ws, QUANTILE) };
     // two programs of one name (none today): add runs, keep the dearer per-run figures
-    out[name] = prev ? { runs: prev.runs + r.runs, meanNs: Math.max(prev.meanNs, r.meanNs), robustNs: Math.max(prev.robustNs, r.robustNs) } : r;
+    out[name] = prev
+      ? {
+          runs: prev.runs + r.runs,
+          meanNs: Math.max(prev.meanNs, r.meanNs),
+          robustNs: Math.max(prev.robustNs, r.robustNs),
+        }
+      : r;
   });
   return out;
 }
 
 function progNames(ids: number[]): string[] {
   const p = Bun.spawnSync(["bpftool", "-j", "prog", "show"], { stdout: "pipe", stderr: "ignore" });
-  const byId = new Map((JSON.parse(p.stdout.toString() || "[]") as { id: number; name: string }[]).map((x) => [x.id, x.name]));
+  const byId = new Map(
+    (JSON.parse(p.stdout.toString() || "[]") as { id: number; name: string }[]).map((x) => [x.id, x.name]),
+  );
   return ids.map((id) => byId.get(id) ?? `prog ${id}`);
 }
 
@@ -219,12 +242,19 @@ interface Spawns {
 /** FRESH_SPAWNS posix_spawns, awaited (so the samplers keep running). */
 async function spawns(): Promise<Spawns> {
   const busy0 = machineBusyS();
-  const p = Bun.spawn([bin("exec-storm"), "-n", String(FRESH_SPAWNS), ...EXEC_TARGET], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([bin("exec-storm"), "-n", String(FRESH_SPAWNS), ...EXEC_TARGET], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`exec-storm: exit ${code}: ${err.trim()}`);
   const c = parseCounts(out);
   if (c.ops !== FRESH_SPAWNS) throw new Error(`exec-storm: ${c.ops} spawns, not ${FRESH_SPAWNS}`);
-  return { wallMs: c.ns / 1e6, cpuS: Number(p.resourceUsage()?.cpuTime.total ?? 0) / 1e6, busyS: machineBusyS() - busy0 };
+  return {
+    wallMs: c.ns / 1e6,
+    cpuS: Number(p.resourceUsage()?.cpuTime.total ?? 0) / 1e6,
+    busyS: machineBusyS() - busy0,
+  };
 }
 
 async function freshRun(config: string, round: number): Promise<Omit<FreshRun, "ratio">> {
@@ -236,7 +266,7 @@ async function freshRun(config: string, round: number): Promise<Omit<FreshRun, "
     const tracer = CONFIGS[config]!.kind === "tracer";
     const e0 = tracer ? emittedSoFar(r.proc.pid) : null;
     const sampler = sampleProgs(r.progs);
-    await Bun.sleep(2 * WINDOW_US / 1000); // a first sample before the spawns
+    await Bun.sleep((2 * WINDOW_US) / 1000); // a first sample before the spawns
     const runner0 = process.cpuUsage();
     const s = await spawns();
     await idle(r.proc.pid, 1500);
@@ -251,7 +281,9 @@ async function freshRun(config: string, round: number): Promise<Omit<FreshRun, "
     const st = await stop(r);
     const ownMs = st.cpuTotalS * 1000;
     const programs = programRuns(samples, names);
-    let bpfMs = 0, bpfRawMs = 0, busiest = 0;
+    let bpfMs = 0,
+      bpfRawMs = 0,
+      busiest = 0;
     for (const p of Object.values(programs)) {
       bpfMs += (p.robustNs * Math.min(p.runs, FRESH_SPAWNS)) / 1e6;
       bpfRawMs += (p.meanNs * p.runs) / 1e6;
@@ -259,21 +291,21 @@ async function freshRun(config: string, round: number): Promise<Omit<FreshRun, "
     }
     const toolS = sum(spawnCpu) / 1e9;
     return {
-        config,
-        round,
-        startupMs: r.startupMs,
-        readyCpuMs: sum(atReady) / 1e6,
-        spawns: { main: spawnCpu.main / 1e6, jit: spawnCpu.jit / 1e6, other: spawnCpu.other / 1e6 },
-        ownMs,
-        shutdownMs: ownMs - sum(atIdle) / 1e6,
-        programs,
-        bpfMs,
-        bpfRawMs,
-        totalMs: ownMs + bpfMs,
-        spawnWallMs: s.wallMs,
-        events: e0 !== null && e1 !== null ? e1 - e0 : busiest,
-        foreignExecs: Math.max(0, busiest - FRESH_SPAWNS),
-        foreignLoad: Math.max(0, s.busyS - s.cpuS - toolS - runnerS) / (s.wallMs / 1000),
+      config,
+      round,
+      startupMs: r.startupMs,
+      readyCpuMs: sum(atReady) / 1e6,
+      spawns: { main: spawnCpu.main / 1e6, jit: spawnCpu.jit / 1e6, other: spawnCpu.other / 1e6 },
+      ownMs,
+      shutdownMs: ownMs - sum(atIdle) / 1e6,
+      programs,
+      bpfMs,
+      bpfRawMs,
+      totalMs: ownMs + bpfMs,
+      spawnWallMs: s.wallMs,
+      events: e0 !== null && e1 !== null ? e1 - e0 : busiest,
+      foreignExecs: Math.max(0, busiest - FRESH_SPAWNS),
+      foreignLoad: Math.max(0, s.busyS - s.cpuS - toolS - runnerS) / (s.wallMs / 1000),
     };
   } finally {
     threads.close();
@@ -281,9 +313,14 @@ async function freshRun(config: string, round: number): Promise<Omit<FreshRun, "
 }
 
 /** A round is quiet when others made fewer execs than 1% of the spawns and used < 0.1 CPU. */
-export const quiet = (r: Pick<FreshRun, "foreignExecs" | "foreignLoad">) => r.foreignExecs < FRESH_SPAWNS / 100 && r.foreignLoad < 0.1;
+export const quiet = (r: Pick<FreshRun, "foreignExecs" | "foreignLoad">) =>
+  r.foreignExecs < FRESH_SPAWNS / 100 && r.foreignLoad < 0.1;
 
-export async function measureFresh(rounds: number, log: (s: string) => void, configs = FRESH_CONFIGS): Promise<{ runs: FreshRun[]; figures: FreshFigures[] }> {
+export async function measureFresh(
+  rounds: number,
+  log: (s: string) => void,
+  configs = FRESH_CONFIGS,
+): Promise<{ runs: FreshRun[]; figures: FreshFigures[] }> {
   const runs: FreshRun[] = [];
   let none = (await spawns()).wallMs;
   for (let i = 0; i < rounds; i++) {
@@ -294,7 +331,9 @@ export async function measureFresh(rounds: number, log: (s: string) => void, con
       const full: FreshRun = { ...run, ratio: Math.sqrt(none * after) / run.spawnWallMs };
       none = after;
       runs.push(full);
-      log(`fresh ${c} round ${i + 1}: total ${full.totalMs.toFixed(0)} ms (own ${full.ownMs.toFixed(0)}: ready ${full.readyCpuMs.toFixed(0)}, spawns main ${full.spawns.main.toFixed(0)} + JIT ${full.spawns.jit.toFixed(0)} + other ${full.spawns.other.toFixed(0)}, shutdown ${full.shutdownMs.toFixed(0)}; BPF ${full.bpfMs.toFixed(1)}, raw ${full.bpfRawMs.toFixed(1)}), wall ratio ${full.ratio.toFixed(3)}; ${full.events} events; foreign execs ${full.foreignExecs}, load ${full.foreignLoad.toFixed(2)}${quiet(full) ? "" : " [not quiet]"}`);
+      log(
+        `fresh ${c} round ${i + 1}: total ${full.totalMs.toFixed(0)} ms (own ${full.ownMs.toFixed(0)}: ready ${full.readyCpuMs.toFixed(0)}, spawns main ${full.spawns.main.toFixed(0)} + JIT ${full.spawns.jit.toFixed(0)} + other ${full.spawns.other.toFixed(0)}, shutdown ${full.shutdownMs.toFixed(0)}; BPF ${full.bpfMs.toFixed(1)}, raw ${full.bpfRawMs.toFixed(1)}), wall ratio ${full.ratio.toFixed(3)}; ${full.events} events; foreign execs ${full.foreignExecs}, load ${full.foreignLoad.toFixed(2)}${quiet(full) ? "" : " [not quiet]"}`,
+      );
     }
   }
   return { runs, figures: freshFigures(runs, configs) };
@@ -324,10 +363,19 @@ export function freshFigures(runs: FreshRun[], configs: string[]): FreshFigures[
       totalQuietMinMs: Math.min(...(q.length ? q : rs).map((r) => r.totalMs)),
       ratio: spread(rs.map((r) => r.ratio)),
       vsExecsnoop: config === "execsnoop" || vs.length === 0 ? null : spread(vs),
-      programs: Object.fromEntries([...new Set(rs.flatMap((r) => Object.keys(r.programs)))].map((name) => {
-        const ps = rs.map((r) => r.programs[name]).filter((p) => p !== undefined);
-        return [name, { runs: spread(ps.map((p) => p.runs)).median, robustNs: spread(ps.map((p) => p.robustNs)).median, meanNs: spread(ps.map((p) => p.meanNs)).median }];
-      })),
+      programs: Object.fromEntries(
+        [...new Set(rs.flatMap((r) => Object.keys(r.programs)))].map((name) => {
+          const ps = rs.map((r) => r.programs[name]).filter((p) => p !== undefined);
+          return [
+            name,
+            {
+              runs: spread(ps.map((p) => p.runs)).median,
+              robustNs: spread(ps.map((p) => p.robustNs)).median,
+              meanNs: spread(ps.map((p) => p.meanNs)).median,
+            },
+          ];
+        }),
+      ),
     };
   });
 }

@@ -36,7 +36,11 @@ const restore = enableBpfStats();
 
 /** One tracer under test: its own shell (whose tree it follows), its JIT report, its threads. */
 class Subject {
-  readonly shell = Bun.spawn(["bash", "-c", 'while read -r line; do eval "$line" >/dev/null; echo "status $?"; done'], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  readonly shell = Bun.spawn(["bash", "-c", 'while read -r line; do eval "$line" >/dev/null; echo "status $?"; done'], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   readonly replies = this.shell.stdout.getReader();
   readonly tracer: Subprocess<"ignore", "ignore", "pipe">;
   err = "";
@@ -48,10 +52,16 @@ class Subject {
   readonly rows: string[] = [];
   readonly all: Compile[] = [];
 
-  constructor(readonly label: string, argv: string[]) {
+  constructor(
+    readonly label: string,
+    argv: string[],
+  ) {
     const env = { ...process.env, BUN_JSC_reportDFGCompileTimes: "true", BUN_JSC_reportFTLCompileTimes: "true" };
     const extra = a.args ? a.args.split(/\s+/) : [];
-    const tracer = Bun.spawn([...argv, "--json", ...extra, "--pid-tree", String(this.shell.pid), "-o", `${a.out}.${subjects.length}`], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env });
+    const tracer = Bun.spawn(
+      [...argv, "--json", ...extra, "--pid-tree", String(this.shell.pid), "-o", `${a.out}.${subjects.length}`],
+      { stdin: "ignore", stdout: "ignore", stderr: "pipe", env },
+    );
     this.tracer = tracer;
     const dec = new TextDecoder();
     let ready = () => {};
@@ -80,7 +90,9 @@ class Subject {
 
   split(): { main: number; jit: number; other: number; bpf: number } {
     this.sample();
-    let main = 0, jit = 0, other = 0;
+    let main = 0,
+      jit = 0,
+      other = 0;
     for (const [tid, t] of this.seen) {
       if (tid === this.tracer.pid) main += t.ns;
       else if (t.name.startsWith("JITWorker")) jit += t.ns;
@@ -122,7 +134,12 @@ class Subject {
   }
 }
 
-interface Compile { name: string; hash: string; tier: string; ms: number }
+interface Compile {
+  name: string;
+  hash: string;
+  tier: string;
+  ms: number;
+}
 const COMPILE_RE = /^Optimized (.*?)#(\w+):\[.*?\] using (DFG|FTL|FTLForOSREntry|Baseline)\b.* in ([\d.]+) ms/;
 
 const subjects: Subject[] = [];
@@ -146,13 +163,19 @@ async function window(label: string, cmd: string[], n: number): Promise<void> {
     const tier = (t: string) => c.filter((x) => x.tier.startsWith(t));
     const ms = (l: Compile[]) => l.reduce((x, y) => x + y.ms, 0).toFixed(1);
     const us = (k: "main" | "jit" | "other" | "bpf") => ((c1[i]![k] - c0[i]![k]) / n / 1e3).toFixed(1).padStart(6);
-    s.rows.push(`${label.padEnd(16)}${us("main")}${us("jit")}${us("other")}${us("bpf")}   DFG ${String(tier("DFG").length).padStart(3)} ${ms(tier("DFG")).padStart(6)} ms  FTL ${String(tier("FTL").length).padStart(3)} ${ms(tier("FTL")).padStart(6)} ms`);
+    s.rows.push(
+      `${label.padEnd(16)}${us("main")}${us("jit")}${us("other")}${us("bpf")}   DFG ${String(tier("DFG").length).padStart(3)} ${ms(tier("DFG")).padStart(6)} ms  FTL ${String(tier("FTL").length).padStart(3)} ${ms(tier("FTL")).padStart(6)} ms`,
+    );
   });
 }
 
 try {
   for (let w = 0; w < windows; w++) {
-    await window(`exec ${w * spawns}-${(w + 1) * spawns}`, [bin("exec-storm"), "-n", String(spawns), ...EXEC_TARGET], spawns);
+    await window(
+      `exec ${w * spawns}-${(w + 1) * spawns}`,
+      [bin("exec-storm"), "-n", String(spawns), ...EXEC_TARGET],
+      spawns,
+    );
   }
   await window("fork 2000", [bin("fork-storm"), "-n", "2000"], 2000);
   await window("thread 5000", [bin("thread-storm"), "-n", "5000"], 5000);
@@ -164,7 +187,9 @@ try {
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 process.stdout.write(`load ${load}; side by side: ${subjects.length} tracers, the same storms at the same time\n`);
 for (const s of subjects) {
-  process.stdout.write(`${s.label}: µs per spawn (per fork, per thread)\n${"window".padEnd(16)}${"main".padStart(6)}${"JIT".padStart(6)}${"other".padStart(6)}${"bpf".padStart(6)}   optimizing compiles\n${s.rows.join("\n")}\n`);
+  process.stdout.write(
+    `${s.label}: µs per spawn (per fork, per thread)\n${"window".padEnd(16)}${"main".padStart(6)}${"JIT".padStart(6)}${"other".padStart(6)}${"bpf".padStart(6)}   optimizing compiles\n${s.rows.join("\n")}\n`,
+  );
   const byFn = new Map<string, { name: string; tiers: string[]; ms: number }>();
   for (const c of s.all) {
     if (c.tier === "Baseline") continue;
@@ -175,8 +200,17 @@ for (const s of subjects) {
   }
   const opt = s.all.filter((c) => c.tier !== "Baseline");
   const re = [...byFn.values()].reduce((x, e) => x + e.tiers.length - new Set(e.tiers).size, 0);
-  process.stdout.write(`after ready: ${opt.length} optimizing compiles of ${byFn.size} functions, ${re} recompiles at the same tier; DFG ${opt.filter((c) => c.tier === "DFG").reduce((x, c) => x + c.ms, 0).toFixed(0)} ms, FTL ${opt.filter((c) => c.tier.startsWith("FTL")).reduce((x, c) => x + c.ms, 0).toFixed(0)} ms\n`);
+  process.stdout.write(
+    `after ready: ${opt.length} optimizing compiles of ${byFn.size} functions, ${re} recompiles at the same tier; DFG ${opt
+      .filter((c) => c.tier === "DFG")
+      .reduce((x, c) => x + c.ms, 0)
+      .toFixed(0)} ms, FTL ${opt
+      .filter((c) => c.tier.startsWith("FTL"))
+      .reduce((x, c) => x + c.ms, 0)
+      .toFixed(0)} ms\n`,
+  );
   if (a.list) {
-    for (const [h, e] of [...byFn].sort((x, y) => y[1].ms - x[1].ms)) process.stdout.write(`  ${e.ms.toFixed(1).padStart(7)} ms  ${e.tiers.join(",").padEnd(24)} ${e.name}#${h}\n`);
+    for (const [h, e] of [...byFn].sort((x, y) => y[1].ms - x[1].ms))
+      process.stdout.write(`  ${e.ms.toFixed(1).padStart(7)} ms  ${e.tiers.join(",").padEnd(24)} ${e.name}#${h}\n`);
   }
 }

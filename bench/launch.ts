@@ -61,13 +61,22 @@ function pump(stream: ReadableStream<Uint8Array>, pred: (s: string) => boolean) 
 
 /** o.memcg false: no memory cgroup (no /bin/sh wrapper whose start would count in the tool's
  * rusage: the fresh run's total). */
-export async function launch(config: Config, env?: Record<string, string>, o: { memcg?: boolean } = {}): Promise<Running> {
+export async function launch(
+  config: Config,
+  env?: Record<string, string>,
+  o: { memcg?: boolean } = {},
+): Promise<Running> {
   const audit = config.kind === "auditd";
   if (audit) auditFree();
   const argv = audit ? auditdArgv() : config.argv;
   const memcg = o.memcg === false ? null : createMemCgroup();
   const t0 = performance.now();
-  const proc = Bun.spawn(memcg ? memcg.wrap(argv) : argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
+  const proc = Bun.spawn(memcg ? memcg.wrap(argv) : argv, {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+    env: { ...process.env, ...env },
+  });
   const err = pump(proc.stderr, (s) => s.includes("ready\n"));
   let ready: Promise<boolean>;
   if (config.kind === "tracer") {
@@ -204,8 +213,14 @@ export function rssParts(pid: number): RssParts {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       const name = head[1]!;
-      kind = name === exe ? "programKb" : name.startsWith("anon_inode:bpf-map") ? "bpfMapsKb"
-        : name === "" || name.startsWith("[heap]") || name.startsWith("[stack") ? "anonKb" : "otherKb";
+      kind =
+        name === exe
+          ? "programKb"
+          : name.startsWith("anon_inode:bpf-map")
+            ? "bpfMapsKb"
+            : name === "" || name.startsWith("[heap]") || name.startsWith("[stack")
+              ? "anonKb"
+              : "otherKb";
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
@@ -224,7 +239,10 @@ function readlinkSafe(path: string): string {
 
 /** The tracer's --stats --json line ({"summary": ...}) from its stderr. */
 export function parseSummary(stderr: string): KernelSummary | null {
-  const line = stderr.split("\n").reverse().find((l) => l.startsWith('{"summary"'));
+  const line = stderr
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith('{"summary"'));
   return line ? (JSON.parse(line).summary as KernelSummary) : null;
 }
 

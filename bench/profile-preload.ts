@@ -5,7 +5,10 @@ import { writeFileSync } from "node:fs";
 import * as jsc from "bun:jsc";
 
 // Both exist at run time; bun-types 1.4 declares only startSamplingProfiler.
-const { startSamplingProfiler, samplingProfilerStackTraces } = jsc as unknown as { startSamplingProfiler(): void; samplingProfilerStackTraces(): unknown };
+const { startSamplingProfiler, samplingProfilerStackTraces } = jsc as unknown as {
+  startSamplingProfiler(): void;
+  samplingProfilerStackTraces(): unknown;
+};
 
 const out = process.env.PROFILE_OUT!;
 process.on("SIGUSR2", () => startSamplingProfiler());

@@ -20,10 +20,23 @@ const count = process.argv[3] ?? { exec: "10000", fork: "30000", thread: "60000"
 compileWorkloads();
 
 const file = join(OUT, `profile-${kind}.json`);
-const tracer = Bun.spawn([process.execPath, "--preload", join(ROOT, "bench", "profile-preload.ts"), join(ROOT, "src", "main.ts"), "--json", "-o", "/dev/null"], {
-  env: { ...process.env, PROFILE_OUT: file },
-  stdin: "ignore", stdout: "ignore", stderr: "pipe",
-});
+const tracer = Bun.spawn(
+  [
+    process.execPath,
+    "--preload",
+    join(ROOT, "bench", "profile-preload.ts"),
+    join(ROOT, "src", "main.ts"),
+    "--json",
+    "-o",
+    "/dev/null",
+  ],
+  {
+    env: { ...process.env, PROFILE_OUT: file },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+);
 const reader = tracer.stderr.getReader();
 for (let text = ""; !text.includes("ready\n"); ) {
   const { value, done } = await reader.read();
@@ -56,12 +69,15 @@ const cpu1 = threadCpu();
 tracer.kill("SIGINT");
 await tracer.exited;
 
-const prof = JSON.parse(readFileSync(file, "utf8")) as { traces: { frames: { name: string; sourceURL: string; line: number; category: string }[] }[] };
+const prof = JSON.parse(readFileSync(file, "utf8")) as {
+  traces: { frames: { name: string; sourceURL: string; line: number; category: string }[] }[];
+};
 // Samples with the JS thread waiting for records (or in libbpf, or joining link threads at exit).
 const IDLE = new Set(["poll src/ring/reader.ts", "ring_buffer__poll [native]", "pthread_join [native]"]);
 const self = new Map<string, number>();
 const total = new Map<string, number>();
-const key = (f: { name: string; sourceURL: string }) => `${f.name || "(anonymous)"} ${f.sourceURL ? f.sourceURL.replace(ROOT + "/", "") : "[native]"}`;
+const key = (f: { name: string; sourceURL: string }) =>
+  `${f.name || "(anonymous)"} ${f.sourceURL ? f.sourceURL.replace(ROOT + "/", "") : "[native]"}`;
 let busy = 0;
 for (const t of prof.traces) {
   const top = t.frames[0];
@@ -71,8 +87,20 @@ for (const t of prof.traces) {
   self.set(k, (self.get(k) ?? 0) + 1);
   for (const f of new Set(t.frames.map(key))) total.set(f, (total.get(f) ?? 0) + 1);
 }
-const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`).join("\n");
-const threads = [...cpu1].map(([name, ns]) => [name, (ns - (cpu0.get(name) ?? 0)) / 1e6] as const).filter(([, ms]) => ms >= 0.5).sort((a, b) => b[1] - a[1]);
-process.stdout.write(`${kind} storm (${count}): tracer CPU by thread (ms): ${threads.map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(", ")}\n`);
+const top = (m: Map<string, number>) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`)
+    .join("\n");
+const threads = [...cpu1]
+  .map(([name, ns]) => [name, (ns - (cpu0.get(name) ?? 0)) / 1e6] as const)
+  .filter(([, ms]) => ms >= 0.5)
+  .sort((a, b) => b[1] - a[1]);
+process.stdout.write(
+  `${kind} storm (${count}): tracer CPU by thread (ms): ${threads.map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(", ")}\n`,
+);
 process.stdout.write(`  ("thread" is the sampling profiler itself)\n`);
-process.stdout.write(`${prof.traces.length} samples of the JS thread (1 ms), ${busy} of them busy in JS (not waiting in poll); % of those:\nself:\n${top(self)}\ntotal:\n${top(total)}\n`);
+process.stdout.write(
+  `${prof.traces.length} samples of the JS thread (1 ms), ${busy} of them busy in JS (not waiting in poll); % of those:\nself:\n${top(self)}\ntotal:\n${top(total)}\n`,
+);

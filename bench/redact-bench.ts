@@ -19,22 +19,40 @@ const ROUND_MS = Number(process.argv[2] ?? 200);
 const ROUNDS = 7;
 const opts = { clock: new EpochClock(1_700_000_000_000_000_000n), captureEnv: false };
 
-const LONG = ("x86_64-linux-gnu-gcc-12 -DHAVE_CONFIG_H -I. -I./lib -Ilib -I./lib -Isrc -I./src -Wdate-time -D_FORTIFY_SOURCE=2 " +
+const LONG = (
+  "x86_64-linux-gnu-gcc-12 -DHAVE_CONFIG_H -I. -I./lib -Ilib -I./lib -Isrc -I./src -Wdate-time -D_FORTIFY_SOURCE=2 " +
   "-g -O2 -ffile-prefix-map=/build/hello-2.10=. -fstack-protector-strong -Wformat -Werror=format-security -MT src/hello.o " +
   "-MD -MP -MF src/.deps/hello.Tpo -c -o src/hello.o src/hello.c -Wall -Wextra -Wno-unused-parameter -Wshadow -Wcast-align " +
   "-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -fno-common -fvisibility=hidden -pipe -pthread -std=gnu11 " +
-  "-DLOCALEDIR=\"/usr/share/locale\" -DPKGDATADIR=\"/usr/share/hello\" -isystem /usr/include/x86_64-linux-gnu " +
+  '-DLOCALEDIR="/usr/share/locale" -DPKGDATADIR="/usr/share/hello" -isystem /usr/include/x86_64-linux-gnu ' +
   "-fasynchronous-unwind-tables -fstack-clash-protection -fcf-protection -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer " +
-  "-fdebug-prefix-map=/build/hello-2.10=/usr/src/hello-2.10-3 -Wl,-z,relro -Wl,-z,now -Wl,--as-needed -flto=auto -ffat-lto-objects").split(" ");
-const CURL = ["curl", "-fsSL", "-H", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl", "https://api.example.com/v1/items"];
+  "-fdebug-prefix-map=/build/hello-2.10=/usr/src/hello-2.10-3 -Wl,-z,relro -Wl,-z,now -Wl,--as-needed -flto=auto -ffat-lto-objects"
+).split(" ");
+const CURL = [
+  "curl",
+  "-fsSL",
+  "-H",
+  "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl",
+  "https://api.example.com/v1/items",
+];
 
 /** An exec record with this argv (the rest as the gcc exec's header). */
 function execWith(argv: string[]) {
   const list = new TextEncoder().encode(argv.map((a) => a + "\0").join(""));
-  return (pid: number) => fixedRecord(K.KIND_EXEC, E.$size, pid, [[E.pathname, "/usr/bin/" + argv[0]], [E.argv, list]], (d) => {
-    d.setUint32(E.argc, argv.length, true);
-    d.setUint32(E.argv_size, list.length, true);
-  });
+  return (pid: number) =>
+    fixedRecord(
+      K.KIND_EXEC,
+      E.$size,
+      pid,
+      [
+        [E.pathname, "/usr/bin/" + argv[0]],
+        [E.argv, list],
+      ],
+      (d) => {
+        d.setUint32(E.argc, argv.length, true);
+        d.setUint32(E.argv_size, list.length, true);
+      },
+    );
 }
 
 const RECORDS = { gcc: gccExec, long: execWith(LONG), curl: execWith(CURL) } as const;
@@ -65,19 +83,26 @@ if (!RECORDS[name] || !["off", "on", "prefilter"].includes(mode)) {
 const ring = ringOf(RECORDS[name], 64);
 const out = new ByteBuf(1 << 20);
 const enc = new JsonEncoder(false);
-const handler = createPipeline(opts, (e) => {
-  enc.encode(out, e);
-  if (out.pos > 900_000) out.pos = 0;
-}, { decoded: 0, malformed: 0, excluded: 0, lastError: "" }, mode === "on" ? { defaults: true, patterns: [], envGlobs: [] } : null).onRecord;
-const step = mode === "prefilter"
-  ? (i: number) => {
-    const s = ring.spans[i & 63]!;
-    const o = ring.dv.getUint32(s[0] + E.argv + S.off, true), n = ring.dv.getUint32(s[0] + E.argv + S.len, true);
-    mayHoldSecret(ring.u8, s[0] + o, s[0] + o + n);
-  }
-  : (i: number) => {
-    const s = ring.spans[i & 63]!;
-    handler(ring.dv, s[0], s[1]);
-  };
+const handler = createPipeline(
+  opts,
+  (e) => {
+    enc.encode(out, e);
+    if (out.pos > 900_000) out.pos = 0;
+  },
+  { decoded: 0, malformed: 0, excluded: 0, lastError: "" },
+  mode === "on" ? { defaults: true, patterns: [], envGlobs: [] } : null,
+).onRecord;
+const step =
+  mode === "prefilter"
+    ? (i: number) => {
+        const s = ring.spans[i & 63]!;
+        const o = ring.dv.getUint32(s[0] + E.argv + S.off, true),
+          n = ring.dv.getUint32(s[0] + E.argv + S.len, true);
+        mayHoldSecret(ring.u8, s[0] + o, s[0] + o + n);
+      }
+    : (i: number) => {
+        const s = ring.spans[i & 63]!;
+        handler(ring.dv, s[0], s[1]);
+      };
 const r = rate(step);
 console.log(JSON.stringify({ record: name, mode, rate: r, nsPerEvent: Math.round(1e9 / r.median) }));

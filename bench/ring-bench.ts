@@ -66,5 +66,11 @@ function js(): Spread {
 
 const n = native();
 const j = js();
-const result: RingBench = { recordBytes: len, recordsPerDrain: perRing, nativeNsPerRecord: n, jsNsPerRecord: j, callbackNsPerRecord: j.median - n.median };
+const result: RingBench = {
+  recordBytes: len,
+  recordsPerDrain: perRing,
+  nativeNsPerRecord: n,
+  jsNsPerRecord: j,
+  callbackNsPerRecord: j.median - n.median,
+};
 process.stdout.write(JSON.stringify(result) + "\n");

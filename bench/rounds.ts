@@ -7,7 +7,18 @@
 import { readFileSync } from "node:fs";
 import { CONFIGS, type Config } from "./configs";
 import { foreignAttachments } from "./attachments";
-import { emittedSoFar, idle, launch, peakRssKb, rssParts, stop, toolCpuNs, consumerCpuS, type RssParts, type Running } from "./launch";
+import {
+  emittedSoFar,
+  idle,
+  launch,
+  peakRssKb,
+  rssParts,
+  stop,
+  toolCpuNs,
+  consumerCpuS,
+  type RssParts,
+  type Running,
+} from "./launch";
 import { PEER_WARMUP, runWorkload, TRACER_WARMUP, type Sample, type WorkCounts, type Workload } from "./workloads";
 
 /** Someone else's CPU use (fraction of one CPU over a run) above which a round is measured again. */
@@ -171,11 +182,21 @@ export async function measureWorkload(w: Workload, o: RoundOptions): Promise<Rou
     }
     const load = Math.max(...baselineLoads, ...trials.map((t) => t.foreignLoad));
     if (load > FOREIGN_LOAD) foreign.push(`others used ${load.toFixed(2)} CPU`);
-    const round = { index: i, order, trials, baselines, baselineLoads, foreign: [...new Set(foreign)], loadavg: loadavg() };
+    const round = {
+      index: i,
+      order,
+      trials,
+      baselines,
+      baselineLoads,
+      foreign: [...new Set(foreign)],
+      loadavg: loadavg(),
+    };
     rounds.push(round);
     if (round.foreign.length === 0) clean++;
     const parts = trials.map((t) => `${t.config} ${t.ratio.toFixed(3)}`);
-    o.log(`${w.id} round ${i + 1}: none ${fmtRate(baselines[0]!)}, ${parts.join(", ")}${round.foreign.length ? `  [foreign tracers: ${round.foreign.join("; ")}]` : ""}`);
+    o.log(
+      `${w.id} round ${i + 1}: none ${fmtRate(baselines[0]!)}, ${parts.join(", ")}${round.foreign.length ? `  [foreign tracers: ${round.foreign.join("; ")}]` : ""}`,
+    );
   }
   return rounds;
 }

@@ -15,7 +15,19 @@ import { CONFIGS, OUT, ROOT } from "./configs";
 import { machineInfo } from "./machine";
 import { measureWorkload, type Round } from "./rounds";
 import { aaNoise, summarize, type Spread } from "./summary";
-import { bpfCostTable, cpuTable, decoderTable, freshTable, noiseLines, ringTable, targetsTable, throughputTable, verificationTable, warmupTable, type DecoderResult } from "./table";
+import {
+  bpfCostTable,
+  cpuTable,
+  decoderTable,
+  freshTable,
+  noiseLines,
+  ringTable,
+  targetsTable,
+  throughputTable,
+  verificationTable,
+  warmupTable,
+  type DecoderResult,
+} from "./table";
 import { evaluateTargets, type WorkloadFigures } from "./targets";
 import { verify, type Verification } from "./verify";
 import { measureBpfCost, type WorkloadBpfCost } from "./bpf-cost";
@@ -44,7 +56,8 @@ const { values: a } = parseArgs({
 });
 
 const started = performance.now();
-const log = (s: string) => process.stderr.write(`bench [${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
+const log = (s: string) =>
+  process.stderr.write(`bench [${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
 
 if (process.getuid?.() !== 0) {
   process.stderr.write("bench: needs root (the tracer and bpftrace load BPF programs)\n");
@@ -72,7 +85,11 @@ if (a["fresh-only"]) {
   }
   const file = a.out ?? join(OUT, "results-fresh.json");
   writeFileSync(file, JSON.stringify({ date: machine.date, machine, fresh }, null, 1) + "\n");
-  process.stdout.write(`\ntracer benchmark (fresh runs only), ${machine.date}: ${machine.nproc} × ${machine.cpuModel}, kernel ${machine.kernel}\n\n` + freshTable(fresh.figures) + `\n${((performance.now() - started) / 1000).toFixed(0)} s in all; figures in ${file}\n`);
+  process.stdout.write(
+    `\ntracer benchmark (fresh runs only), ${machine.date}: ${machine.nproc} × ${machine.cpuModel}, kernel ${machine.kernel}\n\n` +
+      freshTable(fresh.figures) +
+      `\n${((performance.now() - started) / 1000).toFixed(0)} s in all; figures in ${file}\n`,
+  );
   process.exit(0);
 }
 const only = a.only ? new Set(a.only.split(",")) : null;
@@ -85,7 +102,16 @@ const workloads = WORKLOADS.filter((w) => !only || only.has(w.id)).map((w) => ({
   rounds: rounds ?? w.rounds,
   seconds: seconds !== null && !w.wallClock ? seconds : w.seconds,
 }));
-const partial = only !== null || rounds !== null || seconds !== null || a["no-verify"] || a["no-decoder"] || a["no-bpf-cost"] || a["no-warmup"] || a["no-ring"] || a["no-fresh"];
+const partial =
+  only !== null ||
+  rounds !== null ||
+  seconds !== null ||
+  a["no-verify"] ||
+  a["no-decoder"] ||
+  a["no-bpf-cost"] ||
+  a["no-warmup"] ||
+  a["no-ring"] ||
+  a["no-fresh"];
 const outFile = a.out ?? (partial ? join(OUT, "results-partial.json") : join(ROOT, "bench", "results.json"));
 
 log("compiling workloads into .output/bench/");
@@ -94,11 +120,26 @@ const machine = machineInfo();
 log(`${machine.nproc} CPUs, ${machine.cpuModel}, kernel ${machine.kernel}`);
 const restoreBpfStats = enableBpfStats();
 
-const figures: (WorkloadFigures & { unit: string; configs: string[]; noise: Spread; wanted: number; rounds: Round[] })[] = [];
+const figures: (WorkloadFigures & {
+  unit: string;
+  configs: string[];
+  noise: Spread;
+  wanted: number;
+  rounds: Round[];
+})[] = [];
 for (const w of workloads) {
   log(`${w.id}: ${w.label} under ${w.configs.join(", ")}; ${w.rounds} rounds${w.wallClock ? "" : ` × ${w.seconds} s`}`);
   const rs = await measureWorkload(w, { rounds: w.rounds, seconds: w.seconds, settleMs, log });
-  figures.push({ id: w.id, label: w.label, unit: w.unit, configs: w.configs, summaries: summarize(w.configs, rs), noise: aaNoise(rs), wanted: w.rounds, rounds: rs });
+  figures.push({
+    id: w.id,
+    label: w.label,
+    unit: w.unit,
+    configs: w.configs,
+    summaries: summarize(w.configs, rs),
+    noise: aaNoise(rs),
+    wanted: w.rounds,
+    rounds: rs,
+  });
 }
 
 let warmup: { configs: WarmupFigures[]; traceTrue: TraceTrue } | null = null;
@@ -131,7 +172,10 @@ let decoder: DecoderResult | null = null;
 if (!a["no-decoder"]) {
   log("decoder micro-benchmark");
   const one = (kind: string, mode: string) => {
-    const p = Bun.spawnSync([process.execPath, join(ROOT, "bench", "decoder-bench.ts"), kind, mode], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawnSync([process.execPath, join(ROOT, "bench", "decoder-bench.ts"), kind, mode], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     if (p.exitCode !== 0) throw new Error(`decoder-bench ${kind} ${mode}: ${p.stderr.toString()}`);
     return JSON.parse(p.stdout.toString()) as { jsonBytes: number; rate: Spread };
   };
@@ -145,7 +189,13 @@ if (!a["no-decoder"]) {
   const exitDirect = one("exit", "direct");
   decoder = {
     rounds: execJson.rate.n,
-    exec: { jsonBytes: execJson.jsonBytes, decode: execDecode.rate, decodeJson: execJson.rate, direct: execDirect.rate, pipeline: execPipe.rate },
+    exec: {
+      jsonBytes: execJson.jsonBytes,
+      decode: execDecode.rate,
+      decodeJson: execJson.rate,
+      direct: execDirect.rate,
+      pipeline: execPipe.rate,
+    },
     fork: { jsonBytes: forkJson.jsonBytes, decodeJson: forkJson.rate, direct: forkDirect.rate },
     exit: { jsonBytes: exitJson.jsonBytes, decodeJson: exitJson.rate, direct: exitDirect.rate },
   };
@@ -155,7 +205,10 @@ let ring: RingBench[] = [];
 if (!a["no-ring"]) {
   log("ring reader micro-benchmark");
   ring = [64, 512].map((bytes) => {
-    const p = Bun.spawnSync([process.execPath, join(ROOT, "bench", "ring-bench.ts"), String(bytes)], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawnSync([process.execPath, join(ROOT, "bench", "ring-bench.ts"), String(bytes)], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     if (p.exitCode !== 0) throw new Error(`ring-bench ${bytes}: ${p.stderr.toString()}`);
     return JSON.parse(p.stdout.toString()) as RingBench;
   });
@@ -178,8 +231,13 @@ text += `verdict: met / MISSED when the median's confidence interval (CI) is ent
 text += throughputTable(figures);
 if (warmup) text += "\n" + warmupTable(warmup.configs, warmup.traceTrue);
 if (fresh) text += "\n" + freshTable(fresh.figures);
-text += "\nresolution (A/A: each no-tracer run ÷ its no-tracer neighbours; a free configuration would score this):\n" + noiseLines(figures);
-if (verifications.length) text += "\nverification: tracer --json --stats -o FILE -- WORKLOAD (exact counts from the workload)\n\n" + verificationTable(verifications);
+text +=
+  "\nresolution (A/A: each no-tracer run ÷ its no-tracer neighbours; a free configuration would score this):\n" +
+  noiseLines(figures);
+if (verifications.length)
+  text +=
+    "\nverification: tracer --json --stats -o FILE -- WORKLOAD (exact counts from the workload)\n\n" +
+    verificationTable(verifications);
 if (bpfCost.length) text += "\n" + bpfCostTable(bpfCost, figures, workloads);
 if (ring.length) text += "\n" + ringTable(ring);
 if (decoder) text += "\n" + decoderTable(decoder);
@@ -197,11 +255,17 @@ writeFileSync(
         settleMs,
         rounds: Object.fromEntries(workloads.map((w) => [w.id, w.rounds])),
         seconds: Object.fromEntries(workloads.map((w) => [w.id, w.seconds])),
-        design: "per round: none, c1, none, c2, ..., none; ratio = c ÷ geometric mean of the none runs on either side; configuration order rotates by one per round; rounds with foreign tracing attachments or others' CPU load are measured again (within 20% more time); CPU = the tool's threads (schedstat) + its BPF programs' run_time_ns (kernel.bpf_stats_enabled on for the whole bench) from the workload's start until the tool is idle again; memory cgroup of its own per tool run",
+        design:
+          "per round: none, c1, none, c2, ..., none; ratio = c ÷ geometric mean of the none runs on either side; configuration order rotates by one per round; rounds with foreign tracing attachments or others' CPU load are measured again (within 20% more time); CPU = the tool's threads (schedstat) + its BPF programs' run_time_ns (kernel.bpf_stats_enabled on for the whole bench) from the workload's start until the tool is idle again; memory cgroup of its own per tool run",
       },
       commands: {
         configs: Object.fromEntries(Object.values(CONFIGS).map((c) => [c.id, { label: c.label, argv: c.argv }])),
-        workloads: Object.fromEntries(workloads.map((w) => [w.id, { label: w.label, unit: w.unit, timed: w.timed(w.seconds), counted: w.counted, prepare: w.prepare ?? null }])),
+        workloads: Object.fromEntries(
+          workloads.map((w) => [
+            w.id,
+            { label: w.label, unit: w.unit, timed: w.timed(w.seconds), counted: w.counted, prepare: w.prepare ?? null },
+          ]),
+        ),
         decoder: "bun bench/decoder-bench.ts exec|fork|exit decode|json|direct|pipeline (one process each)",
       },
       workloads: figures,

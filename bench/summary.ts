@@ -18,7 +18,8 @@ const CI_LEVEL = 0.85;
 
 /** P(Binomial(n, 1/2) ≤ k). */
 function binomCdf(n: number, k: number): number {
-  let c = 1, sum = 0;
+  let c = 1,
+    sum = 0;
   for (let i = 0; i <= k; i++) {
     sum += c;
     c = (c * (n - i)) / (i + 1);
@@ -51,7 +52,8 @@ export function aaNoise(rounds: Round[]): Spread {
   const clean = rounds.filter((r) => r.foreign.length === 0);
   const xs: number[] = [];
   for (const r of clean.length ? clean : rounds) {
-    for (let j = 1; j + 1 < r.baselines.length; j++) xs.push(r.baselines[j]! / Math.sqrt(r.baselines[j - 1]! * r.baselines[j + 1]!));
+    for (let j = 1; j + 1 < r.baselines.length; j++)
+      xs.push(r.baselines[j]! / Math.sqrt(r.baselines[j - 1]! * r.baselines[j + 1]!));
   }
   return spread(xs);
 }
@@ -110,7 +112,22 @@ export function summarize(configs: string[], rounds: Round[]): ConfigSummary[] {
     if (c === "none") {
       const rates = used.flatMap((r) => r.baselines);
       const one = { median: 1, min: 1, max: 1, n: rates.length, lo: 1, hi: 1, level: 1 };
-      return { config: c, ratio: one, vsFloor: null, rate: spread(rates), startupMs: null, stopMs: null, vsExecsnoop: null, cpu: null, peakRssKb: null, memcgPeakKb: null, rssParts: null, emitted: null, lost: null, badExits: 0 };
+      return {
+        config: c,
+        ratio: one,
+        vsFloor: null,
+        rate: spread(rates),
+        startupMs: null,
+        stopMs: null,
+        vsExecsnoop: null,
+        cpu: null,
+        peakRssKb: null,
+        memcgPeakKb: null,
+        rssParts: null,
+        emitted: null,
+        lost: null,
+        badExits: 0,
+      };
     }
     const mine = used.map((r) => of(r, c)!);
     const all = rounds.map((r) => of(r, c)!);

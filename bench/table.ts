@@ -13,7 +13,11 @@ import { FRESH_SPAWNS, type FreshFigures } from "./fresh";
 
 function render(header: string[], rows: string[][], right: Set<number>): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => r.map((c, i) => (right.has(i) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (right.has(i) ? c.padStart(w[i]!) : c.padEnd(w[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n") + "\n";
 }
 
@@ -26,7 +30,11 @@ export function noiseLines(ws: (WorkloadFigures & { noise: Spread; rounds: Round
       const clean = w.rounds.filter((r) => r.foreign.length === 0).length;
       const used = clean > 0 ? `${clean} clean rounds` : `NO clean round: all ${w.rounds.length} used`;
       const flagged = w.rounds.length - clean;
-      const kinds = new Set(w.rounds.flatMap((r) => r.foreign.map((f) => (f.startsWith("others used") ? "others' CPU load" : "others' tracing programs"))));
+      const kinds = new Set(
+        w.rounds.flatMap((r) =>
+          r.foreign.map((f) => (f.startsWith("others used") ? "others' CPU load" : "others' tracing programs")),
+        ),
+      );
       const why = flagged ? `; ${flagged} flagged and measured again (${[...kinds].join(", ")})` : "";
       const short = clean < w.wanted ? ` — fewer than the ${w.wanted} wanted: treat as noisy` : "";
       return `  ${w.label}: A/A ${f3(w.noise.median)}, ${Math.round(w.noise.level * 100)}% CI ${ci(w.noise)}, range ${f3(w.noise.min)}–${f3(w.noise.max)}; ${used}${why}${short}\n`;
@@ -35,7 +43,19 @@ export function noiseLines(ws: (WorkloadFigures & { noise: Spread; rounds: Round
 }
 
 export function throughputTable(ws: WorkloadFigures[]): string {
-  const header = ["workload", "configuration", "throughput", "ratio", "CI", "vs floor", "target", "met", "lost", "start ms", "stop ms"];
+  const header = [
+    "workload",
+    "configuration",
+    "throughput",
+    "ratio",
+    "CI",
+    "vs floor",
+    "target",
+    "met",
+    "lost",
+    "start ms",
+    "stop ms",
+  ];
   const rows: string[][] = [];
   for (const w of ws) {
     for (const s of w.summaries) {
@@ -64,7 +84,20 @@ const mib = (kb: number | null) => (kb ? (kb / 1024).toFixed(1) : "");
 /** The headline: CPU per operation and per event delivered, everything included, past warm-up;
  * and memory (RSS, its own memory cgroup's peak charge). */
 export function cpuTable(ws: (WorkloadFigures & { unit: string })[]): string {
-  const header = ["workload", "configuration", "own µs/op", "BPF µs/op", "all µs/op", "CI", "events/op", "all µs/event", "CI", "RSS MiB", "w/o maps", "cgroup MiB"];
+  const header = [
+    "workload",
+    "configuration",
+    "own µs/op",
+    "BPF µs/op",
+    "all µs/op",
+    "CI",
+    "events/op",
+    "all µs/event",
+    "CI",
+    "RSS MiB",
+    "w/o maps",
+    "cgroup MiB",
+  ];
   const rows: string[][] = [];
   for (const w of ws) {
     let first = true;
@@ -111,21 +144,35 @@ export function verificationTable(vs: Verification[]): string {
 }
 
 export function decoderTable(d: DecoderResult): string {
-  const r = (label: string, s: Spread, bytes: number) => [label, Math.round(s.median).toLocaleString("en"), `${Math.round(s.min).toLocaleString("en")}–${Math.round(s.max).toLocaleString("en")}`, (1e9 / s.median).toFixed(0), String(bytes)];
-  return render(["decoder micro-benchmark (one core)", "events/s", "range", "ns/event", "JSON bytes"], [
-    r("exec record: decode", d.exec.decode, d.exec.jsonBytes),
-    r("exec record: decode + JSON (event path)", d.exec.decodeJson, d.exec.jsonBytes),
-    r("exec record: JSON from the record", d.exec.direct, d.exec.jsonBytes),
-    r("exec record: enrich + JSON (the tracer's --json path)", d.exec.pipeline, d.exec.jsonBytes),
-    r("fork record: decode + JSON (event path)", d.fork.decodeJson, d.fork.jsonBytes),
-    r("fork record: JSON from the record", d.fork.direct, d.fork.jsonBytes),
-    r("exit record: decode + JSON (event path)", d.exit.decodeJson, d.exit.jsonBytes),
-    r("exit record: JSON from the record", d.exit.direct, d.exit.jsonBytes),
-  ], new Set([1, 3, 4]));
+  const r = (label: string, s: Spread, bytes: number) => [
+    label,
+    Math.round(s.median).toLocaleString("en"),
+    `${Math.round(s.min).toLocaleString("en")}–${Math.round(s.max).toLocaleString("en")}`,
+    (1e9 / s.median).toFixed(0),
+    String(bytes),
+  ];
+  return render(
+    ["decoder micro-benchmark (one core)", "events/s", "range", "ns/event", "JSON bytes"],
+    [
+      r("exec record: decode", d.exec.decode, d.exec.jsonBytes),
+      r("exec record: decode + JSON (event path)", d.exec.decodeJson, d.exec.jsonBytes),
+      r("exec record: JSON from the record", d.exec.direct, d.exec.jsonBytes),
+      r("exec record: enrich + JSON (the tracer's --json path)", d.exec.pipeline, d.exec.jsonBytes),
+      r("fork record: decode + JSON (event path)", d.fork.decodeJson, d.fork.jsonBytes),
+      r("fork record: JSON from the record", d.fork.direct, d.fork.jsonBytes),
+      r("exit record: decode + JSON (event path)", d.exit.decodeJson, d.exit.jsonBytes),
+      r("exit record: JSON from the record", d.exit.direct, d.exit.jsonBytes),
+    ],
+    new Set([1, 3, 4]),
+  );
 }
 
 export function targetsTable(ts: TargetResult[]): string {
-  return render(["target", "wanted", "measured", "verdict"], ts.map((t) => [t.name, t.target, t.value, t.verdict === "MISSED" ? "NOT MET" : t.verdict]), new Set());
+  return render(
+    ["target", "wanted", "measured", "verdict"],
+    ts.map((t) => [t.name, t.target, t.value, t.verdict === "MISSED" ? "NOT MET" : t.verdict]),
+    new Set(),
+  );
 }
 
 export interface DecoderResult {
@@ -152,31 +199,64 @@ export function bpfCostTable(costs: WorkloadBpfCost[], ws: WorkloadFigures[], de
       Number.isFinite(opNs) ? f3(1 / (1 + c.bpfNsPerOp / opNs)) : "",
     ];
   });
-  return render(["BPF programs (tracer, all events)", "µs per run, by program", "BPF µs/op", "op µs (no tracer)", "ratio from BPF alone"], rows, new Set([2, 3, 4]));
+  return render(
+    [
+      "BPF programs (tracer, all events)",
+      "µs per run, by program",
+      "BPF µs/op",
+      "op µs (no tracer)",
+      "ratio from BPF alone",
+    ],
+    rows,
+    new Set([2, 3, 4]),
+  );
 }
 
 /** Warm-up pass: the first 3,000 spawns of a fresh tool against the next 3,000, a 2 s storm right
  * after ready, and `tracer -- true`. */
 export function warmupTable(ws: WarmupFigures[], t: TraceTrue): string {
   const ms = (x: Spread) => `${x.median.toFixed(0)} (${x.lo.toFixed(0)}–${x.hi.toFixed(0)})`;
-  const table = render(["warm-up (fresh start each)", "first 3k spawns ms", "next 3k ms", "extra ms (CI)", "2 s storm µs/spawn", "2 s storm ratio"], ws.map((w) => [
-    CONFIGS[w.config]!.label,
-    w.firstMs.median.toFixed(0),
-    w.nextMs.median.toFixed(0),
-    ms(w.extraMs),
-    w.stormUsPerSpawn.median.toFixed(1),
-    f3(w.stormRatio.median),
-  ]), new Set([1, 2, 3, 4, 5]));
-  return table + `tracer --json -o /dev/null -- true: ${t.wallMs.median.toFixed(0)} ms wall (true alone ${t.bareWallMs.median.toFixed(1)} ms), ${t.cpuMs.median.toFixed(0)} ms CPU (median of ${t.wallMs.n})\n`;
+  const table = render(
+    [
+      "warm-up (fresh start each)",
+      "first 3k spawns ms",
+      "next 3k ms",
+      "extra ms (CI)",
+      "2 s storm µs/spawn",
+      "2 s storm ratio",
+    ],
+    ws.map((w) => [
+      CONFIGS[w.config]!.label,
+      w.firstMs.median.toFixed(0),
+      w.nextMs.median.toFixed(0),
+      ms(w.extraMs),
+      w.stormUsPerSpawn.median.toFixed(1),
+      f3(w.stormRatio.median),
+    ]),
+    new Set([1, 2, 3, 4, 5]),
+  );
+  return (
+    table +
+    `tracer --json -o /dev/null -- true: ${t.wallMs.median.toFixed(0)} ms wall (true alone ${t.bareWallMs.median.toFixed(1)} ms), ${t.cpuMs.median.toFixed(0)} ms CPU (median of ${t.wallMs.n})\n`
+  );
 }
 
 export function ringTable(rs: RingBench[]): string {
-  return render(["ring reader, one drain of a full 16 MiB ring", "ns/record, native callback", "ns/record, JS callback", "JS callback's own ns"], rs.map((r) => [
-    `${r.recordBytes}-byte records (${r.recordsPerDrain} per drain)`,
-    r.nativeNsPerRecord.median.toFixed(1),
-    `${r.jsNsPerRecord.median.toFixed(0)} (${r.jsNsPerRecord.min.toFixed(0)}–${r.jsNsPerRecord.max.toFixed(0)})`,
-    r.callbackNsPerRecord.toFixed(0),
-  ]), new Set([1, 2, 3]));
+  return render(
+    [
+      "ring reader, one drain of a full 16 MiB ring",
+      "ns/record, native callback",
+      "ns/record, JS callback",
+      "JS callback's own ns",
+    ],
+    rs.map((r) => [
+      `${r.recordBytes}-byte records (${r.recordsPerDrain} per drain)`,
+      r.nativeNsPerRecord.median.toFixed(1),
+      `${r.jsNsPerRecord.median.toFixed(0)} (${r.jsNsPerRecord.min.toFixed(0)}–${r.jsNsPerRecord.max.toFixed(0)})`,
+      r.callbackNsPerRecord.toFixed(0),
+    ]),
+    new Set([1, 2, 3]),
+  );
 }
 
 export function freshTable(fs: FreshFigures[]): string {
@@ -197,11 +277,32 @@ export function freshTable(fs: FreshFigures[]): string {
     ["wall ratio of the spawns", (f) => m(f.ratio, 3)],
   ];
   const n = fs[0]?.runs ?? 0;
-  const head = `fresh run, as in CI: launch → ready → ${FRESH_SPAWNS.toLocaleString("en")} posix_spawns of a static true (3 args) → idle → exit;\n` +
+  const head =
+    `fresh run, as in CI: launch → ready → ${FRESH_SPAWNS.toLocaleString("en")} posix_spawns of a static true (3 args) → idle → exit;\n` +
     `median (min–max) of ${n} rounds; quiet rounds (others made < 1% as many execs and used < 0.1 CPU): ${fs.map((f) => `${f.config} ${f.quietRuns}`).join(", ")}\n` +
     `own CPU = rusage at exit (all threads, exited ones included); BPF = its programs' runs (≤ 1 per spawn) × the lower quartile\n` +
     `of ns per run over 2 ms windows (robust to runs preempted on a busy host and to others' execs; "raw": run_time_ns of every run)\n\n`;
-  const progs = fs.flatMap((f) => Object.entries(f.programs).map(([name, p]) => [CONFIGS[f.config]!.label, name, p.runs.toFixed(0), p.robustNs.toFixed(0), p.meanNs.toFixed(0)]));
-  return head + render(["", ...fs.map((f) => CONFIGS[f.config]!.label)], rows.map(([label, get]) => [label, ...fs.map(get)]), new Set(fs.map((_, i) => i + 1))) +
-    "\n" + render(["BPF program (fresh runs, medians)", "program", "runs", "ns/run, windows' lower quartile", "ns/run, mean"], progs, new Set([2, 3, 4]));
+  const progs = fs.flatMap((f) =>
+    Object.entries(f.programs).map(([name, p]) => [
+      CONFIGS[f.config]!.label,
+      name,
+      p.runs.toFixed(0),
+      p.robustNs.toFixed(0),
+      p.meanNs.toFixed(0),
+    ]),
+  );
+  return (
+    head +
+    render(
+      ["", ...fs.map((f) => CONFIGS[f.config]!.label)],
+      rows.map(([label, get]) => [label, ...fs.map(get)]),
+      new Set(fs.map((_, i) => i + 1)),
+    ) +
+    "\n" +
+    render(
+      ["BPF program (fresh runs, medians)", "program", "runs", "ns/run, windows' lower quartile", "ns/run, mean"],
+      progs,
+      new Set([2, 3, 4]),
+    )
+  );
 }

@@ -67,7 +67,12 @@ export interface TargetResult {
   verdict: Verdict;
 }
 
-export function evaluateTargets(ws: WorkloadFigures[], verifications: Verification[], decoderRate: number, warmup: WarmupFigures[]): TargetResult[] {
+export function evaluateTargets(
+  ws: WorkloadFigures[],
+  verifications: Verification[],
+  decoderRate: number,
+  warmup: WarmupFigures[],
+): TargetResult[] {
   const out: TargetResult[] = [];
   const row = (w: string, c: string) => ws.find((x) => x.id === w)?.summaries.find((s) => s.config === c);
   const cpu = (name: string, c: string, max: number) => {
@@ -101,7 +106,12 @@ export function evaluateTargets(ws: WorkloadFigures[], verifications: Verificati
   ratio("exec storm, 1 worker (tracer, all events)", "exec-1", "all");
   const peer = row("exec-1", "all")?.vsExecsnoop;
   if (peer) {
-    out.push({ name: "exec storm, 1 worker: tracer (all events) ÷ execsnoop, same rounds", target: "≥ 1 (not below it)", value: withCi(peer, 3), verdict: verdict(peer, 1) });
+    out.push({
+      name: "exec storm, 1 worker: tracer (all events) ÷ execsnoop, same rounds",
+      target: "≥ 1 (not below it)",
+      value: withCi(peer, 3),
+      verdict: verdict(peer, 1),
+    });
   }
   ratio("exec storm, 2 workers (tracer, all events)", "exec-2", "all");
   ratio("fork storm (tracer, all events)", "fork", "all");
@@ -110,14 +120,18 @@ export function evaluateTargets(ws: WorkloadFigures[], verifications: Verificati
   ratio("syscall loop without process_execute_failed", "syscall", "nofail");
   ratio("syscall loop with process_execute_failed", "syscall", "all");
 
-  const tracerRows = ws.flatMap((w) => w.summaries.filter((s) => s.startupMs !== null && TRACER_CONFIGS.has(s.config)).map((s) => ({ w, s })));
-  const lost = tracerRows.reduce((a, { s }) => a + (s.lost ?? 0), 0) +
+  const tracerRows = ws.flatMap((w) =>
+    w.summaries.filter((s) => s.startupMs !== null && TRACER_CONFIGS.has(s.config)).map((s) => ({ w, s })),
+  );
+  const lost =
+    tracerRows.reduce((a, { s }) => a + (s.lost ?? 0), 0) +
     verifications.reduce((a, v) => a + v.checks.reduce((b, c) => b + (c.lost ?? 0), 0), 0);
   const verifyBad = verifications.filter((v) => !v.ok).map((v) => v.workload);
   out.push({
     name: "zero lost events, default buffer, every workload",
     target: "0 lost, verification exact",
-    value: `${lost} lost` + (verifyBad.length ? `; verification failed: ${verifyBad.join(", ")}` : "; verification exact"),
+    value:
+      `${lost} lost` + (verifyBad.length ? `; verification failed: ${verifyBad.join(", ")}` : "; verification exact"),
     verdict: lost === 0 && verifyBad.length === 0 ? "met" : "MISSED",
   });
 

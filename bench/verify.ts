@@ -73,7 +73,11 @@ export async function verify(w: Workload): Promise<Verification> {
   const argv = [TRACER, "--json", "--stats", "-o", file, "--", ...w.counted];
   if (w.prepare) Bun.spawnSync(w.prepare, { env: { ...process.env, ...w.env }, stdout: "ignore", stderr: "ignore" });
   const p = Bun.spawn(argv, { env: { ...process.env, ...w.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, exitCode] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const [out, err, exitCode] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   const summary: KernelSummary | null = parseSummary(err);
   const counts = w.wallClock ? null : parseCounts(out);
   const { byName, execByExe } = countFile(file);
@@ -84,17 +88,35 @@ export async function verify(w: Workload): Promise<Verification> {
     const e = exp[ev] ?? null;
     const emitted = k ? k.emitted : null;
     const lost = k ? k.lost : null;
-    return { event: ev, expected: e, emitted, written, lost, ok: emitted === written && lost === 0 && (e === null || e === written) };
+    return {
+      event: ev,
+      expected: e,
+      emitted,
+      written,
+      lost,
+      ok: emitted === written && lost === 0 && (e === null || e === written),
+    };
   });
   if (w.wallClock) {
     // One cc1 and one as per source file ("as" may be installed as x86_64-linux-gnu-as).
     for (const exe of ["cc1", "as"]) {
-      const n = Object.entries(execByExe).reduce((a, [name, k]) => a + (name === exe || name.endsWith(`-${exe}`) ? k : 0), 0);
-      checks.push({ event: `exec of ${exe}`, expected: PROJECT_FILES, emitted: null, written: n, lost: null, ok: n === PROJECT_FILES });
+      const n = Object.entries(execByExe).reduce(
+        (a, [name, k]) => a + (name === exe || name.endsWith(`-${exe}`) ? k : 0),
+        0,
+      );
+      checks.push({
+        event: `exec of ${exe}`,
+        expected: PROJECT_FILES,
+        emitted: null,
+        written: n,
+        lost: null,
+        ok: n === PROJECT_FILES,
+      });
     }
   }
   const malformed = summary?.malformed ?? -1;
-  const ok = exitCode === 0 && summary !== null && malformed === 0 && summary.scratchClash === 0 && checks.every((c) => c.ok);
+  const ok =
+    exitCode === 0 && summary !== null && malformed === 0 && summary.scratchClash === 0 && checks.every((c) => c.ok);
   if (ok) rmSync(file, { force: true }); // a failed pass keeps its events for a look
   return { workload: w.id, argv, counts, checks, malformed, exitCode, ok };
 }

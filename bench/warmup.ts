@@ -37,7 +37,10 @@ const cpuMs = (r: Running) => {
 
 async function spawns(r: Running): Promise<number> {
   const c0 = cpuMs(r);
-  const p = Bun.spawnSync([bin("exec-storm"), "-n", String(SPAWNS), ...EXEC_TARGET], { stdout: "ignore", stderr: "pipe" });
+  const p = Bun.spawnSync([bin("exec-storm"), "-n", String(SPAWNS), ...EXEC_TARGET], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   if (p.exitCode !== 0) throw new Error(`exec-storm: ${p.stderr.toString()}`);
   await idle(r.proc.pid, 1000);
   return cpuMs(r) - c0;
@@ -52,9 +55,17 @@ async function timedRun(argv: string[]): Promise<{ wallMs: number; cpuMs: number
   return { wallMs, cpuMs: Number(p.resourceUsage()?.cpuTime.total ?? 0) / 1000 };
 }
 
-export async function measureWarmup(rounds: number, log: (s: string) => void): Promise<{ configs: WarmupFigures[]; traceTrue: TraceTrue }> {
+export async function measureWarmup(
+  rounds: number,
+  log: (s: string) => void,
+): Promise<{ configs: WarmupFigures[]; traceTrue: TraceTrue }> {
   const storm = { ...WORKLOADS.find((w) => w.id === "exec-1")!, seconds: STORM_S };
-  const acc = new Map(WARMUP_CONFIGS.map((c) => [c, { first: [] as number[], next: [] as number[], us: [] as number[], ratio: [] as number[] }]));
+  const acc = new Map(
+    WARMUP_CONFIGS.map((c) => [
+      c,
+      { first: [] as number[], next: [] as number[], us: [] as number[], ratio: [] as number[] },
+    ]),
+  );
   const trueArgv = [TRACER, "--json", "-o", "/dev/null", "--", ...EXEC_TARGET];
   const tt = { wall: [] as number[], cpu: [] as number[], bare: [] as number[] };
   for (let i = 0; i < rounds; i++) {
@@ -80,7 +91,9 @@ export async function measureWarmup(rounds: number, log: (s: string) => void): P
       } finally {
         await stop(r);
       }
-      log(`warm-up ${c} round ${i + 1}: first ${SPAWNS} spawns ${a.first.at(-1)!.toFixed(1)} ms, next ${a.next.at(-1)!.toFixed(1)} ms; ${STORM_S} s storm ${a.us.at(-1)!.toFixed(1)} µs/spawn, ratio ${a.ratio.at(-1)!.toFixed(3)}`);
+      log(
+        `warm-up ${c} round ${i + 1}: first ${SPAWNS} spawns ${a.first.at(-1)!.toFixed(1)} ms, next ${a.next.at(-1)!.toFixed(1)} ms; ${STORM_S} s storm ${a.us.at(-1)!.toFixed(1)} µs/spawn, ratio ${a.ratio.at(-1)!.toFixed(3)}`,
+      );
     }
     const t = await timedRun(trueArgv);
     tt.wall.push(t.wallMs);

@@ -143,7 +143,11 @@ export async function runWorkload(w: Workload, seconds: number): Promise<Sample>
   const p = Bun.spawn(w.timed(seconds), { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   const ns = Bun.nanoseconds() - t0;
-  const load = { cpuS: Number(p.resourceUsage()?.cpuTime.total ?? 0) / 1e6, busyS: machineBusyS() - busy0, runnerS: runnerCpuS() - runner0 };
+  const load = {
+    cpuS: Number(p.resourceUsage()?.cpuTime.total ?? 0) / 1e6,
+    busyS: machineBusyS() - busy0,
+    runnerS: runnerCpuS() - runner0,
+  };
   if (code !== 0) throw new Error(`${w.id}: exit ${code}: ${err.trim()}`);
   if (w.wallClock) return { rate: 1e9 / ns, counts: { ops: 1, ns, procs: 0, threads: 0, execs: 0 }, ...load };
   const counts = parseCounts(out);

@@ -15,9 +15,17 @@ const { i32, u32, u64, i64_fast, ptr: P, cstring, bool, function: fn } = FFIType
 // All three are materialized before the first dlopen and released after the last: glibc also
 // matches a dlopen path against the paths already loaded, so a reused fd number
 // (/proc/self/fd/5 twice) would hand back the previous library.
-const files = [materialize(libzPath, "libz.so.1"), materialize(libelfPath, "libelf.so.1"), materialize(libbpfPath, "libbpf.so.1")] as const;
+const files = [
+  materialize(libzPath, "libz.so.1"),
+  materialize(libelfPath, "libelf.so.1"),
+  materialize(libbpfPath, "libbpf.so.1"),
+] as const;
 
-function open<T extends Record<string, { args: readonly FFIType[]; returns: FFIType }>>(file: { path: string }, soname: string, symbols: T) {
+function open<T extends Record<string, { args: readonly FFIType[]; returns: FFIType }>>(
+  file: { path: string },
+  soname: string,
+  symbols: T,
+) {
   try {
     return dlopen(file.path, symbols);
   } catch (e) {
@@ -120,7 +128,9 @@ export function lastErrno(): number {
 // libbpf prints through one process-wide callback. We always capture the last lines (so a load
 // failure can quote the verifier), and copy them to stderr only when verbose.
 
-const LIBBPF_WARN = 0, LIBBPF_INFO = 1, LIBBPF_DEBUG = 2;
+const LIBBPF_WARN = 0,
+  LIBBPF_INFO = 1,
+  LIBBPF_DEBUG = 2;
 const LOG_KEEP = 400;
 const logLines: string[] = [];
 let verbose = false;

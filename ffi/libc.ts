@@ -87,10 +87,18 @@ export function errno(): number {
 
 /** Codes that are not the C library's: the kernel-internal ENOTSUPP and libbpf's own. */
 const ERRNO_NAMES: Record<number, string> = {
-  524: "ENOTSUPP", 4007: "LIBBPF_ERRNO__PROG2BIG", 4003: "LIBBPF_ERRNO__FORMAT",
-  4004: "LIBBPF_ERRNO__KVERSION", 4005: "LIBBPF_ERRNO__ENDIAN", 4006: "LIBBPF_ERRNO__INTERNAL",
-  4008: "LIBBPF_ERRNO__KVER", 4009: "LIBBPF_ERRNO__LOADFAIL", 4010: "LIBBPF_ERRNO__VERIFY",
-  4011: "LIBBPF_ERRNO__PROGTYPE", 4012: "LIBBPF_ERRNO__WRNGPID", 4013: "LIBBPF_ERRNO__INVSEQ",
+  524: "ENOTSUPP",
+  4007: "LIBBPF_ERRNO__PROG2BIG",
+  4003: "LIBBPF_ERRNO__FORMAT",
+  4004: "LIBBPF_ERRNO__KVERSION",
+  4005: "LIBBPF_ERRNO__ENDIAN",
+  4006: "LIBBPF_ERRNO__INTERNAL",
+  4008: "LIBBPF_ERRNO__KVER",
+  4009: "LIBBPF_ERRNO__LOADFAIL",
+  4010: "LIBBPF_ERRNO__VERIFY",
+  4011: "LIBBPF_ERRNO__PROGTYPE",
+  4012: "LIBBPF_ERRNO__WRNGPID",
+  4013: "LIBBPF_ERRNO__INVSEQ",
   4014: "LIBBPF_ERRNO__NLPARSE",
 };
 
@@ -110,7 +118,8 @@ const tsPtr = ptr(ts);
 
 /** clock_gettime(clock) in nanoseconds. */
 export function clockNs(clock: number): bigint {
-  if (lib.symbols.clock_gettime(clock, tsPtr) !== 0) throw new Error(`clock_gettime(${clock}): ${describeErrno(errno())}`);
+  if (lib.symbols.clock_gettime(clock, tsPtr) !== 0)
+    throw new Error(`clock_gettime(${clock}): ${describeErrno(errno())}`);
   return ts[0]! * 1_000_000_000n + ts[1]!;
 }
 

@@ -34,9 +34,12 @@ export function materialize(path: string, soname: string): { path: string; done(
   return {
     path: file,
     done() {
-      try { unlinkSync(file); } catch {}
-      try { rmdirSync(dir); } catch {}
+      try {
+        unlinkSync(file);
+      } catch {}
+      try {
+        rmdirSync(dir);
+      } catch {}
     },
   };
 }
-

@@ -56,11 +56,19 @@ try {
   await server.addStream("BENCH");
   // 1. the sink alone
   const sample = await stormRun(["--nats", server.url, "--nats-stream", "BENCH"]);
-  const lines = readFileSync(join(work, "events.jsonl"), "utf8").split("\n").slice(0, -1).map((l) => new TextEncoder().encode(l));
+  const lines = readFileSync(join(work, "events.jsonl"), "utf8")
+    .split("\n")
+    .slice(0, -1)
+    .map((l) => new TextEncoder().encode(l));
   const cfg = { ...natsDefaults(), servers: [server.url], stream: "BENCH" };
-  const sink = await NatsSink.open(cfg, () => new Uint8Array(0), () => {});
+  const sink = await NatsSink.open(
+    cfg,
+    () => new Uint8Array(0),
+    () => {},
+  );
   const n = 50_000;
-  const cpu0 = process.cpuUsage(), t0 = performance.now();
+  const cpu0 = process.cpuUsage(),
+    t0 = performance.now();
   for (let i = 0; i < n; i++) {
     sink.push(lines[i % lines.length]!, "sched_process_exec", 1e9 + i);
     if (i % 256 === 255) {
@@ -69,19 +77,30 @@ try {
     }
   }
   await sink.close(600_000);
-  const ms = performance.now() - t0, cpu = process.cpuUsage(cpu0);
-  console.log(`sink alone: ${n} events in ${(ms / 1000).toFixed(2)} s = ${Math.round(n / (ms / 1000))} events/s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs CPU per event (acked ${sink.stats.acked})`);
+  const ms = performance.now() - t0,
+    cpu = process.cpuUsage(cpu0);
+  console.log(
+    `sink alone: ${n} events in ${(ms / 1000).toFixed(2)} s = ${Math.round(n / (ms / 1000))} events/s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs CPU per event (acked ${sink.stats.acked})`,
+  );
   // 2. the tracer with and without --nats, alternating
   const rows: Record<string, number[]> = { "-o FILE": [], "+ --nats": [] };
   for (let r = 0; r < 3; r++) {
-    for (const [name, extra] of [["-o FILE", []], ["+ --nats", ["--nats", server.url, "--nats-stream", "BENCH"]]] as const) {
+    for (const [name, extra] of [
+      ["-o FILE", []],
+      ["+ --nats", ["--nats", server.url, "--nats-stream", "BENCH"]],
+    ] as const) {
       const { cpuUs, events } = await stormRun([...extra]);
       rows[name]!.push(cpuUs / events);
     }
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  for (const [name, v] of Object.entries(rows)) console.log(`tracer ${name}: ${med(v).toFixed(1)} µs CPU per event (median of ${v.map((x) => x.toFixed(1)).join(", ")}; ${spawns} spawns)`);
-  console.log(`--nats adds ${(med(rows["+ --nats"]!) - med(rows["-o FILE"]!)).toFixed(1)} µs CPU per event (×${(med(rows["+ --nats"]!) / med(rows["-o FILE"]!)).toFixed(2)})`);
+  for (const [name, v] of Object.entries(rows))
+    console.log(
+      `tracer ${name}: ${med(v).toFixed(1)} µs CPU per event (median of ${v.map((x) => x.toFixed(1)).join(", ")}; ${spawns} spawns)`,
+    );
+  console.log(
+    `--nats adds ${(med(rows["+ --nats"]!) - med(rows["-o FILE"]!)).toFixed(1)} µs CPU per event (×${(med(rows["+ --nats"]!) / med(rows["-o FILE"]!)).toFixed(2)})`,
+  );
 } finally {
   await server.stop();
   rmSync(work, { recursive: true, force: true });

@@ -40,7 +40,9 @@ if (import.meta.main) {
   let bad = 0;
   for (const file of args) {
     for (const what of tooNew(file, floor)) {
-      console.error(`check-glibc: error: ${file} needs ${what}, newer than the floor glibc ${floor} (src/session/glibc.ts)`);
+      console.error(
+        `check-glibc: error: ${file} needs ${what}, newer than the floor glibc ${floor} (src/session/glibc.ts)`,
+      );
       bad++;
     }
   }

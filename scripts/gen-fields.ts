@@ -14,8 +14,15 @@ export const README = join(import.meta.dir, "..", "README.md");
 const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 
 function table(fields: readonly Field[], typed: boolean): string {
-  const rows = fields.map((f) => `| ${f.name} | ${typed ? `${f.type} | ` : ""}${cell(f.doc)}${f.only ? ` (only with \`--${f.only}\`)` : ""} |`);
-  return [typed ? "| arg | type | meaning |" : "| field | meaning |", typed ? "|---|---|---|" : "|---|---|", ...rows].join("\n");
+  const rows = fields.map(
+    (f) =>
+      `| ${f.name} | ${typed ? `${f.type} | ` : ""}${cell(f.doc)}${f.only ? ` (only with \`--${f.only}\`)` : ""} |`,
+  );
+  return [
+    typed ? "| arg | type | meaning |" : "| field | meaning |",
+    typed ? "|---|---|---|" : "|---|---|",
+    ...rows,
+  ].join("\n");
 }
 
 export function fieldReference(): string {

@@ -9,7 +9,12 @@
 // It is only rewritten when its content changes.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 
-interface BtfMember { name: string; type_id: number; bits_offset: number; bitfield_size?: number }
+interface BtfMember {
+  name: string;
+  type_id: number;
+  bits_offset: number;
+  bitfield_size?: number;
+}
 interface BtfType {
   id: number;
   kind: string;
@@ -47,7 +52,12 @@ export function headerNames(header: string): { structs: string[]; enums: string[
   return { structs, enums };
 }
 
-interface Shape { type: string; size: number; dims: number[]; struct?: string }
+interface Shape {
+  type: string;
+  size: number;
+  dims: number[];
+  struct?: string;
+}
 
 /** Generate the TypeScript source. Throws LayoutError on anything it cannot express. */
 export function generateLayout(btfJson: string, header: string, source: string): { code: string; missing: string[] } {
@@ -68,13 +78,27 @@ export function generateLayout(btfJson: string, header: string, source: string):
   const typeName = (id: number): string => {
     const t = get(id);
     switch (t.kind) {
-      case "TYPEDEF": case "INT": case "FLOAT": return t.name;
-      case "CONST": case "VOLATILE": case "RESTRICT": case "TYPE_TAG": return typeName(t.type_id!);
-      case "STRUCT": case "UNION": return `${t.kind.toLowerCase()} ${t.name}`;
-      case "ENUM": case "ENUM64": return `enum ${t.name}`;
-      case "PTR": return "ptr";
-      case "ARRAY": return typeName(t.type_id!);
-      default: return t.kind.toLowerCase();
+      case "TYPEDEF":
+      case "INT":
+      case "FLOAT":
+        return t.name;
+      case "CONST":
+      case "VOLATILE":
+      case "RESTRICT":
+      case "TYPE_TAG":
+        return typeName(t.type_id!);
+      case "STRUCT":
+      case "UNION":
+        return `${t.kind.toLowerCase()} ${t.name}`;
+      case "ENUM":
+      case "ENUM64":
+        return `enum ${t.name}`;
+      case "PTR":
+        return "ptr";
+      case "ARRAY":
+        return typeName(t.type_id!);
+      default:
+        return t.kind.toLowerCase();
     }
   };
   const sizeOf = (id: number): number => {
@@ -99,7 +123,8 @@ export function generateLayout(btfJson: string, header: string, source: string):
   };
 
   const { structs: wantStructs, enums: wantEnums } = headerNames(header);
-  const named = (kinds: string[], name: string): BtfType[] => types.filter((t) => kinds.includes(t.kind) && t.name === name);
+  const named = (kinds: string[], name: string): BtfType[] =>
+    types.filter((t) => kinds.includes(t.kind) && t.name === name);
 
   const out: string[] = [];
   out.push(`// GENERATED from ${source} BTF by scripts/gen-layout.ts — DO NOT EDIT.`);
@@ -111,13 +136,16 @@ export function generateLayout(btfJson: string, header: string, source: string):
 
   const emitMembers = (st: BtfType, base: number, lines: string[], where: string) => {
     for (const m of st.members!) {
-      if (m.bitfield_size || m.bits_offset % 8 !== 0) throw new LayoutError(`${where}.${m.name || "(anon)"}: bitfields are not supported`);
+      if (m.bitfield_size || m.bits_offset % 8 !== 0)
+        throw new LayoutError(`${where}.${m.name || "(anon)"}: bitfields are not supported`);
       const mt = skipMods(m.type_id);
-      if (mt.kind === "INT" && mt.nr_bits !== undefined && mt.nr_bits !== mt.size! * 8) throw new LayoutError(`${where}.${m.name}: bitfields are not supported`);
+      if (mt.kind === "INT" && mt.nr_bits !== undefined && mt.nr_bits !== mt.size! * 8)
+        throw new LayoutError(`${where}.${m.name}: bitfields are not supported`);
       const off = base + m.bits_offset / 8;
       if (m.name === "" || m.name === "(anon)") {
         // anonymous struct/union member: its fields belong to the parent
-        if (mt.kind !== "STRUCT" && mt.kind !== "UNION") throw new LayoutError(`${where}: unnamed member of kind ${mt.kind}`);
+        if (mt.kind !== "STRUCT" && mt.kind !== "UNION")
+          throw new LayoutError(`${where}: unnamed member of kind ${mt.kind}`);
         emitMembers(mt, off, lines, where);
         continue;
       }
@@ -134,10 +162,14 @@ export function generateLayout(btfJson: string, header: string, source: string):
 
   for (const name of wantStructs) {
     const found = named(["STRUCT", "UNION"], name);
-    if (found.length === 0) { missing.push(`struct ${name}`); continue; }
+    if (found.length === 0) {
+      missing.push(`struct ${name}`);
+      continue;
+    }
     const st = found[0]!;
     for (const other of found.slice(1)) {
-      if (JSON.stringify({ ...other, id: 0 }) !== JSON.stringify({ ...st, id: 0 })) throw new LayoutError(`struct ${name}: two different definitions in BTF`);
+      if (JSON.stringify({ ...other, id: 0 }) !== JSON.stringify({ ...st, id: 0 }))
+        throw new LayoutError(`struct ${name}: two different definitions in BTF`);
     }
     const lines: string[] = [];
     emitMembers(st, 0, lines, name);
@@ -151,7 +183,10 @@ export function generateLayout(btfJson: string, header: string, source: string):
 
   for (const name of wantEnums) {
     const found = named(["ENUM", "ENUM64"], name);
-    if (found.length === 0) { missing.push(`enum ${name}`); continue; }
+    if (found.length === 0) {
+      missing.push(`enum ${name}`);
+      continue;
+    }
     const en = found[0]!;
     out.push(`/** enum ${name} */`);
     out.push(`export const ${name} = {`);
@@ -202,7 +237,9 @@ if (import.meta.main) {
     const source = arg(argv, "--source", false) ?? ".output/tracer.bpf.o";
     const { code, missing } = generateLayout(btf, readFileSync(headerPath, "utf8"), source);
     for (const m of missing) {
-      console.error(`gen-layout: warning: ${m} (from ${headerPath}) is not in the object's BTF; use it in the BPF program`);
+      console.error(
+        `gen-layout: warning: ${m} (from ${headerPath}) is not in the object's BTF; use it in the BPF program`,
+      );
     }
     if (!existsSync(outPath) || readFileSync(outPath, "utf8") !== code) writeFileSync(outPath, code);
   } catch (e) {

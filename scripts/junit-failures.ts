@@ -9,8 +9,12 @@ if (!path) {
 const xml = await Bun.file(path).text();
 
 const unescape = (s: string) =>
-  s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
-    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'")
+  s
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
     .replace(/&amp;/g, "&");
 const attr = (tag: string, name: string) => {
   const m = tag.match(new RegExp(`\\b${name}="([^"]*)"`));
@@ -31,7 +35,10 @@ for (const m of xml.matchAll(caseRe)) {
   console.log(`${failure ? "FAILED" : "SKIPPED"}: ${where}`);
   if (failure) {
     const text = unescape(failure[2] ?? attr(failure[3] ?? "", "message"));
-    for (const line of text.split("\n").filter((l) => l.trim()).slice(0, MESSAGE_LINES)) {
+    for (const line of text
+      .split("\n")
+      .filter((l) => l.trim())
+      .slice(0, MESSAGE_LINES)) {
       console.log(`    ${line.slice(0, 300)}`);
     }
   }

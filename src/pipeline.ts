@@ -30,7 +30,12 @@ export interface Pipeline {
 
 /** One reusable event view for the ring's records (no allocation per record besides what a
  * formatter asks for); `deliver` must not keep the view past its call (RecordEvent.clone). */
-export function createPipeline(opts: DecodeOptions, deliver: (ev: RecordEvent) => void, stats: PipelineStats, redactions: RedactOptions | null = null): Pipeline {
+export function createPipeline(
+  opts: DecodeOptions,
+  deliver: (ev: RecordEvent) => void,
+  stats: PipelineStats,
+  redactions: RedactOptions | null = null,
+): Pipeline {
   const ev = new RecordEvent(opts);
   const redactor = redactions && byteRedactor(redactions);
   const redact = redactor && redactStage(redactor); // before everything that reads the event

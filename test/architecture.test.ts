@@ -9,10 +9,22 @@ const ROOT = join(import.meta.dir, "..");
 
 /** Rooms in flow order; modules every room may use (errors, words) rank first. */
 const RANK: Record<string, number> = {
-  "ffi": 0, "src/errors": 0, "src/word": 0,
-  "src/ring": 1, "src/decode": 2, "src/redact": 2.5, "src/load": 3, "src/enrich": 4, "src/filter": 5, "src/containers": 6,
-  "src/format": 7, "src/sink": 8, "src/ci": 9,
-  "src/pipeline": 10, "src/session": 10, "src/main": 11,
+  ffi: 0,
+  "src/errors": 0,
+  "src/word": 0,
+  "src/ring": 1,
+  "src/decode": 2,
+  "src/redact": 2.5,
+  "src/load": 3,
+  "src/enrich": 4,
+  "src/filter": 5,
+  "src/containers": 6,
+  "src/format": 7,
+  "src/sink": 8,
+  "src/ci": 9,
+  "src/pipeline": 10,
+  "src/session": 10,
+  "src/main": 11,
 };
 
 function roomOf(file: string): string | null {
@@ -23,10 +35,17 @@ function roomOf(file: string): string | null {
   return two in RANK ? two : null;
 }
 
-interface Edge { from: string; to: string; typeOnly: boolean }
+interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
 
 function edges(): Edge[] {
-  const files = Bun.spawnSync(["git", "ls-files", "src/*.ts", "src/**/*.ts", "ffi/*.ts"], { cwd: ROOT }).stdout.toString().trim().split("\n");
+  const files = Bun.spawnSync(["git", "ls-files", "src/*.ts", "src/**/*.ts", "ffi/*.ts"], { cwd: ROOT })
+    .stdout.toString()
+    .trim()
+    .split("\n");
   const out: Edge[] = [];
   for (const f of files) {
     const src = readFileSync(join(ROOT, f), "utf8");
@@ -48,7 +67,8 @@ test("every room has a rank, and the rank list names only rooms that exist", () 
 function against(es: Edge[]): string[] {
   return es
     .filter((e) => {
-      const a = roomOf(e.from + ".ts"), b = roomOf(e.to + ".ts");
+      const a = roomOf(e.from + ".ts"),
+        b = roomOf(e.to + ".ts");
       return a !== null && b !== null && a !== b && RANK[b]! > RANK[a]!;
     })
     .map((e) => `${e.from} → ${e.to}`);
@@ -83,14 +103,20 @@ test("value imports form no cycle", () => {
 });
 
 test("the checks report a planted violation and a planted cycle", () => {
-  expect(against([{ from: "src/decode/event", to: "src/session/config", typeOnly: true }])).toEqual(["src/decode/event → src/session/config"]);
+  expect(against([{ from: "src/decode/event", to: "src/session/config", typeOnly: true }])).toEqual([
+    "src/decode/event → src/session/config",
+  ]);
   expect(against([{ from: "src/session/run", to: "src/decode/event", typeOnly: false }])).toEqual([]);
-  expect(valueCycles([
-    { from: "src/a", to: "src/b", typeOnly: false },
-    { from: "src/b", to: "src/a", typeOnly: false },
-  ])).toEqual(["src/a → src/b → src/a"]);
-  expect(valueCycles([
-    { from: "src/a", to: "src/b", typeOnly: false },
-    { from: "src/b", to: "src/a", typeOnly: true },
-  ])).toEqual([]);
+  expect(
+    valueCycles([
+      { from: "src/a", to: "src/b", typeOnly: false },
+      { from: "src/b", to: "src/a", typeOnly: false },
+    ]),
+  ).toEqual(["src/a → src/b → src/a"]);
+  expect(
+    valueCycles([
+      { from: "src/a", to: "src/b", typeOnly: false },
+      { from: "src/b", to: "src/a", typeOnly: true },
+    ]),
+  ).toEqual([]);
 });

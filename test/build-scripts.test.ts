@@ -17,7 +17,13 @@ test("a failing step in build-bpf.sh names itself on stderr", () => {
     // A bun that cannot run: the layout step fails after clang and bpftool succeeded.
     const r = Bun.spawnSync(["bash", "scripts/build-bpf.sh"], {
       cwd: ROOT,
-      env: { ...process.env, BUN: "/bin/false", OUT_DIR: dir, LAYOUT_OUT: join(dir, "layout.gen.ts"), LIB_DIR: join(dir, "lib") },
+      env: {
+        ...process.env,
+        BUN: "/bin/false",
+        OUT_DIR: dir,
+        LAYOUT_OUT: join(dir, "layout.gen.ts"),
+        LIB_DIR: join(dir, "lib"),
+      },
     });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr.toString()).toMatch(/^build-bpf: error: line \d+: `"\$BUN" .*` failed \(exit 1\)$/m);
@@ -39,7 +45,10 @@ describe("group <a> & \\"b\\"", () => {
 `,
     );
     const junit = join(dir, "junit.xml");
-    const run = Bun.spawnSync([process.execPath, "test", "./probe.test.ts", "--reporter=junit", `--reporter-outfile=${junit}`], { cwd: dir });
+    const run = Bun.spawnSync(
+      [process.execPath, "test", "./probe.test.ts", "--reporter=junit", `--reporter-outfile=${junit}`],
+      { cwd: dir },
+    );
     expect(run.exitCode).toBe(1);
     const r = Bun.spawnSync([process.execPath, join(ROOT, "scripts/junit-failures.ts"), junit]);
     expect(r.exitCode).toBe(0);
@@ -55,21 +64,38 @@ describe("group <a> & \\"b\\"", () => {
 describe("kernels/fetch.sh takes the package archive only from this machine's apt configuration", () => {
   // /etc/apt replaced in a mount namespace of the test's own: nothing global changes, nothing is fetched.
   const fetchWith = (sources: string) => {
-    const r = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "bash", "-c",
-      `mount -t tmpfs none /etc/apt && mkdir /etc/apt/sources.list.d && printf %s "$1" > /etc/apt/sources.list && exec bash "$2" --extract "$3" bookworm:amd64 hello`,
-      "sh", sources, join(ROOT, "scripts/kernels/fetch.sh"), join(tmpdir(), `tracer-fetch-${process.pid}`)], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(
+      [
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        `mount -t tmpfs none /etc/apt && mkdir /etc/apt/sources.list.d && printf %s "$1" > /etc/apt/sources.list && exec bash "$2" --extract "$3" bookworm:amd64 hello`,
+        "sh",
+        sources,
+        join(ROOT, "scripts/kernels/fetch.sh"),
+        join(tmpdir(), `tracer-fetch-${process.pid}`),
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     return { code: r.exitCode, err: r.stderr.toString() };
   };
 
   test("none configured: it says so and stops, naming no host of its own", () => {
     const r = fetchWith("");
-    expect(r.err).toBe("fetch: error: this machine's apt configuration names no Debian archive (/etc/apt/sources.list, /etc/apt/sources.list.d/): add the one this machine should use\n");
+    expect(r.err).toBe(
+      "fetch: error: this machine's apt configuration names no Debian archive (/etc/apt/sources.list, /etc/apt/sources.list.d/): add the one this machine should use\n",
+    );
     expect(r.code).toBe(1);
   });
 
   test("one configured: that one is used", () => {
     const r = fetchWith("deb file:///nonexistent-mirror/debian bookworm main\n");
-    expect(r.err).toContain("fetch: apt-get update (bookworm/amd64 from file:///nonexistent-mirror/debian, private lists)\n");
+    expect(r.err).toContain(
+      "fetch: apt-get update (bookworm/amd64 from file:///nonexistent-mirror/debian, private lists)\n",
+    );
     expect(r.code).toBe(1); // nothing there
   });
 });

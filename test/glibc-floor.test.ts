@@ -23,8 +23,14 @@ function run(cmd: string[]): { code: number; out: string; err: string } {
 
 /** The default (@@) version of SYMBOL in this machine's libc.so.6, read by objdump. */
 function libcDefaultVersion(symbol: string): string {
-  const libc = run(["bash", "-c", "ldconfig -p | awk '$1 == \"libc.so.6\" && /x86-64|AArch64/ { print $NF; exit }'"]).out.trim();
-  const line = run(["objdump", "-T", libc]).out.split("\n").find((l) => l.endsWith(` ${symbol}`) && !/\(GLIBC_/.test(l));
+  const libc = run([
+    "bash",
+    "-c",
+    "ldconfig -p | awk '$1 == \"libc.so.6\" && /x86-64|AArch64/ { print $NF; exit }'",
+  ]).out.trim();
+  const line = run(["objdump", "-T", libc])
+    .out.split("\n")
+    .find((l) => l.endsWith(` ${symbol}`) && !/\(GLIBC_/.test(l));
   const v = /GLIBC_(\d+\.\d+)/.exec(line ?? "")?.[1];
   if (!v) throw new Error(`no default version of ${symbol} in ${libc}`);
   return v;
@@ -63,10 +69,15 @@ test("the build check names each symbol newer than the floor, and only those", (
   const r = run([process.execPath, "scripts/check-glibc.ts", lib]);
   expect(r.code).toBe(1);
   for (const { sym, version } of want) {
-    expect(r.err).toContain(`check-glibc: error: ${lib} needs ${sym}@GLIBC_${version}, newer than the floor glibc ${GLIBC_FLOOR}`);
+    expect(r.err).toContain(
+      `check-glibc: error: ${lib} needs ${sym}@GLIBC_${version}, newer than the floor glibc ${GLIBC_FLOOR}`,
+    );
   }
   // At a floor equal to the newest of them, nothing is newer.
-  const newest = want.map((w) => w.version).sort(compareVersions).at(-1)!;
+  const newest = want
+    .map((w) => w.version)
+    .sort(compareVersions)
+    .at(-1)!;
   expect(run([process.execPath, "scripts/check-glibc.ts", "--floor", newest, lib]).code).toBe(0);
 });
 
@@ -76,7 +87,10 @@ test("linked with glibc-compat.c the same code needs nothing above the floor, an
   const lib = buildProbe("compat.so", [compat]);
   expect(tooNew(lib)).toEqual([]);
   const r = run([process.execPath, "scripts/check-glibc.ts", lib]);
-  expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: `check-glibc: 1 file(s) need nothing newer than glibc ${GLIBC_FLOOR}\n` });
+  expect({ code: r.code, err: r.err }).toEqual({
+    code: 0,
+    err: `check-glibc: 1 file(s) need nothing newer than glibc ${GLIBC_FLOOR}\n`,
+  });
 
   // The old entry points answer as the new ones: against stat(2) and the flags the file was opened with.
   const file = join(dir, "data");
@@ -106,7 +120,9 @@ test("the embedded libraries need nothing above the floor, and no library but ea
   for (const name of ["libbpf.so.1", "libelf.so.1", "libz.so.1"]) {
     const lib = join(ROOT, ".output/lib", name);
     expect({ name, tooNew: tooNew(lib) }).toEqual({ name, tooNew: [] });
-    const needed = [...run(["readelf", "-d", "-W", lib]).out.matchAll(/\(NEEDED\)\s+Shared library: \[(.+)\]/g)].map((m) => m[1]);
+    const needed = [...run(["readelf", "-d", "-W", lib]).out.matchAll(/\(NEEDED\)\s+Shared library: \[(.+)\]/g)].map(
+      (m) => m[1],
+    );
     for (const n of needed) expect(n).toMatch(/^(libc\.so\.6|libelf\.so\.1|libz\.so\.1|ld-linux-[\w-]+\.so\.\d)$/);
   }
 });

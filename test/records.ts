@@ -2,8 +2,18 @@
 // ones of every kind (strings with JSON specials, control bytes, invalid UTF-8, cut lists, every
 // flag) and fixed realistic ones (a gcc exec, a fork, an exit); and event views over them.
 import {
-  exec_failed_record as XF, exec_record as E, exit_record as X, file_id as F, fork_record as FK, list_flag as LF,
-  lost_record as L, rec_header as H, record_flag as RF, record_kind as K, span as S, task_who as W,
+  exec_failed_record as XF,
+  exec_record as E,
+  exit_record as X,
+  file_id as F,
+  fork_record as FK,
+  list_flag as LF,
+  lost_record as L,
+  rec_header as H,
+  record_flag as RF,
+  record_kind as K,
+  span as S,
+  task_who as W,
 } from "../src/decode/layout.gen";
 import { decodeInto } from "../src/decode/index";
 import { RecordEvent } from "../src/decode/event";
@@ -35,7 +45,7 @@ export type Rng = ReturnType<typeof prng>;
 const enc = new TextEncoder();
 /** Pieces strings are made of: plain text, JSON specials, C0 controls, multibyte UTF-8, bytes that are not UTF-8. */
 const PIECES: Uint8Array[] = [
-  ..."abc /usr/bin/x -O2 \"q\" back\\slash tab\t nl\n é 日本 😀 \u2028".split(" ").map((s) => enc.encode(s + " ")),
+  ...'abc /usr/bin/x -O2 "q" back\\slash tab\t nl\n é 日本 😀 \u2028'.split(" ").map((s) => enc.encode(s + " ")),
   new Uint8Array([0x01, 0x1f, 0x7f]),
   new Uint8Array([0xff, 0xfe, 0x80]), // invalid
   new Uint8Array([0xc3]), // truncated 2-byte
@@ -67,8 +77,18 @@ export function nulList(g: Rng): Uint8Array {
 }
 
 /** A record of `kind`: header fields random, the spans' strings in the tail. */
-function record(g: Rng, kind: number, fixed: number, spans: [number, Uint8Array][], fill: (dv: DataView) => void): Uint8Array {
-  const all: [number, Uint8Array][] = [[H.hostname, bytes(g, 2)], [H.cgroup, g.below(2) ? enc.encode("docker-" + "ab".repeat(32) + ".scope") : bytes(g, 2)], ...spans];
+function record(
+  g: Rng,
+  kind: number,
+  fixed: number,
+  spans: [number, Uint8Array][],
+  fill: (dv: DataView) => void,
+): Uint8Array {
+  const all: [number, Uint8Array][] = [
+    [H.hostname, bytes(g, 2)],
+    [H.cgroup, g.below(2) ? enc.encode("docker-" + "ab".repeat(32) + ".scope") : bytes(g, 2)],
+    ...spans,
+  ];
   const size = fixed + all.reduce((a, [, b]) => a + b.length, 0);
   const buf = new Uint8Array(size);
   const dv = new DataView(buf.buffer);
@@ -96,19 +116,35 @@ function execRecord(g: Rng): Uint8Array {
   const argv = nulList(g);
   const env = nulList(g);
   const span = (at: number): [number, Uint8Array] => [at, bytes(g, 3)];
-  return record(g, K.KIND_EXEC, E.$size, [span(E.cmdpath), span(E.pathname), span(E.interp), span(E.interpreter_pathname), span(E.stdin_path), span(E.pwd), [E.argv, argv], [E.env, env], [E.who + W.tty, tty(g)]], (dv) => {
-    let flags = 0;
-    for (const bit of Object.values(RF)) if (typeof bit === "number" && g.below(4) === 0) flags |= bit;
-    dv.setUint32(H.flags, flags, true);
-    dv.setUint32(E.argc, g.below(8), true);
-    dv.setUint32(E.argv_size, argv.length + (g.below(2) ? 0 : g.below(5000)), true);
-    dv.setUint32(E.envc, g.below(8), true);
-    dv.setUint32(E.env_size, env.length + (g.below(2) ? 0 : g.below(5000)), true);
-    dv.setUint32(E.stdin_magic, g.pick([0x50495045, 0x534f434b, 0x09041934]), true);
-    dv.setBigUint64(E.binary + F.ctime, BigInt(g.u32()) * 400000000n, true);
-    dv.setBigUint64(E.binary + F.inode, BigInt(g.u32()) << BigInt(g.below(33)), true);
-    dv.setInt32(E.syscall_nr, g.pick([59, 322, 0]), true);
-  });
+  return record(
+    g,
+    K.KIND_EXEC,
+    E.$size,
+    [
+      span(E.cmdpath),
+      span(E.pathname),
+      span(E.interp),
+      span(E.interpreter_pathname),
+      span(E.stdin_path),
+      span(E.pwd),
+      [E.argv, argv],
+      [E.env, env],
+      [E.who + W.tty, tty(g)],
+    ],
+    (dv) => {
+      let flags = 0;
+      for (const bit of Object.values(RF)) if (typeof bit === "number" && g.below(4) === 0) flags |= bit;
+      dv.setUint32(H.flags, flags, true);
+      dv.setUint32(E.argc, g.below(8), true);
+      dv.setUint32(E.argv_size, argv.length + (g.below(2) ? 0 : g.below(5000)), true);
+      dv.setUint32(E.envc, g.below(8), true);
+      dv.setUint32(E.env_size, env.length + (g.below(2) ? 0 : g.below(5000)), true);
+      dv.setUint32(E.stdin_magic, g.pick([0x50495045, 0x534f434b, 0x09041934]), true);
+      dv.setBigUint64(E.binary + F.ctime, BigInt(g.u32()) * 400000000n, true);
+      dv.setBigUint64(E.binary + F.inode, BigInt(g.u32()) << BigInt(g.below(33)), true);
+      dv.setInt32(E.syscall_nr, g.pick([59, 322, 0]), true);
+    },
+  );
 }
 
 function forkRecord(g: Rng): Uint8Array {
@@ -127,7 +163,6 @@ function exitRecord(g: Rng): Uint8Array {
   });
 }
 
-
 /** A controlling terminal's kernel name, or none. */
 const tty = (g: Rng) => enc.encode(g.pick(["", "pts3", "pts17", "tty1", "ttyS0", "console"]));
 
@@ -135,20 +170,35 @@ function failedRecord(g: Rng): Uint8Array {
   const argv = nulList(g);
   const env = nulList(g);
   const span = (at: number): [number, Uint8Array] => [at, bytes(g, 3)];
-  return record(g, K.KIND_EXEC_FAILED, XF.$size, [span(XF.path), span(XF.pwd), span(XF.root), span(XF.dirfd_path), span(XF.stdin_path), [XF.argv, argv], [XF.env, env], [XF.who + W.tty, tty(g)]], (dv) => {
-    let flags = 0;
-    for (const bit of Object.values(RF)) if (typeof bit === "number" && g.below(4) === 0) flags |= bit;
-    dv.setUint32(H.flags, flags, true);
-    dv.setBigInt64(XF.ret, -BigInt(1 + g.below(40)), true);
-    dv.setUint32(XF.argc, g.below(8), true);
-    dv.setUint32(XF.argv_size, argv.length + (g.below(2) ? 0 : g.below(5000)), true);
-    dv.setUint32(XF.envc, g.below(8), true);
-    dv.setUint32(XF.env_size, env.length + (g.below(2) ? 0 : g.below(5000)), true);
-    dv.setUint8(XF.syscall, g.below(2));
-    dv.setUint8(XF.argv_flags, g.below(8) & (LF.LF_FAULT | LF.LF_COUNT_CUT | LF.LF_STR_FAULT));
-    dv.setUint8(XF.env_flags, g.below(8) & (LF.LF_FAULT | LF.LF_COUNT_CUT | LF.LF_STR_FAULT));
-    dv.setUint32(XF.stdin_magic, g.pick([0x50495045, 0x534f434b, 0x09041934]), true);
-  });
+  return record(
+    g,
+    K.KIND_EXEC_FAILED,
+    XF.$size,
+    [
+      span(XF.path),
+      span(XF.pwd),
+      span(XF.root),
+      span(XF.dirfd_path),
+      span(XF.stdin_path),
+      [XF.argv, argv],
+      [XF.env, env],
+      [XF.who + W.tty, tty(g)],
+    ],
+    (dv) => {
+      let flags = 0;
+      for (const bit of Object.values(RF)) if (typeof bit === "number" && g.below(4) === 0) flags |= bit;
+      dv.setUint32(H.flags, flags, true);
+      dv.setBigInt64(XF.ret, -BigInt(1 + g.below(40)), true);
+      dv.setUint32(XF.argc, g.below(8), true);
+      dv.setUint32(XF.argv_size, argv.length + (g.below(2) ? 0 : g.below(5000)), true);
+      dv.setUint32(XF.envc, g.below(8), true);
+      dv.setUint32(XF.env_size, env.length + (g.below(2) ? 0 : g.below(5000)), true);
+      dv.setUint8(XF.syscall, g.below(2));
+      dv.setUint8(XF.argv_flags, g.below(8) & (LF.LF_FAULT | LF.LF_COUNT_CUT | LF.LF_STR_FAULT));
+      dv.setUint8(XF.env_flags, g.below(8) & (LF.LF_FAULT | LF.LF_COUNT_CUT | LF.LF_STR_FAULT));
+      dv.setUint32(XF.stdin_magic, g.pick([0x50495045, 0x534f434b, 0x09041934]), true);
+    },
+  );
 }
 
 function lostRecord(g: Rng): Uint8Array {
@@ -159,12 +209,24 @@ function lostRecord(g: Rng): Uint8Array {
 }
 
 /** Random record makers by kind. */
-export const RANDOM = { exec: execRecord, execfail: failedRecord, fork: forkRecord, exit: exitRecord, lost: lostRecord };
+export const RANDOM = {
+  exec: execRecord,
+  execfail: failedRecord,
+  fork: forkRecord,
+  exit: exitRecord,
+  lost: lostRecord,
+};
 
 type Strings = [spanAt: number, text: string | Uint8Array][];
 
 /** A record: fixed part of `fixed` bytes, header filled, spans pointing at `strings` in the tail. */
-export function fixedRecord(kind: number, fixed: number, pid: number, strings: Strings, fill: (dv: DataView) => void): Uint8Array {
+export function fixedRecord(
+  kind: number,
+  fixed: number,
+  pid: number,
+  strings: Strings,
+  fill: (dv: DataView) => void,
+): Uint8Array {
   const all: Strings = [[H.hostname, "buildhost"], [H.cgroup, "session-3.scope"], ...strings];
   const tail = all.map(([, t]) => (typeof t === "string" ? enc.encode(t) : t));
   const size = (fixed + tail.reduce((a, b) => a + b.length, 0) + 7) & ~7;
@@ -198,33 +260,50 @@ export function fixedRecord(kind: number, fixed: number, pid: number, strings: S
   return buf;
 }
 
-export const GCC_ARGV = ["gcc", "-O2", "-Wall", "-c", "-o", "build/obj/main.o", "src/main.c", "-Iinclude", "-DNDEBUG", "-fPIC"];
+export const GCC_ARGV = [
+  "gcc",
+  "-O2",
+  "-Wall",
+  "-c",
+  "-o",
+  "build/obj/main.o",
+  "src/main.c",
+  "-Iinclude",
+  "-DNDEBUG",
+  "-fPIC",
+];
 
 /** A gcc exec as a build would show it. */
 export function gccExec(pid: number): Uint8Array {
   const argv = GCC_ARGV.map((x) => x + "\0").join("");
-  return fixedRecord(K.KIND_EXEC, E.$size, pid, [
-    [E.cmdpath, "/usr/bin/gcc"],
-    [E.pathname, "/usr/bin/x86_64-linux-gnu-gcc-12"],
-    [E.interpreter_pathname, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"],
-    [E.stdin_path, "/dev/pts/3"],
-    [E.pwd, "/home/user/src/project"],
-    [E.argv, argv],
-  ], (dv) => {
-    dv.setBigUint64(E.binary + F.inode, 1837465n, true);
-    dv.setBigUint64(E.binary + F.ctime, 1_699_999_999_000_000_000n, true);
-    dv.setUint32(E.binary + F.dev, (8 << 20) | 1, true);
-    dv.setUint16(E.binary + F.mode, 0o100755, true);
-    dv.setBigUint64(E.interpreter + F.inode, 1837000n, true);
-    dv.setUint32(E.interpreter + F.dev, (8 << 20) | 1, true);
-    dv.setUint32(E.argc, GCC_ARGV.length, true);
-    dv.setUint32(E.argv_size, enc.encode(argv).length, true);
-    dv.setUint32(E.envc, 20, true);
-    dv.setUint32(E.env_size, 1800, true);
-    dv.setUint16(E.stdin_type, 0o20620, true);
-    dv.setInt32(E.syscall_nr, 59, true);
-    new Uint8Array(dv.buffer).set(enc.encode("make"), E.prev_comm);
-  });
+  return fixedRecord(
+    K.KIND_EXEC,
+    E.$size,
+    pid,
+    [
+      [E.cmdpath, "/usr/bin/gcc"],
+      [E.pathname, "/usr/bin/x86_64-linux-gnu-gcc-12"],
+      [E.interpreter_pathname, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"],
+      [E.stdin_path, "/dev/pts/3"],
+      [E.pwd, "/home/user/src/project"],
+      [E.argv, argv],
+    ],
+    (dv) => {
+      dv.setBigUint64(E.binary + F.inode, 1837465n, true);
+      dv.setBigUint64(E.binary + F.ctime, 1_699_999_999_000_000_000n, true);
+      dv.setUint32(E.binary + F.dev, (8 << 20) | 1, true);
+      dv.setUint16(E.binary + F.mode, 0o100755, true);
+      dv.setBigUint64(E.interpreter + F.inode, 1837000n, true);
+      dv.setUint32(E.interpreter + F.dev, (8 << 20) | 1, true);
+      dv.setUint32(E.argc, GCC_ARGV.length, true);
+      dv.setUint32(E.argv_size, enc.encode(argv).length, true);
+      dv.setUint32(E.envc, 20, true);
+      dv.setUint32(E.env_size, 1800, true);
+      dv.setUint16(E.stdin_type, 0o20620, true);
+      dv.setInt32(E.syscall_nr, 59, true);
+      new Uint8Array(dv.buffer).set(enc.encode("make"), E.prev_comm);
+    },
+  );
 }
 
 export function simpleFork(pid: number): Uint8Array {

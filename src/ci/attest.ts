@@ -86,7 +86,11 @@ export function subjectsOf(globs: readonly string[]): Subject[] {
 export function monitoredProcess(env: Record<string, string | undefined>, command: readonly string[]) {
   const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
   if (server && repo && run && attempt) {
-    return { hostID: server, type: GITHUB_BUILD_TYPE, event: `${server}/${repo}/actions/runs/${run}/attempts/${attempt}` };
+    return {
+      hostID: server,
+      type: GITHUB_BUILD_TYPE,
+      event: `${server}/${repo}/actions/runs/${run}/attempts/${attempt}`,
+    };
   }
   return { hostID: hostname(), type: COMMAND_TYPE, event: commandLine(command) };
 }
@@ -103,11 +107,25 @@ function processEntry(p: ProcessRecord) {
     startedOn: time(p.start),
     finishedOn: time(p.end),
     exec: p.execs.map((e) => ({
-      time: rfc3339(e.time), path: e.path, cmdpath: e.cmdpath, argv: e.argv, digest: e.sha256 ? { sha256: e.sha256 } : {},
-      interpreterDigest: e.interpreterSha256 ? { sha256: e.interpreterSha256 } : {}, hashError: e.hashError,
-      uid: e.uid, euid: e.euid, cwd: e.cwd, truncated: e.truncated,
+      time: rfc3339(e.time),
+      path: e.path,
+      cmdpath: e.cmdpath,
+      argv: e.argv,
+      digest: e.sha256 ? { sha256: e.sha256 } : {},
+      interpreterDigest: e.interpreterSha256 ? { sha256: e.interpreterSha256 } : {},
+      hashError: e.hashError,
+      uid: e.uid,
+      euid: e.euid,
+      cwd: e.cwd,
+      truncated: e.truncated,
     })),
-    failedExec: p.failedExecs.map((f) => ({ time: rfc3339(f.time), path: f.path, resolved: f.resolved, argv: f.argv, errno: f.errno })),
+    failedExec: p.failedExecs.map((f) => ({
+      time: rfc3339(f.time),
+      path: f.path,
+      resolved: f.resolved,
+      argv: f.argv,
+      errno: f.errno,
+    })),
     exitCode: p.exitCode,
     signal: p.signal,
     coreDumped: p.coreDumped,

@@ -115,7 +115,21 @@ export class TraceLog {
   private proc(id: number, pid: number, ppid: number, parent: number, comm: string): ProcessRecord {
     let p = this.byId.get(id);
     if (!p) {
-      p = { pid, comm, ppid, entityId: id, parentEntityId: parent, start: 0n, end: 0n, execs: [], failedExecs: [], exitCode: null, signal: 0, coreDumped: false, threads: [] };
+      p = {
+        pid,
+        comm,
+        ppid,
+        entityId: id,
+        parentEntityId: parent,
+        start: 0n,
+        end: 0n,
+        execs: [],
+        failedExecs: [],
+        exitCode: null,
+        signal: 0,
+        coreDumped: false,
+        threads: [],
+      };
       this.byId.set(id, p);
     }
     return p;
@@ -124,7 +138,9 @@ export class TraceLog {
   /** The event's process (the ids beyond its entity id read only for a process not seen yet). */
   private ofEvent(ev: EventView): ProcessRecord {
     const id = T.processEntityId(ev);
-    const p = this.byId.get(id) ?? this.proc(id, T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev), T.processName(ev));
+    const p =
+      this.byId.get(id) ??
+      this.proc(id, T.hostProcessId(ev), T.hostParentProcessId(ev), T.parentEntityId(ev), T.processName(ev));
     // the leader's thread start is the process's start (the first process has no fork event)
     if (p.start === 0n && T.hostThreadId(ev) === p.pid) p.start = T.threadStartTime(ev);
     return p;
@@ -144,26 +160,62 @@ export class TraceLog {
         return;
       }
       this.ofEvent(ev);
-      const child = this.proc(A.childProcess(ev), A.childPid(ev), A.childParentPid(ev), A.childParent(ev), T.processName(ev));
+      const child = this.proc(
+        A.childProcess(ev),
+        A.childPid(ev),
+        A.childParentPid(ev),
+        A.childParent(ev),
+        T.processName(ev),
+      );
       child.start = A.childStart(ev);
     } else if (ev.is(EXEC)) {
       const p = this.ofEvent(ev);
       if (!this.full) {
-        p.execs.push({ time: t, path: "", cmdpath: A.cmdpath(ev), argv: A.argv(ev), sha256: "", interpreterSha256: "", hashError: "", scriptPath: "", scriptSha256: "", uid: -1, euid: -1, cwd: "", truncated: [] });
+        p.execs.push({
+          time: t,
+          path: "",
+          cmdpath: A.cmdpath(ev),
+          argv: A.argv(ev),
+          sha256: "",
+          interpreterSha256: "",
+          hashError: "",
+          scriptPath: "",
+          scriptSha256: "",
+          uid: -1,
+          euid: -1,
+          cwd: "",
+          truncated: [],
+        });
         return;
       }
       const creds = A.creds(ev);
       p.execs.push({
-        time: t, path: A.pathname(ev), cmdpath: A.cmdpath(ev), argv: A.argv(ev),
-        sha256: A.sha256(ev), interpreterSha256: A.interpreterSha256(ev), hashError: A.hashError(ev),
+        time: t,
+        path: A.pathname(ev),
+        cmdpath: A.cmdpath(ev),
+        argv: A.argv(ev),
+        sha256: A.sha256(ev),
+        interpreterSha256: A.interpreterSha256(ev),
+        hashError: A.hashError(ev),
         // a trace saved before scripts were hashed has no script fields
-        ...(ev instanceof JsonEvent && !ev.has("script_path") ? { scriptPath: "", scriptSha256: "" } : { scriptPath: A.scriptPath(ev), scriptSha256: A.scriptSha256(ev) }),
-        uid: creds.Uid, euid: creds.Euid, cwd: A.pwd(ev), truncated: A.execTruncated(ev),
+        ...(ev instanceof JsonEvent && !ev.has("script_path")
+          ? { scriptPath: "", scriptSha256: "" }
+          : { scriptPath: A.scriptPath(ev), scriptSha256: A.scriptSha256(ev) }),
+        uid: creds.Uid,
+        euid: creds.Euid,
+        cwd: A.pwd(ev),
+        truncated: A.execTruncated(ev),
       });
     } else if (ev.is(EXEC_FAILED)) {
       const path = A.failedPath(ev);
       const resolved = A.failedBinary(ev).path;
-      this.ofEvent(ev).failedExecs.push({ time: t, path, resolved: resolved === path ? "" : resolved, argv: A.failedArgs(ev), errno: A.error(ev) });
+      this.ofEvent(ev).failedExecs.push({
+        time: t,
+        path,
+        resolved: resolved === path ? "" : resolved,
+        argv: A.failedArgs(ev),
+        errno: A.error(ev),
+      });
     } else if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) {
         const th = this.liveThreads.get(T.hostThreadId(ev));
@@ -187,10 +239,12 @@ export class TraceLog {
   /** Every program run, {path, sha256}: the file the kernel executed (not the path the caller
    * gave), and for a `#!` script the script as well (a new script is a new program). */
   programs(): { path: string; sha256: string }[] {
-    return this.processes().flatMap((p) => p.execs.flatMap((e) => {
-      const file = { path: e.path, sha256: e.sha256 };
-      return e.scriptPath ? [file, { path: e.scriptPath, sha256: e.scriptSha256 }] : [file];
-    }));
+    return this.processes().flatMap((p) =>
+      p.execs.flatMap((e) => {
+        const file = { path: e.path, sha256: e.sha256 };
+        return e.scriptPath ? [file, { path: e.scriptPath, sha256: e.scriptSha256 }] : [file];
+      }),
+    );
   }
 
   /** When a process started: its fork, else (not seen) the first event of the trace. */

@@ -38,7 +38,9 @@ export function criticalPath(log: TraceLog): CriticalPath {
     const end = log.endOf(p);
     const step: Step = { p, depth, own: 0n, start, end };
     steps.push(step);
-    const kids = (children.get(p.entityId) ?? []).filter((k) => log.endOf(k) <= end).sort((a, b) => (log.endOf(a) > log.endOf(b) ? -1 : log.endOf(a) < log.endOf(b) ? 1 : 0));
+    const kids = (children.get(p.entityId) ?? [])
+      .filter((k) => log.endOf(k) <= end)
+      .sort((a, b) => (log.endOf(a) > log.endOf(b) ? -1 : log.endOf(a) < log.endOf(b) ? 1 : 0));
     const chosen: ProcessRecord[] = [];
     let t = end;
     for (const k of kids) {
@@ -57,7 +59,8 @@ export function criticalPath(log: TraceLog): CriticalPath {
   return { wall: len(root), steps };
 }
 
-const percent = (own: bigint, wall: bigint) => (wall > 0n ? `${((Number(own) / Number(wall)) * 100).toFixed(1)}%` : "100%");
+const percent = (own: bigint, wall: bigint) =>
+  wall > 0n ? `${((Number(own) / Number(wall)) * 100).toFixed(1)}%` : "100%";
 
 /** tracer show --critical-path: one line a step: its own time and share, then its pid and command
  * indented by its depth. */
@@ -65,7 +68,9 @@ export function criticalPathText(cp: CriticalPath): string {
   if (cp.steps.length === 0) return "no processes\n";
   const lines = [`critical path: ${cp.steps.length} processes, ${duration(cp.wall)}; own time, share, pid, command`];
   for (const s of cp.steps) {
-    lines.push(`${duration(s.own).padStart(9)} ${percent(s.own, cp.wall).padStart(6)}  ${"  ".repeat(s.depth)}${s.p.pid} ${processLabel(s.p)}`);
+    lines.push(
+      `${duration(s.own).padStart(9)} ${percent(s.own, cp.wall).padStart(6)}  ${"  ".repeat(s.depth)}${s.p.pid} ${processLabel(s.p)}`,
+    );
   }
   return lines.join("\n") + "\n";
 }
@@ -74,6 +79,8 @@ export function criticalPathText(cp: CriticalPath): string {
 export function criticalPathLine(cp: CriticalPath): string {
   if (cp.steps.length < 2) return "";
   const top = new Set([...cp.steps].sort((a, b) => (b.own > a.own ? 1 : b.own < a.own ? -1 : 0)).slice(0, 3));
-  const parts = cp.steps.filter((s) => top.has(s)).map((s) => `${processLabel(s.p, 40, true)} ${duration(s.own)} ${percent(s.own, cp.wall)}`);
+  const parts = cp.steps
+    .filter((s) => top.has(s))
+    .map((s) => `${processLabel(s.p, 40, true)} ${duration(s.own)} ${percent(s.own, cp.wall)}`);
   return `tracer: critical path (${cp.steps.length} processes): ${parts.join(" → ")}\n`;
 }

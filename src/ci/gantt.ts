@@ -15,7 +15,13 @@ const LABEL_MAX = 60;
 /** A task name Mermaid's Gantt grammar takes as text: no ':' (it ends the name), '#' or ';' (they
  * start entities and end statements), no line breaks, no markup. */
 function taskName(s: string): string {
-  return s.replace(/[:#;\n\r<>`"]/g, " ").replace(/\s+/g, " ").trim().slice(0, LABEL_MAX) || "?";
+  return (
+    s
+      .replace(/[:#;\n\r<>`"]/g, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, LABEL_MAX) || "?"
+  );
 }
 
 export function ganttMermaid(log: TraceLog, cp: CriticalPath, title: string): string {
@@ -30,18 +36,31 @@ export function ganttMermaid(log: TraceLog, cp: CriticalPath, title: string): st
   };
   const wall = ps.reduce((m, p) => (log.endOf(p) > m ? log.endOf(p) : m), t0) - t0;
   const axis = wall < 10_000_000_000n ? "%S.%L" : wall < 3_600_000_000_000n ? "%M:%S" : "%H:%M";
-  const lines = ["gantt", `    title ${taskName(title)}`, "    dateFormat x", `    axisFormat ${axis}`, "    todayMarker off"];
+  const lines = [
+    "gantt",
+    `    title ${taskName(title)}`,
+    "    dateFormat x",
+    `    axisFormat ${axis}`,
+    "    todayMarker off",
+  ];
   const top = new Set([...cp.steps].sort((a, b) => (b.own > a.own ? 1 : b.own < a.own ? -1 : 0)).slice(0, CRITICAL));
   const path = cp.steps.filter((s) => top.has(s));
   if (path.length) {
-    lines.push(`    section Critical path${path.length < cp.steps.length ? ` (${path.length} of ${cp.steps.length})` : ""}`);
-    for (const s of path) lines.push(bar(`${processLabel(s.p, LABEL_MAX, true)} (own ${duration(s.own)})`, "crit, ", s.start, s.end));
+    lines.push(
+      `    section Critical path${path.length < cp.steps.length ? ` (${path.length} of ${cp.steps.length})` : ""}`,
+    );
+    for (const s of path)
+      lines.push(bar(`${processLabel(s.p, LABEL_MAX, true)} (own ${duration(s.own)})`, "crit, ", s.start, s.end));
   }
-  const longest = [...ps].sort((a, b) => {
-    const d = log.endOf(b) - log.startOf(b) - (log.endOf(a) - log.startOf(a));
-    return d > 0n ? 1 : d < 0n ? -1 : a.pid - b.pid;
-  }).slice(0, LONGEST);
-  lines.push(`    section Longest processes${longest.length < ps.length ? ` (${longest.length} of ${ps.length})` : ""}`);
+  const longest = [...ps]
+    .sort((a, b) => {
+      const d = log.endOf(b) - log.startOf(b) - (log.endOf(a) - log.startOf(a));
+      return d > 0n ? 1 : d < 0n ? -1 : a.pid - b.pid;
+    })
+    .slice(0, LONGEST);
+  lines.push(
+    `    section Longest processes${longest.length < ps.length ? ` (${longest.length} of ${ps.length})` : ""}`,
+  );
   for (const p of longest) lines.push(bar(processLabel(p, LABEL_MAX, true), "", log.startOf(p), log.endOf(p)));
   return lines.join("\n") + "\n";
 }

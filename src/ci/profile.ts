@@ -20,7 +20,9 @@ export function buildProfile(programs: Iterable<Program>, ignore: readonly strin
     const q = hit ? { path: hit.g, sha256: "" } : { path: p.path, sha256: p.sha256 };
     seen.set(`${q.path}\0${q.sha256}`, q);
   }
-  return [...seen.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+  return [...seen.values()].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0,
+  );
 }
 
 /** The profile file's text: one program per line. */
@@ -44,10 +46,12 @@ export function readProfile(path: string): Program[] {
     throw new Error(`--baseline ${path}: not JSON (${(e as Error).message})`);
   }
   const d = doc as { type?: unknown; programs?: unknown };
-  if (d?.type !== PROFILE_TYPE || !Array.isArray(d.programs)) throw new Error(`--baseline ${path}: not a tracer profile (no "type": "${PROFILE_TYPE}" with a "programs" list)`);
+  if (d?.type !== PROFILE_TYPE || !Array.isArray(d.programs))
+    throw new Error(`--baseline ${path}: not a tracer profile (no "type": "${PROFILE_TYPE}" with a "programs" list)`);
   return d.programs.map((p: unknown, i: number) => {
     const q = p as Program;
-    if (typeof q?.path !== "string" || typeof q.sha256 !== "string") throw new Error(`--baseline ${path}: programs[${i}] is not {path, sha256}`);
+    if (typeof q?.path !== "string" || typeof q.sha256 !== "string")
+      throw new Error(`--baseline ${path}: programs[${i}] is not {path, sha256}`);
     return { path: q.path, sha256: q.sha256 };
   });
 }
@@ -70,7 +74,9 @@ export function compareProfiles(baseline: readonly Program[], now: readonly Prog
 /** The stderr lines of a comparison with the baseline file `name`: the new programs, then the gone. */
 export function diffLines(name: string, diff: ProfileDiff): { added: string[]; gone: string[] } {
   return {
-    added: diff.added.map((p) => `tracer: new program against ${name}: ${p.path}${p.sha256 ? ` (sha256 ${p.sha256})` : ""}`),
+    added: diff.added.map(
+      (p) => `tracer: new program against ${name}: ${p.path}${p.sha256 ? ` (sha256 ${p.sha256})` : ""}`,
+    ),
     gone: diff.gone.map((p) => `tracer: no longer run (in ${name}): ${p.path}`),
   };
 }

@@ -52,18 +52,32 @@ export function htmlReport(log: TraceLog, run: RunSummary, f: ReportFacts): stri
   out.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
   out.push(`<title>tracer: ${e(f.source)}</title><style>${STYLE}</style></head><body>`);
   out.push(`<h1>tracer: ${e(f.source)}</h1><p class="summary">${e(f.summary.trim())}</p>`);
-  out.push(`<table class="counts"><tr>${Object.keys(counts).map((k) => `<th>${e(k)}</th>`).join("")}</tr><tr>${Object.values(counts).map((v) => `<td>${v}</td>`).join("")}</tr></table>`);
+  out.push(
+    `<table class="counts"><tr>${Object.keys(counts)
+      .map((k) => `<th>${e(k)}</th>`)
+      .join("")}</tr><tr>${Object.values(counts)
+      .map((v) => `<td>${v}</td>`)
+      .join("")}</tr></table>`,
+  );
 
-  out.push(`<h2>Critical path (${cp.steps.length} processes, ${e(duration(cp.wall))})</h2><table class="critical"><tr><th>own time</th><th>share</th><th>pid</th><th>command</th></tr>`);
+  out.push(
+    `<h2>Critical path (${cp.steps.length} processes, ${e(duration(cp.wall))})</h2><table class="critical"><tr><th>own time</th><th>share</th><th>pid</th><th>command</th></tr>`,
+  );
   for (const s of cp.steps) {
     const share = cp.wall > 0n ? ((Number(s.own) / Number(cp.wall)) * 100).toFixed(1) : "100.0";
-    out.push(`<tr><td>${e(duration(s.own))}</td><td>${share}%</td><td>${s.p.pid}</td><td style="padding-left:${s.depth}em">${e(processLabel(s.p))}</td></tr>`);
+    out.push(
+      `<tr><td>${e(duration(s.own))}</td><td>${share}%</td><td>${s.p.pid}</td><td style="padding-left:${s.depth}em">${e(processLabel(s.p))}</td></tr>`,
+    );
   }
   out.push(`</table>`);
 
   out.push(`<section id="timeline"><h2>Timeline (${ps.length} processes, ${e(duration(t1 - t0))})</h2>`);
-  out.push(`<div class="legend"><span style="background:#6c8ebf">process</span><span style="background:#d6453d">on the critical path</span><span style="background:#222">failed</span></div>`);
-  out.push(`<div class="axis">${[0, 1, 2, 3, 4].map((i) => `<span style="left:${i * 20}%">${e(duration(BigInt(Math.round((span * i) / 5))))}</span>`).join("")}</div>`);
+  out.push(
+    `<div class="legend"><span style="background:#6c8ebf">process</span><span style="background:#d6453d">on the critical path</span><span style="background:#222">failed</span></div>`,
+  );
+  out.push(
+    `<div class="axis">${[0, 1, 2, 3, 4].map((i) => `<span style="left:${i * 20}%">${e(duration(BigInt(Math.round((span * i) / 5))))}</span>`).join("")}</div>`,
+  );
   out.push(`<div class="timeline">`);
   for (const p of ps) {
     const start = log.startOf(p);
@@ -71,13 +85,19 @@ export function htmlReport(log: TraceLog, run: RunSummary, f: ReportFacts): stri
     const how = p.exitCode === null ? "running at the end" : endText(p.exitCode, p.signal, p.coreDumped);
     const cls = `bar${onPath.has(p) ? " crit" : ""}${failed(p) ? " failed" : ""}`;
     const tip = `pid ${p.pid} (parent ${p.ppid}), ${duration(end - start)}, ${how}\n${processLabel(p, 2000)}`;
-    out.push(`<div class="row"><div class="${cls}" data-pid="${p.pid}" title="${e(tip)}" style="left:${pct(start)}%;width:${(Number(pct(end)) - Number(pct(start))).toFixed(4)}%">${e(processLabel(p, 200, true))}</div></div>`);
+    out.push(
+      `<div class="row"><div class="${cls}" data-pid="${p.pid}" title="${e(tip)}" style="left:${pct(start)}%;width:${(Number(pct(end)) - Number(pct(start))).toFixed(4)}%">${e(processLabel(p, 200, true))}</div></div>`,
+    );
   }
   out.push(`</div></section>`);
 
   const failures = run.failures;
   out.push(`<h2>Failures (${failures.length})</h2>`);
-  out.push(failures.length ? `<ul class="failures">${failures.map((x) => `<li><code>${e(x.what)}</code>: ${e([x.why, x.end].filter(Boolean).join("; "))} (pid ${x.pid})</li>`).join("")}</ul>` : `<p>None.</p>`);
+  out.push(
+    failures.length
+      ? `<ul class="failures">${failures.map((x) => `<li><code>${e(x.what)}</code>: ${e([x.why, x.end].filter(Boolean).join("; "))} (pid ${x.pid})</li>`).join("")}</ul>`
+      : `<p>None.</p>`,
+  );
   out.push(`<h2>Process tree</h2><pre class="tree">${e(f.tree)}</pre>`);
   out.push(`</body></html>\n`);
   return out.join("\n");

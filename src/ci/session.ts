@@ -77,7 +77,11 @@ export class CiSession {
   ) {}
 
   /** Null when nothing CI is asked for; throws (one line) for a file that cannot be used. */
-  static open(cfg: CiRun, log: TraceLog | null, env: Record<string, string | undefined> = process.env): CiSession | null {
+  static open(
+    cfg: CiRun,
+    log: TraceLog | null,
+    env: Record<string, string | undefined> = process.env,
+  ): CiSession | null {
     const summary = env.GITHUB_STEP_SUMMARY;
     if (cfg.command.length === 0 || log === null || (!ciWanted(cfg.ci) && !summary)) return null;
     const { attest, profile, baseline, baselineIgnore } = cfg.ci;
@@ -128,8 +132,18 @@ export class CiSession {
       try {
         const subjects = subjectsOf(cfg.ci.subjects);
         writeStatement(this.attestOut, log, subjects, {
-          version: cfg.version, policy: cfg.policy, command: cfg.command, status, startedOn: this.started || finished, finishedOn: finished,
-          complete, lost: log.lost, malformed: end.malformed, unread: end.unread, excluded: end.excluded, env: this.env,
+          version: cfg.version,
+          policy: cfg.policy,
+          command: cfg.command,
+          status,
+          startedOn: this.started || finished,
+          finishedOn: finished,
+          complete,
+          lost: log.lost,
+          malformed: end.malformed,
+          unread: end.unread,
+          excluded: end.excluded,
+          env: this.env,
         });
       } catch (e) {
         fail(1, `tracer: ${(e as Error).message}; ${wordText(cfg.ci.attest!)} not written`);
@@ -138,7 +152,12 @@ export class CiSession {
     }
     if (this.summaryFd !== null) {
       const md = summaryMarkdown(log, this.summary, {
-        command: cfg.command.map(wordText), status, durationNs: finished - (this.started || finished), complete, diff, tree: this.tree.render(),
+        command: cfg.command.map(wordText),
+        status,
+        durationNs: finished - (this.started || finished),
+        complete,
+        diff,
+        tree: this.tree.render(),
       });
       try {
         writeSync(this.summaryFd, md);

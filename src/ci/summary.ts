@@ -44,10 +44,14 @@ export function summaryMarkdown(log: TraceLog, run: RunSummary, f: SummaryFacts)
   const secs = (Number(f.durationNs / 1_000_000n) / 1000).toFixed(3);
   let md = `### tracer: ${code(commandLine(f.command))}\n\n`;
   md += `**${how}** in ${secs} s${f.complete ? "" : " · **the trace is incomplete** (events were lost or left out)"}\n\n`;
-  md += `| ${Object.keys(counts).join(" | ")} |\n|${Object.keys(counts).map(() => "---:").join("|")}|\n| ${Object.values(counts).join(" | ")} |\n\n`;
+  md += `| ${Object.keys(counts).join(" | ")} |\n|${Object.keys(counts)
+    .map(() => "---:")
+    .join("|")}|\n| ${Object.values(counts).join(" | ")} |\n\n`;
 
   // one entry per failure: what it tried to run, why it failed, how its process ended
-  const failures = run.failures.map((x) => `- ${code(x.what)}: ${[x.why, x.end].filter(Boolean).join("; ")} (pid ${x.pid})`);
+  const failures = run.failures.map(
+    (x) => `- ${code(x.what)}: ${[x.why, x.end].filter(Boolean).join("; ")} (pid ${x.pid})`,
+  );
   md += failures.length ? `#### Failures\n\n${failures.join("\n")}\n\n` : "";
 
   if (f.diff) {
@@ -59,7 +63,9 @@ export function summaryMarkdown(log: TraceLog, run: RunSummary, f: SummaryFacts)
   const cp = criticalPath(log);
   const chart = ganttMermaid(log, cp, `${commandLine(f.command)} — ${counts.processes} processes`);
   if (chart) {
-    const line = criticalPathLine(cp).replace(/^tracer: critical path /, "").trim();
+    const line = criticalPathLine(cp)
+      .replace(/^tracer: critical path /, "")
+      .trim();
     md += `#### Timeline\n\n${line ? `Critical path ${code(line)}\n\n` : ""}\`\`\`mermaid\n${chart}\`\`\`\n\n`;
   }
   md += `<details><summary>Process tree (${counts.processes} processes)</summary>\n\n${block(f.tree)}\n</details>\n\n`;

@@ -56,7 +56,9 @@ export const failed = (p: ProcessRecord) => p.exitCode !== null && (p.exitCode !
 
 export function buildTimeline(log: TraceLog): Timeline {
   const ps = log.processes();
-  const t0 = ps.length ? ps.reduce((m, p) => (log.startOf(p) < m ? log.startOf(p) : m), log.startOf(ps[0]!)) : log.first;
+  const t0 = ps.length
+    ? ps.reduce((m, p) => (log.startOf(p) < m ? log.startOf(p) : m), log.startOf(ps[0]!))
+    : log.first;
   const us = (t: bigint) => Number(t - t0) / 1000;
   const meta: TraceEvent[] = [];
   const events: TraceEvent[] = [];
@@ -76,23 +78,61 @@ export function buildTimeline(log: TraceLog): Timeline {
     const start = log.startOf(p);
     const end = log.endOf(p);
     const args: Record<string, unknown> = {
-      pid: p.pid, ppid: p.ppid,
+      pid: p.pid,
+      ppid: p.ppid,
       exit: p.exitCode === null ? "running at the end of the trace" : endText(p.exitCode, p.signal, p.coreDumped),
-      exitCode: p.exitCode, signal: p.signal,
+      exitCode: p.exitCode,
+      signal: p.signal,
       execs: p.execs.map((e) => ({ at: us(e.time), path: e.path, argv: e.argv, cwd: e.cwd })),
     };
     if (p.start === 0n) args.start = "before the trace";
-    events.push({ name: processLabel(p), cat: CAT, ph: "X", ts: us(start), dur: us(end) - us(start), pid: row, tid: row, args });
+    events.push({
+      name: processLabel(p),
+      cat: CAT,
+      ph: "X",
+      ts: us(start),
+      dur: us(end) - us(start),
+      pid: row,
+      tid: row,
+      args,
+    });
     for (const f of failuresOf(p)) {
-      events.push({ name: `exec failed ${f.errno}: ${f.path}`.slice(0, NAME_MAX), cat: CAT, ph: "i", s: "t", ts: us(f.time), pid: row, tid: row, args: { path: f.path, errno: f.errno, argv: f.argv } });
+      events.push({
+        name: `exec failed ${f.errno}: ${f.path}`.slice(0, NAME_MAX),
+        cat: CAT,
+        ph: "i",
+        s: "t",
+        ts: us(f.time),
+        pid: row,
+        tid: row,
+        args: { path: f.path, errno: f.errno, argv: f.argv },
+      });
     }
     if (failed(p) && p.end !== 0n) {
-      events.push({ name: endText(p.exitCode!, p.signal, p.coreDumped), cat: CAT, ph: "i", s: "t", ts: us(p.end), pid: row, tid: row, args: { exitCode: p.exitCode, signal: p.signal } });
+      events.push({
+        name: endText(p.exitCode!, p.signal, p.coreDumped),
+        cat: CAT,
+        ph: "i",
+        s: "t",
+        ts: us(p.end),
+        pid: row,
+        tid: row,
+        args: { exitCode: p.exitCode, signal: p.signal },
+      });
     }
     for (const th of p.threads) {
       meta.push({ name: "thread_name", ph: "M", ts: 0, pid: row, tid: th.tid, args: { name: `thread ${th.tid}` } });
       const e = th.end || end;
-      events.push({ name: `thread ${th.tid}`, cat: CAT, ph: "X", ts: us(th.start), dur: us(e) - us(th.start), pid: row, tid: th.tid, args: { tid: th.tid } });
+      events.push({
+        name: `thread ${th.tid}`,
+        cat: CAT,
+        ph: "X",
+        ts: us(th.start),
+        dur: us(e) - us(th.start),
+        pid: row,
+        tid: th.tid,
+        args: { tid: th.tid },
+      });
     }
   });
   // parent → child: from the parent's slice (bound at its start, where every reader finds it) to
@@ -106,7 +146,16 @@ export function buildTimeline(log: TraceLog): Timeline {
     flow++;
     events.push(
       { name: "fork", cat: CAT, ph: "s", id: flow, ts: us(log.startOf(from)), pid: parent, tid: parent },
-      { name: "fork", cat: CAT, ph: "f", bp: "e", id: flow, ts: us(log.startOf(p)), pid: rowOf.get(p.entityId)!, tid: rowOf.get(p.entityId)! },
+      {
+        name: "fork",
+        cat: CAT,
+        ph: "f",
+        bp: "e",
+        id: flow,
+        ts: us(log.startOf(p)),
+        pid: rowOf.get(p.entityId)!,
+        tid: rowOf.get(p.entityId)!,
+      },
     );
   }
   events.sort((a, b) => a.ts - b.ts);

@@ -2,7 +2,15 @@
 // messages hand-encoded: Containers/Get per namespace, Images/Get for the digest, Version/Version
 // as the probe, Events/Subscribe for removals.
 import { GRPC_NOT_FOUND, GrpcError, GrpcUnixClient } from "./grpc";
-import { CONTAINER_ID, KUBE_LABEL, kubernetesOf, type ContainerChange, type ContainerMeta, type OnChange, type Runtime } from "./meta";
+import {
+  CONTAINER_ID,
+  KUBE_LABEL,
+  kubernetesOf,
+  type ContainerChange,
+  type ContainerMeta,
+  type OnChange,
+  type Runtime,
+} from "./meta";
 import { encodeStrings, fields, mapEntry, str, strings, sub } from "./protobuf";
 
 /** Namespaces asked, in this order: kubelet's (CRI), Docker's, and ctr's default. */
@@ -62,10 +70,19 @@ export class Containerd implements Runtime {
   }
 
   /** Container{id=1, labels=2, image=3} from GetContainerResponse{container=1}, or null. */
-  private async container(namespace: string, id: string, signal: AbortSignal): Promise<{ labels: Record<string, string>; image: string } | null> {
+  private async container(
+    namespace: string,
+    id: string,
+    signal: AbortSignal,
+  ): Promise<{ labels: Record<string, string>; image: string } | null> {
     let answer: Uint8Array;
     try {
-      answer = await this.grpc.unary("/containerd.services.containers.v1.Containers/Get", encodeStrings([[1, id]]), ns(namespace), signal);
+      answer = await this.grpc.unary(
+        "/containerd.services.containers.v1.Containers/Get",
+        encodeStrings([[1, id]]),
+        ns(namespace),
+        signal,
+      );
     } catch (e) {
       if (e instanceof GrpcError && e.code === GRPC_NOT_FOUND) return null;
       throw e;
@@ -81,7 +98,12 @@ export class Containerd implements Runtime {
     return { labels, image };
   }
 
-  private async meta(namespace: string, id: string, c: { labels: Record<string, string>; image: string }, signal: AbortSignal): Promise<ContainerMeta> {
+  private async meta(
+    namespace: string,
+    id: string,
+    c: { labels: Record<string, string>; image: string },
+    signal: AbortSignal,
+  ): Promise<ContainerMeta> {
     return {
       id,
       runtime: this.name,
@@ -99,7 +121,12 @@ export class Containerd implements Runtime {
     if (known !== undefined) return known;
     let digest = "";
     try {
-      const answer = await this.grpc.unary("/containerd.services.images.v1.Images/Get", encodeStrings([[1, image]]), ns(namespace), signal);
+      const answer = await this.grpc.unary(
+        "/containerd.services.images.v1.Images/Get",
+        encodeStrings([[1, image]]),
+        ns(namespace),
+        signal,
+      );
       const target = sub(sub(answer, 1) ?? new Uint8Array(0), 3);
       digest = target ? (strings(target).get(2) ?? "") : "";
     } catch (e) {

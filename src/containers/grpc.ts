@@ -22,7 +22,12 @@ export class GrpcUnixClient {
   constructor(readonly socket: string) {}
 
   /** One request, one answer. */
-  async unary(path: string, request: Uint8Array, metadata: Record<string, string>, signal: AbortSignal): Promise<Uint8Array> {
+  async unary(
+    path: string,
+    request: Uint8Array,
+    metadata: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
     const answers: Uint8Array[] = [];
     await this.call(path, request, metadata, signal, (m) => answers.push(m));
     if (answers.length !== 1) throw new GrpcError(12, `${path}: ${answers.length} answers to a unary call`);
@@ -30,7 +35,13 @@ export class GrpcUnixClient {
   }
 
   /** A call whose answers go to onMessage as they arrive; resolves when the server ends it. */
-  call(path: string, request: Uint8Array, metadata: Record<string, string>, signal: AbortSignal, onMessage: (m: Uint8Array) => void): Promise<void> {
+  call(
+    path: string,
+    request: Uint8Array,
+    metadata: Record<string, string>,
+    signal: AbortSignal,
+    onMessage: (m: Uint8Array) => void,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       let session: ClientHttp2Session;
@@ -39,7 +50,13 @@ export class GrpcUnixClient {
       } catch (e) {
         return reject(e);
       }
-      const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...metadata });
+      const req = session.request({
+        ":method": "POST",
+        ":path": path,
+        "content-type": "application/grpc",
+        te: "trailers",
+        ...metadata,
+      });
       let status: string | undefined;
       let message = "";
       const takeStatus = (h: http2.IncomingHttpHeaders) => {
@@ -76,7 +93,8 @@ export class GrpcUnixClient {
         signal.removeEventListener("abort", onAbort);
         if (signal.aborted) return reject(signal.reason);
         if (failed) return reject(failed);
-        if (status === undefined) return reject(this.sessionError ?? new Error(`${path}: the stream ended without a gRPC status`));
+        if (status === undefined)
+          return reject(this.sessionError ?? new Error(`${path}: the stream ended without a gRPC status`));
         if (status !== "0") return reject(new GrpcError(Number(status), message || `gRPC status ${status}`));
         resolve();
       });

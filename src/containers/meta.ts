@@ -8,7 +8,11 @@ export type ContainerChange = "created" | "removed";
 /** describe, with a creation whose event carries what the container was created with (Docker's
  * and podman's: name, image, labels): its metadata without asking about the container, which
  * Docker and podman answer only once a start under way is over. */
-export type OnChange = (change: ContainerChange, id: string, describe?: (signal: AbortSignal) => Promise<ContainerMeta | null>) => void;
+export type OnChange = (
+  change: ContainerChange,
+  id: string,
+  describe?: (signal: AbortSignal) => Promise<ContainerMeta | null>,
+) => void;
 
 /** A client of one runtime's API socket. */
 export interface Runtime {
@@ -47,7 +51,9 @@ function isSandbox(labels: Record<string, string>): boolean {
 }
 
 /** The Kubernetes fields of a container from its labels. */
-export function kubernetesOf(labels: Record<string, string>): Pick<ContainerMeta, "podName" | "podNamespace" | "podUID" | "podSandbox"> {
+export function kubernetesOf(
+  labels: Record<string, string>,
+): Pick<ContainerMeta, "podName" | "podNamespace" | "podUID" | "podSandbox"> {
   return {
     podName: labels[KUBE_LABEL.podName] ?? "",
     podNamespace: labels[KUBE_LABEL.podNamespace] ?? "",

@@ -44,13 +44,24 @@ function socketOf(s: Sockets, rt: keyof typeof DEFAULT_SOCKETS): string | null {
 
 /** The metadata stage, started (runtimes probed: one line for each given one that does not
  * answer); events go on to `deliver`, or to `excluded` when a container filter leaves them out. */
-export async function startContainerPipe(cfg: ContainerOptions, deliver: (ev: RecordEvent) => void, excluded: () => void): Promise<ContainerPipe> {
+export async function startContainerPipe(
+  cfg: ContainerOptions,
+  deliver: (ev: RecordEvent) => void,
+  excluded: () => void,
+): Promise<ContainerPipe> {
   const keep = containerFilter(cfg.filter);
-  const pass = (ev: RecordEvent) => (keep && !keep(ev.x.containerMeta === "late" ? undefined : ev.x.container) ? excluded() : deliver(ev));
+  const pass = (ev: RecordEvent) =>
+    keep && !keep(ev.x.containerMeta === "late" ? undefined : ev.x.container) ? excluded() : deliver(ev);
   const dockerSocket = socketOf(cfg.sockets, "docker");
   const podmanSocket = socketOf(cfg.sockets, "podman");
   const containerdSocket = socketOf(cfg.sockets, "containerd");
-  const idsOnly: ContainerPipe = { push: pass, drained: () => Promise.resolve(), close: () => {}, waiting: () => false, lively: () => false };
+  const idsOnly: ContainerPipe = {
+    push: pass,
+    drained: () => Promise.resolve(),
+    close: () => {},
+    waiting: () => false,
+    lively: () => false,
+  };
   if (dockerSocket === null && podmanSocket === null && containerdSocket === null) return idsOnly; // no runtime here
   const registry = new ContainerRegistry({ dockerSocket, podmanSocket, containerdSocket });
   if ((await registry.start()).length === 0) {

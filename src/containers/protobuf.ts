@@ -28,7 +28,9 @@ function pushVarint(out: number[], v: number): void {
 
 /** One field of a message: a varint as a number (exact to 2^53), or the bytes of a
  * length-delimited value (a view into the message, not a copy). */
-export type Field = { field: number; varint: number; bytes?: undefined } | { field: number; bytes: Uint8Array; varint?: undefined };
+export type Field =
+  | { field: number; varint: number; bytes?: undefined }
+  | { field: number; bytes: Uint8Array; varint?: undefined };
 
 export class ProtobufError extends Error {
   override name = "ProtobufError";

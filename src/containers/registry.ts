@@ -106,7 +106,14 @@ export class ContainerRegistry {
     this.onEvict = opts.onEvict ?? (() => {});
     const rts = opts.runtimes ?? defaultRuntimes(opts);
     const now = Date.now() / 1000;
-    this.runtimes = rts.map((rt) => ({ rt, downAt: null, told: false, watcher: null, watching: Promise.resolve(), since: now }));
+    this.runtimes = rts.map((rt) => ({
+      rt,
+      downAt: null,
+      told: false,
+      watcher: null,
+      watching: Promise.resolve(),
+      since: now,
+    }));
   }
 
   /** Probe every runtime (at most requestTimeoutMs): one diagnostic line for each that does not
@@ -129,7 +136,10 @@ export class ContainerRegistry {
     );
     const up = this.runtimes.filter((_, i) => answered[i]);
     const limit = AbortSignal.any([AbortSignal.timeout(this.requestTimeoutMs), this.closing.signal]);
-    await Promise.race([Promise.all(up.map((s) => s.watching)), new Promise((resolve) => limit.addEventListener("abort", resolve))]);
+    await Promise.race([
+      Promise.all(up.map((s) => s.watching)),
+      new Promise((resolve) => limit.addEventListener("abort", resolve)),
+    ]);
     return up.map((s) => s.rt.name);
   }
 
@@ -259,7 +269,9 @@ export class ContainerRegistry {
     s.downAt = performance.now();
     if (s.told) return;
     s.told = true;
-    this.diagnostic(`${s.rt.name} (${s.rt.socket}): ${this.reason(e)}; its containers get ids only (asked again every ${this.retryDownMs / 1000} s, without saying so again)`);
+    this.diagnostic(
+      `${s.rt.name} (${s.rt.socket}): ${this.reason(e)}; its containers get ids only (asked again every ${this.retryDownMs / 1000} s, without saying so again)`,
+    );
   }
 
   /** Follow the runtime's creations and removals while it answers; a broken stream is reopened
@@ -271,7 +283,8 @@ export class ContainerRegistry {
     const signal = AbortSignal.any([ac.signal, this.closing.signal]);
     let opened!: () => void;
     s.watching = new Promise((resolve) => (opened = resolve));
-    const onChange: OnChange = (change, id, describe) => (change === "created" ? this.created(id, describe) : this.removed(id));
+    const onChange: OnChange = (change, id, describe) =>
+      change === "created" ? this.created(id, describe) : this.removed(id);
     s.rt
       .watch(onChange, signal, { since: s.since, opened })
       .catch(() => {})
@@ -300,7 +313,12 @@ export class ContainerRegistry {
       },
       () => null, // the image could not be asked: the container's own inspect is the fallback
     );
-    const f = this.flights.get(id) ?? this.fly(id, described.then((m) => m ?? this.ask(id)));
+    const f =
+      this.flights.get(id) ??
+      this.fly(
+        id,
+        described.then((m) => m ?? this.ask(id)),
+      );
     described.then((m) => m && f.settle(m));
   }
 

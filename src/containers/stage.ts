@@ -40,7 +40,10 @@ export class ContainerStage<T> {
   /** Whether push(item, containerId) now would keep the item rather than pass it to out() at
    * once: a caller whose items are views into ring memory copies them first when this says so. */
   willHold(containerId: string): boolean {
-    return this.hold.size > 0 || (containerId !== "" && (this.hold.isHeld(containerId) || this.registry.known(containerId) === undefined));
+    return (
+      this.hold.size > 0 ||
+      (containerId !== "" && (this.hold.isHeld(containerId) || this.registry.known(containerId) === undefined))
+    );
   }
 
   /** Events waiting for a look-up. */

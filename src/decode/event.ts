@@ -11,8 +11,28 @@ import { EpochClock, T, epochBig, toEpoch } from "./clock";
 import type { SeqNumbers } from "./seq";
 import type { ContainerMeta } from "./container";
 import {
-  S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32, S_U64,
-  argIndex, type AnyDef, type ArgName, type ArgValue, type Field, type NulArea,
+  S_BIG,
+  S_BOOL,
+  S_COMM,
+  S_EPOCH,
+  S_FLAG,
+  S_I32,
+  S_LIST,
+  S_NULS,
+  S_NUM,
+  S_OBJ,
+  S_SPAN,
+  S_STR,
+  S_TIME,
+  S_U16,
+  S_U32,
+  S_U64,
+  argIndex,
+  type AnyDef,
+  type ArgName,
+  type ArgValue,
+  type Field,
+  type NulArea,
 } from "./schema";
 
 /** The failed exec's file, resolved in user space (enrich/binary.ts). */
@@ -109,7 +129,24 @@ export interface EventView<D extends AnyDef = AnyDef> {
 export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   def: D = null as unknown as D;
   readonly r: Rec = { dv: null as unknown as DataView, u8: null as unknown as Uint8Array, off: 0, len: 0 };
-  readonly x: Extra = { exePath: "", exeTyped: "", binary: null, interpreterPath: "", sha256: "", interpreterSha256: "", hashError: "", scriptPath: "", scriptSha256: "", seq: -1, container: null, containerMeta: "off", redacted: NONE, self: null, parent: null, ancestors: NO_ANCESTORS };
+  readonly x: Extra = {
+    exePath: "",
+    exeTyped: "",
+    binary: null,
+    interpreterPath: "",
+    sha256: "",
+    interpreterSha256: "",
+    hashError: "",
+    scriptPath: "",
+    scriptSha256: "",
+    seq: -1,
+    container: null,
+    containerMeta: "off",
+    redacted: NONE,
+    self: null,
+    parent: null,
+    ancestors: NO_ANCESTORS,
+  };
   /** Per-record facts an event's prepare() computed (its own type, see events/*.ts). */
   facts: unknown = null;
   /** The record's container id once looked up (null: not yet); several fields read it. */
@@ -254,7 +291,10 @@ export function readerOf(f: Field): (ev: RecordEvent) => unknown {
 }
 
 /** A typed reader of one arg of one event kind, its index looked up once. */
-export function accessor<D extends AnyDef, N extends ArgName<D>>(def: D, name: N): (ev: EventView<D>) => ArgValue<D, N> {
+export function accessor<D extends AnyDef, N extends ArgName<D>>(
+  def: D,
+  name: N,
+): (ev: EventView<D>) => ArgValue<D, N> {
   const i = argIndex(def, name);
   const read = readerOf(def.args[i]!);
   return (ev) => (ev instanceof RecordEvent ? read(ev as RecordEvent) : ev.arg(i)) as ArgValue<D, N>;

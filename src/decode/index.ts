@@ -29,7 +29,14 @@ export function defOfKind(kind: number, own = false): AnyDef {
 
 /** Point `ev` at the record view[off, off + len) (`own`: made by user space, not the ring).
  * Throws DecodeError for a bad record. */
-export function decodeInto(ev: RecordEvent, dv: DataView, u8: Uint8Array, off: number, len: number, own = false): RecordEvent {
+export function decodeInto(
+  ev: RecordEvent,
+  dv: DataView,
+  u8: Uint8Array,
+  off: number,
+  len: number,
+  own = false,
+): RecordEvent {
   if (len < H.$size) throw new DecodeError(`record of ${len} bytes is shorter than its header (${H.$size})`);
   return ev.set(defOfKind(dv.getUint32(off + H.kind, true), own), dv, u8, off, len);
 }

@@ -11,7 +11,10 @@ const BY_NAME = new Map<string, AnyDef>(EVENTS.map((d) => [d.name, d]));
 
 /** A line that is not one of our events; `line` is its number in the file (1-based). */
 export class JsonEventError extends Error {
-  constructor(readonly line: number, what: string) {
+  constructor(
+    readonly line: number,
+    what: string,
+  ) {
     super(`line ${line}: ${what}`);
     this.name = "JsonEventError";
   }
@@ -19,7 +22,8 @@ export class JsonEventError extends Error {
 
 /** Integers beyond 2^53 keep every digit (JSON.parse's source text), as bigint. */
 function reviver(this: unknown, _k: string, v: unknown, ctx?: { source?: string }): unknown {
-  if (typeof v === "number" && !Number.isSafeInteger(v) && ctx?.source && /^-?\d+$/.test(ctx.source)) return BigInt(ctx.source);
+  if (typeof v === "number" && !Number.isSafeInteger(v) && ctx?.source && /^-?\d+$/.test(ctx.source))
+    return BigInt(ctx.source);
   return v;
 }
 
@@ -27,8 +31,11 @@ function reviver(this: unknown, _k: string, v: unknown, ctx?: { source?: string 
 const LONG_DIGITS = /-?\d{16,}/g;
 function quoteLong(text: string): string {
   return text.replace(LONG_DIGITS, (m: string, at: number) => {
-    const before = text.charCodeAt(at - 1), after = text.charCodeAt(at + m.length);
-    return (before === 58 || before === 44 || before === 91) && (after === 44 || after === 125 || after === 93) ? '"' + m + '"' : m;
+    const before = text.charCodeAt(at - 1),
+      after = text.charCodeAt(at + m.length);
+    return (before === 58 || before === 44 || before === 91) && (after === 44 || after === 125 || after === 93)
+      ? '"' + m + '"'
+      : m;
   });
 }
 
@@ -89,7 +96,11 @@ export class JsonEvent<D extends AnyDef = AnyDef> implements EventView<D> {
    * No Map per line: building one cost more than parsing the line (2.8 s for 131,660 lines). */
   private readonly args: Arg[];
 
-  private constructor(readonly def: D, private readonly o: Record<string, unknown>, private readonly line: number) {
+  private constructor(
+    readonly def: D,
+    private readonly o: Record<string, unknown>,
+    private readonly line: number,
+  ) {
     const list = o.args;
     if (!Array.isArray(list)) throw new JsonEventError(line, `${def.name} has no args list`);
     this.args = list as Arg[];
@@ -138,7 +149,10 @@ export class JsonEvent<D extends AnyDef = AnyDef> implements EventView<D> {
 
   /** Replace arg `name`'s value, or add it (tracer show's redaction, src/redact/json.ts). */
   setArg(name: ArgName<D>, value: unknown): void {
-    const a = this.find(name, this.def.args.findIndex((f) => f.name === name));
+    const a = this.find(
+      name,
+      this.def.args.findIndex((f) => f.name === name),
+    );
     if (a !== undefined) a.value = value;
     else this.args.push({ name, value });
   }

@@ -62,7 +62,8 @@ const containerIds = new Map<number, string>();
 
 /** The container id of the record's cgroup (cached per cgroup id). */
 export function containerIdOfRecord(r: Rec): string {
-  const cgroupId = r.dv.getUint32(r.off + H.cgroup_id, true) + r.dv.getUint32(r.off + H.cgroup_id + 4, true) * 4294967296;
+  const cgroupId =
+    r.dv.getUint32(r.off + H.cgroup_id, true) + r.dv.getUint32(r.off + H.cgroup_id + 4, true) * 4294967296;
   let id = containerIds.get(cgroupId);
   if (id === undefined) {
     id = containerIdOf(spanText(r, H.cgroup));

@@ -8,7 +8,17 @@ import * as LAYOUT from "./layout.gen";
 
 /** Go-style type names as Tracee writes them in `args[].type`. */
 export type TraceeType =
-  | "string" | "[]string" | "bool" | "int32" | "int64" | "uint16" | "uint32" | "uint64" | "time.Time" | "object" | "[]object"
+  | "string"
+  | "[]string"
+  | "bool"
+  | "int32"
+  | "int64"
+  | "uint16"
+  | "uint32"
+  | "uint64"
+  | "time.Time"
+  | "object"
+  | "[]object"
   | "trace.SlimCred";
 
 /* Where a value comes from. Record sources read the record at `at`; FN sources call `fn(ev)`. */
@@ -46,9 +56,23 @@ export interface NulPlace {
 
 /** The accessor value type of each source. */
 export interface SourceValue {
-  [S_SPAN]: string; [S_COMM]: string; [S_U16]: number; [S_U32]: number; [S_I32]: number; [S_U64]: bigint;
-  [S_TIME]: bigint; [S_EPOCH]: bigint; [S_FLAG]: boolean; [S_NUM]: number; [S_STR]: string; [S_BOOL]: boolean;
-  [S_LIST]: readonly string[]; [S_NULS]: string[]; [S_OBJ]: object; [S_BIG]: bigint; [S_ARGS]: never;
+  [S_SPAN]: string;
+  [S_COMM]: string;
+  [S_U16]: number;
+  [S_U32]: number;
+  [S_I32]: number;
+  [S_U64]: bigint;
+  [S_TIME]: bigint;
+  [S_EPOCH]: bigint;
+  [S_FLAG]: boolean;
+  [S_NUM]: number;
+  [S_STR]: string;
+  [S_BOOL]: boolean;
+  [S_LIST]: readonly string[];
+  [S_NULS]: string[];
+  [S_OBJ]: object;
+  [S_BIG]: bigint;
+  [S_ARGS]: never;
 }
 
 export interface Field<N extends string = string, V = unknown> {
@@ -73,28 +97,66 @@ export interface Field<N extends string = string, V = unknown> {
 
 type Opts = { only?: "env" | "hash" };
 
-function field<N extends string, V>(name: N, type: TraceeType, src: number, at: number, fn: ((ev: RecordEvent) => unknown) | null, doc: string, o: Opts = {}): Field<N, V> {
+function field<N extends string, V>(
+  name: N,
+  type: TraceeType,
+  src: number,
+  at: number,
+  fn: ((ev: RecordEvent) => unknown) | null,
+  doc: string,
+  o: Opts = {},
+): Field<N, V> {
   return { name, type, src, at, fn, doc, only: o.only ?? null, omit: null, area: null };
 }
 
 /* Builders: one per source. `type` is Tracee's name for the value's type. */
-export const span = <N extends string>(name: N, at: number, doc: string) => field<N, string>(name, "string", S_SPAN, at, null, doc);
-export const comm = <N extends string>(name: N, at: number, doc: string) => field<N, string>(name, "string", S_COMM, at, null, doc);
-export const u16 = <N extends string>(name: N, at: number, doc: string) => field<N, number>(name, "uint16", S_U16, at, null, doc);
-export const u32 = <N extends string>(name: N, at: number, doc: string, type: TraceeType = "uint32") => field<N, number>(name, type, S_U32, at, null, doc);
-export const i32 = <N extends string>(name: N, at: number, doc: string) => field<N, number>(name, "int32", S_I32, at, null, doc);
-export const u64 = <N extends string>(name: N, at: number, doc: string) => field<N, bigint>(name, "uint64", S_U64, at, null, doc);
-export const time = <N extends string>(name: N, at: number, doc: string) => field<N, bigint>(name, "time.Time", S_TIME, at, null, doc);
-export const epoch = <N extends string>(name: N, at: number, doc: string) => field<N, bigint>(name, "uint64", S_EPOCH, at, null, doc);
-export const flag = <N extends string>(name: N, bit: number, doc: string) => field<N, boolean>(name, "bool", S_FLAG, bit, null, doc);
-export const num = <N extends string>(name: N, type: TraceeType, fn: (ev: RecordEvent) => number, doc: string, o?: Opts) => field<N, number>(name, type, S_NUM, 0, fn, doc, o);
-export const big = <N extends string>(name: N, fn: (ev: RecordEvent) => bigint, doc: string) => field<N, bigint>(name, "uint64", S_BIG, 0, fn, doc);
-export const str = <N extends string>(name: N, fn: (ev: RecordEvent) => string, doc: string) => field<N, string>(name, "string", S_STR, 0, fn, doc);
-export const bool = <N extends string>(name: N, fn: (ev: RecordEvent) => boolean, doc: string) => field<N, boolean>(name, "bool", S_BOOL, 0, fn, doc);
-export const list = <N extends string>(name: N, fn: (ev: RecordEvent) => readonly string[], doc: string) => field<N, readonly string[]>(name, "[]string", S_LIST, 0, fn, doc);
-export const nuls = <N extends string>(name: N, fn: (ev: RecordEvent) => NulArea | null, doc: string, area: NulPlace) => ({ ...field<N, string[]>(name, "[]string", S_NULS, 0, fn, doc), area });
-export const argsList = <N extends string>(name: N, doc: string) => field<N, never>(name, "object", S_ARGS, 0, null, doc);
-export const obj = <N extends string, V extends object>(name: N, fn: (ev: RecordEvent) => V, doc: string, type: TraceeType = "object") => field<N, V>(name, type, S_OBJ, 0, fn, doc);
+export const span = <N extends string>(name: N, at: number, doc: string) =>
+  field<N, string>(name, "string", S_SPAN, at, null, doc);
+export const comm = <N extends string>(name: N, at: number, doc: string) =>
+  field<N, string>(name, "string", S_COMM, at, null, doc);
+export const u16 = <N extends string>(name: N, at: number, doc: string) =>
+  field<N, number>(name, "uint16", S_U16, at, null, doc);
+export const u32 = <N extends string>(name: N, at: number, doc: string, type: TraceeType = "uint32") =>
+  field<N, number>(name, type, S_U32, at, null, doc);
+export const i32 = <N extends string>(name: N, at: number, doc: string) =>
+  field<N, number>(name, "int32", S_I32, at, null, doc);
+export const u64 = <N extends string>(name: N, at: number, doc: string) =>
+  field<N, bigint>(name, "uint64", S_U64, at, null, doc);
+export const time = <N extends string>(name: N, at: number, doc: string) =>
+  field<N, bigint>(name, "time.Time", S_TIME, at, null, doc);
+export const epoch = <N extends string>(name: N, at: number, doc: string) =>
+  field<N, bigint>(name, "uint64", S_EPOCH, at, null, doc);
+export const flag = <N extends string>(name: N, bit: number, doc: string) =>
+  field<N, boolean>(name, "bool", S_FLAG, bit, null, doc);
+export const num = <N extends string>(
+  name: N,
+  type: TraceeType,
+  fn: (ev: RecordEvent) => number,
+  doc: string,
+  o?: Opts,
+) => field<N, number>(name, type, S_NUM, 0, fn, doc, o);
+export const big = <N extends string>(name: N, fn: (ev: RecordEvent) => bigint, doc: string) =>
+  field<N, bigint>(name, "uint64", S_BIG, 0, fn, doc);
+export const str = <N extends string>(name: N, fn: (ev: RecordEvent) => string, doc: string) =>
+  field<N, string>(name, "string", S_STR, 0, fn, doc);
+export const bool = <N extends string>(name: N, fn: (ev: RecordEvent) => boolean, doc: string) =>
+  field<N, boolean>(name, "bool", S_BOOL, 0, fn, doc);
+export const list = <N extends string>(name: N, fn: (ev: RecordEvent) => readonly string[], doc: string) =>
+  field<N, readonly string[]>(name, "[]string", S_LIST, 0, fn, doc);
+export const nuls = <N extends string>(
+  name: N,
+  fn: (ev: RecordEvent) => NulArea | null,
+  doc: string,
+  area: NulPlace,
+) => ({ ...field<N, string[]>(name, "[]string", S_NULS, 0, fn, doc), area });
+export const argsList = <N extends string>(name: N, doc: string) =>
+  field<N, never>(name, "object", S_ARGS, 0, null, doc);
+export const obj = <N extends string, V extends object>(
+  name: N,
+  fn: (ev: RecordEvent) => V,
+  doc: string,
+  type: TraceeType = "object",
+) => field<N, V>(name, type, S_OBJ, 0, fn, doc);
 
 /** A top-level field that some events leave out (lost_events has no eventId and no seq). */
 export function omitWhen<F extends Field>(f: F, omit: (ev: RecordEvent) => boolean): F {
@@ -136,7 +198,8 @@ export interface EventDef<K extends string = string, A extends readonly Field[] 
 
 export type AnyDef = EventDef<string, readonly Field[]>;
 export type ArgName<D extends AnyDef> = D["args"][number]["name"];
-export type ArgValue<D extends AnyDef, N extends string> = Extract<D["args"][number], { name: N }> extends Field<N, infer V> ? V : never;
+export type ArgValue<D extends AnyDef, N extends string> =
+  Extract<D["args"][number], { name: N }> extends Field<N, infer V> ? V : never;
 
 /** The offsets of a record layout's span members, nested structs included (layout.gen.ts marks a
  * struct member `<name>$struct: "<struct name>"`). */
@@ -153,8 +216,16 @@ function spansOf(layout: Record<string, unknown>, base = 0): number[] {
 }
 
 export function defineEvent<const K extends string, const A extends readonly Field[]>(d: {
-  name: K; short: string; id: string | null; kind: number; layout: { readonly $size: number }; doc: string; args: A;
-  syscall?: (ev: RecordEvent) => string; returnValue?: (ev: RecordEvent) => number; prepare?: (ev: RecordEvent) => void;
+  name: K;
+  short: string;
+  id: string | null;
+  kind: number;
+  layout: { readonly $size: number };
+  doc: string;
+  args: A;
+  syscall?: (ev: RecordEvent) => string;
+  returnValue?: (ev: RecordEvent) => number;
+  prepare?: (ev: RecordEvent) => void;
 }): EventDef<K, A> {
   const names = new Set<string>();
   for (const f of d.args) {
@@ -162,8 +233,18 @@ export function defineEvent<const K extends string, const A extends readonly Fie
     names.add(f.name);
   }
   return {
-    name: d.name, short: d.short, id: d.id, kind: d.kind, fixedSize: d.layout.$size, spans: spansOf(d.layout), doc: d.doc, args: d.args,
-    syscall: d.syscall ?? (() => ""), returnValue: d.returnValue ?? (() => 0), prepare: d.prepare ?? null, argLists: [],
+    name: d.name,
+    short: d.short,
+    id: d.id,
+    kind: d.kind,
+    fixedSize: d.layout.$size,
+    spans: spansOf(d.layout),
+    doc: d.doc,
+    args: d.args,
+    syscall: d.syscall ?? (() => ""),
+    returnValue: d.returnValue ?? (() => 0),
+    prepare: d.prepare ?? null,
+    argLists: [],
   };
 }
 
@@ -184,5 +265,7 @@ export function argIndex(d: AnyDef, name: string): number {
  * per event (argsNum reads it for every line). */
 export function argsOf(d: AnyDef, captureEnv: boolean, hash = false): readonly Field[] {
   const k = (captureEnv ? 1 : 0) + (hash ? 2 : 0);
-  return (d.argLists[k] ??= d.args.filter((f) => f.only === null || (f.only === "env" && captureEnv) || (f.only === "hash" && hash)));
+  return (d.argLists[k] ??= d.args.filter(
+    (f) => f.only === null || (f.only === "env" && captureEnv) || (f.only === "hash" && hash),
+  ));
 }

@@ -17,7 +17,8 @@ export class SeqNumbers {
   of(dv: DataView, off: number): number {
     const raw = kernelSeq(dv, off);
     if (!(dv.getUint32(off + H.flags, true) & RF.RF_SEQ_PER_CPU)) return raw;
-    const cpu = raw % CPUS, count = Math.floor(raw / CPUS);
+    const cpu = raw % CPUS,
+      count = Math.floor(raw / CPUS);
     const want = this.expected.get(cpu) ?? 0;
     if (count > want) this.next += count - want;
     this.expected.set(cpu, count + 1);

@@ -41,11 +41,7 @@ export function decodeBytes(buf: Uint8Array, start = 0, end = buf.length): strin
 }
 
 /** Same as decodeBytes for a DataView (or ArrayBuffer) range: wraps the memory, no copy. */
-export function decodeView(
-  src: DataView | ArrayBufferLike,
-  offset: number,
-  length: number,
-): string {
+export function decodeView(src: DataView | ArrayBufferLike, offset: number, length: number): string {
   if (ArrayBuffer.isView(src)) {
     return decodeBytes(new Uint8Array(src.buffer, src.byteOffset + offset, length));
   }

@@ -46,10 +46,16 @@ function kubernetesOf(ev: RecordEvent): object {
 function describe(m: ContainerMeta) {
   let d = described.get(m);
   if (!d) {
-    const some = (o: Record<string, string | boolean>) => Object.freeze(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== "" && v !== false)));
+    const some = (o: Record<string, string | boolean>) =>
+      Object.freeze(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== "" && v !== false)));
     d = {
       container: some({ id: m.id, name: m.name, image: m.image, imageDigest: m.imageDigest }),
-      kubernetes: some({ podName: m.podName, podNamespace: m.podNamespace, podUID: m.podUID, podSandbox: m.podSandbox }),
+      kubernetes: some({
+        podName: m.podName,
+        podNamespace: m.podNamespace,
+        podUID: m.podUID,
+        podSandbox: m.podSandbox,
+      }),
     };
     described.set(m, d);
   }
@@ -68,7 +74,11 @@ export const argsNumOf = (ev: RecordEvent) => argsOf(ev.def, ev.opts.captureEnv,
 const isLost = (ev: RecordEvent) => ev.def.id === null;
 
 export const TOP = [
-  epoch("timestamp", H.ts, "when the event happened, ns since the epoch (the kernel's CLOCK_BOOTTIME stamp plus one offset measured at start-up)"),
+  epoch(
+    "timestamp",
+    H.ts,
+    "when the event happened, ns since the epoch (the kernel's CLOCK_BOOTTIME stamp plus one offset measured at start-up)",
+  ),
   epoch("threadStartTime", H.thread_start, "the thread's start, ns since the epoch"),
   u32("processorId", H.cpu, "CPU the event was seen on"),
   u32("processId", H.ns_pid, "process id in the task's own (innermost) pid namespace"),
@@ -84,21 +94,79 @@ export const TOP = [
   comm("processName", H.comm, "the task's comm"),
   obj("executable", (ev) => executableOf(ev.x.exePath), "`{path}`: the process's program (for an exec: the new one)"),
   span("hostName", H.hostname, "the task's UTS nodename"),
-  str("containerId", (ev) => ev.containerId(), "64-hex container id when the task's cgroup v2 leaf name carries one (docker, containerd, cri-o, podman), else empty"),
-  obj("container", containerOf, "`{id, name, image, imageDigest}`: `id` as containerId, the rest from the container's runtime (Docker, podman, containerd; see Containers); empty on the host"),
-  obj("kubernetes", kubernetesOf, "`{podName, podNamespace, podUID, podSandbox}` from the labels kubelet puts on a pod's containers; empty outside Kubernetes"),
-  omitWhen(str("eventId", (ev) => ev.def.id ?? "", "Tracee's event id, a string (714 fork, 715 exec, 716 exit, 779 failed exec); none for lost_events"), isLost),
+  str(
+    "containerId",
+    (ev) => ev.containerId(),
+    "64-hex container id when the task's cgroup v2 leaf name carries one (docker, containerd, cri-o, podman), else empty",
+  ),
+  obj(
+    "container",
+    containerOf,
+    "`{id, name, image, imageDigest}`: `id` as containerId, the rest from the container's runtime (Docker, podman, containerd; see Containers); empty on the host",
+  ),
+  obj(
+    "kubernetes",
+    kubernetesOf,
+    "`{podName, podNamespace, podUID, podSandbox}` from the labels kubelet puts on a pod's containers; empty outside Kubernetes",
+  ),
+  omitWhen(
+    str(
+      "eventId",
+      (ev) => ev.def.id ?? "",
+      "Tracee's event id, a string (714 fork, 715 exec, 716 exit, 779 failed exec); none for lost_events",
+    ),
+    isLost,
+  ),
   str("eventName", (ev) => ev.def.name, "the event's name"),
   num("argsNum", "int32", argsNumOf, "number of args"),
-  num("returnValue", "int32", (ev) => ev.def.returnValue(ev), "the syscall's return value: `-errno` for a failed exec, else 0"),
+  num(
+    "returnValue",
+    "int32",
+    (ev) => ev.def.returnValue(ev),
+    "the syscall's return value: `-errno` for a failed exec, else 0",
+  ),
   str("syscall", (ev) => ev.def.syscall(ev), "`execve` or `execveat` for exec events, else empty"),
-  obj("contextFlags", (ev) => (ev.containerId() === "" ? FLAGS_HOST : FLAGS_CONTAINER), "`{containerStarted, isCompat}`: containerStarted when the task is in a container's cgroup"),
-  num("threadEntityId", "uint32", (ev) => entityIdAt(ev, H.host_tid, H.thread_start), "Tracee's HashTaskID of (host thread id, thread start): joins with Tracee's ids"),
-  num("processEntityId", "uint32", (ev) => entityIdAt(ev, H.host_pid, H.process_start), "HashTaskID of the process (its group leader): kept across exec"),
-  num("parentEntityId", "uint32", (ev) => entityIdAt(ev, H.host_ppid, H.parent_start), "HashTaskID of the parent process"),
+  obj(
+    "contextFlags",
+    (ev) => (ev.containerId() === "" ? FLAGS_HOST : FLAGS_CONTAINER),
+    "`{containerStarted, isCompat}`: containerStarted when the task is in a container's cgroup",
+  ),
+  num(
+    "threadEntityId",
+    "uint32",
+    (ev) => entityIdAt(ev, H.host_tid, H.thread_start),
+    "Tracee's HashTaskID of (host thread id, thread start): joins with Tracee's ids",
+  ),
+  num(
+    "processEntityId",
+    "uint32",
+    (ev) => entityIdAt(ev, H.host_pid, H.process_start),
+    "HashTaskID of the process (its group leader): kept across exec",
+  ),
+  num(
+    "parentEntityId",
+    "uint32",
+    (ev) => entityIdAt(ev, H.host_ppid, H.parent_start),
+    "HashTaskID of the parent process",
+  ),
   argsList("args", "`[{name, type, value}]`, per event below"),
-  omitWhen(num("seq", "uint64", (ev) => (ev.x.seq >= 0 ? ev.x.seq : kernelSeq(ev.r.dv, ev.r.off)), "ours: global sequence number assigned before the record entered the ring (in the kernel; before Linux 5.12 per CPU there and made global in user space, in ring order); with lost_events it proves nothing was dropped silently"), isLost),
-  omitWhen(str("containerMetadata", (ev) => ev.x.containerMeta, "ours, for a container's events: where `container` and `kubernetes` came from: `found` (its runtime answered), `absent` (no runtime has it), `late` (no answer within 1 s: the id only), `off` (no runtime socket)"), (ev) => ev.containerId() === ""),
+  omitWhen(
+    num(
+      "seq",
+      "uint64",
+      (ev) => (ev.x.seq >= 0 ? ev.x.seq : kernelSeq(ev.r.dv, ev.r.off)),
+      "ours: global sequence number assigned before the record entered the ring (in the kernel; before Linux 5.12 per CPU there and made global in user space, in ring order); with lost_events it proves nothing was dropped silently",
+    ),
+    isLost,
+  ),
+  omitWhen(
+    str(
+      "containerMetadata",
+      (ev) => ev.x.containerMeta,
+      "ours, for a container's events: where `container` and `kubernetes` came from: `found` (its runtime answered), `absent` (no runtime has it), `late` (no answer within 1 s: the id only), `off` (no runtime socket)",
+    ),
+    (ev) => ev.containerId() === "",
+  ),
 ] as const satisfies readonly Field[];
 
 export type TopName = (typeof TOP)[number]["name"];

@@ -102,7 +102,13 @@ export function resolveFailedBinary(ev: RecordEvent): void {
   let resolved = target;
   try {
     const cut = raw.lastIndexOf(0x2f);
-    const b = nofollow && cut >= 0 ? Buffer.concat([realpathSync(cut === 0 ? "/" : raw.subarray(0, cut), { encoding: "buffer" }), raw.subarray(cut)]) : realpathSync(raw, { encoding: "buffer" });
+    const b =
+      nofollow && cut >= 0
+        ? Buffer.concat([
+            realpathSync(cut === 0 ? "/" : raw.subarray(0, cut), { encoding: "buffer" }),
+            raw.subarray(cut),
+          ])
+        : realpathSync(raw, { encoding: "buffer" });
     resolved = decodeBytes(b, 0, b.length).replace(/^\/\//, "/");
   } catch {}
   if (!c.path.startsWith("/proc/") && resolved.startsWith(`/proc/${c.hostProcessId}/root/`)) {

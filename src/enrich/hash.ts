@@ -83,14 +83,23 @@ export class FileHasher {
       const st = statSync(root + path, { bigint: true });
       return { path, ...this.get({ dev: kernelDev(st.dev), ino: st.ino, ctime: st.ctimeNs }, [root + path]) };
     } catch (e) {
-      return { path, sha256: "", error: (e as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : ((e as NodeJS.ErrnoException).code ?? "unreadable") };
+      return {
+        path,
+        sha256: "",
+        error:
+          (e as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : ((e as NodeJS.ErrnoException).code ?? "unreadable"),
+      };
     }
   }
 
   private keyAt(ev: RecordEvent, at: number): FileKey {
     const dv = ev.r.dv;
     const o = ev.r.off + at;
-    return { dev: dv.getUint32(o + F.dev, true), ino: dv.getBigUint64(o + F.inode, true), ctime: dv.getBigUint64(o + F.ctime, true) };
+    return {
+      dev: dv.getUint32(o + F.dev, true),
+      ino: dv.getBigUint64(o + F.inode, true),
+      ctime: dv.getBigUint64(o + F.ctime, true),
+    };
   }
 
   private get(key: FileKey, paths: string[]): Result {

@@ -5,7 +5,10 @@ import { resolveFailedBinary } from "./binary";
 import type { FileHasher } from "./hash";
 import { ProcessTable } from "./process-table";
 
-export function createEnricher(hasher: FileHasher | null = null, table = new ProcessTable()): (ev: RecordEvent) => void {
+export function createEnricher(
+  hasher: FileHasher | null = null,
+  table = new ProcessTable(),
+): (ev: RecordEvent) => void {
   return (ev) => {
     if (ev.is(EXEC_FAILED)) resolveFailedBinary(ev);
     else if (hasher !== null && ev.is(EXEC)) hasher.hashExec(ev);

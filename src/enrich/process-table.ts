@@ -105,7 +105,11 @@ export class ProcessTable {
    * still name it (the child's exec read its parent before the kernel reparented it). */
   private gone = new Map<number, Proc>();
 
-  constructor(private readonly clock: EpochClock | null = null, private readonly redact: ByteRedactor | null = null, private readonly ancestors = false) {}
+  constructor(
+    private readonly clock: EpochClock | null = null,
+    private readonly redact: ByteRedactor | null = null,
+    private readonly ancestors = false,
+  ) {}
 
   get size(): number {
     return this.procs.size;
@@ -154,7 +158,20 @@ export class ProcessTable {
       argv = red.bytes;
       hits = red.hits;
     }
-    return new Proc(pid, tick, this.tickEntityId(pid, tick), false, path, undefined, comm, argv, cut, hits, Number(f[1]), parentTick);
+    return new Proc(
+      pid,
+      tick,
+      this.tickEntityId(pid, tick),
+      false,
+      path,
+      undefined,
+      comm,
+      argv,
+      cut,
+      hits,
+      Number(f[1]),
+      parentTick,
+    );
   }
 
   /** Seed the table with a process (the /proc walk at start); kept unless it is there already. */
@@ -220,8 +237,20 @@ export class ProcessTable {
       const hits = argvHitsOf(x.redacted, "argv", nulCount(argv));
       const r = ev.r;
       const comm = cString(r.u8, r.off + H.comm, r.off + H.comm + 16);
-      const self = new Proc(pid, tickAt(ev, H.process_start), entityIdAt(ev, H.host_pid, H.process_start), true, path, typed, comm, argv,
-        cut || a.lastCut || a.droppedBytes > 0, hits, ev.u32(H.host_ppid), tickAt(ev, H.parent_start));
+      const self = new Proc(
+        pid,
+        tickAt(ev, H.process_start),
+        entityIdAt(ev, H.host_pid, H.process_start),
+        true,
+        path,
+        typed,
+        comm,
+        argv,
+        cut || a.lastCut || a.droppedBytes > 0,
+        hits,
+        ev.u32(H.host_ppid),
+        tickAt(ev, H.parent_start),
+      );
       this.set(self);
       x.exePath = path;
       x.exeTyped = typed;
@@ -235,8 +264,22 @@ export class ProcessTable {
         const child = ev.u32(FR.child_pid);
         const r = ev.r;
         const comm = cString(r.u8, r.off + H.comm, r.off + H.comm + 16);
-        this.set(new Proc(child, tickAt(ev, FR.child_process_start), entityIdAt(ev, FR.child_pid, FR.child_process_start), true, forker?.path ?? "",
-          forker?.typed, comm, forker?.argvBytes ?? EMPTY, forker?.argvCut ?? false, forker?.argvHits ?? NONE, ev.u32(FR.pp_pid), tickAt(ev, FR.pp_start)));
+        this.set(
+          new Proc(
+            child,
+            tickAt(ev, FR.child_process_start),
+            entityIdAt(ev, FR.child_pid, FR.child_process_start),
+            true,
+            forker?.path ?? "",
+            forker?.typed,
+            comm,
+            forker?.argvBytes ?? EMPTY,
+            forker?.argvCut ?? false,
+            forker?.argvHits ?? NONE,
+            ev.u32(FR.pp_pid),
+            tickAt(ev, FR.pp_start),
+          ),
+        );
       }
     } else if (ev.is(EXIT) || ev.is(EXEC_FAILED)) {
       const self = this.known(ev, pid, H.host_pid, H.process_start);

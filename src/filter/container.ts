@@ -19,7 +19,8 @@ export interface ContainerFilterSpec {
  * have none). */
 export function podPattern(raw: string): string {
   const parts = raw.split("/");
-  if (parts.length !== 2 || parts[0] === "" || parts[1] === "") throw new UsageError(`--pod takes NAMESPACE/NAME (globs, e.g. 'default/web-*'), not '${raw}'`);
+  if (parts.length !== 2 || parts[0] === "" || parts[1] === "")
+    throw new UsageError(`--pod takes NAMESPACE/NAME (globs, e.g. 'default/web-*'), not '${raw}'`);
   return raw;
 }
 
@@ -30,7 +31,9 @@ export function podPattern(raw: string): string {
  * undefined: the answer did not come in time, so nothing can be judged and the event is kept
  * (it is marked as released without metadata, never dropped unseen). Filters AND, values OR.
  */
-export function containerFilter(spec: ContainerFilterSpec): ((meta: ContainerMeta | null | undefined) => boolean) | null {
+export function containerFilter(
+  spec: ContainerFilterSpec,
+): ((meta: ContainerMeta | null | undefined) => boolean) | null {
   const checks: ((meta: ContainerMeta | null) => boolean)[] = [];
   const add = (f: ValueFilter<string>, valueOf: (m: ContainerMeta) => string) => {
     const match = globFilter(f);

@@ -32,7 +32,7 @@ export function lit(s: string | Uint8Array): Lit {
 }
 
 /** Lowercase hex digits as bytes (JSON.stringify writes \u001b, \udcff in lowercase). */
-const HEX = new Uint8Array([...("0123456789abcdef")].map((c) => c.charCodeAt(0)));
+const HEX = new Uint8Array([..."0123456789abcdef"].map((c) => c.charCodeAt(0)));
 
 /** PLAIN[c] = 1 for ASCII that goes into a JSON string as is (not C0, ", \\). */
 const PLAIN = new Uint8Array(128);
@@ -376,13 +376,27 @@ export class ByteBuf {
 function escapeAscii(buf: Uint8Array, p: number, c: number): number {
   buf[p++] = 0x5c;
   switch (c) {
-    case 0x22: buf[p++] = 0x22; break;
-    case 0x5c: buf[p++] = 0x5c; break;
-    case 0x08: buf[p++] = 0x62; break; // \b
-    case 0x09: buf[p++] = 0x74; break; // \t
-    case 0x0a: buf[p++] = 0x6e; break; // \n
-    case 0x0c: buf[p++] = 0x66; break; // \f
-    case 0x0d: buf[p++] = 0x72; break; // \r
+    case 0x22:
+      buf[p++] = 0x22;
+      break;
+    case 0x5c:
+      buf[p++] = 0x5c;
+      break;
+    case 0x08:
+      buf[p++] = 0x62;
+      break; // \b
+    case 0x09:
+      buf[p++] = 0x74;
+      break; // \t
+    case 0x0a:
+      buf[p++] = 0x6e;
+      break; // \n
+    case 0x0c:
+      buf[p++] = 0x66;
+      break; // \f
+    case 0x0d:
+      buf[p++] = 0x72;
+      break; // \r
     default:
       buf[p++] = 0x75; // \u00XX
       buf[p++] = 0x30;

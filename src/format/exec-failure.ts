@@ -11,7 +11,8 @@ const interpreter = accessor(EXEC_FAILED, "interpreter_path");
 
 /** The reason from plain values: `exists` is whether the path named a file (binary resolved). */
 export function failureReason(errno: string, exists: boolean, interpreterPath: string): string {
-  if (errno === "ENOENT" && exists && interpreterPath !== "") return `interpreter ${escapeDisplay(interpreterPath)} not found`;
+  if (errno === "ENOENT" && exists && interpreterPath !== "")
+    return `interpreter ${escapeDisplay(interpreterPath)} not found`;
   return escapeDisplay(errno);
 }
 

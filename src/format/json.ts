@@ -15,8 +15,26 @@ import { divmod, Q, T, ZERO_TIME } from "../decode/clock";
 import type { RecordEvent } from "../decode/event";
 import { rec_header as H, span as SPAN } from "../decode/layout.gen";
 import {
-  S_ARGS, S_BIG, S_BOOL, S_COMM, S_EPOCH, S_FLAG, S_I32, S_LIST, S_NULS, S_NUM, S_OBJ, S_SPAN, S_STR, S_TIME, S_U16, S_U32,
-  S_U64, argsOf, type AnyDef, type Field,
+  S_ARGS,
+  S_BIG,
+  S_BOOL,
+  S_COMM,
+  S_EPOCH,
+  S_FLAG,
+  S_I32,
+  S_LIST,
+  S_NULS,
+  S_NUM,
+  S_OBJ,
+  S_SPAN,
+  S_STR,
+  S_TIME,
+  S_U16,
+  S_U32,
+  S_U64,
+  argsOf,
+  type AnyDef,
+  type Field,
 } from "../decode/schema";
 
 const MAX_DEPTH = 16; // arg values are small plain objects; deeper means a bug, not data
@@ -188,7 +206,10 @@ const RUNTIME = { T, TRUE, FALSE, EMPTY_LIST, ZERO_TIME_JSON, writeRfc3339, writ
  * pipeline CPU per spawn the same within 2% (three pairs of processes run at once).
  */
 // bun:jsc has it at run time; bun-types 1.4 does not declare it.
-const { noInline, noFTL } = jsc as unknown as { noInline(f: (...a: never[]) => unknown): void; noFTL(f: (...a: never[]) => unknown): void };
+const { noInline, noFTL } = jsc as unknown as {
+  noInline(f: (...a: never[]) => unknown): void;
+  noFTL(f: (...a: never[]) => unknown): void;
+};
 const WRITERS = ["raw", "byte", "uint", "num", "u64", "big", "str", "utf8Json", "utf8JsonNulList"] as const;
 for (const m of WRITERS) noInline(ByteBuf.prototype[m]);
 for (const f of [writeRfc3339, writeObject, encodeValue]) noInline(f);
@@ -234,7 +255,13 @@ function compile(def: AnyDef, captureEnv: boolean, hash: boolean): Encode {
     const args = argsOf(def, captureEnv, hash);
     if (args.length === 0) return step(key + "[]", null, t.omit);
     if (t.omit !== null) throw new Error(`${t.name}: args cannot be omitted`);
-    args.forEach((f, n) => step(`${n === 0 ? key + "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`, valueCode(f, k), null));
+    args.forEach((f, n) =>
+      step(
+        `${n === 0 ? key + "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`,
+        valueCode(f, k),
+        null,
+      ),
+    );
     step("}]", null, null);
   });
   step("}\n", null, null);
@@ -252,7 +279,10 @@ export class JsonEncoder {
   /** The encoder of each event kind (by kind), made at the first event of that kind. */
   private readonly byKind: (Encode | undefined)[] = [];
 
-  constructor(private readonly captureEnv: boolean, private readonly hash = false) {}
+  constructor(
+    private readonly captureEnv: boolean,
+    private readonly hash = false,
+  ) {}
 
   /** Append the event as one line of JSON, newline included. */
   encode(out: ByteBuf, ev: RecordEvent): void {

@@ -27,7 +27,14 @@ export type LineTap = (line: Uint8Array, ev: RecordEvent) => void;
 /** The per-event callback for the run's loop, writing each event to sink as format says; with
  * `tap`, each JSON line is also handed to it: encoded once, the same bytes as sink's line
  * (sink null: only to tap). */
-export function eventWriter(format: "json" | "table", sink: LineSink | null, captureEnv: boolean, table: TableOptions, hash = false, tap: LineTap | null = null): EventWriter {
+export function eventWriter(
+  format: "json" | "table",
+  sink: LineSink | null,
+  captureEnv: boolean,
+  table: TableOptions,
+  hash = false,
+  tap: LineTap | null = null,
+): EventWriter {
   if (tap) return tappedWriter(format, sink, captureEnv, table, hash, tap);
   if (sink === null) throw new Error("eventWriter: no sink and no tap");
   if (format === "json") {
@@ -45,7 +52,14 @@ export function eventWriter(format: "json" | "table", sink: LineSink | null, cap
   return tableWriter(sink, table);
 }
 
-function tappedWriter(format: "json" | "table", sink: LineSink | null, captureEnv: boolean, table: TableOptions, hash: boolean, tap: LineTap): EventWriter {
+function tappedWriter(
+  format: "json" | "table",
+  sink: LineSink | null,
+  captureEnv: boolean,
+  table: TableOptions,
+  hash: boolean,
+  tap: LineTap,
+): EventWriter {
   const json = new JsonEncoder(captureEnv, hash);
   const line = new ByteBuf(1 << 16);
   const rows = sink !== null && format === "table" ? tableWriter(sink, table) : null;
@@ -70,7 +84,10 @@ function tappedWriter(format: "json" | "table", sink: LineSink | null, captureEn
 }
 
 /** Table lines to sink, the header first (tracer show uses it for saved events too). */
-export function tableWriter(sink: { write(s: string): void }, o: TableOptions): { write(ev: EventView): void; finish(): void; tick(): void; holding(): boolean } {
+export function tableWriter(
+  sink: { write(s: string): void },
+  o: TableOptions,
+): { write(ev: EventView): void; finish(): void; tick(): void; holding(): boolean } {
   const t = new Table(o);
   sink.write(t.header());
   return {

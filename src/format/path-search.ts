@@ -64,7 +64,14 @@ export class PathSearches<T> {
       ended = s;
     }
     if (name !== null) {
-      this.open.set(t, { tid: t, name, errors: [error(ev as EventView<typeof EXEC_FAILED>)], count: 1, first: keep(), found: null });
+      this.open.set(t, {
+        tid: t,
+        name,
+        errors: [error(ev as EventView<typeof EXEC_FAILED>)],
+        count: 1,
+        first: keep(),
+        found: null,
+      });
       return { ended, held: true };
     }
     return { ended, held: false };

@@ -11,7 +11,11 @@ import { argvText, endText } from "./quote";
 import { failedExecReason, searchReason } from "./exec-failure";
 import { duration } from "./table";
 
-const T = { timestamp: topAccessor("timestamp"), processEntityId: topAccessor("processEntityId"), hostProcessId: topAccessor("hostProcessId") };
+const T = {
+  timestamp: topAccessor("timestamp"),
+  processEntityId: topAccessor("processEntityId"),
+  hostProcessId: topAccessor("hostProcessId"),
+};
 const A = {
   isThread: accessor(FORK, "is_thread"),
   childProcess: accessor(FORK, "child_process_entity_id"),
@@ -97,7 +101,8 @@ export class RunSummary {
     if (ended) this.count(ended);
     if (ev.is(EXEC)) {
       this.execs++;
-      if (this.o.failures) this.procs.set(T.processEntityId(ev), { command: argvText(A.argv(ev)), own: true, failed: null });
+      if (this.o.failures)
+        this.procs.set(T.processEntityId(ev), { command: argvText(A.argv(ev)), own: true, failed: null });
     } else if (ev.is(EXEC_FAILED) && !held) {
       this.failedExecs++;
       const a = this.attempt(ev);
@@ -110,7 +115,8 @@ export class RunSummary {
         this.procs.set(A.childProcess(ev), { command: parent?.command ?? "", own: false, failed: null });
       }
     } else if (ev.is(EXIT) && A.groupExit(ev)) {
-      const sig = A.signal(ev), code = A.exitCode(ev);
+      const sig = A.signal(ev),
+        code = A.exitCode(ev);
       if (sig !== 0) this.signals++;
       else if (code !== 0) this.nonZeroExits++;
       if (this.o.failures) this.ended(ev, code, sig);
@@ -119,7 +125,13 @@ export class RunSummary {
 
   private attempt(ev: EventView): Attempt | null {
     if (!this.o.failures || !ev.is(EXEC_FAILED)) return null;
-    return { pid: T.hostProcessId(ev), entity: T.processEntityId(ev), path: A.path(ev), args: A.arguments(ev), why: failedExecReason(ev) };
+    return {
+      pid: T.hostProcessId(ev),
+      entity: T.processEntityId(ev),
+      path: A.path(ev),
+      args: A.arguments(ev),
+      why: failedExecReason(ev),
+    };
   }
 
   private fail(a: Attempt, search?: Search<Attempt | null>): void {
@@ -140,7 +152,8 @@ export class RunSummary {
     const p = this.procs.get(id);
     this.procs.delete(id);
     const end = endText(code, sig, A.core(ev));
-    if (p?.failed) p.failed.end = end; // its exec failed and it ran nothing else: one entry
+    if (p?.failed)
+      p.failed.end = end; // its exec failed and it ran nothing else: one entry
     else if ((code !== 0 || sig !== 0) && this.failures.length < MAX_FAILURES) {
       this.failures.push({ pid: T.hostProcessId(ev), what: p?.command || `pid ${T.hostProcessId(ev)}`, why: "", end });
     }

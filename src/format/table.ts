@@ -158,7 +158,11 @@ function digestText(ev: EventView<typeof EXEC>): string {
   const d = A.sha256(ev);
   const script = A.scriptSha256(ev);
   const err = A.hashError(ev);
-  return (d ? `  sha256 ${d.slice(0, DIGEST_SHOWN)}` : "") + (script ? `  script ${script.slice(0, DIGEST_SHOWN)}` : "") + (err ? `  no sha256: ${escapeDisplay(err)}` : "");
+  return (
+    (d ? `  sha256 ${d.slice(0, DIGEST_SHOWN)}` : "") +
+    (script ? `  script ${script.slice(0, DIGEST_SHOWN)}` : "") +
+    (err ? `  no sha256: ${escapeDisplay(err)}` : "")
+  );
 }
 
 interface Row {
@@ -197,7 +201,10 @@ export class Table {
   /** The header line, newline included. */
   header(): string {
     const time = this.o.timeOfDay ? "TIME".padEnd(W.tod) : "TIME(s)".padStart(W.rel);
-    return this.finishLine(`${time} ${"PID".padStart(W.pid)} ${"USER".padEnd(W.user)} ${"EVENT".padEnd(W.event)} COMMAND`, "plain");
+    return this.finishLine(
+      `${time} ${"PID".padStart(W.pid)} ${"USER".padEnd(W.user)} ${"EVENT".padEnd(W.event)} COMMAND`,
+      "plain",
+    );
   }
 
   /** The lines for one event (none, one, or a PATH search that it ended and its own). */
@@ -208,7 +215,12 @@ export class Table {
     let out = "";
     if (ended) {
       // its process ended without running anything: one line says what it tried, why, and how it ended
-      if (ev.is(EXIT) && A.groupExit(ev) && !this.commands.get(T.processEntityId(ev))?.own && (!isSearch(ended) || ended.found === null)) {
+      if (
+        ev.is(EXIT) &&
+        A.groupExit(ev) &&
+        !this.commands.get(T.processEntityId(ev))?.own &&
+        (!isSearch(ended) || ended.found === null)
+      ) {
         this.commands.delete(T.processEntityId(ev));
         return this.searchLine(ended, endText(A.exitCode(ev), A.signal(ev), A.core(ev)));
       }
@@ -231,12 +243,18 @@ export class Table {
   expire(nowNs: bigint): string {
     if (this.searches.size === 0) return "";
     const cutoff = nowNs - HOLD_NS;
-    return this.searches.release((s) => s.first.row.time !== null && s.first.row.time < cutoff).map((s) => this.searchLine(s)).join("");
+    return this.searches
+      .release((s) => s.first.row.time !== null && s.first.row.time < cutoff)
+      .map((s) => this.searchLine(s))
+      .join("");
   }
 
   /** What is still held at the end of the trace (PATH searches that found nothing). */
   finish(): string {
-    return this.searches.finish().map((s) => this.searchLine(s)).join("");
+    return this.searches
+      .finish()
+      .map((s) => this.searchLine(s))
+      .join("");
   }
 
   /** The last exec's text (row() reads it back: argv is decoded once per exec). */
@@ -275,30 +293,63 @@ export class Table {
     if (!isSearch(s)) return this.shown(first) ? this.render({ ...first, what: first.what + ending }) : "";
     if (s.found !== null) {
       if (this.o.failures || this.o.brief) return "";
-      return this.render({ ...first, event: "lookup", what: `${escapeDisplay(s.name)} → ${escapeDisplay(s.found)} (${s.errors.join("/")} ×${s.count})`, tone: "plain", failure: false });
+      return this.render({
+        ...first,
+        event: "lookup",
+        what: `${escapeDisplay(s.name)} → ${escapeDisplay(s.found)} (${s.errors.join("/")} ×${s.count})`,
+        tone: "plain",
+        failure: false,
+      });
     }
-    return this.render({ ...first, what: `${s.first.byName}: ${searchReason(s.errors, s.count)}${ending}`, tone: "failure", failure: true });
+    return this.render({
+      ...first,
+      what: `${s.first.byName}: ${searchReason(s.errors, s.count)}${ending}`,
+      tone: "failure",
+      failure: true,
+    });
   }
 
   private row(ev: EventView): Row {
     if (ev.is(LOST)) {
-      return { time: T.timestamp(ev), pid: "", user: "", event: "lost", what: `${A.lost(ev)} events lost${A.skipped(ev) ? ` (${A.skipped(ev)} runs skipped by the kernel)` : ""}`, tone: "failure", failure: true };
+      return {
+        time: T.timestamp(ev),
+        pid: "",
+        user: "",
+        event: "lost",
+        what: `${A.lost(ev)} events lost${A.skipped(ev) ? ` (${A.skipped(ev)} runs skipped by the kernel)` : ""}`,
+        tone: "failure",
+        failure: true,
+      };
     }
     const base = { time: T.timestamp(ev), pid: String(T.hostProcessId(ev)), user: userName(T.userId(ev)) };
     if (ev.is(EXEC)) {
       const { typed, file } = this.lastExec;
       const what = file === "" ? typed : `${typed}  [${file}]`;
-      return { ...base, event: "exec", what: this.o.hash ? what + digestText(ev) : what, tone: "plain", failure: false };
+      return {
+        ...base,
+        event: "exec",
+        what: this.o.hash ? what + digestText(ev) : what,
+        tone: "plain",
+        failure: false,
+      };
     }
     if (ev.is(EXEC_FAILED)) {
-      return { ...base, event: "execfail", what: `${failedText(ev)}: ${failedExecReason(ev)}`, tone: "failure", failure: true };
+      return {
+        ...base,
+        event: "execfail",
+        what: `${failedText(ev)}: ${failedExecReason(ev)}`,
+        tone: "failure",
+        failure: true,
+      };
     }
     if (ev.is(FORK)) {
-      if (A.isThread(ev)) return { ...base, event: "thread", what: `${A.childTid(ev)} started`, tone: "quiet", failure: false };
+      if (A.isThread(ev))
+        return { ...base, event: "thread", what: `${A.childTid(ev)} started`, tone: "quiet", failure: false };
       return { ...base, event: "fork", what: `child ${A.childPid(ev)}`, tone: "plain", failure: false };
     }
     if (ev.is(EXIT)) {
-      if (!A.groupExit(ev)) return { ...base, event: "thread", what: `${T.hostThreadId(ev)} ended`, tone: "quiet", failure: false };
+      if (!A.groupExit(ev))
+        return { ...base, event: "thread", what: `${T.hostThreadId(ev)} ended`, tone: "quiet", failure: false };
       const id = T.processEntityId(ev);
       const cmd = this.commands.get(id)?.text ?? escapeDisplay(T.processName(ev));
       this.commands.delete(id);
@@ -321,7 +372,10 @@ export class Table {
   private render(r: Row): string {
     const time = this.o.timeOfDay ? this.timeText(r.time).padEnd(W.tod) : this.timeText(r.time).padStart(W.rel);
     const user = r.user.length > W.user ? r.user.slice(0, W.user - 1) + "…" : r.user.padEnd(W.user);
-    return this.finishLine(`${time} ${r.pid.padStart(W.pid)} ${user} ${r.event.padEnd(W.event)} ${r.what}`.trimEnd(), r.tone);
+    return this.finishLine(
+      `${time} ${r.pid.padStart(W.pid)} ${user} ${r.event.padEnd(W.event)} ${r.what}`.trimEnd(),
+      r.tone,
+    );
   }
 
   private finishLine(line: string, tone: Tone): string {

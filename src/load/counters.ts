@@ -31,7 +31,11 @@ export class CounterReader {
 
   /** programs: those attached; progInfo: where the kernel's bpf_prog_info counts skipped runs
    * (null: it does not, before Linux 5.12). */
-  constructor(private readonly t: BpfTracer, private readonly programs: string[] = [], private readonly progInfo: ProgInfoLayout | null = null) {
+  constructor(
+    private readonly t: BpfTracer,
+    private readonly programs: string[] = [],
+    private readonly progInfo: ProgInfoLayout | null = null,
+  ) {
     this.info = progInfo ? new Uint8Array(progInfo.size) : null;
     for (const p of programs) this.skippedRuns[p] = 0;
   }
@@ -102,7 +106,12 @@ export class LossReporter {
     const skipped = c.skipped.reduce((a, b) => a + b, 0);
     this.seen = [...c.lost];
     this.seenClash = c.scratchClash;
-    const rec = lostRecord(BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs, perKind, clash, skipped - this.seenSkipped);
+    const rec = lostRecord(
+      BigInt(Date.now()) * 1_000_000n - this.bootToEpochNs,
+      perKind,
+      clash,
+      skipped - this.seenSkipped,
+    );
     this.seenSkipped = skipped;
     return rec;
   }
@@ -126,4 +135,3 @@ export function lostRecord(ts: bigint, perKind: readonly number[], clash = 0, sk
   dv.setBigUint64(L.skipped, BigInt(skipped), true);
   return rec;
 }
-

@@ -8,7 +8,9 @@
 // no-op where they are off), and afterwards the defaults come back and the free part is returned.
 import { libc } from "../../ffi/libc.ts";
 
-const M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
+const M_TRIM_THRESHOLD = -1,
+  M_TOP_PAD = -2,
+  M_MMAP_THRESHOLD = -3;
 const MADV_HUGEPAGE = 14;
 const HEAP_GROWTH = 16 << 20;
 const HUGE = 2 << 20;

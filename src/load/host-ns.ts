@@ -33,5 +33,8 @@ function initialMountNs(pid: 1 | 2): number | null {
 export function hostMountNs(): { inode: number; note: string | null } {
   const host = initialMountNs(1) ?? initialMountNs(2);
   if (host !== null) return { inode: host, note: null };
-  return { inode: nsInode("self", "mnt") ?? 0, note: "the host's pids are not visible here (run with --pid=host): --host/--container compare with the tracer's own mount namespace" };
+  return {
+    inode: nsInode("self", "mnt") ?? 0,
+    note: "the host's pids are not visible here (run with --pid=host): --host/--container compare with the tracer's own mount namespace",
+  };
 }

@@ -12,10 +12,16 @@ import { libc } from "../../ffi/libc.ts";
 
 const BPF_PROG_TYPE_SOCKET_FILTER = 1;
 const BPF_PROG_TYPE_TRACEPOINT = 5;
-const BTF_KIND_PTR = 2, BTF_KIND_TYPEDEF = 8, BTF_KIND_FUNC_PROTO = 13;
+const BTF_KIND_PTR = 2,
+  BTF_KIND_TYPEDEF = 8,
+  BTF_KIND_FUNC_PROTO = 13;
 
 /** A helper: its number (enum bpf_func_id) and the release that added it. */
-interface Helper { name: string; id: number; since: string }
+interface Helper {
+  name: string;
+  id: number;
+  since: string;
+}
 const helper = (name: string, id: number, since: string): Helper => ({ name, id, since });
 
 /** Needed by every variant: below these the tracer refuses to start. */
@@ -165,13 +171,23 @@ export function probeKernel(): KernelFeatures {
   const rel = release();
   const need = `the tracer needs Linux ${FLOOR_RELEASE} or later with BTF`;
   if (!existsSync("/sys/kernel/btf/vmlinux")) {
-    throw new UnsupportedKernelError(`Linux ${rel} has no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y): ${need}`);
+    throw new UnsupportedKernelError(
+      `Linux ${rel} has no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y): ${need}`,
+    );
   }
   const lacking = FLOOR.filter((h) => !hasHelper(h));
   if (lacking.length) {
-    throw new UnsupportedKernelError(`Linux ${rel} lacks ${lacking.map((h) => `${h.name} (Linux ${h.since})`).join(", ")}: ${need}`);
+    throw new UnsupportedKernelError(
+      `Linux ${rel} lacks ${lacking.map((h) => `${h.name} (Linux ${h.since})`).join(", ")}: ${need}`,
+    );
   }
   const missing = MODERN.filter((h) => !hasHelper(h)).map((h) => `${h.name} (${h.since})`);
   if (!hasAtomicFetch()) missing.push("atomic fetch-add (5.12)");
-  return { release: rel, modern: missing.length === 0, missing, exitGroupDead: exitHasGroupDead(), progInfo: progInfoLayout() };
+  return {
+    release: rel,
+    modern: missing.length === 0,
+    missing,
+    exitGroupDead: exitHasGroupDead(),
+    progInfo: progInfoLayout(),
+  };
 }

@@ -2,8 +2,16 @@
 import { existsSync } from "node:fs";
 import { ptr, toArrayBuffer, type Pointer } from "bun:ffi";
 import {
-  bpf, cstr, str, lastErrno, setLibbpfVerbose, clearLibbpfLog, libbpfLogTail, muteLibbpfLog,
-  BPF_MAP_TYPE_RINGBUF, BPF_ANY,
+  bpf,
+  cstr,
+  str,
+  lastErrno,
+  setLibbpfVerbose,
+  clearLibbpfLog,
+  libbpfLogTail,
+  muteLibbpfLog,
+  BPF_MAP_TYPE_RINGBUF,
+  BPF_ANY,
 } from "../../ffi/libbpf.ts";
 import { describeErrno, errnoName, errno, libc } from "../../ffi/libc.ts";
 import { RingReader, RingError, type RecordHandler } from "../ring/reader.ts";
@@ -55,17 +63,32 @@ export interface ObjectInfo {
 }
 
 const MAP_TYPES: Record<number, string> = {
-  1: "hash", 2: "array", 3: "prog_array", 4: "perf_event_array", 5: "percpu_hash",
-  6: "percpu_array", 9: "lru_hash", 10: "lru_percpu_hash", 12: "array_of_maps", 13: "hash_of_maps",
-  27: "ringbuf", 28: "inode_storage", 29: "task_storage", 31: "user_ringbuf",
+  1: "hash",
+  2: "array",
+  3: "prog_array",
+  4: "perf_event_array",
+  5: "percpu_hash",
+  6: "percpu_array",
+  9: "lru_hash",
+  10: "lru_percpu_hash",
+  12: "array_of_maps",
+  13: "hash_of_maps",
+  27: "ringbuf",
+  28: "inode_storage",
+  29: "task_storage",
+  31: "user_ringbuf",
 };
 
 const LOG_TAIL = 40;
-const EPERM = 1, ENOENT = 2, EBADF = 9, EINVAL = 22;
+const EPERM = 1,
+  ENOENT = 2,
+  EBADF = 9,
+  EINVAL = 22;
 
 function fail(op: string, e: number, detail?: string): never {
   let d = detail;
-  if (!d && (e === EPERM || e === 13) && libc.geteuid() !== 0) d = `${describeErrno(e)}; run as root (or with CAP_BPF and CAP_PERFMON)`;
+  if (!d && (e === EPERM || e === 13) && libc.geteuid() !== 0)
+    d = `${describeErrno(e)}; run as root (or with CAP_BPF and CAP_PERFMON)`;
   throw new LoadError(op, e, libbpfLogTail(LOG_TAIL), d);
 }
 
@@ -116,7 +139,12 @@ export class BpfTracer {
       }
       const maps = [...t.maps.entries()].map(([name, m]) => {
         const type = bpf.bpf_map__type(m);
-        return { name, type: MAP_TYPES[type] ?? `type ${type}`, maxEntries: bpf.bpf_map__max_entries(m), valueSize: bpf.bpf_map__value_size(m) };
+        return {
+          name,
+          type: MAP_TYPES[type] ?? `type ${type}`,
+          maxEntries: bpf.bpf_map__max_entries(m),
+          valueSize: bpf.bpf_map__value_size(m),
+        };
       });
       return { programs, maps };
     } finally {
@@ -146,7 +174,12 @@ export class BpfTracer {
 
   private openObject(name: string): void {
     if (!existsSync("/sys/kernel/btf/vmlinux")) {
-      throw new LoadError("open BPF object", ENOENT, [], "kernel has no BTF (/sys/kernel/btf/vmlinux); it needs CONFIG_DEBUG_INFO_BTF=y");
+      throw new LoadError(
+        "open BPF object",
+        ENOENT,
+        [],
+        "kernel has no BTF (/sys/kernel/btf/vmlinux); it needs CONFIG_DEBUG_INFO_BTF=y",
+      );
     }
     // struct bpf_object_open_opts { size_t sz; const char *object_name; ... }: the first two
     // fields are enough (libbpf accepts a smaller sz from older callers).
@@ -157,20 +190,31 @@ export class BpfTracer {
     const bytes = this.objectBytes!;
     this.obj = bpf.bpf_object__open_mem(ptr(bytes), bytes.length, ptr(opts)) as Pointer | null;
     if (!this.obj) fail("open BPF object", lastErrno());
-    for (let m = bpf.bpf_object__next_map(this.obj, null) as Pointer | null; m; m = bpf.bpf_object__next_map(this.obj, m) as Pointer | null) {
+    for (
+      let m = bpf.bpf_object__next_map(this.obj, null) as Pointer | null;
+      m;
+      m = bpf.bpf_object__next_map(this.obj, m) as Pointer | null
+    ) {
       this.maps.set(str(bpf.bpf_map__name(m)), m);
     }
   }
 
   private map(name: string): Pointer {
     const m = this.maps.get(name);
-    if (!m) throw new LoadError(`find map ${name}`, ENOENT, [], `not in the object (maps: ${[...this.maps.keys()].join(", ")})`);
+    if (!m)
+      throw new LoadError(
+        `find map ${name}`,
+        ENOENT,
+        [],
+        `not in the object (maps: ${[...this.maps.keys()].join(", ")})`,
+      );
     return m;
   }
 
   private configure(o: LoadOptions): void {
     const ring = this.map(o.ringMap);
-    if (bpf.bpf_map__type(ring) !== BPF_MAP_TYPE_RINGBUF) throw new LoadError(`configure ring map ${o.ringMap}`, EINVAL, [], "not a BPF_MAP_TYPE_RINGBUF map");
+    if (bpf.bpf_map__type(ring) !== BPF_MAP_TYPE_RINGBUF)
+      throw new LoadError(`configure ring map ${o.ringMap}`, EINVAL, [], "not a BPF_MAP_TYPE_RINGBUF map");
     const size = o.ringSize;
     if (!Number.isInteger(size) || size < 4096 || (size & (size - 1)) !== 0) {
       throw new LoadError(`configure ring map ${o.ringMap}`, EINVAL, [], `size ${size} is not a power of 2 ≥ 4096`);
@@ -198,13 +242,22 @@ export class BpfTracer {
       check(`configure program ${name}`, bpf.bpf_program__set_autoload(p, wanted.has(name)));
     }
     for (const name of wanted) {
-      if (!seen.has(name)) throw new LoadError(`find program ${name}`, ENOENT, [], `not in the object (programs: ${[...seen].join(", ")})`);
+      if (!seen.has(name))
+        throw new LoadError(
+          `find program ${name}`,
+          ENOENT,
+          [],
+          `not in the object (programs: ${[...seen].join(", ")})`,
+        );
     }
   }
 
   private load(): void {
     clearLibbpfLog();
-    check("load BPF object", withHugePageHeap(() => bpf.bpf_object__load(this.obj)));
+    check(
+      "load BPF object",
+      withHugePageHeap(() => bpf.bpf_object__load(this.obj)),
+    );
   }
 
   private attach(programs: string[], also: Record<string, string[]>): void {
@@ -301,14 +354,19 @@ export class BpfTracer {
    * new arrives while draining.
    */
   close(drain = true): void {
-    if (this.ring?.dispatching) throw new LoadError("close BPF object", 16, [], "called from inside onRecord; close after poll() returns");
+    if (this.ring?.dispatching)
+      throw new LoadError("close BPF object", 16, [], "called from inside onRecord; close after poll() returns");
     if (this.closed) return;
     this.closed = true;
     let error: unknown = null;
     this.detach();
     if (this.ring) {
       if (drain) {
-        try { this.ring.drain(); } catch (e) { error = e; }
+        try {
+          this.ring.drain();
+        } catch (e) {
+          error = e;
+        }
       }
       this.ring.close();
       this.ring = null;
@@ -336,7 +394,13 @@ function destroyLinks(links: Pointer[]): void {
   const unmute = muteLibbpfLog();
   try {
     for (let i = 0; i < links.length; i++) {
-      started[i] = libc.pthread_create(ptr(ids, 8 * i), null, (bpf.bpf_link__destroy as unknown as { ptr: Pointer }).ptr, links[i]!) === 0;
+      started[i] =
+        libc.pthread_create(
+          ptr(ids, 8 * i),
+          null,
+          (bpf.bpf_link__destroy as unknown as { ptr: Pointer }).ptr,
+          links[i]!,
+        ) === 0;
     }
     for (let i = 0; i < links.length; i++) {
       if (started[i]) libc.pthread_join(ids[i]!, null);

@@ -47,14 +47,18 @@ export function followsTree(cfg: Pick<ProgramOptions, "command" | "scope">): boo
 export function programsFor(cfg: ProgramOptions): string[] {
   const progs = new Set<string>();
   for (const ev of cfg.events) for (const p of PROGRAMS[ev] ?? []) progs.add(p);
-  if (followsTree(cfg)) for (const p of [...PROGRAMS.sched_process_fork!, ...PROGRAMS.sched_process_exit!]) progs.add(p);
+  if (followsTree(cfg))
+    for (const p of [...PROGRAMS.sched_process_fork!, ...PROGRAMS.sched_process_exit!]) progs.add(p);
   return [...progs];
 }
 
 /** Maps this run's programs never touch (their code is pruned at load by the .rodata switches)
  * shrink to one entry: the kernel preallocates a hash map's elements when it creates the map
  * (`traced`, 65,536 of them: 5–7 ms of CPU and ~19 ms wall on a loaded 2-core host, 2026-12-07). */
-export function unusedMaps(cfg: Pick<ProgramOptions, "command" | "scope">, k: Pick<KernelFeatures, "exitGroupDead">): Record<string, number> {
+export function unusedMaps(
+  cfg: Pick<ProgramOptions, "command" | "scope">,
+  k: Pick<KernelFeatures, "exitGroupDead">,
+): Record<string, number> {
   const out: Record<string, number> = {};
   if (!followsTree(cfg)) out.traced = out.dying = 1;
   if (k.exitGroupDead) out.group_exit_claimed = 1;

@@ -1,7 +1,14 @@
 // Scope filters: what the user asked for (--pid, --uid, ...) → the kernel's filter maps and
 // .rodata switches. Every scope filter runs in BPF, before a record is built or reserved.
 import { statSync, readFileSync } from "node:fs";
-import { filter_key as FK, filter_kind as K, filter_action as A, scope_where as W, tracer_config as C, rodata } from "../decode/layout.gen";
+import {
+  filter_key as FK,
+  filter_kind as K,
+  filter_action as A,
+  scope_where as W,
+  tracer_config as C,
+  rodata,
+} from "../decode/layout.gen";
 import type { BpfTracer } from "./loader";
 import { UsageError, wrap } from "../errors";
 
@@ -41,13 +48,16 @@ export function addValue<T>(f: ValueFilter<T>, raw: string, parse: (s: string) =
 
 export function parseId(flag: string) {
   return (s: string): number => {
-    if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) throw new UsageError(`${flag} takes a number (or !number), not '${s}'`);
+    if (!/^\d+$/.test(s) || Number(s) > 0xffffffff)
+      throw new UsageError(`${flag} takes a number (or !number), not '${s}'`);
     return Number(s);
   };
 }
 
 function cgroup2Mount(): string {
-  const line = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => / - cgroup2 /.test(l));
+  const line = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .find((l) => / - cgroup2 /.test(l));
   if (!line) throw new UsageError("--cgroup: no cgroup2 file system is mounted");
   return line.split(" ")[4]!;
 }
@@ -55,7 +65,10 @@ function cgroup2Mount(): string {
 /** A cgroup given as an id, an absolute path to its directory, or a path under the cgroup2 mount. */
 export function cgroupId(spec: string): bigint {
   if (/^\d+$/.test(spec)) return BigInt(spec);
-  const path = spec.startsWith("/sys/fs/cgroup") || spec.startsWith(cgroup2Mount()) ? spec : cgroup2Mount() + (spec.startsWith("/") ? "" : "/") + spec;
+  const path =
+    spec.startsWith("/sys/fs/cgroup") || spec.startsWith(cgroup2Mount())
+      ? spec
+      : cgroup2Mount() + (spec.startsWith("/") ? "" : "/") + spec;
   try {
     const st = statSync(path, { bigint: true });
     if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR", errno: -20 });
@@ -74,9 +87,14 @@ export function configureScope(dv: DataView, s: Scope, hostMntNs: number, follow
   const at = rodata.tracer_cfg;
   const kinds: [number, ValueFilter<unknown>][] = [
     [K.FK_PID, { include: [...s.pid.include, ...s.pidTree, ...(followCommand ? [0] : [])], exclude: s.pid.exclude }],
-    [K.FK_UID, s.uid], [K.FK_COMM, s.comm], [K.FK_CGROUP, s.cgroup], [K.FK_MNTNS, s.mntns], [K.FK_PIDNS, s.pidns],
+    [K.FK_UID, s.uid],
+    [K.FK_COMM, s.comm],
+    [K.FK_CGROUP, s.cgroup],
+    [K.FK_MNTNS, s.mntns],
+    [K.FK_PIDNS, s.pidns],
   ];
-  let filterKinds = 0, includeKinds = 0;
+  let filterKinds = 0,
+    includeKinds = 0;
   for (const [k, f] of kinds) {
     if (has(f)) filterKinds |= 1 << k;
     if (f.include.length) includeKinds |= 1 << k;
@@ -84,7 +102,10 @@ export function configureScope(dv: DataView, s: Scope, hostMntNs: number, follow
   dv.setUint8(at + C.filter_kinds, filterKinds);
   dv.setUint8(at + C.include_kinds, includeKinds);
   dv.setUint8(at + C.follow_tree, s.pidTree.length || followCommand ? 1 : 0);
-  dv.setUint8(at + C.scope_where, s.where === "container" ? W.SCOPE_CONTAINER : s.where === "host" ? W.SCOPE_HOST : W.SCOPE_ANY);
+  dv.setUint8(
+    at + C.scope_where,
+    s.where === "container" ? W.SCOPE_CONTAINER : s.where === "host" ? W.SCOPE_HOST : W.SCOPE_ANY,
+  );
   dv.setUint32(at + C.host_mnt_ns, hostMntNs, true);
 }
 

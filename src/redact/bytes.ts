@@ -13,7 +13,26 @@ export interface RedactedBytes {
 
 /** The triggers: each needle (lowercase letters match either case) is what one or more rules
  * need somewhere in the list. */
-const NEEDLES = ["pass", "pwd", "secret", "token", "key", "cred", "auth", "://", "akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "eyj"];
+const NEEDLES = [
+  "pass",
+  "pwd",
+  "secret",
+  "token",
+  "key",
+  "cred",
+  "auth",
+  "://",
+  "akia",
+  "asia",
+  "ghp_",
+  "gho_",
+  "ghu_",
+  "ghs_",
+  "ghr_",
+  "github_pat_",
+  "xox",
+  "eyj",
+];
 
 /** Needles by their first two bytes (every case of them): one table look-up per byte finds the
  * few places worth comparing (a byte-by-byte switch on the first letter cost ~2x: p, s, t, c, a
@@ -94,7 +113,8 @@ export class ByteRedactor {
   argv(u8: Uint8Array, start: number, end: number, field: string): RedactedBytes | null {
     if (end <= start) return null;
     const r = this.rules;
-    if (r.patterns.length === 0 && !(r.defaults && (mayHoldSecret(u8, start, end) || specialProgram(u8, start, end)))) return null;
+    if (r.patterns.length === 0 && !(r.defaults && (mayHoldSecret(u8, start, end) || specialProgram(u8, start, end))))
+      return null;
     const { items, cut } = strings(u8, start, end);
     const red = r.argv(items, field);
     return red && { bytes: join(red.items, cut), hits: red.hits };

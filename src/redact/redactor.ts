@@ -3,7 +3,17 @@
 // decoding of the bytes (decode/text.ts), so what is kept around a secret comes back as the very
 // same bytes; bytes.ts is the record side (a cheap pre-filter, then this).
 import {
-  ASSIGNMENT, AUTH_HEADER, CURL, MARK, MYSQL_LIKE, OPTION, RULES, SHAPES, SSHPASS, secretEnvName, secretOptionName,
+  ASSIGNMENT,
+  AUTH_HEADER,
+  CURL,
+  MARK,
+  MYSQL_LIKE,
+  OPTION,
+  RULES,
+  SHAPES,
+  SSHPASS,
+  secretEnvName,
+  secretOptionName,
 } from "./rules";
 
 export interface RedactOptions {
@@ -62,14 +72,16 @@ export class Redactor {
         if (o) {
           if (!secretOptionName(o[1] ?? o[2]!)) continue;
           if (o[3]) add(runs[i]!, o[0].length, s.length, RULES.option);
-          else if (o[0].length === s.length && i + 1 < items.length && !items[i + 1]!.startsWith("--")) add(runs[++i]!, 0, items[i]!.length, RULES.option);
+          else if (o[0].length === s.length && i + 1 < items.length && !items[i + 1]!.startsWith("--"))
+            add(runs[++i]!, 0, items[i]!.length, RULES.option);
           continue;
         }
         const a = s.indexOf("=") > 0 ? ASSIGNMENT.exec(s) : null;
         if (a && this.secretName(a[1]!)) add(runs[i]!, a[0].length, s.length, RULES.assignment);
       }
       if (MYSQL_LIKE.test(prog)) {
-        for (let i = 1; i < items.length; i++) if (/^-p./.test(items[i]!)) add(runs[i]!, 2, items[i]!.length, RULES.mysql);
+        for (let i = 1; i < items.length; i++)
+          if (/^-p./.test(items[i]!)) add(runs[i]!, 2, items[i]!.length, RULES.mysql);
       } else if (prog === SSHPASS) {
         for (let i = 1; i < items.length && items[i]!.startsWith("-"); i++) {
           const s = items[i]!;
@@ -82,7 +94,8 @@ export class Redactor {
           const s = items[i]!;
           const m = /^(?:-[uU]|--(?:proxy-)?user=?)/.exec(s);
           if (!m) continue;
-          let j = i, from = m[0].length;
+          let j = i,
+            from = m[0].length;
           if (from === s.length && !s.endsWith("=")) {
             j = ++i;
             from = 0;
@@ -141,7 +154,8 @@ export class Redactor {
         }
       }
       if (found.length) {
-        let i = 0, at = 0; // items[i] starts at `at` in `all`
+        let i = 0,
+          at = 0; // items[i] starts at `at` in `all`
         for (const [a, b, rule] of found.sort((x, y) => x[0] - y[0])) {
           while (a >= at + items[i]!.length + 1) at += items[i++]!.length + 1;
           add(runs[i]!, a - at, Math.min(b, at + items[i]!.length) - at, rule);
@@ -154,14 +168,22 @@ export class Redactor {
         for (let m = first(p.re, s); m !== null; m = p.re.exec(s)) {
           if (m[0].length === 0) p.re.lastIndex++; // an empty match: move on
           if (!p.groups) add(runs[i]!, m.index, m.index + m[0].length, p.name);
-          else for (let g = 1; g < m.indices!.length; g++) if (m.indices![g]) add(runs[i]!, m.indices![g]![0], m.indices![g]![1], p.name);
+          else
+            for (let g = 1; g < m.indices!.length; g++)
+              if (m.indices![g]) add(runs[i]!, m.indices![g]![0], m.indices![g]![1], p.name);
         }
       }
     }
   }
 }
 
-const isSchemeChar = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+const isSchemeChar = (c: number) =>
+  (c >= 0x61 && c <= 0x7a) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x30 && c <= 0x39) ||
+  c === 0x2b ||
+  c === 0x2d ||
+  c === 0x2e;
 const endsAuthority = (c: number) => c === 0x2f || c === 0x3f || c === 0x23 || c <= 0x20; // / ? # space, controls, NUL
 
 /** The userinfo of every `scheme://userinfo@host` in s: [start, first colon or -1, end, scheme]

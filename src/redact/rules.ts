@@ -8,20 +8,56 @@ export const MARK = "[REDACTED]";
 /** Words that make an option's name (or a variable's name) a secret's: the option rule. Matched
  * against the name's words (split at - _ . and camelCase), whole words, in order. */
 const OPTION_WORDS: readonly (readonly string[])[] = [
-  ["password"], ["passwd"], ["passphrase"], ["pwd"], ["secret"], ["token"], ["apikey"], ["api", "key"],
-  ["access", "key"], ["private", "key"], ["credential"], ["credentials"],
+  ["password"],
+  ["passwd"],
+  ["passphrase"],
+  ["pwd"],
+  ["secret"],
+  ["token"],
+  ["apikey"],
+  ["api", "key"],
+  ["access", "key"],
+  ["private", "key"],
+  ["credential"],
+  ["credentials"],
 ];
 
 /** A name whose last word says it names where a secret is, not the secret (--password-file,
  * --token-url, --secret-name): its value is kept. */
 const POINTER_WORDS = new Set([
-  "file", "files", "path", "dir", "stdin", "fd", "env", "var", "cmd", "command", "prompt", "helper", "url", "uri",
-  "endpoint", "name", "id", "type", "len", "length", "size", "min", "max", "count",
+  "file",
+  "files",
+  "path",
+  "dir",
+  "stdin",
+  "fd",
+  "env",
+  "var",
+  "cmd",
+  "command",
+  "prompt",
+  "helper",
+  "url",
+  "uri",
+  "endpoint",
+  "name",
+  "id",
+  "type",
+  "len",
+  "length",
+  "size",
+  "min",
+  "max",
+  "count",
 ]);
 
 /** The words of an option or variable name, lowercase: `--dbPassword_file` → db, password, file. */
 export function nameWords(name: string): string[] {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase().split(/[-_.]+/).filter((w) => w !== "");
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .toLowerCase()
+    .split(/[-_.]+/)
+    .filter((w) => w !== "");
 }
 
 /** The option rule's test on a name without its dashes: a secret word, not negated (no-…),
@@ -58,9 +94,17 @@ export const CURL = "curl";
  * over a list's strings joined by NULs. */
 export const SHAPES: readonly { name: string; re: RegExp; group: number }[] = [
   { name: "aws-key-id", re: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g, group: 0 },
-  { name: "github-token", re: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g, group: 0 },
+  {
+    name: "github-token",
+    re: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g,
+    group: 0,
+  },
   { name: "slack-token", re: /(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{8,}/g, group: 0 },
-  { name: "private-key", re: /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----([^\0]*?)(?:-----END \1PRIVATE KEY-----|(?=\0)|$)/dg, group: 2 },
+  {
+    name: "private-key",
+    re: /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----([^\0]*?)(?:-----END \1PRIVATE KEY-----|(?=\0)|$)/dg,
+    group: 2,
+  },
   { name: "jwt", re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, group: 0 },
 ];
 
@@ -76,6 +120,14 @@ export const OPTION = /^(?:--([A-Za-z][A-Za-z0-9_.-]*)|-([A-Za-z][A-Za-z0-9_.-]{
 
 /** The rules' names, as the `redacted` arg and README name them. */
 export const RULES = {
-  option: "option", mysql: "mysql-p", sshpass: "sshpass-p", curlUser: "curl-user", assignment: "assignment",
-  auth: "authorization", urlPassword: "url-password", urlUser: "url-userinfo", envName: "env-name", envGlob: "redact-env",
+  option: "option",
+  mysql: "mysql-p",
+  sshpass: "sshpass-p",
+  curlUser: "curl-user",
+  assignment: "assignment",
+  auth: "authorization",
+  urlPassword: "url-password",
+  urlUser: "url-userinfo",
+  envName: "env-name",
+  envGlob: "redact-env",
 } as const;

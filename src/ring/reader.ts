@@ -14,7 +14,11 @@ export type RecordHandler = (view: DataView, offset: number, length: number) => 
 
 export class RingError extends Error {
   readonly detail: string;
-  constructor(readonly op: string, readonly errno: number, detail?: string) {
+  constructor(
+    readonly op: string,
+    readonly errno: number,
+    detail?: string,
+  ) {
     const d = detail ?? describeErrno(errno);
     super(`${op}: ${d}`);
     this.name = "RingError";
@@ -65,7 +69,8 @@ export class RingReader {
     readonly size: number,
     private readonly onRecord: RecordHandler,
   ) {
-    if (size < pageSize || (size & (size - 1)) !== 0) throw new RingError("open ring buffer", 22, `size ${size} is not a power of 2 ≥ ${pageSize}`);
+    if (size < pageSize || (size & (size - 1)) !== 0)
+      throw new RingError("open ring buffer", 22, `size ${size} is not a power of 2 ≥ ${pageSize}`);
     this.limit = 2 * size;
     this.cb = new JSCallback(this.sample, { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 });
     this.rb = bpf.ring_buffer__new(mapFd, this.cb.ptr!, null, null) as Pointer | null;
@@ -106,9 +111,13 @@ export class RingReader {
   };
 
   private misread(at: number, len: number): RingError {
-    return new RingError("read ring buffer", 14, at < 8 || at + len > this.limit
-      ? `record at ${at}+${len} outside the ${this.limit}-byte data view`
-      : `record at ${at}: its header says length ${this.view!.getUint32(at - 8, true)}, libbpf says ${len}`);
+    return new RingError(
+      "read ring buffer",
+      14,
+      at < 8 || at + len > this.limit
+        ? `record at ${at}+${len} outside the ${this.limit}-byte data view`
+        : `record at ${at}: its header says length ${this.view!.getUint32(at - 8, true)}, libbpf says ${len}`,
+    );
   }
 
   private mapData(data: number): void {
@@ -166,7 +175,8 @@ export class RingReader {
   private release(): void {
     // Freeing the ring under libbpf's feet (close() from inside onRecord) would unmap the
     // memory it is walking: refuse.
-    if (this.busy) throw new RingError("close ring buffer", 16, "called from inside onRecord; stop after poll() returns");
+    if (this.busy)
+      throw new RingError("close ring buffer", 16, "called from inside onRecord; stop after poll() returns");
     if (this.closed) return;
     this.closed = true;
     if (this.rb) bpf.ring_buffer__free(this.rb);
@@ -189,9 +199,17 @@ export function ringDataArea(maps: string, sample: number, size: number): number
     const fileOffset = parseInt(f[2]!, 16);
     const data = start + 2 * pageSize - fileOffset;
     if (fileOffset > 2 * pageSize || data + 2 * size > end) {
-      throw new RingError("open ring buffer", 22, `the ring's mapping ${f[0]} (file offset ${fileOffset}) does not hold its ${size}-byte data area twice`);
+      throw new RingError(
+        "open ring buffer",
+        22,
+        `the ring's mapping ${f[0]} (file offset ${fileOffset}) does not hold its ${size}-byte data area twice`,
+      );
     }
     return data;
   }
-  throw new RingError("open ring buffer", 22, `no BPF map mapping in /proc/self/maps holds the record at 0x${sample.toString(16)}`);
+  throw new RingError(
+    "open ring buffer",
+    22,
+    `no BPF map mapping in /proc/self/maps holds the record at 0x${sample.toString(16)}`,
+  );
 }

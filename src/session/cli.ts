@@ -2,7 +2,22 @@
 // one place its value is checked and stored), read by the parser and by --help.
 
 import { existsSync } from "node:fs";
-import { type Config, checkBufferSize, checkMaxArgsSize, checkSpoolSize, checkStreamName, checkSubjectPrefix, defaults, natsDefaults, parseCi, parseEvents, parseSize, VERSION, checkRedactPattern, defaultRedaction } from "./config.ts";
+import {
+  type Config,
+  checkBufferSize,
+  checkMaxArgsSize,
+  checkSpoolSize,
+  checkStreamName,
+  checkSubjectPrefix,
+  defaults,
+  natsDefaults,
+  parseCi,
+  parseEvents,
+  parseSize,
+  VERSION,
+  checkRedactPattern,
+  defaultRedaction,
+} from "./config.ts";
 import { type CiConfig, ciWanted } from "../ci/session.ts";
 import type { RedactOptions } from "../redact/redactor.ts";
 import { podPattern } from "../filter/container.ts";
@@ -81,29 +96,61 @@ function ciValue(c: object, flag: string, v: string, w: Word): void {
 /** --profile, --baseline, --fail-on-new, --baseline-ignore: the same rows for a run and for show. */
 function profileFlags<C extends object>(): Flag<C>[] {
   return [
-    { spec: "--profile <file>", help: "write the programs run, {path, sha256}", set: (c, v, f, w) => ciValue(c, "profile", v, w) },
-    { spec: "--baseline <file>", help: "report programs new to or gone from PROFILE", set: (c, v, f, w) => ciValue(c, "baseline", v, w) },
-    { spec: "--fail-on-new[=code]", help: "exit CODE (1) when a new program ran", set: (c, v, f, w) => ciValue(c, "fail-on-new", v, w) },
-    { spec: "--baseline-ignore <glob>", help: "a volatile path: profile matches as GLOB", set: (c, v, f, w) => ciValue(c, "baseline-ignore", v, w) },
+    {
+      spec: "--profile <file>",
+      help: "write the programs run, {path, sha256}",
+      set: (c, v, f, w) => ciValue(c, "profile", v, w),
+    },
+    {
+      spec: "--baseline <file>",
+      help: "report programs new to or gone from PROFILE",
+      set: (c, v, f, w) => ciValue(c, "baseline", v, w),
+    },
+    {
+      spec: "--fail-on-new[=code]",
+      help: "exit CODE (1) when a new program ran",
+      set: (c, v, f, w) => ciValue(c, "fail-on-new", v, w),
+    },
+    {
+      spec: "--baseline-ignore <glob>",
+      help: "a volatile path: profile matches as GLOB",
+      set: (c, v, f, w) => ciValue(c, "baseline-ignore", v, w),
+    },
   ];
 }
 
 /** --no-redact, --redact, --redact-env: the same rows for a run and for show. */
 function redactFlags<C extends { redact: RedactOptions }>(): Flag<C>[] {
   return [
-    { spec: "--no-redact", help: "keep secrets in argv/env (default rules off)", set: (c) => void (c.redact.defaults = false) },
-    { spec: "--redact <regex>", help: "also replace what REGEX matches (its groups)", set: (c, v) => void c.redact.patterns.push(checkRedactPattern(v)) },
-    { spec: "--redact-env <glob>", help: "also replace values of variables named GLOB", set: (c, v) => {
-      if (v === "") throw new UsageError("--redact-env needs a glob");
-      c.redact.envGlobs.push(v);
-    } },
+    {
+      spec: "--no-redact",
+      help: "keep secrets in argv/env (default rules off)",
+      set: (c) => void (c.redact.defaults = false),
+    },
+    {
+      spec: "--redact <regex>",
+      help: "also replace what REGEX matches (its groups)",
+      set: (c, v) => void c.redact.patterns.push(checkRedactPattern(v)),
+    },
+    {
+      spec: "--redact-env <glob>",
+      help: "also replace values of variables named GLOB",
+      set: (c, v) => {
+        if (v === "") throw new UsageError("--redact-env needs a glob");
+        c.redact.envGlobs.push(v);
+      },
+    },
   ];
 }
 
 /** The CI flags given to c, checked together (parseCi). */
 function ciOf(c: object, hasCommand: boolean): CiConfig {
   const ci = ciGiven.get(c);
-  return parseCi((f) => ci?.get(f)?.values ?? [], (f) => ci?.get(f)?.words ?? [], hasCommand);
+  return parseCi(
+    (f) => ci?.get(f)?.values ?? [],
+    (f) => ci?.get(f)?.words ?? [],
+    hasCommand,
+  );
 }
 
 /** --nats and its companions, gathered as given; finished (or refused) by natsOf. */
@@ -123,7 +170,11 @@ type NatsAuth = Pick<NonNullable<Config["nats"]>, "creds" | "nkey" | "ca" | "cer
 
 /** --nats-creds, --nats-nkey, --nats-ca, --nats-cert, --nats-key: the same rows for a run and for show. */
 function natsAuthFlags<C>(on: (c: C, flag: string, set: (n: NatsAuth) => void) => void): Flag<C>[] {
-  const row = (spec: string, help: string, key: keyof NatsAuth): Flag<C> => ({ spec, help, set: (c, v, f) => on(c, f, (n) => void (n[key] = nonEmptyValue(f, v))) });
+  const row = (spec: string, help: string, key: keyof NatsAuth): Flag<C> => ({
+    spec,
+    help,
+    set: (c, v, f) => on(c, f, (n) => void (n[key] = nonEmptyValue(f, v))),
+  });
   return [
     row("--nats-creds <file>", "NATS credentials file (JWT and NKey seed)", "creds"),
     row("--nats-nkey <file>", "NATS NKey seed file", "nkey"),
@@ -152,14 +203,22 @@ const eventsGiven = new WeakSet<Config>();
 
 const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--json", help: "JSON lines in Tracee's format (default: table)", set: (c) => void (c.format = "json") },
-  { spec: "-o, --output <file>", help: "write events to FILE (mode 0600); - is stdout", set: (c, v, _f, w) => {
-    if (v === "") throw new UsageError("--output needs a file name");
-    c.output = w;
-  } },
-  { spec: "-e, --events <list>", help: "events: exec,execfail,fork,exit (default: all)", set: (c, v, f) => {
-    c.events = parseEvents([v], eventsGiven.has(c) ? c.events : [], f);
-    eventsGiven.add(c);
-  } },
+  {
+    spec: "-o, --output <file>",
+    help: "write events to FILE (mode 0600); - is stdout",
+    set: (c, v, _f, w) => {
+      if (v === "") throw new UsageError("--output needs a file name");
+      c.output = w;
+    },
+  },
+  {
+    spec: "-e, --events <list>",
+    help: "events: exec,execfail,fork,exit (default: all)",
+    set: (c, v, f) => {
+      c.events = parseEvents([v], eventsGiven.has(c) ? c.events : [], f);
+      eventsGiven.add(c);
+    },
+  },
   { spec: "-w, --wide", help: "table: full lines, not cut to the terminal", set: (c) => void (c.wide = true) },
   { spec: "--failures", help: "table: only failed execs, exits ≠ 0, signals", set: (c) => void (c.failures = true) },
   { spec: "--all", help: "table, whole host: every event, not just execs", set: (c) => void (c.all = true) },
@@ -168,52 +227,160 @@ const TRACE_FLAGS: Flag<Config>[] = [
   ...redactFlags<Config>(),
   { spec: "--ancestors", help: "lines carry the chain of ancestors' paths", set: (c) => void (c.ancestors = true) },
   { spec: "--hash", help: "SHA-256 of programs run (table: first 12 hex)", set: (c) => void (c.hash = true) },
-  { spec: "--max-args-size <bytes>", help: "argv bytes kept per exec (128K, 4K..512K)", set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))) },
-  { spec: "--buffer-size <bytes>", help: "ring size, power of 2, >= 4x max args (16M)", set: (c, v, f) => void (c.bufferSize = parseSize(f, v)) },
-  { spec: "--pid <pid>", help: "only process PID (repeatable)", set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")) },
-  { spec: "--pid-tree <pid>", help: "only PID and the processes it creates from now", set: (c, v) => void c.scope.pidTree.push(livePid("--pid-tree")(v)) },
-  { spec: "--uid <user>", help: "only processes of USER (a name or a uid)", set: (c, v) => addValue(c.scope.uid, v, uidOf) },
-  { spec: "--comm <name>", help: "only processes whose comm is NAME", set: (c, v) => addValue(c.scope.comm, v, (s) => {
-    if (s === "" || Buffer.byteLength(s) > 15) throw new UsageError(`--comm '${s}': a comm is 1 to 15 bytes`);
-    return s;
-  }) },
-  { spec: "--cgroup <cgroup>", help: "only processes in or below CGROUP (path or id)", set: (c, v) => addValue(c.scope.cgroup, v, (s) => {
-    if (s === "") throw new UsageError("--cgroup needs a path or an id");
-    return cgroupId(s);
-  }) },
-  { spec: "--mntns <inode>", help: "only processes in mount namespace INODE", set: (c, v) => addValue(c.scope.mntns, v, parseId("--mntns")) },
-  { spec: "--pidns <inode>", help: "only processes in pid namespace INODE", set: (c, v) => addValue(c.scope.pidns, v, parseId("--pidns")) },
-  { spec: "--container", help: "only processes outside the host's mount ns", set: (c) => void (c.scope.where = where(c, "container")) },
-  { spec: "--host", help: "only processes in the host's mount namespace", set: (c) => void (c.scope.where = where(c, "host")) },
-  { spec: "--exec <glob>", help: "only programs matching GLOB (in user space)", set: (c, v) => addValue(c.execPath, v, (s) => {
-    if (s === "") throw new UsageError("--exec needs a glob, e.g. '/usr/bin/*'");
-    return s;
-  }) },
-  { spec: "--container-name <glob>", help: "only containers named GLOB (runtime data)", set: (c, v) => addValue(c.containers.filter.name, v, nonEmpty("--container-name")) },
-  { spec: "--image <glob>", help: "only containers of images matching GLOB", set: (c, v) => addValue(c.containers.filter.image, v, nonEmpty("--image")) },
-  { spec: "--pod <pod>", help: "only pods NAMESPACE/NAME (globs)", set: (c, v) => addValue(c.containers.filter.pod, v, podPattern) },
-  { spec: "--runtime-socket <socket>", help: "RUNTIME=PATH (docker, podman, containerd)", set: (c, v) => setRuntimeSocket(c.containers.sockets, v) },
+  {
+    spec: "--max-args-size <bytes>",
+    help: "argv bytes kept per exec (128K, 4K..512K)",
+    set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))),
+  },
+  {
+    spec: "--buffer-size <bytes>",
+    help: "ring size, power of 2, >= 4x max args (16M)",
+    set: (c, v, f) => void (c.bufferSize = parseSize(f, v)),
+  },
+  {
+    spec: "--pid <pid>",
+    help: "only process PID (repeatable)",
+    set: (c, v) => addValue(c.scope.pid, v, livePid("--pid"), parseId("--pid")),
+  },
+  {
+    spec: "--pid-tree <pid>",
+    help: "only PID and the processes it creates from now",
+    set: (c, v) => void c.scope.pidTree.push(livePid("--pid-tree")(v)),
+  },
+  {
+    spec: "--uid <user>",
+    help: "only processes of USER (a name or a uid)",
+    set: (c, v) => addValue(c.scope.uid, v, uidOf),
+  },
+  {
+    spec: "--comm <name>",
+    help: "only processes whose comm is NAME",
+    set: (c, v) =>
+      addValue(c.scope.comm, v, (s) => {
+        if (s === "" || Buffer.byteLength(s) > 15) throw new UsageError(`--comm '${s}': a comm is 1 to 15 bytes`);
+        return s;
+      }),
+  },
+  {
+    spec: "--cgroup <cgroup>",
+    help: "only processes in or below CGROUP (path or id)",
+    set: (c, v) =>
+      addValue(c.scope.cgroup, v, (s) => {
+        if (s === "") throw new UsageError("--cgroup needs a path or an id");
+        return cgroupId(s);
+      }),
+  },
+  {
+    spec: "--mntns <inode>",
+    help: "only processes in mount namespace INODE",
+    set: (c, v) => addValue(c.scope.mntns, v, parseId("--mntns")),
+  },
+  {
+    spec: "--pidns <inode>",
+    help: "only processes in pid namespace INODE",
+    set: (c, v) => addValue(c.scope.pidns, v, parseId("--pidns")),
+  },
+  {
+    spec: "--container",
+    help: "only processes outside the host's mount ns",
+    set: (c) => void (c.scope.where = where(c, "container")),
+  },
+  {
+    spec: "--host",
+    help: "only processes in the host's mount namespace",
+    set: (c) => void (c.scope.where = where(c, "host")),
+  },
+  {
+    spec: "--exec <glob>",
+    help: "only programs matching GLOB (in user space)",
+    set: (c, v) =>
+      addValue(c.execPath, v, (s) => {
+        if (s === "") throw new UsageError("--exec needs a glob, e.g. '/usr/bin/*'");
+        return s;
+      }),
+  },
+  {
+    spec: "--container-name <glob>",
+    help: "only containers named GLOB (runtime data)",
+    set: (c, v) => addValue(c.containers.filter.name, v, nonEmpty("--container-name")),
+  },
+  {
+    spec: "--image <glob>",
+    help: "only containers of images matching GLOB",
+    set: (c, v) => addValue(c.containers.filter.image, v, nonEmpty("--image")),
+  },
+  {
+    spec: "--pod <pod>",
+    help: "only pods NAMESPACE/NAME (globs)",
+    set: (c, v) => addValue(c.containers.filter.pod, v, podPattern),
+  },
+  {
+    spec: "--runtime-socket <socket>",
+    help: "RUNTIME=PATH (docker, podman, containerd)",
+    set: (c, v) => setRuntimeSocket(c.containers.sockets, v),
+  },
   { spec: "--no-threads", help: "leave thread creation and thread exits out", set: (c) => void (c.noThreads = true) },
-  { spec: "--user <user>", help: "run COMMAND as USER (name or uid)", set: (c, v) => {
-    resolveUser(v);
-    c.user = v;
-  } },
-  { spec: "--tree <file>", help: "at exit, the process tree to FILE (- = stderr)", set: (c, _v, _f, w) => void (c.tree = w) },
-  { spec: "--timeline <file>", help: "at exit, a timeline (Perfetto) to FILE", set: (c, v, f, w) => {
-    fileName(f, v);
-    c.timeline = w;
-  } },
-  { spec: "--attest <file>", help: "write an in-toto runtime-trace Statement", set: (c, v, f, w) => ciValue(c, "attest", v, w) },
-  { spec: "--subject <path>", help: "a file (glob) the Statement is about", set: (c, v, f, w) => ciValue(c, "subject", v, w) },
+  {
+    spec: "--user <user>",
+    help: "run COMMAND as USER (name or uid)",
+    set: (c, v) => {
+      resolveUser(v);
+      c.user = v;
+    },
+  },
+  {
+    spec: "--tree <file>",
+    help: "at exit, the process tree to FILE (- = stderr)",
+    set: (c, _v, _f, w) => void (c.tree = w),
+  },
+  {
+    spec: "--timeline <file>",
+    help: "at exit, a timeline (Perfetto) to FILE",
+    set: (c, v, f, w) => {
+      fileName(f, v);
+      c.timeline = w;
+    },
+  },
+  {
+    spec: "--attest <file>",
+    help: "write an in-toto runtime-trace Statement",
+    set: (c, v, f, w) => ciValue(c, "attest", v, w),
+  },
+  {
+    spec: "--subject <path>",
+    help: "a file (glob) the Statement is about",
+    set: (c, v, f, w) => ciValue(c, "subject", v, w),
+  },
   ...profileFlags<Config>(),
-  { spec: "--nats <url>", help: "publish events to NATS JetStream (repeatable)", set: (c, v, f) => natsFlag(c, f, (n) => {
-    for (const u of nonEmptyValue(f, v).split(",")) if (u !== "") n.servers.push(u);
-  }) },
-  { spec: "--nats-subject <prefix>", help: "subjects PREFIX.HOST.EVENT (tracer)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.prefix = checkSubjectPrefix(v))) },
-  { spec: "--nats-stream <name>", help: "the stream: made when missing, else checked", set: (c, v, f) => natsFlag(c, f, (n) => void (n.stream = checkStreamName(v))) },
+  {
+    spec: "--nats <url>",
+    help: "publish events to NATS JetStream (repeatable)",
+    set: (c, v, f) =>
+      natsFlag(c, f, (n) => {
+        for (const u of nonEmptyValue(f, v).split(",")) if (u !== "") n.servers.push(u);
+      }),
+  },
+  {
+    spec: "--nats-subject <prefix>",
+    help: "subjects PREFIX.HOST.EVENT (tracer)",
+    set: (c, v, f) => natsFlag(c, f, (n) => void (n.prefix = checkSubjectPrefix(v))),
+  },
+  {
+    spec: "--nats-stream <name>",
+    help: "the stream: made when missing, else checked",
+    set: (c, v, f) => natsFlag(c, f, (n) => void (n.stream = checkStreamName(v))),
+  },
   ...natsAuthFlags<Config>((c, f, set) => natsFlag(c, f, set)),
-  { spec: "--spool <dir>", help: "NATS: unacknowledged events wait in DIR (0700)", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spool = nonEmptyValue(f, v))) },
-  { spec: "--spool-size <bytes>", help: "the spool's bound (256M); beyond it: lost", set: (c, v, f) => natsFlag(c, f, (n) => void (n.spoolSize = checkSpoolSize(parseSize(f, v)))) },
+  {
+    spec: "--spool <dir>",
+    help: "NATS: unacknowledged events wait in DIR (0700)",
+    set: (c, v, f) => natsFlag(c, f, (n) => void (n.spool = nonEmptyValue(f, v))),
+  },
+  {
+    spec: "--spool-size <bytes>",
+    help: "the spool's bound (256M); beyond it: lost",
+    set: (c, v, f) => natsFlag(c, f, (n) => void (n.spoolSize = checkSpoolSize(parseSize(f, v)))),
+  },
   { spec: "--stats", help: "at exit: per event emitted, lost, filtered", set: (c) => void (c.stats = true) },
   { spec: "-v, --verbose", help: "show libbpf's log on stderr", set: (c) => void (c.verbose = true) },
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
@@ -244,11 +411,14 @@ function specs<C>(flags: readonly Flag<C>[]): { long: Map<string, Spec<C>>; shor
 
 /** Edits between a and b (insert, delete, replace, or swap two neighbours: one each). */
 function edits(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -272,9 +442,17 @@ function nearest(typed: string, longs: Iterable<string>): string | null {
  * itself a flag. Words are passed to `word` (an error unless it takes them); "--" ends the flags.
  * The first mistake is reported, unless --help or --version come anywhere before "--".
  */
-function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact: readonly Word[], c: C, word: (w: string) => void, help: () => string): Word[] {
+function parseFlags<C>(
+  flags: readonly Flag<C>[],
+  argv: readonly string[],
+  exact: readonly Word[],
+  c: C,
+  word: (w: string) => void,
+  help: () => string,
+): Word[] {
   const { long, short } = specs(flags);
-  const isFlag = (t: string) => t.startsWith("--") ? long.has(t.slice(2).split("=")[0]!) : t.length > 1 && t[0] === "-" && short.has(t[1]!);
+  const isFlag = (t: string) =>
+    t.startsWith("--") ? long.has(t.slice(2).split("=")[0]!) : t.length > 1 && t[0] === "-" && short.has(t[1]!);
   let error: unknown = null;
   let info: "help" | "version" | null = null;
   let rest: Word[] = [];
@@ -311,7 +489,9 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact
     }
     const eq = tok.indexOf("=");
     const inline = eq === -1 ? null : tok.slice(eq + 1);
-    const names = tok.startsWith("--") ? [`--${tok.slice(2, eq === -1 ? undefined : eq)}`] : [...tok.slice(1, eq === -1 ? undefined : eq)].map((l) => `-${l}`);
+    const names = tok.startsWith("--")
+      ? [`--${tok.slice(2, eq === -1 ? undefined : eq)}`]
+      : [...tok.slice(1, eq === -1 ? undefined : eq)].map((l) => `-${l}`);
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
       const s = name.startsWith("--") ? long.get(name.slice(2)) : short.get(name.slice(1));
@@ -363,16 +543,24 @@ function parseFlags<C>(flags: readonly Flag<C>[], argv: readonly string[], exact
  */
 export function parseArgs(argv: readonly string[], exact: readonly Word[] = argv): Config {
   const c = defaults();
-  c.command = parseFlags(TRACE_FLAGS, argv, exact, c, (w) => {
-    throw new UsageError(`unexpected argument '${w}' (to trace a command, put it after --)`);
-  }, helpText);
+  c.command = parseFlags(
+    TRACE_FLAGS,
+    argv,
+    exact,
+    c,
+    (w) => {
+      throw new UsageError(`unexpected argument '${w}' (to trace a command, put it after --)`);
+    },
+    helpText,
+  );
   // Checks across flags, once every flag is read.
   checkBufferSize(c.bufferSize, c.maxArgsSize);
   c.ci = ciOf(c, c.command.length > 0);
   c.nats = natsOf(c);
   if (ciWanted(c.ci)) c.hash = true; // the digests are what a profile and an attestation are about
   if (c.user !== null && c.command.length === 0) throw new UsageError("--user needs a command after --");
-  if (c.command.length && c.scope.pidTree.length) throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
+  if (c.command.length && c.scope.pidTree.length)
+    throw new UsageError("--pid-tree and -- COMMAND exclude each other: COMMAND is followed already");
   return c;
 }
 
@@ -405,38 +593,84 @@ const SHOW_FLAGS: Flag<ShowConfig>[] = [
   { spec: "--failures", help: "only failed execs, non-zero exits and signals", set: (c) => void (c.failures = true) },
   { spec: "--tree", help: "the process tree instead of the table", set: (c) => void (c.tree = true) },
   { spec: "-w, --wide", help: "full lines, not cut to the terminal's width", set: (c) => void (c.wide = true) },
-  { spec: "--time-of-day", help: "local time of day, not seconds since the start", set: (c) => void (c.timeOfDay = true) },
-  { spec: "--since <time>", help: "events from TIME on: 10m, 2h, 1d ago, or a date", set: (c, v) => void (c.since = parseSince(v, Date.now())) },
+  {
+    spec: "--time-of-day",
+    help: "local time of day, not seconds since the start",
+    set: (c) => void (c.timeOfDay = true),
+  },
+  {
+    spec: "--since <time>",
+    help: "events from TIME on: 10m, 2h, 1d ago, or a date",
+    set: (c, v) => void (c.since = parseSince(v, Date.now())),
+  },
   { spec: "--json", help: "the JSON lines themselves, not the table", set: (c) => void (c.json = true) },
   ...natsAuthFlags<ShowConfig>((c, _f, set) => set(c.nats)),
-  { spec: "--timeline <file>", help: "write a timeline (Perfetto, speedscope) to FILE", set: (c, v, f) => void (c.timeline = fileName(f, v)) },
-  { spec: "--critical-path", help: "the processes that decided the wall time", set: (c) => void (c.criticalPath = true) },
-  { spec: "--html <file>", help: "write a self-contained HTML report to FILE", set: (c, v, f) => void (c.html = fileName(f, v)) },
+  {
+    spec: "--timeline <file>",
+    help: "write a timeline (Perfetto, speedscope) to FILE",
+    set: (c, v, f) => void (c.timeline = fileName(f, v)),
+  },
+  {
+    spec: "--critical-path",
+    help: "the processes that decided the wall time",
+    set: (c) => void (c.criticalPath = true),
+  },
+  {
+    spec: "--html <file>",
+    help: "write a self-contained HTML report to FILE",
+    set: (c, v, f) => void (c.html = fileName(f, v)),
+  },
   ...profileFlags<ShowConfig>(),
   ...redactFlags<ShowConfig>(),
   { spec: "-h, --help", help: "show this help and exit", set: () => {} },
 ];
 
 export function parseShowArgs(argv: readonly string[]): ShowConfig {
-  const c = { file: "", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: false, wide: false, timeOfDay: false, redact: defaultRedaction(), timeline: null, html: null, criticalPath: false } as ShowConfig;
+  const c = {
+    file: "",
+    since: null,
+    json: false,
+    nats: { creds: null, nkey: null, ca: null, cert: null, key: null },
+    failures: false,
+    tree: false,
+    wide: false,
+    timeOfDay: false,
+    redact: defaultRedaction(),
+    timeline: null,
+    html: null,
+    criticalPath: false,
+  } as ShowConfig;
   const files: string[] = [];
-  for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText)) files.push(w as string);
-  if (files.length !== 1) throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
+  for (const w of parseFlags(SHOW_FLAGS, argv, argv, c, (w) => void files.push(w), showHelpText))
+    files.push(w as string);
+  if (files.length !== 1)
+    throw new UsageError(`show takes one file (a trace written by tracer --json; - reads stdin), not ${files.length}`);
   c.file = files[0]!;
   c.ci = ciOf(c, true);
   checkNatsAuth(c.nats);
-  if (c.json && (c.tree || c.failures)) throw new UsageError("--json re-emits the lines; --tree and --failures are views of them, choose one");
-  const toStdout = [c.ci.profile === "-" && "--profile -", c.timeline === "-" && "--timeline -", c.html === "-" && "--html -", c.criticalPath && "--critical-path", (c.failures || c.tree) && "--failures or --tree", c.json && "--json"].filter((x) => x);
-  if (toStdout.length > 1) throw new UsageError(`${toStdout.join(" and ")} would all write to stdout; give the files names`);
+  if (c.json && (c.tree || c.failures))
+    throw new UsageError("--json re-emits the lines; --tree and --failures are views of them, choose one");
+  const toStdout = [
+    c.ci.profile === "-" && "--profile -",
+    c.timeline === "-" && "--timeline -",
+    c.html === "-" && "--html -",
+    c.criticalPath && "--critical-path",
+    (c.failures || c.tree) && "--failures or --tree",
+    c.json && "--json",
+  ].filter((x) => x);
+  if (toStdout.length > 1)
+    throw new UsageError(`${toStdout.join(" and ")} would all write to stdout; give the files names`);
   return c;
 }
 
 /** --since: a duration ago (30s, 10m, 2h, 1d) or a date and time (ISO 8601) → epoch ns. */
 export function parseSince(s: string, nowMs: number): bigint {
   const ago = /^(\d+)(s|m|h|d)$/.exec(s);
-  if (ago) return BigInt(nowMs - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as "s"]) * 1_000_000n;
+  if (ago)
+    return BigInt(nowMs - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as "s"]) * 1_000_000n;
   const t = /^\d{4}-\d\d-\d\d/.test(s) ? Date.parse(s) : NaN;
-  if (Number.isNaN(t)) throw new UsageError(`--since '${s}': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)`);
+  if (Number.isNaN(t))
+    throw new UsageError(`--since '${s}': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)`);
   return BigInt(t) * 1_000_000n;
 }
 

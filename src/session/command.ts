@@ -8,7 +8,16 @@ import { UsageError } from "../errors";
 import { userOf } from "../enrich/users";
 import { type Word, wordBytes, wordText } from "../word";
 import { parentComm } from "./startup";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, SPAWN_FILE_ACTIONS_SIZE, WNOHANG, describeErrno, errno, libc } from "../../ffi/libc";
+import {
+  AF_UNIX,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+  SPAWN_FILE_ACTIONS_SIZE,
+  WNOHANG,
+  describeErrno,
+  errno,
+  libc,
+} from "../../ffi/libc";
 import { materialize } from "../../ffi/memfd";
 
 /*
@@ -27,7 +36,9 @@ import { materialize } from "../../ffi/memfd";
  * the stub, which tries them in turn (failed execs, then status 127, as a shell would). */
 export function execCandidates(name: Uint8Array, pathVar: Uint8Array | undefined): Uint8Array[] {
   if (name.includes(0x2f /* / */)) return [name];
-  const dirs = Buffer.from(pathVar ?? "/usr/local/bin:/usr/bin:/bin").toString("latin1").split(":");
+  const dirs = Buffer.from(pathVar ?? "/usr/local/bin:/usr/bin:/bin")
+    .toString("latin1")
+    .split(":");
   const all = dirs.map((d) => Buffer.concat([Buffer.from(d || ".", "latin1"), Buffer.from("/"), name]));
   for (const full of all) {
     try {
@@ -101,7 +112,14 @@ export class Command {
     const [mine, theirs] = [fds[0]!, fds[1]!];
     const control = `${theirs} ${opts.ignored.toString(16)} ${opts.blocked.toString(16)} ${id?.uid ?? -1} ${id?.gid ?? -1}`;
     const stub = materialize(shimFile, "tracer-command-stub");
-    const words = [stub.path, control, parentComm, ...execCandidates(wordBytes(argv[0]!), pathVar?.subarray(5)), "", ...argv].map(wordBytes);
+    const words = [
+      stub.path,
+      control,
+      parentComm,
+      ...execCandidates(wordBytes(argv[0]!), pathVar?.subarray(5)),
+      "",
+      ...argv,
+    ].map(wordBytes);
     const cArgv = cArray(words);
     const cEnv = cArray(opts.env);
     const actions = new Uint8Array(SPAWN_FILE_ACTIONS_SIZE);
@@ -130,7 +148,8 @@ export class Command {
     if (word !== 0) {
       closeSync(mine);
       cmd.waitBlocking();
-      if (word < 0) throw new Error(`start ${name}: the command's stub ended before it was ready (${cmd.describeStatus()})`);
+      if (word < 0)
+        throw new Error(`start ${name}: the command's stub ended before it was ready (${cmd.describeStatus()})`);
       throw new Error(`--user ${opts.user}: ${SETUP_STEPS[(word >> 16) - 1]}: ${describeErrno(word & 0xffff)}`);
     }
     return cmd;

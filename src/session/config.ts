@@ -70,18 +70,29 @@ export interface Config {
   nats: NatsConfig | null;
 }
 
-
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
 /** --nats-* and --spool* given without --nats are refused once every flag is read (cli.ts). */
 export function natsDefaults(): NatsConfig {
-  return { servers: [], prefix: "tracer", stream: null, creds: null, nkey: null, ca: null, cert: null, key: null, spool: null, spoolSize: LIMITS.spoolSize.default };
+  return {
+    servers: [],
+    prefix: "tracer",
+    stream: null,
+    creds: null,
+    nkey: null,
+    ca: null,
+    cert: null,
+    key: null,
+    spool: null,
+    spoolSize: LIMITS.spoolSize.default,
+  };
 }
 
 /** A subject prefix: dot-separated tokens without wildcards or spaces. */
 export function checkSubjectPrefix(s: string): string {
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s)) throw new UsageError(`--nats-subject '${s}': tokens of letters, digits, _ and -, separated by dots`);
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s))
+    throw new UsageError(`--nats-subject '${s}': tokens of letters, digits, _ and -, separated by dots`);
   return s;
 }
 
@@ -114,7 +125,14 @@ export function defaults(): Config {
     user: null,
     scope: emptyScope(),
     execPath: { include: [], exclude: [] },
-    containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
+    containers: {
+      sockets: {},
+      filter: {
+        name: { include: [], exclude: [] },
+        image: { include: [], exclude: [] },
+        pod: { include: [], exclude: [] },
+      },
+    },
     noThreads: false,
     tree: null,
     timeline: null,
@@ -167,9 +185,7 @@ export function parseSize(flag: string, value: unknown): number {
 
 function inRange(flag: string, n: number, min: number, max: number): number {
   if (n < min || n > max) {
-    throw new UsageError(
-      `${flag} must be between ${formatSize(min)} and ${formatSize(max)}, not ${formatSize(n)}`,
-    );
+    throw new UsageError(`${flag} must be between ${formatSize(min)} and ${formatSize(max)}, not ${formatSize(n)}`);
   }
   return n;
 }
@@ -208,7 +224,11 @@ export function checkBufferSize(n: number, maxArgsSize: number): number {
 
 /** "a,b" lists of events, by short name (exec) or Tracee's (sched_process_exec), added to `already`
  * → events in canonical order; an unknown name → UsageError naming the valid ones. */
-export function parseEvents(lists: readonly string[], already: readonly string[] = [], flag = "--events"): TracedEvent[] {
+export function parseEvents(
+  lists: readonly string[],
+  already: readonly string[] = [],
+  flag = "--events",
+): TracedEvent[] {
   const chosen = new Set<string>(already);
   for (const list of lists) {
     for (const raw of list.split(",")) {
@@ -225,16 +245,21 @@ export function parseEvents(lists: readonly string[], already: readonly string[]
 
 /** The CI options given as flags (values as typed, files as exact words) → CiConfig, checked
  * together: each needs -- COMMAND, --subject needs --attest, --fail-on-new needs --baseline. */
-export function parseCi(values: (flag: string) => string[], words: (flag: string) => Word[], hasCommand: boolean): CiConfig {
+export function parseCi(
+  values: (flag: string) => string[],
+  words: (flag: string) => Word[],
+  hasCommand: boolean,
+): CiConfig {
   const one = <T>(flag: string, list: T[]): T | null => {
     if (list.length > 1) throw new UsageError(`--${flag} given ${list.length} times; give it once`);
     if (list.length === 1 && list[0] === "") throw new UsageError(`--${flag} needs a file name`);
     return list[0] ?? null;
   };
-  const nonEmpty = (flag: string) => values(flag).map((v) => {
-    if (v === "") throw new UsageError(`--${flag} needs a path or a glob`);
-    return v;
-  });
+  const nonEmpty = (flag: string) =>
+    values(flag).map((v) => {
+      if (v === "") throw new UsageError(`--${flag} needs a path or a glob`);
+      return v;
+    });
   const ci: CiConfig = {
     attest: one("attest", words("attest")),
     subjects: nonEmpty("subject"),
@@ -246,12 +271,16 @@ export function parseCi(values: (flag: string) => string[], words: (flag: string
   const fail = values("fail-on-new");
   if (fail.length) {
     const v = fail[fail.length - 1]!;
-    if (v !== "" && (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 255)) throw new UsageError(`--fail-on-new=CODE takes an exit status from 1 to 255, not '${v}'`);
+    if (v !== "" && (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 255))
+      throw new UsageError(`--fail-on-new=CODE takes an exit status from 1 to 255, not '${v}'`);
     ci.failOnNew = v === "" ? 1 : Number(v);
   }
-  const given = (["attest", "subject", "profile", "baseline", "fail-on-new", "baseline-ignore"] as const).filter((f) => values(f).length > 0);
+  const given = (["attest", "subject", "profile", "baseline", "fail-on-new", "baseline-ignore"] as const).filter(
+    (f) => values(f).length > 0,
+  );
   if (given.length && !hasCommand) {
-    const later = given[0] === "attest" || given[0] === "subject" ? "" : ` (a saved trace: tracer show --${given[0]} … FILE.jsonl)`;
+    const later =
+      given[0] === "attest" || given[0] === "subject" ? "" : ` (a saved trace: tracer show --${given[0]} … FILE.jsonl)`;
     throw new UsageError(`--${given[0]} needs a command after --${later}`);
   }
   if (ci.subjects.length && ci.attest === null) throw new UsageError("--subject needs --attest FILE");

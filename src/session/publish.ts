@@ -24,10 +24,14 @@ export async function openPublisher(cfg: Config, bootToEpochNs: bigint): Promise
   // them, through a pipeline of its own and the one JSON encoder
   const out = new ByteBuf(1024);
   const json = new JsonEncoder(false, false);
-  const own = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: false, hash: false }, (ev) => {
-    out.pos = 0;
-    json.encode(out, ev);
-  }, { decoded: 0, malformed: 0, excluded: 0, lastError: "" });
+  const own = createPipeline(
+    { clock: new EpochClock(bootToEpochNs), captureEnv: false, hash: false },
+    (ev) => {
+      out.pos = 0;
+      json.encode(out, ev);
+    },
+    { decoded: 0, malformed: 0, excluded: 0, lastError: "" },
+  );
   const lostLine = (perEvent: Map<string, number>): Uint8Array => {
     const perKind: number[] = [];
     for (const d of TRACED) perKind[d.kind] = perEvent.get(d.name) ?? 0;
@@ -37,6 +41,7 @@ export async function openPublisher(cfg: Config, bootToEpochNs: bigint): Promise
   const sink = await NatsSink.open(cfg.nats, lostLine, say);
   return {
     sink,
-    tap: (line, ev) => sink.push(line, ev.def.name, ev.def === LOST ? null : ev.x.seq >= 0 ? ev.x.seq : kernelSeq(ev.r.dv, ev.r.off)),
+    tap: (line, ev) =>
+      sink.push(line, ev.def.name, ev.def === LOST ? null : ev.x.seq >= 0 ? ev.x.seq : kernelSeq(ev.r.dv, ev.r.off)),
   };
 }

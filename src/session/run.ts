@@ -49,7 +49,12 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   } catch (e) {
     if (!(e instanceof LoadError) || e.errno === EPERM) throw e; // not root: the kernel is not the question
     const variant = k.modern ? "default object" : "legacy object";
-    throw new LoadError(`${e.op} (Linux ${k.release}, ${variant})`, e.errno, e.log, e.message.split("\n")[0]!.slice(e.op.length + 2) + "; -v shows the verifier's log");
+    throw new LoadError(
+      `${e.op} (Linux ${k.release}, ${variant})`,
+      e.errno,
+      e.log,
+      e.message.split("\n")[0]!.slice(e.op.length + 2) + "; -v shows the verifier's log",
+    );
   }
 }
 
@@ -69,7 +74,8 @@ interface Outputs {
 function stderrShared(): boolean {
   if (isatty(2)) return true;
   try {
-    const a = fstatSync(1), b = fstatSync(2);
+    const a = fstatSync(1),
+      b = fstatSync(2);
     return a.dev === b.dev && a.ino === b.ino;
   } catch {
     return false;
@@ -93,23 +99,36 @@ function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null, 
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
     // stream or in the spool, even after kill -9.
-    const writeFn = nats ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n)) : undefined;
-    sink = cfg.output === null && commandMode ? new Writer(2, "stderr", false) : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
+    const writeFn = nats
+      ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n))
+      : undefined;
+    sink =
+      cfg.output === null && commandMode
+        ? new Writer(2, "stderr", false)
+        : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
     const local = nats === null || cfg.output !== null;
     if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
       say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
     }
     const term = terminal(sink.fd);
-    const events = eventWriter(cfg.format, local ? sink : null, cfg.env, {
-      width: cfg.wide || !term.tty ? null : term.columns,
-      color: term.color,
-      timeOfDay: cfg.timeOfDay || !term.tty,
-      start: null,
-      failures: cfg.failures,
-      brief: !commandMode && !cfg.all,
-      hash: cfg.hash,
-    }, cfg.hash, nats?.tap ?? null);
-    if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures) say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
+    const events = eventWriter(
+      cfg.format,
+      local ? sink : null,
+      cfg.env,
+      {
+        width: cfg.wide || !term.tty ? null : term.columns,
+        color: term.color,
+        timeOfDay: cfg.timeOfDay || !term.tty,
+        start: null,
+        failures: cfg.failures,
+        brief: !commandMode && !cfg.all,
+        hash: cfg.hash,
+      },
+      cfg.hash,
+      nats?.tap ?? null,
+    );
+    if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures)
+      say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
     const summary = isatty(2) || commandMode ? new RunSummary() : null;
     return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, timelineOut, log, summary };
   } catch (e) {
@@ -121,29 +140,38 @@ function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null, 
 }
 
 /** Stage 1: load and attach the programs, configured for cfg; records go to `pipeline`. */
-async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: boolean, pipeline: Pipeline): Promise<BpfTracer> {
+async function openTracer(
+  cfg: Config,
+  kernel: KernelFeatures,
+  commandMode: boolean,
+  pipeline: Pipeline,
+): Promise<BpfTracer> {
   const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
   if (cfg.verbose) {
-    say(`tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead; skipped program runs ${kernel.progInfo ? "counted" : "not counted (no recursion_misses)"}\n`);
+    say(
+      `tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead; skipped program runs ${kernel.progInfo ? "counted" : "not counted (no recursion_misses)"}\n`,
+    );
   }
   const host = hostMountNs();
   if (host.note !== null && cfg.scope.where !== "any") say(`tracer: ${host.note}\n`);
   const scope = excludeSelf(cfg.scope); // the tracer's own threads are never events
-  const tracer = withKernel(kernel, () => BpfTracer.open({
-    object,
-    ringMap: "events",
-    ringSize: cfg.bufferSize,
-    perCpuMaps: ["scratch"],
-    maxEntries: unusedMaps(cfg, kernel),
-    programs: programsFor(cfg),
-    alsoAttach: ALSO_ATTACH,
-    configure: (rodata) => {
-      configureRodata(rodata, cfg, kernel);
-      configureScope(rodata, scope, host.inode, commandMode);
-    },
-    onRecord: pipeline.onRecord,
-    verbose: cfg.verbose,
-  }));
+  const tracer = withKernel(kernel, () =>
+    BpfTracer.open({
+      object,
+      ringMap: "events",
+      ringSize: cfg.bufferSize,
+      perCpuMaps: ["scratch"],
+      maxEntries: unusedMaps(cfg, kernel),
+      programs: programsFor(cfg),
+      alsoAttach: ALSO_ATTACH,
+      configure: (rodata) => {
+        configureRodata(rodata, cfg, kernel);
+        configureScope(rodata, scope, host.inode, commandMode);
+      },
+      onRecord: pipeline.onRecord,
+      verbose: cfg.verbose,
+    }),
+  );
   try {
     fillScopeMaps(tracer, scope);
   } catch (e) {
@@ -154,7 +182,15 @@ async function openTracer(cfg: Config, kernel: KernelFeatures, commandMode: bool
 }
 
 /** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
-async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean, reportLoss: () => void, command: Command | null, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
+async function pollLoop(
+  tracer: BpfTracer,
+  out: Outputs,
+  stopped: () => boolean,
+  reportLoss: () => void,
+  command: Command | null,
+  containers: ContainerPipe,
+  nats: Publisher | null,
+): Promise<void> {
   const { sink, events } = out;
   const commandMode = command !== null;
   // Rows on the terminal COMMAND writes to: read every SHARED_TTY_POLL_MS, so that a row comes
@@ -173,7 +209,9 @@ async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean,
     // While a container's metadata is awaited, its events wait in memory: keep the event loop
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
-    let n = tracer.poll(asking ? 0 : busy || commandMode || containers.lively() || events.holding() || nats?.sink.busy() ? every : 1000);
+    let n = tracer.poll(
+      asking ? 0 : busy || commandMode || containers.lively() || events.holding() || nats?.sink.busy() ? every : 1000,
+    );
     if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
     // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
     // fd ready: take them now (ring_buffer__consume).
@@ -198,7 +236,19 @@ async function pollLoop(tracer: BpfTracer, out: Outputs, stopped: () => boolean,
 }
 
 /** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
-async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: CounterReader, losses: LossReporter, pipeline: Pipeline, stats: PipelineStats, commandMode: boolean, startedMs: number, containers: ContainerPipe, nats: Publisher | null): Promise<void> {
+async function finish(
+  cfg: Config,
+  tracer: BpfTracer,
+  out: Outputs,
+  counters: CounterReader,
+  losses: LossReporter,
+  pipeline: Pipeline,
+  stats: PipelineStats,
+  commandMode: boolean,
+  startedMs: number,
+  containers: ContainerPipe,
+  nats: Publisher | null,
+): Promise<void> {
   const { sink } = out;
   tracer.detach(); // nothing new arrives; then deliver what is still in the ring
   const counting = commandMode || !sink.closed; // see pollLoop
@@ -223,8 +273,14 @@ async function finish(cfg: Config, tracer: BpfTracer, out: Outputs, counters: Co
   const skipped = c.skipped.reduce((a, b) => a + b, 0);
   const full = c.lost.reduce((a, b) => a + b, 0) - skipped - c.scratchClash;
   if (full && !sink.closed) say(`tracer: ${full} events lost (ring buffer full; raise --buffer-size)\n`);
-  if (c.scratchClash && !sink.closed) say(`tracer: ${c.scratchClash} events lost: another program on the CPU held the scratch buffer (preemptible tracepoints)\n`);
-  if (skipped && !sink.closed) say(`tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`);
+  if (c.scratchClash && !sink.closed)
+    say(
+      `tracer: ${c.scratchClash} events lost: another program on the CPU held the scratch buffer (preemptible tracepoints)\n`,
+    );
+  if (skipped && !sink.closed)
+    say(
+      `tracer: up to ${skipped} events lost: the kernel skipped runs of a program already running on that CPU (preemptible tracepoints)\n`,
+    );
   if (cfg.stats) say(formatStats(c, stats, cfg, commandMode, pipeline.hashStats));
   if (cfg.stats && nats) say(formatNatsStats(nats.sink.stats, cfg.format));
   if (out.tree) {
@@ -260,7 +316,12 @@ export async function run(cfg: Config): Promise<number> {
   // one numbers records per CPU (SeqNumbers makes that one sequence).
   const kernel = probeKernel();
   const seq = kernel.modern ? undefined : new SeqNumbers();
-  const pipeline = createPipeline({ clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq, ancestors: cfg.ancestors }, (e) => deliver(e), stats, cfg.redact);
+  const pipeline = createPipeline(
+    { clock: new EpochClock(bootToEpochNs), captureEnv: cfg.env, hash: cfg.hash, seq, ancestors: cfg.ancestors },
+    (e) => deliver(e),
+    stats,
+    cfg.redact,
+  );
 
   const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
   // attached: what starts from now is seen by its events, what began before is in /proc now
@@ -289,13 +350,17 @@ export async function run(cfg: Config): Promise<number> {
   let containers: ContainerPipe;
   try {
     // after --exec and the container filters: every output sees the same events
-    containers = await startContainerPipe(cfg.containers, (e) => {
-      log?.add(e);
-      ci?.add(e);
-      tree?.add(e);
-      summary?.add(e);
-      if (!sink.closed) write(e);
-    }, () => stats.excluded++);
+    containers = await startContainerPipe(
+      cfg.containers,
+      (e) => {
+        log?.add(e);
+        ci?.add(e);
+        tree?.add(e);
+        summary?.add(e);
+        if (!sink.closed) write(e);
+      },
+      () => stats.excluded++,
+    );
   } catch (e) {
     tracer.close(false);
     sink.close();
@@ -327,13 +392,18 @@ export async function run(cfg: Config): Promise<number> {
   // SIGHUP too: a dropped ssh session must not lose what is still buffered (default action: die).
   // A signal ignored when the tracer started (nohup: SIGHUP) stays ignored, by the tracer and by
   // COMMAND, which inherits it ignored: it is neither handled nor forwarded.
-  for (const [sig, n] of [["SIGINT", 2n], ["SIGTERM", 15n], ["SIGHUP", 1n]] as const) {
+  for (const [sig, n] of [
+    ["SIGINT", 2n],
+    ["SIGTERM", 15n],
+    ["SIGHUP", 1n],
+  ] as const) {
     if (!((startIgnored >> (n - 1n)) & 1n)) process.on(sig, onSignal);
   }
   // Started with & from a script, the tracer inherits SIGINT ignored and keeps it so, as
   // well-behaved programs do: say it once, with the way to stop it (a whole-host run went on
   // for 13 minutes and 3.4 GB when kill -INT did nothing).
-  if ((startIgnored >> 1n) & 1n) say(`tracer: Ctrl-C and kill -INT are ignored (inherited); stop: kill -TERM ${process.pid}\n`);
+  if ((startIgnored >> 1n) & 1n)
+    say(`tracer: Ctrl-C and kill -INT are ignored (inherited); stop: kill -TERM ${process.pid}\n`);
 
   const counters = new CounterReader(tracer, programsFor(cfg), kernel.progInfo);
   const losses = new LossReporter(bootToEpochNs);
@@ -346,7 +416,12 @@ export async function run(cfg: Config): Promise<number> {
   try {
     if (commandMode) {
       // Returns once the stub has exec'd and waits: only then is its pid followed (command.ts).
-      command = Command.start(cfg.command, { env: startEnvironment(), ignored: startIgnored, blocked: startBlocked, user: cfg.user ?? undefined });
+      command = Command.start(cfg.command, {
+        env: startEnvironment(),
+        ignored: startIgnored,
+        blocked: startBlocked,
+        user: cfg.user ?? undefined,
+      });
       follow(tracer, command.pid);
     }
     say("ready\n");
@@ -362,14 +437,17 @@ export async function run(cfg: Config): Promise<number> {
     endNs = bootToEpochNs + clockNs(CLOCK_BOOTTIME);
     await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers, nats);
   }
-  const natsFailed = nats !== null && (nats.sink.failure !== null || (nats.sink.stats.unacked > 0 && cfg.nats!.spool === null));
+  const natsFailed =
+    nats !== null && (nats.sink.failure !== null || (nats.sink.stats.unacked > 0 && cfg.nats!.spool === null));
   if (ci) status = ci.finish(status, { malformed: stats.malformed, excluded: stats.excluded, unread: sink.closed });
   if (sink.failure) {
     // Without COMMAND this ends the run at once; with COMMAND the loop stopped reading but the
     // command was left to finish (a CI build is not abandoned half-way), and only then is the
     // incomplete record reported.
     if (!command) throw sink.failure;
-    say(`tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`);
+    say(
+      `tracer: ${sink.failure.message}; events from then on were not written; the command exited with status ${status}\n`,
+    );
     return 1;
   }
   if (natsFailed) {

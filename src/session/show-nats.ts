@@ -13,10 +13,15 @@ export interface HostLine {
 export const isStreamUrl = (s: string) => /^(nats|tls):\/\//.test(s);
 
 /** Every message of the stream as it is now (from `since`, epoch ns), in stream order. */
-export async function readStream(url: string, since: bigint | null, auth: Pick<NatsConfig, "creds" | "nkey" | "ca" | "cert" | "key">): Promise<HostLine[]> {
+export async function readStream(
+  url: string,
+  since: bigint | null,
+  auth: Pick<NatsConfig, "creds" | "nkey" | "ca" | "cert" | "key">,
+): Promise<HostLine[]> {
   const u = new URL(url);
   const stream = decodeURIComponent(u.pathname.replace(/^\/+|\/+$/g, ""));
-  if (!/^[A-Za-z0-9_-]+$/.test(stream)) throw new UsageError(`show ${u.protocol}//${u.host}/STREAM: name the stream (letters, digits, _ and -)`);
+  if (!/^[A-Za-z0-9_-]+$/.test(stream))
+    throw new UsageError(`show ${u.protocol}//${u.host}/STREAM: name the stream (letters, digits, _ and -)`);
   u.pathname = "";
   const servers = [u.toString().replace(/\/$/, "")];
   const nc = await natsConnect(connectOptions({ servers, ...auth }, "tracer show"), servers);
@@ -30,11 +35,20 @@ export async function readStream(url: string, since: bigint | null, auth: Pick<N
     }
     const out: HostLine[] = [];
     if (info.state.messages === 0) return out;
-    const c = await jetstream(nc).consumers.get(stream, since === null ? {} : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Number(since / 1_000_000n)).toISOString() });
+    const c = await jetstream(nc).consumers.get(
+      stream,
+      since === null
+        ? {}
+        : {
+            deliver_policy: DeliverPolicy.StartTime,
+            opt_start_time: new Date(Number(since / 1_000_000n)).toISOString(),
+          },
+    );
     const dec = new TextDecoder();
     for (;;) {
       const batch = await c.fetch({ max_messages: 1000, expires: 2000 });
-      let got = 0, pending = 1;
+      let got = 0,
+        pending = 1;
       for await (const m of batch) {
         got++;
         const t = m.subject.split(".");

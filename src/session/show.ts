@@ -70,7 +70,9 @@ const timestamp = topAccessor("timestamp");
  * time, and each line led by its host. */
 function hostTables(out: Writer, hosts: string[], o: ConstructorParameters<typeof Table>[0]) {
   const w = Math.max(4, ...hosts.map((h) => h.length)) + 1;
-  const tables = new Map(hosts.map((h) => [h, new Table({ ...o, width: o.width === null ? null : Math.max(20, o.width - w) })]));
+  const tables = new Map(
+    hosts.map((h) => [h, new Table({ ...o, width: o.width === null ? null : Math.max(20, o.width - w) })]),
+  );
   const lead = (h: string, text: string) => text.replace(/^(?=.)/gm, h.padEnd(w));
   out.write(lead("HOST", tables.get(hosts[0]!)!.header()));
   return {
@@ -98,10 +100,21 @@ export async function show(c: ShowConfig): Promise<number> {
   const term = terminal(1);
   const hosts = stream ? [...new Set(stream.map((l) => l.host))].filter((h) => h !== "") : [];
   const lines: Iterable<HostLine> = stream ?? fileLines(c.file);
-  const o = { width: c.wide || !term.tty ? null : term.columns, color: term.color, timeOfDay: c.timeOfDay || !term.tty, start: null, failures: c.failures };
+  const o = {
+    width: c.wide || !term.tty ? null : term.columns,
+    color: term.color,
+    timeOfDay: c.timeOfDay || !term.tty,
+    start: null,
+    failures: c.failures,
+  };
   // a profile, a verdict, a picture or a path asked for: the table only if --failures asks for it
   const pictures = c.timeline !== null || c.html !== null || c.criticalPath;
-  const view = c.json || c.tree || ((ci || pictures) && !c.failures) ? null : hosts.length > 1 ? hostTables(out, hosts, o) : tableWriter(out, o);
+  const view =
+    c.json || c.tree || ((ci || pictures) && !c.failures)
+      ? null
+      : hosts.length > 1
+        ? hostTables(out, hosts, o)
+        : tableWriter(out, o);
   const trees = c.tree || htmlOut ? new Map<string, ProcessTree>() : null;
   const log = ci || pictures ? new TraceLog() : null;
   const summary = new RunSummary({ failures: htmlOut !== null });
@@ -123,7 +136,10 @@ export async function show(c: ShowConfig): Promise<number> {
     const ev = JsonEvent.parse(line, n);
     if (c.since !== null && timestamp(ev) < c.since) continue;
     if (!rules.empty) redactJsonEvent(ev, rules); // before anything reads it
-    if (ci && ev.is(EXEC) && !ev.has("sha256")) throw new Error(`${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`);
+    if (ci && ev.is(EXEC) && !ev.has("sha256"))
+      throw new Error(
+        `${c.file}: line ${n}: an exec without sha256: --profile and --baseline need a trace recorded with --hash`,
+      );
     summary.add(ev);
     if (trees) {
       let t = trees.get(host);
@@ -136,7 +152,12 @@ export async function show(c: ShowConfig): Promise<number> {
     if (out.closed && !log) return 0; // nobody reads the view; a profile, a verdict or a picture still wants every line
   }
   view?.finish();
-  if (c.tree) for (const [host, t] of trees ?? []) out.write((trees!.size > 1 ? `${host}:\n` : "") + t.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }));
+  if (c.tree)
+    for (const [host, t] of trees ?? [])
+      out.write(
+        (trees!.size > 1 ? `${host}:\n` : "") +
+          t.render({ width: c.wide || !term.tty ? null : term.columns, color: term.color }),
+      );
   if (log && c.criticalPath) out.write(criticalPathText(criticalPath(log)));
   out.close();
   if (out.failure) throw out.failure;
@@ -171,7 +192,9 @@ export async function show(c: ShowConfig): Promise<number> {
   }
   if (other.lines) {
     const first = other.text.length > 40 ? other.text.slice(0, 39) + "…" : other.text;
-    say(`tracer: left out ${other.lines} ${other.lines === 1 ? "line that is not an event" : "lines that are not events"} (first: line ${other.first}, ${JSON.stringify(first)})\n`);
+    say(
+      `tracer: left out ${other.lines} ${other.lines === 1 ? "line that is not an event" : "lines that are not events"} (first: line ${other.first}, ${JSON.stringify(first)})\n`,
+    );
   }
   say(summary.line());
   return exit;

@@ -3,7 +3,6 @@
 import { readFileSync } from "node:fs";
 import type { Word } from "../word";
 
-
 function splitNul(b: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let start = 0; start < b.length; ) {

@@ -2,7 +2,13 @@
 // description of what went wrong, and the JetStream stream that takes our subjects.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from "@nats-io/transport-node";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { wrap } from "../errors";
 
@@ -39,8 +45,18 @@ const readSecret = (what: string, path: string): Uint8Array => {
 };
 
 /** The client's options: servers without their user info, which becomes user/pass or a token. */
-export function connectOptions(c: Pick<NatsConfig, "servers" | "creds" | "nkey" | "ca" | "cert" | "key">, name: string): ConnectionOptions {
-  const o: ConnectionOptions = { name, servers: [], maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5000, pingInterval: 10000 };
+export function connectOptions(
+  c: Pick<NatsConfig, "servers" | "creds" | "nkey" | "ca" | "cert" | "key">,
+  name: string,
+): ConnectionOptions {
+  const o: ConnectionOptions = {
+    name,
+    servers: [],
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    timeout: 5000,
+    pingInterval: 10000,
+  };
   let tls = c.ca !== null || c.cert !== null;
   for (const s of c.servers) {
     let u: URL;
@@ -60,8 +76,16 @@ export function connectOptions(c: Pick<NatsConfig, "servers" | "creds" | "nkey" 
     (o.servers as string[]).push(`${u.hostname}:${u.port || 4222}`);
   }
   if (c.creds !== null) o.authenticator = credsAuthenticator(readSecret("--nats-creds", c.creds));
-  else if (c.nkey !== null) o.authenticator = nkeyAuthenticator(new TextEncoder().encode(new TextDecoder().decode(readSecret("--nats-nkey", c.nkey)).trim()));
-  if (tls) o.tls = { ...(c.ca !== null && { caFile: c.ca }), ...(c.cert !== null && { certFile: c.cert }), ...(c.key !== null && { keyFile: c.key }) };
+  else if (c.nkey !== null)
+    o.authenticator = nkeyAuthenticator(
+      new TextEncoder().encode(new TextDecoder().decode(readSecret("--nats-nkey", c.nkey)).trim()),
+    );
+  if (tls)
+    o.tls = {
+      ...(c.ca !== null && { caFile: c.ca }),
+      ...(c.cert !== null && { certFile: c.cert }),
+      ...(c.key !== null && { keyFile: c.key }),
+    };
   return o;
 }
 
@@ -70,7 +94,13 @@ export function connectOptions(c: Pick<NatsConfig, "servers" | "creds" | "nkey" 
 export function transient(e: unknown): boolean {
   const code = (e as { cause?: { code?: string } })?.cause?.code ?? (e as { code?: string })?.code;
   const name = (e as Error)?.name;
-  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EHOSTUNREACH" || name === "TimeoutError" || (name === "ConnectionError" && code === undefined && /refused|timeout/i.test((e as Error).message));
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code === "EHOSTUNREACH" ||
+    name === "TimeoutError" ||
+    (name === "ConnectionError" && code === undefined && /refused|timeout/i.test((e as Error).message))
+  );
 }
 
 /** One line: what failed, with which servers. */
@@ -85,7 +115,11 @@ export function natsError(servers: readonly string[], e: unknown): Error {
 }
 
 /** Connect once; throws natsError. */
-export async function natsConnect(opts: ConnectionOptions, servers: readonly string[], wait = false): Promise<NatsConnection> {
+export async function natsConnect(
+  opts: ConnectionOptions,
+  servers: readonly string[],
+  wait = false,
+): Promise<NatsConnection> {
   try {
     return await connect({ ...opts, waitOnFirstConnect: wait });
   } catch (e) {
@@ -95,13 +129,20 @@ export async function natsConnect(opts: ConnectionOptions, servers: readonly str
 
 /** The stream our subjects go to: --nats-stream NAME (made when missing: subjects PREFIX.>,
  * file storage), else whichever stream takes them; an Error saying which is not so. */
-export async function checkStream(nc: NatsConnection, prefix: string, host: string, want: string | null): Promise<string> {
+export async function checkStream(
+  nc: NatsConnection,
+  prefix: string,
+  host: string,
+  want: string | null,
+): Promise<string> {
   const subject = `${prefix}.${host}.sched_process_exec`;
   let jsm;
   try {
     jsm = await jetstreamManager(nc, { timeout: 5000 });
   } catch (e) {
-    throw new Error(`nats: JetStream is not available on the server (${(e as Error).message}); start nats-server with -js`);
+    throw new Error(
+      `nats: JetStream is not available on the server (${(e as Error).message}); start nats-server with -js`,
+    );
   }
   if (want !== null) {
     try {
@@ -119,10 +160,14 @@ export async function checkStream(nc: NatsConnection, prefix: string, host: stri
   try {
     found = await jsm.streams.find(subject);
   } catch {
-    throw new Error(`nats: no stream takes subject ${subject}; give --nats-stream NAME to create one${want !== null ? ` (stream ${want} does not)` : ""}`);
+    throw new Error(
+      `nats: no stream takes subject ${subject}; give --nats-stream NAME to create one${want !== null ? ` (stream ${want} does not)` : ""}`,
+    );
   }
   if (want !== null && found !== want) {
-    throw new Error(`nats: stream ${want} does not take subject ${subject} (stream ${found} does); give --nats-subject a prefix ${want} takes, or another --nats-stream`);
+    throw new Error(
+      `nats: stream ${want} does not take subject ${subject} (stream ${found} does); give --nats-subject a prefix ${want} takes, or another --nats-stream`,
+    );
   }
   return found;
 }

@@ -15,7 +15,15 @@
 import { randomBytes } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import { checkStream, connectOptions, hostToken, natsConnect, natsError, transient, type NatsConfig } from "./nats-connect";
+import {
+  checkStream,
+  connectOptions,
+  hostToken,
+  natsConnect,
+  natsError,
+  transient,
+  type NatsConfig,
+} from "./nats-connect";
 import { Spool } from "./spool";
 
 const WINDOW = 512;
@@ -88,7 +96,12 @@ export class NatsSink {
    * started yet) is waited for in the background: events wait in memory or in the spool.
    * Anything else (unknown host, credentials, TLS, no stream) throws one line.
    */
-  static async open(cfg: NatsConfig, lostLine: LostLine, say: (line: string) => void, host = hostToken()): Promise<NatsSink> {
+  static async open(
+    cfg: NatsConfig,
+    lostLine: LostLine,
+    say: (line: string) => void,
+    host = hostToken(),
+  ): Promise<NatsSink> {
     const opts = connectOptions(cfg, `tracer ${host}`);
     const spool = cfg.spool !== null ? Spool.open(cfg.spool, cfg.spoolSize) : null;
     const sink = new NatsSink(cfg, host, spool, lostLine, say);
@@ -102,22 +115,27 @@ export class NatsSink {
         spool?.close();
         throw e;
       }
-      say(`tracer: ${(e as Error).message}; events wait ${spool ? `in the spool ${spool.dir}` : "in memory"} until it answers\n`);
-      natsConnect(opts, cfg.servers, true).then(async (nc) => {
-        try {
-          await checkStream(nc, cfg.prefix, host, cfg.stream);
-        } catch (e2) {
+      say(
+        `tracer: ${(e as Error).message}; events wait ${spool ? `in the spool ${spool.dir}` : "in memory"} until it answers\n`,
+      );
+      natsConnect(opts, cfg.servers, true).then(
+        async (nc) => {
+          try {
+            await checkStream(nc, cfg.prefix, host, cfg.stream);
+          } catch (e2) {
+            sink.failure = e2 as Error;
+            say(`tracer: ${(e2 as Error).message}\n`);
+            await nc.close().catch(() => {});
+            return;
+          }
+          sink.attach(nc);
+          sink.pump();
+        },
+        (e2) => {
           sink.failure = e2 as Error;
           say(`tracer: ${(e2 as Error).message}\n`);
-          await nc.close().catch(() => {});
-          return;
-        }
-        sink.attach(nc);
-        sink.pump();
-      }, (e2) => {
-        sink.failure = e2 as Error;
-        say(`tracer: ${(e2 as Error).message}\n`);
-      });
+        },
+      );
     }
     if (spool?.leftOver) say(`tracer: sending what the spool ${spool.dir} kept from an earlier run\n`);
     return sink;
@@ -190,7 +208,10 @@ export class NatsSink {
   line(): string {
     const s = this.stats;
     let out = `tracer: nats: ${s.published} published, ${s.acked} acknowledged, ${s.resent} re-sent, ${s.duplicates} duplicates, ${s.spooled} spooled, ${s.dropped} dropped`;
-    if (s.unacked) out += this.spool ? `; ${s.unacked} not acknowledged stay in ${this.spool.dir} for the next start` : `; ${s.unacked} not acknowledged are lost (no --spool)`;
+    if (s.unacked)
+      out += this.spool
+        ? `; ${s.unacked} not acknowledged stay in ${this.spool.dir} for the next start`
+        : `; ${s.unacked} not acknowledged are lost (no --spool)`;
     return out + "\n";
   }
 
@@ -219,7 +240,8 @@ export class NatsSink {
   /** The lost_events record for what was dropped, if there is room for it now. */
   private admitLost(): boolean {
     const line = this.lostLine(this.lost);
-    if (!this.admit(`${this.run}.L${this.lostSeq}`, `${this.cfg.prefix}.${this.host}.${LOST_EVENT}`, line)) return false;
+    if (!this.admit(`${this.run}.L${this.lostSeq}`, `${this.cfg.prefix}.${this.host}.${LOST_EVENT}`, line))
+      return false;
     this.lostSeq++;
     this.lost.clear();
     this.lostTotal = 0;
@@ -248,7 +270,14 @@ export class NatsSink {
         return false;
       }
       for (const r of recs) {
-        this.q.push({ id: r.id, subject: r.subject, data: r.data, seg: r.seg, state: 0, sent: this.spool.isOld(r.seg) });
+        this.q.push({
+          id: r.id,
+          subject: r.subject,
+          data: r.data,
+          seg: r.seg,
+          state: 0,
+          sent: this.spool.isOld(r.seg),
+        });
         this.memBytes += r.data.length;
         this.stats.spooled++;
       }
@@ -264,20 +293,23 @@ export class NatsSink {
     if (m.sent) this.stats.resent++;
     else this.stats.published++;
     m.sent = true;
-    this.js!.publish(m.subject, m.data, { msgID: m.id, timeout: ACK_TIMEOUT_MS }).then((ack) => {
-      m.state = 2;
-      this.inflight--;
-      this.stats.acked++;
-      if (ack.duplicate) this.stats.duplicates++;
-      this.backoff = 100;
-      this.advance();
-      this.pump();
-    }, (e) => {
-      m.state = 0;
-      this.inflight--;
-      if (i < this.next) this.next = i;
-      this.retry(e);
-    });
+    this.js!.publish(m.subject, m.data, { msgID: m.id, timeout: ACK_TIMEOUT_MS }).then(
+      (ack) => {
+        m.state = 2;
+        this.inflight--;
+        this.stats.acked++;
+        if (ack.duplicate) this.stats.duplicates++;
+        this.backoff = 100;
+        this.advance();
+        this.pump();
+      },
+      (e) => {
+        m.state = 0;
+        this.inflight--;
+        if (i < this.next) this.next = i;
+        this.retry(e);
+      },
+    );
   }
 
   /** A publish failed: hold the others, try again after a pause (or when reconnected). A
@@ -313,7 +345,8 @@ export class NatsSink {
       this.h = 0;
     }
     // every message before the oldest one not acknowledged is: their segments can go
-    if (this.spool) this.spool.release(q.length > this.h ? q[this.h]!.seg : this.onDisk ? this.spool.readSegment : Infinity);
+    if (this.spool)
+      this.spool.release(q.length > this.h ? q[this.h]!.seg : this.onDisk ? this.spool.readSegment : Infinity);
     if (this.lostTotal > 0 && !this.onDisk) this.refill();
     this.checkIdle();
   }

@@ -11,7 +11,17 @@
  * bytes, and a record that does not fit is refused (the sink counts it lost). A torn tail (a
  * tracer killed in the middle of a write) ends its segment's reading.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  unlinkSync,
+} from "node:fs";
 import { Writer } from "./writer";
 import { wrap } from "../errors";
 
@@ -39,10 +49,19 @@ function checkDir(dir: string): void {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw wrap(`spool ${dir}`, e);
   }
   const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new Error(`spool ${dir}: not a directory${st.isSymbolicLink() ? " (a symlink; give the directory's own path)" : ""}`);
+  if (!st.isDirectory())
+    throw new Error(
+      `spool ${dir}: not a directory${st.isSymbolicLink() ? " (a symlink; give the directory's own path)" : ""}`,
+    );
   const me = process.geteuid!();
-  if (st.uid !== me) throw new Error(`spool ${dir}: belongs to uid ${st.uid}, not to the tracer's user (uid ${me}); choose another directory`);
-  if (st.mode & 0o077) throw new Error(`spool ${dir}: mode ${(st.mode & 0o777).toString(8)} lets other users in; chmod 700 it or choose another directory`);
+  if (st.uid !== me)
+    throw new Error(
+      `spool ${dir}: belongs to uid ${st.uid}, not to the tracer's user (uid ${me}); choose another directory`,
+    );
+  if (st.mode & 0o077)
+    throw new Error(
+      `spool ${dir}: mode ${(st.mode & 0o777).toString(8)} lets other users in; chmod 700 it or choose another directory`,
+    );
 }
 
 export class Spool {
@@ -62,7 +81,11 @@ export class Spool {
   private readonly segSize: number;
   private readonly firstNew: number;
 
-  private constructor(readonly dir: string, readonly limit: number, existing: number[]) {
+  private constructor(
+    readonly dir: string,
+    readonly limit: number,
+    existing: number[],
+  ) {
     this.segSize = Math.min(4 << 20, Math.max(4096, Math.floor(limit / 8)));
     for (const n of existing) {
       const fd = this.openSegment(n);
@@ -77,7 +100,11 @@ export class Spool {
 
   static open(dir: string, limit: number): Spool {
     checkDir(dir);
-    const existing = readdirSync(dir).map((n) => NAME.exec(n)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+    const existing = readdirSync(dir)
+      .map((n) => NAME.exec(n))
+      .filter((m) => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
     return new Spool(dir, limit, existing);
   }
 
@@ -88,7 +115,8 @@ export class Spool {
 
   /** Append a record: the segment it went to, or -1 when it does not fit within the limit. */
   append(id: string, subject: string, data: Uint8Array): number {
-    const idb = enc.encode(id), sb = enc.encode(subject);
+    const idb = enc.encode(id),
+      sb = enc.encode(subject);
     const n = HEAD + idb.length + sb.length + data.length;
     if (this.bytes + n > this.limit) return -1;
     let size = this.sizes.get(this.wseg)!;
@@ -233,8 +261,10 @@ export class Spool {
       return null;
     }
     if (this.rlen - this.rpos < n && !this.fill(n)) return null;
-    const b = this.rbuf, p = this.rpos;
-    const il = b[p + 4]!, sl = b[p + 5]!;
+    const b = this.rbuf,
+      p = this.rpos;
+    const il = b[p + 4]!,
+      sl = b[p + 5]!;
     const rec = {
       id: dec.decode(b.subarray(p + HEAD, p + HEAD + il)),
       subject: dec.decode(b.subarray(p + HEAD + il, p + HEAD + il + sl)),

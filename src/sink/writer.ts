@@ -1,6 +1,17 @@
 // Buffered output to stdout or a file: formatters encode into it, writeSync sends large chunks.
 
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, readFileSync, readlinkSync, writeSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
 import { wrap } from "../errors.ts";
 import { ByteBuf } from "../format/bytes.ts";
 import { type Word, wordText } from "../word.ts";
@@ -77,7 +88,9 @@ export class Writer extends ByteBuf {
     if (own) {
       const n = Number(own[1]);
       if (!(opts.passedFds ?? passedFds).has(n)) {
-        throw new Error(`open output ${path}: not a descriptor the tracer was given (only one open when it started can be named, e.g. 3>FILE -o /dev/fd/3)`);
+        throw new Error(
+          `open output ${path}: not a descriptor the tracer was given (only one open when it started can be named, e.g. 3>FILE -o /dev/fd/3)`,
+        );
       }
       let flags: number;
       try {
@@ -204,7 +217,10 @@ function openOutput(word: Word): number {
   try {
     const [parent, base] = splitPath(path);
     const dir = hold(openSync(parent, O_PATH | O_DIRECTORY));
-    const entry = typeof base === "string" ? `/proc/self/fd/${dir}/${base}` : Buffer.concat([Buffer.from(`/proc/self/fd/${dir}/`), base]);
+    const entry =
+      typeof base === "string"
+        ? `/proc/self/fd/${dir}/${base}`
+        : Buffer.concat([Buffer.from(`/proc/self/fd/${dir}/`), base]);
     let at = hold(openSync(entry, O_PATH | O_NOFOLLOW));
     let st = fstatSync(at);
     const linked = st.isSymbolicLink();
@@ -214,17 +230,25 @@ function openOutput(word: Word): number {
         at = hold(openSync(entry, O_PATH));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-        throw new Error(`a symlink to nothing (its target ${readlinkSync(entry)} does not exist); refusing to create a file through it`);
+        throw new Error(
+          `a symlink to nothing (its target ${readlinkSync(entry)} does not exist); refusing to create a file through it`,
+        );
       }
       st = fstatSync(at);
     }
     if (st.isBlockDevice()) {
-      throw new Error("a block device: the tracer does not write events into a disk (if that is meant, pass it as a descriptor: -o /dev/fd/3 3>DEVICE)");
+      throw new Error(
+        "a block device: the tracer does not write events into a disk (if that is meant, pass it as a descriptor: -o /dev/fd/3 3>DEVICE)",
+      );
     }
-    if (st.isSocket()) throw new Error("a socket: not an output the tracer opens (pass a connected one as a descriptor: -o /dev/fd/N)");
-    if (linked && st.isFile()) throw new Error("a symlink to a regular file; refusing to write through it (give the file's own path)");
+    if (st.isSocket())
+      throw new Error("a socket: not an output the tracer opens (pass a connected one as a descriptor: -o /dev/fd/N)");
+    if (linked && st.isFile())
+      throw new Error("a symlink to a regular file; refusing to write through it (give the file's own path)");
     if (linked && st.isCharacterDevice() && st.rdev !== NULL_RDEV) {
-      throw new Error("a symlink to a device other than /dev/null; refusing to write through it (give the device's own path)");
+      throw new Error(
+        "a symlink to a device other than /dev/null; refusing to write through it (give the device's own path)",
+      );
     }
     checkExisting(st);
     const fd = openSync(`/proc/self/fd/${at}`, O_WRONLY);
@@ -252,7 +276,9 @@ function checkLink(link: Stats, dir: Stats): void {
   const me = process.geteuid!();
   const othersWrite = dir.uid !== me || (dir.mode & 0o022) !== 0;
   if (othersWrite && link.uid !== me && link.uid !== dir.uid) {
-    throw new Error(`a symlink owned by uid ${link.uid} in a directory others can write: not followed (only a link of the tracer's user or of the directory's owner is; give the target's own path)`);
+    throw new Error(
+      `a symlink owned by uid ${link.uid} in a directory others can write: not followed (only a link of the tracer's user or of the directory's owner is; give the target's own path)`,
+    );
   }
 }
 
@@ -260,10 +286,14 @@ function checkLink(link: Stats, dir: Stats): void {
 function checkExisting(st: Stats): void {
   const me = process.geteuid!();
   if (st.uid !== me) {
-    throw new Error(`exists and belongs to uid ${st.uid}, not to the tracer's user (uid ${me}): that user could read the events; remove it or choose another path`);
+    throw new Error(
+      `exists and belongs to uid ${st.uid}, not to the tracer's user (uid ${me}): that user could read the events; remove it or choose another path`,
+    );
   }
   if (st.isFile() && st.nlink > 1) {
-    throw new Error(`has ${st.nlink} hard links: the events could be read through another name; remove it or choose another path`);
+    throw new Error(
+      `has ${st.nlink} hard links: the events could be read through another name; remove it or choose another path`,
+    );
   }
 }
 

@@ -34,16 +34,38 @@ describe("profile", () => {
     const file = join(dir, "p.json");
     writeFileSync(file, profileText(p));
     expect(readProfile(file)).toEqual(p);
-    expect(profileText(p).split("\n").filter((l) => l.includes('"path"')).length).toBe(p.length);
+    expect(
+      profileText(p)
+        .split("\n")
+        .filter((l) => l.includes('"path"')).length,
+    ).toBe(p.length);
     writeFileSync(file, profileText([]));
     expect(readProfile(file)).toEqual([]);
   });
   test("new: a new path or a known path with a new hash; gone: not run any more", () => {
-    const before = buildProfile([{ path: "/usr/bin/cc", sha256: "aa" }, { path: "/usr/bin/ld", sha256: "cc" }], []);
-    const after = buildProfile([{ path: "/usr/bin/cc", sha256: "ab" }, { path: "/usr/bin/touch", sha256: "dd" }], []);
+    const before = buildProfile(
+      [
+        { path: "/usr/bin/cc", sha256: "aa" },
+        { path: "/usr/bin/ld", sha256: "cc" },
+      ],
+      [],
+    );
+    const after = buildProfile(
+      [
+        { path: "/usr/bin/cc", sha256: "ab" },
+        { path: "/usr/bin/touch", sha256: "dd" },
+      ],
+      [],
+    );
     expect(compareProfiles(before, after)).toEqual({
-      added: [{ path: "/usr/bin/cc", sha256: "ab" }, { path: "/usr/bin/touch", sha256: "dd" }],
-      gone: [{ path: "/usr/bin/cc", sha256: "aa" }, { path: "/usr/bin/ld", sha256: "cc" }],
+      added: [
+        { path: "/usr/bin/cc", sha256: "ab" },
+        { path: "/usr/bin/touch", sha256: "dd" },
+      ],
+      gone: [
+        { path: "/usr/bin/cc", sha256: "aa" },
+        { path: "/usr/bin/ld", sha256: "cc" },
+      ],
     });
     expect(compareProfiles(before, before)).toEqual({ added: [], gone: [] });
   });
@@ -63,7 +85,9 @@ describe("Markdown inline code", () => {
   test("any text survives as one code span (backticks inside, at the ends, empty)", () => {
     for (const s of ["make", "a`b", "``x``", "`lead", "trail`", "| pipe <b>", ""]) {
       const para = lexer(`- ${code(s)}`)[0] as Tokens.List;
-      const spans = (para.items[0]!.tokens[0] as Tokens.Text).tokens!.filter((t) => t.type === "codespan") as Tokens.Codespan[];
+      const spans = (para.items[0]!.tokens[0] as Tokens.Text).tokens!.filter(
+        (t) => t.type === "codespan",
+      ) as Tokens.Codespan[];
       expect(spans.length).toBe(1);
       expect(spans[0]!.text.trim()).toBe(s.trim());
     }

@@ -44,7 +44,14 @@ describe("defaults", () => {
       user: null,
       scope: emptyScope(),
       execPath: { include: [], exclude: [] },
-      containers: { sockets: {}, filter: { name: { include: [], exclude: [] }, image: { include: [], exclude: [] }, pod: { include: [], exclude: [] } } },
+      containers: {
+        sockets: {},
+        filter: {
+          name: { include: [], exclude: [] },
+          image: { include: [], exclude: [] },
+          pod: { include: [], exclude: [] },
+        },
+      },
       noThreads: false,
       tree: null,
       timeline: null,
@@ -64,7 +71,11 @@ describe("defaults", () => {
 describe("each flag", () => {
   test("--json", () => expect(parseArgs(["--json"]).format).toBe("json"));
   test("--no-redact, --redact, --redact-env", () => {
-    expect(parseArgs(["--no-redact", "--redact", "id=(\\d+)", "--redact=x", "--redact-env", "MY_*"]).redact).toEqual({ defaults: false, patterns: ["id=(\\d+)", "x"], envGlobs: ["MY_*"] });
+    expect(parseArgs(["--no-redact", "--redact", "id=(\\d+)", "--redact=x", "--redact-env", "MY_*"]).redact).toEqual({
+      defaults: false,
+      patterns: ["id=(\\d+)", "x"],
+      envGlobs: ["MY_*"],
+    });
     expect(parseShowArgs(["--no-redact", "t.jsonl"]).redact.defaults).toBe(false);
     expect(() => parseArgs(["--redact", "a("])).toThrow(/--redact 'a\(': .*/);
     expect(() => parseArgs(["--redact-env="])).toThrow(UsageError);
@@ -101,14 +112,23 @@ describe("each flag", () => {
     expect(parseArgs(["--buffer-size=524288"]).bufferSize).toBe(524288);
   });
   test("-e / --events", () => {
-    expect(parseArgs(["-e", "sched_process_exit,sched_process_exec"]).events).toEqual(["sched_process_exec", "sched_process_exit"]);
+    expect(parseArgs(["-e", "sched_process_exit,sched_process_exec"]).events).toEqual([
+      "sched_process_exec",
+      "sched_process_exit",
+    ]);
     expect(parseArgs(["--events", " sched_process_fork "]).events).toEqual(["sched_process_fork"]);
-    expect(parseArgs(["-e", "sched_process_fork", "-e", "process_execute_failed"]).events).toEqual(["process_execute_failed", "sched_process_fork"]);
+    expect(parseArgs(["-e", "sched_process_fork", "-e", "process_execute_failed"]).events).toEqual([
+      "process_execute_failed",
+      "sched_process_fork",
+    ]);
     expect(parseArgs(["-e", "sched_process_fork,sched_process_fork"]).events).toEqual(["sched_process_fork"]);
   });
   test("everything after -- is the command, untouched", () => {
     expect(parseArgs(["--", "ls", "-l", "--json", "--"]).command).toEqual(["ls", "-l", "--json", "--"]);
-    expect(parseArgs(["--json", "--", "sh", "-c", "echo hi"])).toMatchObject({ format: "json", command: ["sh", "-c", "echo hi"] });
+    expect(parseArgs(["--json", "--", "sh", "-c", "echo hi"])).toMatchObject({
+      format: "json",
+      command: ["sh", "-c", "echo hi"],
+    });
     expect(parseArgs(["--"]).command).toEqual([]);
     expect(parseArgs(["--", "--bogus"]).command).toEqual(["--bogus"]);
   });
@@ -153,7 +173,9 @@ describe("usage errors", () => {
     expect(usage(["--buffer-size", "3M"])).toBe("--buffer-size must be a power of two, e.g. 2M or 4M, not 3M");
     expect(usage(["--buffer-size", "4K"])).toContain("between 64K and 1024M");
     expect(usage(["--buffer-size", "2G"])).toContain("between 64K and 1024M");
-    expect(usage(["--buffer-size", "256K"])).toBe("--buffer-size 256K is too small for --max-args-size 128K: the ring must hold 4 records of that size; give --buffer-size 512K or more or --max-args-size 64K or less");
+    expect(usage(["--buffer-size", "256K"])).toBe(
+      "--buffer-size 256K is too small for --max-args-size 128K: the ring must hold 4 records of that size; give --buffer-size 512K or more or --max-args-size 64K or less",
+    );
     // The low end of the README's range works, with the --max-args-size the message names.
     expect(usage(["--buffer-size", "64K"])).toEndWith("give --buffer-size 512K or more or --max-args-size 16K or less");
     expect(parseArgs(["--buffer-size", "64K", "--max-args-size", "16K"]).bufferSize).toBe(64 * 1024);
@@ -175,9 +197,33 @@ describe("help and version", () => {
     expect(info(["-h"])).toBe(text);
     expect(info(["--bogus", "--help"])).toBe(text); // help wins over mistakes
     expect(text).toBe(helpText());
-    for (const flag of ["--json", "-o, --output <file>", "-e, --events <list>", "--env", "--max-args-size <bytes>", "--buffer-size <bytes>", "--stats", "-v, --verbose", "-h, --help", "--version",
-      "--pid <pid>", "--pid-tree <pid>", "--uid <user>", "--comm <name>", "--cgroup <cgroup>", "--mntns <inode>", "--pidns <inode>", "--container", "--host", "--no-threads", "--user <user>", "--tree <file>",
-      "-w, --wide", "--failures", "--time-of-day"]) {
+    for (const flag of [
+      "--json",
+      "-o, --output <file>",
+      "-e, --events <list>",
+      "--env",
+      "--max-args-size <bytes>",
+      "--buffer-size <bytes>",
+      "--stats",
+      "-v, --verbose",
+      "-h, --help",
+      "--version",
+      "--pid <pid>",
+      "--pid-tree <pid>",
+      "--uid <user>",
+      "--comm <name>",
+      "--cgroup <cgroup>",
+      "--mntns <inode>",
+      "--pidns <inode>",
+      "--container",
+      "--host",
+      "--no-threads",
+      "--user <user>",
+      "--tree <file>",
+      "-w, --wide",
+      "--failures",
+      "--time-of-day",
+    ]) {
       const lines = text.split("\n").filter((l) => l.trimStart().startsWith(flag + " "));
       expect(lines.length).toBe(1);
     }
@@ -192,7 +238,17 @@ describe("help and version", () => {
       expect(err).toBeInstanceOf(InfoExit);
       text = (err as InfoExit).text;
     }
-    for (const flag of ["--failures", "--tree", "-w, --wide", "--time-of-day", "--profile <file>", "--baseline <file>", "--fail-on-new[=code]", "--baseline-ignore <glob>", "-h, --help"]) {
+    for (const flag of [
+      "--failures",
+      "--tree",
+      "-w, --wide",
+      "--time-of-day",
+      "--profile <file>",
+      "--baseline <file>",
+      "--fail-on-new[=code]",
+      "--baseline-ignore <glob>",
+      "-h, --help",
+    ]) {
       expect(text.split("\n").filter((l) => l.trimStart().startsWith(flag + " ")).length).toBe(1);
     }
     for (const line of text.split("\n")) expect([...line].length).toBeLessThanOrEqual(80);
@@ -229,7 +285,22 @@ describe("the real program", () => {
 
 describe("scope flags", () => {
   test("repeatable values, ! leaves out", () => {
-    const c = parseArgs(["--pid", "1", "--pid", "!2", "--uid", "0", "--comm", "make", "--comm", "!sh", "--mntns", "4026531832", "--pidns", "!4026531836"]);
+    const c = parseArgs([
+      "--pid",
+      "1",
+      "--pid",
+      "!2",
+      "--uid",
+      "0",
+      "--comm",
+      "make",
+      "--comm",
+      "!sh",
+      "--mntns",
+      "4026531832",
+      "--pidns",
+      "!4026531836",
+    ]);
     expect(c.scope.pid).toEqual({ include: [1], exclude: [2] });
     expect(c.scope.uid).toEqual({ include: [0], exclude: [] });
     expect(c.scope.comm).toEqual({ include: ["make"], exclude: ["sh"] });
@@ -267,8 +338,28 @@ describe("scope flags", () => {
 describe("CI flags", () => {
   const cmd = ["--", "make"];
   test("--attest, --subject (repeatable), --profile, --baseline, --baseline-ignore; they imply --hash", () => {
-    const c = parseArgs(["--attest", "a.json", "--subject", "out/*", "--subject=dist/app", "--profile", "p.json", "--baseline", "b.json", "--baseline-ignore", "/tmp/**", ...cmd]);
-    expect(c.ci).toEqual({ attest: "a.json", subjects: ["out/*", "dist/app"], profile: "p.json", baseline: "b.json", failOnNew: null, baselineIgnore: ["/tmp/**"] });
+    const c = parseArgs([
+      "--attest",
+      "a.json",
+      "--subject",
+      "out/*",
+      "--subject=dist/app",
+      "--profile",
+      "p.json",
+      "--baseline",
+      "b.json",
+      "--baseline-ignore",
+      "/tmp/**",
+      ...cmd,
+    ]);
+    expect(c.ci).toEqual({
+      attest: "a.json",
+      subjects: ["out/*", "dist/app"],
+      profile: "p.json",
+      baseline: "b.json",
+      failOnNew: null,
+      baselineIgnore: ["/tmp/**"],
+    });
     expect(c.hash).toBe(true);
     expect(parseArgs(cmd).hash).toBe(false);
   });
@@ -277,12 +368,18 @@ describe("CI flags", () => {
     expect(parseArgs(["--baseline", "b.json", "--fail-on-new=3", ...cmd]).ci.failOnNew).toBe(3);
     expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=0", ...cmd])).toThrow(/1 to 255/);
     expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=x", ...cmd])).toThrow(/1 to 255/);
-    expect(usage(["--baseline", "b.json", "--fail-on-new", "3", ...cmd])).toBe("--fail-on-new takes its value after '=': --fail-on-new=3");
-    expect(() => parseShowArgs(["--baseline", "b.json", "--fail-on-new", "2", "t.jsonl"])).toThrow("--fail-on-new takes its value after '=': --fail-on-new=2");
+    expect(usage(["--baseline", "b.json", "--fail-on-new", "3", ...cmd])).toBe(
+      "--fail-on-new takes its value after '=': --fail-on-new=3",
+    );
+    expect(() => parseShowArgs(["--baseline", "b.json", "--fail-on-new", "2", "t.jsonl"])).toThrow(
+      "--fail-on-new takes its value after '=': --fail-on-new=2",
+    );
   });
   test("what needs what", () => {
     expect(usage(["--attest", "a.json"])).toBe("--attest needs a command after --");
-    expect(usage(["--baseline", "p.json"])).toBe("--baseline needs a command after -- (a saved trace: tracer show --baseline … FILE.jsonl)");
+    expect(usage(["--baseline", "p.json"])).toBe(
+      "--baseline needs a command after -- (a saved trace: tracer show --baseline … FILE.jsonl)",
+    );
     expect(usage(["--subject", "x", ...cmd])).toBe("--subject needs --attest FILE");
     expect(usage(["--fail-on-new", ...cmd])).toBe("--fail-on-new needs --baseline PROFILE");
     expect(usage(["--attest", "a", "--attest", "b", ...cmd])).toBe("--attest given 2 times; give it once");
@@ -303,7 +400,17 @@ describe("tracer show's flags", () => {
   };
   test("the views, and no CI output by default", () => {
     expect(parseShowArgs(["--tree", "-w", "t.jsonl"])).toEqual({
-      file: "t.jsonl", since: null, json: false, nats: { creds: null, nkey: null, ca: null, cert: null, key: null }, failures: false, tree: true, wide: true, timeOfDay: false, timeline: null, html: null, criticalPath: false,
+      file: "t.jsonl",
+      since: null,
+      json: false,
+      nats: { creds: null, nkey: null, ca: null, cert: null, key: null },
+      failures: false,
+      tree: true,
+      wide: true,
+      timeOfDay: false,
+      timeline: null,
+      html: null,
+      criticalPath: false,
       ci: { attest: null, subjects: [], profile: null, baseline: null, failOnNew: null, baselineIgnore: [] },
       redact: { defaults: true, patterns: [], envGlobs: [] },
     });
@@ -313,21 +420,48 @@ describe("tracer show's flags", () => {
     expect(parseSince("10m", now)).toBe(BigInt(now - 600_000) * 1_000_000n);
     expect(parseSince("2h", now)).toBe(BigInt(now - 7_200_000) * 1_000_000n);
     expect(parseSince("2026-12-07T09:00:00Z", now)).toBe(BigInt(now - 3_600_000) * 1_000_000n);
-    expect(() => parseSince("yesterday", now)).toThrow("--since 'yesterday': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)");
-    expect(parseShowArgs(["--json", "nats://127.0.0.1:4222/TRACE"])).toMatchObject({ json: true, file: "nats://127.0.0.1:4222/TRACE" });
-    expect(() => parseShowArgs(["--json", "--tree", "t.jsonl"])).toThrow("--json re-emits the lines; --tree and --failures are views of them, choose one");
+    expect(() => parseSince("yesterday", now)).toThrow(
+      "--since 'yesterday': a duration ago (30s, 10m, 2h, 1d) or a date (2026-12-07T10:00:00Z)",
+    );
+    expect(parseShowArgs(["--json", "nats://127.0.0.1:4222/TRACE"])).toMatchObject({
+      json: true,
+      file: "nats://127.0.0.1:4222/TRACE",
+    });
+    expect(() => parseShowArgs(["--json", "--tree", "t.jsonl"])).toThrow(
+      "--json re-emits the lines; --tree and --failures are views of them, choose one",
+    );
   });
   test("--profile, --baseline, --fail-on-new, --baseline-ignore: as for a run, without a command", () => {
-    const c = parseShowArgs(["--profile", "p.json", "--baseline", "b.json", "--fail-on-new=4", "--baseline-ignore", "/tmp/**", "t.jsonl"]);
-    expect(c.ci).toEqual({ attest: null, subjects: [], profile: "p.json", baseline: "b.json", failOnNew: 4, baselineIgnore: ["/tmp/**"] });
+    const c = parseShowArgs([
+      "--profile",
+      "p.json",
+      "--baseline",
+      "b.json",
+      "--fail-on-new=4",
+      "--baseline-ignore",
+      "/tmp/**",
+      "t.jsonl",
+    ]);
+    expect(c.ci).toEqual({
+      attest: null,
+      subjects: [],
+      profile: "p.json",
+      baseline: "b.json",
+      failOnNew: 4,
+      baselineIgnore: ["/tmp/**"],
+    });
     expect(c.file).toBe("t.jsonl");
   });
   test("what needs what, and one stdout", () => {
     expect(showUsage(["--fail-on-new", "t.jsonl"])).toBe("--fail-on-new needs --baseline PROFILE");
     expect(showUsage(["--profile", "a", "--profile", "b", "t.jsonl"])).toBe("--profile given 2 times; give it once");
     expect(showUsage(["--attest", "a", "t.jsonl"])).toMatch(/unknown option '--attest'/);
-    expect(showUsage(["--profile", "-", "--tree", "t.jsonl"])).toMatch(/--profile - and --failures or --tree would all write to stdout/);
-    expect(showUsage(["--critical-path", "--timeline", "-", "t.jsonl"])).toMatch(/--timeline - and --critical-path would all write to stdout/);
+    expect(showUsage(["--profile", "-", "--tree", "t.jsonl"])).toMatch(
+      /--profile - and --failures or --tree would all write to stdout/,
+    );
+    expect(showUsage(["--critical-path", "--timeline", "-", "t.jsonl"])).toMatch(
+      /--timeline - and --critical-path would all write to stdout/,
+    );
     expect(showUsage(["--html", "", "t.jsonl"])).toMatch(/--html needs a/);
     expect(showUsage(["--profile", "p.json"])).toMatch(/show takes one file .* not 0/);
   });

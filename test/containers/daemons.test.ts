@@ -9,7 +9,10 @@ import { join } from "node:path";
 const dir = mkdtempSync(join(tmpdir(), "tracer-daemons-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const pids = (name: string) => new Set(Bun.spawnSync(["pgrep", "-x", name], { stdout: "pipe" }).stdout.toString().split("\n").filter(Boolean).map(Number));
+const pids = (name: string) =>
+  new Set(
+    Bun.spawnSync(["pgrep", "-x", name], { stdout: "pipe" }).stdout.toString().split("\n").filter(Boolean).map(Number),
+  );
 
 test("up() that fails after starting containerd and dockerd leaves neither running", async () => {
   const before = { containerd: pids("containerd"), dockerd: pids("dockerd") };
@@ -18,7 +21,9 @@ test("up() that fails after starting containerd and dockerd leaves neither runni
   writeFileSync(join(fake, "podman"), "#!/bin/sh\necho 'podman: cannot start (a stand-in)' >&2\nexit 1\n");
   chmodSync(join(fake, "podman"), 0o755);
   const r = Bun.spawnSync([process.execPath, join(import.meta.dir, "up-fails-child.ts")], {
-    env: { ...process.env, PATH: `${fake}:${process.env.PATH}` }, stdout: "pipe", stderr: "pipe",
+    env: { ...process.env, PATH: `${fake}:${process.env.PATH}` },
+    stdout: "pipe",
+    stderr: "pipe",
   });
   // what it left, cleaned up before anything is asserted
   const left = (name: "containerd" | "dockerd") => [...pids(name)].filter((p) => !before[name].has(p));

@@ -38,7 +38,11 @@ function installMissing(): void {
   if (need.length === 0) return;
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const apt = (args: string[]) => {
-    const r = spawnSync(["apt-get", "-o", "DPkg::Lock::Timeout=600", ...args], { env, stdout: "ignore", stderr: "pipe" });
+    const r = spawnSync(["apt-get", "-o", "DPkg::Lock::Timeout=600", ...args], {
+      env,
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     if (r.exitCode !== 0) throw new Error(`apt-get ${args.join(" ")}: ${r.stderr.toString().trim()}`);
   };
   apt(["update", "-qq"]);
@@ -86,7 +90,8 @@ function busyboxTar(): string {
 function importImages(): void {
   let tar: string | null = null;
   const rootfs = () => (tar ??= busyboxTar());
-  if (!ok([DOCKER, "image", "inspect", IMAGE.docker])) sh([DOCKER, "import", "-c", 'CMD ["/bin/sh"]', rootfs(), IMAGE.docker]);
+  if (!ok([DOCKER, "image", "inspect", IMAGE.docker]))
+    sh([DOCKER, "import", "-c", 'CMD ["/bin/sh"]', rootfs(), IMAGE.docker]);
   if (!ok(["podman", "image", "exists", IMAGE.podman])) sh(["podman", "import", rootfs(), IMAGE.podman]);
   if (!sh(["ctr", "-n", "k8s.io", "images", "ls", "-q"]).split("\n").includes(IMAGE.containerd)) {
     const saved = join(logDir, "busybox-docker.tar");

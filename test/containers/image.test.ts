@@ -26,9 +26,15 @@ test("the image's files: /tracer, the dynamic loader and the libraries ldd names
   const id = sh([DOCKER, "create", image]);
   try {
     const exported = spawnSync([DOCKER, "export", id], { stdout: "pipe" }).stdout;
-    const files = spawnSync(["tar", "-t"], { stdin: exported, stdout: "pipe" }).stdout.toString().split("\n").filter((f) => f !== "" && !f.endsWith("/"));
+    const files = spawnSync(["tar", "-t"], { stdin: exported, stdout: "pipe" })
+      .stdout.toString()
+      .split("\n")
+      .filter((f) => f !== "" && !f.endsWith("/"));
     // What the loader maps for ./tracer, as ldd on this machine says (the image resolves links).
-    const ldd = sh(["ldd", join(ROOT, "tracer")]).split("\n").map((l) => /(?:=> )?(\/\S+) \(/.exec(l)?.[1]).filter((p): p is string => !!p);
+    const ldd = sh(["ldd", join(ROOT, "tracer")])
+      .split("\n")
+      .map((l) => /(?:=> )?(\/\S+) \(/.exec(l)?.[1])
+      .filter((p): p is string => !!p);
     // docker adds its own: /.dockerenv and the /etc files it bind-mounts at run time.
     const ours = files.filter((f) => f !== ".dockerenv" && !f.startsWith("etc/") && !f.startsWith("dev/"));
     expect(ours.sort()).toEqual(["tracer", ...ldd.map((p) => p.slice(1))].sort());
@@ -39,14 +45,42 @@ test("the image's files: /tracer, the dynamic loader and the libraries ldd names
 
 /** Run the image as the README shows (--pid=host) with `args`, do `act`, stop it once `until` holds
  * for the execs seen; those execs. */
-async function traceInImage(args: string[], act: () => Promise<void>, until: (execs: Json[]) => boolean): Promise<Json[]> {
+async function traceInImage(
+  args: string[],
+  act: () => Promise<void>,
+  until: (execs: Json[]) => boolean,
+): Promise<Json[]> {
   // A name of its own, removed whatever happens (a timed-out run must not leave it to the next).
   const name = `tracer-image-test-${process.pid}-${++names}`;
   // --privileged is what the README shows; here the host's capability bounding set may lack
   // some (CAP_SYS_RESOURCE), which --privileged asks for: name the ones the tracer needs.
   const proc = spawn(
-    [DOCKER, "run", "--rm", "--name", name, "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-      "--pid=host", "--cgroupns=host", "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", "/sys/kernel/tracing:/sys/kernel/tracing", image, "--json", "-e", "sched_process_exec", ...args],
+    [
+      DOCKER,
+      "run",
+      "--rm",
+      "--name",
+      name,
+      "--cap-add",
+      "SYS_ADMIN",
+      "--cap-add",
+      "SYS_PTRACE",
+      "--security-opt",
+      "seccomp=unconfined",
+      "--security-opt",
+      "apparmor=unconfined",
+      "--pid=host",
+      "--cgroupns=host",
+      "-v",
+      "/sys/kernel/btf:/sys/kernel/btf:ro",
+      "-v",
+      "/sys/kernel/tracing:/sys/kernel/tracing",
+      image,
+      "--json",
+      "-e",
+      "sched_process_exec",
+      ...args,
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   let out = "";
@@ -54,8 +88,16 @@ async function traceInImage(args: string[], act: () => Promise<void>, until: (ex
   let started = false;
   try {
     const dec = new TextDecoder();
-    (async () => { for await (const c of proc.stdout) out += dec.decode(c, { stream: true }); })();
-    const ready = (async () => { for await (const c of proc.stderr) { err += dec.decode(c); if (err.includes("ready\n")) return true; } return false; })();
+    (async () => {
+      for await (const c of proc.stdout) out += dec.decode(c, { stream: true });
+    })();
+    const ready = (async () => {
+      for await (const c of proc.stderr) {
+        err += dec.decode(c);
+        if (err.includes("ready\n")) return true;
+      }
+      return false;
+    })();
     started = await Promise.race([ready, proc.exited.then(() => false)]);
     if (started) {
       await act();
@@ -96,10 +138,14 @@ test("run under Docker, it traces a host exec and a container's exec", async () 
   const m = marker("image");
   let pid = 0;
   let id = "";
-  const execs = await traceInImage([], async () => {
-    pid = await hostExec(m);
-    id = containerExec(m);
-  }, (es) => es.filter((e) => argv(e).includes(m)).length >= 2);
+  const execs = await traceInImage(
+    [],
+    async () => {
+      pid = await hostExec(m);
+      id = containerExec(m);
+    },
+    (es) => es.filter((e) => argv(e).includes(m)).length >= 2,
+  );
   const mine = execs.filter((e) => argv(e).includes(m));
   const [onHost, inContainer] = [mine.find((e) => e.containerId === ""), mine.find((e) => e.containerId !== "")];
   expect(onHost).toMatchObject({ hostProcessId: pid, executable: { path: realpathSync("/bin/true") } });
@@ -111,11 +157,15 @@ test("run under Docker, it traces a host exec and a container's exec", async () 
 test("run under Docker with --host: the host's exec, not the container's", async () => {
   const [m, end] = [marker("host"), marker("host-end")];
   let pid = 0;
-  const execs = await traceInImage(["--host"], async () => {
-    pid = await hostExec(m);
-    containerExec(m);
-    await hostExec(end);
-  }, (es) => es.some((e) => argv(e).includes(end)));
+  const execs = await traceInImage(
+    ["--host"],
+    async () => {
+      pid = await hostExec(m);
+      containerExec(m);
+      await hostExec(end);
+    },
+    (es) => es.some((e) => argv(e).includes(end)),
+  );
   const mine = execs.filter((e) => argv(e).includes(m));
   expect(mine.map((e) => [e.hostProcessId, e.containerId])).toEqual([[pid, ""]]);
 }, 600_000); // a bound on absence only: a loaded host is slow
@@ -123,23 +173,54 @@ test("run under Docker with --host: the host's exec, not the container's", async
 test("run under Docker with --container: the container's exec, not the host's", async () => {
   const [m, end] = [marker("ctr"), marker("ctr-end")];
   let id = "";
-  const execs = await traceInImage(["--container"], async () => {
-    await hostExec(m);
-    id = containerExec(m);
-    containerExec(end);
-  }, (es) => es.some((e) => argv(e).includes(end)));
+  const execs = await traceInImage(
+    ["--container"],
+    async () => {
+      await hostExec(m);
+      id = containerExec(m);
+      containerExec(end);
+    },
+    (es) => es.some((e) => argv(e).includes(end)),
+  );
   const mine = execs.filter((e) => argv(e).includes(m));
   expect(mine.map((e) => e.containerId)).toEqual([id]);
 }, 600_000); // a bound on absence only: a loaded host is slow
 
 test("run under Docker without --pid=host, --host says in one line that it compares with its own mount namespace", () => {
   const r = spawnSync(
-    [DOCKER, "run", "--rm", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-      "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", "/sys/kernel/tracing:/sys/kernel/tracing", image, "--host", "-e", "sched_process_exec", "--", "/tracer", "--version"],
+    [
+      DOCKER,
+      "run",
+      "--rm",
+      "--cap-add",
+      "SYS_ADMIN",
+      "--cap-add",
+      "SYS_PTRACE",
+      "--security-opt",
+      "seccomp=unconfined",
+      "--security-opt",
+      "apparmor=unconfined",
+      "-v",
+      "/sys/kernel/btf:/sys/kernel/btf:ro",
+      "-v",
+      "/sys/kernel/tracing:/sys/kernel/tracing",
+      image,
+      "--host",
+      "-e",
+      "sched_process_exec",
+      "--",
+      "/tracer",
+      "--version",
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   expect(r.exitCode).toBe(0);
-  expect(r.stderr.toString().split("\n").filter((l) => l.includes("pids are not visible"))).toEqual([
+  expect(
+    r.stderr
+      .toString()
+      .split("\n")
+      .filter((l) => l.includes("pids are not visible")),
+  ).toEqual([
     "tracer: the host's pids are not visible here (run with --pid=host): --host/--container compare with the tracer's own mount namespace",
   ]);
 }, 600_000); // a bound on absence only: a loaded host is slow

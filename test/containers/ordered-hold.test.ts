@@ -99,7 +99,8 @@ describe("OrderedHold", () => {
       expect(h.awaitedKeys).toBe(0);
       expect(released.length).toBe(pushed);
       expect(held).toBeGreaterThan(pushed / 10); // the storm did hold: the order was at stake
-      for (let i = 0; i < released.length; i++) if (released[i] !== i) throw new Error(`item ${released[i]} released at position ${i}`);
+      for (let i = 0; i < released.length; i++)
+        if (released[i] !== i) throw new Error(`item ${released[i]} released at position ${i}`);
     });
   }
 });

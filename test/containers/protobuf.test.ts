@@ -25,15 +25,25 @@ describe("protobuf", () => {
 
   test("map<string,string> entries", () => {
     const labels: Record<string, string> = {};
-    mapEntry(encodeStrings([[1, "io.kubernetes.pod.name"], [2, "web-0"]]), labels);
+    mapEntry(
+      encodeStrings([
+        [1, "io.kubernetes.pod.name"],
+        [2, "web-0"],
+      ]),
+      labels,
+    );
     mapEntry(encodeStrings([[1, "empty"]]), labels);
     expect(labels).toEqual({ "io.kubernetes.pod.name": "web-0", empty: "" });
   });
 
   test("broken messages: one named error", () => {
-    expect(() => [...fields(hex("12 07 74 65"))]).toThrow(new ProtobufError("protobuf: field 2 runs past the end of the message"));
+    expect(() => [...fields(hex("12 07 74 65"))]).toThrow(
+      new ProtobufError("protobuf: field 2 runs past the end of the message"),
+    );
     expect(() => [...fields(hex("08 96"))]).toThrow(new ProtobufError("protobuf: message ends inside a varint"));
     expect(() => [...fields(hex("0b"))]).toThrow(new ProtobufError("protobuf: field 1 has unsupported wire type 3"));
-    expect(() => [...fields(hex("0d 01 02"))]).toThrow(new ProtobufError("protobuf: message ends inside a fixed-size field"));
+    expect(() => [...fields(hex("0d 01 02"))]).toThrow(
+      new ProtobufError("protobuf: message ends inside a fixed-size field"),
+    );
   });
 });

@@ -12,7 +12,17 @@ import { ContainerStage, type MetaStatus } from "../../src/containers/stage";
 const ID = (n: number) => n.toString(16).padStart(64, "0");
 
 function meta(id: string, runtime: RuntimeName, name: string): ContainerMeta {
-  return { id, runtime, name, image: "img", imageDigest: "", podName: "", podNamespace: "", podUID: "", podSandbox: false };
+  return {
+    id,
+    runtime,
+    name,
+    image: "img",
+    imageDigest: "",
+    podName: "",
+    podNamespace: "",
+    podUID: "",
+    podSandbox: false,
+  };
 }
 
 /** A runtime whose answers the test gives: asks[] records each inspect and lets the test answer it. */
@@ -38,7 +48,10 @@ class FakeRuntime implements Runtime {
 }
 
 const open: ContainerRegistry[] = [];
-function registry(runtimes: Runtime[] | undefined, opts: Partial<ConstructorParameters<typeof ContainerRegistry>[0]> = {}) {
+function registry(
+  runtimes: Runtime[] | undefined,
+  opts: Partial<ConstructorParameters<typeof ContainerRegistry>[0]> = {},
+) {
   const lines: string[] = [];
   const r = new ContainerRegistry({ runtimes, diagnostic: (l) => lines.push(l), ...opts });
   open.push(r);
@@ -218,7 +231,13 @@ describe("clients against a socket that accepts and never answers", () => {
     const path = join(dir, "mute.sock");
     const server = Bun.listen({ unix: path, socket: { data() {} } });
     try {
-      const { r, lines } = registry(undefined, { dockerSocket: path, podmanSocket: null, containerdSocket: path, boundMs: 20, requestTimeoutMs: 300 });
+      const { r, lines } = registry(undefined, {
+        dockerSocket: path,
+        podmanSocket: null,
+        containerdSocket: path,
+        boundMs: 20,
+        requestTimeoutMs: 300,
+      });
       const t0 = performance.now();
       expect(await r.lookup(ID(6))).toBeNull();
       expect(performance.now() - t0).toBeGreaterThanOrEqual(19);

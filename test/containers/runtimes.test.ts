@@ -77,12 +77,35 @@ describe("docker", () => {
 
   test("kubelet labels: pod name, namespace, uid; the sandbox container marked", async () => {
     const uid = crypto.randomUUID();
-    const pod = ["--label", "io.kubernetes.pod.name=web-0", "--label", "io.kubernetes.pod.namespace=shop", "--label", `io.kubernetes.pod.uid=${uid}`];
-    const sandbox = dockerRun([...pod, "--label", "io.kubernetes.docker.type=podsandbox", "--label", "io.kubernetes.container.name=POD"]);
-    const app = dockerRun([...pod, "--label", "io.kubernetes.docker.type=container", "--label", "io.kubernetes.container.name=app"]);
+    const pod = [
+      "--label",
+      "io.kubernetes.pod.name=web-0",
+      "--label",
+      "io.kubernetes.pod.namespace=shop",
+      "--label",
+      `io.kubernetes.pod.uid=${uid}`,
+    ];
+    const sandbox = dockerRun([
+      ...pod,
+      "--label",
+      "io.kubernetes.docker.type=podsandbox",
+      "--label",
+      "io.kubernetes.container.name=POD",
+    ]);
+    const app = dockerRun([
+      ...pod,
+      "--label",
+      "io.kubernetes.docker.type=container",
+      "--label",
+      "io.kubernetes.container.name=app",
+    ]);
     for (const id of [sandbox, app]) {
       const truth = dockerTruth(id);
-      expect({ podName: truth.podName, podNamespace: truth.podNamespace, podUID: truth.podUID }).toEqual({ podName: "web-0", podNamespace: "shop", podUID: uid });
+      expect({ podName: truth.podName, podNamespace: truth.podNamespace, podUID: truth.podUID }).toEqual({
+        podName: "web-0",
+        podNamespace: "shop",
+        podUID: uid,
+      });
       expect(await reg.lookup(id)).toEqual(truth);
     }
     expect((await reg.lookup(sandbox))!.podSandbox).toBe(true);
@@ -133,7 +156,9 @@ const spawnQuiet = (args: string[]) => Bun.spawnSync(args, { stdout: "ignore", s
 function ctrTruth(id: string): ContainerMeta {
   const c = JSON.parse(sh(["ctr", "-n", "k8s.io", "containers", "info", id]));
   const labels = c.Labels ?? {};
-  const line = sh(["ctr", "-n", "k8s.io", "images", "ls"]).split("\n").find((l) => l.split(/\s+/)[0] === c.Image)!;
+  const line = sh(["ctr", "-n", "k8s.io", "images", "ls"])
+    .split("\n")
+    .find((l) => l.split(/\s+/)[0] === c.Image)!;
   return {
     id: c.ID,
     runtime: "containerd",
@@ -148,19 +173,31 @@ function ctrTruth(id: string): ContainerMeta {
 }
 
 function ctrPid(id: string): number {
-  const row = sh(["ctr", "-n", "k8s.io", "tasks", "ls"]).split("\n").find((l) => l.startsWith(id));
+  const row = sh(["ctr", "-n", "k8s.io", "tasks", "ls"])
+    .split("\n")
+    .find((l) => l.startsWith(id));
   return Number(row?.split(/\s+/)[1] ?? 0);
 }
 
 describe("containerd (namespace k8s.io)", () => {
   test("kubelet-style container and its sandbox: name, image, digest, pod fields from containerd", async () => {
     const uid = crypto.randomUUID();
-    const pod = { "io.kubernetes.pod.name": "db-1", "io.kubernetes.pod.namespace": "store", "io.kubernetes.pod.uid": uid };
+    const pod = {
+      "io.kubernetes.pod.name": "db-1",
+      "io.kubernetes.pod.namespace": "store",
+      "io.kubernetes.pod.uid": uid,
+    };
     const sandbox = ctrRun({ ...pod, "io.cri-containerd.kind": "sandbox" });
     const app = ctrRun({ ...pod, "io.cri-containerd.kind": "container", "io.kubernetes.container.name": "postgres" });
     expectCgroupOf(ctrPid(app), app);
     const truth = ctrTruth(app);
-    expect(truth).toMatchObject({ name: "postgres", image: IMAGE.containerd, podName: "db-1", podNamespace: "store", podUID: uid });
+    expect(truth).toMatchObject({
+      name: "postgres",
+      image: IMAGE.containerd,
+      podName: "db-1",
+      podNamespace: "store",
+      podUID: uid,
+    });
     expect(truth.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await reg.lookup(app)).toEqual(truth);
     expect(await reg.lookup(sandbox)).toEqual(ctrTruth(sandbox));
@@ -176,7 +213,19 @@ describe("containerd (namespace k8s.io)", () => {
 describe("podman", () => {
   test("podman run --name N: its name and image as podman inspect reports", async () => {
     const name = `tracer-test-pod-${tag}`;
-    const id = sh(["podman", "run", "-d", "--network", "none", ...podmanUlimits(), "--name", name, IMAGE.podman, "sleep", "600"]);
+    const id = sh([
+      "podman",
+      "run",
+      "-d",
+      "--network",
+      "none",
+      ...podmanUlimits(),
+      "--name",
+      name,
+      IMAGE.podman,
+      "sleep",
+      "600",
+    ]);
     made.podman.push(id);
     const c = JSON.parse(sh(["podman", "inspect", id]))[0];
     const img = JSON.parse(sh(["podman", "image", "inspect", c.Image]))[0];
@@ -197,18 +246,46 @@ describe("podman", () => {
 describe("event streams", () => {
   test("a new container is asked about before anyone looks it up; a removed one is evicted", async () => {
     const evicted = new Map<string, () => void>();
-    const r = new ContainerRegistry({ boundMs: 60_000, requestTimeoutMs: 60_000, removalGraceMs: 0, onEvict: (id) => evicted.get(id)?.() });
+    const r = new ContainerRegistry({
+      boundMs: 60_000,
+      requestTimeoutMs: 60_000,
+      removalGraceMs: 0,
+      onEvict: (id) => evicted.get(id)?.(),
+    });
     // Each maker creates a container named `name` (containerd: by kubelet's label) without starting it.
     const makers: Record<string, (name: string) => string> = {
       docker: (name) => dockerRun(["--name", name], true),
       podman: (name) => {
-        const id = sh(["podman", "create", "--network", "none", ...podmanUlimits(), "--name", name, IMAGE.podman, "sleep", "600"]);
+        const id = sh([
+          "podman",
+          "create",
+          "--network",
+          "none",
+          ...podmanUlimits(),
+          "--name",
+          name,
+          IMAGE.podman,
+          "sleep",
+          "600",
+        ]);
         made.podman.push(id);
         return id;
       },
       containerd: (name) => {
         const id = randomId();
-        sh(["ctr", "-n", "k8s.io", "containers", "create", "--label", `io.kubernetes.container.name=${name}`, IMAGE.containerd, id, "sleep", "600"]);
+        sh([
+          "ctr",
+          "-n",
+          "k8s.io",
+          "containers",
+          "create",
+          "--label",
+          `io.kubernetes.container.name=${name}`,
+          IMAGE.containerd,
+          id,
+          "sleep",
+          "600",
+        ]);
         made.containerd.push(id);
         return id;
       },
@@ -262,9 +339,15 @@ describe("runtimes that cannot be asked", () => {
       const id = dockerRun([]);
       for (let i = 0; i < 20; i++) expect(await r.lookup(i % 2 ? id : randomId())).toBeNull();
       expect(lines.length).toBe(3);
-      expect(lines.find((l) => l.startsWith(`docker (${dir}/docker.sock): No such file or directory (ENOENT)`))).toBeDefined();
-      expect(lines.find((l) => l.startsWith(`containerd (${dir}/containerd.sock): No such file or directory (ENOENT)`))).toBeDefined();
-      expect(lines.find((l) => l.startsWith(`podman (${dir}/file.sock): Connection refused (ECONNREFUSED)`))).toBeDefined();
+      expect(
+        lines.find((l) => l.startsWith(`docker (${dir}/docker.sock): No such file or directory (ENOENT)`)),
+      ).toBeDefined();
+      expect(
+        lines.find((l) => l.startsWith(`containerd (${dir}/containerd.sock): No such file or directory (ENOENT)`)),
+      ).toBeDefined();
+      expect(
+        lines.find((l) => l.startsWith(`podman (${dir}/file.sock): Connection refused (ECONNREFUSED)`)),
+      ).toBeDefined();
     } finally {
       r.close();
       rmSync(dir, { recursive: true, force: true });

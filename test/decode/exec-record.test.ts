@@ -2,7 +2,14 @@
 // layout) must come back as the event's fields; truncated or inconsistent records are rejected
 // with DecodeError and never crash the pipeline.
 import { describe, expect, test } from "bun:test";
-import { exec_record as E, rec_header as H, span as S, file_id as F, record_kind as K, record_flag as RF } from "../../src/decode/layout.gen";
+import {
+  exec_record as E,
+  rec_header as H,
+  span as S,
+  file_id as F,
+  record_kind as K,
+  record_flag as RF,
+} from "../../src/decode/layout.gen";
 import { decodeInto, DecodeError } from "../../src/decode/index";
 import { createPipeline } from "../../src/pipeline";
 import { arg, RecordEvent } from "../../src/decode/event";
@@ -12,13 +19,38 @@ import { topAccessor } from "../../src/decode/top";
 const enc = new TextEncoder();
 
 /** Build an exec record: fixed part, then the strings in the tail. */
-function buildExec(strings: Partial<Record<"cmdpath" | "pathname" | "interp" | "interpreter_pathname" | "stdin_path" | "pwd" | "argv" | "env" | "hostname" | "cgroup", Uint8Array | string>>, fill?: (dv: DataView) => void) {
+function buildExec(
+  strings: Partial<
+    Record<
+      | "cmdpath"
+      | "pathname"
+      | "interp"
+      | "interpreter_pathname"
+      | "stdin_path"
+      | "pwd"
+      | "argv"
+      | "env"
+      | "hostname"
+      | "cgroup",
+      Uint8Array | string
+    >
+  >,
+  fill?: (dv: DataView) => void,
+) {
   const tail: Uint8Array[] = [];
   let off = E.$size;
   const spans: [number, number, number][] = [];
   const at: Record<string, number> = {
-    cmdpath: E.cmdpath, pathname: E.pathname, interp: E.interp, interpreter_pathname: E.interpreter_pathname,
-    stdin_path: E.stdin_path, pwd: E.pwd, argv: E.argv, env: E.env, hostname: E.h + H.hostname, cgroup: E.h + H.cgroup,
+    cmdpath: E.cmdpath,
+    pathname: E.pathname,
+    interp: E.interp,
+    interpreter_pathname: E.interpreter_pathname,
+    stdin_path: E.stdin_path,
+    pwd: E.pwd,
+    argv: E.argv,
+    env: E.env,
+    hostname: E.h + H.hostname,
+    cgroup: E.h + H.cgroup,
   };
   for (const [k, v] of Object.entries(strings)) {
     const b = typeof v === "string" ? enc.encode(v) : v!;
@@ -46,14 +78,22 @@ function buildExec(strings: Partial<Record<"cmdpath" | "pathname" | "interp" | "
 
 const OFFSET = 1_700_000_000_000_000_000n;
 const opts = { clock: new EpochClock(OFFSET), captureEnv: false };
-const decodeRecord = (buf: Uint8Array, len = buf.length) => decodeInto(new RecordEvent(opts), new DataView(buf.buffer), Buffer.from(buf.buffer), 0, len);
+const decodeRecord = (buf: Uint8Array, len = buf.length) =>
+  decodeInto(new RecordEvent(opts), new DataView(buf.buffer), Buffer.from(buf.buffer), 0, len);
 const argOf = (e: RecordEvent, n: string) => arg(e, n);
 const top = (e: RecordEvent, n: Parameters<typeof topAccessor>[0]) => topAccessor(n)(e);
 
 describe("exec record decoding", () => {
   test("fields come from their offsets", () => {
     const { buf } = buildExec(
-      { cmdpath: "./x", pathname: "/usr/bin/x", argv: "./x\0a b\0\0", hostname: "host", cgroup: "docker-" + "ab".repeat(32) + ".scope", pwd: "/tmp" },
+      {
+        cmdpath: "./x",
+        pathname: "/usr/bin/x",
+        argv: "./x\0a b\0\0",
+        hostname: "host",
+        cgroup: "docker-" + "ab".repeat(32) + ".scope",
+        pwd: "/tmp",
+      },
       (dv) => {
         dv.setBigUint64(H.seq, 42n, true);
         dv.setBigUint64(H.ts, 5n, true);
@@ -119,7 +159,9 @@ describe("exec record decoding", () => {
   });
 
   test("cut paths are listed in truncated", () => {
-    const { buf } = buildExec({ pathname: "/deep" }, (dv) => dv.setUint32(H.flags, RF.RF_PATHNAME_CUT | RF.RF_PWD_CUT, true));
+    const { buf } = buildExec({ pathname: "/deep" }, (dv) =>
+      dv.setUint32(H.flags, RF.RF_PATHNAME_CUT | RF.RF_PWD_CUT, true),
+    );
     expect(argOf(decodeRecord(buf), "truncated")).toEqual(["pathname", "pwd"]);
   });
 
@@ -182,7 +224,13 @@ describe("clone", () => {
     const { buf } = buildExec({ pathname: "/bin/kept", argv: "kept\0" });
     const ring = Buffer.alloc(buf.length + 64);
     ring.set(buf, 40);
-    const ev = decodeInto(new RecordEvent(opts), new DataView(ring.buffer, ring.byteOffset, ring.byteLength), ring, 40, buf.length);
+    const ev = decodeInto(
+      new RecordEvent(opts),
+      new DataView(ring.buffer, ring.byteOffset, ring.byteLength),
+      ring,
+      40,
+      buf.length,
+    );
     const c = ev.clone();
     ring.fill(0xff);
     expect(argOf(c, "pathname")).toBe("/bin/kept");

@@ -16,7 +16,10 @@ const OPTS = { width: null, color: false, timeOfDay: false, start: null, failure
 
 /** The same value as the accessor gives it; objects compared through JSON (their numbers as written). */
 function same(f: Field, a: unknown, b: unknown) {
-  if (f.src === S_OBJ) expect(JSON.parse(JSON.stringify(b, (_k, v) => (typeof v === "bigint" ? Number(v) : v)))).toEqual(JSON.parse(JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? Number(v) : v))));
+  if (f.src === S_OBJ)
+    expect(JSON.parse(JSON.stringify(b, (_k, v) => (typeof v === "bigint" ? Number(v) : v)))).toEqual(
+      JSON.parse(JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? Number(v) : v))),
+    );
   else expect(b).toEqual(a as never);
 }
 
@@ -30,7 +33,9 @@ describe("JsonEvent reads back what the encoder wrote", () => {
           const line = formatJson(new JsonEncoder(env), rec);
           const js = JsonEvent.parse(line, n + 1);
           expect(js.def).toBe(rec.def);
-          argsOf(rec.def, env).forEach((f) => same(f, rec.arg(rec.def.args.indexOf(f)), js.arg(rec.def.args.indexOf(f))));
+          argsOf(rec.def, env).forEach((f) =>
+            same(f, rec.arg(rec.def.args.indexOf(f)), js.arg(rec.def.args.indexOf(f))),
+          );
           const obj = JSON.parse(line);
           for (const f of TOP) if (f.name in obj && f.name !== "args") same(f, rec.top(f), js.top(f));
         }
@@ -39,7 +44,9 @@ describe("JsonEvent reads back what the encoder wrote", () => {
   }
 
   test("times: RFC 3339 with nanoseconds → epoch ns; integers beyond 2^53 keep every digit", () => {
-    expect(rfc3339ToNs("2026-12-02T00:49:12.525777717Z")).toBe(BigInt(Date.UTC(2026, 11, 2, 0, 49, 12)) * 1_000_000n + 525_777_717n);
+    expect(rfc3339ToNs("2026-12-02T00:49:12.525777717Z")).toBe(
+      BigInt(Date.UTC(2026, 11, 2, 0, 49, 12)) * 1_000_000n + 525_777_717n,
+    );
     expect(rfc3339ToNs("2026-12-02T00:49:12.5Z") % 1_000_000_000n).toBe(500_000_000n);
     expect(rfc3339ToNs("0001-01-01T00:00:00Z")).toBe(0n);
     const js = JsonEvent.parse('{"timestamp":1796188633336318157,"eventName":"lost_events","args":[]}', 1);
@@ -47,7 +54,14 @@ describe("JsonEvent reads back what the encoder wrote", () => {
   });
 
   test("lost_events read back: the table's line, the summary's count", () => {
-    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], skipped: [0, 0, 0, 0, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: {} })!;
+    const lost = new LossReporter(0n).check({
+      emitted: [0, 0, 0, 0, 0, 0],
+      lost: [0, 10, 0, 2, 0, 0],
+      skipped: [0, 0, 0, 0, 0, 0],
+      filtered: [0, 0, 0, 0, 0, 0],
+      scratchClash: 0,
+      skippedRuns: {},
+    })!;
     const line = formatJson(new JsonEncoder(false), viewOf(lost));
     const js = JsonEvent.parse(line, 1);
     expect(new Table(OPTS).add(js)).toBe("   0.000                  lost     12 events lost\n");
@@ -65,9 +79,11 @@ describe("JsonEvent reads back what the encoder wrote", () => {
   test("the table and the tree are the same from records and from their JSON", () => {
     const recs = [gccExec(300), simpleFork(300), simpleExit(301, 1 << 8), simpleExit(300, 9)].map((b) => viewOf(b));
     const jsons = recs.map((r, i) => JsonEvent.parse(formatJson(new JsonEncoder(false), r), i + 1));
-    const t1 = new Table(OPTS), t2 = new Table(OPTS);
+    const t1 = new Table(OPTS),
+      t2 = new Table(OPTS);
     expect(jsons.map((e) => t2.add(e)).join("")).toBe(recs.map((e) => t1.add(e)).join(""));
-    const a = new ProcessTree(), b = new ProcessTree();
+    const a = new ProcessTree(),
+      b = new ProcessTree();
     recs.forEach((e) => a.add(e));
     jsons.forEach((e) => b.add(e));
     expect(b.render()).toBe(a.render());
@@ -77,10 +93,17 @@ describe("JsonEvent reads back what the encoder wrote", () => {
 
 describe("JsonEvent's fast path keeps every digit", () => {
   test("long integers quoted before JSON.parse come back exact, in args, objects and at the top; digits inside strings stay text", () => {
-    const line = '{"timestamp":1796629700279115263,"eventName":"process_execute_failed","args":[{"name":"path","value":"/x:1234567890123456789,y"},{"name":"binary","value":{"path":"12345678901234567890","device_id":1,"inode_number":9007199254740993,"ctime":1796629700279115263,"inode_mode":33261}}]}';
+    const line =
+      '{"timestamp":1796629700279115263,"eventName":"process_execute_failed","args":[{"name":"path","value":"/x:1234567890123456789,y"},{"name":"binary","value":{"path":"12345678901234567890","device_id":1,"inode_number":9007199254740993,"ctime":1796629700279115263,"inode_mode":33261}}]}';
     const ev = JsonEvent.parse(line, 1);
     expect(ev.top(TOP.find((f) => f.name === "timestamp")!)).toBe(1796629700279115263n);
     expect(ev.arg(0)).toBe("/x:1234567890123456789,y");
-    expect(ev.arg(1)).toEqual({ path: "12345678901234567890", device_id: 1, inode_number: 9007199254740993n, ctime: 1796629700279115263n, inode_mode: 33261 });
+    expect(ev.arg(1)).toEqual({
+      path: "12345678901234567890",
+      device_id: 1,
+      inode_number: 9007199254740993n,
+      ctime: 1796629700279115263n,
+      inode_mode: 33261,
+    });
   });
 });

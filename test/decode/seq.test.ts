@@ -21,7 +21,7 @@ describe("SeqNumbers", () => {
     // A random stream of records from 4 CPUs, in ring order; each CPU numbers its own, as the
     // legacy object does; about one in five is lost (the kernel took its number, the ring had no room).
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const perCpu = [0, 0, 0, 0];
     const s = new SeqNumbers();
     const delivered: number[] = [];
@@ -30,7 +30,8 @@ describe("SeqNumbers", () => {
     for (let i = 0; i < N; i++) {
       const cpu = Math.floor(rand() * 4);
       const count = perCpu[cpu]!++;
-      if (rand() < 0.2 && i < N - 40) { // the last records of each CPU arrive, so no loss is still pending
+      if (rand() < 0.2 && i < N - 40) {
+        // the last records of each CPU arrive, so no loss is still pending
         lost++;
         continue;
       }

@@ -1,14 +1,7 @@
 // decodeBytes/encodeBytes/splitNul: hand-built bytes and a round-trip property.
 
 import { describe, expect, test } from "bun:test";
-import {
-  cString,
-  decodeBytes,
-  decodeView,
-  encodeBytes,
-  hasEscapedBytes,
-  splitNul,
-} from "../../src/decode/text.ts";
+import { cString, decodeBytes, decodeView, encodeBytes, hasEscapedBytes, splitNul } from "../../src/decode/text.ts";
 
 const b = (...xs: number[]) => new Uint8Array(xs);
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -108,7 +101,8 @@ describe("encodeBytes", () => {
       // bias towards UTF-8 lead and continuation bytes so that valid sequences appear too
       for (let j = 0; j < len; j++) {
         const r = rnd();
-        bytes[j] = r < 64 ? 0x80 | (rnd() & 0x3f) : r < 96 ? 0xc0 | (rnd() & 0x3f) : r < 128 ? 0xe0 | (rnd() & 0x1f) : rnd();
+        bytes[j] =
+          r < 64 ? 0x80 | (rnd() & 0x3f) : r < 96 ? 0xc0 | (rnd() & 0x3f) : r < 128 ? 0xe0 | (rnd() & 0x1f) : rnd();
       }
       const s = decodeBytes(bytes);
       expect(encodeBytes(s)).toEqual(bytes);

@@ -8,7 +8,15 @@ import { UsageError } from "../../src/errors";
 const v = (include: string[] = [], exclude: string[] = []) => ({ include, exclude });
 const spec = (s: Partial<ContainerFilterSpec>): ContainerFilterSpec => ({ name: v(), image: v(), pod: v(), ...s });
 const m = (name: string, image: string, podNamespace = "", podName = ""): ContainerMeta => ({
-  id: "0".repeat(64), runtime: "docker", name, image, imageDigest: "", podName, podNamespace, podUID: "", podSandbox: false,
+  id: "0".repeat(64),
+  runtime: "docker",
+  name,
+  image,
+  imageDigest: "",
+  podName,
+  podNamespace,
+  podUID: "",
+  podSandbox: false,
 });
 
 describe("containerFilter", () => {

@@ -6,7 +6,12 @@ import { exec_failed_record as XF, record_kind as K } from "../../src/decode/lay
 import { fixedRecord, RANDOM, prng, viewOf } from "../records";
 
 const g = prng(3);
-const MAKE = { sched_process_exec: RANDOM.exec, sched_process_fork: RANDOM.fork, sched_process_exit: RANDOM.exit, lost_events: RANDOM.lost };
+const MAKE = {
+  sched_process_exec: RANDOM.exec,
+  sched_process_fork: RANDOM.fork,
+  sched_process_exit: RANDOM.exit,
+  lost_events: RANDOM.lost,
+};
 
 /** An event of that kind whose process runs `exe` (executable.path, as enrichment sets it). */
 function ev(name: keyof typeof MAKE, exe: string) {
@@ -16,7 +21,9 @@ function ev(name: keyof typeof MAKE, exe: string) {
 }
 /** A failed exec by a process running `caller` of `path`, resolved by user space to `resolved`. */
 const failed = (caller: string, path: string, resolved: string) => {
-  const e = viewOf(fixedRecord(K.KIND_EXEC_FAILED, XF.$size, 9, [[XF.path, path]], (dv) => dv.setBigInt64(XF.ret, -2n, true)));
+  const e = viewOf(
+    fixedRecord(K.KIND_EXEC_FAILED, XF.$size, 9, [[XF.path, path]], (dv) => dv.setBigInt64(XF.ret, -2n, true)),
+  );
   e.x.exePath = caller;
   if (resolved) e.x.binary = { path: resolved, device_id: 0, inode_number: 0n, ctime: 0n, inode_mode: 0 };
   return e;
@@ -32,7 +39,10 @@ describe("programPathsOf", () => {
     }
   });
   test("a failed exec: the program it tried (resolved, and as passed), not the caller", () => {
-    expect(programPathsOf(failed("/usr/bin/bash", "cc", "/usr/bin/x86_64-linux-gnu-gcc-12"))).toEqual(["/usr/bin/x86_64-linux-gnu-gcc-12", "cc"]);
+    expect(programPathsOf(failed("/usr/bin/bash", "cc", "/usr/bin/x86_64-linux-gnu-gcc-12"))).toEqual([
+      "/usr/bin/x86_64-linux-gnu-gcc-12",
+      "cc",
+    ]);
     expect(programPathsOf(failed("/usr/bin/bash", "./nothere", ""))).toEqual(["./nothere", "./nothere"]);
   });
   test("--exec /usr/bin/gcc keeps gcc's events although its file is x86_64-linux-gnu-gcc-12; ! of either leaves them out", () => {

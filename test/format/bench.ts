@@ -44,5 +44,7 @@ if (import.meta.main) {
   const fn = fns[which];
   if (!fn) throw new Error(`unknown mode ${which}: ${Object.keys(fns).join(", ")}`);
   const { rate, bytes } = measure(fn, n);
-  console.log(`${which}: ${Math.round(rate).toLocaleString("en")} events/s (${(1e9 / rate).toFixed(0)} ns/event, ${bytes.toFixed(0)} bytes/event)`);
+  console.log(
+    `${which}: ${Math.round(rate).toLocaleString("en")} events/s (${(1e9 / rate).toFixed(0)} ns/event, ${bytes.toFixed(0)} bytes/event)`,
+  );
 }

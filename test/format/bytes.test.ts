@@ -6,9 +6,23 @@ import { ByteBuf } from "../../src/format/bytes.ts";
 describe("ByteBuf", () => {
   test("bigints of every size", () => {
     const values = [
-      0n, 1n, 9n, 10n, 999999999n, 1000000000n, 9007199254740991n, 9007199254740992n,
-      1700000000000000000n, 1700000000999999999n, 1700000001000000000n, 1699999999999999999n,
-      18446744073709551615n, 9007199254740991000000000n, 123456789012345678901234567890n, -1n, -1700000000000000000n,
+      0n,
+      1n,
+      9n,
+      10n,
+      999999999n,
+      1000000000n,
+      9007199254740991n,
+      9007199254740992n,
+      1700000000000000000n,
+      1700000000999999999n,
+      1700000001000000000n,
+      1699999999999999999n,
+      18446744073709551615n,
+      9007199254740991000000000n,
+      123456789012345678901234567890n,
+      -1n,
+      -1700000000000000000n,
     ];
     const out = new ByteBuf(16);
     for (const v of values) {
@@ -35,9 +49,20 @@ describe("ByteBuf", () => {
   test("numbers: integers, negatives, large, non-integers, NaN", () => {
     const out = new ByteBuf(16);
     const cases: [number, string][] = [
-      [0, "0"], [7, "7"], [42, "42"], [-1, "-1"], [-2147483648, "-2147483648"], [4294967295, "4294967295"],
-      [4026531841, "4026531841"], [9007199254740991, "9007199254740991"], [1e15, "1000000000000000"],
-      [999999999999999, "999999999999999"], [1.5, "1.5"], [-0, "0"], [NaN, "null"], [Infinity, "null"],
+      [0, "0"],
+      [7, "7"],
+      [42, "42"],
+      [-1, "-1"],
+      [-2147483648, "-2147483648"],
+      [4294967295, "4294967295"],
+      [4026531841, "4026531841"],
+      [9007199254740991, "9007199254740991"],
+      [1e15, "1000000000000000"],
+      [999999999999999, "999999999999999"],
+      [1.5, "1.5"],
+      [-0, "0"],
+      [NaN, "null"],
+      [Infinity, "null"],
     ];
     for (const [n, s] of cases) {
       out.pos = 0;
@@ -60,8 +85,15 @@ describe("ByteBuf", () => {
 
   test("strings: valid JSON, byte-identical to JSON.stringify", () => {
     const nasty = [
-      "", 'quote " backslash \\ slash /', "new\nline\r\ttab", "\u0000\u0001\u001b[31mred\u007f",
-      "é日本😀", "\u2028\u2029", "lone \ud800 high", "lone \udfff low", "\udcff\udc80 escaped bytes",
+      "",
+      'quote " backslash \\ slash /',
+      "new\nline\r\ttab",
+      "\u0000\u0001\u001b[31mred\u007f",
+      "é日本😀",
+      "\u2028\u2029",
+      "lone \ud800 high",
+      "lone \udfff low",
+      "\udcff\udc80 escaped bytes",
       decodeBytes(new Uint8Array([0x2f, 0x74, 0x6d, 0x70, 0x2f, 0xff, 0xfe, 0x0a, 0xc3])),
       "x".repeat(100000) + "\n",
     ];

@@ -36,9 +36,10 @@ function reference(ev: RecordEvent, captureEnv: boolean): string {
   const o: Record<string, unknown> = {};
   for (const f of TOP as readonly Field[]) {
     if (f.omit?.(ev)) continue;
-    o[f.name] = f.name === "args"
-      ? argsOf(ev.def, captureEnv).map((a) => ({ name: a.name, type: a.type, value: refValue(a, ev) }))
-      : valueOf(f, ev);
+    o[f.name] =
+      f.name === "args"
+        ? argsOf(ev.def, captureEnv).map((a) => ({ name: a.name, type: a.type, value: refValue(a, ev) }))
+        : valueOf(f, ev);
   }
   return stringify(o) + "\n";
 }
@@ -69,7 +70,7 @@ describe("JSON lines = the reference built from the accessors", () => {
       for (let i = 0; i < 1500; i++) {
         const captureEnv = (i & 1) === 1;
         const ev = viewOf(make(g), captureEnv);
-        ev.x.exePath = i % 3 === 0 ? "" : "/usr/bin/prog \"x\"\n";
+        ev.x.exePath = i % 3 === 0 ? "" : '/usr/bin/prog "x"\n';
         const line = formatJson(enc[captureEnv ? 1 : 0]!, ev);
         expect(line).toBe(reference(ev, captureEnv));
         const o = JSON.parse(line);
@@ -84,10 +85,14 @@ describe("JSON lines = the reference built from the accessors", () => {
     for (let i = 0; i < 20; i++) {
       const exec = JSON.parse(formatJson(new JsonEncoder(false), viewOf(RANDOM.exec(g))));
       // containerMetadata is ours, and only on a container's events
-      expect(Object.keys(exec)).toEqual(TOP.map((f) => f.name).filter((n) => n !== "containerMetadata" || exec.containerId !== ""));
+      expect(Object.keys(exec)).toEqual(
+        TOP.map((f) => f.name).filter((n) => n !== "containerMetadata" || exec.containerId !== ""),
+      );
     }
     const lost = JSON.parse(formatJson(new JsonEncoder(false), viewOf(RANDOM.lost(g))));
-    expect(Object.keys(lost)).toEqual(TOP.map((f) => f.name).filter((n) => n !== "eventId" && n !== "seq" && n !== "containerMetadata"));
+    expect(Object.keys(lost)).toEqual(
+      TOP.map((f) => f.name).filter((n) => n !== "eventId" && n !== "seq" && n !== "containerMetadata"),
+    );
   });
 
   test("a record that does not hold together is refused before anything is written", () => {

@@ -2,7 +2,13 @@
 // width, colour; nothing a process controls reaches the terminal raw.
 
 import { describe, expect, test } from "bun:test";
-import { exec_failed_record as XF, exec_record as E, fork_record as FK, rec_header as H, record_kind as K } from "../../src/decode/layout.gen.ts";
+import {
+  exec_failed_record as XF,
+  exec_record as E,
+  fork_record as FK,
+  rec_header as H,
+  record_kind as K,
+} from "../../src/decode/layout.gen.ts";
 import { Table, duration, fit, timeOfDay, type TableOptions } from "../../src/format/table.ts";
 import { RunSummary } from "../../src/format/summary.ts";
 import { ProcessTree } from "../../src/format/tree.ts";
@@ -36,32 +42,57 @@ const rootGcc = (pid: number) => {
 /** An exec of `pathname` with `argv` by task `pid`; `dropped` bytes not captured; comm `comm`. */
 function exec(pathname: string, argv: (string | Uint8Array)[], dropped = 0, comm = "gcc", pid = 9, cmdpath = pathname) {
   const a = nuls(argv);
-  return viewOf(fixedRecord(K.KIND_EXEC, E.$size, pid, [[E.pathname, pathname], [E.cmdpath, cmdpath], [E.argv, a]], (dv) => {
-    root(dv);
-    dv.setUint32(E.argc, argv.length + (dropped ? 1 : 0), true);
-    dv.setUint32(E.argv_size, a.length + dropped, true);
-    new Uint8Array(dv.buffer).fill(0, H.comm, H.comm + 16).set(enc.encode(comm).subarray(0, 15), H.comm);
-  }));
+  return viewOf(
+    fixedRecord(
+      K.KIND_EXEC,
+      E.$size,
+      pid,
+      [
+        [E.pathname, pathname],
+        [E.cmdpath, cmdpath],
+        [E.argv, a],
+      ],
+      (dv) => {
+        root(dv);
+        dv.setUint32(E.argc, argv.length + (dropped ? 1 : 0), true);
+        dv.setUint32(E.argv_size, a.length + dropped, true);
+        new Uint8Array(dv.buffer).fill(0, H.comm, H.comm + 16).set(enc.encode(comm).subarray(0, 15), H.comm);
+      },
+    ),
+  );
 }
 
 function failed(path: string, argv: string[], errno: number, dropped = 0, pid = 9) {
   const a = nuls(argv);
-  return viewOf(fixedRecord(K.KIND_EXEC_FAILED, XF.$size, pid, [[XF.path, path], [XF.argv, a]], (dv) => {
-    root(dv);
-    dv.setBigInt64(XF.ret, BigInt(-errno), true);
-    dv.setUint32(XF.argc, argv.length, true);
-    dv.setUint32(XF.argv_size, a.length + dropped, true);
-  }));
+  return viewOf(
+    fixedRecord(
+      K.KIND_EXEC_FAILED,
+      XF.$size,
+      pid,
+      [
+        [XF.path, path],
+        [XF.argv, a],
+      ],
+      (dv) => {
+        root(dv);
+        dv.setBigInt64(XF.ret, BigInt(-errno), true);
+        dv.setUint32(XF.argc, argv.length, true);
+        dv.setUint32(XF.argv_size, a.length + dropped, true);
+      },
+    ),
+  );
 }
 
 function fork(pid: number, tid: number, by = 9) {
-  return viewOf(fixedRecord(K.KIND_FORK, FK.$size, by, [], (dv) => {
-    root(dv);
-    dv.setUint32(FK.child_pid, pid, true);
-    dv.setUint32(FK.child_tid, tid, true);
-    dv.setBigUint64(FK.child_start, 3_500_000_000_000n, true); // as fixedRecord's thread and process starts
-    dv.setBigUint64(FK.child_process_start, 3_500_000_000_000n, true);
-  }));
+  return viewOf(
+    fixedRecord(K.KIND_FORK, FK.$size, by, [], (dv) => {
+      root(dv);
+      dv.setUint32(FK.child_pid, pid, true);
+      dv.setUint32(FK.child_tid, tid, true);
+      dv.setBigUint64(FK.child_start, 3_500_000_000_000n, true); // as fixedRecord's thread and process starts
+      dv.setBigUint64(FK.child_process_start, 3_500_000_000_000n, true);
+    }),
+  );
 }
 
 function exit(pid: number, status: number, groupDead = true) {
@@ -76,7 +107,10 @@ const OPTS: TableOptions = { width: null, color: false, timeOfDay: false, start:
 function lines(evs: EventView[], o: Partial<TableOptions> = {}): string[] {
   const t = new Table({ ...OPTS, ...o });
   const text = evs.map((e) => t.add(e)).join("") + t.finish();
-  return text.split("\n").slice(0, -1).map((l) => l.slice(9));
+  return text
+    .split("\n")
+    .slice(0, -1)
+    .map((l) => l.slice(9));
 }
 
 /** The COMMAND column of the one line of ev. */
@@ -105,18 +139,29 @@ describe("table lines", () => {
   });
 
   test("exec: argv as typed, the file run only where its name differs", () => {
-    expect(what(exec("/bin/echo", ["echo", "it's", "a b", "", "$HOME", "ok-1.2"]))).toBe(`echo 'it'\\''s' 'a b' '' '$HOME' ok-1.2`);
+    expect(what(exec("/bin/echo", ["echo", "it's", "a b", "", "$HOME", "ok-1.2"]))).toBe(
+      `echo 'it'\\''s' 'a b' '' '$HOME' ok-1.2`,
+    );
     expect(what(exec("/bin/echo", ["/bin/echo", "x"], 4000))).toBe("/bin/echo x ...");
-    expect(what(rootGcc(4243))).toBe("gcc -O2 -Wall -c -o build/obj/main.o src/main.c -Iinclude -DNDEBUG -fPIC  [/usr/bin/x86_64-linux-gnu-gcc-12]");
+    expect(what(rootGcc(4243))).toBe(
+      "gcc -O2 -Wall -c -o build/obj/main.o src/main.c -Iinclude -DNDEBUG -fPIC  [/usr/bin/x86_64-linux-gnu-gcc-12]",
+    );
   });
 
   test("hostile argv and comm cannot reach the terminal raw", () => {
     const evil = [
-      "\u001b]0;pwned\u0007", "\u001b[2J\u001b[H", "line\nbreak", "cr\rret", "\u009b31m", "\u202eevil\u202c",
+      "\u001b]0;pwned\u0007",
+      "\u001b[2J\u001b[H",
+      "line\nbreak",
+      "cr\rret",
+      "\u009b31m",
+      "\u202eevil\u202c",
       new Uint8Array([0x66, 0xff, 0xc3, 0x28, 0x0a]),
     ];
     const t = new Table(OPTS);
-    const text = [exec("/tmp/\u001b[31mx", ["x", ...evil], 0, "\u001b[1mcomm\nx"), exit(9, 0)].map((e) => t.add(e)).join("");
+    const text = [exec("/tmp/\u001b[31mx", ["x", ...evil], 0, "\u001b[1mcomm\nx"), exit(9, 0)]
+      .map((e) => t.add(e))
+      .join("");
     for (const line of text.split("\n").slice(0, -1)) {
       expect(line).not.toMatch(RAW_CONTROL);
       expect(line).not.toMatch(/[\ud800-\udfff]/);
@@ -163,7 +208,9 @@ describe("table lines", () => {
     expect(lines([exit(9, 9)])).toEqual(["      9 root     SIGKILL  gcc  1m40s"]);
     expect(lines([exit(9, 11 | 0x80)])).toEqual(["      9 root     SIGSEGV  gcc  1m40s  core dumped"]);
     // a forked child that never execs runs its parent's command
-    expect(lines([exec("/bin/sh", ["sh", "x.sh"]), fork(12, 12), exit(12, 0)]).at(-1)).toBe("     12 root     exit 0   sh x.sh  1m40s");
+    expect(lines([exec("/bin/sh", ["sh", "x.sh"]), fork(12, 12), exit(12, 0)]).at(-1)).toBe(
+      "     12 root     exit 0   sh x.sh  1m40s",
+    );
     expect(duration(400_000n)).toBe("0.4 ms");
     expect(duration(14_000_000n)).toBe("14 ms");
     expect(duration(1_250_000_000n)).toBe("1.25 s");
@@ -171,21 +218,43 @@ describe("table lines", () => {
   });
 
   test("lost events", () => {
-    const lost = new LossReporter(0n).check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 0, 0], skipped: [0, 0, 0, 0, 0, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: {} });
+    const lost = new LossReporter(0n).check({
+      emitted: [0, 0, 0, 0, 0, 0],
+      lost: [0, 10, 0, 2, 0, 0],
+      skipped: [0, 0, 0, 0, 0, 0],
+      filtered: [0, 0, 0, 0, 0, 0],
+      scratchClash: 0,
+      skippedRuns: {},
+    });
     expect(what(viewOf(lost!))).toBe("12 events lost");
     // 3 of them runs of the exit program the kernel skipped (its recursion_misses)
     const reporter = new LossReporter(0n);
-    const skipped = reporter.check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 3, 0], skipped: [0, 0, 0, 0, 3, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: { handle_exit: 3 } });
+    const skipped = reporter.check({
+      emitted: [0, 0, 0, 0, 0, 0],
+      lost: [0, 10, 0, 2, 3, 0],
+      skipped: [0, 0, 0, 0, 3, 0],
+      filtered: [0, 0, 0, 0, 0, 0],
+      scratchClash: 0,
+      skippedRuns: { handle_exit: 3 },
+    });
     expect(what(viewOf(skipped!))).toBe("15 events lost (3 runs skipped by the kernel)");
     // growth only: 2 more skipped exits
-    const more = reporter.check({ emitted: [0, 0, 0, 0, 0, 0], lost: [0, 10, 0, 2, 5, 0], skipped: [0, 0, 0, 0, 5, 0], filtered: [0, 0, 0, 0, 0, 0], scratchClash: 0, skippedRuns: { handle_exit: 5 } });
+    const more = reporter.check({
+      emitted: [0, 0, 0, 0, 0, 0],
+      lost: [0, 10, 0, 2, 5, 0],
+      skipped: [0, 0, 0, 0, 5, 0],
+      filtered: [0, 0, 0, 0, 0, 0],
+      scratchClash: 0,
+      skippedRuns: { handle_exit: 5 },
+    });
     expect(what(viewOf(more!))).toBe("2 events lost (2 runs skipped by the kernel)");
   });
 
   test("time of day is local time with milliseconds", () => {
     const ms = Date.UTC(2024, 0, 2, 3, 4, 5, 67);
     const d = new Date(ms);
-    const want = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":") + ".067";
+    const want =
+      [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":") + ".067";
     expect(timeOfDay(BigInt(ms) * 1000000n + 999999n)).toBe(want);
   });
 });
@@ -193,8 +262,13 @@ describe("table lines", () => {
 describe("PATH searches", () => {
   const miss = (dir: string, pid = 9, errno = 2) => failed(`${dir}/as`, ["as", "--64"], errno, 0, pid);
   test("misses of one name by one task, then the exec that found it: one line, then the exec", () => {
-    const evs = [miss("/usr/local/sbin"), miss("/usr/local/bin"), exec("/usr/bin/x", ["true"], 0, "true", 10), miss("/usr/sbin", 9, 13),
-      exec("/usr/bin/x86_64-linux-gnu-as", ["as", "--64"], 0, "as", 9, "/usr/bin/as")];
+    const evs = [
+      miss("/usr/local/sbin"),
+      miss("/usr/local/bin"),
+      exec("/usr/bin/x", ["true"], 0, "true", 10),
+      miss("/usr/sbin", 9, 13),
+      exec("/usr/bin/x86_64-linux-gnu-as", ["as", "--64"], 0, "as", 9, "/usr/bin/as"),
+    ];
     expect(lines(evs)).toEqual([
       "     10 root     exec     true  [/usr/bin/x]",
       "      9 root     lookup   as → /usr/bin/as (ENOENT/EACCES ×3)",
@@ -204,8 +278,12 @@ describe("PATH searches", () => {
   });
   test("a search that found nothing ends at the task's next event, or at the end", () => {
     // the process ran nothing else: one line says what it tried, why, and how it ended
-    expect(lines([miss("/a"), miss("/b"), exit(9, 127 << 8)])).toEqual(["      9 root     execfail as --64: not found in PATH (ENOENT ×2); exit 127"]);
-    expect(lines([miss("/a"), miss("/b")])).toEqual(["      9 root     execfail as --64: not found in PATH (ENOENT ×2)"]);
+    expect(lines([miss("/a"), miss("/b"), exit(9, 127 << 8)])).toEqual([
+      "      9 root     execfail as --64: not found in PATH (ENOENT ×2); exit 127",
+    ]);
+    expect(lines([miss("/a"), miss("/b")])).toEqual([
+      "      9 root     execfail as --64: not found in PATH (ENOENT ×2)",
+    ]);
     expect(lines([miss("/a"), failed("/b/cc", ["cc"], 2)])).toEqual([
       "      9 root     execfail /a/as --64: ENOENT",
       "      9 root     execfail /b/cc: ENOENT",
@@ -218,13 +296,22 @@ describe("PATH searches", () => {
   });
   test("a forked child whose exec failed ends as what it tried, never as its parent", () => {
     // not held (no directory in the path): its own line, and the exit names what it tried
-    expect(lines([exec("/usr/bin/make", ["make"]), fork(10, 10), failed("gen", ["gen", "x"], 13, 0, 10), exit(10, 126 << 8)]).slice(2)).toEqual([
-      "     10 root     execfail gen x: EACCES",
-      "     10 root     exit 126 gen x (exec failed)  1m40s",
-    ]);
-    expect(lines([exec("/usr/bin/make", ["make"]), fork(10, 10), failed("./gen", ["./gen", "x"], 2, 0, 10), exit(10, 127 << 8)]).slice(2)).toEqual([
-      "     10 root     execfail ./gen x: ENOENT; exit 127",
-    ]);
+    expect(
+      lines([
+        exec("/usr/bin/make", ["make"]),
+        fork(10, 10),
+        failed("gen", ["gen", "x"], 13, 0, 10),
+        exit(10, 126 << 8),
+      ]).slice(2),
+    ).toEqual(["     10 root     execfail gen x: EACCES", "     10 root     exit 126 gen x (exec failed)  1m40s"]);
+    expect(
+      lines([
+        exec("/usr/bin/make", ["make"]),
+        fork(10, 10),
+        failed("./gen", ["./gen", "x"], 2, 0, 10),
+        exit(10, 127 << 8),
+      ]).slice(2),
+    ).toEqual(["     10 root     execfail ./gen x: ENOENT; exit 127"]);
   });
 });
 
@@ -239,8 +326,15 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
   const miss = (dir: string, pid = 11) => failed(`${dir}/as`, ["as", "--64"], 2, 0, pid);
   // make forks 10 (gen-docs, no interpreter) and 11 (as, found after two misses); 10 exits 127, make 2
   const build = () => [
-    exec("/usr/bin/make", ["make"]), fork(10, 10), noInterpreter(), exit(10, 127 << 8),
-    fork(11, 11), miss("/a"), miss("/b"), exec("/usr/bin/x86_64-linux-gnu-as", ["as", "--64"], 0, "as", 11, "/usr/bin/as"), exit(11, 0),
+    exec("/usr/bin/make", ["make"]),
+    fork(10, 10),
+    noInterpreter(),
+    exit(10, 127 << 8),
+    fork(11, 11),
+    miss("/a"),
+    miss("/b"),
+    exec("/usr/bin/x86_64-linux-gnu-as", ["as", "--64"], 0, "as", 11, "/usr/bin/as"),
+    exit(11, 0),
     exit(9, 2 << 8),
   ];
   test("the table: what it tried, why (the missing interpreter), how it ended, on one line; a search that found the file is a lookup", () => {
@@ -248,12 +342,21 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
       "     10 root     execfail ./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127",
       "      9 root     exit 2   make  1m40s",
     ]);
-    expect(lines(build()).filter((l) => l.includes("lookup"))).toEqual(["     11 root     lookup   as → /usr/bin/as (ENOENT ×2)"]);
+    expect(lines(build()).filter((l) => l.includes("lookup"))).toEqual([
+      "     11 root     lookup   as → /usr/bin/as (ENOENT ×2)",
+    ]);
   });
   test("the summary's counts and its failures: the search that found the file is no failure; one entry per failure", () => {
     const sum = new RunSummary({ failures: true });
     build().forEach((e) => sum.add(e));
-    expect(sum.counts()).toEqual({ processes: 3, execs: 2, "failed execs": 1, "non-zero exits": 2, signals: 0, "lost events": 0 });
+    expect(sum.counts()).toEqual({
+      processes: 3,
+      execs: 2,
+      "failed execs": 1,
+      "non-zero exits": 2,
+      signals: 0,
+      "lost events": 0,
+    });
     expect(sum.failures).toEqual([
       { pid: 10, what: "./tools/gen-docs app", why: "interpreter /usr/bin/python2 not found", end: "exit 127" },
       { pid: 9, what: "make", why: "", end: "exit 2" },
@@ -263,7 +366,9 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
   });
   test("a search that found nothing, in a process that ran something: the search, then that program's exit", () => {
     const sum = new RunSummary({ failures: true });
-    [exec("/usr/bin/env", ["env", "as", "--64"]), miss("/a", 9), miss("/b", 9), exit(9, 127 << 8)].forEach((e) => sum.add(e));
+    [exec("/usr/bin/env", ["env", "as", "--64"]), miss("/a", 9), miss("/b", 9), exit(9, 127 << 8)].forEach((e) =>
+      sum.add(e),
+    );
     expect(sum.failures).toEqual([
       { pid: 9, what: "as --64", why: "not found in PATH (ENOENT ×2)", end: "" },
       { pid: 9, what: "env as --64", why: "", end: "exit 127" },
@@ -272,12 +377,20 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
   test("the tree gives the reason", () => {
     const tree = new ProcessTree();
     build().forEach((e) => tree.add(e));
-    expect(tree.render()).toContain("10 ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]");
+    expect(tree.render()).toContain(
+      "10 ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]",
+    );
   });
 });
 
 describe("--failures, width, colour", () => {
-  const evs = () => [exec("/usr/bin/gcc", ["gcc", "-c", "bad.c"]), fork(10, 10), failed("/nope", ["/nope"], 2, 0, 10), exit(10, 1 << 8), exit(9, 9)];
+  const evs = () => [
+    exec("/usr/bin/gcc", ["gcc", "-c", "bad.c"]),
+    fork(10, 10),
+    failed("/nope", ["/nope"], 2, 0, 10),
+    exit(10, 1 << 8),
+    exit(9, 9),
+  ];
   test("--failures: failed execs, non-zero exits, signals only", () => {
     expect(lines(evs(), { failures: true }).map((l) => l.slice(17, 25).trim())).toEqual(["execfail", "SIGKILL"]);
   });
@@ -291,7 +404,9 @@ describe("--failures, width, colour", () => {
   });
   test("colour: failures red, signals bold red, threads dim; none without color", () => {
     const t = new Table({ ...OPTS, color: true });
-    const text = evs().map((e) => t.add(e)).join("");
+    const text = evs()
+      .map((e) => t.add(e))
+      .join("");
     const ls = text.split("\n");
     expect(ls[0]).not.toContain("\x1b");
     expect(ls[2]!.startsWith("\x1b[31m") && ls[2]!.endsWith("\x1b[0m")).toBe(true);

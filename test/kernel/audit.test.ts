@@ -68,7 +68,15 @@ const auditDev = (s: string) => {
 
 /** Exec events of `ausearch --raw` output with this loginuid. */
 function parseAudit(raw: string, auid: number): AuditExec[] {
-  const events = new Map<number, { syscall?: Map<string, string>; args: Map<number, { whole?: string; hex: string[] }>; paths: Map<number, AuditPath>; proctitle: boolean }>();
+  const events = new Map<
+    number,
+    {
+      syscall?: Map<string, string>;
+      args: Map<number, { whole?: string; hex: string[] }>;
+      paths: Map<number, AuditPath>;
+      proctitle: boolean;
+    }
+  >();
   for (const line of raw.split("\n")) {
     const type = /^type=(\S+) msg=audit\(\d+\.\d+:(\d+)\)/.exec(line);
     if (!type) continue;
@@ -101,7 +109,7 @@ function parseAudit(raw: string, auid: number): AuditExec[] {
   const out: AuditExec[] = [];
   for (const [serial, ev] of events) {
     const s = ev.syscall;
-    if (!s || !(+s.get("syscall")! in SYSCALLS) || +s.get("auid")! !== auid) continue;
+    if (!s || !((+s.get("syscall")!) in SYSCALLS) || +s.get("auid")! !== auid) continue;
     const argv = [...ev.args.keys()]
       .sort((a, b) => a - b)
       .map((i) => ev.args.get(i)!)
@@ -149,7 +157,9 @@ class AuditSession {
       if (err || proc.exitCode !== null || Date.now() > end) {
         await s.close();
         const stderr = await new Response(proc.stderr).text();
-        throw new Error(`audit could not be set up: ${err?.slice(7) ?? "no answer from audit-session.sh within 58 s"} ${stderr}`.trim());
+        throw new Error(
+          `audit could not be set up: ${err?.slice(7) ?? "no answer from audit-session.sh within 58 s"} ${stderr}`.trim(),
+        );
       }
       if (s.lines.some((l) => l.startsWith("ready "))) return s;
       await Bun.sleep(20);
@@ -236,14 +246,31 @@ async function collect(): Promise<Run> {
   try {
     const lostBefore = auditLost();
     // The tracer and all it starts carry the loginuid (set before exec, inherited by children).
-    const setLoginuid = '{ echo "$0" >/proc/self/loginuid; } 2>/dev/null || { echo "cannot set loginuid (loginuid_immutable?)" >&2; exit 1; }';
-    const proc = Bun.spawn(["/bin/sh", "-c", `${setLoginuid}; exec "$@"`, String(auid), TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", script], {
-      cwd: dir,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, LONG_ARG: "long".repeat(2000) }, // not in the script: audit logs that three times
-    });
+    const setLoginuid =
+      '{ echo "$0" >/proc/self/loginuid; } 2>/dev/null || { echo "cannot set loginuid (loginuid_immutable?)" >&2; exit 1; }';
+    const proc = Bun.spawn(
+      [
+        "/bin/sh",
+        "-c",
+        `${setLoginuid}; exec "$@"`,
+        String(auid),
+        TRACER,
+        "--json",
+        "-o",
+        out,
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+      ],
+      {
+        cwd: dir,
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, LONG_ARG: "long".repeat(2000) }, // not in the script: audit logs that three times
+      },
+    );
     tracerPid = proc.pid;
     const timer = setTimeout(() => proc.kill("SIGKILL"), 30000);
     stdout = await new Response(proc.stdout).text();
@@ -257,7 +284,8 @@ async function collect(): Promise<Run> {
       raw = Bun.spawnSync(["ausearch", "-k", key, "--raw"]).stdout.toString();
       const last = parseAudit(raw, auid).find((e) => e.argv.includes(`${m}-end`));
       if (last?.proctitle) break;
-      if (Date.now() > end) throw new Error(`audit log has no record of the workload's last exec after 15 s (key ${key})`);
+      if (Date.now() > end)
+        throw new Error(`audit log has no record of the workload's last exec after 15 s (key ${key})`);
       await Bun.sleep(100);
     }
     lost = auditLost() - lostBefore;
@@ -315,7 +343,8 @@ describe.skipIf(NO_AUDIT)("tracer and the kernel's audit log agree (auditd, exec
     expect(r.audit.filter((e) => e.success).length).toBe(20);
     expect(r.audit.some((e) => e.argv[2] === "long".repeat(2000))).toBe(true); // the split one, joined
     // audit's attribution matches what each failing process saw itself
-    for (const { pid, errno } of r.reported) expect(r.audit.some((e) => !e.success && e.pid === pid && e.exit === -errno)).toBe(true);
+    for (const { pid, errno } of r.reported)
+      expect(r.audit.some((e) => !e.success && e.pid === pid && e.exit === -errno)).toBe(true);
     expect(r.reported.length).toBe(9); // execvp reports once for its three attempts
   });
 
@@ -323,7 +352,10 @@ describe.skipIf(NO_AUDIT)("tracer and the kernel's audit log agree (auditd, exec
     const r = await run();
     const want = r.audit
       .filter((e) => !e.success)
-      .map((e) => `pid=${e.pid} ${SYSCALLS[e.syscall]} errno=${-e.exit} path=${JSON.stringify(e.paths[0]?.name ?? "")} file=${file(e.paths[0]?.dev ?? null, e.paths[0]?.ino ?? null)}`);
+      .map(
+        (e) =>
+          `pid=${e.pid} ${SYSCALLS[e.syscall]} errno=${-e.exit} path=${JSON.stringify(e.paths[0]?.name ?? "")} file=${file(e.paths[0]?.dev ?? null, e.paths[0]?.ino ?? null)}`,
+      );
     const got = r.failed.map((e) => {
       const b = arg(e, "binary");
       return `pid=${e.hostProcessId} ${e.syscall} errno=${-e.returnValue} path=${JSON.stringify(arg(e, "path"))} file=${file(b.device_id, b.inode_number)}`;
@@ -355,7 +387,9 @@ describe.skipIf(NO_AUDIT)("tracer and the kernel's audit log agree (auditd, exec
     const key = (pid: number, argv: string[]) => `pid=${pid} argv=${JSON.stringify(argv)}`;
     const want = r.audit
       .filter((e) => e.success)
-      .map((e) => `${key(e.pid, e.argv)} ${SYSCALLS[e.syscall]}${e.syscall === 59 ? ` cmdpath=${e.paths[0]?.name}` : ""}`);
+      .map(
+        (e) => `${key(e.pid, e.argv)} ${SYSCALLS[e.syscall]}${e.syscall === 59 ? ` cmdpath=${e.paths[0]?.name}` : ""}`,
+      );
     const got = r.execs.map((e) => {
       // which syscall it was comes from audit: the tracer's own answer is what is under test
       const a = r.audit.find((x) => x.success && key(x.pid, x.argv) === key(e.hostProcessId, arg(e, "argv")));

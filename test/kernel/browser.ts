@@ -7,7 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--hide-scrollbars",
+];
 
 export class Browser {
   private next = 0;
@@ -16,7 +25,11 @@ export class Browser {
   /** Console errors, uncaught exceptions and error log entries of the page, as text. */
   readonly errors: string[] = [];
 
-  private constructor(private readonly proc: Subprocess, private readonly ws: WebSocket, private readonly profile: string) {
+  private constructor(
+    private readonly proc: Subprocess,
+    private readonly ws: WebSocket,
+    private readonly profile: string,
+  ) {
     ws.onmessage = (m) => {
       const msg = JSON.parse(String(m.data));
       if (msg.id !== undefined) {
@@ -27,15 +40,28 @@ export class Browser {
       } else for (const l of this.listeners) l(msg.method, msg.params);
     };
     this.listeners.push((method, p) => {
-      if (method === "Runtime.exceptionThrown") this.errors.push(`exception: ${p.exceptionDetails.exception?.description ?? p.exceptionDetails.text}`);
-      if (method === "Runtime.consoleAPICalled" && (p.type === "error" || p.type === "assert")) this.errors.push(`console.${p.type}: ${p.args.map((a: any) => a.value ?? a.description).join(" ")}`);
-      if (method === "Log.entryAdded" && p.entry.level === "error") this.errors.push(`log: ${p.entry.text} ${p.entry.url ?? ""}`);
+      if (method === "Runtime.exceptionThrown")
+        this.errors.push(`exception: ${p.exceptionDetails.exception?.description ?? p.exceptionDetails.text}`);
+      if (method === "Runtime.consoleAPICalled" && (p.type === "error" || p.type === "assert"))
+        this.errors.push(`console.${p.type}: ${p.args.map((a: any) => a.value ?? a.description).join(" ")}`);
+      if (method === "Log.entryAdded" && p.entry.level === "error")
+        this.errors.push(`log: ${p.entry.text} ${p.entry.url ?? ""}`);
     });
   }
 
   static async start(width = 1200, height = 800): Promise<Browser> {
     const profile = mkdtempSync(join(tmpdir(), "tracer-chromium-"));
-    const proc = Bun.spawn(["chromium", ...FLAGS, `--user-data-dir=${profile}`, `--window-size=${width},${height}`, "--remote-debugging-port=0", "about:blank"], { stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn(
+      [
+        "chromium",
+        ...FLAGS,
+        `--user-data-dir=${profile}`,
+        `--window-size=${width},${height}`,
+        "--remote-debugging-port=0",
+        "about:blank",
+      ],
+      { stdout: "ignore", stderr: "pipe" },
+    );
     const reader = proc.stderr.getReader();
     let text = "";
     let port = "";
@@ -45,10 +71,14 @@ export class Browser {
       text += new TextDecoder().decode(value);
       port = /DevTools listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(text)?.[1] ?? "";
     }
-    void (async () => { // keep draining its stderr
+    void (async () => {
+      // keep draining its stderr
       while (!(await reader.read()).done);
     })();
-    const pages = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { type: string; webSocketDebuggerUrl: string }[];
+    const pages = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
+      type: string;
+      webSocketDebuggerUrl: string;
+    }[];
     const ws = new WebSocket(pages.find((p) => p.type === "page")!.webSocketDebuggerUrl);
     await new Promise((ok, fail) => {
       ws.onopen = ok;
@@ -78,7 +108,8 @@ export class Browser {
   /** The value of an expression in the page (promises awaited). */
   async evaluate<T = unknown>(expression: string): Promise<T> {
     const r = await this.send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
-    if (r.exceptionDetails) throw new Error(`${expression}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    if (r.exceptionDetails)
+      throw new Error(`${expression}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
     return r.result.value as T;
   }
 
@@ -95,10 +126,15 @@ export class Browser {
   async screenshot(selector?: string): Promise<Buffer> {
     let clip;
     if (selector) {
-      const r = await this.evaluate<{ x: number; y: number; width: number; height: number }>(`(() => { const r = document.querySelector(${JSON.stringify(selector)}).getBoundingClientRect(); return { x: r.x + scrollX, y: r.y + scrollY, width: Math.ceil(r.width), height: Math.ceil(r.height) }; })()`);
+      const r = await this.evaluate<{ x: number; y: number; width: number; height: number }>(
+        `(() => { const r = document.querySelector(${JSON.stringify(selector)}).getBoundingClientRect(); return { x: r.x + scrollX, y: r.y + scrollY, width: Math.ceil(r.width), height: Math.ceil(r.height) }; })()`,
+      );
       clip = { ...r, scale: 1 };
     }
-    const shot = await this.send("Page.captureScreenshot", { format: "png", ...(clip ? { clip, captureBeyondViewport: true } : {}) });
+    const shot = await this.send("Page.captureScreenshot", {
+      format: "png",
+      ...(clip ? { clip, captureBeyondViewport: true } : {}),
+    });
     return Buffer.from(shot.data, "base64");
   }
 

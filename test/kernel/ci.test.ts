@@ -2,7 +2,22 @@
 // test/fixtures/ci-build (two C files, a `#!` script, a failing PATH lookup) under the tracer,
 // checked against the same build under strace -ff, sha256sum, stat and the directory itself.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, closeSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { lexer, type Token, type Tokens } from "marked";
@@ -14,7 +29,12 @@ const MISSING = "tracer-ci-missing-tool";
 const SCRIPT_GLOB = "**/gen.sh";
 // a PATH with a directory that does not exist: every lookup fails there first
 const ENV = { PATH: "/nonexistent-tracer-ci:/usr/local/bin:/usr/bin:/bin", HOME: "/root", LANG: "C" };
-const GITHUB = { GITHUB_SERVER_URL: "https://github.example", GITHUB_REPOSITORY: "acme/widget", GITHUB_RUN_ID: "4242", GITHUB_RUN_ATTEMPT: "3" };
+const GITHUB = {
+  GITHUB_SERVER_URL: "https://github.example",
+  GITHUB_REPOSITORY: "acme/widget",
+  GITHUB_RUN_ID: "4242",
+  GITHUB_RUN_ATTEMPT: "3",
+};
 
 let top: string;
 beforeAll(() => (top = mkdtempSync(join(tmpdir(), "tracer-ci-"))));
@@ -34,7 +54,12 @@ function buildDir(name: string, extraRecipeLine?: string): string {
 }
 
 function tracer(dir: string, args: string[], env: Record<string, string> = {}) {
-  const p = Bun.spawnSync([TRACER, ...args, "--", "make"], { cwd: dir, env: { ...ENV, ...env }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync([TRACER, ...args, "--", "make"], {
+    cwd: dir,
+    env: { ...ENV, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { code: p.exitCode, stderr: p.stderr.toString() };
 }
 
@@ -48,11 +73,30 @@ interface Seen {
 function straceBuild(dir: string): Seen[] {
   const logs = join(top, "strace-logs");
   mkdirSync(logs);
-  const r = Bun.spawnSync(["strace", "-ff", "-q", "-s", "4096", "-e", "trace=execve,execveat", "-e", "signal=none", "-o", join(logs, "t"), "make"], { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(
+    [
+      "strace",
+      "-ff",
+      "-q",
+      "-s",
+      "4096",
+      "-e",
+      "trace=execve,execveat",
+      "-e",
+      "signal=none",
+      "-o",
+      join(logs, "t"),
+      "make",
+    ],
+    { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" },
+  );
   expect(r.exitCode).toBe(0);
   return readdirSync(logs).map((f) => {
     const text = readFileSync(join(logs, f), "utf8");
-    const execs = [...text.matchAll(/^execve\("((?:[^"\\]|\\.)*)",.*\) = (?:0|-1 (E\w+))/gm)].map((m) => ({ path: m[1]!, errno: m[2] ?? "" }));
+    const execs = [...text.matchAll(/^execve\("((?:[^"\\]|\\.)*)",.*\) = (?:0|-1 (E\w+))/gm)].map((m) => ({
+      path: m[1]!,
+      errno: m[2] ?? "",
+    }));
     const exit = /^\+\+\+ exited with (\d+) \+\+\+$/m.exec(text);
     const killed = /^\+\+\+ killed by (SIG\w+)/m.exec(text);
     return { pid: Number(f.split(".")[1]), execs, exit: exit ? Number(exit[1]) : null, signal: killed?.[1] ?? "" };
@@ -113,7 +157,26 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
   beforeAll(() => {
     dir = buildDir("first");
     writeFileSync(summaryFile(), "# an earlier step's section\n\n");
-    run = tracer(dir, ["--hash", "--attest", "a.json", "--subject", "out/*", "--profile", join(top, "profile.json"), "--baseline-ignore", "**/out/app", "--baseline-ignore", SCRIPT_GLOB, "--json", "-o", join(top, "first.jsonl")], { ...GITHUB, GITHUB_STEP_SUMMARY: summaryFile() });
+    run = tracer(
+      dir,
+      [
+        "--hash",
+        "--attest",
+        "a.json",
+        "--subject",
+        "out/*",
+        "--profile",
+        join(top, "profile.json"),
+        "--baseline-ignore",
+        "**/out/app",
+        "--baseline-ignore",
+        SCRIPT_GLOB,
+        "--json",
+        "-o",
+        join(top, "first.jsonl"),
+      ],
+      { ...GITHUB, GITHUB_STEP_SUMMARY: summaryFile() },
+    );
     seen = straceBuild(buildDir("strace"));
     stmt = JSON.parse(readFileSync(join(dir, "a.json"), "utf8"));
     summaryText = readFileSync(summaryFile(), "utf8");
@@ -133,7 +196,9 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
   });
 
   test("subjects: every file out/* names, digests as sha256sum gives them", () => {
-    const files = readdirSync(join(dir, "out")).map((f) => `out/${f}`).sort();
+    const files = readdirSync(join(dir, "out"))
+      .map((f) => `out/${f}`)
+      .sort();
     expect(files.length).toBe(4);
     expect(stmt.subject).toEqual(files.map((name) => ({ name, digest: { sha256: sha256sum(join(dir, name)) } })));
   });
@@ -151,7 +216,9 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
     expect(procs.length).toBe(seen.length);
     // successful execs: as named by the caller (strace's filename), and which file ran
     const ours = procs.flatMap((p) => p.exec);
-    expect(sorted(ours.map((e: any) => e.cmdpath))).toEqual(sorted(seen.flatMap((s) => s.execs.filter((e) => !e.errno).map((e) => e.path))));
+    expect(sorted(ours.map((e: any) => e.cmdpath))).toEqual(
+      sorted(seen.flatMap((s) => s.execs.filter((e) => !e.errno).map((e) => e.path))),
+    );
     for (const e of ours) {
       expect(e.path).toBe(programOf(e.cwd, e.cmdpath));
       expect(e.digest).toEqual({ sha256: sha256sum(e.path) });
@@ -165,7 +232,8 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
     // exits, in the same multiset
     expect(sorted(procs.map((p) => [p.exitCode, p.signal]))).toEqual(sorted(seen.map((s) => [s.exit, 0])));
     // start order, and the tree hangs together: every ppid but the root's is a traced pid
-    for (let i = 1; i < procs.length; i++) expect(Date.parse(procs[i].startedOn)).toBeGreaterThanOrEqual(Date.parse(procs[i - 1].startedOn));
+    for (let i = 1; i < procs.length; i++)
+      expect(Date.parse(procs[i].startedOn)).toBeGreaterThanOrEqual(Date.parse(procs[i - 1].startedOn));
     const pids = new Set(procs.map((p) => p.pid));
     expect(procs.filter((p) => !pids.has(p.ppid)).length).toBe(1);
     expect(procs[0].exec[0].argv).toEqual(["make"]);
@@ -194,12 +262,29 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
     const want = straceProfile();
     expect(profile.programs).toEqual(want);
     // one program per line: diff-friendly
-    expect(readFileSync(join(top, "profile.json"), "utf8").split("\n").filter((l) => l.includes('"path"')).length).toBe(want.length);
+    expect(
+      readFileSync(join(top, "profile.json"), "utf8")
+        .split("\n")
+        .filter((l) => l.includes('"path"')).length,
+    ).toBe(want.length);
   });
 
   test("tracer show --profile on the run's saved trace: the same programs strace saw; no table, a 0600 file", () => {
     const out = join(top, "from-trace.json");
-    const s = Bun.spawnSync([TRACER, "show", "--profile", out, "--baseline-ignore", "**/out/app", "--baseline-ignore", SCRIPT_GLOB, join(top, "first.jsonl")], { stdout: "pipe", stderr: "pipe" });
+    const s = Bun.spawnSync(
+      [
+        TRACER,
+        "show",
+        "--profile",
+        out,
+        "--baseline-ignore",
+        "**/out/app",
+        "--baseline-ignore",
+        SCRIPT_GLOB,
+        join(top, "first.jsonl"),
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     expect(s.stderr.toString()).toMatch(/^tracer: \d+ processes, /);
     expect(s.exitCode).toBe(0);
     expect(s.stdout.toString()).toBe("");
@@ -212,7 +297,9 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
     const tokens = lexer(summaryText);
     const all = walk(tokens);
     const heading = tokens.find((t) => t.type === "heading" && t.depth === 3) as Tokens.Heading;
-    expect(walk(heading.tokens).some((t) => t.type === "codespan" && (t as Tokens.Codespan).text === "make")).toBe(true);
+    expect(walk(heading.tokens).some((t) => t.type === "codespan" && (t as Tokens.Codespan).text === "make")).toBe(
+      true,
+    );
     expect(all.some((t) => t.type === "strong" && (t as Tokens.Strong).text === "exit 0")).toBe(true);
     const table = tokens.find((t) => t.type === "table") as Tokens.Table;
     const counts = Object.fromEntries(table.header.map((h, i) => [h.text, Number(table.rows[0]![i]!.text)]));
@@ -245,26 +332,57 @@ describe("a make of two C files under --attest --subject --profile, with a GitHu
   });
 
   test("a second build like the first passes --fail-on-new; one that calls one more program fails and names it", () => {
-    const args = ["--hash", "--baseline", join(top, "profile.json"), "--baseline-ignore", "**/out/app", "--baseline-ignore", SCRIPT_GLOB];
+    const args = [
+      "--hash",
+      "--baseline",
+      join(top, "profile.json"),
+      "--baseline-ignore",
+      "**/out/app",
+      "--baseline-ignore",
+      SCRIPT_GLOB,
+    ];
     const same = tracer(buildDir("same"), [...args, "--fail-on-new", "--json", "-o", join(top, "same.jsonl")]);
     expect(same.stderr).not.toContain("new program");
     expect(same.code).toBe(0);
 
     writeFileSync(summaryFile(), "");
-    const more = tracer(buildDir("more", "touch out/stamp"), [...args, "--fail-on-new=3", "--json", "-o", join(top, "more.jsonl")], { GITHUB_STEP_SUMMARY: summaryFile() });
+    const more = tracer(
+      buildDir("more", "touch out/stamp"),
+      [...args, "--fail-on-new=3", "--json", "-o", join(top, "more.jsonl")],
+      { GITHUB_STEP_SUMMARY: summaryFile() },
+    );
     const touch = realpathSync(Bun.which("touch", { PATH: ENV.PATH })!);
     const touchLine = `tracer: new program against ${join(top, "profile.json")}: ${touch} (sha256 ${sha256sum(touch)})`;
     expect(more.code).toBe(3);
     expect(more.stderr.split("\n").filter((l) => l.includes("new program"))).toEqual([touchLine]);
     const tokens = lexer(readFileSync(summaryFile(), "utf8"));
     const list = afterHeading(tokens, "New programs") as Tokens.List;
-    expect(list.items.map((it) => walk(it.tokens).filter((t) => t.type === "codespan").map((t) => (t as Tokens.Codespan).text))).toEqual([[touch, sha256sum(touch)]]);
+    expect(
+      list.items.map((it) =>
+        walk(it.tokens)
+          .filter((t) => t.type === "codespan")
+          .map((t) => (t as Tokens.Codespan).text),
+      ),
+    ).toEqual([[touch, sha256sum(touch)]]);
   });
 });
 
 describe("tracer show --baseline: the saved traces of the second builds against the first's profile", () => {
   const show = (...args: string[]) => {
-    const s = Bun.spawnSync([TRACER, "show", "--baseline", join(top, "profile.json"), "--baseline-ignore", "**/out/app", "--baseline-ignore", SCRIPT_GLOB, ...args], { stdout: "pipe", stderr: "pipe" });
+    const s = Bun.spawnSync(
+      [
+        TRACER,
+        "show",
+        "--baseline",
+        join(top, "profile.json"),
+        "--baseline-ignore",
+        "**/out/app",
+        "--baseline-ignore",
+        SCRIPT_GLOB,
+        ...args,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     return { code: s.exitCode, stdout: s.stdout.toString(), stderr: s.stderr.toString() };
   };
   test("the same build: nothing new, exit 0 under --fail-on-new", () => {
@@ -292,7 +410,20 @@ describe("tracer show --baseline: the saved traces of the second builds against 
     // a trace whose --failures view is far more than one 64 KiB write: 2,000 failed execs and exits
     // (sh's builtins only: sh is the one program run)
     const trace = join(top, "failing.jsonl");
-    const r = Bun.spawnSync([TRACER, "--hash", "--json", "-o", trace, "--", "sh", "-c", "i=0; while [ $i -lt 2000 ]; do /nonexistent-tracer-ci 2>/dev/null; i=$((i + 1)); done"], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(
+      [
+        TRACER,
+        "--hash",
+        "--json",
+        "-o",
+        trace,
+        "--",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 2000 ]; do /nonexistent-tracer-ci 2>/dev/null; i=$((i + 1)); done",
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     expect(r.exitCode).toBe(0);
     // a FIFO whose only reader is closed before the tracer writes: every write fails with EPIPE
     const fifo = join(top, "gone-reader");
@@ -303,11 +434,19 @@ describe("tracer show --baseline: the saved traces of the second builds against 
     const profile = join(top, "epipe-profile.json");
     const empty = join(top, "empty-profile.json");
     writeFileSync(empty, '{"type": "tracer/profile/v1", "programs": []}');
-    const s = Bun.spawnSync([TRACER, "show", "--failures", "-w", "--profile", profile, "--baseline", empty, trace], { stdout: writer, stderr: "pipe" });
+    const s = Bun.spawnSync([TRACER, "show", "--failures", "-w", "--profile", profile, "--baseline", empty, trace], {
+      stdout: writer,
+      stderr: "pipe",
+    });
     closeSync(writer);
     const sh = realpathSync(Bun.which("sh")!);
     const want = { path: sh, sha256: sha256sum(sh) };
-    expect(s.stderr.toString().split("\n").filter((l) => l.includes("new program"))).toEqual([`tracer: new program against ${empty}: ${sh} (sha256 ${want.sha256})`]);
+    expect(
+      s.stderr
+        .toString()
+        .split("\n")
+        .filter((l) => l.includes("new program")),
+    ).toEqual([`tracer: new program against ${empty}: ${sh} (sha256 ${want.sha256})`]);
     expect(JSON.parse(readFileSync(profile, "utf8")).programs).toEqual([want]);
     expect(s.exitCode).toBe(0);
   });
@@ -315,10 +454,18 @@ describe("tracer show --baseline: the saved traces of the second builds against 
     const trace = join(top, "nohash.jsonl");
     const r = Bun.spawnSync([TRACER, "--json", "-o", trace, "--", "/bin/true"], { stdout: "pipe", stderr: "pipe" });
     expect(r.exitCode).toBe(0);
-    const line = readFileSync(trace, "utf8").split("\n").findIndex((l) => l.includes('"sched_process_exec"')) + 1;
+    const line =
+      readFileSync(trace, "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes('"sched_process_exec"')) + 1;
     expect(line).toBeGreaterThan(0);
-    const s = Bun.spawnSync([TRACER, "show", "--profile", join(top, "nohash-profile.json"), trace], { stdout: "pipe", stderr: "pipe" });
-    expect(s.stderr.toString()).toBe(`tracer: ${trace}: line ${line}: an exec without sha256: --profile and --baseline need a trace recorded with --hash\n`);
+    const s = Bun.spawnSync([TRACER, "show", "--profile", join(top, "nohash-profile.json"), trace], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(s.stderr.toString()).toBe(
+      `tracer: ${trace}: line ${line}: an exec without sha256: --profile and --baseline need a trace recorded with --hash\n`,
+    );
     expect(s.exitCode).toBe(1);
   });
 });
@@ -334,9 +481,26 @@ describe("loss", () => {
     const summary = join(dir, "summary.md");
     appendFileSync(summary, "");
     const script = `: > ${started}; read x < ${fifo}; ${fixture("storm")} 2000 /bin/true >/dev/null; /usr/bin/touch ${done}`;
-    const t = Bun.spawn([TRACER, "--attest", join(dir, "l.json"), "--buffer-size", "64K", "--max-args-size", "16K", "--", "/bin/sh", "-c", script], {
-      env: { ...ENV, GITHUB_STEP_SUMMARY: summary }, stdout: "ignore", stderr: "pipe",
-    });
+    const t = Bun.spawn(
+      [
+        TRACER,
+        "--attest",
+        join(dir, "l.json"),
+        "--buffer-size",
+        "64K",
+        "--max-args-size",
+        "16K",
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+      ],
+      {
+        env: { ...ENV, GITHUB_STEP_SUMMARY: summary },
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
     const reader = t.stderr.getReader();
     let err = "";
     while (!err.includes("ready\n")) err += new TextDecoder().decode((await reader.read()).value);

@@ -17,7 +17,11 @@ const events = (file: string) => readFileSync(file, "utf8").trim().split("\n").f
 
 /** Run a /bin/sh script (for arguments a JS string cannot carry: bytes that are not UTF-8). */
 function sh(script: string, env?: Record<string, string>) {
-  const r = Bun.spawnSync(["/bin/sh", "-c", script], { stdout: "pipe", stderr: "pipe", env: env ?? { PATH: "/usr/bin:/bin" } });
+  const r = Bun.spawnSync(["/bin/sh", "-c", script], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: env ?? { PATH: "/usr/bin:/bin" },
+  });
   return { code: r.exitCode, stdout: r.stdout as Buffer, stderr: r.stderr.toString() };
 }
 
@@ -33,11 +37,20 @@ describe("the stub that starts COMMAND is never traced", () => {
         const p = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/true"], { stdout: "ignore", stderr: "ignore" });
         expect(await p.exited).toBe(0);
         const evs = events(out);
-        const execs = evs.filter((e) => e.eventName === "sched_process_exec" || e.eventName === "process_execute_failed");
-        const foreign = execs.filter((e) => e.eventName !== "sched_process_exec" || arg(e, "pathname") !== truePath || JSON.stringify(arg(e, "argv")) !== '["/bin/true"]');
-        if (foreign.length || execs.length !== 1) bad.push(`run ${i}: ${JSON.stringify(execs.map((e) => [e.eventName, e.args[0]?.value]))}`);
+        const execs = evs.filter(
+          (e) => e.eventName === "sched_process_exec" || e.eventName === "process_execute_failed",
+        );
+        const foreign = execs.filter(
+          (e) =>
+            e.eventName !== "sched_process_exec" ||
+            arg(e, "pathname") !== truePath ||
+            JSON.stringify(arg(e, "argv")) !== '["/bin/true"]',
+        );
+        if (foreign.length || execs.length !== 1)
+          bad.push(`run ${i}: ${JSON.stringify(execs.map((e) => [e.eventName, e.args[0]?.value]))}`);
         // and nothing but that one process
-        if (!evs.every((e) => e.hostProcessId === execs[0]?.hostProcessId)) bad.push(`run ${i}: events of another process`);
+        if (!evs.every((e) => e.hostProcessId === execs[0]?.hostProcessId))
+          bad.push(`run ${i}: events of another process`);
       };
       for (let i = 0; i < 200; i += 2) await Promise.all([one(i), one(i + 1)]);
     } finally {
@@ -85,7 +98,10 @@ describe("signals COMMAND starts with are the ones it would have bare", () => {
 
   test("a SIGHUP to a nohup'ed tracer does not reach the command, which runs to its end", async () => {
     const out = join(dir, "nohup.jsonl");
-    const p = Bun.spawn(["nohup", TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", "echo started; sleep 1; exit 7"], { stdout: "pipe", stderr: "ignore" });
+    const p = Bun.spawn(
+      ["nohup", TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", "echo started; sleep 1; exit 7"],
+      { stdout: "pipe", stderr: "ignore" },
+    );
     const reader = p.stdout.getReader();
     await reader.read(); // "started": the command runs
     p.kill("SIGHUP");
@@ -130,7 +146,10 @@ test("-o - with COMMAND: events on stdout, next to what the command prints", () 
   expect(r.code).toBe(0);
   const lines = r.stdout.toString().trim().split("\n");
   expect(lines).toContain(m); // echo's own line
-  const exec = lines.filter((l) => l.startsWith("{")).map(parseLine).find((e) => e.eventName === "sched_process_exec");
+  const exec = lines
+    .filter((l) => l.startsWith("{"))
+    .map(parseLine)
+    .find((e) => e.eventName === "sched_process_exec");
   expect(arg(exec!, "argv")).toEqual(["/bin/echo", m]);
   readyAndSummary(r.stderr);
 });
@@ -147,7 +166,11 @@ test("a daemon COMMAND leaves behind is followed until COMMAND exits, not waited
   for (let i = 0; i < 200 && !existsSync(done); i++) await Bun.sleep(25);
   expect(existsSync(done)).toBe(true); // it ran, after the tracer had gone
   const evs = events(out);
-  expect(evs.filter((e) => e.eventName === "sched_process_exec" && (arg(e, "argv") as string[]).includes(m))).toEqual([]); // /bin/true M came later
-  expect(evs.some((e) => e.eventName === "sched_process_exec" && arg(e, "pathname") === realpathSync("/usr/bin/setsid"))).toBe(true);
+  expect(evs.filter((e) => e.eventName === "sched_process_exec" && (arg(e, "argv") as string[]).includes(m))).toEqual(
+    [],
+  ); // /bin/true M came later
+  expect(
+    evs.some((e) => e.eventName === "sched_process_exec" && arg(e, "pathname") === realpathSync("/usr/bin/setsid")),
+  ).toBe(true);
   expect(evs.some((e) => e.eventName === "sched_process_fork")).toBe(true); // the daemon's fork was seen
 });

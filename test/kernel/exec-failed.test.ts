@@ -32,10 +32,20 @@ interface Attempt {
 
 /** Run the fixture; each failed attempt it reports. */
 async function attempt(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Attempt[]> {
-  const p = Bun.spawn([ef, ...args], { stdout: "pipe", stderr: "ignore", stdin: "ignore", env: opts.env, cwd: opts.cwd ?? dir });
+  const p = Bun.spawn([ef, ...args], {
+    stdout: "pipe",
+    stderr: "ignore",
+    stdin: "ignore",
+    env: opts.env,
+    cwd: opts.cwd ?? dir,
+  });
   const out = await new Response(p.stdout).text();
   await p.exited;
-  return [...out.matchAll(/pid=(\d+) tid=(\d+) errno=(\d+)/g)].map((m) => ({ pid: +m[1]!, tid: +m[2]!, errno: +m[3]! }));
+  return [...out.matchAll(/pid=(\d+) tid=(\d+) errno=(\d+)/g)].map((m) => ({
+    pid: +m[1]!,
+    tid: +m[2]!,
+    errno: +m[3]!,
+  }));
 }
 
 /** The failed-exec events of a process, in order; waits until `count` arrived. */
@@ -77,7 +87,13 @@ describe("process_execute_failed", () => {
     expect(arg(e, "arguments")).toEqual(["/nonexistent/tool", m, "arg with space", ""]);
     expect(arg(e, "error")).toBe("ENOENT");
     expect(e.syscall).toBe("execve");
-    expect(arg(e, "binary")).toEqual({ path: "/nonexistent/tool", device_id: 0, inode_number: 0, ctime: 0, inode_mode: 0 });
+    expect(arg(e, "binary")).toEqual({
+      path: "/nonexistent/tool",
+      device_id: 0,
+      inode_number: 0,
+      ctime: 0,
+      inode_mode: 0,
+    });
     expect(arg(e, "kernel_invoked")).toBe(false);
     expect(e.executable.path).toBe(ef);
   });
@@ -156,7 +172,9 @@ describe("process_execute_failed", () => {
     expect(got.slice(0, 2)).toEqual(["/bin/true", m]);
     // a string is measured up to MAX_ARG_STRLEN (128 KiB, NUL included): the kernel refuses longer ones
     const measured = ["/bin/true", m, big].reduce((n, a) => n + Math.min(a.length + 1, 128 * 1024), 0);
-    expect(arg(e, "arguments_dropped_bytes") + Buffer.byteLength(got.join("\0")) + (got.length === 3 ? 0 : 1)).toBe(measured);
+    expect(arg(e, "arguments_dropped_bytes") + Buffer.byteLength(got.join("\0")) + (got.length === 3 ? 0 : 1)).toBe(
+      measured,
+    );
     expect(arg(e, "truncated")).toContain("arguments");
   });
 
@@ -289,6 +307,8 @@ describe("process_execute_failed", () => {
     await p.exited;
     await tracer.waitFor((e) => e.eventName === "sched_process_exec" && e.hostProcessId === p.pid);
     await Bun.sleep(200);
-    expect(tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === p.pid)).toEqual([]);
+    expect(
+      tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === p.pid),
+    ).toEqual([]);
   });
 });

@@ -1,7 +1,18 @@
 // sched_process_exec against the real kernel: every field compared with ground truth taken
 // outside the tracer (/proc of the held process, stat(2), what the test itself passed).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync, rmSync, openSync, closeSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+  rmSync,
+  openSync,
+  closeSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, kernelDev, marker, procCmdline, readUntil, TracerRun, withMarker, type Json } from "./harness";
@@ -47,7 +58,9 @@ function nsInode(pid: number, ns: string): number {
 }
 
 function cgroup2Root(): string {
-  const line = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => / - cgroup2 /.test(l))!;
+  const line = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .find((l) => / - cgroup2 /.test(l))!;
   return line.split(" ")[4]!;
 }
 
@@ -55,7 +68,10 @@ function truthOf(pid: number): Truth {
   const exe = readlinkSync(`/proc/${pid}/exe`);
   const maps = readFileSync(`/proc/${pid}/maps`, "utf8");
   const loader = /\s(\/\S*ld-linux\S*\.so\S*)$/m.exec(maps)?.[1] ?? null;
-  const cgPath = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").find((l) => l.startsWith("0::"))!.slice(3);
+  const cgPath = readFileSync(`/proc/${pid}/cgroup`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("0::"))!
+    .slice(3);
   return {
     pid,
     exe,
@@ -203,7 +219,9 @@ describe("sched_process_exec", () => {
     const m = marker("bytes");
     // \377\376 is not UTF-8; a newline and a quote inside an argument
     const p = Bun.spawn(["/bin/sh", "-c", `exec ${hold} ${m} "$(printf 'x\\377\\376y')" "$(printf 'a\\nb"c')"`], {
-      stdin: "ignore", stdout: "ignore", stderr: "ignore",
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
     });
     await p.exited;
     const e = await execOf(m, hold);
@@ -215,7 +233,12 @@ describe("sched_process_exec", () => {
 
   test("stdin from a real pipe", async () => {
     const m = marker("pipe");
-    const p = Bun.spawn(["/bin/sh", "-c", `(read x) | exec ${hold} ${m}`], { stdin: "pipe", stdout: "ignore", stderr: "pipe", cwd: dir });
+    const p = Bun.spawn(["/bin/sh", "-c", `(read x) | exec ${hold} ${m}`], {
+      stdin: "pipe",
+      stdout: "ignore",
+      stderr: "pipe",
+      cwd: dir,
+    });
     const pid = Number((await readUntil(p.stderr, /ready (\d+)\n/))[1]);
     const link = readlinkSync(`/proc/${pid}/fd/0`);
     const mode = statSync(`/proc/${pid}/fd/0`).mode;
@@ -248,7 +271,11 @@ describe("sched_process_exec", () => {
 
   test("stdin from a terminal (pty)", async () => {
     const m = marker("tty");
-    const p = Bun.spawn(["script", "-qec", `${hold} ${m}`, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    const p = Bun.spawn(["script", "-qec", `${hold} ${m}`, "/dev/null"], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "ignore",
+    });
     const pid = Number((await readUntil(p.stdout, /ready (\d+)/))[1]);
     const ttyPath = readlinkSync(`/proc/${pid}/fd/0`);
     const ttyMode = statSync(`/proc/${pid}/fd/0`).mode;
@@ -282,7 +309,8 @@ describe("sched_process_exec", () => {
     const [exe, cwd] = p.stdout.toString().trim().split("\n");
     expect(exe).toBe(`${sub}/rl (deleted)`);
     expect(cwd).toBe(`${sub} (deleted)`);
-    const mine = (e: Json) => e.eventName === "sched_process_exec" && arg(e, "argv")[0] === "/proc/self/fd/3" && arg(e, "argv").includes(m);
+    const mine = (e: Json) =>
+      e.eventName === "sched_process_exec" && arg(e, "argv")[0] === "/proc/self/fd/3" && arg(e, "argv").includes(m);
     const [e, ...more] = (await tracer.waitFor(mine)).filter(mine) as [Json, ...Json[]];
     expect(more).toEqual([]);
     expect(arg(e, "pathname")).toBe(exe);
@@ -347,7 +375,11 @@ describe("capture limits and --env", () => {
       await Bun.spawn([hold, m], { env, stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited;
       const hits = withMarker(await t.waitFor((e) => withMarker([e], m).length > 0), m);
       const got: string[] = arg(hits[0]!, "env");
-      expect([...got].sort()).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+      expect([...got].sort()).toEqual(
+        Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort(),
+      );
     } finally {
       expect(await t.stop()).toBe(0);
     }

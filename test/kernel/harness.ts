@@ -30,7 +30,8 @@ export function fixture(name: string, opts: { static?: boolean } = {}): string {
 export type Json = Record<string, any>;
 
 /** The summary line that ends a -- COMMAND run (and any run on a terminal), on stderr. */
-export const SUMMARY_LINE = /^tracer: \d+ process(?:es)?, \d+ execs?, \d+ failed execs?, \d+ non-zero exits?, (?:\d+ killed by a signal, )?(?:\d+ events? lost, )?[\d.]+ m?s$/;
+export const SUMMARY_LINE =
+  /^tracer: \d+ process(?:es)?, \d+ execs?, \d+ failed execs?, \d+ non-zero exits?, (?:\d+ killed by a signal, )?(?:\d+ events? lost, )?[\d.]+ m?s$/;
 
 /** The critical path's line of a -- COMMAND run that started more than one process. */
 export const CRITICAL_PATH_LINE = /^tracer: critical path \(\d+ processes\): .+ [\d.]+ m?s [\d.]+%$/;
@@ -48,8 +49,11 @@ export function readyAndSummary(stderr: string): void {
 /** JSON.parse keeping integers beyond 2^53 exact (as bigint). */
 export function parseLine(line: string): Json {
   // strings matched first and kept: digits inside one (an argv element ",1765...") are not numbers
-  return JSON.parse(line.replace(/("(?:[^"\\]|\\.)*")|([:,\[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, (m, str, pre, num) => (str ? str : `${pre}"#big#${num}"`)), (_k, v) =>
-    typeof v === "string" && v.startsWith("#big#") ? BigInt(v.slice(5)) : v,
+  return JSON.parse(
+    line.replace(/("(?:[^"\\]|\\.)*")|([:,\[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, (m, str, pre, num) =>
+      str ? str : `${pre}"#big#${num}"`,
+    ),
+    (_k, v) => (typeof v === "string" && v.startsWith("#big#") ? BigInt(v.slice(5)) : v),
   );
 }
 
@@ -80,7 +84,11 @@ export class TracerRun {
     const proc = spawn([TRACER, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const run = new TracerRun(proc);
     run.pump(proc.stdout, (s) => (run.out += s));
-    const ready = run.pump(proc.stderr, (s) => (run.err += s), () => run.err.includes("ready\n"));
+    const ready = run.pump(
+      proc.stderr,
+      (s) => (run.err += s),
+      () => run.err.includes("ready\n"),
+    );
     const timeout = opts.timeoutMs ?? 20000;
     const ok = await Promise.race([ready, Bun.sleep(timeout).then(() => false), proc.exited.then(() => false)]);
     if (!ok) {
@@ -165,7 +173,9 @@ export async function readUntil(stream: ReadableStream<Uint8Array>, re: RegExp):
 /** Events whose argv contains the marker. */
 export function withMarker(events: Json[], m: string, name = "sched_process_exec"): Json[] {
   return events.filter(
-    (e) => e.eventName === name && ((arg(e, name === "sched_process_exec" ? "argv" : "arguments") as string[]) ?? []).some((a) => a.includes(m)),
+    (e) =>
+      e.eventName === name &&
+      ((arg(e, name === "sched_process_exec" ? "argv" : "arguments") as string[]) ?? []).some((a) => a.includes(m)),
   );
 }
 

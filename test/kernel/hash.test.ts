@@ -18,9 +18,22 @@ describe("--hash", () => {
   test("the file and its interpreter hash as sha256sum says; a static binary has no interpreter hash", () => {
     const out = join(dir, "a.jsonl");
     const m = marker("hash");
-    const sh = Bun.spawnSync([TRACER, "--json", "--hash", "-o", out, "--", "/bin/sh", "-c", `/usr/bin/env true ${m}; ${fixture("storm", { static: true })} 1 /bin/true`]);
+    const sh = Bun.spawnSync([
+      TRACER,
+      "--json",
+      "--hash",
+      "-o",
+      out,
+      "--",
+      "/bin/sh",
+      "-c",
+      `/usr/bin/env true ${m}; ${fixture("storm", { static: true })} 1 /bin/true`,
+    ]);
     expect(sh.exitCode).toBe(0);
-    const events = readFileSync(out, "utf8").split("\n").filter((l) => l).map(parseExact);
+    const events = readFileSync(out, "utf8")
+      .split("\n")
+      .filter((l) => l)
+      .map(parseExact);
     const dynamic = execs(events).find((e) => arg(e, "argv").includes(m))!;
     expect(arg(dynamic, "sha256")).toBe(sha256sum("/usr/bin/env"));
     expect(arg(dynamic, "interpreter_sha256")).toBe(sha256sum(arg(dynamic, "interpreter_pathname")));
@@ -54,19 +67,48 @@ describe("--hash", () => {
 
   test("a storm of 10,000 execs of one binary reads each file once (--stats counts the reads)", () => {
     const out = join(dir, "storm.jsonl");
-    const p = Bun.spawnSync([TRACER, "--json", "--hash", "--stats", "-e", "sched_process_exec", "-o", out, "--", fixture("storm"), "10000", "/bin/true"], { stderr: "pipe" });
+    const p = Bun.spawnSync(
+      [
+        TRACER,
+        "--json",
+        "--hash",
+        "--stats",
+        "-e",
+        "sched_process_exec",
+        "-o",
+        out,
+        "--",
+        fixture("storm"),
+        "10000",
+        "/bin/true",
+      ],
+      { stderr: "pipe" },
+    );
     expect(p.exitCode).toBe(0);
-    const events = execs(readFileSync(out, "utf8").split("\n").filter((l) => l).map(parseExact));
+    const events = execs(
+      readFileSync(out, "utf8")
+        .split("\n")
+        .filter((l) => l)
+        .map(parseExact),
+    );
     expect(events.length).toBe(10001);
     const files = new Set<string>();
     for (const e of events) {
       files.add(`${arg(e, "dev")}:${arg(e, "inode")}:${arg(e, "ctime")}`);
-      if (arg(e, "interpreter_inode") !== 0) files.add(`${arg(e, "interpreter_dev")}:${arg(e, "interpreter_inode")}:${arg(e, "interpreter_ctime")}`);
+      if (arg(e, "interpreter_inode") !== 0)
+        files.add(`${arg(e, "interpreter_dev")}:${arg(e, "interpreter_inode")}:${arg(e, "interpreter_ctime")}`);
       expect(arg(e, "hash_error")).toBe("");
     }
-    const summary = JSON.parse(p.stderr.toString().split("\n").find((l) => l.startsWith('{"summary"'))!).summary;
+    const summary = JSON.parse(
+      p.stderr
+        .toString()
+        .split("\n")
+        .find((l) => l.startsWith('{"summary"'))!,
+    ).summary;
     expect(summary.hash.files).toBe(files.size); // storm, true, and the loader they share
     expect(summary.hash.hits).toBe(2 * 10001 - files.size);
-    expect(new Set(events.filter((e) => arg(e, "pathname") === "/usr/bin/true").map((e) => arg(e, "sha256")))).toEqual(new Set([sha256sum("/usr/bin/true")]));
+    expect(new Set(events.filter((e) => arg(e, "pathname") === "/usr/bin/true").map((e) => arg(e, "sha256")))).toEqual(
+      new Set([sha256sum("/usr/bin/true")]),
+    );
   }, 600_000); // only a bound on absence: a loaded host took more than 120 s for the storm
 });

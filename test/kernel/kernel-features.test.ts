@@ -22,7 +22,9 @@ describe("probeKernel", () => {
   const btfDump = () => (dumped ||= run([BPFTOOL, "btf", "dump", "file", "/sys/kernel/btf/vmlinux"]));
 
   test("the default object's helpers: as bpftool's probes for tracepoint programs say", () => {
-    const probe = JSON.parse(run([BPFTOOL, "feature", "probe", "kernel", "-j"])) as { helpers: Record<string, string[]> };
+    const probe = JSON.parse(run([BPFTOOL, "feature", "probe", "kernel", "-j"])) as {
+      helpers: Record<string, string[]>;
+    };
     const have = new Set(probe.helpers.tracepoint_available_helpers);
     const wanted = ["bpf_get_current_task_btf", "bpf_task_pt_regs", "bpf_find_vma", "bpf_loop"];
     const [major, minor] = release().split(".").map(Number) as [number, number];
@@ -48,9 +50,15 @@ describe("probeKernel", () => {
   test("bpf_prog_info's recursion_misses: where <linux/bpf.h> puts it (gcc's offsetof) and the kernel's BTF has it (bpftool)", () => {
     const dir = mkdtempSync(join(tmpdir(), "tracer-uapi-"));
     try {
-      writeFileSync(join(dir, "o.c"), '#include <stddef.h>\n#include <stdio.h>\n#include <linux/bpf.h>\nint main(void) { printf("%zu %zu\\n", offsetof(struct bpf_prog_info, recursion_misses), sizeof(struct bpf_prog_info)); return 0; }\n');
+      writeFileSync(
+        join(dir, "o.c"),
+        '#include <stddef.h>\n#include <stdio.h>\n#include <linux/bpf.h>\nint main(void) { printf("%zu %zu\\n", offsetof(struct bpf_prog_info, recursion_misses), sizeof(struct bpf_prog_info)); return 0; }\n',
+      );
       run(["gcc", "-o", join(dir, "o"), join(dir, "o.c")]);
-      const [offset, headerSize] = run([join(dir, "o")]).trim().split(" ").map(Number) as [number, number];
+      const [offset, headerSize] = run([join(dir, "o")])
+        .trim()
+        .split(" ")
+        .map(Number) as [number, number];
       const dump = btfDump();
       const struct = /^\[\d+\] STRUCT 'bpf_prog_info' size=(\d+) vlen=\d+\n((?:\t.*\n)+)/m.exec(dump);
       expect(struct).not.toBeNull();

@@ -41,7 +41,8 @@ const exits = (pred: (e: Json) => boolean) => tracer.waitFor((e) => e.eventName 
 describe("sched_process_fork", () => {
   test("fork: parent and child ids match what fork() returned", async () => {
     const r = await run([lc, "fork", marker("fork")]);
-    const parent = Number(r.kv.parent), child = Number(r.kv.child);
+    const parent = Number(r.kv.parent),
+      child = Number(r.kv.child);
     expect(parent).toBe(r.pid);
     const [f] = await forks((e) => arg(e, "child_pid") === child);
     expect(arg(f!, "parent_pid")).toBe(parent);
@@ -76,7 +77,8 @@ describe("sched_process_fork", () => {
 
   test("thread: child_tid is the tid the thread reports, child_pid its process", async () => {
     const r = await run([lc, "thread", marker("thread")]);
-    const pid = Number(r.kv.pid), tid = Number(r.kv.tid);
+    const pid = Number(r.kv.pid),
+      tid = Number(r.kv.tid);
     expect(tid).not.toBe(pid);
     const [f] = await forks((e) => arg(e, "child_tid") === tid);
     expect(arg(f!, "child_pid")).toBe(pid);
@@ -91,7 +93,9 @@ describe("sched_process_fork", () => {
 
   test("a thread that forks: parent is the thread, parent_process its process", async () => {
     const r = await run([lc, "thread-fork", marker("tfork")]);
-    const pid = Number(r.kv.pid), tid = Number(r.kv.tid), child = Number(r.kv.child);
+    const pid = Number(r.kv.pid),
+      tid = Number(r.kv.tid),
+      child = Number(r.kv.child);
     const [f] = await forks((e) => arg(e, "child_pid") === child);
     expect(arg(f!, "parent_tid")).toBe(tid);
     expect(arg(f!, "parent_pid")).toBe(pid);
@@ -102,7 +106,11 @@ describe("sched_process_fork", () => {
 
   test("fork inside a new pid namespace: child_ns_pid 1, child_pid the host pid", async () => {
     const m = marker("pidns");
-    const p = Bun.spawn(["unshare", "--pid", "--fork", lc, "sleep", m], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
+    const p = Bun.spawn(["unshare", "--pid", "--fork", lc, "sleep", m], {
+      stdout: "pipe",
+      stderr: "ignore",
+      stdin: "ignore",
+    });
     const [line] = await readUntil(p.stdout, /.*\n/);
     expect(line.trim()).toBe("pid=1"); // getpid() inside the namespace
     const hostPid = Number(readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(" ")[0]);
@@ -153,7 +161,12 @@ describe("sched_process_exit", () => {
     writeFileSync("/proc/sys/kernel/core_pattern", join(cwd, "core.%p"));
     try {
       const m = marker("core");
-      const p = Bun.spawn(["/bin/sh", "-c", `ulimit -c unlimited; exec ${lc} sleep ${m}`], { cwd, stdout: "pipe", stderr: "ignore", stdin: "ignore" });
+      const p = Bun.spawn(["/bin/sh", "-c", `ulimit -c unlimited; exec ${lc} sleep ${m}`], {
+        cwd,
+        stdout: "pipe",
+        stderr: "ignore",
+        stdin: "ignore",
+      });
       await p.stdout.getReader().read();
       p.kill("SIGSEGV");
       await p.exited;
@@ -180,7 +193,11 @@ describe("sched_process_exit", () => {
 
   test("fork → exec → exit of one process share one processEntityId", async () => {
     const m = marker("join");
-    const p = Bun.spawn(["/bin/sh", "-c", `${lc} exit7 ${m}; exit 0`], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
+    const p = Bun.spawn(["/bin/sh", "-c", `${lc} exit7 ${m}; exit 0`], {
+      stdout: "pipe",
+      stderr: "ignore",
+      stdin: "ignore",
+    });
     const out = await new Response(p.stdout).text();
     await p.exited;
     const pid = Number(/pid=(\d+)/.exec(out)![1]);
@@ -202,19 +219,24 @@ describe("exec from a thread that is not the leader", () => {
   test("the exec event has the leader's ids; the old leader's exit comes first; no exit ends the thread's old tid", async () => {
     const r = await run([lc, "thread-exec", marker("thread-exec")]);
     expect(r.code).toBe(0);
-    const pid = Number(r.kv.pid), tid = Number(r.kv.tid);
+    const pid = Number(r.kv.pid),
+      tid = Number(r.kv.tid);
     expect(tid).not.toBe(pid);
     // what the new image says of itself: the kernel gave the exec'ing thread the leader's id
     expect(Number(r.kv.after_pid)).toBe(pid);
     expect(Number(r.kv.after_tid)).toBe(pid);
-    const [x] = await tracer.waitFor((e) => e.eventName === "sched_process_exec" && e.hostProcessId === pid && arg(e, "argv")[1] === "whoami");
+    const [x] = await tracer.waitFor(
+      (e) => e.eventName === "sched_process_exec" && e.hostProcessId === pid && arg(e, "argv")[1] === "whoami",
+    );
     expect(x!.hostThreadId).toBe(pid);
     expect(arg(x!, "argv")).toEqual(["/proc/self/exe", "whoami"]);
     const [gone] = await exits((e) => e.hostProcessId === pid && arg(e, "process_group_exit") === true);
     expect(arg(gone!, "exit_code")).toBe(0);
     const mine = tracer.events().filter((e) => e.hostProcessId === pid);
     // the old leader's exit (killed by de_thread) precedes the exec; no event ends the old tid
-    const leaderExit = mine.findIndex((e) => e.eventName === "sched_process_exit" && arg(e, "process_group_exit") === false);
+    const leaderExit = mine.findIndex(
+      (e) => e.eventName === "sched_process_exit" && arg(e, "process_group_exit") === false,
+    );
     expect(leaderExit).toBeGreaterThanOrEqual(0);
     expect(mine[leaderExit]!.hostThreadId).toBe(pid);
     // de_thread waits for the old leader to die before the exec goes on: causal order, so the
@@ -229,11 +251,24 @@ describe("-- COMMAND follows a process to its last thread", () => {
     const out = join(tmpdir(), `${marker("dying")}.jsonl`);
     try {
       for (let i = 0; i < 40; i++) {
-        const p = Bun.spawnSync([TRACER, "--json", "-e", "sched_process_exit", "-o", out, "--", lc, "threads-exit", marker("dying")], { stdout: "pipe", stderr: "pipe" });
-        const kv = Object.fromEntries(p.stdout.toString().trim().split("\n").map((l) => l.split("=") as [string, string]));
+        const p = Bun.spawnSync(
+          [TRACER, "--json", "-e", "sched_process_exit", "-o", out, "--", lc, "threads-exit", marker("dying")],
+          { stdout: "pipe", stderr: "pipe" },
+        );
+        const kv = Object.fromEntries(
+          p.stdout
+            .toString()
+            .trim()
+            .split("\n")
+            .map((l) => l.split("=") as [string, string]),
+        );
         const pid = Number(kv.pid);
         const tids = [pid, ...kv.tids!.split(",").map(Number)];
-        const exits = readFileSync(out, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l)).filter((e) => e.hostProcessId === pid);
+        const exits = readFileSync(out, "utf8")
+          .split("\n")
+          .filter((l) => l)
+          .map((l) => JSON.parse(l))
+          .filter((e) => e.hostProcessId === pid);
         // the group-dead thread's exit removes the process from the follow set; the exits of the
         // threads that were a moment behind it must still be reported
         expect(exits.map((e) => e.hostThreadId).sort()).toEqual(tids.sort());

@@ -27,9 +27,17 @@ function project(): string {
 const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
 
 /** Run argv in `cwd`: in a pty of `cols` columns (script(1)), or with stdout and stderr on one pipe. */
-export function screen(argv: string[], cwd: string, cols: number | null, env: Record<string, string> = {}): { out: string; code: number } {
+export function screen(
+  argv: string[],
+  cwd: string,
+  cols: number | null,
+  env: Record<string, string> = {},
+): { out: string; code: number } {
   const cmd = argv.map(quote).join(" ");
-  const sh = cols === null ? ["/bin/sh", "-c", `exec ${cmd} 2>&1`] : ["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"];
+  const sh =
+    cols === null
+      ? ["/bin/sh", "-c", `exec ${cmd} 2>&1`]
+      : ["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"];
   const r = Bun.spawnSync(sh, { cwd, env: { ...ENV, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   return { out: r.stdout.toString().replaceAll("\r\n", "\n"), code: r.exitCode ?? -1 };
 }
@@ -42,7 +50,11 @@ interface Exec {
 }
 function straceLog(file: string): Exec[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/^(\d+) +execve\("((?:[^"\\]|\\.)*)",.*\) = (?:0|-1 (E\w+))/gm)].map((m) => ({ pid: Number(m[1]), path: m[2]!, errno: m[3] ?? "" }));
+  return [...text.matchAll(/^(\d+) +execve\("((?:[^"\\]|\\.)*)",.*\) = (?:0|-1 (E\w+))/gm)].map((m) => ({
+    pid: Number(m[1]),
+    path: m[2]!,
+    errno: m[3] ?? "",
+  }));
 }
 
 /** Failed execs as one definition says: consecutive misses of one name by one pid are one
@@ -72,14 +84,42 @@ function traced(makeArgs: string[], tracerArgs: string[], cols: number | null) {
   const log = join(dir, "strace.log");
   const summary = join(dir, "summary.md");
   writeFileSync(summary, "");
-  const r = screen([TRACER, ...tracerArgs, "--", "strace", "-f", "-qq", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", log, "make", ...makeArgs], dir, cols, { GITHUB_STEP_SUMMARY: summary });
+  const r = screen(
+    [
+      TRACER,
+      ...tracerArgs,
+      "--",
+      "strace",
+      "-f",
+      "-qq",
+      "-s",
+      "256",
+      "-e",
+      "trace=execve",
+      "-e",
+      "signal=none",
+      "-o",
+      log,
+      "make",
+      ...makeArgs,
+    ],
+    dir,
+    cols,
+    { GITHUB_STEP_SUMMARY: summary },
+  );
   return { ...r, dir, execs: straceLog(log), summary: readFileSync(summary, "utf8") };
 }
 
 const summaryCounts = (md: string) => {
   const rows = md.split("\n").filter((l) => l.startsWith("| "));
-  const keys = rows[0]!.split("|").slice(1, -1).map((s) => s.trim());
-  const vals = rows[1]!.split("|").slice(1, -1).map((s) => Number(s.trim()));
+  const keys = rows[0]!
+    .split("|")
+    .slice(1, -1)
+    .map((s) => s.trim());
+  const vals = rows[1]!
+    .split("|")
+    .slice(1, -1)
+    .map((s) => Number(s.trim()));
   return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
 };
 const lineCount = (out: string, what: string) => Number(new RegExp(`(\\d+) ${what}s?,`).exec(out)![1]);
@@ -119,17 +159,24 @@ describe("2 and 4: one entry per failed exec, what it tried, why in words, how i
   });
   test("the job summary: one entry for gen-docs, with the reason and the exit, by its pid", () => {
     const items = r.summary.split("\n").filter((l) => l.startsWith("- "));
-    expect(items.filter((l) => l.includes("gen-docs"))).toEqual([`- \`./tools/gen-docs app\`: interpreter /usr/bin/python2 not found; exit 127 (pid ${gen.pid})`]);
+    expect(items.filter((l) => l.includes("gen-docs"))).toEqual([
+      `- \`./tools/gen-docs app\`: interpreter /usr/bin/python2 not found; exit 127 (pid ${gen.pid})`,
+    ]);
     expect(items.some((l) => l.includes(`(pid ${gen.pid})`) && l.includes("make"))).toBe(false);
   });
   test("the tree names the reason", () => {
-    expect(r.out).toContain(`${gen.pid} ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]`);
+    expect(r.out).toContain(
+      `${gen.pid} ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]`,
+    );
   });
   for (const cols of [80, 200]) {
     test(`the table at ${cols} columns, --failures: one line for it, never 'exit 127 make'`, () => {
       const t = traced([], ["--failures"], cols);
       const g = t.execs.find((e) => e.path === "./tools/gen-docs")!;
-      const rows = t.out.split("\n").map((l) => l.replace(ESC, "")).filter((l) => new RegExp(`^ +[\\d.]+ +${g.pid} `).test(l));
+      const rows = t.out
+        .split("\n")
+        .map((l) => l.replace(ESC, ""))
+        .filter((l) => new RegExp(`^ +[\\d.]+ +${g.pid} `).test(l));
       const full = `execfail ./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127`;
       expect(rows.length).toBe(1);
       const want = rows[0]!.slice(0, rows[0]!.indexOf("execfail")) + full;
@@ -148,13 +195,22 @@ describe("3: the launcher never shows", () => {
     expect(j.code).toBe(127);
     const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
     // ground truth: one try per PATH directory, as execvp would
-    expect(evs.filter((e) => e.eventName === "process_execute_failed").map((e) => e.args.find((a: any) => a.name === "path").value)).toEqual(ENV.PATH.split(":").map((d) => `${d}/${name}`));
+    expect(
+      evs
+        .filter((e) => e.eventName === "process_execute_failed")
+        .map((e) => e.args.find((a: any) => a.name === "path").value),
+    ).toEqual(ENV.PATH.split(":").map((d) => `${d}/${name}`));
     // named as a bare run's child that could not exec it: after the tracer's parent (this test
     // process: /bin/sh exec'd the tracer), never the stub's descriptor number
     expect(new Set(evs.map((e) => e.processName))).toEqual(new Set([readFileSync("/proc/self/comm", "utf8").trim()]));
     const t = screen([TRACER, "--", name], dir, 200);
-    const rows = t.out.split("\n").map((l) => l.replace(ESC, "")).filter((l) => /^ +[\d.]+ +\d+ /.test(l));
-    expect(rows.map((l) => l.replace(/^ +[\d.]+ +\d+ root +/, ""))).toEqual([`execfail ${name}: not found in PATH (ENOENT ×${ENV.PATH.split(":").length}); exit 127`]);
+    const rows = t.out
+      .split("\n")
+      .map((l) => l.replace(ESC, ""))
+      .filter((l) => /^ +[\d.]+ +\d+ /.test(l));
+    expect(rows.map((l) => l.replace(/^ +[\d.]+ +\d+ root +/, ""))).toEqual([
+      `execfail ${name}: not found in PATH (ENOENT ×${ENV.PATH.split(":").length}); exit 127`,
+    ]);
   });
 });
 
@@ -167,15 +223,25 @@ describe("5: --fail-on-new reports a new script, by its path and digest, beside 
     expect(first.code).toBe(0);
     const script = join(dir, "tools", "stamp");
     writeFileSync(script, "#!/bin/sh\n: > stamp\n", { mode: 0o755 });
-    const run = () => screen([TRACER, "--baseline", profile, "--fail-on-new=3", "--", "sh", "-c", "make app && ./tools/stamp"], dir, null);
+    const run = () =>
+      screen(
+        [TRACER, "--baseline", profile, "--fail-on-new=3", "--", "sh", "-c", "make app && ./tools/stamp"],
+        dir,
+        null,
+      );
     const line = () => `tracer: new program against ${profile}: ${script} (sha256 ${sha256sum(script)})`;
     const added = run();
     expect(added.code).toBe(3);
     expect(added.out.split("\n").filter((l) => l.includes("new program"))).toEqual([line()]);
     // the interpreter was in the profile already: only the script is new
-    expect(readFileSync(profile, "utf8")).toContain(`"path":"${Bun.spawnSync(["realpath", "/bin/sh"]).stdout.toString().trim()}"`);
+    expect(readFileSync(profile, "utf8")).toContain(
+      `"path":"${Bun.spawnSync(["realpath", "/bin/sh"]).stdout.toString().trim()}"`,
+    );
     // the same path with other bytes is a new program too
-    Bun.spawnSync(["sh", "-c", `${quote(TRACER)} --profile ${quote(profile)} -- sh -c 'make app && ./tools/stamp'`], { cwd: dir, env: ENV });
+    Bun.spawnSync(["sh", "-c", `${quote(TRACER)} --profile ${quote(profile)} -- sh -c 'make app && ./tools/stamp'`], {
+      cwd: dir,
+      env: ENV,
+    });
     writeFileSync(script, "#!/bin/sh\n: > stamp2\n", { mode: 0o755 });
     const changed = run();
     expect(changed.code).toBe(3);
@@ -188,7 +254,12 @@ describe("9: every output is opened before anything is printed; the error names 
     test(`a terminal of ${cols} columns: one line, no table header, exit 1`, () => {
       const dir = project();
       const bad = join(dir, "no-such-dir", "f.json"); // ENOENT: its directory does not exist
-      for (const [flag, spelt] of [["--attest", "--attest"], ["--profile", "--profile"], ["-o", "open output"], ["--tree", "--tree"]] as const) {
+      for (const [flag, spelt] of [
+        ["--attest", "--attest"],
+        ["--profile", "--profile"],
+        ["-o", "open output"],
+        ["--tree", "--tree"],
+      ] as const) {
         const r = screen([TRACER, flag, bad, "--", "true"], dir, cols);
         expect(r.code).toBe(1);
         // -o's own message says "output" already
@@ -196,7 +267,10 @@ describe("9: every output is opened before anything is printed; the error names 
         expect(r.out).toBe(want + "\n"); // a message is not cut to the terminal
       }
       const s = screen([TRACER, "show", "--profile", bad, join(PROJECT, "Makefile")], dir, cols);
-      expect([s.code, s.out]).toEqual([1, `tracer: --profile: open output ${bad}: No such file or directory (ENOENT)\n`]);
+      expect([s.code, s.out]).toEqual([
+        1,
+        `tracer: --profile: open output ${bad}: No such file or directory (ENOENT)\n`,
+      ]);
     });
   }
 });
@@ -205,17 +279,33 @@ describe("8: --json -- make 2>t.jsonl (no -o) makes a file tracer show reads", (
   test("the status lines and make's messages are left out and counted; every event is read", () => {
     const dir = project();
     const log = join(dir, "strace.log");
-    const r = Bun.spawnSync(["sh", "-c", `exec ${quote(TRACER)} --json -- strace -f -qq -e trace=execve -e signal=none -o ${quote(log)} make 2>t.jsonl`], { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(
+      [
+        "sh",
+        "-c",
+        `exec ${quote(TRACER)} --json -- strace -f -qq -e trace=execve -e signal=none -o ${quote(log)} make 2>t.jsonl`,
+      ],
+      { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" },
+    );
     expect(r.exitCode).toBe(2);
-    const lines = readFileSync(join(dir, "t.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+    const lines = readFileSync(join(dir, "t.jsonl"), "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
     const notEvents = lines.filter((l) => !l.startsWith("{"));
     expect(notEvents).toContain("ready");
     expect(notEvents).toContain("make: *** [Makefile:14: docs] Error 127");
     const s = screen([TRACER, "show", "--failures", "t.jsonl"], dir, null);
     expect(s.code).toBe(0);
     const gen = straceLog(log).find((e) => e.path === "./tools/gen-docs")!;
-    expect(s.out).toMatch(new RegExp(`^\\S+ +${gen.pid} root +execfail \\./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127$`, "m"));
-    expect(s.out).toContain(`tracer: left out ${notEvents.length} lines that are not events (first: line ${lines.indexOf(notEvents[0]!) + 1}, `);
+    expect(s.out).toMatch(
+      new RegExp(
+        `^\\S+ +${gen.pid} root +execfail \\./tools/gen-docs app: interpreter /usr/bin/python2 not found; exit 127$`,
+        "m",
+      ),
+    );
+    expect(s.out).toContain(
+      `tracer: left out ${notEvents.length} lines that are not events (first: line ${lines.indexOf(notEvents[0]!) + 1}, `,
+    );
     // the summary counts every event of the file: as many execs as strace saw succeed
     expect(lineCount(s.out, "exec")).toBe(straceLog(log).filter((e) => !e.errno).length + 1); // + strace's own exec
   });
@@ -226,13 +316,22 @@ describe("12: one rule for the time column, live and tracer show", () => {
     const dir = project();
     const saved = join(dir, "t.jsonl");
     expect(screen([TRACER, "--json", "-o", saved, "--", "make", "app"], dir, null).code).toBe(0);
-    const firstColumn = (out: string) => out.split("\n").filter((l) => /^ *[\d:.]+ +\d+ /.test(l)).map((l) => l.trim().split(/ +/)[0]!);
+    const firstColumn = (out: string) =>
+      out
+        .split("\n")
+        .filter((l) => /^ *[\d:.]+ +\d+ /.test(l))
+        .map((l) => l.trim().split(/ +/)[0]!);
     const rel = /^\d+\.\d{3}$/;
     const tod = /^\d\d:\d\d:\d\d\.\d{3}$/;
     for (const [argv, cols, want] of [
-      [["--", "make", "app"], 80, rel], [["--", "make", "app"], 200, rel], [["--", "make", "app"], null, tod],
-      [["show", saved], 80, rel], [["show", saved], 200, rel], [["show", saved], null, tod],
-      [["--time-of-day", "--", "make", "app"], 80, tod], [["show", "--time-of-day", saved], 200, tod],
+      [["--", "make", "app"], 80, rel],
+      [["--", "make", "app"], 200, rel],
+      [["--", "make", "app"], null, tod],
+      [["show", saved], 80, rel],
+      [["show", saved], 200, rel],
+      [["show", saved], null, tod],
+      [["--time-of-day", "--", "make", "app"], 80, tod],
+      [["show", "--time-of-day", saved], 200, tod],
     ] as const) {
       const col = firstColumn(screen([TRACER, ...argv], dir, cols).out.replace(ESC, ""));
       expect(col.length).toBeGreaterThan(0);
@@ -254,7 +353,13 @@ describe("6: --tree - on a terminal: cut to its width, failures coloured as in t
       expect(tree.length).toBeGreaterThanOrEqual(new Set(t.execs.map((e) => e.pid)).size);
       for (const l of tree) expect(Bun.stringWidth(l.replace(ESC, ""))).toBeLessThanOrEqual(cols);
       expect(tree.some((l) => l.replace(ESC, "").endsWith("…"))).toBe(true); // cc1's argv is longer than 200 columns
-      const red = (pid: number) => tree.find((l) => l.replace(ESC, "").replace(/^[│├└─ ]*/, "").startsWith(`${pid} `))!;
+      const red = (pid: number) =>
+        tree.find((l) =>
+          l
+            .replace(ESC, "")
+            .replace(/^[│├└─ ]*/, "")
+            .startsWith(`${pid} `),
+        )!;
       expect(red(gen.pid)).toMatch(new RegExp(`^[│├└─ ]*\\x1b\\[31m${gen.pid} \\./tools/gen-docs app`));
       expect(red(make.pid)).toMatch(new RegExp(`^[│├└─ ]*\\x1b\\[31m${make.pid} make`));
       const cc = t.execs.find((e) => e.path.endsWith("/cc") || e.path === "cc")!;
@@ -277,8 +382,16 @@ describe("7: a row does not wait for its task's next event", () => {
       const m = `/nonexistent-newuser-${process.pid}/tool`;
       // bash keeps going after a failed exec (execfail), then blocks on the FIFO: its next event
       // (its exit) comes only once the test writes to the FIFO, after it saw the row
-      const cmd = [TRACER, "--", "bash", "-c", `shopt -s execfail; exec ${m} 2>/dev/null; read x < ${fifo}`].map(quote).join(" ");
-      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], { cwd: dir, env: ENV, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const cmd = [TRACER, "--", "bash", "-c", `shopt -s execfail; exec ${m} 2>/dev/null; read x < ${fifo}`]
+        .map(quote)
+        .join(" ");
+      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], {
+        cwd: dir,
+        env: ENV,
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       let screenText = "";
       const dec = new TextDecoder();
       const reader = p.stdout.getReader();
@@ -300,7 +413,11 @@ describe("7: a row does not wait for its task's next event", () => {
       expect(await p.exited).toBe(0);
       expect(seenBeforeExit).toBe(true);
       // and it is one row, not merged with bash's exit (bash went on)
-      const rows = screenText.replace(ESC, "").replaceAll("\r", "").split("\n").filter((l) => / root +execfail /.test(l));
+      const rows = screenText
+        .replace(ESC, "")
+        .replaceAll("\r", "")
+        .split("\n")
+        .filter((l) => / root +execfail /.test(l));
       expect(rows.length).toBe(1);
       expect(rows[0]!.endsWith(want) || rows[0]!.endsWith("…")).toBe(true);
     });
@@ -311,15 +428,38 @@ describe("10: --hash shows in the table", () => {
   test("each exec row ends with the first 12 hex digits of sha256sum's digest of the file strace saw run", () => {
     const dir = project();
     const log = join(dir, "strace.log");
-    const r = screen([TRACER, "--hash", "--", "strace", "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", log, "make", "app"], dir, null);
+    const r = screen(
+      [
+        TRACER,
+        "--hash",
+        "--",
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=execve",
+        "-e",
+        "signal=none",
+        "-o",
+        log,
+        "make",
+        "app",
+      ],
+      dir,
+      null,
+    );
     expect(r.code).toBe(0);
     const sha = (p: string) => Bun.spawnSync(["sha256sum", p]).stdout.toString().split(" ")[0]!;
     const ran = straceLog(log).filter((e) => !e.errno);
     const rows = r.out.split("\n").filter((l) => / root +exec /.test(l));
     expect(rows.length).toBe(ran.length + 1); // + strace's own exec
     for (const e of ran) {
-      const real = Bun.spawnSync(["realpath", e.path.startsWith("/") ? e.path : join(dir, e.path)]).stdout.toString().trim();
-      const row = rows.find((l) => new RegExp(`^\\S+ +${e.pid} root +exec `).test(l) && l.includes(` sha256 ${sha(real).slice(0, 12)}`));
+      const real = Bun.spawnSync(["realpath", e.path.startsWith("/") ? e.path : join(dir, e.path)])
+        .stdout.toString()
+        .trim();
+      const row = rows.find(
+        (l) => new RegExp(`^\\S+ +${e.pid} root +exec `).test(l) && l.includes(` sha256 ${sha(real).slice(0, 12)}`),
+      );
       expect(`${e.pid} ${e.path}: ${row ? "found" : "missing"}`).toBe(`${e.pid} ${e.path}: found`);
     }
   });
@@ -339,13 +479,22 @@ describe("15: npm start", () => {
     return out;
   };
   test("the chain from npm ends in the tracer itself (exec at each step): a SIGTERM to npm reaches it", async () => {
-    const p = Bun.spawn(["npm", "start", "--silent", "--", "--comm", `nomatch${process.pid}`], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn(["npm", "start", "--silent", "--", "--comm", `nomatch${process.pid}`], {
+      cwd: ROOT,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const { readUntil } = await import("./harness");
     await readUntil(p.stderr, /^ready$/m);
     const kids = children(p.pid);
     const cleanup = () => kids.forEach((k) => Bun.spawnSync(["kill", "-TERM", String(k)])); // only ours
     // ground truth: the kernel's view of npm's child and its program
-    const exes = kids.map((k) => Bun.spawnSync(["readlink", `/proc/${k}/exe`]).stdout.toString().trim());
+    const exes = kids.map((k) =>
+      Bun.spawnSync(["readlink", `/proc/${k}/exe`])
+        .stdout.toString()
+        .trim(),
+    );
     if (exes.join() !== join(ROOT, "tracer")) {
       p.kill("SIGTERM");
       await p.exited;
@@ -363,7 +512,11 @@ describe("15: npm start", () => {
 
 describe("14: quiet surprises", () => {
   test("started with SIGINT ignored (a job started with & from a script): one line at start says so, with the pid to stop", async () => {
-    const p = Bun.spawn(["sh", "-c", `trap '' INT; exec ${quote(TRACER)} --json --comm nomatch${process.pid}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn(["sh", "-c", `trap '' INT; exec ${quote(TRACER)} --json --comm nomatch${process.pid}`], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const { readUntil } = await import("./harness");
     try {
       const m = await readUntil(p.stderr, /^((?:[^\n]*\n)*?)ready\n/);
@@ -388,30 +541,41 @@ describe("14: quiet surprises", () => {
     const big = new Set<string>();
     const visit = (k: string, v: unknown) => {
       if (typeof v === "bigint" && (v > 2n ** 53n || v < -(2n ** 53n))) big.add(k);
-      else if (Array.isArray(v)) v.forEach((x) => (x && typeof x === "object" && "name" in x ? visit(x.name, x.value) : visit(k, x)));
+      else if (Array.isArray(v))
+        v.forEach((x) => (x && typeof x === "object" && "name" in x ? visit(x.name, x.value) : visit(k, x)));
       else if (v && typeof v === "object") for (const [kk, vv] of Object.entries(v)) visit(kk, vv);
     };
     for (const l of readFileSync(out, "utf8").trim().split("\n")) visit("", parseLine(l));
     expect(big.has("timestamp")).toBe(true);
-    for (const r of recipes) for (const f of big) expect(`${f} in ${r}`).not.toMatch(new RegExp(`^${f} in .*(\\.${f}\\b|"${f}")`));
+    for (const r of recipes)
+      for (const f of big) expect(`${f} in ${r}`).not.toMatch(new RegExp(`^${f} in .*(\\.${f}\\b|"${f}")`));
   });
 });
 
 describe("13: small things", () => {
   test("the usual summary line fits 80 columns (deaths by a signal and losses only when there are some)", () => {
     const t = screen([TRACER, "--", "make"], project(), 80);
-    const line = t.out.split("\n").filter((l) => l.startsWith("tracer: ")).at(-1)!;
+    const line = t.out
+      .split("\n")
+      .filter((l) => l.startsWith("tracer: "))
+      .at(-1)!;
     expect(line).toMatch(/^tracer: \d+ processes, \d+ execs, 1 failed exec, \d+ non-zero exits?, [\d.]+ m?s$/);
     expect(line.length).toBeLessThanOrEqual(80);
   });
   for (const cols of [80, 200]) {
     test(`${cols} columns: ^C and what follows do not share a line`, async () => {
       const cmd = [TRACER, "--comm", `nomatch${process.pid}`].map(quote).join(" ");
-      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], { env: ENV, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], {
+        env: ENV,
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const reader = p.stdout.getReader();
       const dec = new TextDecoder();
       let text = "";
-      while (!text.includes("COMMAND\r\n")) { // the header is out: the tracer is running
+      while (!text.includes("COMMAND\r\n")) {
+        // the header is out: the tracer is running
         const { value, done } = await reader.read();
         if (done) break;
         text += dec.decode(value, { stream: true });
@@ -446,10 +610,13 @@ describe("13: tracer show --profile that cannot reach its file says so, and whic
     const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writer = openSync(fifo, constants.O_WRONLY);
     closeSync(reader);
-    const run = (args: string[]) => Bun.spawnSync([TRACER, "show", ...args, trace], { cwd: dir, stdout: writer, stderr: "pipe" });
+    const run = (args: string[]) =>
+      Bun.spawnSync([TRACER, "show", ...args, trace], { cwd: dir, stdout: writer, stderr: "pipe" });
     const profile = run(["--profile", "-"]);
     expect(profile.exitCode).toBe(1);
-    expect(profile.stderr.toString().split("\n")[0]).toBe("tracer: --profile stdout: not written: its reader went away (EPIPE)");
+    expect(profile.stderr.toString().split("\n")[0]).toBe(
+      "tracer: --profile stdout: not written: its reader went away (EPIPE)",
+    );
     const view = run(["--failures"]);
     expect(view.exitCode).toBe(0); // nobody reads the view: not an error
     closeSync(writer);
@@ -465,9 +632,24 @@ describe("13: the whole-host table shows execs and failures first; --all shows e
     const dir = mkdtempSync(join(tmpdir(), "tracer-newuser-uid-")); // the workload's uid writes its log here
     Bun.spawnSync(["chmod", "777", dir]);
     const log = join(dir, "log");
-    const w = Bun.spawnSync(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "/bin/sh", "-c", `echo "sh $$" >> ${log}; /bin/true & echo "true $!" >> ${log}; wait; /bin/sh -c 'exit 3' & echo "three $!" >> ${log}; wait; exit 0`]);
+    const w = Bun.spawnSync([
+      "setpriv",
+      "--reuid",
+      uid,
+      "--regid",
+      uid,
+      "--clear-groups",
+      "/bin/sh",
+      "-c",
+      `echo "sh $$" >> ${log}; /bin/true & echo "true $!" >> ${log}; wait; /bin/sh -c 'exit 3' & echo "three $!" >> ${log}; wait; exit 0`,
+    ]);
     expect(w.exitCode).toBe(0);
-    const pids = Object.fromEntries(readFileSync(log, "utf8").trim().split("\n").map((l) => [l.split(" ")[0]!, Number(l.split(" ")[1])]));
+    const pids = Object.fromEntries(
+      readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => [l.split(" ")[0]!, Number(l.split(" ")[1])]),
+    );
     try {
       // 60 s only decide when a row is declared missing
       const until = Date.now() + 60000;
@@ -477,14 +659,26 @@ describe("13: the whole-host table shows execs and failures first; --all shows e
       await t.stop("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     }
-    const rows = t.stdout.split("\n").filter((l) => /^\d\d:/.test(l)).map((l) => l.replace(/^\S+ +/, "").replace(/  [\d.]+ m?s$/, "").replace(/ +/g, " "));
+    const rows = t.stdout
+      .split("\n")
+      .filter((l) => /^\d\d:/.test(l))
+      .map((l) =>
+        l
+          .replace(/^\S+ +/, "")
+          .replace(/  [\d.]+ m?s$/, "")
+          .replace(/ +/g, " "),
+      );
     return { rows, stderr: t.stderr, pids };
   }
   test("by default: the execs and the non-zero exit, no forks or exits 0, and a line saying how to see everything", async () => {
     const { rows, stderr, pids } = await host([]);
     expect(stderr.split("\n")[0]).toBe("tracer: execs and failures only (whole host); --all shows every fork and exit");
     expect(rows[0]).toStartWith(`${pids.sh} ${uid} exec /bin/sh -c `);
-    expect(rows.slice(1)).toEqual([`${pids.true} ${uid} exec /bin/true`, `${pids.three} ${uid} exec /bin/sh -c 'exit 3' [/usr/bin/dash]`, `${pids.three} ${uid} exit 3 /bin/sh -c 'exit 3'`]);
+    expect(rows.slice(1)).toEqual([
+      `${pids.true} ${uid} exec /bin/true`,
+      `${pids.three} ${uid} exec /bin/sh -c 'exit 3' [/usr/bin/dash]`,
+      `${pids.three} ${uid} exit 3 /bin/sh -c 'exit 3'`,
+    ]);
   });
   test("--all: every fork and exit too", async () => {
     const { rows, stderr, pids } = await host(["--all"]);

@@ -16,7 +16,10 @@ const RFS = join(CACHE, `bullseye-${ARCH}`);
 beforeAll(() => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run scripts/build.sh`);
   // Made once (a few minutes), then reused.
-  const r = Bun.spawnSync(["bash", "scripts/kernels/fetch.sh", "--debootstrap", RFS, "bullseye"], { cwd: ROOT, stderr: "pipe" });
+  const r = Bun.spawnSync(["bash", "scripts/kernels/fetch.sh", "--debootstrap", RFS, "bullseye"], {
+    cwd: ROOT,
+    stderr: "pipe",
+  });
   if (r.exitCode !== 0) throw new Error(`debootstrap of bullseye failed: ${r.stderr.toString()}`);
 }, 1_800_000);
 
@@ -30,7 +33,13 @@ function inRootfs(script: string, mounts: string[] = []): { code: number; stdout
     `mount --rbind /sys "$R/sys"`,
     `mount --rbind /dev "$R/dev"`,
     `touch "$R/tracer" && mount --bind "$BIN" "$R/tracer"`,
-    ...mounts.map((m) => `mount --bind ${m.split(" ").map((p, i) => (i === 1 ? `"$R${p}"` : `"${p}"`)).join(" ")}`),
+    ...mounts.map(
+      (m) =>
+        `mount --bind ${m
+          .split(" ")
+          .map((p, i) => (i === 1 ? `"$R${p}"` : `"${p}"`))
+          .join(" ")}`,
+    ),
     `exec chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c "$0"`,
   ].join(" && ");
   const r = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c", setup, script], {

@@ -16,7 +16,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function tracer(args: string[], o: { uid?: number; merged?: boolean; exe?: string } = {}) {
   const exe = o.exe ?? TRACER;
   const cmd = o.merged ? ["/bin/sh", "-c", `exec "$@" 2>&1`, "sh", exe, ...args] : [exe, ...args];
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: dir, uid: o.uid, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(cmd[0]!, cmd.slice(1), {
+    cwd: dir,
+    uid: o.uid,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -42,7 +47,10 @@ describe("options", () => {
     const m = marker("short");
     const r = tracer(["--json", "-e", "exec,exit", "--", "/bin/true", m]);
     expect(r.code).toBe(0);
-    const names = r.err.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).eventName);
+    const names = r.err
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l).eventName);
     expect(new Set(names)).toEqual(new Set(["sched_process_exec", "sched_process_exit"]));
   });
 
@@ -60,7 +68,9 @@ describe("options", () => {
   });
 
   test("bad values: one line that names the value", () => {
-    expect(usage(["--uid", "-5"])).toBe("tracer: --uid -5: not a user id, and no user of that name (see tracer --help)");
+    expect(usage(["--uid", "-5"])).toBe(
+      "tracer: --uid -5: not a user id, and no user of that name (see tracer --help)",
+    );
     expect(usage(["--uid", "nosuchuser"])).toContain("--uid nosuchuser:");
     expect(usage(["-e", "exec,execve"])).toContain("-e execve: unknown event");
     expect(usage(["--pid", "x1"])).toContain("'x1'");
@@ -73,8 +83,12 @@ describe("options", () => {
   });
 
   test("--cgroup and --user mistakes: the message only, no table header first", () => {
-    expect(usage(["--cgroup", "/nope-" + process.pid])).toMatch(/^tracer: --cgroup \/nope-\d+: .*: No such file or directory \(ENOENT\) \(see tracer --help\)$/);
-    expect(usage(["--user", "nosuchuser", "--", "true"])).toBe("tracer: --user nosuchuser: no such user (see tracer --help)");
+    expect(usage(["--cgroup", "/nope-" + process.pid])).toMatch(
+      /^tracer: --cgroup \/nope-\d+: .*: No such file or directory \(ENOENT\) \(see tracer --help\)$/,
+    );
+    expect(usage(["--user", "nosuchuser", "--", "true"])).toBe(
+      "tracer: --user nosuchuser: no such user (see tracer --help)",
+    );
   });
 
   test("not root: no output file is created, the error says what to do", () => {
@@ -85,7 +99,9 @@ describe("options", () => {
     chmodSync(copy, 0o755);
     const r = tracer(["-o", "x.jsonl", "--tree", "t.txt"], { uid: idOf("nobody"), exe: copy });
     expect(r.code).toBe(1);
-    expect(r.err).toBe("tracer: load BPF object: Operation not permitted (EPERM); run as root (or with CAP_BPF and CAP_PERFMON)\n");
+    expect(r.err).toBe(
+      "tracer: load BPF object: Operation not permitted (EPERM); run as root (or with CAP_BPF and CAP_PERFMON)\n",
+    );
     expect(r.out).toBe("");
     expect(readdirSync(dir).filter((f) => f === "x.jsonl" || f === "t.txt")).toEqual([]);
   });

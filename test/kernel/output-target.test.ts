@@ -3,7 +3,21 @@
 // never into a block device, and through /dev/fd/N only into a descriptor its caller passed.
 // Global state (a sysctl, a loop device): run under flock /tmp/tracer-suite.lock.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRACER, TracerRun } from "./harness";
@@ -58,18 +72,26 @@ function deviceHead(): Buffer {
 /** tracer --json --env -o PATH -- touch MARK, with extra shell redirections before it. */
 function traceInto(path: string, redirect = "") {
   const ran = join(dir, `ran-${Math.random().toString(36).slice(2)}`);
-  const r = Bun.spawnSync(["bash", "-c", `exec timeout 60 "$0" --json --env -o "$1" -- /bin/touch "$2" ${redirect}`, TRACER, path, ran], {
-    stdout: "pipe", stderr: "pipe",
-  });
+  const r = Bun.spawnSync(
+    ["bash", "-c", `exec timeout 60 "$0" --json --env -o "$1" -- /bin/touch "$2" ${redirect}`, TRACER, path, ran],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   return { code: r.exitCode, err: r.stderr.toString(), ran: existsSync(ran) };
 }
 
 /** traceInto, not waiting for it: several run at once. */
 async function traceIntoAsync(path: string, redirect = "") {
   const ran = join(dir, `ran-${Math.random().toString(36).slice(2)}`);
-  const p = Bun.spawn(["bash", "-c", `exec timeout 600 "$0" --json --env -o "$1" -- /bin/touch "$2" ${redirect}`, TRACER, path, ran], {
-    stdout: "ignore", stderr: "pipe",
-  });
+  const p = Bun.spawn(
+    ["bash", "-c", `exec timeout 600 "$0" --json --env -o "$1" -- /bin/touch "$2" ${redirect}`, TRACER, path, ran],
+    {
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  );
   const err = await new Response(p.stderr).text();
   return { code: await p.exited, err, ran: existsSync(ran) };
 }
@@ -84,14 +106,20 @@ describe("a link planted by another user in a sticky world-writable directory is
   test("nobody's link to a loop device: refused, the device untouched", () => {
     const link = join(sticky, "blk");
     asNobody("ln", "-s", loop, link);
-    refused(traceInto(link), /^tracer: open output .*\/blk: a symlink owned by uid 65534 in a directory others can write/);
+    refused(
+      traceInto(link),
+      /^tracer: open output .*\/blk: a symlink owned by uid 65534 in a directory others can write/,
+    );
     expect(deviceHead().every((b) => b === 0)).toBe(true);
   });
 
   test("nobody's link to /dev/null (root's, harmless, but the link is not root's): refused", () => {
     const link = join(sticky, "null");
     asNobody("ln", "-s", "/dev/null", link);
-    refused(traceInto(link), /^tracer: open output .*\/null: a symlink owned by uid 65534 in a directory others can write/);
+    refused(
+      traceInto(link),
+      /^tracer: open output .*\/null: a symlink owned by uid 65534 in a directory others can write/,
+    );
   });
 
   test("root's own link there to /dev/null is followed", () => {
@@ -131,7 +159,9 @@ describe("-o /dev/fd/N names only a descriptor the caller passed", () => {
     const t = await TracerRun.start(["--json", "-o", "/dev/null"]);
     let held: number[];
     try {
-      held = readdirSync(`/proc/${t.proc.pid}/fd`).map(Number).filter((n) => n > 2);
+      held = readdirSync(`/proc/${t.proc.pid}/fd`)
+        .map(Number)
+        .filter((n) => n > 2);
     } finally {
       t.proc.kill("SIGTERM");
       await t.proc.exited;
@@ -143,7 +173,9 @@ describe("-o /dev/fd/N names only a descriptor the caller passed", () => {
     for (let i = 0; i < others.length; i += 8) {
       const batch = others.slice(i, i + 8);
       const runs = await Promise.all(batch.map((n) => traceIntoAsync(`/dev/fd/${n}`, `9>>"${passed}"`)));
-      runs.forEach((r, j) => refused(r, new RegExp(`^tracer: open output /dev/fd/${batch[j]}: not a descriptor the tracer was given`)));
+      runs.forEach((r, j) =>
+        refused(r, new RegExp(`^tracer: open output /dev/fd/${batch[j]}: not a descriptor the tracer was given`)),
+      );
     }
     const ok = traceInto("/dev/fd/9", `9>>"${passed}"`);
     expect(ok.code).toBe(0);
@@ -155,7 +187,10 @@ describe("a dangling symlink at -o", () => {
   test("refused for what it is, not EBADF from a second close", () => {
     const link = join(dir, "dangling.jsonl");
     symlinkSync(join(dir, "no-such-target"), link);
-    refused(traceInto(link), /^tracer: open output .*dangling\.jsonl: a symlink to nothing \(its target .*no-such-target does not exist\)/);
+    refused(
+      traceInto(link),
+      /^tracer: open output .*dangling\.jsonl: a symlink to nothing \(its target .*no-such-target does not exist\)/,
+    );
     expect(readlinkSync(link)).toBe(join(dir, "no-such-target"));
   });
 });

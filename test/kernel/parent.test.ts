@@ -28,7 +28,13 @@ function reports(file: string): Map<number, Report> {
     const m = /^pid=(\d+) ppid=(\d+) comm=(\w*) exe=(\w*) argv=(.*)$/.exec(line);
     if (!m) continue;
     const hex = (h: string) => Buffer.from(h, "hex");
-    out.set(Number(m[1]), { pid: Number(m[1]), ppid: Number(m[2]), comm: hex(m[3]!).toString(), exe: hex(m[4]!).toString(), argv: m[5]!.split(",").map(hex) });
+    out.set(Number(m[1]), {
+      pid: Number(m[1]),
+      ppid: Number(m[2]),
+      comm: hex(m[3]!).toString(),
+      exe: hex(m[4]!).toString(),
+      argv: m[5]!.split(",").map(hex),
+    });
   }
   return out;
 }
@@ -38,8 +44,13 @@ const same = (got: string[], want: Buffer[]) => {
   expect(got.length).toBe(want.length);
   bytesOf(got).forEach((b, i) => expect(b.equals(want[i]!)).toBe(true));
 };
-const lines = (file: string) => readFileSync(file, "utf8").split("\n").filter((l) => l).map(parseLine);
-const ofPid = (ls: Json[], name: string, pid: number) => ls.filter((e) => e.eventName === name && e.hostProcessId === pid);
+const lines = (file: string) =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l)
+    .map(parseLine);
+const ofPid = (ls: Json[], name: string, pid: number) =>
+  ls.filter((e) => e.eventName === name && e.hostProcessId === pid);
 
 let top: string;
 let exe: string;
@@ -52,7 +63,11 @@ afterAll(() => rmSync(top, { recursive: true, force: true }));
 function runCommand(name: string, command: string[], extra: string[] = []) {
   const out = join(top, name + ".jsonl");
   const report = join(top, name + ".report");
-  const p = Bun.spawnSync([TRACER, "--json", "-o", out, ...extra, "--", ...command], { env: { PATH: "/usr/bin:/bin", ARGV_REPORT: report }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync([TRACER, "--json", "-o", out, ...extra, "--", ...command], {
+    env: { PATH: "/usr/bin:/bin", ARGV_REPORT: report },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   expect(p.exitCode).toBe(3);
   return { events: lines(out), seen: reports(report) };
 }
@@ -71,7 +86,8 @@ describe("a parent and its child, a failed exec and its exit 127", () => {
     expect(parent).toBeDefined();
     const [exec] = ofPid(events, "sched_process_exec", child.pid);
     const [pexec] = ofPid(events, "sched_process_exec", parent.pid);
-    const redacted = (argv: Buffer[]) => argv.map((a) => (a.toString() === `--password=${secret}` ? Buffer.from(`--password=${MARK}`) : a));
+    const redacted = (argv: Buffer[]) =>
+      argv.map((a) => (a.toString() === `--password=${secret}` ? Buffer.from(`--password=${MARK}`) : a));
     for (const line of [exec!, ofPid(events, "sched_process_exit", child.pid)[0]!]) {
       expect(arg(line, "parent_path")).toBe(parent.exe);
       expect(arg(line, "parent_comm")).toBe(parent.comm);
@@ -118,19 +134,34 @@ describe("a process that began before the tracer, and its child after", () => {
     const script = join(top, "before.sh");
     writeFileSync(script, `#!/bin/sh\nwhile [ ! -e '${go}' ]; do sleep 0.02; done\n'${exe}' after-child\ntrue\n`);
     chmodSync(script, 0o755);
-    const p0 = Bun.spawn(["/bin/sh", script, "--token", "Zq-secret-before"], { env: { PATH: "/usr/bin:/bin", ARGV_REPORT: report }, stdout: "ignore", stderr: "ignore" });
-    while (!existsSync(`/proc/${p0.pid}/cmdline`) || readFileSync(`/proc/${p0.pid}/cmdline`).length === 0 || !readFileSync(`/proc/${p0.pid}/cmdline`, "latin1").includes(script)) await Bun.sleep(5);
+    const p0 = Bun.spawn(["/bin/sh", script, "--token", "Zq-secret-before"], {
+      env: { PATH: "/usr/bin:/bin", ARGV_REPORT: report },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    while (
+      !existsSync(`/proc/${p0.pid}/cmdline`) ||
+      readFileSync(`/proc/${p0.pid}/cmdline`).length === 0 ||
+      !readFileSync(`/proc/${p0.pid}/cmdline`, "latin1").includes(script)
+    )
+      await Bun.sleep(5);
     // what /proc says of it, read before the tracer runs
     const path = readlinkSync(`/proc/${p0.pid}/exe`);
     const cmdline = readFileSync(`/proc/${p0.pid}/cmdline`);
     const comm = readFileSync(`/proc/${p0.pid}/comm`, "utf8").trim();
-    const argv = cmdline.subarray(0, cmdline.length - 1).toString("latin1").split("\0").map((s) => Buffer.from(s, "latin1"));
+    const argv = cmdline
+      .subarray(0, cmdline.length - 1)
+      .toString("latin1")
+      .split("\0")
+      .map((s) => Buffer.from(s, "latin1"));
     const expectArgv = argv.map((a) => (a.toString() === "Zq-secret-before" ? Buffer.from(MARK) : a));
     const t = await TracerRun.start(["--json", "--pid-tree", String(p0.pid)]);
     try {
       writeFileSync(go, "");
       await p0.exited;
-      await t.waitFor((e) => e.eventName === "sched_process_exit" && e.hostProcessId === p0.pid && arg(e, "process_group_exit"));
+      await t.waitFor(
+        (e) => e.eventName === "sched_process_exit" && e.hostProcessId === p0.pid && arg(e, "process_group_exit"),
+      );
     } finally {
       expect(await t.stop()).toBe(0);
     }
@@ -158,7 +189,10 @@ describe("an orphan reparented to its subreaper", () => {
     // the inner shell says it runs (so its exec came while outer was its parent), then waits until
     // outer is gone and it has been reparented; outer exits only once the inner shell has said so
     const ran = join(top, "inner.ran");
-    writeFileSync(inner, `#!/bin/sh\n: > '${ran}'\nwhile [ "$(cut -d' ' -f4 /proc/$$/stat)" = "$1" ]; do sleep 0.01; done\nexec '${exe}' orphan\n`);
+    writeFileSync(
+      inner,
+      `#!/bin/sh\n: > '${ran}'\nwhile [ "$(cut -d' ' -f4 /proc/$$/stat)" = "$1" ]; do sleep 0.01; done\nexec '${exe}' orphan\n`,
+    );
     writeFileSync(outer, `#!/bin/sh\n/bin/sh '${inner}' $$ &\nwhile [ ! -e '${ran}' ]; do sleep 0.01; done\nexit 0\n`);
     const { events, seen } = runCommand("orphan", [exe, "--subreaper", "--spawn", "/bin/sh", outer]);
     const orphan = [...seen.values()].find((r) => r.argv[1]?.toString() === "orphan")!;
@@ -198,21 +232,47 @@ describe("the /proc walk at start: processes that began before the tracer", () =
     const report = join(top, "walk.report");
     Bun.spawnSync(["mkfifo", fifo, fifo2]);
     // p0 forks a child once told; p1 only waits (a builtin read: no fork, no event before its exit)
-    const p0 = Bun.spawn(["/bin/sh", "-c", `read x < '${fifo}'; '${exe}' walk-child; true`, "p0"], { env: { PATH: "/usr/bin:/bin", ARGV_REPORT: report }, stdout: "ignore", stderr: "ignore" });
-    const p1 = Bun.spawn(["/bin/sh", "-c", `read x < '${fifo2}'`, "p1", "--api-key", "Zq-walk-secret"], { stdout: "ignore", stderr: "ignore" });
+    const p0 = Bun.spawn(["/bin/sh", "-c", `read x < '${fifo}'; '${exe}' walk-child; true`, "p0"], {
+      env: { PATH: "/usr/bin:/bin", ARGV_REPORT: report },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    const p1 = Bun.spawn(["/bin/sh", "-c", `read x < '${fifo2}'`, "p1", "--api-key", "Zq-walk-secret"], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`);
-    while (!cmdline(p0.pid).includes(Buffer.from("walk-child")) || !cmdline(p1.pid).includes(Buffer.from("Zq-walk-secret"))) await Bun.sleep(5);
+    while (
+      !cmdline(p0.pid).includes(Buffer.from("walk-child")) ||
+      !cmdline(p1.pid).includes(Buffer.from("Zq-walk-secret"))
+    )
+      await Bun.sleep(5);
     const chain = procChain(p0.pid);
     const p1Path = readlinkSync(`/proc/${p1.pid}/exe`);
-    const p1Argv = cmdline(p1.pid).toString("latin1").replace(/\0$/, "").split("\0").map((s) => (s === "Zq-walk-secret" ? MARK : s));
-    const t = await TracerRun.start(["--json", "--ancestors", "--pid-tree", String(p0.pid), "--pid-tree", String(p1.pid)]);
+    const p1Argv = cmdline(p1.pid)
+      .toString("latin1")
+      .replace(/\0$/, "")
+      .split("\0")
+      .map((s) => (s === "Zq-walk-secret" ? MARK : s));
+    const t = await TracerRun.start([
+      "--json",
+      "--ancestors",
+      "--pid-tree",
+      String(p0.pid),
+      "--pid-tree",
+      String(p1.pid),
+    ]);
     try {
       writeFileSync(fifo2, "go\n"); // p1 exits, and is reaped at once
       await p1.exited;
       writeFileSync(fifo, "go\n");
       await p0.exited;
-      await t.waitFor((e) => e.eventName === "sched_process_exit" && e.hostProcessId === p0.pid && arg(e, "process_group_exit"));
-      await t.waitFor((e) => e.eventName === "sched_process_exit" && e.hostProcessId === p1.pid && arg(e, "process_group_exit"));
+      await t.waitFor(
+        (e) => e.eventName === "sched_process_exit" && e.hostProcessId === p0.pid && arg(e, "process_group_exit"),
+      );
+      await t.waitFor(
+        (e) => e.eventName === "sched_process_exit" && e.hostProcessId === p1.pid && arg(e, "process_group_exit"),
+      );
     } finally {
       expect(await t.stop()).toBe(0);
     }
@@ -234,7 +294,9 @@ describe("an exec whose parent exits at the same moment", () => {
     const loop = `for i in $(seq 40); do '${exe}' --nowait --spawn '${exe}' child-$i; done`;
     const { events, seen } = runCommand("racing", [exe, "--subreaper", "--spawn", "/bin/sh", "-c", loop]);
     const reaper = [...seen.values()].find((r) => r.argv[1]?.toString() === "--subreaper")!;
-    const parents = new Map([...seen.values()].filter((r) => r.argv[1]?.toString() === "--nowait").map((r) => [r.pid, r]));
+    const parents = new Map(
+      [...seen.values()].filter((r) => r.argv[1]?.toString() === "--nowait").map((r) => [r.pid, r]),
+    );
     const children = [...seen.values()].filter((r) => /^child-\d+$/.test(r.argv[1]?.toString() ?? ""));
     expect(children.length).toBe(40);
     let reparented = 0;

@@ -1,10 +1,32 @@
 // The real ./tracer as an operator runs it: privileges, missing BTF, signals, a closed stdout,
 // output file mode and planted files, idle wake-ups, and an exec started by the kernel itself (usermode helper).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, heldBpfIds, marker, parseLine, procEntries, readUntil, readyAndSummary, TRACER, TracerRun, withMarker } from "./harness";
+import {
+  arg,
+  heldBpfIds,
+  marker,
+  parseLine,
+  procEntries,
+  readUntil,
+  readyAndSummary,
+  TRACER,
+  TracerRun,
+  withMarker,
+} from "./harness";
 import { DOCKER, down, IMAGE, randomId, sh, up } from "../containers/daemons";
 
 const BPFTOOL = Bun.which("bpftool") ?? "/usr/sbin/bpftool";
@@ -24,9 +46,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("errors an operator meets", () => {
   test("not root: one line that says what is needed, exit 1", () => {
-    const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", copy, "--json"], {
-      cwd: dir, stdout: "pipe", stderr: "pipe",
-    });
+    const r = Bun.spawnSync(
+      ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", copy, "--json"],
+      {
+        cwd: dir,
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     expect(r.exitCode).toBe(1);
     const err = r.stderr.toString();
     expect(err.trim().split("\n").length).toBe(1);
@@ -36,9 +63,13 @@ describe("errors an operator meets", () => {
 
   test("no kernel BTF: a clear error, exit 1", () => {
     // hide /sys/kernel/btf in a private mount namespace
-    const r = Bun.spawnSync(["unshare", "-m", "sh", "-c", `mount -t tmpfs none /sys/kernel/btf && exec "${copy}" --json`], {
-      stdout: "pipe", stderr: "pipe",
-    });
+    const r = Bun.spawnSync(
+      ["unshare", "-m", "sh", "-c", `mount -t tmpfs none /sys/kernel/btf && exec "${copy}" --json`],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     expect(r.exitCode).toBe(1);
     const err = r.stderr.toString();
     expect(err).toMatch(/BTF/);
@@ -49,7 +80,9 @@ describe("errors an operator meets", () => {
 describe("an output file planted by another user is refused, untouched", () => {
   // A sticky world-writable directory, as /tmp; what "nobody" makes there, it makes itself.
   const asNobody = (...cmd: string[]) => {
-    const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...cmd], { stderr: "pipe" });
+    const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...cmd], {
+      stderr: "pipe",
+    });
     if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} as nobody: ${r.stderr}`);
   };
   let sticky: string;
@@ -61,7 +94,10 @@ describe("an output file planted by another user is refused, untouched", () => {
   /** tracer --json --env -o PATH -- COMMAND that would leave a mark; its result. */
   const traceInto = (path: string) => {
     const ran = join(dir, `ran-${Math.random().toString(36).slice(2)}`);
-    const r = Bun.spawnSync(["timeout", "30", TRACER, "--json", "--env", "-o", path, "--", "/bin/sh", "-c", `touch "${ran}"`], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(
+      ["timeout", "30", TRACER, "--json", "--env", "-o", path, "--", "/bin/sh", "-c", `touch "${ran}"`],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     return { code: r.exitCode, err: r.stderr.toString(), ran: existsSync(ran) };
   };
   const refused = (r: ReturnType<typeof traceInto>, why: RegExp) => {
@@ -74,7 +110,10 @@ describe("an output file planted by another user is refused, untouched", () => {
     const f = join(sticky, "planted.jsonl");
     asNobody("sh", "-c", `echo nobody-wrote-this > "${f}"; chmod 644 "${f}"`);
     const r = traceInto(f);
-    refused(r, /^tracer: open output .*planted\.jsonl: exists and belongs to uid 65534, not to the tracer's user \(uid 0\)/);
+    refused(
+      r,
+      /^tracer: open output .*planted\.jsonl: exists and belongs to uid 65534, not to the tracer's user \(uid 0\)/,
+    );
     expect(readFileSync(f, "utf8")).toBe("nobody-wrote-this\n");
     expect(statSync(f).mode & 0o777).toBe(0o644);
     expect(statSync(f).uid).toBe(65534);
@@ -95,7 +134,10 @@ describe("an output file planted by another user is refused, untouched", () => {
     asNobody("mkfifo", fifo);
     asNobody("ln", "-s", fifo, link);
     refused(traceInto(fifo), /^tracer: open output .*planted\.fifo: exists and belongs to uid 65534/);
-    refused(traceInto(link), /^tracer: open output .*planted-link\.jsonl: a symlink owned by uid 65534 in a directory others can write/);
+    refused(
+      traceInto(link),
+      /^tracer: open output .*planted-link\.jsonl: a symlink owned by uid 65534 in a directory others can write/,
+    );
   });
 });
 
@@ -108,7 +150,11 @@ describe("nothing is taken from the working directory (the tracer runs as root)"
     writeFileSync(join(cwd, "evil.ts"), `require("fs").writeFileSync(${JSON.stringify(ran)}, "x");\n`);
     writeFileSync(join(cwd, ".env"), "TRACER_TEST_FROM_DOTENV=1\n");
     // COMMAND inherits the tracer's environment: env(1) shows whether .env was loaded into it.
-    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "hostile.jsonl"), "--", "/usr/bin/env"], { cwd, stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "hostile.jsonl"), "--", "/usr/bin/env"], {
+      cwd,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const out = await new Response(p.stdout).text();
     expect(await p.exited).toBe(0);
     expect(out).toContain("PATH="); // env(1) did run and print
@@ -123,13 +169,21 @@ describe("nor from Bun's runtime variables in the environment (BUN_OPTIONS=--pre
     const evil = join(dir, "env-evil.js");
     writeFileSync(evil, `require("fs").writeFileSync(${JSON.stringify(ran)}, "x");\n`);
     const env = { PATH: "/usr/bin:/bin", BUN_OPTIONS: `--preload ${evil}`, BUN_INSPECT_PRELOAD: evil, BUN_BE_BUN: "1" };
-    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "env-preload.jsonl"), "--", "/usr/bin/env"], { env, stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "env-preload.jsonl"), "--", "/usr/bin/env"], {
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const out = await new Response(p.stdout).text();
     expect(await p.exited).toBe(0);
     readyAndSummary(await new Response(p.stderr).text()); // it ran as the tracer
     expect(existsSync(ran)).toBe(false);
     // what env(1) printed: the environment exactly as the tracer got it
-    expect(out.trim().split("\n").sort()).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+    expect(out.trim().split("\n").sort()).toEqual(
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+    );
   });
 });
 
@@ -156,12 +210,21 @@ describe("running", () => {
 
   test("--stats counts each attached program's runs the kernel skipped: the programs the tracer holds, with bpftool's recursion_misses", async () => {
     // The command waits on the tracer's stdin, so the programs are read while attached.
-    const p = Bun.spawn([TRACER, "--json", "--stats", "-e", "sched_process_exit", "-o", "/dev/null", "--", "/bin/sh", "-c", "read line"], {
-      stdin: "pipe", stdout: "ignore", stderr: "pipe",
-    });
+    const p = Bun.spawn(
+      [TRACER, "--json", "--stats", "-e", "sched_process_exit", "-o", "/dev/null", "--", "/bin/sh", "-c", "read line"],
+      {
+        stdin: "pipe",
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
     await readUntil(p.stderr, /ready\n/);
     const ids = heldBpfIds(p.pid, "prog_id");
-    const shown = JSON.parse(Bun.spawnSync([BPFTOOL, "-j", "prog", "show"], { stdout: "pipe" }).stdout.toString()) as { id: number; name: string; recursion_misses?: number }[];
+    const shown = JSON.parse(Bun.spawnSync([BPFTOOL, "-j", "prog", "show"], { stdout: "pipe" }).stdout.toString()) as {
+      id: number;
+      name: string;
+      recursion_misses?: number;
+    }[];
     const held = shown.filter((q) => ids.has(q.id));
     p.stdin.write("\n");
     p.stdin.end();
@@ -173,7 +236,8 @@ describe("running", () => {
     // bpftool shows program names cut to 15 characters; it omits recursion_misses while it is 0.
     const counted = Object.entries(stats.summary.skippedRuns as Record<string, number>);
     expect(counted.map(([name]) => name.slice(0, 15)).sort()).toEqual(held.map((q) => q.name).sort());
-    for (const [name, n] of counted) expect(n).toBeGreaterThanOrEqual(held.find((q) => q.name === name.slice(0, 15))!.recursion_misses ?? 0);
+    for (const [name, n] of counted)
+      expect(n).toBeGreaterThanOrEqual(held.find((q) => q.name === name.slice(0, 15))!.recursion_misses ?? 0);
     expect(held.length).toBeGreaterThan(0);
   });
 
@@ -195,10 +259,19 @@ describe("running", () => {
 
   // A 32 KiB tmpfs in a private mount namespace stands in for a full disk.
   const onFullDisk = (full: string, tracerArgs: string) =>
-    Bun.spawn(["unshare", "-m", "sh", "-c", `mount -t tmpfs -o size=32k tmpfs "${full}" && exec "${TRACER}" --json -o "${full}/events.jsonl" ${tracerArgs}`], {
-      stdout: "ignore",
-      stderr: "pipe",
-    });
+    Bun.spawn(
+      [
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        `mount -t tmpfs -o size=32k tmpfs "${full}" && exec "${TRACER}" --json -o "${full}/events.jsonl" ${tracerArgs}`,
+      ],
+      {
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
 
   test("a full disk with -- COMMAND: the command runs to its end, then exit 1 saying why", async () => {
     const full = join(dir, "full-cmd");
@@ -210,7 +283,9 @@ describe("running", () => {
     // The command's own side effect: it was not abandoned when the output failed.
     expect(existsSync(done)).toBe(true);
     const err = await new Response(p.stderr).text();
-    expect(err).toMatch(/^tracer: write .*events\.jsonl: No space left on device \(ENOSPC\); events from then on were not written; the command exited with status 3$/m);
+    expect(err).toMatch(
+      /^tracer: write .*events\.jsonl: No space left on device \(ENOSPC\); events from then on were not written; the command exited with status 3$/m,
+    );
   });
 
   test("a full disk without COMMAND: exit 1 at once with one line", async () => {
@@ -256,7 +331,11 @@ describe("running", () => {
     async function idleWakeups(t: TracerRun): Promise<{ main: number; all: number }> {
       const pid = t.proc.pid;
       const wakeups = () =>
-        procEntries(pid, "task", (tid) => Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]));
+        procEntries(pid, "task", (tid) =>
+          Number(
+            /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1],
+          ),
+        );
       await Bun.sleep(1000); // start-up's JIT and GC work settle
       const before = wakeups();
       await Bun.sleep(3000);
@@ -276,7 +355,15 @@ describe("running", () => {
     }
 
     test("with no container runtime", async () => {
-      const t = await TracerRun.start([...QUIET, "--runtime-socket", "docker=", "--runtime-socket", "podman=", "--runtime-socket", "containerd="]);
+      const t = await TracerRun.start([
+        ...QUIET,
+        "--runtime-socket",
+        "docker=",
+        "--runtime-socket",
+        "podman=",
+        "--runtime-socket",
+        "containerd=",
+      ]);
       const w = await idleWakeups(t);
       expect(await t.stop()).toBe(0);
       expectIdle(w);
@@ -291,8 +378,24 @@ describe("running", () => {
         const w = await idleWakeups(t);
         const name = `tracer-idle-${randomId().slice(0, 8)}`;
         const m = marker("idle");
-        sh([DOCKER, "run", "--rm", "--network", "none", "--user", "3999999:3999999", "--name", name, IMAGE.docker, "/bin/sh", "-c", `true ${m}`]);
-        const [exec] = await t.waitFor((e) => e.eventName === "sched_process_exec" && JSON.stringify(arg(e, "argv")).includes(m));
+        sh([
+          DOCKER,
+          "run",
+          "--rm",
+          "--network",
+          "none",
+          "--user",
+          "3999999:3999999",
+          "--name",
+          name,
+          IMAGE.docker,
+          "/bin/sh",
+          "-c",
+          `true ${m}`,
+        ]);
+        const [exec] = await t.waitFor(
+          (e) => e.eventName === "sched_process_exec" && JSON.stringify(arg(e, "argv")).includes(m),
+        );
         expect(await t.stop()).toBe(0);
         expect(exec!.container?.name).toBe(name); // the runtime answered the tracer
         expect(exec!.container?.image).toBe(IMAGE.docker);
@@ -307,7 +410,10 @@ describe("running", () => {
     const m = marker("umh");
     const handler = join(dir, "core-handler.sh");
     const report = join(dir, "umh-report");
-    writeFileSync(handler, `#!/bin/sh\necho "pid=$$ ppid=$PPID" > "${report}"\ncat /proc/$PPID/stat >> "${report}"\ncat > /dev/null\n`);
+    writeFileSync(
+      handler,
+      `#!/bin/sh\necho "pid=$$ ppid=$PPID" > "${report}"\ncat /proc/$PPID/stat >> "${report}"\ncat > /dev/null\n`,
+    );
     chmodSync(handler, 0o755);
     const saved = readFileSync("/proc/sys/kernel/core_pattern", "utf8");
     const t = await TracerRun.start(["--json", "-e", "sched_process_exec"]);

@@ -2,7 +2,18 @@
 // kernel. Ground truth: the pids and ids the workloads report or the test gave them, the exit
 // status the test observes, and the kernel's own sequence numbers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync, chmodSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+  chmodSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, heldBpfIds, marker, parseLine, TRACER, TracerRun, withMarker, type Json } from "./harness";
@@ -19,7 +30,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const nsInode = (pid: number | "self", ns: string) => Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${ns}`))![1]);
+const nsInode = (pid: number | "self", ns: string) =>
+  Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${ns}`))![1]);
 
 /** Start a tracer with args, run the workload, stop, return the events. */
 async function traced(args: string[], workload: () => Promise<unknown>, settleMs = 300): Promise<Json[]> {
@@ -38,19 +50,24 @@ async function traced(args: string[], workload: () => Promise<unknown>, settleMs
  * other users of the machine, have maps of that name too). */
 function tracedPids(tracerPid: number): number[] {
   const ids = [...heldBpfIds(tracerPid, "map_id")].map(String);
-  const id = ids.find((id) => JSON.parse(Bun.spawnSync(["bpftool", "map", "show", "id", id, "-j"]).stdout.toString()).name === "traced");
+  const id = ids.find(
+    (id) => JSON.parse(Bun.spawnSync(["bpftool", "map", "show", "id", id, "-j"]).stdout.toString()).name === "traced",
+  );
   if (!id) throw new Error(`tracer ${tracerPid} holds no map named traced`);
   const maps = JSON.parse(Bun.spawnSync(["bpftool", "map", "dump", "id", id, "-j"]).stdout.toString() || "[]");
-  const list = Array.isArray(maps) && maps.length && "elements" in maps[0] ? maps.flatMap((m: any) => m.elements) : maps;
+  const list =
+    Array.isArray(maps) && maps.length && "elements" in maps[0] ? maps.flatMap((m: any) => m.elements) : maps;
   return list.map((el: any) => Buffer.from(el.key.map((b: string) => parseInt(b, 16))).readUInt32LE(0));
 }
 
-const sh = (cmd: string, opts: { cwd?: string } = {}) => Bun.spawn(["/bin/sh", "-c", cmd], { stdout: "pipe", stderr: "ignore", cwd: opts.cwd }).exited;
+const sh = (cmd: string, opts: { cwd?: string } = {}) =>
+  Bun.spawn(["/bin/sh", "-c", cmd], { stdout: "pipe", stderr: "ignore", cwd: opts.cwd }).exited;
 const execs = (evs: Json[], m: string) => withMarker(evs, m).filter((e) => arg(e, "pathname") === "/usr/bin/true");
 
 describe("scope filters (in the kernel)", () => {
   test("--uid keeps that user's processes, !uid leaves them out", async () => {
-    const mA = marker("uidA"), mB = marker("uidB");
+    const mA = marker("uidA"),
+      mB = marker("uidB");
     const work = async () => {
       await sh(`setpriv --reuid=65534 --regid=65534 --clear-groups /bin/true ${mA}`);
       await sh(`/bin/true ${mB}`);
@@ -70,7 +87,8 @@ describe("scope filters (in the kernel)", () => {
     const bin = join(dir, name);
     copyFileSync("/usr/bin/true", bin);
     chmodSync(bin, 0o755);
-    const mA = marker("commA"), mB = marker("commB");
+    const mA = marker("commA"),
+      mB = marker("commB");
     const evs = await traced(["--comm", name, "-e", "sched_process_exec"], async () => {
       await sh(`${bin} ${mA}; /bin/true ${mB}`);
     });
@@ -84,7 +102,10 @@ describe("scope filters (in the kernel)", () => {
   });
 
   test("--pid keeps one process (started before the tracer), !pid leaves it out", async () => {
-    const p = Bun.spawn(["/bin/sh", "-c", "read x; /bin/true $1; read y", "sh", marker("pidchild")], { stdin: "pipe", stdout: "ignore" });
+    const p = Bun.spawn(["/bin/sh", "-c", "read x; /bin/true $1; read y", "sh", marker("pidchild")], {
+      stdin: "pipe",
+      stdout: "ignore",
+    });
     const mOther = marker("pidother");
     const evs = await traced(["--pid", String(p.pid)], async () => {
       p.stdin.write("go\n");
@@ -113,8 +134,12 @@ describe("scope filters (in the kernel)", () => {
   });
 
   test("--pid-tree follows grandchildren started after the tracer, and forgets exited ones", async () => {
-    const mGrand = marker("grand"), mOther = marker("treeother");
-    const p = Bun.spawn(["/bin/sh", "-c", `read x; sh -c '/bin/true ${mGrand}; exit 0'`], { stdin: "pipe", stdout: "ignore" });
+    const mGrand = marker("grand"),
+      mOther = marker("treeother");
+    const p = Bun.spawn(["/bin/sh", "-c", `read x; sh -c '/bin/true ${mGrand}; exit 0'`], {
+      stdin: "pipe",
+      stdout: "ignore",
+    });
     const t = await TracerRun.start(["--json", "--pid-tree", String(p.pid)]);
     try {
       expect(tracedPids(t.proc.pid)).toContain(p.pid); // seeded in the kernel's follow set
@@ -139,12 +164,17 @@ describe("scope filters (in the kernel)", () => {
   });
 
   test("--cgroup keeps processes in that cgroup and below it", async () => {
-    const root = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => / - cgroup2 /.test(l))!.split(" ")[4]!;
+    const root = readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .find((l) => / - cgroup2 /.test(l))!
+      .split(" ")[4]!;
     const cg = join(root, "tracer-test-" + process.pid);
     const sub = join(cg, "sub");
     mkdirSync(sub, { recursive: true });
     try {
-      const mIn = marker("cgin"), mSub = marker("cgsub"), mOut = marker("cgout");
+      const mIn = marker("cgin"),
+        mSub = marker("cgsub"),
+        mOut = marker("cgout");
       const evs = await traced(["--cgroup", cg, "-e", "sched_process_exec"], async () => {
         await sh(`echo $$ > ${cg}/cgroup.procs; /bin/true ${mIn}`);
         await sh(`echo $$ > ${sub}/cgroup.procs; /bin/true ${mSub}`);
@@ -162,7 +192,8 @@ describe("scope filters (in the kernel)", () => {
 
   test("--mntns / --container / --host split by mount namespace", async () => {
     const host = nsInode("self", "mnt");
-    const mNew = marker("mntnew"), mHost = marker("mnthost");
+    const mNew = marker("mntnew"),
+      mHost = marker("mnthost");
     const work = async () => {
       await sh(`unshare -m /bin/true ${mNew}`);
       await sh(`/bin/true ${mHost}`);
@@ -182,7 +213,8 @@ describe("scope filters (in the kernel)", () => {
 
   test("--pidns", async () => {
     const host = nsInode("self", "pid");
-    const mNew = marker("pidnsnew"), mHost = marker("pidnshost");
+    const mNew = marker("pidnsnew"),
+      mHost = marker("pidnshost");
     const evs = await traced(["--pidns", `!${host}`, "-e", "sched_process_exec"], async () => {
       await sh(`unshare --pid --fork /bin/true ${mNew}`);
       await sh(`/bin/true ${mHost}`);
@@ -193,7 +225,8 @@ describe("scope filters (in the kernel)", () => {
   });
 
   test("--no-threads leaves thread creation and thread exits out", async () => {
-    let pid = 0, tid = 0;
+    let pid = 0,
+      tid = 0;
     const evs = await traced(["--no-threads", "-e", "sched_process_fork,sched_process_exit"], async () => {
       const p = Bun.spawn([lc, "thread", marker("nothr")], { stdout: "pipe" });
       const out = await new Response(p.stdout).text();
@@ -210,7 +243,8 @@ describe("scope filters (in the kernel)", () => {
 describe("--exec (in user space)", () => {
   // Two copies of true under paths the test owns, and a path that does not exist.
   const programs = () => {
-    const bin = join(dir, "exec-bin"), other = join(dir, "exec-other");
+    const bin = join(dir, "exec-bin"),
+      other = join(dir, "exec-other");
     mkdirSync(bin, { recursive: true });
     mkdirSync(other, { recursive: true });
     copyFileSync("/usr/bin/true", join(bin, "mytrue"));
@@ -255,7 +289,9 @@ describe("--exec (in user space)", () => {
     const evs = await traced(["--exec", `!${bin}/*`], () => sh(`${bin}/mytrue ${m}; ${other}/mytrue ${m}`));
     expect(evs.filter((e) => pathOf(e).startsWith(`${bin}/`))).toEqual([]);
     // The shell (its argv holds the marker too) is not under bin/ either, so it stays.
-    const ours = withMarker(evs, m).map((e) => arg(e, "pathname")).filter((p: string) => p.startsWith(dir));
+    const ours = withMarker(evs, m)
+      .map((e) => arg(e, "pathname"))
+      .filter((p: string) => p.startsWith(dir));
     expect(ours).toEqual([`${other}/mytrue`]);
   });
 });
@@ -264,17 +300,27 @@ describe("tracer -- COMMAND", () => {
   test("sees the whole script tree, nothing of others, and exits with its status", async () => {
     const out = join(dir, "cmd.jsonl");
     const pids = join(dir, "pids");
-    const mScript = marker("script"), mOther = marker("other");
+    const mScript = marker("script"),
+      mOther = marker("other");
     const script = `echo shell=$$ > ${pids}; /bin/true ${mScript}-a; (/bin/true ${mScript}-sub); /bin/true ${mScript}-bg & echo bg=$! >> ${pids}; wait; exit 3`;
     // another process execs in a loop the whole time
     const other = Bun.spawn(["/bin/sh", "-c", `while :; do /bin/true ${mOther}; done`], { stdout: "ignore" });
-    const p = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", script], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const code = await p.exited;
     other.kill();
     await other.exited;
     expect(code).toBe(3);
     const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
-    const ids = Object.fromEntries(readFileSync(pids, "utf8").trim().split("\n").map((l) => l.split("=")).map(([k, v]) => [k, Number(v)]));
+    const ids = Object.fromEntries(
+      readFileSync(pids, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("="))
+        .map(([k, v]) => [k, Number(v)]),
+    );
     expect(withMarker(evs, mOther).length).toBe(0);
     // the shell itself: its exec is the first event, its exit status 3
     const first = evs[0]!;
@@ -283,12 +329,14 @@ describe("tracer -- COMMAND", () => {
     expect(arg(first, "argv")).toEqual(["/bin/sh", "-c", script]);
     const shellExit = evs.find((e) => e.eventName === "sched_process_exit" && e.hostProcessId === ids.shell)!;
     expect(arg(shellExit, "exit_code")).toBe(3);
-    for (const s of ["a", "sub", "bg"]) expect(withMarker(evs, `${mScript}-${s}`).filter((e) => arg(e, "pathname") === "/usr/bin/true").length).toBe(1);
+    for (const s of ["a", "sub", "bg"])
+      expect(withMarker(evs, `${mScript}-${s}`).filter((e) => arg(e, "pathname") === "/usr/bin/true").length).toBe(1);
     const bg = withMarker(evs, `${mScript}-bg`).find((e) => arg(e, "pathname") === "/usr/bin/true")!;
     expect(bg.hostProcessId).toBe(ids.bg);
     // every event belongs to the command's tree
     const tree = new Set<number>([ids.shell]);
-    for (const e of evs) if (e.eventName === "sched_process_fork" && tree.has(e.hostProcessId)) tree.add(arg(e, "child_pid"));
+    for (const e of evs)
+      if (e.eventName === "sched_process_fork" && tree.has(e.hostProcessId)) tree.add(arg(e, "child_pid"));
     expect(evs.every((e) => tree.has(e.hostProcessId))).toBe(true);
     // the command's stdout is the tracer's stdout: untouched by events
     expect(await new Response(p.stdout).text()).toBe("");
@@ -296,11 +344,20 @@ describe("tracer -- COMMAND", () => {
 
   test("a command given by name is resolved through PATH: no failed execs of a search, argv as given", async () => {
     const out = join(dir, "name.jsonl");
-    const p = Bun.spawn([TRACER, "--json", "-o", out, "--", "true", marker("byname")], { stdout: "ignore", stderr: "ignore" });
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "--", "true", marker("byname")], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     expect(await p.exited).toBe(0);
     const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
     expect(evs.filter((e) => e.eventName === "process_execute_failed")).toEqual([]);
-    const found = Bun.spawnSync(["sh", "-c", "IFS=:; for d in $PATH; do [ -x \"$d/true\" ] && { echo \"$d/true\"; break; }; done"]).stdout.toString().trim();
+    const found = Bun.spawnSync([
+      "sh",
+      "-c",
+      'IFS=:; for d in $PATH; do [ -x "$d/true" ] && { echo "$d/true"; break; }; done',
+    ])
+      .stdout.toString()
+      .trim();
     expect(evs[0]!.eventName).toBe("sched_process_exec");
     expect(arg(evs[0]!, "pathname")).toBe(found);
     expect(arg(evs[0]!, "argv")[0]).toBe("true"); // as a shell runs it: the name as typed
@@ -309,7 +366,10 @@ describe("tracer -- COMMAND", () => {
   test("children are followed even when fork and exit events are not selected", async () => {
     const out = join(dir, "e.jsonl");
     const m = marker("eonly");
-    const p = Bun.spawn([TRACER, "--json", "-o", out, "-e", "sched_process_exec", "--", "/bin/sh", "-c", `/bin/true ${m}; exit 0`], { stdout: "ignore", stderr: "ignore" });
+    const p = Bun.spawn(
+      [TRACER, "--json", "-o", out, "-e", "sched_process_exec", "--", "/bin/sh", "-c", `/bin/true ${m}; exit 0`],
+      { stdout: "ignore", stderr: "ignore" },
+    );
     expect(await p.exited).toBe(0);
     const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
     expect(evs.every((e) => e.eventName === "sched_process_exec")).toBe(true);
@@ -318,9 +378,15 @@ describe("tracer -- COMMAND", () => {
 
   test("a command killed by SIGKILL gives 137; SIGTERM is forwarded", async () => {
     const out = join(dir, "kill.jsonl");
-    const killed = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", "kill -9 $$"], { stdout: "ignore", stderr: "ignore" });
+    const killed = Bun.spawn([TRACER, "--json", "-o", out, "--", "/bin/sh", "-c", "kill -9 $$"], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     expect(await killed.exited).toBe(137);
-    const p = Bun.spawn([TRACER, "--json", "-o", out, "--", lc, "sleep", marker("term")], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "--", lc, "sleep", marker("term")], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const reader = p.stdout.getReader();
     await reader.read(); // the command printed its pid: it runs
     p.kill("SIGTERM");
@@ -380,7 +446,11 @@ describe("tracer -- COMMAND", () => {
     const counter = fixture("sigcount");
     const inPty = async (sig: "SIGINT" | "SIGTERM") => {
       const out = join(dir, `fg-${sig}.jsonl`);
-      const p = Bun.spawn(["script", "-qfec", `exec "${TRACER}" --json -o "${out}" -- "${counter}" 2`, "/dev/null"], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+      const p = Bun.spawn(["script", "-qfec", `exec "${TRACER}" --json -o "${out}" -- "${counter}" 2`, "/dev/null"], {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "ignore",
+      });
       const reader = p.stdout.getReader();
       const dec = new TextDecoder();
       let text = "";
@@ -410,12 +480,28 @@ describe("tracer -- COMMAND", () => {
 
   test("a --tree file that cannot be written fails before COMMAND runs", async () => {
     const ran = join(dir, "tree-cmd-ran");
-    const p = Bun.spawn([TRACER, "--json", "-o", join(dir, "x.jsonl"), "--tree", join(dir, "no", "such", "dir", "tree.txt"), "--", "/bin/sh", "-c", `touch "${ran}"`], {
-      stdout: "ignore",
-      stderr: "pipe",
-    });
+    const p = Bun.spawn(
+      [
+        TRACER,
+        "--json",
+        "-o",
+        join(dir, "x.jsonl"),
+        "--tree",
+        join(dir, "no", "such", "dir", "tree.txt"),
+        "--",
+        "/bin/sh",
+        "-c",
+        `touch "${ran}"`,
+      ],
+      {
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+    );
     expect(await p.exited).toBe(1);
-    expect(await new Response(p.stderr).text()).toMatch(/^tracer: --tree: open output .*tree\.txt: No such file or directory \(ENOENT\)$/m);
+    expect(await new Response(p.stderr).text()).toMatch(
+      /^tracer: --tree: open output .*tree\.txt: No such file or directory \(ENOENT\)$/m,
+    );
     expect(existsSync(ran)).toBe(false);
   });
 
@@ -424,9 +510,18 @@ describe("tracer -- COMMAND", () => {
     const treeFile = join(dir, "tree.txt");
     const pids = join(dir, "tree-pids");
     const script = `echo shell=$$ > ${pids}; sh -c 'echo mid=$$ >> ${pids}; /bin/true leaf; exit 4'; exit 0`;
-    const p = Bun.spawn([TRACER, "--json", "-o", out, "--tree", treeFile, "--", "/bin/sh", "-c", script], { stdout: "ignore", stderr: "ignore" });
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "--tree", treeFile, "--", "/bin/sh", "-c", script], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     expect(await p.exited).toBe(0);
-    const ids = Object.fromEntries(readFileSync(pids, "utf8").trim().split("\n").map((l) => l.split("=")).map(([k, v]) => [k, Number(v)]));
+    const ids = Object.fromEntries(
+      readFileSync(pids, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("="))
+        .map(([k, v]) => [k, Number(v)]),
+    );
     const lines = readFileSync(treeFile, "utf8").trimEnd().split("\n");
     expect(lines[0]).toStartWith(`${ids.shell} /bin/sh -c `);
     expect(lines[0]).toEndWith("[exit 0]");
@@ -438,7 +533,10 @@ describe("tracer -- COMMAND", () => {
 
   test("--user runs the command as that user", async () => {
     const out = join(dir, "user.jsonl");
-    const p = Bun.spawn([TRACER, "--json", "-o", out, "--user", "nobody", "--", "/usr/bin/id", "-u"], { stdout: "pipe", stderr: "ignore" });
+    const p = Bun.spawn([TRACER, "--json", "-o", out, "--user", "nobody", "--", "/usr/bin/id", "-u"], {
+      stdout: "pipe",
+      stderr: "ignore",
+    });
     expect((await new Response(p.stdout).text()).trim()).toBe("65534");
     expect(await p.exited).toBe(0);
     const evs = readFileSync(out, "utf8").trim().split("\n").map(parseLine);
@@ -448,7 +546,16 @@ describe("tracer -- COMMAND", () => {
 
 describe("honest accounting", () => {
   test("a tiny ring under an exec storm: lost_events counts equal the missing sequence numbers", async () => {
-    const t = await TracerRun.start(["--json", "--buffer-size", "64K", "--max-args-size", "4K", "--stats", "-e", "sched_process_exec,sched_process_fork,sched_process_exit"]);
+    const t = await TracerRun.start([
+      "--json",
+      "--buffer-size",
+      "64K",
+      "--max-args-size",
+      "4K",
+      "--stats",
+      "-e",
+      "sched_process_exec,sched_process_fork,sched_process_exit",
+    ]);
     const m = marker("storm");
     try {
       t.proc.kill("SIGSTOP"); // the consumer stops; the kernel keeps producing

@@ -17,7 +17,9 @@ const lifecycle = fixture("lifecycle");
  * killed only once it sleeps: a SIGKILL that lands inside its execve (comm is renamed before the
  * exec ends) makes the kernel fail that execve (EFAULT), and the trace rightly shows a failed exec. */
 const SCRIPT = join(dir, "w.sh");
-writeFileSync(SCRIPT, `L=$1; M=$2; LC=$3
+writeFileSync(
+  SCRIPT,
+  `L=$1; M=$2; LC=$3
 echo "root $$" >> $L
 /bin/true $M & echo "true $!" >> $L; wait $!
 env PATH=/nonexist-a:/nonexist-b:/nonexist-c nosuch-$M 2>/dev/null & echo "env1 $!" >> $L; wait $!; echo "env1status $?" >> $L
@@ -28,7 +30,8 @@ sleep 30 & p=$!; echo "sleep $p" >> $L
 while read pid com st rest < /proc/$p/stat && [ "$com $st" != "(sleep) S" ]; do :; done
 kill -9 $p; wait $p 2>/dev/null; echo "sleepstatus $?" >> $L
 exit 4
-`);
+`,
+);
 
 interface Run {
   out: string; // what the terminal (or the pipe) showed
@@ -44,7 +47,10 @@ function spawnIn(argv: string[], cols: number | null, env: Record<string, string
   const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const e = { ...process.env, ...env } as Record<string, string>;
   if (!("NO_COLOR" in env)) delete e.NO_COLOR;
-  const cmd = cols === null ? ["/bin/sh", "-c", `exec ${quoted} 2>&1`] : ["script", "-qec", `stty cols ${cols} rows 60; exec ${quoted}`, "/dev/null"];
+  const cmd =
+    cols === null
+      ? ["/bin/sh", "-c", `exec ${quoted} 2>&1`]
+      : ["script", "-qec", `stty cols ${cols} rows 60; exec ${quoted}`, "/dev/null"];
   const r = Bun.spawnSync(cmd, { env: e, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   expect(r.stderr.toString()).toBe("");
   // script's own exit status is the command's (-e)
@@ -73,9 +79,13 @@ const TIME = "\u0001";
 const DUR = "\u0002";
 
 /** The expected table (header first) of a run, from its ground truth. */
-function expected(r: Run, o: { failures?: boolean } = {}): { text: string; failure: boolean; signal?: boolean; quiet?: boolean }[] {
+function expected(
+  r: Run,
+  o: { failures?: boolean } = {},
+): { text: string; failure: boolean; signal?: boolean; quiet?: boolean }[] {
   const { log, m, tid } = r;
-  const line = (pid: number, event: string, what: string) => `${TIME} ${String(pid).padStart(7)} root     ${event.padEnd(8)} ${what}`;
+  const line = (pid: number, event: string, what: string) =>
+    `${TIME} ${String(pid).padStart(7)} root     ${event.padEnd(8)} ${what}`;
   const root = ["/bin/sh", ...r.args].join(" ");
   const env1 = `env PATH=/nonexist-a:/nonexist-b:/nonexist-c nosuch-${m}`;
   const all = [
@@ -129,7 +139,8 @@ function same(actual: string, exp: string, width: number | null, tod: boolean) {
   const cut = width !== null && actual.endsWith("…");
   if (full.includes(DUR)) {
     const before = full.slice(0, full.indexOf(DUR));
-    if (cut) full = before + actual.slice(before.length, -1) + "x".repeat(width!); // cut where the run cut it
+    if (cut)
+      full = before + actual.slice(before.length, -1) + "x".repeat(width!); // cut where the run cut it
     else {
       const dur = actual.slice(before.length);
       expect(dur).toMatch(/^(\d+(\.\d)? ms|\d+\.\d\d s|\d+m\d\ds)$/);
@@ -140,7 +151,11 @@ function same(actual: string, exp: string, width: number | null, tod: boolean) {
 }
 
 /** Check a screen: header, the expected lines in order, the summary; colour as asked. */
-function check(screen: string, r: Run, o: { width: number | null; tod: boolean; color: boolean; failures?: boolean; live: boolean }) {
+function check(
+  screen: string,
+  r: Run,
+  o: { width: number | null; tod: boolean; color: boolean; failures?: boolean; live: boolean },
+) {
   let lines = screen.split("\n");
   if (lines.at(-1) === "") lines.pop();
   if (o.live) {
@@ -234,7 +249,10 @@ describe("tracer show FILE.jsonl", () => {
         `├─ ${log.sh3} sh -c 'exit 3' [exit 3]`,
         `├─ ${log.lc} ${lifecycle} thread ${m} [exit 0]`,
         `└─ ${log.sleep} sleep 30 [killed by SIGKILL]`,
-      ].join("\n") + "\n" + s.out.split("\n").at(-2) + "\n",
+      ].join("\n") +
+        "\n" +
+        s.out.split("\n").at(-2) +
+        "\n",
     );
     expect(s.out.split("\n").at(-2)).toMatch(expectedSummary());
   });
@@ -244,7 +262,10 @@ describe("tracer show FILE.jsonl", () => {
     const recipes = block.split("\n").filter((l) => l.startsWith("jq "));
     expect(recipes.length).toBe(4);
     const run = (recipe: string) => {
-      const q = Bun.spawnSync(["/bin/sh", "-c", recipe.replace(/out\.jsonl$/, `'${file}'`)], { stdout: "pipe", stderr: "pipe" });
+      const q = Bun.spawnSync(["/bin/sh", "-c", recipe.replace(/out\.jsonl$/, `'${file}'`)], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       expect(q.stderr.toString()).toBe("");
       return q.stdout.toString().trimEnd().split("\n");
     };
@@ -253,17 +274,28 @@ describe("tracer show FILE.jsonl", () => {
     const env1 = ["env", "PATH=/nonexist-a:/nonexist-b:/nonexist-c", `nosuch-${m}`];
     const env2 = ["env", "PATH=/nonexist-a:/usr/bin", "true", m];
     expect(run(recipes[0]!).map((l) => JSON.parse(l))).toEqual([
-      [log.root, rootArgv], [log.true, ["/bin/true", m]], [log.env1, env1], [log.env2, env2], [log.env2, ["true", m]],
-      [log.sh3, ["sh", "-c", "exit 3"]], [log.lc, [lifecycle, "thread", m]], [log.sleep, ["sleep", "30"]],
+      [log.root, rootArgv],
+      [log.true, ["/bin/true", m]],
+      [log.env1, env1],
+      [log.env2, env2],
+      [log.env2, ["true", m]],
+      [log.sh3, ["sh", "-c", "exit 3"]],
+      [log.lc, [lifecycle, "thread", m]],
+      [log.sleep, ["sleep", "30"]],
     ]);
     expect(run(recipes[1]!).map((l) => JSON.parse(l))).toEqual([
-      [log.env1, 127, 0, env1], [log.sh3, 3, 0, ["sh", "-c", "exit 3"]], [log.sleep, 9, 9, ["sleep", "30"]], [log.root, 4, 0, rootArgv],
+      [log.env1, 127, 0, env1],
+      [log.sh3, 3, 0, ["sh", "-c", "exit 3"]],
+      [log.sleep, 9, 9, ["sleep", "30"]],
+      [log.root, 4, 0, rootArgv],
     ]);
     expect(run(recipes[2]!).map((l) => JSON.parse(l))).toEqual([
       ...["a", "b", "c"].map((d) => ["ENOENT", `/nonexist-${d}/nosuch-${m}`, [`nosuch-${m}`]]),
       ["ENOENT", "/nonexist-a/true", ["true", m]],
     ]);
-    expect(run(recipes[3]!)).toEqual(["true", "env1", "env2", "sh3", "lc", "sleep"].map((k) => `${log.root} ${log[k]}`));
+    expect(run(recipes[3]!)).toEqual(
+      ["true", "env1", "env2", "sh3", "lc", "sleep"].map((k) => `${log.root} ${log[k]}`),
+    );
   });
 
   test("a line that is not an event: one line naming it, exit 1", () => {

@@ -14,11 +14,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Each character the terminal must not get raw, with the escape it is shown as. */
 const SPOOF: [string, string][] = [
   ["\ufeff", "\\ufeff"], // byte order mark
-  ["\u202a", "\\u202a"], ["\u202b", "\\u202b"], ["\u202c", "\\u202c"], ["\u202d", "\\u202d"], ["\u202e", "\\u202e"],
-  ["\u2066", "\\u2066"], ["\u2067", "\\u2067"], ["\u2068", "\\u2068"], ["\u2069", "\\u2069"],
-  ["\u200e", "\\u200e"], ["\u200f", "\\u200f"], ["\u061c", "\\u061c"],
-  ["\u200b", "\\u200b"], ["\u200c", "\\u200c"], ["\u200d", "\\u200d"], ["\u2060", "\\u2060"],
-  ["\u00ad", "\\u00ad"], ["\u2064", "\\u2064"], ["\u{e0041}", "\\U000e0041"], // soft hyphen, invisible plus, a tag character
+  ["\u202a", "\\u202a"],
+  ["\u202b", "\\u202b"],
+  ["\u202c", "\\u202c"],
+  ["\u202d", "\\u202d"],
+  ["\u202e", "\\u202e"],
+  ["\u2066", "\\u2066"],
+  ["\u2067", "\\u2067"],
+  ["\u2068", "\\u2068"],
+  ["\u2069", "\\u2069"],
+  ["\u200e", "\\u200e"],
+  ["\u200f", "\\u200f"],
+  ["\u061c", "\\u061c"],
+  ["\u200b", "\\u200b"],
+  ["\u200c", "\\u200c"],
+  ["\u200d", "\\u200d"],
+  ["\u2060", "\\u2060"],
+  ["\u00ad", "\\u00ad"],
+  ["\u2064", "\\u2064"],
+  ["\u{e0041}", "\\U000e0041"], // soft hyphen, invisible plus, a tag character
 ];
 /** Any format character, or line/paragraph separator, anywhere. */
 const RAW = /[\p{Cf}\u2028\u2029]/u;
@@ -29,14 +43,17 @@ const RAW = /[\p{Cf}\u2028\u2029]/u;
 const SPOOFED_SH = join(dir, "s\u202eh");
 copyFileSync("/bin/dash", SPOOFED_SH);
 const SCRIPT = join(dir, "w.sh");
-writeFileSync(SCRIPT, [
-  ...SPOOF.map(([c], i) => `/bin/true x${i}${c}y`),
-  `./nosuch\u202egnp.exe 2>/dev/null`,
-  `/bin/sh -c 'exit 3' 'z\u2066w'`,
-  `'${SPOOFED_SH}' -c '( : ) ; exit 0'`,
-  "exit 0",
-  "",
-].join("\n"));
+writeFileSync(
+  SCRIPT,
+  [
+    ...SPOOF.map(([c], i) => `/bin/true x${i}${c}y`),
+    `./nosuch\u202egnp.exe 2>/dev/null`,
+    `/bin/sh -c 'exit 3' 'z\u2066w'`,
+    `'${SPOOFED_SH}' -c '( : ) ; exit 0'`,
+    "exit 0",
+    "",
+  ].join("\n"),
+);
 
 const ENV = { PATH: "/usr/bin:/bin", TERM: "xterm" };
 
@@ -44,7 +61,11 @@ const ENV = { PATH: "/usr/bin:/bin", TERM: "xterm" };
 function onScreen(args: string[], env: Record<string, string> = {}): string {
   const quoted = [TRACER, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const r = Bun.spawnSync(["script", "-qec", `stty cols 80 rows 60; exec ${quoted}`, "/dev/null"], {
-    cwd: dir, env: { ...ENV, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
+    cwd: dir,
+    env: { ...ENV, ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
   });
   expect(r.stderr.toString()).toBe("");
   expect(r.exitCode).toBe(0);
@@ -77,7 +98,11 @@ describe("format characters from traced processes are escaped for people, exact 
 
   test("JSON keeps them exact; tracer show --tree and --failures escape them", () => {
     onScreen(["--json", "-o", trace, "--", "/bin/sh", SCRIPT]);
-    const execs = readFileSync(trace, "utf8").trim().split("\n").map(parseLine).filter((e) => e.eventName === "sched_process_exec");
+    const execs = readFileSync(trace, "utf8")
+      .trim()
+      .split("\n")
+      .map(parseLine)
+      .filter((e) => e.eventName === "sched_process_exec");
     const argvs = execs.map((e) => arg(e, "argv") as string[]);
     for (const [i, [c]] of SPOOF.entries()) expect(argvs).toContainEqual(["/bin/true", `x${i}${c}y`]);
     expect(argvs).toContainEqual(["/bin/sh", "-c", "exit 3", "z\u2066w"]);

@@ -17,7 +17,11 @@ test("30 stops in the middle of a spawn and thread storm: every exit of a task s
   let exits = 0;
   for (let round = 0; round < 30; round++) {
     // processes (spawned, exec'd, exited) and threads (created, exited), thousands a second
-    const storms = [Bun.spawn([storm, "100000000", "/bin/true"], { stdout: "ignore" }), Bun.spawn([threads], { stdout: "ignore" }), Bun.spawn([threads], { stdout: "ignore" })];
+    const storms = [
+      Bun.spawn([storm, "100000000", "/bin/true"], { stdout: "ignore" }),
+      Bun.spawn([threads], { stdout: "ignore" }),
+      Bun.spawn([threads], { stdout: "ignore" }),
+    ];
     const out = join(dir, `r${round}.jsonl`);
     // the whole system (a --pid-tree follows children through the fork program: a missed fork
     // would hide the exit too), the storms' children picked out below
@@ -37,13 +41,17 @@ test("30 stops in the middle of a spawn and thread storm: every exit of a task s
     for (const s of storms) s.kill("SIGKILL");
     await Promise.all(storms.map((s) => s.exited));
     const events: Json[] = readFileSync(out, "utf8").trim().split("\n").filter(Boolean).map(parseLine);
-    const forked = new Set(events.filter((e) => e.eventName === "sched_process_fork").map((e) => arg(e, "child_thread_entity_id")));
+    const forked = new Set(
+      events.filter((e) => e.eventName === "sched_process_fork").map((e) => arg(e, "child_thread_entity_id")),
+    );
     for (const e of events) {
-      const child = parents.has(e.hostParentProcessId) || (parents.has(e.hostProcessId) && e.hostThreadId !== e.hostProcessId);
+      const child =
+        parents.has(e.hostParentProcessId) || (parents.has(e.hostProcessId) && e.hostThreadId !== e.hostProcessId);
       if (e.eventName !== "sched_process_exit" || !child) continue;
       exits++;
       // started well after the tracer was ready (its clock and ours agree within milliseconds)
-      if (BigInt(e.threadStartTime) > readyNs + 100_000_000n && !forked.has(e.threadEntityId)) orphans.push(`round ${round}: exit of ${e.hostThreadId} without its fork`);
+      if (BigInt(e.threadStartTime) > readyNs + 100_000_000n && !forked.has(e.threadEntityId))
+        orphans.push(`round ${round}: exit of ${e.hostThreadId} without its fork`);
     }
   }
   expect(orphans).toEqual([]);

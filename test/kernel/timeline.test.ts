@@ -28,17 +28,25 @@ function keepShot(name: string, png: Buffer): void {
 }
 
 /** The ```mermaid blocks of a Markdown text. */
-const mermaidBlocks = (md: string) => lexer(md).filter((t) => t.type === "code" && (t as Tokens.Code).lang === "mermaid").map((t) => (t as Tokens.Code).text);
+const mermaidBlocks = (md: string) =>
+  lexer(md)
+    .filter((t) => t.type === "code" && (t as Tokens.Code).lang === "mermaid")
+    .map((t) => (t as Tokens.Code).text);
 
 /** Mermaid's own parser and renderer, in headless Chromium (its parser wants a DOM): the number
  * of task bars drawn, and a screenshot of the chart. */
 async function renderMermaid(b: Browser, text: string): Promise<{ bars: number; labels: string[]; png: Buffer }> {
   const page = join(top, "mermaid.html");
-  writeFileSync(page, `<!doctype html><meta charset="utf-8"><body style="margin:0;background:#fff"><div id="chart"></div><script src="file://${ROOT}/node_modules/mermaid/dist/mermaid.min.js"></script></body>`);
+  writeFileSync(
+    page,
+    `<!doctype html><meta charset="utf-8"><body style="margin:0;background:#fff"><div id="chart"></div><script src="file://${ROOT}/node_modules/mermaid/dist/mermaid.min.js"></script></body>`,
+  );
   await b.load(`file://${page}`);
   const t = JSON.stringify(text);
   await b.evaluate(`mermaid.initialize({ startOnLoad: false, gantt: { useWidth: 1000 } }); mermaid.parse(${t})`);
-  const labels = await b.evaluate<string[]>(`mermaid.render("g", ${t}).then((r) => { document.getElementById("chart").innerHTML = r.svg; return [...document.querySelectorAll("text.taskText, text.taskTextOutsideRight, text.taskTextOutsideLeft")].map((e) => e.textContent); })`);
+  const labels = await b.evaluate<string[]>(
+    `mermaid.render("g", ${t}).then((r) => { document.getElementById("chart").innerHTML = r.svg; return [...document.querySelectorAll("text.taskText, text.taskTextOutsideRight, text.taskTextOutsideLeft")].map((e) => e.textContent); })`,
+  );
   const bars = await b.evaluate<number>(`document.querySelectorAll("rect.task").length`);
   return { bars, labels, png: await b.screenshot("#chart svg") };
 }
@@ -64,7 +72,21 @@ function parseStrace(text: string): Map<number, Straced> {
   const execIn = new Map<number, string>(); // pid → path of its execve in flight
   const get = (pid: number, t: number) => {
     let p = procs.get(pid);
-    if (!p) procs.set(pid, (p = { pid, parent: null, cloneEntry: null, first: t, exitEntry: null, exited: null, exitCode: null, failedExecs: [], execs: [] }));
+    if (!p)
+      procs.set(
+        pid,
+        (p = {
+          pid,
+          parent: null,
+          cloneEntry: null,
+          first: t,
+          exitEntry: null,
+          exited: null,
+          exitCode: null,
+          failedExecs: [],
+          execs: [],
+        }),
+      );
     return p;
   };
   for (const line of text.split("\n")) {
@@ -119,7 +141,28 @@ describe("the fixture build, make -j2, under strace -f -ttt, with --timeline", (
   beforeAll(async () => {
     const dir = join(top, "build");
     cpSync(BUILD, dir, { recursive: true });
-    const p = Bun.spawnSync([TRACER, "--timeline", file(), "--json", "-o", join(top, "run.jsonl"), "--", "strace", "-f", "-ttt", "-q", "-e", "signal=none", "-o", join(top, "strace.log"), "make", "-j2"], { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawnSync(
+      [
+        TRACER,
+        "--timeline",
+        file(),
+        "--json",
+        "-o",
+        join(top, "run.jsonl"),
+        "--",
+        "strace",
+        "-f",
+        "-ttt",
+        "-q",
+        "-e",
+        "signal=none",
+        "-o",
+        join(top, "strace.log"),
+        "make",
+        "-j2",
+      ],
+      { cwd: dir, env: ENV, stdout: "pipe", stderr: "pipe" },
+    );
     run = { code: p.exitCode, stderr: p.stderr.toString() };
     strace = parseStrace(readFileSync(join(top, "strace.log"), "utf8"));
     model = await engine(file());
@@ -141,7 +184,12 @@ describe("the fixture build, make -j2, under strace -f -ttt, with --timeline", (
    * exec nothing and are not in its log. */
   const straceOwn = () => {
     const root = [...slices.values()].find((s) => s.args.execs[0]?.argv[0] === "strace");
-    return { root, probes: [...slices.values()].filter((s) => s.args.ppid === root.pid && s.args.execs.length === 0).map((s) => s.args.pid) };
+    return {
+      root,
+      probes: [...slices.values()]
+        .filter((s) => s.args.ppid === root.pid && s.args.execs.length === 0)
+        .map((s) => s.args.pid),
+    };
   };
 
   test("every process strace saw has its row and slice, and no other one (strace itself is the root)", () => {
@@ -179,7 +227,10 @@ describe("the fixture build, make -j2, under strace -f -ttt, with --timeline", (
 
   test("a flow from each parent to each child, as strace's clones pair them", () => {
     const { root, probes } = straceOwn();
-    const flows = model.data.Flows.flows.filter((f: any[]) => !probes.includes(f[1].pid)).map((f: any[]) => `${f[0].pid}→${f[1].pid}`).sort();
+    const flows = model.data.Flows.flows
+      .filter((f: any[]) => !probes.includes(f[1].pid))
+      .map((f: any[]) => `${f[0].pid}→${f[1].pid}`)
+      .sort();
     const want = [...strace.values()].map((s) => `${s.parent ?? root.pid}→${s.pid}`).sort();
     expect(flows).toEqual(want);
   });
@@ -197,7 +248,10 @@ describe("the fixture build, make -j2, under strace -f -ttt, with --timeline", (
 
   test("tracer show --timeline of the run's saved trace writes the same timeline", () => {
     const again = join(top, "show.json");
-    const s = Bun.spawnSync([TRACER, "show", "--timeline", again, join(top, "run.jsonl")], { stdout: "pipe", stderr: "pipe" });
+    const s = Bun.spawnSync([TRACER, "show", "--timeline", again, join(top, "run.jsonl")], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(s.exitCode).toBe(0);
     expect(s.stdout.toString()).toBe("");
     expect(readFileSync(again, "utf8")).toBe(readFileSync(file(), "utf8"));
@@ -211,9 +265,18 @@ describe("threads and a death by signal on the timeline", () => {
     mkdirSync(out);
     // the thread mode prints pid= and tid= (gettid in the thread); the shell says whom it killed and how it ended
     const script = `${life} thread x > ${out}/thread; ${life} sleep x & echo $! > ${out}/killed; kill -9 $!; wait $!; echo $? > ${out}/status`;
-    const p = Bun.spawnSync([TRACER, "--timeline", join(out, "t.json"), "--", "/bin/sh", "-c", script], { env: ENV, stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawnSync([TRACER, "--timeline", join(out, "t.json"), "--", "/bin/sh", "-c", script], {
+      env: ENV,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(p.exitCode).toBe(0);
-    const kv = Object.fromEntries(readFileSync(join(out, "thread"), "utf8").trim().split("\n").map((l) => l.split("=")));
+    const kv = Object.fromEntries(
+      readFileSync(join(out, "thread"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=")),
+    );
     const [pid, tid] = [Number(kv.pid), Number(kv.tid)];
     expect(tid).not.toBe(pid);
     const killed = Number(readFileSync(join(out, "killed"), "utf8"));
@@ -227,7 +290,10 @@ describe("threads and a death by signal on the timeline", () => {
     // the thread lived within its process
     expect(thread[0].ts).toBeGreaterThanOrEqual(main[0].ts);
     expect(thread[0].ts + thread[0].dur).toBeLessThanOrEqual(main[0].ts + main[0].dur);
-    const dead = m.data.Renderer.processes.get(killed).threads.get(killed).entries.find((e: any) => e.ph === "X");
+    const dead = m.data.Renderer.processes
+      .get(killed)
+      .threads.get(killed)
+      .entries.find((e: any) => e.ph === "X");
     expect([dead.args.signal, dead.args.exit]).toEqual([9, "killed by SIGKILL"]);
     expect(m.events.filter((e) => e.ph === "i" && e.pid === killed).map((e) => e.name)).toEqual(["killed by SIGKILL"]);
     expect(m.data.Warnings.perEvent.size).toBe(0);
@@ -238,8 +304,17 @@ describe("threads and a death by signal on the timeline", () => {
 const criticalDir = () => join(top, "critical");
 function report(name: string) {
   const dir = criticalDir();
-  const [pid, ppid] = readFileSync(join(dir, `${name}.pid`), "utf8").trim().split(" ").map(Number);
-  return { name, pid: pid!, ppid: ppid!, sleep: Number(readFileSync(join(dir, `${name}.sleep`), "utf8")), end: Number(readFileSync(join(dir, `${name}.end`), "utf8")) };
+  const [pid, ppid] = readFileSync(join(dir, `${name}.pid`), "utf8")
+    .trim()
+    .split(" ")
+    .map(Number);
+  return {
+    name,
+    pid: pid!,
+    ppid: ppid!,
+    sleep: Number(readFileSync(join(dir, `${name}.sleep`), "utf8")),
+    end: Number(readFileSync(join(dir, `${name}.end`), "utf8")),
+  };
 }
 
 describe("the critical path of a Makefile whose slow step waits behind two fast ones (-j2)", () => {
@@ -251,9 +326,17 @@ describe("the critical path of a Makefile whose slow step waits behind two fast 
     dir = criticalDir();
     cpSync(join(ROOT, "test", "fixtures", "critical-path"), dir, { recursive: true });
     writeFileSync(join(top, "summary.md"), "");
-    const p = Bun.spawnSync([TRACER, "--json", "-o", join(top, "critical.jsonl"), "--", "make", "-j2"], { cwd: dir, env: { ...ENV, GITHUB_STEP_SUMMARY: join(top, "summary.md") }, stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawnSync([TRACER, "--json", "-o", join(top, "critical.jsonl"), "--", "make", "-j2"], {
+      cwd: dir,
+      env: { ...ENV, GITHUB_STEP_SUMMARY: join(top, "summary.md") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     run = { code: p.exitCode, stderr: p.stderr.toString() };
-    const s = Bun.spawnSync([TRACER, "show", "--critical-path", join(top, "critical.jsonl")], { stdout: "pipe", stderr: "pipe" });
+    const s = Bun.spawnSync([TRACER, "show", "--critical-path", join(top, "critical.jsonl")], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(s.exitCode).toBe(0);
     shown = s.stdout.toString();
   });
@@ -264,13 +347,21 @@ describe("the critical path of a Makefile whose slow step waits behind two fast 
     const [first] = [report("fast1"), report("fast2")].sort((a, b) => a.end - b.end);
     const slow = report("slow");
     expect(slow.ppid).toBe(first!.ppid); // both make's children
-    const steps = shown.trim().split("\n").slice(1).map((l) => {
-      const m = /^ *[\d.]+ m?s +[\d.]+%  ( *)(\d+) (.*)$/.exec(l)!;
-      return { depth: m[1]!.length / 2, pid: Number(m[2]), command: m[3]! };
-    });
+    const steps = shown
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => {
+        const m = /^ *[\d.]+ m?s +[\d.]+%  ( *)(\d+) (.*)$/.exec(l)!;
+        return { depth: m[1]!.length / 2, pid: Number(m[2]), command: m[3]! };
+      });
     expect(steps).toEqual([
       { depth: 0, pid: first!.ppid, command: "make -j2" },
-      { depth: 1, pid: first!.pid, command: `/bin/bash ./step ${first!.name} ${first!.name === "fast1" ? "0.3" : "1"}` },
+      {
+        depth: 1,
+        pid: first!.pid,
+        command: `/bin/bash ./step ${first!.name} ${first!.name === "fast1" ? "0.3" : "1"}`,
+      },
       { depth: 2, pid: first!.sleep, command: `sleep ${first!.name === "fast1" ? "0.3" : "1"}` },
       { depth: 1, pid: slow.pid, command: "/bin/bash ./step slow 1.5" },
       { depth: 2, pid: slow.sleep, command: "sleep 1.5" },
@@ -300,7 +391,13 @@ describe("the job summary's Mermaid Gantt chart, drawn by mermaid in headless Ch
     const text = blocks[0]!;
     const tasks = text.split("\n").filter((l) => /^ {4}[^ ].* :(crit, )?\d+, \d+$/.test(l));
     const crit = tasks.filter((l) => l.includes(":crit, "));
-    expect(crit.map((l) => l.trim().replace(/ \(own .*$/, ""))).toEqual(["make -j2", expect.stringMatching(/^bash \.\/step fast[12] (0\.3|1)$/), expect.stringMatching(/^sleep (0\.3|1)$/), "bash ./step slow 1.5", "sleep 1.5"]);
+    expect(crit.map((l) => l.trim().replace(/ \(own .*$/, ""))).toEqual([
+      "make -j2",
+      expect.stringMatching(/^bash \.\/step fast[12] (0\.3|1)$/),
+      expect.stringMatching(/^sleep (0\.3|1)$/),
+      "bash ./step slow 1.5",
+      "sleep 1.5",
+    ]);
     const processes = Number(/^\| (\d+) \|/m.exec(md)![1]); // the counts table's first cell
     expect(tasks.length - crit.length).toBe(processes); // all of them: fewer than the bound
     const r = await renderMermaid(browser, text);
@@ -313,7 +410,10 @@ describe("the job summary's Mermaid Gantt chart, drawn by mermaid in headless Ch
   test("10,000 processes: the chart stays at its bound and renders", async () => {
     const summary = join(top, "storm-summary.md");
     writeFileSync(summary, "");
-    const p = Bun.spawnSync([TRACER, "--json", "-o", join(top, "storm.jsonl"), "--", fixture("storm"), "10000", "/bin/true"], { env: { ...ENV, GITHUB_STEP_SUMMARY: summary }, stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawnSync(
+      [TRACER, "--json", "-o", join(top, "storm.jsonl"), "--", fixture("storm"), "10000", "/bin/true"],
+      { env: { ...ENV, GITHUB_STEP_SUMMARY: summary }, stdout: "pipe", stderr: "pipe" },
+    );
     expect(p.exitCode).toBe(0);
     expect(p.stdout.toString()).toBe("spawned=10000\n");
     const md = readFileSync(summary, "utf8");
@@ -348,11 +448,25 @@ describe("tracer show --html and speedscope's app in headless Chromium", () => {
     await browser.load(`file://${file}`);
     const steps = ["fast1", "fast2", "slow"].map(report);
     const pids = [steps[0]!.ppid, ...steps.flatMap((s) => [s.pid, s.sleep])].sort();
-    expect((await browser.evaluate<number[]>(`[...document.querySelectorAll(".timeline .bar")].map((b) => Number(b.dataset.pid))`)).sort()).toEqual(pids);
+    expect(
+      (
+        await browser.evaluate<number[]>(
+          `[...document.querySelectorAll(".timeline .bar")].map((b) => Number(b.dataset.pid))`,
+        )
+      ).sort(),
+    ).toEqual(pids);
     const [first] = steps.slice(0, 2).sort((a, b) => a.end - b.end);
     const slow = steps[2]!;
-    expect((await browser.evaluate<number[]>(`[...document.querySelectorAll(".timeline .bar.crit")].map((b) => Number(b.dataset.pid))`)).sort()).toEqual([first!.ppid, first!.pid, first!.sleep, slow.pid, slow.sleep].sort());
-    expect(await browser.evaluate(`document.querySelectorAll("[src], [href], link, script, img, iframe").length`)).toBe(0);
+    expect(
+      (
+        await browser.evaluate<number[]>(
+          `[...document.querySelectorAll(".timeline .bar.crit")].map((b) => Number(b.dataset.pid))`,
+        )
+      ).sort(),
+    ).toEqual([first!.ppid, first!.pid, first!.sleep, slow.pid, slow.sleep].sort());
+    expect(await browser.evaluate(`document.querySelectorAll("[src], [href], link, script, img, iframe").length`)).toBe(
+      0,
+    );
     expect(browser.errors).toEqual([]);
     keepShot("report-timeline.png", await browser.screenshot("#timeline"));
   });
@@ -361,14 +475,20 @@ describe("tracer show --html and speedscope's app in headless Chromium", () => {
     const file = join(top, "build.html");
     show("--html", file, join(top, "run.jsonl"));
     await browser.load(`file://${file}`);
-    const items = await browser.evaluate<string[]>(`[...document.querySelectorAll(".failures li")].map((li) => li.textContent)`);
-    const env = [...parseStrace(readFileSync(join(top, "strace.log"), "utf8")).values()].find((s) => s.exitCode === 127)!;
+    const items = await browser.evaluate<string[]>(
+      `[...document.querySelectorAll(".failures li")].map((li) => li.textContent)`,
+    );
+    const env = [...parseStrace(readFileSync(join(top, "strace.log"), "utf8")).values()].find(
+      (s) => s.exitCode === 127,
+    )!;
     const tries = env.failedExecs.filter((f) => f.path.endsWith(`/${MISSING}`)).length;
     expect(items.filter((i) => i.includes(MISSING))).toEqual([
       `${MISSING} --version: not found in PATH (ENOENT ×${tries}) (pid ${env.pid})`, // as the job summary and the table say it
       `env ${MISSING} --version: exit 127 (pid ${env.pid})`,
     ]);
-    expect(await browser.evaluate(`document.querySelector(".tree").textContent.split("\\n").filter(Boolean).length`)).toBe(await browser.evaluate(`document.querySelectorAll(".timeline .bar").length`));
+    expect(
+      await browser.evaluate(`document.querySelector(".tree").textContent.split("\\n").filter(Boolean).length`),
+    ).toBe(await browser.evaluate(`document.querySelectorAll(".timeline .bar").length`));
     expect(browser.errors).toEqual([]);
   });
 
@@ -376,13 +496,21 @@ describe("tracer show --html and speedscope's app in headless Chromium", () => {
     const timeline = join(top, "critical.json");
     show("--timeline", timeline, join(top, "critical.jsonl"));
     const app = join(ROOT, "node_modules", "speedscope", "dist", "release");
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => {
-      const path = new URL(req.url).pathname;
-      return new Response(Bun.file(path === "/timeline.json" ? timeline : join(app, path.replace(/^\/+/, "") || "index.html")));
-    } });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        const path = new URL(req.url).pathname;
+        return new Response(
+          Bun.file(path === "/timeline.json" ? timeline : join(app, path.replace(/^\/+/, "") || "index.html")),
+        );
+      },
+    });
     try {
       const base = `http://127.0.0.1:${server.port}`;
-      await browser.load(`${base}/index.html#profileURL=${encodeURIComponent(`${base}/timeline.json`)}&title=critical-path`);
+      await browser.load(
+        `${base}/index.html#profileURL=${encodeURIComponent(`${base}/timeline.json`)}&title=critical-path`,
+      );
       // speedscope makes one profile per (pid, tid): the seven processes the steps reported
       await browser.until(`document.body.innerText.includes("critical-path (1/7)")`);
       expect(browser.errors).toEqual([]);

@@ -11,14 +11,21 @@ import { arg, fixture, marker, rfc3339Ns, TRACER, TracerRun } from "./harness";
 const hashOf = (id: number, start: bigint) => hashTaskId(id, Number(start >> 32n), Number(start & 0xffffffffn));
 
 describe("the oracle refuses what Tracee's decoder refuses", () => {
-  const ok = '{"timestamp":1,"threadStartTime":1,"processorId":0,"processId":1,"cgroupId":1,"threadId":1,"parentProcessId":0,"hostProcessId":1,"hostThreadId":1,"hostParentProcessId":0,"userId":0,"mountNamespace":1,"pidNamespace":1,"processName":"x","executable":{"path":""},"hostName":"h","containerId":"","container":{},"kubernetes":{},"eventId":"716","eventName":"sched_process_exit","argsNum":3,"returnValue":0,"syscall":"","contextFlags":{"containerStarted":false,"isCompat":false},"threadEntityId":1,"processEntityId":1,"parentEntityId":1,"args":[{"name":"exit_code","type":"int32","value":0},{"name":"signal_code","type":"int32","value":0},{"name":"process_group_exit","type":"bool","value":true}]}';
+  const ok =
+    '{"timestamp":1,"threadStartTime":1,"processorId":0,"processId":1,"cgroupId":1,"threadId":1,"parentProcessId":0,"hostProcessId":1,"hostThreadId":1,"hostParentProcessId":0,"userId":0,"mountNamespace":1,"pidNamespace":1,"processName":"x","executable":{"path":""},"hostName":"h","containerId":"","container":{},"kubernetes":{},"eventId":"716","eventName":"sched_process_exit","argsNum":3,"returnValue":0,"syscall":"","contextFlags":{"containerStarted":false,"isCompat":false},"threadEntityId":1,"processEntityId":1,"parentEntityId":1,"args":[{"name":"exit_code","type":"int32","value":0},{"name":"signal_code","type":"int32","value":0},{"name":"process_group_exit","type":"bool","value":true}]}';
   test("a good line passes; each of our old mistakes fails it", () => {
     expect(traceeErrors(ok)).toEqual([]);
     expect(traceeErrors(ok.replace('"eventId":"716"', '"eventId":716')).join()).toContain("eventId");
-    expect(traceeErrors(ok.replace('"type":"int32","value":0}', '"type":"int64","value":0}')).join()).toContain("Tracee has exit_code int32");
-    expect(traceeErrors(ok.replace('"type":"int32","value":0}', '"type":"time.Time","value":0}')).join()).toContain("unrecognized argument type time.Time");
+    expect(traceeErrors(ok.replace('"type":"int32","value":0}', '"type":"int64","value":0}')).join()).toContain(
+      "Tracee has exit_code int32",
+    );
+    expect(traceeErrors(ok.replace('"type":"int32","value":0}', '"type":"time.Time","value":0}')).join()).toContain(
+      "unrecognized argument type time.Time",
+    );
     expect(traceeErrors(ok.replace('"value":0}', '"value":4294967296}')).join()).toContain("does not fit int32");
-    expect(traceeErrors(ok.replace(',"contextFlags":{"containerStarted":false,"isCompat":false}', "")).join()).toContain("contextFlags");
+    expect(
+      traceeErrors(ok.replace(',"contextFlags":{"containerStarted":false,"isCompat":false}', "")).join(),
+    ).toContain("contextFlags");
   });
 });
 
@@ -26,15 +33,35 @@ describe("a real trace, as Tracee's consumers read it", async () => {
   const m = marker("tracee");
   const prog = fixture("tracee-cases");
   const p = Bun.spawnSync([TRACER, "--json", "-o", "/dev/stderr", "--", prog, m], { stdout: "pipe", stderr: "pipe" });
-  const kv = Object.fromEntries(p.stdout.toString().trim().split("\n").map((l) => l.split("=") as [string, string]));
-  const lines = p.stderr.toString().split("\n").filter((l) => l.startsWith("{"));
+  const kv = Object.fromEntries(
+    p.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => l.split("=") as [string, string]),
+  );
+  const lines = p.stderr
+    .toString()
+    .split("\n")
+    .filter((l) => l.startsWith("{"));
   const events = lines.map(parseExact);
   const pid = (k: string) => Number(kv[k]!);
-  const of = (name: string, hostPid: number) => events.filter((e) => e.eventName === name && e.hostProcessId === hostPid);
+  const of = (name: string, hostPid: number) =>
+    events.filter((e) => e.eventName === name && e.hostProcessId === hostPid);
 
   test("the workload ran and every line decodes under Tracee's rules", () => {
     expect(p.exitCode).toBe(0);
-    expect(Object.keys(kv).sort()).toEqual(["failed_errno", "failed_pid", "killed_pid", "memfd_name", "memfd_pid", "renamed_comm", "renamed_pid", "thread_child", "thread_tid"]);
+    expect(Object.keys(kv).sort()).toEqual([
+      "failed_errno",
+      "failed_pid",
+      "killed_pid",
+      "memfd_name",
+      "memfd_pid",
+      "renamed_comm",
+      "renamed_pid",
+      "thread_child",
+      "thread_tid",
+    ]);
     expect(lines.length).toBeGreaterThan(10);
     for (const l of lines) expect(traceeErrors(l)).toEqual([]);
   });
@@ -56,7 +83,9 @@ describe("a real trace, as Tracee's consumers read it", async () => {
   });
 
   test("a fork from a thread: the thread is the parent, its process the parent process; start_time is the child's threadStartTime", () => {
-    const [f] = events.filter((e) => e.eventName === "sched_process_fork" && arg(e, "child_pid") === Number(kv.thread_child));
+    const [f] = events.filter(
+      (e) => e.eventName === "sched_process_fork" && arg(e, "child_pid") === Number(kv.thread_child),
+    );
     expect(arg(f!, "parent_tid")).toBe(pid("thread_tid"));
     expect(f!.hostThreadId).toBe(pid("thread_tid"));
     const [x] = of("sched_process_exit", pid("thread_child"));
@@ -102,9 +131,16 @@ describe("a whole-system trace decodes line by line", () => {
       expect(await t.stop()).toBe(0);
       const lines = t.stdout.split("\n").filter((l) => l !== "");
       const names = new Set(lines.map((l) => JSON.parse(l).eventName));
-      expect([...names].sort()).toEqual(["process_execute_failed", "sched_process_exec", "sched_process_exit", "sched_process_fork"]);
+      expect([...names].sort()).toEqual([
+        "process_execute_failed",
+        "sched_process_exec",
+        "sched_process_exit",
+        "sched_process_fork",
+      ]);
       for (const l of lines) expect(traceeErrors(l)).toEqual([]);
-      const withEnv = lines.map(parseExact).filter((e) => e.eventName === "sched_process_exec" && arg(e, "argv").includes(m));
+      const withEnv = lines
+        .map(parseExact)
+        .filter((e) => e.eventName === "sched_process_exec" && arg(e, "argv").includes(m));
       expect(withEnv.length).toBeGreaterThan(0);
       // the fixture's own exec inherits this environment; without --env none is captured
       expect(withEnv.some((e) => arg(e, "env").length > 0)).toBe(env);

@@ -33,17 +33,31 @@ interface Report {
 /** tracer -- CMD: what the command printed, and the events. */
 function traced(cmd: string[]): Report {
   const out = join(dir, `${marker("who")}.jsonl`);
-  const p = Bun.spawnSync([TRACER, "--json", "-o", out, "--", ...cmd], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const p = Bun.spawnSync([TRACER, "--json", "-o", out, "--", ...cmd], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   const kv = Object.fromEntries(
-    p.stdout.toString().replaceAll("\r", "").split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    p.stdout
+      .toString()
+      .replaceAll("\r", "")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
   );
-  const events = readFileSync(out, "utf8").split("\n").filter((l) => l).map(parseExact);
+  const events = readFileSync(out, "utf8")
+    .split("\n")
+    .filter((l) => l)
+    .map(parseExact);
   return { kv, events };
 }
 
 /** The exec event of the reporting process of program `path`. */
 function execOf(r: Report, path: string): Json {
-  const hits = r.events.filter((e) => e.eventName === "sched_process_exec" && e.hostProcessId === Number(r.kv.pid) && arg(e, "pathname") === path);
+  const hits = r.events.filter(
+    (e) => e.eventName === "sched_process_exec" && e.hostProcessId === Number(r.kv.pid) && arg(e, "pathname") === path,
+  );
   expect(hits.length).toBe(1);
   return hits[0]!;
 }
@@ -54,9 +68,21 @@ function expectCreds(e: Json, kv: Record<string, string>) {
   const [gid, egid, sgid, fsgid] = kv.Gid!.split(" ").map(Number);
   const cap = (k: string) => Number(BigInt("0x" + kv[k]!));
   expect(arg(e, "creds")).toEqual({
-    Uid: uid, Gid: gid, Suid: suid, Sgid: sgid, Euid: euid, Egid: egid, Fsuid: fsuid, Fsgid: fsgid,
-    UserNamespace: Number(/\[(\d+)\]/.exec(kv.userns!)![1]), SecureBits: 0,
-    CapInheritable: cap("CapInh"), CapPermitted: cap("CapPrm"), CapEffective: cap("CapEff"), CapBounding: cap("CapBnd"), CapAmbient: cap("CapAmb"),
+    Uid: uid,
+    Gid: gid,
+    Suid: suid,
+    Sgid: sgid,
+    Euid: euid,
+    Egid: egid,
+    Fsuid: fsuid,
+    Fsgid: fsgid,
+    UserNamespace: Number(/\[(\d+)\]/.exec(kv.userns!)![1]),
+    SecureBits: 0,
+    CapInheritable: cap("CapInh"),
+    CapPermitted: cap("CapPrm"),
+    CapEffective: cap("CapEff"),
+    CapBounding: cap("CapBnd"),
+    CapAmbient: cap("CapAmb"),
   });
 }
 
@@ -120,7 +146,18 @@ describe("exec context", () => {
     for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(dir, d));
     copyFileSync(sr, join(dir, "lower", "sr-lower"));
     chmodSync(join(dir, "lower", "sr-lower"), 0o755);
-    const m = Bun.spawnSync(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, join(dir, "merged")], { stderr: "pipe" });
+    const m = Bun.spawnSync(
+      [
+        "mount",
+        "-t",
+        "overlay",
+        "overlay",
+        "-o",
+        `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`,
+        join(dir, "merged"),
+      ],
+      { stderr: "pipe" },
+    );
     expect(m.stderr.toString()).toBe("");
     const written = join(dir, "merged", "sr-written");
     copyFileSync(sr, written);

@@ -29,7 +29,11 @@ describe("withHugePageHeap", () => {
 
   test("passes on the result and the exception, and restores the defaults after a throw", () => {
     expect(withHugePageHeap(() => 42)).toBe(42);
-    expect(() => withHugePageHeap(() => { throw new Error("load failed"); })).toThrow("load failed");
+    expect(() =>
+      withHugePageHeap(() => {
+        throw new Error("load failed");
+      }),
+    ).toThrow("load failed");
     expect(mmapped(BLOCK)).toBe(true);
   });
 });

@@ -42,7 +42,17 @@ test("./tracer copied to a temp dir maps libbpf, libelf and libz from itself, no
   // unshare -m execs in place (same pid): a private mount namespace where the source tree is an
   // empty tmpfs, so nothing can be read from it.
   const child = Bun.spawn(
-    ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount -t tmpfs tmpfs "$0" && cd / && exec "$@"', ROOT, bin],
+    [
+      "unshare",
+      "-m",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      'mount -t tmpfs tmpfs "$0" && cd / && exec "$@"',
+      ROOT,
+      bin,
+    ],
     { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
   let maps = "";
@@ -58,7 +68,14 @@ test("./tracer copied to a temp dir maps libbpf, libelf and libz from itself, no
   if (code === "timeout") child.kill("SIGKILL");
   expect(code).toBe(0); // SIGINT is the normal way to stop the tracer
 
-  const paths = [...new Set(maps.split("\n").map((l) => l.split(/\s+/).slice(5).join(" ")).filter(Boolean))];
+  const paths = [
+    ...new Set(
+      maps
+        .split("\n")
+        .map((l) => l.split(/\s+/).slice(5).join(" "))
+        .filter(Boolean),
+    ),
+  ];
   const fromDisk = paths.filter((p) => /\/(libbpf|libelf|libz)[.-][^/]*$/.test(p) && !p.startsWith("/memfd:"));
   expect(fromDisk).toEqual([]);
   for (const lib of ["libbpf.so.1", "libelf.so.1", "libz.so.1"]) {

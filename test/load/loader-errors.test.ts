@@ -23,7 +23,19 @@ int broken(void *ctx) { return *(volatile int *)(long)bpf_get_current_pid_tgid()
 function compile(src: string, name: string): string {
   writeFileSync(join(dir, `${name}.bpf.c`), src);
   const out = join(dir, `${name}.bpf.o`);
-  const r = Bun.spawnSync(["clang", "-g", "-O2", "-target", "bpf", "-I", "/usr/include/x86_64-linux-gnu", "-c", join(dir, `${name}.bpf.c`), "-o", out]);
+  const r = Bun.spawnSync([
+    "clang",
+    "-g",
+    "-O2",
+    "-target",
+    "bpf",
+    "-I",
+    "/usr/include/x86_64-linux-gnu",
+    "-c",
+    join(dir, `${name}.bpf.c`),
+    "-o",
+    out,
+  ]);
   if (r.exitCode !== 0) throw new Error(`clang: ${r.stderr.toString()}`);
   return out;
 }
@@ -38,7 +50,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 test("a verifier rejection quotes the verifier", () => {
   let err: unknown;
   try {
-    BpfTracer.open({ object: readFileSync(join(dir, "broken.bpf.o")), ringMap: "events", ringSize: 4096, programs: ["broken"], onRecord() {} });
+    BpfTracer.open({
+      object: readFileSync(join(dir, "broken.bpf.o")),
+      ringMap: "events",
+      ringSize: 4096,
+      programs: ["broken"],
+      onRecord() {},
+    });
   } catch (e) {
     err = e;
   }

@@ -10,21 +10,82 @@ const ROOT = join(import.meta.dir, "../..");
 const u32 = { id: 1, kind: "TYPEDEF", name: "__u32", type_id: 2 };
 const uint = { id: 2, kind: "INT", name: "unsigned int", size: 4, bits_offset: 0, nr_bits: 32, encoding: "(none)" };
 const char = { id: 3, kind: "INT", name: "char", size: 1, bits_offset: 0, nr_bits: 8, encoding: "SIGNED" };
-const idx = { id: 4, kind: "INT", name: "__ARRAY_SIZE_TYPE__", size: 4, bits_offset: 0, nr_bits: 32, encoding: "(none)" };
-const comm = { id: 5, kind: "ARRAY", name: "(anon)", type_id: 3, index_type_id: 4, nr_elems: 16 };
-const hdr = { id: 6, kind: "STRUCT", name: "hdr", size: 8, vlen: 2, members: [{ name: "kind", type_id: 1, bits_offset: 0 }, { name: "size", type_id: 1, bits_offset: 32 }] };
-const rec = {
-  id: 7, kind: "STRUCT", name: "rec", size: 28, vlen: 3,
-  members: [{ name: "h", type_id: 6, bits_offset: 0 }, { name: "pid", type_id: 1, bits_offset: 64 }, { name: "comm", type_id: 5, bits_offset: 96 }],
+const idx = {
+  id: 4,
+  kind: "INT",
+  name: "__ARRAY_SIZE_TYPE__",
+  size: 4,
+  bits_offset: 0,
+  nr_bits: 32,
+  encoding: "(none)",
 };
-const kinds = { id: 8, kind: "ENUM", name: "kind", encoding: "UNSIGNED", size: 4, vlen: 2, values: [{ name: "K_A", val: 1 }, { name: "K_B", val: 2 }] };
-const cfg = { id: 9, kind: "STRUCT", name: "cfg", size: 4, vlen: 1, members: [{ name: "flags", type_id: 1, bits_offset: 0 }] };
+const comm = { id: 5, kind: "ARRAY", name: "(anon)", type_id: 3, index_type_id: 4, nr_elems: 16 };
+const hdr = {
+  id: 6,
+  kind: "STRUCT",
+  name: "hdr",
+  size: 8,
+  vlen: 2,
+  members: [
+    { name: "kind", type_id: 1, bits_offset: 0 },
+    { name: "size", type_id: 1, bits_offset: 32 },
+  ],
+};
+const rec = {
+  id: 7,
+  kind: "STRUCT",
+  name: "rec",
+  size: 28,
+  vlen: 3,
+  members: [
+    { name: "h", type_id: 6, bits_offset: 0 },
+    { name: "pid", type_id: 1, bits_offset: 64 },
+    { name: "comm", type_id: 5, bits_offset: 96 },
+  ],
+};
+const kinds = {
+  id: 8,
+  kind: "ENUM",
+  name: "kind",
+  encoding: "UNSIGNED",
+  size: 4,
+  vlen: 2,
+  values: [
+    { name: "K_A", val: 1 },
+    { name: "K_B", val: 2 },
+  ],
+};
+const cfg = {
+  id: 9,
+  kind: "STRUCT",
+  name: "cfg",
+  size: 4,
+  vlen: 1,
+  members: [{ name: "flags", type_id: 1, bits_offset: 0 }],
+};
 const cv = { id: 10, kind: "CONST", name: "(anon)", type_id: 11 };
 const vv = { id: 11, kind: "VOLATILE", name: "(anon)", type_id: 9 };
 const var1 = { id: 12, kind: "VAR", name: "the_cfg", type_id: 10, linkage: "global" };
 const var2 = { id: 13, kind: "VAR", name: "other", type_id: 1, linkage: "global" };
-const sec = { id: 14, kind: "DATASEC", name: ".rodata", size: 8, vlen: 2, vars: [{ type_id: 13, offset: 4, size: 4 }, { type_id: 12, offset: 0, size: 4 }] };
-const notInHeader = { id: 15, kind: "STRUCT", name: "private_thing", size: 4, vlen: 1, members: [{ name: "x", type_id: 1, bits_offset: 0 }] };
+const sec = {
+  id: 14,
+  kind: "DATASEC",
+  name: ".rodata",
+  size: 8,
+  vlen: 2,
+  vars: [
+    { type_id: 13, offset: 4, size: 4 },
+    { type_id: 12, offset: 0, size: 4 },
+  ],
+};
+const notInHeader = {
+  id: 15,
+  kind: "STRUCT",
+  name: "private_thing",
+  size: 4,
+  vlen: 1,
+  members: [{ name: "x", type_id: 1, bits_offset: 0 }],
+};
 const TYPES = [u32, uint, char, idx, comm, hdr, rec, kinds, cfg, cv, vv, var1, var2, sec, notInHeader];
 const HEADER = `
 /* struct commented { */
@@ -72,7 +133,13 @@ describe("generateLayout", () => {
   });
 
   test("bitfields are rejected", () => {
-    const bf = { ...hdr, members: [{ name: "kind", type_id: 1, bits_offset: 0, bitfield_size: 3 }, { name: "size", type_id: 1, bits_offset: 3, bitfield_size: 29 }] };
+    const bf = {
+      ...hdr,
+      members: [
+        { name: "kind", type_id: 1, bits_offset: 0, bitfield_size: 3 },
+        { name: "size", type_id: 1, bits_offset: 3, bitfield_size: 29 },
+      ],
+    };
     expect(() => gen(TYPES.map((t) => (t.id === 6 ? bf : t)))).toThrow(LayoutError);
     expect(() => gen(TYPES.map((t) => (t.id === 6 ? bf : t)))).toThrow("hdr.kind: bitfields are not supported");
   });
@@ -88,7 +155,11 @@ describe("the committed layout", () => {
 
   test("src/decode/layout.gen.ts is what gen-layout makes from .output/tracer.bpf.o", () => {
     if (!existsSync(btfJson)) throw new Error(`${btfJson} is missing: run scripts/build.sh`);
-    const { code } = generateLayout(readFileSync(btfJson, "utf8"), readFileSync(join(ROOT, "bpf/tracer.h"), "utf8"), ".output/tracer.bpf.o");
+    const { code } = generateLayout(
+      readFileSync(btfJson, "utf8"),
+      readFileSync(join(ROOT, "bpf/tracer.h"), "utf8"),
+      ".output/tracer.bpf.o",
+    );
     expect(readFileSync(layout, "utf8")).toBe(code);
   });
 
@@ -96,7 +167,9 @@ describe("the committed layout", () => {
   // bpf/tracer.h or the program changed without the new layout being committed with it (in a
   // working tree with uncommitted bpf/ changes this fails too, until both are committed).
   test("layout.gen.ts is committed up to date", () => {
-    const r = Bun.spawnSync(["git", "diff", "--exit-code", "--stat", "HEAD", "--", "src/decode/layout.gen.ts"], { cwd: ROOT });
+    const r = Bun.spawnSync(["git", "diff", "--exit-code", "--stat", "HEAD", "--", "src/decode/layout.gen.ts"], {
+      cwd: ROOT,
+    });
     expect(r.stdout.toString()).toBe("");
     expect(r.exitCode).toBe(0);
   });

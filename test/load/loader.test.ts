@@ -77,7 +77,11 @@ describe("lifecycle", () => {
         const base = t!.ringDataAddress;
         const copy = new Uint8Array(toArrayBuffer(base + offset, 0, length));
         const viaView = new Uint8Array(view.buffer, view.byteOffset + offset, length);
-        for (let i = 0; i < length; i++) if (copy[i] !== viaView[i]) { mismatches++; break; }
+        for (let i = 0; i < length; i++)
+          if (copy[i] !== viaView[i]) {
+            mismatches++;
+            break;
+          }
         seen.push(length);
       },
     });
@@ -125,7 +129,11 @@ describe("lifecycle", () => {
         if (offset + length > maxEnd) maxEnd = offset + length;
         const copy = new Uint8Array(toArrayBuffer(t!.ringDataAddress + offset, 0, length));
         const viaView = new Uint8Array(view.buffer, view.byteOffset + offset, length);
-        for (let i = 0; i < length; i++) if (copy[i] !== viaView[i]) { mismatches++; break; }
+        for (let i = 0; i < length; i++)
+          if (copy[i] !== viaView[i]) {
+            mismatches++;
+            break;
+          }
       },
     });
     try {
@@ -148,7 +156,13 @@ describe("lifecycle", () => {
 
   test("close() detaches, drains what is left, and is idempotent", async () => {
     let records = 0;
-    const t = BpfTracer.open({ ...defaults(), ringSize: 1 << 16, onRecord() { records++; } });
+    const t = BpfTracer.open({
+      ...defaults(),
+      ringSize: 1 << 16,
+      onRecord() {
+        records++;
+      },
+    });
     await spawnTrue(5);
     t.close(); // no poll: the records are delivered by the drain in close()
     expect(records).toBeGreaterThanOrEqual(5);
@@ -159,7 +173,13 @@ describe("lifecycle", () => {
   });
 
   test("an exception in onRecord comes out of poll() and the tracer still closes", async () => {
-    const t = BpfTracer.open({ ...defaults(), ringSize: 1 << 16, onRecord() { throw new Error("boom"); } });
+    const t = BpfTracer.open({
+      ...defaults(),
+      ringSize: 1 << 16,
+      onRecord() {
+        throw new Error("boom");
+      },
+    });
     try {
       await spawnTrue(2);
       expect(() => t.poll(200)).toThrow("boom");
@@ -176,7 +196,11 @@ describe("lifecycle", () => {
       ringSize: 1 << 16,
       onRecord() {
         if (refused) return;
-        try { t!.close(); } catch (e) { refused = (e as Error).message; }
+        try {
+          t!.close();
+        } catch (e) {
+          refused = (e as Error).message;
+        }
       },
     });
     await spawnTrue(1);
@@ -188,7 +212,14 @@ describe("lifecycle", () => {
 
   test("configure() sees the .rodata initial value", () => {
     let size = -1;
-    const t = BpfTracer.open({ ...defaults(), ringSize: 1 << 16, configure(v) { size = v.byteLength; }, onRecord() {} });
+    const t = BpfTracer.open({
+      ...defaults(),
+      ringSize: 1 << 16,
+      configure(v) {
+        size = v.byteLength;
+      },
+      onRecord() {},
+    });
     t.close();
     expect(size).toBeGreaterThan(0);
   });
@@ -233,7 +264,9 @@ describe("errors", () => {
   });
 
   test("garbage instead of an ELF object", () => {
-    const e = catchErr(() => BpfTracer.open({ ...defaults(), object: new Uint8Array(64), ringSize: 1 << 16, onRecord() {} }));
+    const e = catchErr(() =>
+      BpfTracer.open({ ...defaults(), object: new Uint8Array(64), ringSize: 1 << 16, onRecord() {} }),
+    );
     expect(e.message).toStartWith("open BPF object: ");
   });
 });

@@ -3,7 +3,17 @@
 // is killed, started late, given wrong credentials; the tracer is killed and restarted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRACER, fixture, marker } from "../kernel/harness";
@@ -40,7 +50,12 @@ interface Run {
 
 /** ./tracer with args; stderr collected; `ready` once it said so. */
 function tracer(args: string[], env: Record<string, string> = {}): Run {
-  const proc = spawn([TRACER, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const proc = spawn([TRACER, ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...env },
+  });
   tracers.push(proc);
   let err = "";
   let said!: (v: boolean) => void;
@@ -65,7 +80,10 @@ function tracer(args: string[], env: Record<string, string> = {}): Run {
 /** The -o file's complete lines (a tracer killed mid-write may leave a torn last one). */
 function lines(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return text.slice(0, text.lastIndexOf("\n") + 1).split("\n").slice(0, -1);
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
+    .split("\n")
+    .slice(0, -1);
 }
 
 const seqOf = (line: string): number => JSON.parse(line).seq;
@@ -96,7 +114,21 @@ describe("--nats", () => {
     const s = await server();
     const out = join(work, "storm.jsonl");
     const m = marker("nats-storm");
-    const r = tracer(["--json", "-o", out, "--nats", s.url, "--nats-stream", "TRACE", "--stats", "--", storm, "20000", "/bin/true", m]);
+    const r = tracer([
+      "--json",
+      "-o",
+      out,
+      "--nats",
+      s.url,
+      "--nats-stream",
+      "TRACE",
+      "--stats",
+      "--",
+      storm,
+      "20000",
+      "/bin/true",
+      m,
+    ]);
     const { code, stderr, stdout } = await r.done;
     expect(code).toBe(0);
     expect(stdout).toBe("spawned=20000\n");
@@ -109,11 +141,15 @@ describe("--nats", () => {
     expectOnce(msgs);
     const seqs = msgs.map((x) => seqOf(x.data));
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
-    const host = require("node:os").hostname().replace(/[^A-Za-z0-9_-]/g, "_");
+    const host = require("node:os")
+      .hostname()
+      .replace(/[^A-Za-z0-9_-]/g, "_");
     for (const x of msgs) expect(x.subject).toBe(`tracer.${host}.${JSON.parse(x.data).eventName}`);
     const run = msgs[0]!.id.split(".")[0]!;
     for (const x of msgs) expect(x.id).toBe(`${run}.${seqOf(x.data)}`);
-    expect(stderr).toContain(`tracer: nats: ${file.length} published, ${file.length} acknowledged, 0 re-sent, 0 duplicates, 0 spooled, 0 dropped\n`);
+    expect(stderr).toContain(
+      `tracer: nats: ${file.length} published, ${file.length} acknowledged, 0 re-sent, 0 duplicates, 0 spooled, 0 dropped\n`,
+    );
     expect(stderr).toContain(`{"nats":{"published":${file.length},"acked":${file.length},`);
   }, 1_800_000); // a bound on absence only: 20,000 spawns took 400 s on a loaded 2-core machine
 
@@ -138,16 +174,34 @@ describe("--nats", () => {
     expect(new Set(msgs.map((x) => x.data))).toEqual(new Set(file));
     expect(file.filter((l) => execOf(l, m)).length).toBe(4001);
     expect(readdirSync(spool)).toEqual([]);
-    expect(stderr).toMatch(/tracer: nats: \d+ published, \d+ acknowledged, [1-9]\d* re-sent, \d+ duplicates, \d+ spooled, 0 dropped\n/);
+    expect(stderr).toMatch(
+      /tracer: nats: \d+ published, \d+ acknowledged, [1-9]\d* re-sent, \d+ duplicates, \d+ spooled, 0 dropped\n/,
+    );
   }, 600_000);
 
   test("the server down at start, up 10 s later: every line arrives", async () => {
     const s = await server("", false);
     const out = join(work, "late.jsonl");
     const m = marker("nats-late");
-    const r = tracer(["--json", "-o", out, "--nats", s.url, "--nats-stream", "TRACE", "--spool", join(work, "late-spool"), "--", "sh", "-c", `${storm} 2000 /bin/true ${m}; sleep 12`]);
+    const r = tracer([
+      "--json",
+      "-o",
+      out,
+      "--nats",
+      s.url,
+      "--nats-stream",
+      "TRACE",
+      "--spool",
+      join(work, "late-spool"),
+      "--",
+      "sh",
+      "-c",
+      `${storm} 2000 /bin/true ${m}; sleep 12`,
+    ]);
     expect(await r.ready).toBe(true);
-    expect(r.stderr()).toContain(`tracer: nats ${s.url}: connection refused; events wait in the spool ${join(work, "late-spool")} until it answers\n`);
+    expect(r.stderr()).toContain(
+      `tracer: nats ${s.url}: connection refused; events wait in the spool ${join(work, "late-spool")} until it answers\n`,
+    );
     await Bun.sleep(10_000);
     await s.start();
     const { code } = await r.done;
@@ -162,7 +216,8 @@ describe("--nats", () => {
   test("the tracer killed with -9 and started again with the same spool: its lines arrive, once", async () => {
     const s = await server("", false);
     const spool = join(work, "k9-spool");
-    const out1 = join(work, "k9-1.jsonl"), out2 = join(work, "k9-2.jsonl");
+    const out1 = join(work, "k9-1.jsonl"),
+      out2 = join(work, "k9-2.jsonl");
     const m = marker("nats-k9");
     // the server is away: everything the first tracer saw waits in the spool when it is killed
     const first = tracer(["--json", "-o", out1, "--nats", s.url, "--nats-stream", "TRACE", "--spool", spool]);
@@ -201,7 +256,24 @@ describe("--nats", () => {
     const s = await server("", false);
     const out = join(work, "small.jsonl");
     const m = marker("nats-small");
-    const r = tracer(["--json", "-o", out, "--nats", s.url, "--nats-stream", "TRACE", "--spool", join(work, "small-spool"), "--spool-size", "64K", "--stats", "--", "sh", "-c", `${storm} 1000 /bin/true ${m}`]);
+    const r = tracer([
+      "--json",
+      "-o",
+      out,
+      "--nats",
+      s.url,
+      "--nats-stream",
+      "TRACE",
+      "--spool",
+      join(work, "small-spool"),
+      "--spool-size",
+      "64K",
+      "--stats",
+      "--",
+      "sh",
+      "-c",
+      `${storm} 1000 /bin/true ${m}`,
+    ]);
     expect(await r.ready).toBe(true);
     await Bun.sleep(2000);
     await s.start();
@@ -219,7 +291,9 @@ describe("--nats", () => {
     const arg = (e: { args: { name: string; value: number }[] }, n: string) => e.args.find((a) => a.name === n)!.value;
     expect(lost.reduce((a, e) => a + arg(e, "lost"), 0)).toBe(missing.length);
     for (const ev of ["sched_process_exec", "sched_process_fork", "sched_process_exit"]) {
-      expect(lost.reduce((a, e) => a + arg(e, ev), 0)).toBe(missing.filter((l) => JSON.parse(l).eventName === ev).length);
+      expect(lost.reduce((a, e) => a + arg(e, ev), 0)).toBe(
+        missing.filter((l) => JSON.parse(l).eventName === ev).length,
+      );
     }
     expect(stderr).toContain(` ${missing.length} dropped\n`);
   }, 600_000);
@@ -227,8 +301,14 @@ describe("--nats", () => {
   test("wrong credentials and an unknown host: one line, exit 1, before anything runs", async () => {
     const s = await server(`authorization { token: "s3cret" }`);
     for (const [url, want] of [
-      [`nats://wrong@127.0.0.1:${s.port}`, `tracer: nats nats://127.0.0.1:${s.port}: authorization violation (the server refused these credentials)\n`],
-      ["nats://no-such-host.invalid:4222", "tracer: nats nats://no-such-host.invalid:4222: unknown host (ENOTFOUND no-such-host.invalid)\n"],
+      [
+        `nats://wrong@127.0.0.1:${s.port}`,
+        `tracer: nats nats://127.0.0.1:${s.port}: authorization violation (the server refused these credentials)\n`,
+      ],
+      [
+        "nats://no-such-host.invalid:4222",
+        "tracer: nats nats://no-such-host.invalid:4222: unknown host (ENOTFOUND no-such-host.invalid)\n",
+      ],
     ] as const) {
       const out = join(work, "refused.jsonl");
       const flag = join(work, "ran");
@@ -241,15 +321,25 @@ describe("--nats", () => {
   }, 600_000);
 
   test("token and user/password: accepted, the lines arrive", async () => {
-    for (const [auth, cred] of [[`authorization { token: "s3cret" }`, "s3cret@"], [`authorization { user: "tr", password: "pw!d" }`, "tr:pw%21d@"]] as const) {
+    for (const [auth, cred] of [
+      [`authorization { token: "s3cret" }`, "s3cret@"],
+      [`authorization { user: "tr", password: "pw!d" }`, "tr:pw%21d@"],
+    ] as const) {
       const s = await server(auth);
-      await s.addStream("TRACE", ["tracer.>"], auth.includes("token") ? { token: "s3cret" } : { user: "tr", pass: "pw!d" });
+      await s.addStream(
+        "TRACE",
+        ["tracer.>"],
+        auth.includes("token") ? { token: "s3cret" } : { user: "tr", pass: "pw!d" },
+      );
       const out = join(work, "auth.jsonl");
       const m = marker("nats-auth");
       const r = tracer(["--json", "-o", out, "--nats", `nats://${cred}127.0.0.1:${s.port}`, "--", "/bin/echo", m]);
       const { code } = await r.done;
       expect(code).toBe(0);
-      const msgs = await s.messages("TRACE", auth.includes("token") ? { token: "s3cret" } : { user: "tr", pass: "pw!d" });
+      const msgs = await s.messages(
+        "TRACE",
+        auth.includes("token") ? { token: "s3cret" } : { user: "tr", pass: "pw!d" },
+      );
       expect(msgs.map((x) => x.data)).toEqual(lines(out));
       expect(msgs.some((x) => x.data.includes(m))).toBe(true);
     }
@@ -260,13 +350,19 @@ describe("--nats", () => {
     let r = tracer(["--json", "--nats", s.url, "--", "true"]);
     let res = await r.done;
     expect(res.code).toBe(1);
-    expect(res.stderr).toBe(`tracer: nats: no stream takes subject tracer.${require("node:os").hostname().replace(/[^A-Za-z0-9_-]/g, "_")}.sched_process_exec; give --nats-stream NAME to create one\n`);
+    expect(res.stderr).toBe(
+      `tracer: nats: no stream takes subject tracer.${require("node:os")
+        .hostname()
+        .replace(/[^A-Za-z0-9_-]/g, "_")}.sched_process_exec; give --nats-stream NAME to create one\n`,
+    );
     await s.addStream("OTHER", ["other.>"]);
     await s.addStream("MINE", ["tracer.>"]);
     r = tracer(["--json", "--nats", s.url, "--nats-stream", "OTHER", "--", "true"]);
     res = await r.done;
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^tracer: nats: stream OTHER does not take subject tracer\.\S+ \(stream MINE does\); give --nats-subject a prefix OTHER takes, or another --nats-stream\n$/);
+    expect(res.stderr).toMatch(
+      /^tracer: nats: stream OTHER does not take subject tracer\.\S+ \(stream MINE does\); give --nats-subject a prefix OTHER takes, or another --nats-stream\n$/,
+    );
   }, 600_000);
 
   test("the spool directory: another user's or an open one is refused", async () => {
@@ -297,7 +393,27 @@ describe("--nats", () => {
     for (const host of ["tracer-host-a", "tracer-host-b"]) {
       files[host] = join(work, `${host}.jsonl`);
       // a host of its own: a UTS namespace with that name (the subject's HOST is the tracer's)
-      const r = spawn(["unshare", "--uts", "sh", "-c", `hostname ${host} && exec "$0" "$@"`, TRACER, "--json", "-o", files[host]!, "--nats", s.url, "--nats-stream", "TRACE", "--", "/bin/echo", `${host}-${marker("show")}`], { stdout: "pipe", stderr: "pipe" });
+      const r = spawn(
+        [
+          "unshare",
+          "--uts",
+          "sh",
+          "-c",
+          `hostname ${host} && exec "$0" "$@"`,
+          TRACER,
+          "--json",
+          "-o",
+          files[host]!,
+          "--nats",
+          s.url,
+          "--nats-stream",
+          "TRACE",
+          "--",
+          "/bin/echo",
+          `${host}-${marker("show")}`,
+        ],
+        { stdout: "pipe", stderr: "pipe" },
+      );
       expect(await r.exited).toBe(0);
       if (!between) {
         await Bun.sleep(1100);
@@ -305,7 +421,8 @@ describe("--nats", () => {
         await Bun.sleep(1100);
       }
     }
-    const a = lines(files["tracer-host-a"]!), b = lines(files["tracer-host-b"]!);
+    const a = lines(files["tracer-host-a"]!),
+      b = lines(files["tracer-host-b"]!);
     const show = (...args: string[]) => {
       const r = Bun.spawnSync([TRACER, "show", ...args], { stdout: "pipe", stderr: "pipe" });
       expect(r.stderr.toString()).toMatch(/^tracer: \d+ process/);
@@ -333,11 +450,44 @@ describe("--nats", () => {
       const r = Bun.spawnSync(["openssl", ...a], { cwd: dir, stderr: "pipe" });
       if (r.exitCode !== 0) throw new Error(`openssl ${a.join(" ")}: ${r.stderr}`);
     };
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=tracer-test-ca");
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=tracer-test-ca",
+    );
     ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=server");
-    for (const [name, san] of [["good", "IP:127.0.0.1"], ["other", "DNS:other.example"]]) {
+    for (const [name, san] of [
+      ["good", "IP:127.0.0.1"],
+      ["other", "DNS:other.example"],
+    ]) {
       Bun.write(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
-      ssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`);
+      ssl(
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        `${name}.pem`,
+        "-days",
+        "2",
+        "-extfile",
+        `${name}.ext`,
+      );
     }
     const tls = (cert: string) => `tls { cert_file: "${join(dir, cert)}", key_file: "${join(dir, "srv.key")}" }`;
     const good = await server(tls("good.pem"));
@@ -345,16 +495,38 @@ describe("--nats", () => {
     const ca = join(dir, "ca.pem");
     const out = join(work, "tls.jsonl");
     const m = marker("nats-tls");
-    let r = tracer(["--json", "-o", out, "--nats", `tls://127.0.0.1:${good.port}`, "--nats-ca", ca, "--nats-stream", "TRACE", "--", "/bin/echo", m]);
+    let r = tracer([
+      "--json",
+      "-o",
+      out,
+      "--nats",
+      `tls://127.0.0.1:${good.port}`,
+      "--nats-ca",
+      ca,
+      "--nats-stream",
+      "TRACE",
+      "--",
+      "/bin/echo",
+      m,
+    ]);
     expect((await r.done).code).toBe(0);
     const msgs = await good.messages("TRACE", { tls: { caFile: ca } });
     expect(msgs.map((x) => x.data)).toEqual(lines(out));
     expect(msgs.some((x) => x.data.includes(m))).toBe(true);
-    const shown = Bun.spawnSync([TRACER, "show", "--json", "--nats-ca", ca, `tls://127.0.0.1:${good.port}/TRACE`], { stdout: "pipe", stderr: "pipe" });
+    const shown = Bun.spawnSync([TRACER, "show", "--json", "--nats-ca", ca, `tls://127.0.0.1:${good.port}/TRACE`], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(shown.stdout.toString()).toBe(readFileSync(out, "utf8"));
     for (const [args, want] of [
-      [[`tls://127.0.0.1:${other.port}`, "--nats-ca", ca], `tracer: nats tls://127.0.0.1:${other.port}: Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list\n`],
-      [[`tls://127.0.0.1:${good.port}`], `tracer: nats tls://127.0.0.1:${good.port}: unable to verify the first certificate\n`],
+      [
+        [`tls://127.0.0.1:${other.port}`, "--nats-ca", ca],
+        `tracer: nats tls://127.0.0.1:${other.port}: Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list\n`,
+      ],
+      [
+        [`tls://127.0.0.1:${good.port}`],
+        `tracer: nats tls://127.0.0.1:${good.port}: unable to verify the first certificate\n`,
+      ],
     ] as const) {
       const refused = join(work, "tls-refused.jsonl");
       r = tracer(["--json", "-o", refused, "--nats", ...args, "--nats-stream", "TRACE", "--", "true"]);
@@ -367,13 +539,28 @@ describe("--nats", () => {
     const s = await server();
     const out = join(work, "redact.jsonl");
     const secret = `s3cr3t${marker("redact").slice(-8)}`;
-    const r = tracer(["--json", "-o", out, "--nats", s.url, "--nats-stream", "TRACE", "--redact", `pw=(\\w+)`, "--", "/bin/echo", `pw=${secret}`]);
+    const r = tracer([
+      "--json",
+      "-o",
+      out,
+      "--nats",
+      s.url,
+      "--nats-stream",
+      "TRACE",
+      "--redact",
+      `pw=(\\w+)`,
+      "--",
+      "/bin/echo",
+      `pw=${secret}`,
+    ]);
     const { code, stdout } = await r.done;
     expect(code).toBe(0);
     expect(stdout).toBe(`pw=${secret}\n`); // the command had it
     const msgs = await s.messages("TRACE");
     expect(msgs.map((x) => x.data)).toEqual(lines(out));
-    const exec = msgs.map((x) => JSON.parse(x.data)).find((e) => e.eventName === "sched_process_exec" && JSON.stringify(e).includes("/bin/echo"))!;
+    const exec = msgs
+      .map((x) => JSON.parse(x.data))
+      .find((e) => e.eventName === "sched_process_exec" && JSON.stringify(e).includes("/bin/echo"))!;
     expect(exec.args.find((a: { name: string }) => a.name === "argv").value[1]).not.toContain(secret);
     for (const x of msgs) expect(x.data).not.toContain(secret);
   }, 600_000);

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 
-export const NATS_SERVER = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => Bun.file(p).size > 0) ?? "nats-server";
+export const NATS_SERVER =
+  ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => Bun.file(p).size > 0) ?? "nats-server";
 
 /** A port nobody listens on now (the kernel's choice). */
 export async function freePort(): Promise<number> {
@@ -34,7 +35,10 @@ export class NatsServer {
   private log = "";
   readonly dir = mkdtempSync(join(tmpdir(), "tracer-nats-"));
 
-  private constructor(readonly port: number, private readonly conf: string) {}
+  private constructor(
+    readonly port: number,
+    private readonly conf: string,
+  ) {}
 
   /** auth: a config fragment, e.g. `authorization { token: "s3cret" }`. */
   static async create(auth = ""): Promise<NatsServer> {
@@ -49,7 +53,10 @@ export class NatsServer {
   /** Start (again, with the same store) and wait until it accepts clients. */
   async start(): Promise<void> {
     const conf = join(this.dir, "server.conf");
-    writeFileSync(conf, `listen: "127.0.0.1:${this.port}"\njetstream { store_dir: "${join(this.dir, "js")}" }\n${this.conf}\n`);
+    writeFileSync(
+      conf,
+      `listen: "127.0.0.1:${this.port}"\njetstream { store_dir: "${join(this.dir, "js")}" }\n${this.conf}\n`,
+    );
     this.log = "";
     const p = spawn([NATS_SERVER, "-c", conf], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     this.proc = p;

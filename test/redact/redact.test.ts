@@ -21,13 +21,41 @@ describe("the default rules", () => {
   const cases: [string[], string[], string[]][] = [
     [["mysql", "-uroot", "-pS3cret", "db"], ["mysql", "-uroot", `-p${MARK}`, "db"], ["argv[2]:mysql-p"]],
     [["/usr/bin/mariadb-dump", "-pX"], ["/usr/bin/mariadb-dump", `-p${MARK}`], ["argv[1]:mysql-p"]],
-    [["tool", "--password=x1", "--api-key", "k2", "--dbPassword", "p3"], ["tool", `--password=${MARK}`, "--api-key", MARK, "--dbPassword", MARK], ["argv[1]:option", "argv[3]:option", "argv[5]:option"]],
-    [["curl", "-H", "Authorization: Bearer abc", "-uadmin:pw", "--user=a:b"], ["curl", "-H", `Authorization: Bearer ${MARK}`, `-uadmin:${MARK}`, `--user=a:${MARK}`], ["argv[2]:authorization", "argv[3]:curl-user", "argv[4]:curl-user"]],
-    [["wget", "--header=proxy-authorization:tok"], ["wget", `--header=proxy-authorization:${MARK}`], ["argv[1]:authorization"]],
-    [["git", "clone", "https://u:p%40ss@h/r", "ssh://git@h/r", "https://tok@h/r"], ["git", "clone", `https://u:${MARK}@h/r`, "ssh://git@h/r", `https://${MARK}@h/r`], ["argv[2]:url-password", "argv[4]:url-userinfo"]],
-    [["env", "AWS_SECRET_ACCESS_KEY=abc", "PWD=/tmp", "make"], ["env", `AWS_SECRET_ACCESS_KEY=${MARK}`, "PWD=/tmp", "make"], ["argv[1]:assignment"]],
-    [["x", "AKIAABCDEFGHIJKLMNOP", "xoxp-1234567890-abc", "eyJhbGciOiJI.eyJzdWIiOiIx.c2ln"], ["x", MARK, MARK, MARK], ["argv[1]:aws-key-id", "argv[2]:slack-token", "argv[3]:jwt"]],
-    [["x", "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"], ["x", `-----BEGIN PRIVATE KEY-----${MARK}-----END PRIVATE KEY-----\n`], ["argv[1]:private-key"]],
+    [
+      ["tool", "--password=x1", "--api-key", "k2", "--dbPassword", "p3"],
+      ["tool", `--password=${MARK}`, "--api-key", MARK, "--dbPassword", MARK],
+      ["argv[1]:option", "argv[3]:option", "argv[5]:option"],
+    ],
+    [
+      ["curl", "-H", "Authorization: Bearer abc", "-uadmin:pw", "--user=a:b"],
+      ["curl", "-H", `Authorization: Bearer ${MARK}`, `-uadmin:${MARK}`, `--user=a:${MARK}`],
+      ["argv[2]:authorization", "argv[3]:curl-user", "argv[4]:curl-user"],
+    ],
+    [
+      ["wget", "--header=proxy-authorization:tok"],
+      ["wget", `--header=proxy-authorization:${MARK}`],
+      ["argv[1]:authorization"],
+    ],
+    [
+      ["git", "clone", "https://u:p%40ss@h/r", "ssh://git@h/r", "https://tok@h/r"],
+      ["git", "clone", `https://u:${MARK}@h/r`, "ssh://git@h/r", `https://${MARK}@h/r`],
+      ["argv[2]:url-password", "argv[4]:url-userinfo"],
+    ],
+    [
+      ["env", "AWS_SECRET_ACCESS_KEY=abc", "PWD=/tmp", "make"],
+      ["env", `AWS_SECRET_ACCESS_KEY=${MARK}`, "PWD=/tmp", "make"],
+      ["argv[1]:assignment"],
+    ],
+    [
+      ["x", "AKIAABCDEFGHIJKLMNOP", "xoxp-1234567890-abc", "eyJhbGciOiJI.eyJzdWIiOiIx.c2ln"],
+      ["x", MARK, MARK, MARK],
+      ["argv[1]:aws-key-id", "argv[2]:slack-token", "argv[3]:jwt"],
+    ],
+    [
+      ["x", "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"],
+      ["x", `-----BEGIN PRIVATE KEY-----${MARK}-----END PRIVATE KEY-----\n`],
+      ["argv[1]:private-key"],
+    ],
     [["sshpass", "-p", "pw", "ssh", "-p", "22"], ["sshpass", "-p", MARK, "ssh", "-p", "22"], ["argv[2]:sshpass-p"]],
   ];
   for (const [given, want, hits] of cases) {
@@ -36,26 +64,59 @@ describe("the default rules", () => {
 
   test("no false positives on what looks close", () => {
     for (const a of [
-      ["gcc", "-DPASSWORD_LEN=8", "-pthread", "-pipe", "-o", "key.o", "tokenizer.c", "-Wl,-plugin-opt=-pass-through=-lgcc"],
-      ["mkdir", "-p", "/tmp/x"], ["cp", "-pr", "a", "b"], ["docker", "login", "--password-stdin", "reg.io"],
+      [
+        "gcc",
+        "-DPASSWORD_LEN=8",
+        "-pthread",
+        "-pipe",
+        "-o",
+        "key.o",
+        "tokenizer.c",
+        "-Wl,-plugin-opt=-pass-through=-lgcc",
+      ],
+      ["mkdir", "-p", "/tmp/x"],
+      ["cp", "-pr", "a", "b"],
+      ["docker", "login", "--password-stdin", "reg.io"],
       ["tool", "--token-file", "/f", "--no-password", "keep", "--secret-name", "n", "--key", "k.pem"],
-      ["ssh", "git@github.com"], ["npm", "i", "left-pad@1.3.0"], ["x", "https://example.com/a?b=c"],
-      ["curl", "-u", "admin", "-H", "Accept: text/plain"], ["sort", "-u", "a:b"], ["make", "KEYMAP=us", "MONKEY=1"],
-    ]) expect(argv(a)).toBeNull();
+      ["ssh", "git@github.com"],
+      ["npm", "i", "left-pad@1.3.0"],
+      ["x", "https://example.com/a?b=c"],
+      ["curl", "-u", "admin", "-H", "Accept: text/plain"],
+      ["sort", "-u", "a:b"],
+      ["make", "KEYMAP=us", "MONKEY=1"],
+    ])
+      expect(argv(a)).toBeNull();
     expect(rules.env(["PWD=/src", "OLDPWD=/", "HOME=/root", "AUTHOR=me", "KEYBOARD=us"], "env")).toBeNull();
   });
 
   test("environment values by name, and what applies anywhere", () => {
-    expect(rules.env(["GITHUB_TOKEN=x", "PGPASSWORD=y", "SSH_AUTH_SOCK=/s", "HTTPS_PROXY=http://u:p@proxy:3128", "HOME=/root"], "env")).toEqual({
-      items: [`GITHUB_TOKEN=${MARK}`, `PGPASSWORD=${MARK}`, `SSH_AUTH_SOCK=${MARK}`, `HTTPS_PROXY=http://u:${MARK}@proxy:3128`, "HOME=/root"],
+    expect(
+      rules.env(
+        ["GITHUB_TOKEN=x", "PGPASSWORD=y", "SSH_AUTH_SOCK=/s", "HTTPS_PROXY=http://u:p@proxy:3128", "HOME=/root"],
+        "env",
+      ),
+    ).toEqual({
+      items: [
+        `GITHUB_TOKEN=${MARK}`,
+        `PGPASSWORD=${MARK}`,
+        `SSH_AUTH_SOCK=${MARK}`,
+        `HTTPS_PROXY=http://u:${MARK}@proxy:3128`,
+        "HOME=/root",
+      ],
       hits: ["env[0]:env-name", "env[1]:env-name", "env[2]:env-name", "env[3]:url-password"],
     });
   });
 
   test("--redact (groups or the whole match), --redact-env, --no-redact", () => {
     const r = new Redactor({ defaults: false, patterns: ["session=(\\w+)", "zz+"], envGlobs: ["MY_*"] });
-    expect(r.argv(["a", "session=abc;x", "zzz", "--password=x"], "argv")).toEqual({ items: ["a", `session=${MARK};x`, MARK, "--password=x"], hits: ["argv[1]:redact-1", "argv[2]:redact-2"] });
-    expect(r.env(["MY_V=1", "O=2", "TOKEN=3"], "env")).toEqual({ items: [`MY_V=${MARK}`, "O=2", "TOKEN=3"], hits: ["env[0]:redact-env"] });
+    expect(r.argv(["a", "session=abc;x", "zzz", "--password=x"], "argv")).toEqual({
+      items: ["a", `session=${MARK};x`, MARK, "--password=x"],
+      hits: ["argv[1]:redact-1", "argv[2]:redact-2"],
+    });
+    expect(r.env(["MY_V=1", "O=2", "TOKEN=3"], "env")).toEqual({
+      items: [`MY_V=${MARK}`, "O=2", "TOKEN=3"],
+      hits: ["env[0]:redact-env"],
+    });
     expect(new Redactor({ defaults: false, patterns: [], envGlobs: [] }).empty).toBe(true);
   });
 });
@@ -70,13 +131,44 @@ describe("the pre-filter", () => {
   // byte side (pre-filter first) finds the same.
   test("never hides what the rules find (10,000 random lists)", () => {
     const g = prng(26);
-    const pieces = ["-o", "x.o", "--PassWord=", "--api-key", "v", "mysql", "-pX", "TOKEN=", "Authorization: basic ", "HTTPS://U:P@h", "AKIAABCDEFGHIJKLMNOP", "gho_abcdefghijklmnopqrstuvwxyz", "XOXB-1234567890a", "eyJabcdefghij.klmnopqrstu.v", "-----BEGIN EC PRIVATE KEY-----", "curl", "-u", "a:b", "sshpass", "\xff", "é", "cred", "SECRET", "pwd", " "];
+    const pieces = [
+      "-o",
+      "x.o",
+      "--PassWord=",
+      "--api-key",
+      "v",
+      "mysql",
+      "-pX",
+      "TOKEN=",
+      "Authorization: basic ",
+      "HTTPS://U:P@h",
+      "AKIAABCDEFGHIJKLMNOP",
+      "gho_abcdefghijklmnopqrstuvwxyz",
+      "XOXB-1234567890a",
+      "eyJabcdefghij.klmnopqrstu.v",
+      "-----BEGIN EC PRIVATE KEY-----",
+      "curl",
+      "-u",
+      "a:b",
+      "sshpass",
+      "\xff",
+      "é",
+      "cred",
+      "SECRET",
+      "pwd",
+      " ",
+    ];
     const bytes = new ByteRedactor(rules);
     let found = 0;
     for (let n = 0; n < 10000; n++) {
-      const items = Array.from({ length: 1 + g.below(5) }, () => Array.from({ length: 1 + g.below(3) }, () => g.pick(pieces)).join(""));
+      const items = Array.from({ length: 1 + g.below(5) }, () =>
+        Array.from({ length: 1 + g.below(3) }, () => g.pick(pieces)).join(""),
+      );
       const b = enc(items);
-      const viaStrings = rules.argv(items.map((s) => decodeBytes(encodeBytes(s))), "argv");
+      const viaStrings = rules.argv(
+        items.map((s) => decodeBytes(encodeBytes(s))),
+        "argv",
+      );
       const viaBytes = bytes.argv(b, 0, b.length, "argv");
       if (viaStrings === null) expect(viaBytes).toBeNull();
       else {
@@ -91,11 +183,22 @@ describe("the pre-filter", () => {
 });
 
 describe("the record stage", () => {
-  const list = (a: (string | Uint8Array)[]) => Buffer.concat(a.map((x) => Buffer.concat([typeof x === "string" ? Buffer.from(x) : x, Buffer.from([0])])));
-  const exec = (argv: Buffer, total: number) => fixedRecord(K.KIND_EXEC, E.$size, 4242, [[E.pathname, "/usr/bin/mysql"], [E.argv, argv]], (dv) => {
-    dv.setUint32(E.argc, 5, true);
-    dv.setUint32(E.argv_size, total, true);
-  });
+  const list = (a: (string | Uint8Array)[]) =>
+    Buffer.concat(a.map((x) => Buffer.concat([typeof x === "string" ? Buffer.from(x) : x, Buffer.from([0])])));
+  const exec = (argv: Buffer, total: number) =>
+    fixedRecord(
+      K.KIND_EXEC,
+      E.$size,
+      4242,
+      [
+        [E.pathname, "/usr/bin/mysql"],
+        [E.argv, argv],
+      ],
+      (dv) => {
+        dv.setUint32(E.argc, 5, true);
+        dv.setUint32(E.argv_size, total, true);
+      },
+    );
 
   test("the JSON of a redacted record: only the secret differs; bytes around it and the dropped counts kept", () => {
     const secret = "S3cr\xe9t";
@@ -113,7 +216,8 @@ describe("the record stage", () => {
     expect(arg(plain as never, "argv_dropped_args" as never)).toBe(1);
     const unredacted = JSON.parse(formatJson(enc, viewOf(rec)));
     for (const k of Object.keys(unredacted)) if (k !== "args") expect(line[k]).toEqual(unredacted[k]);
-    for (const a of unredacted.args) if (a.name !== "argv" && a.name !== "redacted") expect(value(a.name)).toEqual(a.value);
+    for (const a of unredacted.args)
+      if (a.name !== "argv" && a.name !== "redacted") expect(value(a.name)).toEqual(a.value);
     expect(Buffer.from(plain.r.u8.subarray(0, plain.r.len)).includes(Buffer.from(secret))).toBe(false); // no copy left in the view
   });
 
@@ -131,11 +235,23 @@ describe("the record stage", () => {
 });
 
 test("tracer show: a saved line's lists (the record's and the process table's) redacted, `redacted` says so", () => {
-  const line = JSON.stringify({ eventName: "sched_process_exec", args: [{ name: "argv", value: ["mysql", "-pX"] }, { name: "env", value: ["A_TOKEN=t"] }, { name: "redacted", value: [] }, { name: "parent_argv", value: ["sh", "--token=t"] }] });
+  const line = JSON.stringify({
+    eventName: "sched_process_exec",
+    args: [
+      { name: "argv", value: ["mysql", "-pX"] },
+      { name: "env", value: ["A_TOKEN=t"] },
+      { name: "redacted", value: [] },
+      { name: "parent_argv", value: ["sh", "--token=t"] },
+    ],
+  });
   const ev = JsonEvent.parse(line, 1);
   redactJsonEvent(ev, rules);
   expect(arg(ev as never, "argv" as never)).toEqual(["mysql", `-p${MARK}`]);
   expect(arg(ev as never, "env" as never)).toEqual([`A_TOKEN=${MARK}`]);
   expect(arg(ev as never, "parent_argv" as never)).toEqual(["sh", `--token=${MARK}`]);
-  expect(arg(ev as never, "redacted" as never)).toEqual(["argv[1]:mysql-p", "env[0]:env-name", "parent_argv[1]:option"]);
+  expect(arg(ev as never, "redacted" as never)).toEqual([
+    "argv[1]:mysql-p",
+    "env[0]:env-name",
+    "parent_argv[1]:option",
+  ]);
 });

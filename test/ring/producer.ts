@@ -62,8 +62,14 @@ export class SyntheticRing {
   private readonly opts = new Uint8Array(80); // struct bpf_test_run_opts (libbpf 1.1: 80 bytes)
   private readonly packet = new Uint8Array(ETH_HLEN + MAX_RECORD);
 
-  constructor(readonly size: number, private readonly flags = BPF_RB_NO_WAKEUP) {
-    this.mapFd = check("create ring buffer map", bpf.bpf_map_create(BPF_MAP_TYPE_RINGBUF, cstr("synthetic"), 0, 0, size, null));
+  constructor(
+    readonly size: number,
+    private readonly flags = BPF_RB_NO_WAKEUP,
+  ) {
+    this.mapFd = check(
+      "create ring buffer map",
+      bpf.bpf_map_create(BPF_MAP_TYPE_RINGBUF, cstr("synthetic"), 0, 0, size, null),
+    );
     new DataView(this.opts.buffer).setBigUint64(0, 80n, true); // sz
   }
 
@@ -72,7 +78,17 @@ export class SyntheticRing {
     if (fd === undefined) {
       if (len < 1 || len > MAX_RECORD) throw new Error(`record length ${len} not in 1..${MAX_RECORD}`);
       const code = program(this.mapFd, len, this.flags);
-      fd = check(`load producer (${len} bytes)`, bpf.bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, cstr("ring_producer"), cstr("GPL"), ptr(code), code.byteLength / 8, null));
+      fd = check(
+        `load producer (${len} bytes)`,
+        bpf.bpf_prog_load(
+          BPF_PROG_TYPE_SOCKET_FILTER,
+          cstr("ring_producer"),
+          cstr("GPL"),
+          ptr(code),
+          code.byteLength / 8,
+          null,
+        ),
+      );
       this.progs.set(len, fd);
     }
     return fd;

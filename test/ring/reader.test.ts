@@ -17,7 +17,15 @@ function recordOf(i: number, len: number): Uint8Array {
 /** The kernel's space for a record: 8-byte header, sample rounded up to 8. */
 const slot = (len: number) => 8 + ((len + 7) & ~7);
 
-function withRing(size: number, body: (ring: SyntheticRing, got: Uint8Array[], reader: RingReader, info: { offsets: number[]; nonInt: number }) => void) {
+function withRing(
+  size: number,
+  body: (
+    ring: SyntheticRing,
+    got: Uint8Array[],
+    reader: RingReader,
+    info: { offsets: number[]; nonInt: number },
+  ) => void,
+) {
   const ring = new SyntheticRing(size);
   const got: Uint8Array[] = [];
   const info = { offsets: [] as number[], nonInt: 0 };
@@ -112,7 +120,11 @@ describe("ringDataArea", () => {
   });
 
   test("a mapping too short for the doubled data area, or none holding the record, is an error", () => {
-    expect(() => ringDataArea(line(A, pageSize + size, pageSize), A + pageSize + 8, size)).toThrow(/does not hold its 65536-byte data area twice/);
-    expect(() => ringDataArea(line(A, pageSize + 2 * size, pageSize, "/memfd:x"), A + pageSize + 8, size)).toThrow(/no BPF map mapping/);
+    expect(() => ringDataArea(line(A, pageSize + size, pageSize), A + pageSize + 8, size)).toThrow(
+      /does not hold its 65536-byte data area twice/,
+    );
+    expect(() => ringDataArea(line(A, pageSize + 2 * size, pageSize, "/memfd:x"), A + pageSize + 8, size)).toThrow(
+      /no BPF map mapping/,
+    );
   });
 });

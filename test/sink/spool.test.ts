@@ -1,14 +1,24 @@
 // The spool's segments: written ahead, read back in order, released when acknowledged, found
 // again by the next start; a torn tail, the bound, and planted files.
 import { afterAll, expect, test } from "bun:test";
-import { chownSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Spool } from "../../src/sink/spool";
 
 const root = mkdtempSync(join(tmpdir(), "tracer-spool-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const enc = new TextEncoder(), dec = new TextDecoder();
+const enc = new TextEncoder(),
+  dec = new TextDecoder();
 const line = (i: number) => enc.encode(`{"seq":${i},"pad":"${"x".repeat(i % 300)}"}`);
 let n = 0;
 const fresh = () => join(root, `s${n++}`);
@@ -71,14 +81,20 @@ test("planted files: a directory open to others, a symlink, a segment that is a 
   const open = fresh();
   Spool.open(open, 1 << 20).clear();
   Bun.spawnSync(["chmod", "0750", open]);
-  expect(() => Spool.open(open, 1 << 20)).toThrow(`spool ${open}: mode 750 lets other users in; chmod 700 it or choose another directory`);
+  expect(() => Spool.open(open, 1 << 20)).toThrow(
+    `spool ${open}: mode 750 lets other users in; chmod 700 it or choose another directory`,
+  );
   const dir = fresh();
   Spool.open(dir, 1 << 20).clear();
   writeFileSync(join(root, "target"), "secret");
   symlinkSync(join(root, "target"), join(dir, "000000000007.seg"));
-  expect(() => Spool.open(dir, 1 << 20)).toThrow(/000000000007\.seg: Too many levels of symbolic links \(ELOOP\)|not a regular file/);
+  expect(() => Spool.open(dir, 1 << 20)).toThrow(
+    /000000000007\.seg: Too many levels of symbolic links \(ELOOP\)|not a regular file/,
+  );
   rmSync(join(dir, "000000000007.seg"));
   writeFileSync(join(dir, "000000000008.seg"), "");
   chownSync(join(dir, "000000000008.seg"), 65534, 65534);
-  expect(() => Spool.open(dir, 1 << 20)).toThrow(`spool ${join(dir, "000000000008.seg")}: not a regular file of uid 0 with one name; remove it`);
+  expect(() => Spool.open(dir, 1 << 20)).toThrow(
+    `spool ${join(dir, "000000000008.seg")}: not a regular file of uid 0 with one name; remove it`,
+  );
 });

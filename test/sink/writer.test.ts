@@ -1,7 +1,20 @@
 // Writer: file mode 0600 and truncation, chunked flushing, quiet exit on a closed pipe.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonEncoder } from "../../src/format/json.ts";
@@ -55,7 +68,9 @@ describe("Writer to a file", () => {
     chmodSync(target, 0o644);
     const link = join(dir, "planted.jsonl");
     symlinkSync(target, link);
-    expect(() => Writer.open(link)).toThrow(/^open output .*planted\.jsonl: a symlink to a regular file; refusing to write through it/);
+    expect(() => Writer.open(link)).toThrow(
+      /^open output .*planted\.jsonl: a symlink to a regular file; refusing to write through it/,
+    );
     expect(readFileSync(target, "utf8")).toBe("precious\n");
     expect(statSync(target).mode & 0o777).toBe(0o644);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
@@ -73,7 +88,9 @@ describe("Writer to a file", () => {
   test("a symlink to another device is refused (give the device's own path)", () => {
     const link = join(dir, "zero.link");
     symlinkSync("/dev/zero", link);
-    expect(() => Writer.open(link)).toThrow(/^open output .*zero\.link: a symlink to a device other than \/dev\/null; refusing/);
+    expect(() => Writer.open(link)).toThrow(
+      /^open output .*zero\.link: a symlink to a device other than \/dev\/null; refusing/,
+    );
   });
 
   test("a dangling symlink is refused for what it is, and no other descriptor is closed", () => {
@@ -82,7 +99,9 @@ describe("Writer to a file", () => {
     const mine = openSync(join(dir, "keep.txt"), "w");
     try {
       for (let i = 0; i < 3; i++) {
-        expect(() => Writer.open(link)).toThrow(/^open output .*dangling\.link: a symlink to nothing \(its target .*no-such-target does not exist\)/);
+        expect(() => Writer.open(link)).toThrow(
+          /^open output .*dangling\.link: a symlink to nothing \(its target .*no-such-target does not exist\)/,
+        );
       }
       expect(fstatSync(mine).isFile()).toBe(true);
     } finally {
@@ -109,18 +128,26 @@ describe("Writer to a file", () => {
       closeSync(fd);
     }
     expect(readFileSync(path, "utf8")).toBe(`before\nvia /dev/fd/${fd}\nvia /proc/self/fd/${fd}\n`);
-    expect(() => Writer.open("/dev/fd/987", { passedFds: new Set([987]) })).toThrow(/^open output \/dev\/fd\/987: Bad file descriptor \(EBADF\)$/);
+    expect(() => Writer.open("/dev/fd/987", { passedFds: new Set([987]) })).toThrow(
+      /^open output \/dev\/fd\/987: Bad file descriptor \(EBADF\)$/,
+    );
     const ro = openSync(path, "r");
     try {
-      expect(() => Writer.open(`/dev/fd/${ro}`, { passedFds: new Set([ro]) })).toThrow(/^open output \/dev\/fd\/\d+: open for reading only$/);
+      expect(() => Writer.open(`/dev/fd/${ro}`, { passedFds: new Set([ro]) })).toThrow(
+        /^open output \/dev\/fd\/\d+: open for reading only$/,
+      );
     } finally {
       closeSync(ro);
     }
-    expect(() => Writer.open(`/dev/fd/${fd}`, { passedFds: new Set() })).toThrow(/^open output \/dev\/fd\/\d+: not a descriptor the tracer was given/);
+    expect(() => Writer.open(`/dev/fd/${fd}`, { passedFds: new Set() })).toThrow(
+      /^open output \/dev\/fd\/\d+: not a descriptor the tracer was given/,
+    );
   });
 
   test("open failure names the operation and the errno", () => {
-    expect(() => Writer.open(join(dir, "no/such/dir/x"))).toThrow(/^open output .*: No such file or directory \(ENOENT\)$/);
+    expect(() => Writer.open(join(dir, "no/such/dir/x"))).toThrow(
+      /^open output .*: No such file or directory \(ENOENT\)$/,
+    );
   });
 
   test("buffers until a chunk is full, then writes; flush() writes the rest", () => {

@@ -21,10 +21,28 @@ export function withParentCut(cut: readonly string[], parent: ProcInfo | null): 
 
 export function parentFields() {
   return [
-    str("parent_path", (ev: RecordEvent) => ev.x.parent?.path ?? "", "ours: the parent's program (its last exec's `pathname`, or `/proc/PID/exe` for a process that began before the tracer), from the tracer's process table; empty when the table does not know the parent"),
+    str(
+      "parent_path",
+      (ev: RecordEvent) => ev.x.parent?.path ?? "",
+      "ours: the parent's program (its last exec's `pathname`, or `/proc/PID/exe` for a process that began before the tracer), from the tracer's process table; empty when the table does not know the parent",
+    ),
     str("parent_comm", (ev: RecordEvent) => ev.x.parent?.comm ?? "", "ours: the parent's comm, likewise"),
-    list("parent_argv", (ev: RecordEvent) => ev.x.parent?.argv ?? NONE, "ours: the parent's argv, redacted as `argv` is, the whole strings of its first 4 KiB (`parent_argv` in `truncated` when cut)"),
-    num("parent_entity_id", "uint32", (ev: RecordEvent) => ev.x.parent?.entityId ?? 0, "ours: the processEntityId of the process these parent args describe: equal to `parentEntityId` (the table's entry is checked against the record's parent start); 0 when unknown"),
-    obj("ancestors", (ev: RecordEvent) => ev.x.ancestors, "ours, with `--ancestors` (else `[]`): `[{pid, entityId, path}]` from the parent up, as far as the table knows (to PID 1 for what began before the tracer); `entityId` 0 where only `/proc`'s 10 ms start is known and it leaves the id open", "[]object"),
+    list(
+      "parent_argv",
+      (ev: RecordEvent) => ev.x.parent?.argv ?? NONE,
+      "ours: the parent's argv, redacted as `argv` is, the whole strings of its first 4 KiB (`parent_argv` in `truncated` when cut)",
+    ),
+    num(
+      "parent_entity_id",
+      "uint32",
+      (ev: RecordEvent) => ev.x.parent?.entityId ?? 0,
+      "ours: the processEntityId of the process these parent args describe: equal to `parentEntityId` (the table's entry is checked against the record's parent start); 0 when unknown",
+    ),
+    obj(
+      "ancestors",
+      (ev: RecordEvent) => ev.x.ancestors,
+      "ours, with `--ancestors` (else `[]`): `[{pid, entityId, path}]` from the parent up, as far as the table knows (to PID 1 for what began before the tracer); `entityId` 0 where only `/proc`'s 10 ms start is known and it leaves the id open",
+      "[]object",
+    ),
   ] as const;
 }

@@ -23,14 +23,39 @@ export const EXIT = defineEvent({
   layout: R,
   doc: "from `tp_btf/sched_process_exit`, one per exiting thread",
   args: [
-    num("exit_code", "int32", (ev) => exitStatus(raw(ev)).exitCode, "as `wait` reports it: the exit status, or the number of the signal that ended it"),
+    num(
+      "exit_code",
+      "int32",
+      (ev) => exitStatus(raw(ev)).exitCode,
+      "as `wait` reports it: the exit status, or the number of the signal that ended it",
+    ),
     num("signal_code", "int32", (ev) => raw(ev) & 0x7f, "the terminating signal, 0 if none"),
-    bool("process_group_exit", (ev) => ev.u32(R.group_dead) !== 0, "this is the last thread of the process (exactly one per process)"),
+    bool(
+      "process_group_exit",
+      (ev) => ev.u32(R.group_dead) !== 0,
+      "this is the last thread of the process (exactly one per process)",
+    ),
     bool("core_dumped", (ev) => (raw(ev) & 0x80) !== 0, "ours: a core was dumped"),
-    big("run_time", (ev) => ev.r.dv.getBigUint64(ev.r.off + H.ts, true) - ev.r.dv.getBigUint64(ev.r.off + H.thread_start, true), "ours: ns from the thread's start to its exit"),
-    list("argv", (ev) => ev.x.self?.argv ?? NONE, "ours: the process's argv (its last exec's, redacted, the whole strings of its first 4 KiB; a process that never exec'd has its parent's, as fork gave it), from the tracer's process table, with `executable.path`: what it was that exited"),
-    list("truncated", (ev) => withParentCut(ev.x.self?.argvCut ? CUT : NONE, ev.x.parent), "ours: `argv`, `parent_argv` when cut"),
-    list("redacted", (ev) => withParentHits(ev.x.self?.argvHits ?? NONE, ev.x.parent), "ours: what redaction replaced in `argv` and `parent_argv` (as for exec)"),
+    big(
+      "run_time",
+      (ev) => ev.r.dv.getBigUint64(ev.r.off + H.ts, true) - ev.r.dv.getBigUint64(ev.r.off + H.thread_start, true),
+      "ours: ns from the thread's start to its exit",
+    ),
+    list(
+      "argv",
+      (ev) => ev.x.self?.argv ?? NONE,
+      "ours: the process's argv (its last exec's, redacted, the whole strings of its first 4 KiB; a process that never exec'd has its parent's, as fork gave it), from the tracer's process table, with `executable.path`: what it was that exited",
+    ),
+    list(
+      "truncated",
+      (ev) => withParentCut(ev.x.self?.argvCut ? CUT : NONE, ev.x.parent),
+      "ours: `argv`, `parent_argv` when cut",
+    ),
+    list(
+      "redacted",
+      (ev) => withParentHits(ev.x.self?.argvHits ?? NONE, ev.x.parent),
+      "ours: what redaction replaced in `argv` and `parent_argv` (as for exec)",
+    ),
     ...parentFields(),
   ],
 });

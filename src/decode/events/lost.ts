@@ -19,7 +19,15 @@ export const LOST = defineEvent({
   args: [
     u64("lost", L.lost, "records lost since the last lost_events"),
     ...[EXEC, EXEC_FAILED, FORK, EXIT].map((d) => u64(d.name, kindAt(d.kind), `of which ${d.name}`)),
-    u64("scratch_clash", L.scratch_clash, "of the per-event counts: records not sent because another program on the CPU held its scratch buffer (a preempted one, where tracepoints are preemptible; legacy object: reused it)"),
-    u64("skipped", L.skipped, "of the per-event counts: runs of a program the kernel skipped because it was already running on that CPU (`recursion_misses`; a preempted run on kernels whose tracepoints are preemptible); each may have lost one record, a skipped sys_enter_execve only if that exec failed"),
+    u64(
+      "scratch_clash",
+      L.scratch_clash,
+      "of the per-event counts: records not sent because another program on the CPU held its scratch buffer (a preempted one, where tracepoints are preemptible; legacy object: reused it)",
+    ),
+    u64(
+      "skipped",
+      L.skipped,
+      "of the per-event counts: runs of a program the kernel skipped because it was already running on that CPU (`recursion_misses`; a preempted run on kernels whose tracepoints are preemptible); each may have lost one record, a skipped sys_enter_execve only if that exec failed",
+    ),
   ],
 });

@@ -7,12 +7,23 @@ import { num, obj, str } from "../schema";
 
 /** Tracee's SlimCred keys, each with where its value is in struct cred_id. */
 const SLIM_CRED = [
-  ["Uid", C.uid], ["Gid", C.gid], ["Suid", C.suid], ["Sgid", C.sgid], ["Euid", C.euid], ["Egid", C.egid],
-  ["Fsuid", C.fsuid], ["Fsgid", C.fsgid], ["UserNamespace", C.user_ns], ["SecureBits", C.securebits],
+  ["Uid", C.uid],
+  ["Gid", C.gid],
+  ["Suid", C.suid],
+  ["Sgid", C.sgid],
+  ["Euid", C.euid],
+  ["Egid", C.egid],
+  ["Fsuid", C.fsuid],
+  ["Fsgid", C.fsgid],
+  ["UserNamespace", C.user_ns],
+  ["SecureBits", C.securebits],
 ] as const;
 const SLIM_CAPS = [
-  ["CapInheritable", C.cap_inheritable], ["CapPermitted", C.cap_permitted], ["CapEffective", C.cap_effective],
-  ["CapBounding", C.cap_bounding], ["CapAmbient", C.cap_ambient],
+  ["CapInheritable", C.cap_inheritable],
+  ["CapPermitted", C.cap_permitted],
+  ["CapEffective", C.cap_effective],
+  ["CapBounding", C.cap_bounding],
+  ["CapAmbient", C.cap_ambient],
 ] as const;
 
 export type SlimCred = Record<(typeof SLIM_CRED)[number][0] | (typeof SLIM_CAPS)[number][0], number>;
@@ -69,10 +80,29 @@ const NO_LOGIN = 4294967295;
 export function whoFields(at: number) {
   const noAudit = (ev: RecordEvent) => (ev.u32(H.flags) & RF.RF_NO_LOGIN) !== 0;
   return [
-    obj("creds", (ev) => cachedCreds(ev, at + W.creds), "the credentials the program runs with (after the exec's setuid/capability change; for a failed exec, the caller's): Tracee's `SlimCred` `{Uid, Gid, Suid, Sgid, Euid, Egid, Fsuid, Fsgid, UserNamespace, SecureBits, CapInheritable, CapPermitted, CapEffective, CapBounding, CapAmbient}`, capability sets as bit masks, `UserNamespace` the user namespace's inode", "trace.SlimCred"),
-    num("login_uid", "uint32", (ev) => (noAudit(ev) ? NO_LOGIN : ev.u32(at + W.login_uid)), "the audit login uid (`/proc/PID/loginuid`); 4294967295 when unset (or the kernel has no audit)"),
-    num("session_id", "uint32", (ev) => (noAudit(ev) ? NO_LOGIN : ev.u32(at + W.session_id)), "the audit session id (`/proc/PID/sessionid`)"),
-    str("tty", (ev) => ttyName(spanText(ev.r, at + W.tty)), "the controlling terminal as `ps` prints it (`pts/3`, `tty1`); empty when there is none"),
+    obj(
+      "creds",
+      (ev) => cachedCreds(ev, at + W.creds),
+      "the credentials the program runs with (after the exec's setuid/capability change; for a failed exec, the caller's): Tracee's `SlimCred` `{Uid, Gid, Suid, Sgid, Euid, Egid, Fsuid, Fsgid, UserNamespace, SecureBits, CapInheritable, CapPermitted, CapEffective, CapBounding, CapAmbient}`, capability sets as bit masks, `UserNamespace` the user namespace's inode",
+      "trace.SlimCred",
+    ),
+    num(
+      "login_uid",
+      "uint32",
+      (ev) => (noAudit(ev) ? NO_LOGIN : ev.u32(at + W.login_uid)),
+      "the audit login uid (`/proc/PID/loginuid`); 4294967295 when unset (or the kernel has no audit)",
+    ),
+    num(
+      "session_id",
+      "uint32",
+      (ev) => (noAudit(ev) ? NO_LOGIN : ev.u32(at + W.session_id)),
+      "the audit session id (`/proc/PID/sessionid`)",
+    ),
+    str(
+      "tty",
+      (ev) => ttyName(spanText(ev.r, at + W.tty)),
+      "the controlling terminal as `ps` prints it (`pts/3`, `tty1`); empty when there is none",
+    ),
   ] as const;
 }
 
