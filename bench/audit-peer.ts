@@ -44,7 +44,7 @@ let hooked = false;
 
 /** Why the auditd peer cannot run here (another daemon, locked audit), or null. */
 export function auditUnavailable(): string | null {
-  let s;
+  let s: Record<string, string>;
   try {
     s = status();
   } catch (e) {

@@ -110,7 +110,7 @@ async function traced(w: Workload, config: Config, o: RoundOptions, foreign: str
   await Bun.sleep(o.settleMs);
   const e0 = tracer ? emittedSoFar(r.proc.pid) : null;
   const tool0 = toolCpuNs(r);
-  let sample;
+  let sample: Sample;
   try {
     sample = await runWorkload(w, o.seconds);
   } catch (e) {

@@ -1,5 +1,5 @@
 // bun:ffi binding to libbpf 1.1: dlopen of the embedded libz → libelf → libbpf, typed symbols, log capture.
-import { dlopen, FFIType, JSCallback, ptr, CString } from "bun:ffi";
+import { dlopen, FFIType, JSCallback, ptr, type CString } from "bun:ffi";
 import { writeSync } from "node:fs";
 import { libc, errno } from "./libc.ts";
 import { materialize } from "./memfd.ts";
@@ -88,13 +88,16 @@ const LIBBPF_SYMBOLS = {
   ring_buffer__free: { args: [P], returns: FFIType.void },
 } as const;
 
-let loaded;
-try {
-  loaded = {
+function openAll() {
+  return {
     libz: open(files[0], "libz.so.1", { zlibVersion: { args: [], returns: cstring } }),
     libelf: open(files[1], "libelf.so.1", { elf_version: { args: [u32], returns: u32 } }),
     libbpf: open(files[2], "libbpf.so.1", LIBBPF_SYMBOLS),
   };
+}
+let loaded: ReturnType<typeof openAll>;
+try {
+  loaded = openAll();
 } finally {
   for (const f of files) f.done();
 }

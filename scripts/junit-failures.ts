@@ -8,7 +8,7 @@ if (!path) {
 }
 const xml = await Bun.file(path).text();
 
-const unescape = (s: string) =>
+const unescapeXml = (s: string) =>
   s
     .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
     .replace(/&lt;/g, "<")
@@ -18,7 +18,7 @@ const unescape = (s: string) =>
     .replace(/&amp;/g, "&");
 const attr = (tag: string, name: string) => {
   const m = tag.match(new RegExp(`\\b${name}="([^"]*)"`));
-  return m?.[1] !== undefined ? unescape(m[1]) : "";
+  return m?.[1] !== undefined ? unescapeXml(m[1]) : "";
 };
 
 const MESSAGE_LINES = 6;
@@ -34,7 +34,7 @@ for (const m of xml.matchAll(caseRe)) {
   const where = [attr(tag, "file"), attr(tag, "classname"), attr(tag, "name")].filter(Boolean).join(" > ");
   console.log(`${failure ? "FAILED" : "SKIPPED"}: ${where}`);
   if (failure) {
-    const text = unescape(failure[2] ?? attr(failure[3] ?? "", "message"));
+    const text = unescapeXml(failure[2] ?? attr(failure[3] ?? "", "message"));
     for (const line of text
       .split("\n")
       .filter((l) => l.trim())

@@ -180,9 +180,9 @@ export function traceeErrors(line: string): string[] {
     });
   }
   if (e.eventName === "process_execute_failed") {
-    SPEC_FAILED_ARGS.forEach(
-      (n, i) => e.args[i]?.name !== n && errs.push(`arg ${i} is ${e.args[i]?.name}, the spec has ${n}`),
-    );
+    SPEC_FAILED_ARGS.forEach((n, i) => {
+      if (e.args[i]?.name !== n) errs.push(`arg ${i} is ${e.args[i]?.name}, the spec has ${n}`);
+    });
   }
   return errs;
 }

@@ -7,7 +7,7 @@ import { RunSummary } from "../format/summary";
 import { Writer } from "../sink/writer";
 import { type Word, wordText } from "../word";
 import { forOption, wrap } from "../errors";
-import { TraceLog } from "./collect";
+import type { TraceLog } from "./collect";
 import { subjectsOf, writeStatement, type TracePolicy } from "./attest";
 import { buildProfile, compareProfiles, diffLines, profileText, readProfile, type Program } from "./profile";
 import { summaryMarkdown } from "./summary";

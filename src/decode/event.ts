@@ -7,7 +7,7 @@ import { checkRecord, checkSpans, containerIdOfRecord, DecodeError, spanLen, spa
 
 const HEADER_SPANS = [H.hostname, H.cgroup];
 import { cString, decodeBytes, splitNul } from "./text";
-import { EpochClock, T, epochBig, toEpoch } from "./clock";
+import { type EpochClock, T, epochBig, toEpoch } from "./clock";
 import type { SeqNumbers } from "./seq";
 import type { ContainerMeta } from "./container";
 import {

@@ -1,7 +1,7 @@
 // The event kinds by record kind, and the one step from a ring record to an event view.
 import { rec_header as H, record_kind as K } from "./layout.gen";
 import { DecodeError } from "./record";
-import { RecordEvent } from "./event";
+import type { RecordEvent } from "./event";
 import type { AnyDef } from "./schema";
 import { EXEC } from "./events/exec";
 import { EXEC_FAILED } from "./events/exec-failed";

@@ -27,7 +27,7 @@ export async function readStream(
   const nc = await natsConnect(connectOptions({ servers, ...auth }, "tracer show"), servers);
   try {
     const jsm = await jetstreamManager(nc);
-    let info;
+    let info: Awaited<ReturnType<typeof jsm.streams.info>>;
     try {
       info = await jsm.streams.info(stream);
     } catch (e) {

@@ -136,7 +136,7 @@ export async function checkStream(
   want: string | null,
 ): Promise<string> {
   const subject = `${prefix}.${host}.sched_process_exec`;
-  let jsm;
+  let jsm: Awaited<ReturnType<typeof jetstreamManager>>;
   try {
     jsm = await jetstreamManager(nc, { timeout: 5000 });
   } catch (e) {

@@ -159,7 +159,10 @@ export class NatsSink {
 
   /** One event's JSON line (copied); seq: the record's, null for lost_events. */
   push(line: Uint8Array, event: string, seq: number | null): void {
-    if (this.lostTotal > 0 && !this.admitLost()) return this.drop(event);
+    if (this.lostTotal > 0 && !this.admitLost()) {
+      this.drop(event);
+      return;
+    }
     const id = seq === null ? `${this.run}.L${this.lostSeq++}` : `${this.run}.${seq}`;
     if (!this.admit(id, `${this.cfg.prefix}.${this.host}.${event}`, line)) this.drop(event);
   }
@@ -338,7 +341,10 @@ export class NatsSink {
       this.memBytes -= m.data.length;
       m.data = EMPTY;
     }
-    if (this.h === from) return this.checkIdle();
+    if (this.h === from) {
+      this.checkIdle();
+      return;
+    }
     if (this.h >= 1024 && 2 * this.h >= q.length) {
       q.splice(0, this.h);
       this.base += this.h;

@@ -33,9 +33,8 @@ describe("JsonEvent reads back what the encoder wrote", () => {
           const line = formatJson(new JsonEncoder(env), rec);
           const js = JsonEvent.parse(line, n + 1);
           expect(js.def).toBe(rec.def);
-          argsOf(rec.def, env).forEach((f) =>
-            same(f, rec.arg(rec.def.args.indexOf(f)), js.arg(rec.def.args.indexOf(f))),
-          );
+          for (const f of argsOf(rec.def, env))
+            same(f, rec.arg(rec.def.args.indexOf(f)), js.arg(rec.def.args.indexOf(f)));
           const obj = JSON.parse(line);
           for (const f of TOP) if (f.name in obj && f.name !== "args") same(f, rec.top(f), js.top(f));
         }
@@ -84,8 +83,8 @@ describe("JsonEvent reads back what the encoder wrote", () => {
     expect(jsons.map((e) => t2.add(e)).join("")).toBe(recs.map((e) => t1.add(e)).join(""));
     const a = new ProcessTree(),
       b = new ProcessTree();
-    recs.forEach((e) => a.add(e));
-    jsons.forEach((e) => b.add(e));
+    for (const e of recs) a.add(e);
+    for (const e of jsons) b.add(e);
     expect(b.render()).toBe(a.render());
     expect(a.render()).toContain("killed by SIGKILL");
   });

@@ -348,7 +348,7 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
   });
   test("the summary's counts and its failures: the search that found the file is no failure; one entry per failure", () => {
     const sum = new RunSummary({ failures: true });
-    build().forEach((e) => sum.add(e));
+    for (const e of build()) sum.add(e);
     expect(sum.counts()).toEqual({
       processes: 3,
       execs: 2,
@@ -366,9 +366,8 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
   });
   test("a search that found nothing, in a process that ran something: the search, then that program's exit", () => {
     const sum = new RunSummary({ failures: true });
-    [exec("/usr/bin/env", ["env", "as", "--64"]), miss("/a", 9), miss("/b", 9), exit(9, 127 << 8)].forEach((e) =>
-      sum.add(e),
-    );
+    for (const e of [exec("/usr/bin/env", ["env", "as", "--64"]), miss("/a", 9), miss("/b", 9), exit(9, 127 << 8)])
+      sum.add(e);
     expect(sum.failures).toEqual([
       { pid: 9, what: "as --64", why: "not found in PATH (ENOENT ×2)", end: "" },
       { pid: 9, what: "env as --64", why: "", end: "exit 127" },
@@ -376,7 +375,7 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
   });
   test("the tree gives the reason", () => {
     const tree = new ProcessTree();
-    build().forEach((e) => tree.add(e));
+    for (const e of build()) tree.add(e);
     expect(tree.render()).toContain(
       "10 ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]",
     );

@@ -124,7 +124,7 @@ export class Browser {
 
   /** A PNG of the viewport, or of the element `selector` picks. */
   async screenshot(selector?: string): Promise<Buffer> {
-    let clip;
+    let clip: { x: number; y: number; width: number; height: number; scale: number } | undefined;
     if (selector) {
       const r = await this.evaluate<{ x: number; y: number; width: number; height: number }>(
         `(() => { const r = document.querySelector(${JSON.stringify(selector)}).getBoundingClientRect(); return { x: r.x + scrollX, y: r.y + scrollY, width: Math.ceil(r.width), height: Math.ceil(r.height) }; })()`,

@@ -50,7 +50,7 @@ export function readyAndSummary(stderr: string): void {
 export function parseLine(line: string): Json {
   // strings matched first and kept: digits inside one (an argv element ",1765...") are not numbers
   return JSON.parse(
-    line.replace(/("(?:[^"\\]|\\.)*")|([:,\[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, (m, str, pre, num) =>
+    line.replace(/("(?:[^"\\]|\\.)*")|([:,[]\s*)(-?\d{16,})(?=\s*[,\]}])/g, (m, str, pre, num) =>
       str ? str : `${pre}"#big#${num}"`,
     ),
     (_k, v) => (typeof v === "string" && v.startsWith("#big#") ? BigInt(v.slice(5)) : v),

@@ -488,7 +488,9 @@ describe("15: npm start", () => {
     const { readUntil } = await import("./harness");
     await readUntil(p.stderr, /^ready$/m);
     const kids = children(p.pid);
-    const cleanup = () => kids.forEach((k) => Bun.spawnSync(["kill", "-TERM", String(k)])); // only ours
+    const cleanup = () => {
+      for (const k of kids) Bun.spawnSync(["kill", "-TERM", String(k)]);
+    }; // only ours
     // ground truth: the kernel's view of npm's child and its program
     const exes = kids.map((k) =>
       Bun.spawnSync(["readlink", `/proc/${k}/exe`])
@@ -542,7 +544,10 @@ describe("14: quiet surprises", () => {
     const visit = (k: string, v: unknown) => {
       if (typeof v === "bigint" && (v > 2n ** 53n || v < -(2n ** 53n))) big.add(k);
       else if (Array.isArray(v))
-        v.forEach((x) => (x && typeof x === "object" && "name" in x ? visit(x.name, x.value) : visit(k, x)));
+        for (const x of v) {
+          if (x && typeof x === "object" && "name" in x) visit(x.name, x.value);
+          else visit(k, x);
+        }
       else if (v && typeof v === "object") for (const [kk, vv] of Object.entries(v)) visit(kk, vv);
     };
     for (const l of readFileSync(out, "utf8").trim().split("\n")) visit("", parseLine(l));
@@ -665,7 +670,7 @@ describe("13: the whole-host table shows execs and failures first; --all shows e
       .map((l) =>
         l
           .replace(/^\S+ +/, "")
-          .replace(/  [\d.]+ m?s$/, "")
+          .replace(/ {2}[\d.]+ m?s$/, "")
           .replace(/ +/g, " "),
       );
     return { rows, stderr: t.stderr, pids };

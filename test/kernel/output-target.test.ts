@@ -173,9 +173,9 @@ describe("-o /dev/fd/N names only a descriptor the caller passed", () => {
     for (let i = 0; i < others.length; i += 8) {
       const batch = others.slice(i, i + 8);
       const runs = await Promise.all(batch.map((n) => traceIntoAsync(`/dev/fd/${n}`, `9>>"${passed}"`)));
-      runs.forEach((r, j) =>
-        refused(r, new RegExp(`^tracer: open output /dev/fd/${batch[j]}: not a descriptor the tracer was given`)),
-      );
+      runs.forEach((r, j) => {
+        refused(r, new RegExp(`^tracer: open output /dev/fd/${batch[j]}: not a descriptor the tracer was given`));
+      });
     }
     const ok = traceInto("/dev/fd/9", `9>>"${passed}"`);
     expect(ok.code).toBe(0);

@@ -42,7 +42,9 @@ function reports(file: string): Map<number, Report> {
 const bytesOf = (list: string[]) => list.map((s) => Buffer.from(encodeBytes(s)));
 const same = (got: string[], want: Buffer[]) => {
   expect(got.length).toBe(want.length);
-  bytesOf(got).forEach((b, i) => expect(b.equals(want[i]!)).toBe(true));
+  bytesOf(got).forEach((b, i) => {
+    expect(b.equals(want[i]!)).toBe(true);
+  });
 };
 const lines = (file: string) =>
   readFileSync(file, "utf8")

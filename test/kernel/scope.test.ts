@@ -527,7 +527,7 @@ describe("tracer -- COMMAND", () => {
     expect(lines[0]).toEndWith("[exit 0]");
     expect(lines[1]).toStartWith(`└─ ${ids.mid} sh -c `);
     expect(lines[1]).toEndWith("[exit 4]");
-    expect(lines[2]).toMatch(new RegExp(`^   └─ \\d+ /bin/true leaf \\[exit 0\\]$`));
+    expect(lines[2]).toMatch(/^ {3}└─ \d+ \/bin\/true leaf \[exit 0\]$/);
     expect(lines.length).toBe(3);
   });
 

@@ -352,7 +352,7 @@ describe("the critical path of a Makefile whose slow step waits behind two fast 
       .split("\n")
       .slice(1)
       .map((l) => {
-        const m = /^ *[\d.]+ m?s +[\d.]+%  ( *)(\d+) (.*)$/.exec(l)!;
+        const m = /^ *[\d.]+ m?s +[\d.]+% {2}( *)(\d+) (.*)$/.exec(l)!;
         return { depth: m[1]!.length / 2, pid: Number(m[2]), command: m[3]! };
       });
     expect(steps).toEqual([
@@ -371,7 +371,7 @@ describe("the critical path of a Makefile whose slow step waits behind two fast 
   test("the own times add up to make's wall time; the run's summary has the top three steps", () => {
     const head = /^critical path: 5 processes, ([\d.]+) s;/.exec(shown);
     expect(head).not.toBeNull();
-    const shares = [...shown.matchAll(/ ([\d.]+)%  /g)].map((m) => Number(m[1]));
+    const shares = [...shown.matchAll(/ ([\d.]+)% {2}/g)].map((m) => Number(m[1]));
     expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 100)).toBeLessThan(0.5); // each rounded to 0.1%
     const line = run.stderr.split("\n").find((l) => l.startsWith("tracer: critical path"))!;
     expect(line).toMatch(/^tracer: critical path \(5 processes\): .* → .* → .*$/);

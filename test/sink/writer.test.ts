@@ -171,7 +171,9 @@ describe("Writer to a file", () => {
     w.close();
     const lines = readFileSync(path, "utf8").split("\n").slice(30, -1);
     expect(lines.length).toBe(2000);
-    lines.forEach((l, i) => expect(JSON.parse(l).seq).toBe(i));
+    lines.forEach((l, i) => {
+      expect(JSON.parse(l).seq).toBe(i);
+    });
   });
 
   test("one piece larger than a chunk (a huge argv) goes out whole", () => {
