@@ -4,6 +4,7 @@ import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
 import { JsonEvent } from "../decode/json-event";
+import { PathSearches } from "../format/path-search";
 
 const T = {
   timestamp: topAccessor("timestamp"),
@@ -71,6 +72,9 @@ export interface FailedExecRecord {
   resolved: string; // the file it names, where that exists
   argv: string[];
   errno: string;
+  /** A step of a PATH search that found the program later (format/path-search.ts: the summary's
+   * definition): not a failure. */
+  madeGood: boolean;
 }
 
 /** A thread other than the process's leader. */
@@ -105,6 +109,8 @@ export class TraceLog {
   constructor(readonly full = true) {}
 
   private byId = new Map<number, ProcessRecord>();
+  /** The PATH searches under way: the failed execs of each, marked made good when it finds. */
+  private searches = new PathSearches<FailedExecRecord[]>();
   /** Threads started and not yet ended, by host tid (live tids are unique). */
   private liveThreads = new Map<number, ThreadRecord>();
   lost = 0;
@@ -150,6 +156,8 @@ export class TraceLog {
     const t = T.timestamp(ev);
     if (this.first === 0n) this.first = t;
     if (t > this.last) this.last = t;
+    const { ended, into } = this.searches.follow(ev, () => []);
+    if (ended?.found) for (const f of ended.first) f.madeGood = true;
     if (ev.is(LOST)) {
       this.lost += Number(A.lost(ev));
     } else if (ev.is(FORK)) {
@@ -209,13 +217,16 @@ export class TraceLog {
     } else if (ev.is(EXEC_FAILED)) {
       const path = A.failedPath(ev);
       const resolved = A.failedBinary(ev).path;
-      this.ofEvent(ev).failedExecs.push({
+      const f: FailedExecRecord = {
         time: t,
         path,
         resolved: resolved === path ? "" : resolved,
         argv: A.failedArgs(ev),
         errno: A.error(ev),
-      });
+        madeGood: false,
+      };
+      this.ofEvent(ev).failedExecs.push(f);
+      into?.first.push(f);
     } else if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) {
         const th = this.liveThreads.get(T.hostThreadId(ev));
@@ -275,9 +286,8 @@ export class TraceLog {
   }
 }
 
-/** A failed exec that the same process made good later with the same argv (a PATH search that
- * found the program in a later directory) is not a failure (the timeline's marks). */
+/** A process's failed execs that are failures (the timeline's marks): not the misses of a PATH
+ * search that found the program, as the summary counts them. */
 export function failuresOf(p: ProcessRecord): FailedExecRecord[] {
-  const ran = new Set(p.execs.map((e) => e.argv.join("\0")));
-  return p.failedExecs.filter((f) => !ran.has(f.argv.join("\0")));
+  return p.failedExecs.filter((f) => !f.madeGood);
 }

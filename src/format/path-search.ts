@@ -46,8 +46,14 @@ export class PathSearches<T> {
    * called for the first miss of a new search.
    */
   feed(ev: EventView, keep: () => T): { ended: Search<T> | null; held: boolean } {
+    return this.follow(ev, keep);
+  }
+
+  /** As feed, and `into`: the open search this event joined or began (null when not held). */
+  follow(ev: EventView, keep: () => T): { ended: Search<T> | null; held: boolean; into: Search<T> | null } {
     // lost_events concern no task (read back from JSON they have no thread id)
-    if (ev.is(LOST) || (!ev.is(EXEC) && !ev.is(EXEC_FAILED) && !this.open.size)) return { ended: null, held: false };
+    if (ev.is(LOST) || (!ev.is(EXEC) && !ev.is(EXEC_FAILED) && !this.open.size))
+      return { ended: null, held: false, into: null };
     const t = tid(ev);
     const s = this.open.get(t);
     const name = missName(ev);
@@ -55,7 +61,7 @@ export class PathSearches<T> {
       s.count++;
       const e = error(ev as EventView<typeof EXEC_FAILED>);
       if (!s.errors.includes(e)) s.errors.push(e);
-      return { ended: null, held: true };
+      return { ended: null, held: true, into: s };
     }
     let ended: Search<T> | null = null;
     if (s) {
@@ -64,17 +70,18 @@ export class PathSearches<T> {
       ended = s;
     }
     if (name !== null) {
-      this.open.set(t, {
+      const into: Search<T> = {
         tid: t,
         name,
         errors: [error(ev as EventView<typeof EXEC_FAILED>)],
         count: 1,
         first: keep(),
         found: null,
-      });
-      return { ended, held: true };
+      };
+      this.open.set(t, into);
+      return { ended, held: true, into };
     }
-    return { ended, held: false };
+    return { ended, held: false, into: null };
   }
 
   /** The open searches `old` picks, ended now as they are (their task went quiet: see Table.expire). */

@@ -12,6 +12,7 @@ import {
 import { Table, duration, fit, timeOfDay, type TableOptions } from "../../src/format/table.ts";
 import { RunSummary } from "../../src/format/summary.ts";
 import { ProcessTree } from "../../src/format/tree.ts";
+import { TraceLog, failuresOf } from "../../src/ci/collect.ts";
 import { shellQuote } from "../../src/format/quote.ts";
 import { errnoName } from "../../ffi/errno.ts";
 import { LossReporter } from "../../src/load/counters.ts";
@@ -379,6 +380,31 @@ describe("a failed exec: one definition, one entry, the reason in words", () => 
     expect(tree.render()).toContain(
       "10 ./tools/gen-docs app [exec failed: interpreter /usr/bin/python2 not found] [exit 127]",
     );
+  });
+  test("the timeline's failure marks follow the summary's definition: a PATH search that found the file is none; a retry that worked later is one", () => {
+    const evs = [
+      ...build(),
+      fork(12, 12), // a search that found nothing
+      miss("/a", 12),
+      miss("/b", 12),
+      exit(12, 127 << 8),
+      fork(13, 13), // ./gen missing, then (after a touch in between) the same argv runs
+      failed("./gen", ["./gen"], 2, 0, 13),
+      fork(14, 14, 13),
+      exec("/usr/bin/gen", ["./gen"], 0, "gen", 13, "./gen"),
+      exit(13, 0),
+    ];
+    const sum = new RunSummary({ failures: true }),
+      log = new TraceLog();
+    for (const e of evs) {
+      sum.add(e);
+      log.add(e);
+    }
+    const marked = log.processes().filter((p) => failuresOf(p).length > 0);
+    expect(marked.map((p) => p.pid)).toEqual([10, 12, 13]);
+    expect(failuresOf(marked[1]!).map((f) => f.path)).toEqual(["/a/as", "/b/as"]);
+    expect(sum.failures.filter((f) => f.why !== "").map((f) => f.pid)).toEqual([10, 12, 13]); // the exits aside
+    expect(sum.counts()["failed execs"]).toBe(marked.length);
   });
 });
 
