@@ -6,22 +6,13 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlink
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes as rnd } from "node:crypto";
-import { arg, fixture, kernelDev, marker, TracerRun, type Json } from "./harness";
+import { arg, sharedTracer, fixture, kernelDev, marker, TracerRun, type Json } from "./harness";
 
-let tracer: TracerRun;
+const S = sharedTracer("tracer-fail-", (dir) => Bun.spawnSync(["umount", join(dir, "noexec")]));
 let ef: string;
-let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   ef = fixture("execfail");
-  dir = mkdtempSync(join(tmpdir(), "tracer-fail-"));
-  tracer = await TracerRun.start(["--json"]);
-});
-
-afterAll(async () => {
-  expect(await tracer?.stop()).toBe(0);
-  Bun.spawnSync(["umount", join(dir, "noexec")]);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 interface Attempt {
@@ -37,7 +28,7 @@ async function attempt(args: string[], opts: { env?: Record<string, string>; cwd
     stderr: "ignore",
     stdin: "ignore",
     env: opts.env,
-    cwd: opts.cwd ?? dir,
+    cwd: opts.cwd ?? S.dir,
   });
   const out = await new Response(p.stdout).text();
   await p.exited;
@@ -52,7 +43,7 @@ async function attempt(args: string[], opts: { env?: Record<string, string>; cwd
 async function failures(pid: number, count = 1): Promise<Json[]> {
   const end = Date.now() + 60000;
   for (;;) {
-    const hits = tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === pid);
+    const hits = S.tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === pid);
     if (hits.length >= count || Date.now() > end) return hits;
     await Bun.sleep(20);
   }
@@ -101,11 +92,11 @@ describe("process_execute_failed", () => {
   test("ENOENT, relative path", async () => {
     const e = await one(["path", "./missing-rel", marker("rel")], 2);
     expect(arg(e, "path")).toBe("./missing-rel");
-    expect(arg(e, "pwd")).toBe(dir);
+    expect(arg(e, "pwd")).toBe(S.dir);
   });
 
   test("PATH search through execvp: one event per directory tried", async () => {
-    const dirs = ["a", "b", "c"].map((d) => join(dir, "path-" + d));
+    const dirs = ["a", "b", "c"].map((d) => join(S.dir, "path-" + d));
     for (const d of dirs) mkdirSync(d, { recursive: true });
     const name = marker("execvp");
     const a = await attempt(["execvp", name], { env: { PATH: dirs.join(":") } });
@@ -117,7 +108,7 @@ describe("process_execute_failed", () => {
   });
 
   test("EACCES: a file without the execute bit, with its binary details", async () => {
-    const f = join(dir, "noexec-file");
+    const f = join(S.dir, "noexec-file");
     writeFileSync(f, "#!/bin/sh\n");
     chmodSync(f, 0o644);
     const e = await one(["path", f, marker("eacces")], 13);
@@ -127,12 +118,12 @@ describe("process_execute_failed", () => {
   });
 
   test("EACCES: a directory", async () => {
-    const e = await one(["path", dir, marker("dir")], 13);
-    expectBinary(e, dir);
+    const e = await one(["path", S.dir, marker("dir")], 13);
+    expectBinary(e, S.dir);
   });
 
   test("EACCES: a noexec mount", async () => {
-    const mnt = join(dir, "noexec");
+    const mnt = join(S.dir, "noexec");
     mkdirSync(mnt, { recursive: true });
     const r = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "noexec", "tracer-test", mnt]);
     expect(r.exitCode).toBe(0);
@@ -144,7 +135,7 @@ describe("process_execute_failed", () => {
   });
 
   test("ENOEXEC: random bytes", async () => {
-    const f = join(dir, "random.bin");
+    const f = join(S.dir, "random.bin");
     writeFileSync(f, Buffer.concat([Buffer.from("XX"), rnd(4096)]));
     chmodSync(f, 0o755);
     const e = await one(["path", f, marker("enoexec")], 8);
@@ -154,9 +145,9 @@ describe("process_execute_failed", () => {
 
   test("ENOTDIR, ELOOP, ENAMETOOLONG", async () => {
     await one(["path", "/etc/passwd/x", marker("enotdir")], 20);
-    symlinkSync(join(dir, "loop-b"), join(dir, "loop-a"));
-    symlinkSync(join(dir, "loop-a"), join(dir, "loop-b"));
-    const e = await one(["path", join(dir, "loop-a"), marker("eloop")], 40);
+    symlinkSync(join(S.dir, "loop-b"), join(S.dir, "loop-a"));
+    symlinkSync(join(S.dir, "loop-a"), join(S.dir, "loop-b"));
+    const e = await one(["path", join(S.dir, "loop-a"), marker("eloop")], 40);
     expect(arg(e, "binary").inode_number).toBe(0);
     const long = "/" + "x".repeat(5000);
     const e2 = await one(["path", long, marker("long")], 36);
@@ -248,7 +239,7 @@ describe("process_execute_failed", () => {
     const e = await one(["badfd", "rel-name", marker("badfd")], 9);
     expect(e.syscall).toBe("execveat");
     expect(arg(e, "dirfd")).toBe(999);
-    const f = join(dir, "plain.txt");
+    const f = join(S.dir, "plain.txt");
     writeFileSync(f, "data");
     chmodSync(f, 0o644);
     const e2 = await one(["emptypath", f, marker("empty")], 13);
@@ -259,12 +250,12 @@ describe("process_execute_failed", () => {
   });
 
   test("execveat AT_SYMLINK_NOFOLLOW on a symlink (ELOOP): binary is the link the kernel refused to follow, not its target", async () => {
-    const sub = join(dir, "nofollow");
+    const sub = join(S.dir, "nofollow");
     mkdirSync(sub);
     const link = join(sub, "tool");
     symlinkSync("/bin/true", link);
     // named through a symlinked directory: that part the kernel did follow
-    const via = join(dir, "nofollow-dir");
+    const via = join(S.dir, "nofollow-dir");
     symlinkSync(sub, via);
     const e = await one(["nofollow", join(via, "tool"), marker("nofollow")], 40);
     expect(e.syscall).toBe("execveat");
@@ -281,7 +272,7 @@ describe("process_execute_failed", () => {
   });
 
   test("#! script whose interpreter does not exist: interpreter_path names it", async () => {
-    const f = join(dir, "orphan.sh");
+    const f = join(S.dir, "orphan.sh");
     writeFileSync(f, "#!/nonexistent/interp -x\necho\n");
     chmodSync(f, 0o755);
     const e = await one(["path", f, marker("interp")], 2);
@@ -305,10 +296,10 @@ describe("process_execute_failed", () => {
     const m = marker("ok");
     const p = Bun.spawn(["/bin/true", m]);
     await p.exited;
-    await tracer.waitFor((e) => e.eventName === "sched_process_exec" && e.hostProcessId === p.pid);
+    await S.tracer.waitFor((e) => e.eventName === "sched_process_exec" && e.hostProcessId === p.pid);
     await Bun.sleep(200);
     expect(
-      tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === p.pid),
+      S.tracer.events().filter((e) => e.eventName === "process_execute_failed" && e.hostProcessId === p.pid),
     ).toEqual([]);
   });
 });

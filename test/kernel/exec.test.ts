@@ -15,25 +15,27 @@ import {
 } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, fixture, kernelDev, marker, procCmdline, readUntil, TracerRun, withMarker, type Json } from "./harness";
+import {
+  arg,
+  sharedTracer,
+  fixture,
+  kernelDev,
+  marker,
+  procCmdline,
+  readUntil,
+  TracerRun,
+  withMarker,
+  type Json,
+} from "./harness";
 import { encodeBytes } from "../../src/decode/text";
 
-let tracer: TracerRun;
+const S = sharedTracer("tracer-exec-");
 let hold: string;
 let holdStatic: string;
-let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   hold = fixture("hold");
   holdStatic = fixture("hold", { static: true });
-  dir = mkdtempSync(join(tmpdir(), "tracer-exec-"));
-  tracer = await TracerRun.start(["--json"]);
-});
-
-afterAll(async () => {
-  const code = await tracer?.stop();
-  expect(code).toBe(0);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** What /proc and stat(2) say about a live process: the ground truth for one exec. */
@@ -91,7 +93,7 @@ function truthOf(pid: number): Truth {
 
 /** Run `argv` with a pipe as stdin, wait for the fixture's "ready PID", take the truth, release it. */
 async function runHeld(argv: string[], opts: { cwd?: string } = {}): Promise<{ truth: Truth; spawnPid: number }> {
-  const p = Bun.spawn(argv, { stdin: "pipe", stdout: "ignore", stderr: "pipe", cwd: opts.cwd ?? dir });
+  const p = Bun.spawn(argv, { stdin: "pipe", stdout: "ignore", stderr: "pipe", cwd: opts.cwd ?? S.dir });
   await readUntil(p.stderr, /ready \d+\n/);
   const truth = truthOf(p.pid);
   p.stdin.end();
@@ -102,7 +104,7 @@ async function runHeld(argv: string[], opts: { cwd?: string } = {}): Promise<{ t
 /** The one exec event carrying marker m (of the fixture binary when several commands carry it). */
 async function execOf(m: string, pathname?: string): Promise<Json> {
   const ok = (e: Json) => withMarker([e], m).length > 0 && (!pathname || arg(e, "pathname") === pathname);
-  const hits = (await tracer.waitFor(ok)).filter(ok);
+  const hits = (await S.tracer.waitFor(ok)).filter(ok);
   expect(hits.length).toBe(1);
   return hits[0]!;
 }
@@ -180,10 +182,10 @@ describe("sched_process_exec", () => {
 
   test("#!/bin/sh script: cmdpath is the script, interp /bin/sh, pathname the shell", async () => {
     const m = marker("script");
-    const script = join(dir, "held script.sh");
+    const script = join(S.dir, "held script.sh");
     writeFileSync(script, "#!/bin/sh\nread x\n");
     chmodSync(script, 0o755);
-    const p = Bun.spawn([script, m], { stdin: "pipe", stdout: "ignore", stderr: "ignore", cwd: dir });
+    const p = Bun.spawn([script, m], { stdin: "pipe", stdout: "ignore", stderr: "ignore", cwd: S.dir });
     let truth: Truth | null = null;
     for (let i = 0; i < 200 && !truth; i++) {
       await Bun.sleep(10);
@@ -237,7 +239,7 @@ describe("sched_process_exec", () => {
       stdin: "pipe",
       stdout: "ignore",
       stderr: "pipe",
-      cwd: dir,
+      cwd: S.dir,
     });
     const pid = Number((await readUntil(p.stderr, /ready (\d+)\n/))[1]);
     const link = readlinkSync(`/proc/${pid}/fd/0`);
@@ -260,7 +262,7 @@ describe("sched_process_exec", () => {
     expect(arg(e1, "stdin_type")).toBe(statSync("/dev/null").mode);
 
     const m2 = marker("file");
-    const f = join(dir, "input file.txt");
+    const f = join(S.dir, "input file.txt");
     writeFileSync(f, "");
     chmodSync(f, 0o640);
     await Bun.spawn(["/bin/sh", "-c", `exec ${hold} ${m2} < "${f}"`], { stdout: "ignore", stderr: "ignore" }).exited;
@@ -292,7 +294,7 @@ describe("sched_process_exec", () => {
 
   test("an exec from another working directory reports it as pwd", async () => {
     const m = marker("pwd");
-    const sub = join(dir, "sub dir");
+    const sub = join(S.dir, "sub dir");
     Bun.spawnSync(["mkdir", "-p", sub]);
     await Bun.spawn([hold, m], { cwd: sub, stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited;
     const e = await execOf(m);
@@ -301,7 +303,7 @@ describe("sched_process_exec", () => {
 
   test("a removed file and a removed working directory read as /proc shows them: ' (deleted)', never '/'", async () => {
     const m = marker("deleted");
-    const sub = join(realpathSync(dir), "gone");
+    const sub = join(realpathSync(S.dir), "gone");
     // readlink, run from a copy that is unlinked before it runs (through its open descriptor), in a
     // working directory removed before the exec: it prints its own exe and cwd as /proc has them
     const script = `mkdir -p '${sub}' && cd '${sub}' && cp /usr/bin/readlink ./rl && exec 3<./rl && rm ./rl && rmdir '${sub}' && exec /proc/self/fd/3 /proc/self/exe /proc/self/cwd ${m}`;
@@ -311,7 +313,7 @@ describe("sched_process_exec", () => {
     expect(cwd).toBe(`${sub} (deleted)`);
     const mine = (e: Json) =>
       e.eventName === "sched_process_exec" && arg(e, "argv")[0] === "/proc/self/fd/3" && arg(e, "argv").includes(m);
-    const [e, ...more] = (await tracer.waitFor(mine)).filter(mine) as [Json, ...Json[]];
+    const [e, ...more] = (await S.tracer.waitFor(mine)).filter(mine) as [Json, ...Json[]];
     expect(more).toEqual([]);
     expect(arg(e, "pathname")).toBe(exe);
     expect(e.executable.path).toBe(exe);
@@ -351,7 +353,7 @@ describe("capture limits and --env", () => {
       const t = await TracerRun.start(["--json", "-e", events]);
       try {
         const m = marker("execveat");
-        const bin = join(dir, "true-copy");
+        const bin = join(S.dir, "true-copy");
         Bun.spawnSync(["cp", "/usr/bin/true", bin]);
         const p = Bun.spawn([ef, "emptypath", bin, m], { stdout: "pipe" });
         expect(await new Response(p.stdout).text()).toBe(""); // it did not fail

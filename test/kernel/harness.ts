@@ -1,6 +1,8 @@
 // Root-only kernel tests: run the real ./tracer, run workloads with unique markers, collect events.
+import { afterAll, beforeAll, expect } from "bun:test";
 import { spawn, type Subprocess } from "bun";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -221,4 +223,20 @@ export function procCmdline(pid: number): string[] {
 
 export function procLink(pid: number, what: string): string {
   return readlinkSync(`/proc/${pid}/${what}`);
+}
+
+/** A test file's whole-host tracer (`--json`) and scratch directory: made before its first test;
+ * after its last, the tracer must stop with status 0, `cleanup` runs and the directory goes. */
+export function sharedTracer(prefix: string, cleanup?: (dir: string) => void): { tracer: TracerRun; dir: string } {
+  const s = {} as { tracer: TracerRun; dir: string };
+  beforeAll(async () => {
+    s.dir = mkdtempSync(join(tmpdir(), prefix));
+    s.tracer = await TracerRun.start(["--json"]);
+  });
+  afterAll(async () => {
+    expect(await s.tracer?.stop()).toBe(0);
+    cleanup?.(s.dir);
+    rmSync(s.dir, { recursive: true, force: true });
+  });
+  return s;
 }

@@ -5,26 +5,29 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arg, rfc3339Ns, fixture, marker, readUntil, TRACER, TracerRun, withMarker, type Json } from "./harness";
+import {
+  arg,
+  sharedTracer,
+  rfc3339Ns,
+  fixture,
+  marker,
+  readUntil,
+  TRACER,
+  TracerRun,
+  withMarker,
+  type Json,
+} from "./harness";
 
-let tracer: TracerRun;
+const S = sharedTracer("tracer-life-");
 let lc: string;
-let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   lc = fixture("lifecycle");
-  dir = mkdtempSync(join(tmpdir(), "tracer-life-"));
-  tracer = await TracerRun.start(["--json"]);
-});
-
-afterAll(async () => {
-  expect(await tracer?.stop()).toBe(0);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Run the workload, return its key=value report and exit status. */
 async function run(argv: string[], opts: { cwd?: string } = {}) {
-  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "ignore", stdin: "ignore", cwd: opts.cwd ?? dir });
+  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "ignore", stdin: "ignore", cwd: opts.cwd ?? S.dir });
   const out = await new Response(p.stdout).text();
   const code = await p.exited;
   const kv: Record<string, string> = {};
@@ -35,8 +38,8 @@ async function run(argv: string[], opts: { cwd?: string } = {}) {
   return { kv, code, pid: p.pid, signal: p.signalCode };
 }
 
-const forks = (pred: (e: Json) => boolean) => tracer.waitFor((e) => e.eventName === "sched_process_fork" && pred(e));
-const exits = (pred: (e: Json) => boolean) => tracer.waitFor((e) => e.eventName === "sched_process_exit" && pred(e));
+const forks = (pred: (e: Json) => boolean) => S.tracer.waitFor((e) => e.eventName === "sched_process_fork" && pred(e));
+const exits = (pred: (e: Json) => boolean) => S.tracer.waitFor((e) => e.eventName === "sched_process_exit" && pred(e));
 
 describe("sched_process_fork", () => {
   test("fork: parent and child ids match what fork() returned", async () => {
@@ -157,7 +160,7 @@ describe("sched_process_exit", () => {
   test("a core dump", async () => {
     // a plain file pattern in our own directory, whatever the machine had (restored after)
     const saved = readFileSync("/proc/sys/kernel/core_pattern", "utf8");
-    const cwd = mkdtempSync(join(dir, "core-"));
+    const cwd = mkdtempSync(join(S.dir, "core-"));
     writeFileSync("/proc/sys/kernel/core_pattern", join(cwd, "core.%p"));
     try {
       const m = marker("core");
@@ -185,7 +188,7 @@ describe("sched_process_exit", () => {
     const tids = r.kv.tids!.split(",").map(Number);
     await exits((e) => e.hostProcessId === r.pid && arg(e, "process_group_exit") === true);
     await Bun.sleep(200);
-    const xs = tracer.events().filter((e) => e.eventName === "sched_process_exit" && e.hostProcessId === r.pid);
+    const xs = S.tracer.events().filter((e) => e.eventName === "sched_process_exit" && e.hostProcessId === r.pid);
     expect(xs.map((e) => e.hostThreadId).sort()).toEqual([r.pid, ...tids].sort());
     expect(xs.filter((e) => arg(e, "process_group_exit") === true).length).toBe(1);
     for (const x of xs) expect(arg(x, "exit_code")).toBe(5);
@@ -202,7 +205,7 @@ describe("sched_process_exit", () => {
     await p.exited;
     const pid = Number(/pid=(\d+)/.exec(out)![1]);
     const isLc = (e: Json) => withMarker([e], m).length > 0 && arg(e, "pathname") === lc;
-    const [exec] = (await tracer.waitFor(isLc)).filter(isLc);
+    const [exec] = (await S.tracer.waitFor(isLc)).filter(isLc);
     const [f] = await forks((e) => arg(e, "child_pid") === pid);
     const [x] = await exits((e) => e.hostProcessId === pid);
     expect(exec!.hostProcessId).toBe(pid);
@@ -225,14 +228,14 @@ describe("exec from a thread that is not the leader", () => {
     // what the new image says of itself: the kernel gave the exec'ing thread the leader's id
     expect(Number(r.kv.after_pid)).toBe(pid);
     expect(Number(r.kv.after_tid)).toBe(pid);
-    const [x] = await tracer.waitFor(
+    const [x] = await S.tracer.waitFor(
       (e) => e.eventName === "sched_process_exec" && e.hostProcessId === pid && arg(e, "argv")[1] === "whoami",
     );
     expect(x!.hostThreadId).toBe(pid);
     expect(arg(x!, "argv")).toEqual(["/proc/self/exe", "whoami"]);
     const [gone] = await exits((e) => e.hostProcessId === pid && arg(e, "process_group_exit") === true);
     expect(arg(gone!, "exit_code")).toBe(0);
-    const mine = tracer.events().filter((e) => e.hostProcessId === pid);
+    const mine = S.tracer.events().filter((e) => e.hostProcessId === pid);
     // the old leader's exit (killed by de_thread) precedes the exec; no event ends the old tid
     const leaderExit = mine.findIndex(
       (e) => e.eventName === "sched_process_exit" && arg(e, "process_group_exit") === false,
