@@ -7,26 +7,30 @@ import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
-import { eventWriter, type EventWriter } from "../format/output";
+import { eventWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
 import { BpfTracer, LoadError } from "../load/loader";
-import { createPipeline, type Pipeline, type PipelineStats } from "../pipeline";
+import {
+  createPipeline,
+  startDelivery,
+  type Delivery,
+  type EventOutputs,
+  type Pipeline,
+  type PipelineStats,
+} from "../pipeline";
 import { EpochClock } from "../decode/clock";
 import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
 import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
-import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
+import type { ContainerPipe } from "../containers/pipe";
 import { CiSession, ciWanted } from "../ci/session";
 import { TraceLog } from "../ci/collect";
 import { buildTimeline, timelineText } from "../ci/timeline";
 import { criticalPath, criticalPathLine } from "../ci/critical-path";
 import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
-import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs, clockNs, CLOCK_BOOTTIME } from "../../ffi/libc";
-import { topAccessor } from "../decode/top";
-import { LOST } from "../decode/index";
 import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
 import { formatNatsStats, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
@@ -58,16 +62,11 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   }
 }
 
-/** What the tracer writes to: events, --tree, --timeline, the summary line. */
-interface Outputs {
-  sink: Writer;
-  events: EventWriter;
-  tree: ProcessTree | null;
+/** What the tracer writes to: events (the data path's outputs but the CI session), --tree's and
+ * --timeline's files. */
+interface Outputs extends Omit<EventOutputs, "ci"> {
   treeOut: Writer | null;
   timelineOut: Writer | null;
-  /** The per-process record (ci/collect.ts) for --timeline, the critical path and the CI outputs. */
-  log: TraceLog | null;
-  summary: RunSummary | null;
 }
 
 /** stdout and stderr are one file (2>&1, or the same terminal): events on stderr mix with COMMAND's output. */
@@ -81,8 +80,6 @@ function stderrShared(): boolean {
     return false;
   }
 }
-
-const eventTime = topAccessor("timestamp");
 
 /** How long the end of a run waits for NATS to acknowledge what it has not yet. */
 const NATS_DRAIN_MS = 30_000;
@@ -344,40 +341,17 @@ export async function run(cfg: Config): Promise<number> {
     await nats?.sink.close(0);
     throw e;
   }
-  const { sink, tree, summary } = out;
-  const write = out.events.write;
-  const keep = execPathFilter(cfg.execPath);
-  let containers: ContainerPipe;
+  const { sink } = out;
+  let delivery: Delivery;
   try {
-    // after --exec and the container filters: every output sees the same events
-    containers = await startContainerPipe(
-      cfg.containers,
-      (e) => {
-        log?.add(e);
-        ci?.add(e);
-        tree?.add(e);
-        summary?.add(e);
-        if (!sink.closed) write(e);
-      },
-      () => stats.excluded++,
-    );
+    delivery = await startDelivery(cfg, { ...out, ci }, stats);
   } catch (e) {
     tracer.close(false);
     sink.close();
     throw e;
   }
-  // The trace ends at one instant, when the stop begins: the programs are detached in parallel
-  // and in no set order, so without this a thread created during the shutdown could show its exit
-  // without its fork (or its exec without either). Events after it are not part of the trace.
-  let endNs = -1n;
-  deliver = (e) => {
-    if (endNs >= 0n && eventTime(e) > endNs && !e.is(LOST)) return;
-    if (keep && !keep(e)) {
-      stats.excluded++;
-      return;
-    }
-    containers.push(e);
-  };
+  deliver = delivery.deliver;
+  const { containers } = delivery;
 
   let stop = false;
   let command: Command | null = null;
@@ -434,7 +408,7 @@ export async function run(cfg: Config): Promise<number> {
       status = command.exitStatus;
     }
   } finally {
-    endNs = bootToEpochNs + clockNs(CLOCK_BOOTTIME);
+    delivery.end(bootToEpochNs + clockNs(CLOCK_BOOTTIME)); // the trace's end instant (pipeline.ts)
     await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers, nats);
   }
   const natsFailed =
