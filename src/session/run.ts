@@ -1,6 +1,7 @@
-// One tracing session, in stages: open the tracer (load, attach: privileges are checked here,
-// before any file is created) → open the outputs → (start COMMAND) → poll loop → finish (drain,
-// losses, stats, tree, summary). One cleanup path in reverse.
+// One tracing session, in stages: privileges checked, then the files opened (-o, --tree,
+// --timeline, the CI outputs: a refused one ends the run before anything is loaded) → load and
+// attach → the formatter, --nats and the data path (pipeline.ts) → (start COMMAND) → poll loop →
+// finish (drain, losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { fstatSync, writeSync } from "node:fs";
@@ -10,7 +11,7 @@ import { openSink, Writer } from "../sink/writer";
 import { eventWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
-import { BpfTracer, LoadError } from "../load/loader";
+import { BpfTracer, LoadError, requirePrivileges } from "../load/loader";
 import {
   createPipeline,
   startDelivery,
@@ -84,59 +85,85 @@ function stderrShared(): boolean {
 /** How long the end of a run waits for NATS to acknowledge what it has not yet. */
 const NATS_DRAIN_MS = 30_000;
 
-/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), the
- * formatter (feeding --nats too), --tree's file. */
-function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null, log: TraceLog | null): Outputs {
+/** The files the tracer writes to, opened before the programs are loaded: one that is refused (a
+ * planted link, a device, a directory, a descriptor it was not given) ends the run with one line
+ * naming its option, nothing half-started and nothing printed (the formatter comes after the load). */
+interface Files {
+  sink: Writer;
+  treeOut: Writer | null;
+  timelineOut: Writer | null;
+}
+
+function closeFiles(f: Files): void {
+  f.sink.close();
+  f.treeOut?.close();
+  f.timelineOut?.close();
+}
+
+/** Stage 1: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), --tree's
+ * and --timeline's files. `nats()` is the publisher once open (after the load). */
+function openFiles(cfg: Config, commandMode: boolean, nats: () => Publisher | null): Files {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
-  let sink: Writer | null = null;
   let timelineOut: Writer | null = null;
   try {
     timelineOut = cfg.timeline !== null ? forOption("--timeline", () => openSink(cfg.timeline)) : null;
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
     // stream or in the spool, even after kill -9.
-    const writeFn = nats
-      ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n))
+    const writeFn = cfg.nats
+      ? (fd: number, b: Uint8Array, o: number, n: number) => (nats()?.sink.flushSpool(), writeSync(fd, b, o, n))
       : undefined;
-    sink =
+    const sink =
       cfg.output === null && commandMode
         ? new Writer(2, "stderr", false)
         : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
-    const local = nats === null || cfg.output !== null;
-    if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
-      say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
-    }
-    const term = terminal(sink.fd);
-    const events = eventWriter(
-      cfg.format,
-      local ? sink : null,
-      cfg.env,
-      {
-        width: cfg.wide || !term.tty ? null : term.columns,
-        color: term.color,
-        timeOfDay: cfg.timeOfDay || !term.tty,
-        start: null,
-        failures: cfg.failures,
-        brief: !commandMode && !cfg.all,
-        hash: cfg.hash,
-      },
-      cfg.hash,
-      nats?.tap ?? null,
-    );
-    if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures)
-      say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
-    const summary = isatty(2) || commandMode ? new RunSummary() : null;
-    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, timelineOut, log, summary };
+    return { sink, treeOut, timelineOut };
   } catch (e) {
-    sink?.close();
     treeOut?.close();
     timelineOut?.close();
     throw e;
   }
 }
 
-/** Stage 1: load and attach the programs, configured for cfg; records go to `pipeline`. */
+/** Stage 3, once the programs are attached: the formatter (the table's header first; feeding
+ * --nats too), --tree, the summary line. */
+function openOutputs(
+  cfg: Config,
+  commandMode: boolean,
+  files: Files,
+  nats: Publisher | null,
+  log: TraceLog | null,
+): Outputs {
+  const { sink } = files;
+  const local = nats === null || cfg.output !== null;
+  if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
+    say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
+  }
+  const term = terminal(sink.fd);
+  const events = eventWriter(
+    cfg.format,
+    local ? sink : null,
+    cfg.env,
+    {
+      width: cfg.wide || !term.tty ? null : term.columns,
+      color: term.color,
+      timeOfDay: cfg.timeOfDay || !term.tty,
+      start: null,
+      failures: cfg.failures,
+      brief: !commandMode && !cfg.all,
+      hash: cfg.hash,
+    },
+    cfg.hash,
+    nats?.tap ?? null,
+  );
+  if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures)
+    say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
+  const summary = isatty(2) || commandMode ? new RunSummary() : null;
+  return { ...files, events, tree: cfg.tree !== null ? new ProcessTree() : null, log, summary };
+}
+
+/** Stage 2: load and attach the programs, configured for cfg; records go to `pipeline`. */
 async function openTracer(
   cfg: Config,
   kernel: KernelFeatures,
@@ -178,7 +205,7 @@ async function openTracer(
   return tracer;
 }
 
-/** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
+/** Stage 4: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
 async function pollLoop(
   tracer: BpfTracer,
   out: Outputs,
@@ -232,7 +259,7 @@ async function pollLoop(
   }
 }
 
-/** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
+/** Stage 5: nothing new arrives, what is in the ring is delivered, then the closing reports. */
 async function finish(
   cfg: Config,
   tracer: BpfTracer,
@@ -320,24 +347,33 @@ export async function run(cfg: Config): Promise<number> {
     cfg.redact,
   );
 
-  const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
-  // attached: what starts from now is seen by its events, what began before is in /proc now
-  pipeline.walkProc();
-  // Every output is opened before anything is printed (the table's header included): a file
-  // that cannot be used ends the run with one line naming its option, and nothing else.
-  let out: Outputs;
+  // Every file is opened before the programs are loaded, and before anything is printed (the
+  // table's header included): one that cannot be used ends the run with one line naming its
+  // option, and nothing else. Not root: the load's own error, before any file is made.
+  requirePrivileges();
   // The per-process record: the critical path of every -- COMMAND run; what the CI outputs and
   // the timeline say needs every exec's facts (`full`), the critical path less.
   const full = cfg.timeline !== null || ciWanted(cfg.ci) || !!process.env.GITHUB_STEP_SUMMARY;
   const log = commandMode || cfg.timeline !== null ? new TraceLog(full) : null;
-  let ci: CiSession | null;
   let nats: Publisher | null = null;
+  const ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+  const files = openFiles(cfg, commandMode, () => nats);
+  let tracer: BpfTracer;
+  try {
+    tracer = await openTracer(cfg, kernel, commandMode, pipeline);
+  } catch (e) {
+    closeFiles(files);
+    throw e;
+  }
+  // attached: what starts from now is seen by its events, what began before is in /proc now
+  pipeline.walkProc();
+  let out: Outputs;
   try {
     nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
-    ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
-    out = openOutputs(cfg, commandMode, nats, log);
+    out = openOutputs(cfg, commandMode, files, nats, log);
   } catch (e) {
     tracer.close(false);
+    closeFiles(files);
     await nats?.sink.close(0);
     throw e;
   }
@@ -347,7 +383,7 @@ export async function run(cfg: Config): Promise<number> {
     delivery = await startDelivery(cfg, { ...out, ci }, stats);
   } catch (e) {
     tracer.close(false);
-    sink.close();
+    closeFiles(files);
     throw e;
   }
   deliver = delivery.deliver;
