@@ -451,9 +451,8 @@ function cacFor<C>(flags: readonly Flag<C>[]): {
   for (const spec of specs(flags)) {
     for (const name of spec.short ? [`-${spec.short}`, `--${spec.long}`] : [`--${spec.long}`]) {
       cli.option(spec.takesValue === "next" ? `${name} <value>` : name, spec.flag.help);
-      const key = camel(name.replace(/^--?/, ""));
       if (/^--no-/.test(name)) negated.set(camel(spec.long.slice(3)), { name, spec });
-      else keys.set(key, { name, spec });
+      else keys.set(camel(name.replace(/^--?/, "")), { name, spec });
     }
   }
   return { cli, keys, negated };
@@ -465,9 +464,9 @@ function cacFor<C>(flags: readonly Flag<C>[]): {
  * and stores it. A value option takes the next word unless it is "--" or a flag; switches take
  * none; short flags combine, a value-taking one last; "--" ends the flags. Words are passed to
  * `word` (an error unless it takes them). Words that are not UTF-8 reach set() as their exact
- * bytes: cac sees a stand-in for them ("\0" and the word's index: no argument holds a NUL). The
- * first mistake is reported (stray words first, then flags in the order first given), unless
- * --help or --version come anywhere before "--".
+ * bytes: cac sees a stand-in for them ("\0" and the word's index: no argument holds a NUL). One
+ * mistake is reported (ranked below; flags in the order first given), unless --help or --version
+ * come anywhere before "--".
  */
 function parseFlags<C>(
   flags: readonly Flag<C>[],
