@@ -11,7 +11,7 @@ NAME=build
 source scripts/lib.sh
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl chromium)
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make patch gcc libc6-dev dpkg-dev nats-server openssl chromium)
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v llvm-strip >/dev/null || missing+=(llvm)
@@ -21,6 +21,7 @@ command -v jq >/dev/null || missing+=(jq) # test/kernel/screen.test.ts runs READ
 command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing+=(libcap2-bin) # test/kernel/who.test.ts
 command -v strace >/dev/null || missing+=(strace) # test/kernel/ci.test.ts: the build's ground truth
 command -v make >/dev/null || missing+=(make)
+command -v patch >/dev/null || missing+=(patch) # scripts/patch-deps.sh
 command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || [ -x /usr/bin/nats-server ] || missing+=(nats-server) # test/nats/: a real JetStream on loopback
 command -v openssl >/dev/null || missing+=(openssl) # test/nats/: its TLS certificates
 command -v gcc >/dev/null || missing+=(gcc libc6-dev) # test fixtures
@@ -41,7 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if ! $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2; then
     # Ubuntu ships bpftool in linux-tools, not as its own package.
     # (Ubuntu's chromium is a snap, left out here: the browser tests want Debian's)
-    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make gcc libc6-dev dpkg-dev nats-server openssl linux-tools-common linux-tools-generic >&2
+    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make patch gcc libc6-dev dpkg-dev nats-server openssl linux-tools-common linux-tools-generic >&2
   fi
 fi
 
@@ -56,6 +57,11 @@ if [ ! -x "$BUN" ] || [ package.json -nt node_modules/.package-lock.json ] || { 
   fi
   touch node_modules/.package-lock.json
 fi
+# Patches to installed packages (patches/; npm here runs no install scripts): applied once, checked
+# every time; a patch that no longer applies stops the build.
+command -v patch >/dev/null || die "patch is missing (apt-get install patch)"
+applied=$(bash scripts/patch-deps.sh) # set -e: a patch that fails stops here
+if [ -n "$applied" ]; then touch node_modules/.package-lock.json; fi
 if ! "$BUN" --version >/dev/null 2>&1; then
   # npm may skip bun's postinstall (allowScripts), which leaves a placeholder: run it ourselves.
   log "$BUN does not run (npm skipped bun's install script?): running node_modules/bun/install.js"
@@ -88,7 +94,7 @@ if stale .output/command-shim src/session/command-shim.c scripts/build-shim.sh; 
 fi
 
 # ---- the binary -------------------------------------------------------------------------------
-if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim scripts/seal-runtime-env.ts package.json bunfig.toml tsconfig.json node_modules/.package-lock.json; then
+if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim scripts/seal-runtime-env.ts package.json bunfig.toml tsconfig.json node_modules/.package-lock.json patches; then
   log "bun build --compile --bytecode src/main.ts → tracer"
   # --bytecode: JavaScriptCore bytecode compiled ahead, ~9 ms less start-up than parsing the bundle.
   # No autoloading of bunfig.toml or .env from the working directory: a bunfig.toml preload

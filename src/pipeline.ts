@@ -1,5 +1,9 @@
-// The data path: ring records → decoder (an event view over the record) → redaction →
-// enrichment → the caller's delivery (filters, formatters, sinks). Owns the counters of what passed.
+// The data path, top to bottom: ring records → decoder (an event view over the record) →
+// redaction → enrichment (createPipeline) → the trace's end instant → --exec → containers (their
+// metadata, their filters) → every output: the per-process record, the CI session, --tree, the
+// summary line, the formatter (table or JSON lines) → the sink and --nats (startDelivery). Owns
+// the counters of what passed. The session (session/run.ts) opens the outputs, loads, starts and
+// stops; it builds this path and feeds it the ring.
 import { decodeInto, DecodeError } from "./decode/index";
 import { RecordEvent, type DecodeOptions } from "./decode/event";
 import { createEnricher } from "./enrich/index";
@@ -8,6 +12,17 @@ import { byteRedactor, redactStage } from "./redact/record";
 import { ProcessTable } from "./enrich/process-table";
 import { walkProc } from "./enrich/proc-walk";
 import type { RedactOptions } from "./redact/redactor";
+import { execPathFilter } from "./filter/exec-path";
+import type { ValueFilter } from "./load/scope";
+import { startContainerPipe, type ContainerOptions, type ContainerPipe } from "./containers/pipe";
+import type { EventWriter } from "./format/output";
+import type { ProcessTree } from "./format/tree";
+import type { RunSummary } from "./format/summary";
+import type { Writer } from "./sink/writer";
+import type { TraceLog } from "./ci/collect";
+import type { CiSession } from "./ci/session";
+import { topAccessor } from "./decode/top";
+import { LOST } from "./decode/index";
 
 export interface PipelineStats {
   decoded: number;
@@ -72,6 +87,77 @@ export function createPipeline(
     onOwnRecord(bytes) {
       const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       run(new DataView(b.buffer, b.byteOffset, b.byteLength), b, 0, b.length, true);
+    },
+  };
+}
+
+// ---- after enrichment: the trace's end instant → --exec → containers → every output ----------
+
+/** This part's options: --exec, and the container stage's (--runtime-socket, --container-name,
+ * --image, --pod). */
+export interface DeliveryOptions {
+  execPath: ValueFilter<string>;
+  containers: ContainerOptions;
+}
+
+/** Where every event that passes goes, in this order; opened (and closed) by the session. */
+export interface EventOutputs {
+  /** The per-process record (ci/collect.ts): --timeline, the critical path, the CI outputs. */
+  log: TraceLog | null;
+  /** --attest, --profile, --baseline, the job summary. */
+  ci: CiSession | null;
+  tree: ProcessTree | null;
+  summary: RunSummary | null;
+  /** The formatter (table or JSON lines; it feeds --nats too), writing to `sink`. */
+  events: EventWriter;
+  /** -o FILE, stdout, or stderr with COMMAND: not written to once it has closed (a reader gone). */
+  sink: Writer;
+}
+
+export interface Delivery {
+  /** An enriched event (createPipeline's `deliver`): a view, copied by the container stage when
+   * it has to wait. */
+  deliver(ev: RecordEvent): void;
+  /** The container stage: the run loop asks it whether events wait; the end drains it. */
+  containers: ContainerPipe;
+  /** The trace ends at this instant (epoch ns): later events are not part of it. */
+  end(ns: bigint): void;
+}
+
+const eventTime = topAccessor("timestamp");
+
+/** The rest of the path, once the outputs are open (runtimes probed: one line for each given one
+ * that does not answer). */
+export async function startDelivery(opts: DeliveryOptions, out: EventOutputs, stats: PipelineStats): Promise<Delivery> {
+  const { log, ci, tree, summary, sink } = out;
+  const write = out.events.write;
+  const keep = execPathFilter(opts.execPath);
+  // after --exec and the container filters: every output sees the same events
+  const containers = await startContainerPipe(
+    opts.containers,
+    (e) => {
+      log?.add(e);
+      ci?.add(e);
+      tree?.add(e);
+      summary?.add(e);
+      if (!sink.closed) write(e);
+    },
+    () => stats.excluded++,
+  );
+  // The trace ends at one instant, when the stop begins: the programs are detached in parallel
+  // and in no set order, so without this a thread created during the shutdown could show its exit
+  // without its fork (or its exec without either). Events after it are not part of the trace.
+  let endNs = -1n;
+  return {
+    containers,
+    end: (ns) => void (endNs = ns),
+    deliver(e) {
+      if (endNs >= 0n && eventTime(e) > endNs && !e.is(LOST)) return;
+      if (keep && !keep(e)) {
+        stats.excluded++;
+        return;
+      }
+      containers.push(e);
     },
   };
 }

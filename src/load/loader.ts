@@ -1,5 +1,5 @@
 // BPF object lifecycle: open → configure → load → attach → ring → poll → close (one cleanup path, in reverse).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { ptr, toArrayBuffer, type Pointer } from "bun:ffi";
 import {
   bpf,
@@ -85,11 +85,24 @@ const EPERM = 1,
   EBADF = 9,
   EINVAL = 22;
 
+function notPermitted(e: number): string | undefined {
+  if ((e === EPERM || e === 13) && libc.geteuid() !== 0)
+    return `${describeErrno(e)}; run as root (or with CAP_BPF and CAP_PERFMON)`;
+}
+
 function fail(op: string, e: number, detail?: string): never {
-  let d = detail;
-  if (!d && (e === EPERM || e === 13) && libc.geteuid() !== 0)
-    d = `${describeErrno(e)}; run as root (or with CAP_BPF and CAP_PERFMON)`;
-  throw new LoadError(op, e, libbpfLogTail(LOG_TAIL), d);
+  throw new LoadError(op, e, libbpfLogTail(LOG_TAIL), detail ?? notPermitted(e));
+}
+
+const CAP_SYS_ADMIN = 21n,
+  CAP_BPF = 39n;
+
+/** Neither CAP_BPF nor CAP_SYS_ADMIN in the effective set: the load would fail with EPERM. Its
+ * error, said before the session opens any file (a check that costs a read of /proc/self/status). */
+export function requirePrivileges(): void {
+  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+  if (eff === undefined || BigInt(`0x${eff}`) & ((1n << CAP_SYS_ADMIN) | (1n << CAP_BPF))) return;
+  throw new LoadError("load BPF object", EPERM, [], notPermitted(EPERM));
 }
 
 /** Check a libbpf int return (0 or -errno). */

@@ -1,5 +1,5 @@
-// Command line → Config, in one pass: each flag is one row (its spelling, its help line, and the
-// one place its value is checked and stored), read by the parser and by --help.
+// Command line → Config: each flag is one row (its spelling, its help line, and the one place its
+// value is checked and stored), from which come cac's options (the parser) and --help.
 
 import { existsSync } from "node:fs";
 import {
@@ -27,6 +27,7 @@ import { resolveUser } from "./command.ts";
 import { uidOfName } from "../enrich/users.ts";
 import { TRACED } from "../decode/index.ts";
 import type { Word } from "../word.ts";
+import { cac, type CAC } from "cac";
 
 export type { Config } from "./config.ts";
 
@@ -395,18 +396,13 @@ interface Spec<C> {
   flag: Flag<C>;
 }
 
-function specs<C>(flags: readonly Flag<C>[]): { long: Map<string, Spec<C>>; short: Map<string, Spec<C>> } {
-  const long = new Map<string, Spec<C>>();
-  const short = new Map<string, Spec<C>>();
-  for (const flag of flags) {
+function specs<C>(flags: readonly Flag<C>[]): Spec<C>[] {
+  return flags.map((flag) => {
     const m = /^(?:-(\w), )?--([\w-]+)( <\w+>|\[=\w+\])?$/.exec(flag.spec);
     if (!m) throw new Error(`bad flag spec ${flag.spec}`);
     const takesValue = m[3] === undefined ? null : m[3].startsWith("[") ? "inline" : "next";
-    const s = { long: m[2]!, short: m[1] ?? null, takesValue, flag } as const;
-    long.set(s.long, s);
-    if (s.short) short.set(s.short, s);
-  }
-  return { long, short };
+    return { long: m[2]!, short: m[1] ?? null, takesValue, flag };
+  });
 }
 
 /** Edits between a and b (insert, delete, replace, or swap two neighbours: one each). */
@@ -436,11 +432,41 @@ function nearest(typed: string, longs: Iterable<string>): string | null {
   return best;
 }
 
+/** mri's key for a long flag (cac camel-cases them) and back, for an unknown one's message. */
+const camel = (s: string) => s.replace(/([a-z])-([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase());
+const kebab = (s: string) => s.replace(/([a-z])([A-Z])/g, (_, a: string, b: string) => `${a}-${b.toLowerCase()}`);
+
+/** A cac program for the flag table: one option per spelling (-o and --output apart, so that a
+ * message names the flag as typed); --flag[=VALUE] is a switch there, whose "=VALUE" the patched
+ * mri keeps. Keys are mri's: the flag's name camel-cased (a --no-X row's is X's). */
+function cacFor<C>(flags: readonly Flag<C>[]): {
+  cli: CAC;
+  keys: Map<string, { name: string; spec: Spec<C> }>;
+  negated: Map<string, { name: string; spec: Spec<C> }>;
+} {
+  const cli = cac("tracer");
+  cli.globalCommand.ignoreOptionDefaultValue(); // a --no-X row would default X to true
+  const keys = new Map<string, { name: string; spec: Spec<C> }>();
+  const negated = new Map<string, { name: string; spec: Spec<C> }>();
+  for (const spec of specs(flags)) {
+    for (const name of spec.short ? [`-${spec.short}`, `--${spec.long}`] : [`--${spec.long}`]) {
+      cli.option(spec.takesValue === "next" ? `${name} <value>` : name, spec.flag.help);
+      if (/^--no-/.test(name)) negated.set(camel(spec.long.slice(3)), { name, spec });
+      else keys.set(camel(name.replace(/^--?/, "")), { name, spec });
+    }
+  }
+  return { cli, keys, negated };
+}
+
 /**
- * The one parser: every token before "--" is a flag (long, --flag=value, or short letters that
- * may be combined, a value-taking one last); a flag's value is the next token unless that token is
- * itself a flag. Words are passed to `word` (an error unless it takes them); "--" ends the flags.
- * The first mistake is reported, unless --help or --version come anywhere before "--".
+ * The parser: cac (its mri patched where it corrupted values: patches/cac+7.1.1.patch, applied by
+ * scripts/patch-deps.sh) reads the words; each value then goes to its row's set(), which checks
+ * and stores it. A value option takes the next word unless it is "--" or a flag; switches take
+ * none; short flags combine, a value-taking one last; "--" ends the flags. Words are passed to
+ * `word` (an error unless it takes them). Words that are not UTF-8 reach set() as their exact
+ * bytes: cac sees a stand-in for them ("\0" and the word's index: no argument holds a NUL). One
+ * mistake is reported (ranked below; flags in the order first given), unless --help or --version
+ * come anywhere before "--".
  */
 function parseFlags<C>(
   flags: readonly Flag<C>[],
@@ -450,91 +476,84 @@ function parseFlags<C>(
   word: (w: string) => void,
   help: () => string,
 ): Word[] {
-  const { long, short } = specs(flags);
-  const isFlag = (t: string) =>
-    t.startsWith("--") ? long.has(t.slice(2).split("=")[0]!) : t.length > 1 && t[0] === "-" && short.has(t[1]!);
-  let error: unknown = null;
-  let info: "help" | "version" | null = null;
-  let rest: Word[] = [];
-  // The part of word i after its first "=" (an ASCII byte: U+FFFD never stands for it).
-  const afterEq = (i: number, text: string): Word => {
+  const { cli, keys, negated } = cacFor(flags);
+  const end = argv.indexOf("--");
+  const stand = new Map<string, [string, Word]>();
+  const words = argv.map((t, i) => {
     const w = exact[i]!;
-    return typeof w === "string" ? text : w.subarray(w.indexOf(0x3d) + 1);
-  };
-  const fail = (message: string) => void (error ??= new UsageError(message));
-  /** Run a flag's check; its UsageError is kept (the first one wins), others are bugs. */
-  const attempt = (f: () => void) => {
+    if (typeof w === "string" || (end !== -1 && i > end)) return t;
+    const eq = t.startsWith("-") ? t.indexOf("=") + 1 : 0; // --output=BYTES: the part after "="
+    stand.set(`\0${i}`, [t.slice(eq), eq === 0 ? w : w.subarray(w.indexOf(0x3d) + 1)]);
+    return `${t.slice(0, eq)}\0${i}`;
+  });
+  const text = (v: string): [string, Word] => stand.get(v) ?? [v, v];
+  let parsed: ReturnType<CAC["parse"]>;
+  try {
+    parsed = cli.parse(["", "", ...words], { run: false });
+  } catch (e) {
+    // --constructor, --__proto__: cac's CACError (patched: it dropped them silently)
+    if (!(e instanceof Error) || e.name !== "CACError") throw e;
+    throw new UsageError(e.message.replace(/^Unknown option `(.*)`$/, "unknown option '$1'"));
+  }
+  const { args, options } = parsed;
+  delete options["--"];
+  const given = Object.entries(options as Record<string, unknown>);
+
+  const info = given.find(([k]) => ["h", "help", "version"].includes(k) && keys.has(k));
+  if (info) throw new InfoExit(info[0] === "version" ? `tracer ${VERSION}\n` : help());
+  // The mistake reported: a flag's value missing or unwanted, else a stray word (`--json ls -l`:
+  // a command without --), else an unknown flag or a bad value; the first of its kind.
+  const errors: unknown[] = [];
+  const fail = (message: string, rank = 0) => void (errors[rank] ??= new UsageError(message));
+  /** Run a flag's check; its UsageError is kept, others are bugs. */
+  const attempt = (f: () => void, rank = 2) => {
     try {
       f();
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
-      error ??= e;
+      errors[rank] ??= e;
     }
   };
-  /** A flag whose optional value goes after "=" (--fail-on-new), given just before without one. */
-  let bareInline: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i]!;
-    const after = bareInline;
-    bareInline = null;
-    if (tok === "--") {
-      rest = exact.slice(i + 1);
-      break;
-    }
-    if (tok.length < 2 || tok[0] !== "-") {
-      // `--fail-on-new 2`: the 2 was meant as its value
-      if (after !== null && /^\d+$/.test(tok)) fail(`${after} takes its value after '=': ${after}=${tok}`);
-      else attempt(() => word(tok));
-      continue;
-    }
-    const eq = tok.indexOf("=");
-    const inline = eq === -1 ? null : tok.slice(eq + 1);
-    const names = tok.startsWith("--")
-      ? [`--${tok.slice(2, eq === -1 ? undefined : eq)}`]
-      : [...tok.slice(1, eq === -1 ? undefined : eq)].map((l) => `-${l}`);
-    for (let k = 0; k < names.length; k++) {
-      const name = names[k]!;
-      const s = name.startsWith("--") ? long.get(name.slice(2)) : short.get(name.slice(1));
-      const last = k === names.length - 1;
-      if (s?.long === "help") info ??= "help";
-      if (s?.long === "version") info ??= "version";
-      if (!s) {
-        const near = name.startsWith("--") ? nearest(name.slice(2), long.keys()) : null;
-        fail(`unknown option '${name}'${near ? `; did you mean --${near}?` : ""}`);
+  // `--fail-on-new 2`: the 2 was meant as its value
+  const bareInline = given.find(([k, v]) => keys.get(k)?.spec.takesValue === "inline" && [v].flat().includes(true));
+  for (const a of args as string[]) {
+    const [t] = text(a);
+    if (bareInline && /^\d+$/.test(t)) {
+      const name = keys.get(bareInline[0])!.name;
+      fail(`${name} takes its value after '=': ${name}=${t}`, 1);
+    } else attempt(() => word(t), 1);
+  }
+  for (const [k, value] of given) {
+    for (const v of [value].flat()) {
+      const row = v === false ? negated.get(k) : keys.get(k);
+      if (!row || (v !== null && typeof v === "object")) {
+        // --pid.x: cac made it {x: …}
+        const long = kebab(k) + (v !== null && typeof v === "object" ? `.${Object.keys(v)[0]}` : "");
+        const typed = k.length === 1 ? `-${k}` : `--${v === false ? "no-" : ""}${long}`;
+        const near =
+          k.length > 1 && v !== false
+            ? nearest(
+                long,
+                [...keys.values()].map((r) => r.spec.long),
+              )
+            : null;
+        fail(`unknown option '${typed}'${near ? `; did you mean --${near}?` : ""}`, 2);
         break;
       }
-      if (s.takesValue === "inline") {
-        if (inline === null && last) bareInline = name;
-        if (!last) fail(`${name} must come last in '${tok}'`);
-        else attempt(() => s.flag.set(c, inline ?? "", name, inline === null ? "" : afterEq(i, inline)));
-        continue;
-      }
-      if (!s.takesValue) {
-        if (inline !== null && last) fail(`${name} does not take a value`);
-        else attempt(() => s.flag.set(c, "", name, ""));
-        continue;
-      }
-      if (!last) {
-        fail(`${name} needs a value and must come last in '${tok}'`);
-        break;
-      }
-      let value = inline;
-      let w: Word = inline === null ? "" : afterEq(i, inline);
-      if (value === null) {
-        const next = argv[i + 1];
-        if (next !== undefined && next !== "--" && !isFlag(next)) {
-          value = next;
-          w = exact[i + 1]!;
-          i++;
-        }
-      }
-      if (value === null || (inline !== null && inline === "")) fail(`${name} needs a value`);
-      else attempt(() => s.flag.set(c, value, name, w));
+      const { name, spec } = row;
+      if (spec.takesValue === "next") {
+        if (v === undefined) fail(`${name} needs a value and must come last in a group of short flags`);
+        else if (typeof v !== "string") fail(`${name} needs a value`);
+        else attempt(() => spec.flag.set(c, text(v)[0], name, text(v)[1]));
+      } else if (typeof v === "string") {
+        if (spec.takesValue === "inline") attempt(() => spec.flag.set(c, text(v)[0], name, text(v)[1]));
+        else fail(`${name} does not take a value`);
+      } else attempt(() => spec.flag.set(c, "", name, ""));
     }
   }
-  if (info) throw new InfoExit(info === "help" ? help() : `tracer ${VERSION}\n`);
+  const error = errors.find((e) => e !== undefined);
   if (error) throw error;
-  return rest;
+  return end === -1 ? [] : exact.slice(end + 1);
 }
 
 /**

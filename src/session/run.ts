@@ -1,32 +1,37 @@
-// One tracing session, in stages: open the tracer (load, attach: privileges are checked here,
-// before any file is created) → open the outputs → (start COMMAND) → poll loop → finish (drain,
-// losses, stats, tree, summary). One cleanup path in reverse.
+// One tracing session, in stages: privileges checked, then the files opened (-o, --tree,
+// --timeline, the CI outputs: a refused one ends the run before anything is loaded) → load and
+// attach → the formatter, --nats and the data path (pipeline.ts) → (start COMMAND) → poll loop →
+// finish (drain, losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
-import { eventWriter, type EventWriter } from "../format/output";
+import { eventWriter } from "../format/output";
 import { ProcessTree } from "../format/tree";
 import { RunSummary } from "../format/summary";
-import { BpfTracer, LoadError } from "../load/loader";
-import { createPipeline, type Pipeline, type PipelineStats } from "../pipeline";
+import { BpfTracer, LoadError, requirePrivileges } from "../load/loader";
+import {
+  createPipeline,
+  startDelivery,
+  type Delivery,
+  type EventOutputs,
+  type Pipeline,
+  type PipelineStats,
+} from "../pipeline";
 import { EpochClock } from "../decode/clock";
 import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
 import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
-import { startContainerPipe, type ContainerPipe } from "../containers/pipe";
+import type { ContainerPipe } from "../containers/pipe";
 import { CiSession, ciWanted } from "../ci/session";
 import { TraceLog } from "../ci/collect";
 import { buildTimeline, timelineText } from "../ci/timeline";
 import { criticalPath, criticalPathLine } from "../ci/critical-path";
 import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
-import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs, clockNs, CLOCK_BOOTTIME } from "../../ffi/libc";
-import { topAccessor } from "../decode/top";
-import { LOST } from "../decode/index";
 import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
 import { formatNatsStats, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
@@ -58,16 +63,11 @@ function withKernel<T>(k: KernelFeatures, f: () => T): T {
   }
 }
 
-/** What the tracer writes to: events, --tree, --timeline, the summary line. */
-interface Outputs {
-  sink: Writer;
-  events: EventWriter;
-  tree: ProcessTree | null;
+/** What the tracer writes to: events (the data path's outputs but the CI session), --tree's and
+ * --timeline's files. */
+interface Outputs extends Omit<EventOutputs, "ci"> {
   treeOut: Writer | null;
   timelineOut: Writer | null;
-  /** The per-process record (ci/collect.ts) for --timeline, the critical path and the CI outputs. */
-  log: TraceLog | null;
-  summary: RunSummary | null;
 }
 
 /** stdout and stderr are one file (2>&1, or the same terminal): events on stderr mix with COMMAND's output. */
@@ -82,64 +82,88 @@ function stderrShared(): boolean {
   }
 }
 
-const eventTime = topAccessor("timestamp");
-
 /** How long the end of a run waits for NATS to acknowledge what it has not yet. */
 const NATS_DRAIN_MS = 30_000;
 
-/** Stage 2: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), the
- * formatter (feeding --nats too), --tree's file. */
-function openOutputs(cfg: Config, commandMode: boolean, nats: Publisher | null, log: TraceLog | null): Outputs {
+/** The files the tracer writes to, opened before the programs are loaded: one that is refused (a
+ * planted link, a device, a directory, a descriptor it was not given) ends the run with one line
+ * naming its option, nothing half-started and nothing printed (the formatter comes after the load). */
+interface Files {
+  sink: Writer;
+  treeOut: Writer | null;
+  timelineOut: Writer | null;
+}
+
+function closeFiles(f: Files): void {
+  f.sink.close();
+  f.treeOut?.close();
+  f.timelineOut?.close();
+}
+
+/** Stage 1: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), --tree's
+ * and --timeline's files. `nats()` is the publisher once open (after the load). */
+function openFiles(cfg: Config, commandMode: boolean, nats: () => Publisher | null): Files {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
-  let sink: Writer | null = null;
   let timelineOut: Writer | null = null;
   try {
     timelineOut = cfg.timeline !== null ? forOption("--timeline", () => openSink(cfg.timeline)) : null;
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
     // stream or in the spool, even after kill -9.
-    const writeFn = nats
-      ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n))
+    const writeFn = cfg.nats
+      ? (fd: number, b: Uint8Array, o: number, n: number) => (nats()?.sink.flushSpool(), writeSync(fd, b, o, n))
       : undefined;
-    sink =
+    const sink =
       cfg.output === null && commandMode
         ? new Writer(2, "stderr", false)
         : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
-    const local = nats === null || cfg.output !== null;
-    if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
-      say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
-    }
-    const term = terminal(sink.fd);
-    const events = eventWriter(
-      cfg.format,
-      local ? sink : null,
-      cfg.env,
-      {
-        width: cfg.wide || !term.tty ? null : term.columns,
-        color: term.color,
-        timeOfDay: cfg.timeOfDay || !term.tty,
-        start: null,
-        failures: cfg.failures,
-        brief: !commandMode && !cfg.all,
-        hash: cfg.hash,
-      },
-      cfg.hash,
-      nats?.tap ?? null,
-    );
-    if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures)
-      say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
-    const summary = isatty(2) || commandMode ? new RunSummary() : null;
-    return { sink, events, tree: cfg.tree !== null ? new ProcessTree() : null, treeOut, timelineOut, log, summary };
+    return { sink, treeOut, timelineOut };
   } catch (e) {
-    sink?.close();
     treeOut?.close();
     timelineOut?.close();
     throw e;
   }
 }
 
-/** Stage 1: load and attach the programs, configured for cfg; records go to `pipeline`. */
+/** Stage 3, once the programs are attached: the formatter (the table's header first; feeding
+ * --nats too), --tree, the summary line. */
+function openOutputs(
+  cfg: Config,
+  commandMode: boolean,
+  files: Files,
+  nats: Publisher | null,
+  log: TraceLog | null,
+): Outputs {
+  const { sink } = files;
+  const local = nats === null || cfg.output !== null;
+  if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
+    say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
+  }
+  const term = terminal(sink.fd);
+  const events = eventWriter(
+    cfg.format,
+    local ? sink : null,
+    cfg.env,
+    {
+      width: cfg.wide || !term.tty ? null : term.columns,
+      color: term.color,
+      timeOfDay: cfg.timeOfDay || !term.tty,
+      start: null,
+      failures: cfg.failures,
+      brief: !commandMode && !cfg.all,
+      hash: cfg.hash,
+    },
+    cfg.hash,
+    nats?.tap ?? null,
+  );
+  if (!commandMode && cfg.format === "table" && !cfg.all && !cfg.failures)
+    say("tracer: execs and failures only (whole host); --all shows every fork and exit\n");
+  const summary = isatty(2) || commandMode ? new RunSummary() : null;
+  return { ...files, events, tree: cfg.tree !== null ? new ProcessTree() : null, log, summary };
+}
+
+/** Stage 2: load and attach the programs, configured for cfg; records go to `pipeline`. */
 async function openTracer(
   cfg: Config,
   kernel: KernelFeatures,
@@ -181,7 +205,7 @@ async function openTracer(
   return tracer;
 }
 
-/** Stage 3: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
+/** Stage 4: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
 async function pollLoop(
   tracer: BpfTracer,
   out: Outputs,
@@ -235,7 +259,7 @@ async function pollLoop(
   }
 }
 
-/** Stage 4: nothing new arrives, what is in the ring is delivered, then the closing reports. */
+/** Stage 5: nothing new arrives, what is in the ring is delivered, then the closing reports. */
 async function finish(
   cfg: Config,
   tracer: BpfTracer,
@@ -323,61 +347,47 @@ export async function run(cfg: Config): Promise<number> {
     cfg.redact,
   );
 
-  const tracer = await openTracer(cfg, kernel, commandMode, pipeline);
-  // attached: what starts from now is seen by its events, what began before is in /proc now
-  pipeline.walkProc();
-  // Every output is opened before anything is printed (the table's header included): a file
-  // that cannot be used ends the run with one line naming its option, and nothing else.
-  let out: Outputs;
+  // Every file is opened before the programs are loaded, and before anything is printed (the
+  // table's header included): one that cannot be used ends the run with one line naming its
+  // option, and nothing else. Not root: the load's own error, before any file is made.
+  requirePrivileges();
   // The per-process record: the critical path of every -- COMMAND run; what the CI outputs and
   // the timeline say needs every exec's facts (`full`), the critical path less.
   const full = cfg.timeline !== null || ciWanted(cfg.ci) || !!process.env.GITHUB_STEP_SUMMARY;
   const log = commandMode || cfg.timeline !== null ? new TraceLog(full) : null;
-  let ci: CiSession | null;
   let nats: Publisher | null = null;
+  const ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+  const files = openFiles(cfg, commandMode, () => nats);
+  let tracer: BpfTracer;
+  try {
+    tracer = await openTracer(cfg, kernel, commandMode, pipeline);
+  } catch (e) {
+    closeFiles(files);
+    throw e;
+  }
+  // attached: what starts from now is seen by its events, what began before is in /proc now
+  pipeline.walkProc();
+  let out: Outputs;
   try {
     nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
-    ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
-    out = openOutputs(cfg, commandMode, nats, log);
+    out = openOutputs(cfg, commandMode, files, nats, log);
   } catch (e) {
     tracer.close(false);
+    closeFiles(files);
     await nats?.sink.close(0);
     throw e;
   }
-  const { sink, tree, summary } = out;
-  const write = out.events.write;
-  const keep = execPathFilter(cfg.execPath);
-  let containers: ContainerPipe;
+  const { sink } = out;
+  let delivery: Delivery;
   try {
-    // after --exec and the container filters: every output sees the same events
-    containers = await startContainerPipe(
-      cfg.containers,
-      (e) => {
-        log?.add(e);
-        ci?.add(e);
-        tree?.add(e);
-        summary?.add(e);
-        if (!sink.closed) write(e);
-      },
-      () => stats.excluded++,
-    );
+    delivery = await startDelivery(cfg, { ...out, ci }, stats);
   } catch (e) {
     tracer.close(false);
-    sink.close();
+    closeFiles(files);
     throw e;
   }
-  // The trace ends at one instant, when the stop begins: the programs are detached in parallel
-  // and in no set order, so without this a thread created during the shutdown could show its exit
-  // without its fork (or its exec without either). Events after it are not part of the trace.
-  let endNs = -1n;
-  deliver = (e) => {
-    if (endNs >= 0n && eventTime(e) > endNs && !e.is(LOST)) return;
-    if (keep && !keep(e)) {
-      stats.excluded++;
-      return;
-    }
-    containers.push(e);
-  };
+  deliver = delivery.deliver;
+  const { containers } = delivery;
 
   let stop = false;
   let command: Command | null = null;
@@ -434,7 +444,7 @@ export async function run(cfg: Config): Promise<number> {
       status = command.exitStatus;
     }
   } finally {
-    endNs = bootToEpochNs + clockNs(CLOCK_BOOTTIME);
+    delivery.end(bootToEpochNs + clockNs(CLOCK_BOOTTIME)); // the trace's end instant (pipeline.ts)
     await finish(cfg, tracer, out, counters, losses, pipeline, stats, commandMode, startedMs, containers, nats);
   }
   const natsFailed =

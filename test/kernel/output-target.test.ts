@@ -167,8 +167,8 @@ describe("-o /dev/fd/N names only a descriptor the caller passed", () => {
       await t.proc.exited;
     }
     expect(held.length).toBeGreaterThan(5); // the BPF object's maps and programs, the ring, the runtime's
-    // 9 is the caller's own: it stays allowed (checked below); the rest must be refused. Eight
-    // at a time: each loads the BPF object before it opens its output.
+    // 9 is the caller's own: it stays allowed (checked below); the rest must be refused (before
+    // the BPF object is loaded: each refusal costs a start-up, not a load). Eight at a time.
     const others = held.filter((n) => n !== 9);
     for (let i = 0; i < others.length; i += 8) {
       const batch = others.slice(i, i + 8);
@@ -192,5 +192,29 @@ describe("a dangling symlink at -o", () => {
       /^tracer: open output .*dangling\.jsonl: a symlink to nothing \(its target .*no-such-target does not exist\)/,
     );
     expect(readlinkSync(link)).toBe(join(dir, "no-such-target"));
+  });
+});
+
+describe("a refused output is refused before the BPF object is loaded", () => {
+  /** The tracer under strace: the bpf() calls it made (ground truth from the kernel's side). */
+  function bpfCalls(path: string) {
+    const log = join(dir, `strace-${Math.random().toString(36).slice(2)}`);
+    const r = Bun.spawnSync(
+      ["strace", "-f", "-qq", "-e", "trace=bpf", "-o", log, TRACER, "--json", "-o", path, "--", "/bin/true"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    return { code: r.exitCode, err: r.stderr.toString(), calls: readFileSync(log, "utf8") };
+  }
+  test("the device: no ring buffer made, no program of the object loaded, one line", () => {
+    const ok = bpfCalls("/dev/null"); // the control: a run that loads
+    expect(ok.code).toBe(0);
+    expect(ok.calls).toContain("BPF_MAP_TYPE_RINGBUF");
+    expect(ok.calls).toMatch(/prog_name="handle_exec"/);
+    const r = bpfCalls(loop);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^tracer: open output \/dev\/loop\d+: a block device[^\n]*\n$/);
+    expect(r.calls).not.toContain("BPF_MAP_TYPE_RINGBUF");
+    expect(r.calls).not.toMatch(/prog_name="handle_/);
+    expect(deviceHead().every((b) => b === 0)).toBe(true);
   });
 });
