@@ -1,10 +1,10 @@
 // Redaction of an event read back from a saved trace (tracer show): the same rules on its lists'
 // strings, so a trace recorded with --no-redact (or by another tool) is shown redacted too.
-import type { JsonEvent } from "../decode/json-event";
+import type { SavedEvent } from "../decode/json-scan";
 import type { Redactor } from "./redactor";
 
 /** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. */
-export function redactJsonEvent(ev: JsonEvent, rules: Redactor): void {
+export function redactJsonEvent(ev: SavedEvent, rules: Redactor): void {
   let hits: string[] | null = null;
   for (const f of ev.def.args) {
     // the record's lists, and the process table's argv lists (an exit's argv, parent_argv)
