@@ -266,6 +266,21 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     }
   }
 
+  /** Where arg `name`'s value, a list, lies in the line's bytes [start, end); null when it is not a
+   * plain list of the line (set by redaction, read whole, absent, or anything unusual). */
+  rawList(name: ArgName<D>): [number, number] | null {
+    const i = ARG_INDEX.get(this.def)!.get(name);
+    if (this.whole || i === undefined || this.overridden(name)) return null;
+    try {
+      const at = this.argAt(i);
+      if (at < 0 || this.b[at] !== OPEN_BRACKET) return null;
+      return [at, compositeEnd(this, at)];
+    } catch (e) {
+      if (e !== UNUSUAL) throw e;
+      return null;
+    }
+  }
+
   /** Replace arg `name`'s value, or add it (tracer show's redaction, src/redact/json.ts). */
   setArg(name: ArgName<D>, value: unknown): void {
     const o = this.whole ? null : this.overridden(name);

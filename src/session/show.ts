@@ -32,7 +32,7 @@ const CHUNK = 4 << 20;
  * of show's 18 s of CPU in a profile, and held the file twice). A line's bytes are valid until the
  * next line is read, as a ring record is until the next: views read what they keep at once. (A new
  * buffer per chunk instead: 0.6 s more of system time for 230 MB, the first touches of its pages.) */
-function* traceLines(file: string): Generator<Buffer> {
+function eachLine(file: string, take: (line: Buffer) => boolean): boolean {
   let fd: number;
   try {
     fd = file === "-" ? 0 : openSync(file, "r");
@@ -55,13 +55,13 @@ function* traceLines(file: string): Generator<Buffer> {
       have += n;
       let start = 0;
       for (let nl = buf.indexOf(10, start); nl !== -1 && nl < have; nl = buf.indexOf(10, start)) {
-        yield buf.subarray(start, nl);
+        if (!take(buf.subarray(start, nl))) return false;
         start = nl + 1;
       }
       buf.copy(buf, 0, start, have);
       have -= start;
     }
-    if (have > 0) yield buf.subarray(0, have);
+    return have === 0 || take(buf.subarray(0, have));
   } finally {
     if (fd !== 0) closeSync(fd);
   }
@@ -86,14 +86,6 @@ function hostTables(out: Writer, hosts: string[], o: ConstructorParameters<typeo
   };
 }
 
-/** A saved trace's lines, one by one (no host). */
-function* fileLines(file: string): Generator<SavedLine> {
-  for (const bytes of traceLines(file)) yield { line: null, bytes, host: "" };
-}
-
-/** A line of a file (its bytes) or of a stream (its text). */
-type SavedLine = { line: string; bytes: null; host: string } | { line: null; bytes: Buffer; host: string };
-
 export async function show(c: ShowConfig): Promise<number> {
   const ci = ciWanted(c.ci);
   // the files first: a baseline that is not one, or an output that may not be written, ends it here
@@ -105,7 +97,6 @@ export async function show(c: ShowConfig): Promise<number> {
   const out = new Writer(1, "stdout", false);
   const term = terminal(1);
   const hosts = stream ? [...new Set(stream.map((l) => l.host))].filter((h) => h !== "") : [];
-  const lines: Iterable<SavedLine> = stream ? stream.map((l) => ({ ...l, bytes: null })) : fileLines(c.file);
   const o = {
     width: c.wide || !term.tty ? null : term.columns,
     color: term.color,
@@ -127,27 +118,27 @@ export async function show(c: ShowConfig): Promise<number> {
   const rules = new Redactor(c.redact);
   let n = 0;
   const other = { lines: 0, first: 0, text: "" };
-  for (const item of lines) {
-    const host = item.host;
+  /** One line of the file (its bytes) or of the stream (its text); false: stop reading. */
+  const take = (text: string | null, bytes: Buffer | null, host: string): boolean => {
     n++;
     let ev: SavedEvent;
-    let line: string | null = item.line;
-    if (item.bytes !== null && item.bytes[0] === 0x7b) ev = ScannedEvent.scan(item.bytes, n);
+    let line = text;
+    if (bytes !== null && bytes[0] === 0x7b) ev = ScannedEvent.scan(bytes, n);
     else {
-      line ??= item.bytes!.toString("utf8");
-      if (line.trim() === "") continue;
+      line ??= bytes!.toString("utf8");
+      if (line.trim() === "") return true;
       if (line[0] !== "{") {
         // `tracer --json -- CMD 2>t.jsonl`: the events share stderr with the tracer's status lines and
         // the command's own messages; those are left out and counted (an event glued to the end of a
         // message without a newline is still read)
         if (other.lines++ === 0) [other.first, other.text] = [n, line];
         const at = line.indexOf('{"timestamp":');
-        if (at < 0) continue;
+        if (at < 0) return true;
         line = line.slice(at);
       }
       ev = JsonEvent.parse(line, n);
     }
-    if (c.since !== null && timestamp(ev) < c.since) continue;
+    if (c.since !== null && timestamp(ev) < c.since) return true;
     if (!rules.empty) redactJsonEvent(ev, rules); // before anything reads it
     if (ci && ev.is(EXEC) && !ev.has("sha256"))
       throw new Error(
@@ -160,10 +151,14 @@ export async function show(c: ShowConfig): Promise<number> {
       t.add(ev);
     }
     log?.add(ev);
-    if (c.json) out.write((line ?? item.bytes!.toString("utf8")) + "\n");
+    if (c.json) out.write((line ?? bytes!.toString("utf8")) + "\n");
     else view?.write(ev, host);
-    if (out.closed && !log) return 0; // nobody reads the view; a profile, a verdict or a picture still wants every line
-  }
+    return !out.closed || log !== null; // nobody reads the view; a profile, a verdict or a picture still wants every line
+  };
+  const read = stream
+    ? stream.every((l) => take(l.line, null, l.host))
+    : eachLine(c.file, (bytes) => take(null, bytes, ""));
+  if (!read) return 0;
   view?.finish();
   if (c.tree)
     for (const [host, t] of trees ?? [])
