@@ -56,7 +56,8 @@ function drawn(v: Views): string[] {
 }
 
 /** Compare the readers on each line of `text` (a trace as tracer --json -o wrote it); returns
- * the number of lines and events, and JSON.parse's table as a pipe shows it (time of day). */
+ * the number of lines and events, and JSON.parse's table as a pipe shows it (its header, the time
+ * of day). */
 export function compareReaders(text: Buffer): { lines: number; events: number; table: string } {
   const rules = new Redactor({ defaults: true, patterns: [], envGlobs: [] });
   const [a, b] = [views(), views()];
@@ -87,5 +88,5 @@ export function compareReaders(text: Buffer): { lines: number; events: number; t
   }
   const [da, db] = [drawn(a), drawn(b)];
   for (let i = 0; i < da.length; i++) expect(db[i]).toBe(da[i]!);
-  return { lines, events, table: da[0]! };
+  return { lines, events, table: a.tables[0]!.header() + da[0]! };
 }

@@ -203,7 +203,9 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   }
 
   private overridden(name: string): [string, unknown] | undefined {
-    return this.set?.find((s) => s[0] === name);
+    if (this.set === null) return undefined;
+    for (const s of this.set) if (s[0] === name) return s;
+    return undefined;
   }
 
   arg(i: number): unknown {

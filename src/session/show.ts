@@ -31,7 +31,7 @@ const CHUNK = 4 << 20;
 /** The trace's lines as bytes, read 4 MiB at a time (a whole-file readFileSync of 167 MB took 6.1
  * of show's 18 s of CPU in a profile, and held the file twice). A line's bytes are valid until the
  * next line is read, as a ring record is until the next: views read what they keep at once. (A new
- * buffer per chunk instead: 0.6 s more of system time for 230 MB, the first touches of its pages.) */
+ * buffer per chunk instead: ~0.8 s more of system time for 230 MB, the first touches of its pages.) */
 function eachLine(file: string, take: (line: Buffer) => boolean): boolean {
   let fd: number;
   try {

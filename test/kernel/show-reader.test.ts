@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { TRACER } from "./harness";
 import { compareReaders } from "../show-readers";
 
-const WORKLOAD = `
+const WORKLOAD = `#!/bin/sh
 odd=$(printf 'a"b\\\\c\\nd\\te\\377\\376 \\303\\251 \\346\\227\\245 \\033[31m')
 printf '#!/nonexistent/python2\\n' > gen; chmod +x gen
 i=0
