@@ -17,7 +17,7 @@ command -v clang >/dev/null || missing+=(clang)
 command -v llvm-strip >/dev/null || missing+=(llvm)
 command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
 command -v auditctl >/dev/null || [ -x /usr/sbin/auditctl ] || missing+=(auditd) # test/kernel/audit.test.ts
-command -v jq >/dev/null || missing+=(jq) # test/kernel/screen.test.ts runs README's jq recipes
+command -v jq >/dev/null || missing+=(jq) # test/kernel/screen.test.ts runs docs/usage.md's jq recipes
 command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || [ -x /sbin/setcap ] || missing+=(libcap2-bin) # test/kernel/who.test.ts
 command -v strace >/dev/null || missing+=(strace) # test/kernel/ci.test.ts: the build's ground truth
 command -v make >/dev/null || missing+=(make)
@@ -101,7 +101,7 @@ if stale tracer src ffi .output/tracer.bpf.o .output/lib .output/command-shim sc
   # there would run its code inside a root process.
   # x86-64: Bun's baseline runtime (no AVX2 needed; Nehalem-class CPUs and qemu's models run it).
   # Measured against the default runtime: decoder pipeline rates and start-up equal within noise
-  # (README, "Requirements").
+  # (docs/kernels.md).
   target=()
   [ "$(uname -m)" = x86_64 ] && target=(--target=bun-linux-x64-baseline)
   "$BUN" build --compile --bytecode "${target[@]}" --no-compile-autoload-bunfig --no-compile-autoload-dotenv \

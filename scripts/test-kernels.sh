@@ -27,7 +27,7 @@ MATRIX=(
   "sid sid amd64 max tracer"
   "6.1-noavx2 bookworm amd64 Nehalem tracer"
   # SVE off: with it (any vector length), Bun's arm64 runtime dies of SIGSEGV mid-run under
-  # qemu 7.2's TCG (README, "Kernel matrix").
+  # qemu 7.2's TCG (docs/kernels.md, "Kernel matrix").
   "6.1-arm64 bookworm arm64 max,sve=off tracer-arm64"
 )
 want=${KERNELS:-}

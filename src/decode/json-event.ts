@@ -45,7 +45,7 @@ function quoteLong(text: string): string {
  * 0.3 s and a plain parse 1.7 s). The pattern can also match inside a string; quotes inserted there always leave
  * invalid JSON (a closing quote right before digits), so such a line is parsed again the slow way.
  */
-function parseExact(text: string): unknown {
+export function parseExact(text: string): unknown {
   try {
     return JSON.parse(quoteLong(text));
   } catch {
@@ -73,7 +73,7 @@ function unquoteLong(v: unknown): unknown {
 }
 
 /** A JSON value as the accessor of field f returns it. */
-function convert(f: Field, v: unknown): unknown {
+export function convert(f: Field, v: unknown): unknown {
   switch (f.src) {
     case S_U64:
     case S_EPOCH:

@@ -56,6 +56,11 @@ export class Redactor {
     this.envGlobs = o.envGlobs.map((g) => new Bun.Glob(g));
   }
 
+  /** The default rules and nothing else (no --redact, no --redact-env). */
+  get defaultsOnly(): boolean {
+    return this.defaults && this.patterns.length === 0 && this.envGlobs.length === 0;
+  }
+
   /** Nothing to apply: no stage at all. */
   get empty(): boolean {
     return !this.defaults && this.patterns.length === 0 && this.envGlobs.length === 0;

@@ -176,7 +176,7 @@ describe("usage errors", () => {
     expect(usage(["--buffer-size", "256K"])).toBe(
       "--buffer-size 256K is too small for --max-args-size 128K: the ring must hold 4 records of that size; give --buffer-size 512K or more or --max-args-size 64K or less",
     );
-    // The low end of the README's range works, with the --max-args-size the message names.
+    // The low end of docs/usage.md's range works, with the --max-args-size the message names.
     expect(usage(["--buffer-size", "64K"])).toEndWith("give --buffer-size 512K or more or --max-args-size 16K or less");
     expect(parseArgs(["--buffer-size", "64K", "--max-args-size", "16K"]).bufferSize).toBe(64 * 1024);
     expect(usage(["--buffer-size", "1M", "--max-args-size", "512K"])).toContain("give --buffer-size 2M or more");

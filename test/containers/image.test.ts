@@ -43,7 +43,7 @@ test("the image's files: /tracer, the dynamic loader and the libraries ldd names
   }
 });
 
-/** Run the image as the README shows (--pid=host) with `args`, do `act`, stop it once `until` holds
+/** Run the image as docs/containers.md shows (--pid=host) with `args`, do `act`, stop it once `until` holds
  * for the execs seen; those execs. */
 async function traceInImage(
   args: string[],
@@ -52,7 +52,7 @@ async function traceInImage(
 ): Promise<Json[]> {
   // A name of its own, removed whatever happens (a timed-out run must not leave it to the next).
   const name = `tracer-image-test-${process.pid}-${++names}`;
-  // --privileged is what the README shows; here the host's capability bounding set may lack
+  // --privileged is what docs/containers.md shows; here the host's capability bounding set may lack
   // some (CAP_SYS_RESOURCE), which --privileged asks for: name the ones the tracer needs.
   const proc = spawn(
     [

@@ -154,7 +154,7 @@ test("-o - with COMMAND: events on stdout, next to what the command prints", () 
   readyAndSummary(r.stderr);
 });
 
-test("a daemon COMMAND leaves behind is followed until COMMAND exits, not waited for (README)", async () => {
+test("a daemon COMMAND leaves behind is followed until COMMAND exits, not waited for (docs/usage.md)", async () => {
   const m = marker("daemon");
   const done = join(dir, `daemon-${m}`);
   const out = join(dir, "daemon.jsonl");

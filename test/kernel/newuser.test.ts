@@ -531,8 +531,8 @@ describe("14: quiet surprises", () => {
     }
     expect(await p.exited).toBe(0);
   });
-  test("README's jq recipes use no integer beyond 2^53 (jq 1.6 rounds them)", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  test("docs/usage.md's jq recipes use no integer beyond 2^53 (jq 1.6 rounds them)", () => {
+    const readme = readFileSync(join(ROOT, "docs", "usage.md"), "utf8");
     const block = readme.slice(readme.indexOf("With jq (each recipe")).split("```")[1]!;
     const recipes = block.split("\n").filter((l) => l.startsWith("jq "));
     expect(recipes.length).toBeGreaterThan(0);

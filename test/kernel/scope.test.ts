@@ -441,7 +441,7 @@ describe("tracer -- COMMAND", () => {
   });
 
   test("in a terminal's foreground, a SIGINT sent from elsewhere is not forwarded (it looks like Ctrl-C); SIGTERM is", async () => {
-    // Decided and documented (README, -- COMMAND): the tracer cannot tell a kill -INT from the
+    // Decided and documented (docs/usage.md, -- COMMAND): the tracer cannot tell a kill -INT from the
     // terminal's Ctrl-C, which reached COMMAND already; SIGTERM is always forwarded.
     const counter = fixture("sigcount");
     const inPty = async (sig: "SIGINT" | "SIGTERM") => {

@@ -256,8 +256,8 @@ describe("tracer show FILE.jsonl", () => {
     );
     expect(s.out.split("\n").at(-2)).toMatch(expectedSummary());
   });
-  test("README's jq recipes give what the workload did", () => {
-    const readme = readFileSync(join(import.meta.dir, "..", "..", "README.md"), "utf8");
+  test("docs/usage.md's jq recipes give what the workload did", () => {
+    const readme = readFileSync(join(import.meta.dir, "..", "..", "docs", "usage.md"), "utf8");
     const block = readme.slice(readme.indexOf("With jq (each recipe")).split("```")[1]!;
     const recipes = block.split("\n").filter((l) => l.startsWith("jq "));
     expect(recipes.length).toBe(4);

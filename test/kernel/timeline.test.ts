@@ -20,7 +20,7 @@ let top: string;
 beforeAll(() => (top = mkdtempSync(join(tmpdir(), "tracer-timeline-"))));
 afterAll(() => rmSync(top, { recursive: true, force: true }));
 
-/** The screenshots the tests take (README's pictures are copies of two of them). */
+/** The screenshots the tests take (the pictures in docs/ are copies of two of them). */
 const SHOTS = join(ROOT, ".output", "screenshots");
 function keepShot(name: string, png: Buffer): void {
   mkdirSync(SHOTS, { recursive: true });
