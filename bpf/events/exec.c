@@ -142,22 +142,13 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	char *prev;
 	__u32 off;
 
-	if (!in_scope(task, KIND_EXEC)) {
-		bpf_map_delete_elem(&exec_stash, &old_pid);
-		bpf_map_delete_elem(&comm_before_rename, &tid);
-		return 0;
-	}
-	s = claim_scratch(tid, KIND_EXEC);
+	s = begin_record(task, KIND_EXEC, sizeof(*e), tid, &off);
 	if (!s)
-		return 0;
+		goto out;
 	e = &s->exec;
-	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(&e->h, task, KIND_EXEC);
 	if (task->real_parent->flags & PF_KTHREAD)
 		e->h.flags |= RF_KERNEL_INVOKED;
 
-	off = sizeof(*e);
-	off = put_header_strings(s, off, &e->h, task);
 	off = put_kstr(s, off, &e->cmdpath, bprm->filename, &e->h.flags, RF_CMDPATH_CUT);
 	off = put_kstr(s, off, &e->interp, bprm->interp, &e->h.flags, RF_INTERP_CUT);
 
@@ -209,6 +200,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		e->h.flags |= RF_PREV_COMM;
 	}
 	emit(s, &e->h, off, tid);
+out:
 	/* A successful exec from a non-leader thread returns with the leader's tid: its stash entry
 	 * (keyed by the old tid) is dropped here. */
 	bpf_map_delete_elem(&exec_stash, &old_pid);

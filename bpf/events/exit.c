@@ -45,15 +45,10 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		goto out;
 	if (tracer_cfg.skip_threads && !group_dead)
 		goto out;
-	if (!in_scope(task, KIND_EXIT))
-		goto out;
-	s = claim_scratch(tid, KIND_EXIT);
+	s = begin_record(task, KIND_EXIT, sizeof(*e), tid, &off);
 	if (!s)
 		goto out;
 	e = &s->exit;
-	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(&e->h, task, KIND_EXIT);
-	off = put_header_strings(s, sizeof(*e), &e->h, task);
 	e->exit_code = task->exit_code;
 	e->group_dead = group_dead;
 	emit(s, &e->h, off, tid);

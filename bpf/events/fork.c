@@ -28,15 +28,10 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	if (tracer_cfg.skip_threads && thread)
 		return 0;
-	if (!in_scope(parent, KIND_FORK))
-		return 0;
-	s = claim_scratch(tid, KIND_FORK);
+	s = begin_record(parent, KIND_FORK, sizeof(*e), tid, &off);
 	if (!s)
 		return 0;
 	e = &s->fork;
-	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(&e->h, parent, KIND_FORK);
-	off = put_header_strings(s, sizeof(*e), &e->h, parent);
 
 	e->child_start = BPF_CORE_READ(child, start_boottime);
 	e->child_process_start = BPF_CORE_READ(child, group_leader, start_boottime);

@@ -80,6 +80,28 @@ static __always_inline __u64 next_seq_number(struct rec_header *h)
 }
 #endif
 
+/* The one start of every record: the scope check, the CPU's scratch slot, the record's fixed part
+ * (size bytes) cleared, the common header filled, and its strings (hostname, cgroup) first in the
+ * tail. NULL when the event is out of scope or the slot is held (both counted); else the slot,
+ * with *off where the tail goes on. emit() ends what this begins. */
+static __always_inline struct scratch *begin_record(struct task_struct *task, __u32 kind, __u32 size, __u32 tid,
+						    __u32 *off)
+{
+	struct scratch *s;
+	struct rec_header *h;
+
+	if (!in_scope(task, kind))
+		return 0;
+	s = claim_scratch(tid, kind);
+	if (!s)
+		return 0;
+	h = &s->exec.h; /* every record starts with rec_header */
+	__builtin_memset(h, 0, size);
+	fill_header(h, task, kind);
+	*off = put_header_strings(s, size, h, task);
+	return s;
+}
+
 /* Send buf[0..size) as one record and free the slot. Legacy: the slot's owner is checked last;
  * if a program that preempted us on this CPU reused the slot, the record is garbage and is
  * counted, not sent. Every program that took the slot reaches this. */
