@@ -7,15 +7,44 @@
 #ifndef TRACER_H
 #define TRACER_H
 
-#define TASK_COMM_LEN 16
-#define PATH_CAP 4096           /* bytes kept of one path (cmdpath, pathname, ...), like PATH_MAX */
-#define PATH_DEPTH 64           /* path components walked before the walk is declared cut */
-#define NAME_CAP 256            /* one path component, NAME_MAX + 1 */
-#define HOSTNAME_CAP 65         /* __NEW_UTS_LEN + 1 */
-#define TTY_NAME_CAP 64         /* tty_struct.name */
-#define CGROUP_NAME_CAP 128     /* leaf name of the task's cgroup (v2) */
-#define ARGS_CAP (512 * 1024)   /* hard upper bound of the argv (and env) capture limit */
-#define ARGS_DEFAULT (128 * 1024)
+/* Limits. Constants shared with TypeScript are enums: they reach the object's BTF, and from
+ * there src/decode/layout.gen.ts (a #define would not). */
+enum tracer_limits {
+	TASK_COMM_LEN = 16,
+	PATH_CAP = 4096,           /* bytes kept of one path (cmdpath, pathname, ...), like PATH_MAX */
+	PATH_DEPTH = 64,           /* path components walked before the walk is declared cut */
+	NAME_CAP = 256,            /* one path component, NAME_MAX + 1 */
+	HOSTNAME_CAP = 65,         /* __NEW_UTS_LEN + 1 */
+	TTY_NAME_CAP = 64,         /* tty_struct.name */
+	CGROUP_NAME_CAP = 128,     /* leaf name of the task's cgroup (v2) */
+	ARGS_CAP = 512 * 1024,     /* hard upper bound of the argv (and env) capture limit */
+	ARGS_DEFAULT = 128 * 1024, /* the capture limit without --max-args-size */
+};
+
+/* Superblock magic numbers (<linux/magic.h>) of the file systems the records name. */
+enum fs_magic {
+	PIPEFS_MAGIC = 0x50495045,
+	SOCKFS_MAGIC = 0x534F434B,
+	ANON_INODE_FS_MAGIC = 0x09041934,
+	OVERLAYFS_SUPER_MAGIC = 0x794c7630,
+};
+
+/* Syscall numbers of the exec family (exec_record.syscall_nr), per architecture: the object is
+ * built for one, the decoder picks by the machine it runs on. */
+enum syscall_nr_x86_64 {
+	X86_64_NR_EXECVE = 59,
+	X86_64_NR_EXECVEAT = 322,
+};
+enum syscall_nr_arm64 {
+	ARM64_NR_EXECVE = 221,
+	ARM64_NR_EXECVEAT = 281,
+};
+
+/* exec_failed_record.syscall: which syscall failed. */
+enum exec_syscall {
+	SYSCALL_EXECVE = 0,
+	SYSCALL_EXECVEAT = 1,
+};
 
 enum record_kind {
 	KIND_EXEC = 1,        /* sched_process_exec */
@@ -188,7 +217,7 @@ struct exec_failed_record {
 	__u32 argv_size;          /* bytes of all argv strings, NULs included, as far as counted */
 	__u32 env_size;
 	__u16 stdin_type;
-	__u8 syscall;             /* 0: execve, 1: execveat */
+	__u8 syscall;             /* enum exec_syscall */
 	__u8 argv_flags;          /* enum list_flag for argv */
 	__u8 env_flags;           /* enum list_flag for env */
 	__u8 _pad[3];

@@ -3,9 +3,8 @@
 #define AT_NULL 0
 #define AT_BASE 7
 #define AT_SECURE 23
-#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
-/* execve (59) or execveat (322). The syscall entry stash knows for sure (when process_execute_failed
+/* execve or execveat (NR_EXECVE, NR_EXECVEAT). The syscall entry stash knows for sure (when process_execute_failed
  * is traced); else bprm->filename is "/dev/fd/N..." for an execveat relative to a descriptor; else
  * the task's orig_ax (which recent kernels already report as execve for execveat). */
 static __always_inline __s32 exec_syscall_nr(struct task_struct *task, struct linux_binprm *bprm, pid_t old_pid)
@@ -15,7 +14,7 @@ static __always_inline __s32 exec_syscall_nr(struct task_struct *task, struct li
 	char head[9] = {};
 
 	if (a)
-		return a->syscall ? NR_EXECVEAT : NR_EXECVE;
+		return a->syscall == SYSCALL_EXECVE ? NR_EXECVE : NR_EXECVEAT;
 	bpf_probe_read_kernel_str(head, sizeof(head), BPF_CORE_READ(bprm, filename));
 	if (head[0] == '/' && head[1] == 'd' && head[2] == 'e' && head[3] == 'v' && head[4] == '/' &&
 	    head[5] == 'f' && head[6] == 'd' && head[7] == '/')

@@ -27,7 +27,7 @@ int handle_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 		.argv = (const char *const *)ctx->args[2],
 		.envp = (const char *const *)ctx->args[3],
 		.flags = (__u32)ctx->args[4],
-		.syscall = 1,
+		.syscall = SYSCALL_EXECVEAT,
 	};
 
 	bpf_map_update_elem(&exec_stash, &tid, &a, BPF_ANY);
@@ -209,7 +209,7 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 	s->walk_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	off = put_path(s, off, &e->root, RF_PATHNAME_CUT);
 	e->dirfd_path.off = off;
-	if (args.syscall == 1 && args.dirfd >= 0) {
+	if (args.syscall == SYSCALL_EXECVEAT && args.dirfd >= 0) {
 		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 		struct file **fds = BPF_CORE_READ(fdt, fd);
 

@@ -46,10 +46,10 @@ static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
 /* Number of the syscall the task is in (orig_ax / syscallno of its user registers). */
 #if defined(__TARGET_ARCH_arm64)
 #define PT_REGS_PARM_SYSCALL_NR(task) ({ struct pt_regs *r = task_user_regs(task); (__s32)BPF_CORE_READ(r, syscallno); })
-#define NR_EXECVE 221
-#define NR_EXECVEAT 281
+#define NR_EXECVE ARM64_NR_EXECVE
+#define NR_EXECVEAT ARM64_NR_EXECVEAT
 #else
 #define PT_REGS_PARM_SYSCALL_NR(task) ({ struct pt_regs *r = task_user_regs(task); (__s32)BPF_CORE_READ(r, orig_ax); })
-#define NR_EXECVE 59
-#define NR_EXECVEAT 322
+#define NR_EXECVE X86_64_NR_EXECVE
+#define NR_EXECVEAT X86_64_NR_EXECVEAT
 #endif

@@ -69,7 +69,7 @@ struct exec_args {
 	const char *const *envp;
 	__s32 dirfd;
 	__u32 flags;
-	__u8 syscall; /* 0: execve, 1: execveat */
+	__u8 syscall; /* enum exec_syscall */
 	__u8 _pad[7];
 };
 
@@ -145,6 +145,11 @@ const struct counters *unused_counters __attribute__((unused));
 const enum record_kind unused_record_kind __attribute__((unused));
 const enum record_flag unused_record_flag __attribute__((unused));
 const enum seq_layout unused_seq_layout __attribute__((unused));
+const enum tracer_limits unused_tracer_limits __attribute__((unused));
+const enum fs_magic unused_fs_magic __attribute__((unused));
+const enum syscall_nr_x86_64 unused_syscall_nr_x86_64 __attribute__((unused));
+const enum syscall_nr_arm64 unused_syscall_nr_arm64 __attribute__((unused));
+const enum exec_syscall unused_exec_syscall __attribute__((unused));
 
 #define OFF_LIMIT (sizeof(((struct scratch *)0)->buf))
 

@@ -1,9 +1,5 @@
 /* paths.h: files and paths: a file's identity, the dentry walk across mounts, fd 0. */
 
-#define PIPEFS_MAGIC 0x50495045
-#define SOCKFS_MAGIC 0x534F434B
-#define ANON_INODE_FS_MAGIC 0x09041934
-
 static __always_inline __u64 inode_ctime_ns(struct inode *ino)
 {
 	__s64 sec;
