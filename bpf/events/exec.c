@@ -16,8 +16,8 @@ static __always_inline __s32 exec_syscall_nr(struct task_struct *task, struct li
 	if (a)
 		return a->syscall == SYSCALL_EXECVE ? NR_EXECVE : NR_EXECVEAT;
 	bpf_probe_read_kernel_str(head, sizeof(head), BPF_CORE_READ(bprm, filename));
-	if (head[0] == '/' && head[1] == 'd' && head[2] == 'e' && head[3] == 'v' && head[4] == '/' &&
-	    head[5] == 'f' && head[6] == 'd' && head[7] == '/')
+	if (head[0] == '/' && head[1] == 'd' && head[2] == 'e' && head[3] == 'v' && head[4] == '/' && head[5] == 'f' &&
+	    head[6] == 'd' && head[7] == '/')
 		return NR_EXECVEAT;
 	return PT_REGS_PARM_SYSCALL_NR(task);
 }
@@ -183,12 +183,12 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	mm = task->mm;
 	e->argc = bprm->argc;
 	e->envc = bprm->envc;
-	off = put_user_area(s, off, &e->argv, mm->arg_start, mm->arg_end,
-			    tracer_cfg.max_args_size, &e->argv_size, &e->h.flags, RF_ARGV_FAULT);
+	off = put_user_area(s, off, &e->argv, mm->arg_start, mm->arg_end, tracer_cfg.max_args_size, &e->argv_size,
+	                    &e->h.flags, RF_ARGV_FAULT);
 	e->env.off = off;
 	if (tracer_cfg.capture_env)
-		off = put_user_area(s, off, &e->env, mm->env_start, mm->env_end,
-				    tracer_cfg.max_env_size, &e->env_size, &e->h.flags, RF_ENV_FAULT);
+		off = put_user_area(s, off, &e->env, mm->env_start, mm->env_end, tracer_cfg.max_env_size, &e->env_size,
+		                    &e->h.flags, RF_ENV_FAULT);
 	else
 		e->env_size = mm->env_end - mm->env_start;
 

@@ -115,8 +115,7 @@ measure:
 
 /* Read a NULL-terminated array of user strings into buf[off..], at most limit bytes kept; count
  * every element and its bytes. The last kept string may be cut (then it does not end in NUL). */
-LIST_FN __u32 walk_list(struct scratch *s, __u32 off, struct span *sp,
-				      const char *const *base, __u32 limit)
+LIST_FN __u32 walk_list(struct scratch *s, __u32 off, struct span *sp, const char *const *base, __u32 limit)
 {
 	struct walk_ctx w = { .s = s };
 
@@ -152,8 +151,8 @@ __noinline __u32 put_list_here(__u32 off, __u64 base, __u32 limit)
 	return walk_list(s, off, &s->ret, (const char *const *)base, limit);
 }
 
-static __always_inline __u32 put_user_list(struct scratch *s, __u32 off, struct span *sp,
-					   const char *const *base, __u32 limit)
+static __always_inline __u32 put_user_list(struct scratch *s, __u32 off, struct span *sp, const char *const *base,
+                                           __u32 limit)
 {
 	off = put_list_here(off, (__u64)base, limit);
 	*sp = s->ret;

@@ -15,7 +15,8 @@
 #define current_task() ((struct task_struct *)bpf_get_current_task())
 #define PATH_FN static __always_inline /* wrapped in a global function: see put_path_here() */
 #define LIST_FN static __always_inline
-#define LOOP_FN static __noinline /* a call per iteration: loops stay in the shape 5.10 accepts (no fall-through back-edge) */
+/* a call per iteration: loops stay in the shape 5.10 accepts (no fall-through back-edge) */
+#define LOOP_FN static __noinline
 #define THREAD_SIZE (4 * 4096) /* x86-64 and arm64 without KASAN */
 static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
 {
@@ -33,11 +34,11 @@ static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
 
 /* for (i = 0; i < n && !cb(i, ctx); i++): a bpf_loop() or, before 5.17, a bounded loop. */
 #ifdef TRACER_LEGACY
-#define LOOP(n, cb, ctx)                             \
-	do {                                         \
-		for (__u32 _i = 0; _i < (n); _i++)   \
-			if (cb(_i, ctx))             \
-				break;               \
+#define LOOP(n, cb, ctx)                           \
+	do {                                       \
+		for (__u32 _i = 0; _i < (n); _i++) \
+			if (cb(_i, ctx))           \
+				break;             \
 	} while (0)
 #else
 #define LOOP(n, cb, ctx) bpf_loop(n, cb, ctx, 0)
@@ -45,11 +46,19 @@ static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
 
 /* Number of the syscall the task is in (orig_ax / syscallno of its user registers). */
 #if defined(__TARGET_ARCH_arm64)
-#define PT_REGS_PARM_SYSCALL_NR(task) ({ struct pt_regs *r = task_user_regs(task); (__s32)BPF_CORE_READ(r, syscallno); })
+#define PT_REGS_PARM_SYSCALL_NR(task)                     \
+	({                                                \
+		struct pt_regs *r = task_user_regs(task); \
+		(__s32) BPF_CORE_READ(r, syscallno);      \
+	})
 #define NR_EXECVE ARM64_NR_EXECVE
 #define NR_EXECVEAT ARM64_NR_EXECVEAT
 #else
-#define PT_REGS_PARM_SYSCALL_NR(task) ({ struct pt_regs *r = task_user_regs(task); (__s32)BPF_CORE_READ(r, orig_ax); })
+#define PT_REGS_PARM_SYSCALL_NR(task)                     \
+	({                                                \
+		struct pt_regs *r = task_user_regs(task); \
+		(__s32) BPF_CORE_READ(r, orig_ax);        \
+	})
 #define NR_EXECVE X86_64_NR_EXECVE
 #define NR_EXECVEAT X86_64_NR_EXECVEAT
 #endif

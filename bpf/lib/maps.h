@@ -18,7 +18,7 @@ struct {
 struct scratch {
 	const unsigned char *names[PATH_DEPTH]; /* path walk: component names, leaf first */
 	__u32 lens[PATH_DEPTH];
-	struct dentry *walk_dentry;              /* put_path() input and loop state */
+	struct dentry *walk_dentry; /* put_path() input and loop state */
 	struct vfsmount *walk_mnt;
 	struct mount *walk_mount;
 	__u32 walk_n;
@@ -26,18 +26,20 @@ struct scratch {
 	__u32 walk_start;
 	__u8 walk_done;
 	__u8 walk_cut;
-	__u8 walk_pseudo;                        /* the walk ended on a disconnected dentry (memfd, ...) */
-	__u8 walk_deleted;                       /* the leaf dentry is unhashed: " (deleted)" follows */
-	__u8 list_flags;                         /* put_user_list() loop state */
-	__u8 list_cut;                           /* the last kept string was cut at the limit */
+	__u8 walk_pseudo;  /* the walk ended on a disconnected dentry (memfd, ...) */
+	__u8 walk_deleted; /* the leaf dentry is unhashed: " (deleted)" follows */
+	__u8 list_flags;   /* put_user_list() loop state */
+	__u8 list_cut;     /* the last kept string was cut at the limit */
 	__u8 _pad2[2];
 	const char *const *list_base;
 	__u32 list_off;
 	__u32 list_end;
 	__u32 list_count;
 	__u32 list_bytes;
-	__u64 owner;                             /* legacy: the tid using the slot; default: tid + 1 while taken, 0 when free (64 bits: the atomic compare-and-swap of BPF's v1 ISA) */
-	struct span ret;                         /* legacy: the span put_path_here()/put_list_here() wrote */
+	/* legacy: the tid using the slot; default: tid + 1 while taken, 0 when free (64 bits: the
+	 * atomic compare-and-swap of BPF's v1 ISA) */
+	__u64 owner;
+	struct span ret; /* legacy: the span put_path_here()/put_list_here() wrote */
 	union {
 		struct exec_record exec;
 		struct fork_record fork;

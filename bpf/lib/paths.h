@@ -113,8 +113,7 @@ LOOP_FN long write_cb(__u32 i, struct walk_ctx *w)
 		s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
 		off++;
 	}
-	bpf_probe_read_kernel(&s->buf[bounded(off, OFF_LIMIT - NAME_CAP)], bounded(len, NAME_CAP - 1),
-			      s->names[k]);
+	bpf_probe_read_kernel(&s->buf[bounded(off, OFF_LIMIT - NAME_CAP)], bounded(len, NAME_CAP - 1), s->names[k]);
 	s->walk_off = off + len;
 	return 0;
 }
@@ -195,8 +194,8 @@ static __always_inline __u32 put_path(struct scratch *s, __u32 off, struct span 
 #endif
 
 /* fd 0 of the task: mode, inode, file system magic and path (or dentry name on pseudo fs). */
-static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct span *sp, __u16 *type,
-				       __u64 *ino_out, __u64 *magic_out, struct task_struct *task)
+static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct span *sp, __u16 *type, __u64 *ino_out,
+                                       __u64 *magic_out, struct task_struct *task)
 {
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds;
@@ -221,7 +220,7 @@ static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct span
 	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC) {
 		s->exec.h.flags |= RF_STDIN_PSEUDO;
 		return put_kstr(s, off, sp, (const char *)BPF_CORE_READ(d, d_name.name), &s->exec.h.flags,
-				RF_STDIN_PATH_CUT);
+		                RF_STDIN_PATH_CUT);
 	}
 	s->walk_dentry = d;
 	s->walk_mnt = BPF_CORE_READ(f, f_path.mnt);

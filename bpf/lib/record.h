@@ -3,11 +3,12 @@
 /* The CPU's scratch slot for building one record. Where tracepoints run preemptible (after 6.18;
  * sid 7.2 in the matrix), a program preempted on this CPU can hold it while another program runs
  * there: the slot is then taken only when free (compare-and-swap; emit() frees it), and the
- * program that finds it taken counts a clash (and a lost record of its kind) and sends nothing, so two programs never write into
- * one buffer (sharing it made a record from the bytes of two in a mixed storm on sid: 2 malformed
- * records per run, and no way to tell a mix that still parsed). The legacy object (before 5.17,
- * tracepoints never preemptible) takes the slot and checks it was not reused at emit(). Counters
- * are atomic adds for the same reason: two increments on one CPU can interleave. */
+ * program that finds it taken counts a clash (and a lost record of its kind) and sends nothing,
+ * so two programs never write into one buffer (sharing it made a record from the bytes of two in
+ * a mixed storm on sid: 2 malformed records per run, and no way to tell a mix that still parsed).
+ * The legacy object (before 5.17, tracepoints never preemptible) takes the slot and checks it was
+ * not reused at emit(). Counters are atomic adds for the same reason: two increments on one CPU
+ * can interleave. */
 static __always_inline void count_clash(__u32 kind)
 {
 	struct counters *c = get_counters();
@@ -85,7 +86,7 @@ static __always_inline __u64 next_seq_number(struct rec_header *h)
  * tail. NULL when the event is out of scope or the slot is held (both counted); else the slot,
  * with *off where the tail goes on. emit() ends what this begins. */
 static __always_inline struct scratch *begin_record(struct task_struct *task, __u32 kind, __u32 size, __u32 tid,
-						    __u32 *off)
+                                                    __u32 *off)
 {
 	struct scratch *s;
 	struct rec_header *h;

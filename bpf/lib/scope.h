@@ -40,7 +40,8 @@ static __always_inline bool in_scope(struct task_struct *task, __u32 kind)
 			ok = false;
 		else if (tracer_cfg.include_kinds & (1 << FK_PID))
 			ok = (a && *a == FA_INCLUDE) ||
-			     (tracer_cfg.follow_tree && (bpf_map_lookup_elem(&traced, &tgid) || (kind == KIND_EXIT && just_died(tgid))));
+			     (tracer_cfg.follow_tree &&
+			      (bpf_map_lookup_elem(&traced, &tgid) || (kind == KIND_EXIT && just_died(tgid))));
 	}
 	if (ok && (kinds & (1 << FK_UID)))
 		ok = kind_ok(FK_UID, filter_lookup(FK_UID, (__u32)bpf_get_current_uid_gid()));

@@ -2,8 +2,8 @@
 
 /* Copy a NUL-terminated kernel string to buf[off..]; the span excludes the NUL.
  * Returns the new offset; sets *cut when the string did not fit in PATH_CAP. */
-static __always_inline __u32 put_kstr(struct scratch *s, __u32 off, struct span *sp,
-				      const char *src, __u32 *flags, __u32 cut_flag)
+static __always_inline __u32 put_kstr(struct scratch *s, __u32 off, struct span *sp, const char *src, __u32 *flags,
+                                      __u32 cut_flag)
 {
 	long n;
 
@@ -27,9 +27,8 @@ static __always_inline __u32 put_kstr(struct scratch *s, __u32 off, struct span 
 
 /* Copy [start, end) of the task's user memory (argv or env area) into buf[off..], at most limit
  * bytes. Returns the new offset. */
-static __always_inline __u32 put_user_area(struct scratch *s, __u32 off, struct span *sp,
-					   unsigned long start, unsigned long end, __u32 limit,
-					   __u32 *total, __u32 *flags, __u32 fault_flag)
+static __always_inline __u32 put_user_area(struct scratch *s, __u32 off, struct span *sp, unsigned long start,
+                                           unsigned long end, __u32 limit, __u32 *total, __u32 *flags, __u32 fault_flag)
 {
 	__u64 len = end > start ? end - start : 0;
 
@@ -43,7 +42,7 @@ static __always_inline __u32 put_user_area(struct scratch *s, __u32 off, struct 
 	if (!len || off > OFF_LIMIT - ARGS_CAP)
 		return off;
 	if (bpf_probe_read_user(&s->buf[bounded(off, OFF_LIMIT - ARGS_CAP)], bounded(len, ARGS_CAP),
-				(const void *)start)) {
+	                        (const void *)start)) {
 		*flags |= fault_flag;
 		return off;
 	}

@@ -10,8 +10,8 @@ static __always_inline int pid_nr_at(struct pid *pid, __u32 level, struct pid_na
 	if (!pid || BPF_CORE_READ(pid, level) < level)
 		return 0;
 	bpf_probe_read_kernel(&up, sizeof(up),
-			      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
-				      level * bpf_core_type_size(struct upid));
+	                      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+	                              level * bpf_core_type_size(struct upid));
 	if (ns)
 		*ns = up.ns;
 	return up.nr;
@@ -63,7 +63,7 @@ static __always_inline __u64 read_u64(const void *p)
 
 /* Credentials, audit login and controlling terminal of the task; the tty's name goes to the tail. */
 static __always_inline __u32 put_who(struct scratch *s, __u32 off, struct task_who *w, struct task_struct *task,
-				     __u32 *flags)
+                                     __u32 *flags)
 {
 	const struct cred *c = BPF_CORE_READ(task, cred);
 	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
@@ -95,7 +95,8 @@ static __always_inline __u32 put_who(struct scratch *s, __u32 off, struct task_w
 	w->tty.off = off;
 	w->tty.len = 0;
 	if (tty && off <= OFF_LIMIT - TTY_NAME_CAP) {
-		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - TTY_NAME_CAP)], TTY_NAME_CAP, &tty->name);
+		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - TTY_NAME_CAP)], TTY_NAME_CAP,
+		                              &tty->name);
 		if (n > 0) {
 			w->tty.len = n - 1;
 			off += n - 1;
@@ -106,7 +107,7 @@ static __always_inline __u32 put_who(struct scratch *s, __u32 off, struct task_w
 
 /* hostname and cgroup name go first in every tail. */
 static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, struct rec_header *h,
-						struct task_struct *task)
+                                                struct task_struct *task)
 {
 	long n;
 
@@ -117,7 +118,7 @@ static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, st
 
 		/* nodename is an array inside uts_ns: take its (relocated) address */
 		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - HOSTNAME_CAP)], HOSTNAME_CAP,
-					      &uts->name.nodename);
+		                              &uts->name.nodename);
 		if (n > 0) {
 			h->hostname.len = n - 1;
 			off += n - 1;
@@ -127,7 +128,7 @@ static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, st
 	h->cgroup.len = 0;
 	if (off < OFF_LIMIT - CGROUP_NAME_CAP) {
 		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - CGROUP_NAME_CAP)], CGROUP_NAME_CAP,
-					      BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name));
+		                              BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name));
 		if (n > 0) {
 			h->cgroup.len = n - 1;
 			off += n - 1;
