@@ -202,7 +202,8 @@ export function generateLayout(
       if (s.dims.length > 1) parts.push(`${m.name}$dims: [${s.dims.join(", ")}]`);
       if (s.struct) parts.push(`${m.name}$struct: "${s.struct}"`);
       const dims = s.dims.map((d) => `[${d}]`).join("");
-      lines.push(`  ${parts.join(", ")}, // ${s.type}${dims} (${s.size})`);
+      // One property a line, as biome formats it (the file is checked in with the formatted sources).
+      lines.push(`  ${parts.join(",\n  ")}, // ${s.type}${dims} (${s.size})`);
     }
   };
 
@@ -263,7 +264,7 @@ export function generateLayout(
       const s = shape(vt.type_id!);
       const parts = [`${vt.name}: ${v.offset}`];
       if (s.struct) parts.push(`${vt.name}$struct: "${s.struct}"`);
-      out.push(`  ${parts.join(", ")}, // ${typeName(vt.type_id!)} (${v.size})`);
+      out.push(`  ${parts.join(",\n  ")}, // ${typeName(vt.type_id!)} (${v.size})`);
     }
   } else {
     out.push(`  $size: 0,`);

@@ -43,10 +43,12 @@ export const cred_id = {
 /** struct task_who */
 export const task_who = {
   $size: 96,
-  creds: 0, creds$struct: "cred_id", // struct cred_id (80)
+  creds: 0,
+  creds$struct: "cred_id", // struct cred_id (80)
   login_uid: 80, // __u32 (4)
   session_id: 84, // __u32 (4)
-  tty: 88, tty$struct: "span", // struct span (8)
+  tty: 88,
+  tty$struct: "span", // struct span (8)
 } as const;
 
 /** struct rec_header */
@@ -72,25 +74,39 @@ export const rec_header = {
   mnt_ns: 92, // __u32 (4)
   pid_ns: 96, // __u32 (4)
   flags: 100, // __u32 (4)
-  comm: 104, comm$count: 16, // char[16] (16)
-  hostname: 120, hostname$struct: "span", // struct span (8)
-  cgroup: 128, cgroup$struct: "span", // struct span (8)
+  comm: 104,
+  comm$count: 16, // char[16] (16)
+  hostname: 120,
+  hostname$struct: "span", // struct span (8)
+  cgroup: 128,
+  cgroup$struct: "span", // struct span (8)
 } as const;
 
 /** struct exec_record */
 export const exec_record = {
   $size: 400,
-  h: 0, h$struct: "rec_header", // struct rec_header (136)
-  cmdpath: 136, cmdpath$struct: "span", // struct span (8)
-  pathname: 144, pathname$struct: "span", // struct span (8)
-  interp: 152, interp$struct: "span", // struct span (8)
-  interpreter_pathname: 160, interpreter_pathname$struct: "span", // struct span (8)
-  stdin_path: 168, stdin_path$struct: "span", // struct span (8)
-  pwd: 176, pwd$struct: "span", // struct span (8)
-  argv: 184, argv$struct: "span", // struct span (8)
-  env: 192, env$struct: "span", // struct span (8)
-  binary: 200, binary$struct: "file_id", // struct file_id (24)
-  interpreter: 224, interpreter$struct: "file_id", // struct file_id (24)
+  h: 0,
+  h$struct: "rec_header", // struct rec_header (136)
+  cmdpath: 136,
+  cmdpath$struct: "span", // struct span (8)
+  pathname: 144,
+  pathname$struct: "span", // struct span (8)
+  interp: 152,
+  interp$struct: "span", // struct span (8)
+  interpreter_pathname: 160,
+  interpreter_pathname$struct: "span", // struct span (8)
+  stdin_path: 168,
+  stdin_path$struct: "span", // struct span (8)
+  pwd: 176,
+  pwd$struct: "span", // struct span (8)
+  argv: 184,
+  argv$struct: "span", // struct span (8)
+  env: 192,
+  env$struct: "span", // struct span (8)
+  binary: 200,
+  binary$struct: "file_id", // struct file_id (24)
+  interpreter: 224,
+  interpreter$struct: "file_id", // struct file_id (24)
   stdin_ino: 248, // __u64 (8)
   stdin_magic: 256, // __u64 (8)
   argc: 264, // __u32 (4)
@@ -100,14 +116,17 @@ export const exec_record = {
   stdin_type: 280, // __u16 (2)
   _pad0: 282, // __u16 (2)
   syscall_nr: 284, // __s32 (4)
-  prev_comm: 288, prev_comm$count: 16, // char[16] (16)
-  who: 304, who$struct: "task_who", // struct task_who (96)
+  prev_comm: 288,
+  prev_comm$count: 16, // char[16] (16)
+  who: 304,
+  who$struct: "task_who", // struct task_who (96)
 } as const;
 
 /** struct fork_record */
 export const fork_record = {
   $size: 192,
-  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  h: 0,
+  h$struct: "rec_header", // struct rec_header (136)
   child_start: 136, // __u64 (8)
   child_process_start: 144, // __u64 (8)
   pp_start: 152, // __u64 (8)
@@ -124,7 +143,8 @@ export const fork_record = {
 /** struct exit_record */
 export const exit_record = {
   $size: 144,
-  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  h: 0,
+  h$struct: "rec_header", // struct rec_header (136)
   exit_code: 136, // __s32 (4)
   group_dead: 140, // __u32 (4)
 } as const;
@@ -132,14 +152,22 @@ export const exit_record = {
 /** struct exec_failed_record */
 export const exec_failed_record = {
   $size: 344,
-  h: 0, h$struct: "rec_header", // struct rec_header (136)
-  path: 136, path$struct: "span", // struct span (8)
-  pwd: 144, pwd$struct: "span", // struct span (8)
-  root: 152, root$struct: "span", // struct span (8)
-  dirfd_path: 160, dirfd_path$struct: "span", // struct span (8)
-  argv: 168, argv$struct: "span", // struct span (8)
-  env: 176, env$struct: "span", // struct span (8)
-  stdin_path: 184, stdin_path$struct: "span", // struct span (8)
+  h: 0,
+  h$struct: "rec_header", // struct rec_header (136)
+  path: 136,
+  path$struct: "span", // struct span (8)
+  pwd: 144,
+  pwd$struct: "span", // struct span (8)
+  root: 152,
+  root$struct: "span", // struct span (8)
+  dirfd_path: 160,
+  dirfd_path$struct: "span", // struct span (8)
+  argv: 168,
+  argv$struct: "span", // struct span (8)
+  env: 176,
+  env$struct: "span", // struct span (8)
+  stdin_path: 184,
+  stdin_path$struct: "span", // struct span (8)
   stdin_ino: 192, // __u64 (8)
   stdin_magic: 200, // __u64 (8)
   ret: 208, // __s64 (8)
@@ -153,16 +181,20 @@ export const exec_failed_record = {
   syscall: 242, // __u8 (1)
   argv_flags: 243, // __u8 (1)
   env_flags: 244, // __u8 (1)
-  _pad: 245, _pad$count: 3, // __u8[3] (3)
-  who: 248, who$struct: "task_who", // struct task_who (96)
+  _pad: 245,
+  _pad$count: 3, // __u8[3] (3)
+  who: 248,
+  who$struct: "task_who", // struct task_who (96)
 } as const;
 
 /** struct lost_record */
 export const lost_record = {
   $size: 208,
-  h: 0, h$struct: "rec_header", // struct rec_header (136)
+  h: 0,
+  h$struct: "rec_header", // struct rec_header (136)
   lost: 136, // __u64 (8)
-  lost_kind: 144, lost_kind$count: 6, // __u64[6] (48)
+  lost_kind: 144,
+  lost_kind$count: 6, // __u64[6] (48)
   scratch_clash: 192, // __u64 (8)
   skipped: 200, // __u64 (8)
 } as const;
@@ -196,9 +228,12 @@ export const tracer_config = {
 /** struct counters */
 export const counters = {
   $size: 152,
-  emitted: 0, emitted$count: 6, // __u64[6] (48)
-  lost: 48, lost$count: 6, // __u64[6] (48)
-  filtered: 96, filtered$count: 6, // __u64[6] (48)
+  emitted: 0,
+  emitted$count: 6, // __u64[6] (48)
+  lost: 48,
+  lost$count: 6, // __u64[6] (48)
+  filtered: 96,
+  filtered$count: 6, // __u64[6] (48)
   scratch_clash: 144, // __u64 (8)
 } as const;
 
@@ -313,7 +348,8 @@ export const scope_where = {
 /** .rodata DATASEC: variable offsets (write them through LoadOptions.configure) */
 export const rodata = {
   $size: 80,
-  tracer_cfg: 0, tracer_cfg$struct: "tracer_config", // struct tracer_config (32)
+  tracer_cfg: 0,
+  tracer_cfg$struct: "tracer_config", // struct tracer_config (32)
   unused_list_flag: 32, // enum list_flag (4)
   unused_filter_kind: 36, // enum filter_kind (4)
   unused_filter_action: 40, // enum filter_action (4)
