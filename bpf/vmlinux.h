@@ -61,9 +61,15 @@ enum {
 	BPF_RB_PROD_POS = 3,
 };
 
-typedef struct { int counter; } atomic_t;
-typedef struct { uid_t val; } kuid_t;
-typedef struct { gid_t val; } kgid_t;
+typedef struct {
+	int counter;
+} atomic_t;
+typedef struct {
+	uid_t val;
+} kuid_t;
+typedef struct {
+	gid_t val;
+} kgid_t;
 
 struct timespec64 {
 	time64_t tv_sec;
@@ -206,7 +212,9 @@ struct css_set {
 
 /* kernel_cap_t is a struct of one u64 since 6.3 and of two u32s (low word first) before: 8 bytes
  * either way, read whole through the field's relocated offset (CO-RE matches a struct by kind). */
-typedef struct { u64 val; } kernel_cap_t;
+typedef struct {
+	u64 val;
+} kernel_cap_t;
 
 struct cred {
 	kuid_t uid;
@@ -278,8 +286,8 @@ struct task_struct {
 	u64 start_boottime;
 	const struct cred *real_cred;
 	const struct cred *cred;
-	kuid_t loginuid;          /* CONFIG_AUDIT */
-	unsigned int sessionid;   /* CONFIG_AUDIT */
+	kuid_t loginuid;        /* CONFIG_AUDIT */
+	unsigned int sessionid; /* CONFIG_AUDIT */
 	char comm[16];
 	struct fs_struct *fs;
 	struct files_struct *files;

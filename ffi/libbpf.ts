@@ -39,6 +39,7 @@ const LIBBPF_SYMBOLS = {
   libbpf_set_print: { args: [P], returns: P }, // a pointer (not fn): null must pass, see muteLibbpfLog
   libbpf_get_error: { args: [P], returns: i64_fast },
   libbpf_num_possible_cpus: { args: [], returns: i32 },
+  libbpf_bpf_map_type_str: { args: [u32], returns: cstring },
 
   bpf_object__open_mem: { args: [P, u64, P], returns: P },
   bpf_object__load: { args: [P], returns: i32 },

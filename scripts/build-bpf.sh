@@ -57,4 +57,4 @@ log "layout → $LAYOUT_OUT"
 mkdir -p "$(dirname "$LAYOUT_OUT")"
 "$BUN" "$ROOT/scripts/gen-layout.ts" \
   --btf "$OUT_DIR/tracer.btf.json" --header "$BPF_DIR/tracer.h" \
-  --source ".output/tracer.bpf.o" --out "$LAYOUT_OUT"
+  --object "$OUT_DIR/tracer.bpf.o" --source ".output/tracer.bpf.o" --out "$LAYOUT_OUT"

@@ -11,10 +11,11 @@ NAME=build
 source scripts/lib.sh
 
 # ---- system packages (checked cheaply; apt only when something is missing) -------------------
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make patch gcc libc6-dev dpkg-dev nats-server openssl chromium)
+PKGS=(clang clang-format llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev bpftool auditd jq libcap2-bin strace make patch gcc libc6-dev dpkg-dev nats-server openssl chromium)
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v llvm-strip >/dev/null || missing+=(llvm)
+command -v clang-format >/dev/null || missing+=(clang-format) # npm run lint:bpf
 command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
 command -v auditctl >/dev/null || [ -x /usr/sbin/auditctl ] || missing+=(auditd) # test/kernel/audit.test.ts
 command -v jq >/dev/null || missing+=(jq) # test/kernel/screen.test.ts runs docs/usage.md's jq recipes
@@ -42,7 +43,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if ! $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >&2; then
     # Ubuntu ships bpftool in linux-tools, not as its own package.
     # (Ubuntu's chromium is a snap, left out here: the browser tests want Debian's)
-    $SUDO apt-get install -y -qq --no-install-recommends clang llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make patch gcc libc6-dev dpkg-dev nats-server openssl linux-tools-common linux-tools-generic >&2
+    $SUDO apt-get install -y -qq --no-install-recommends clang clang-format llvm libbpf-dev libelf-dev zlib1g-dev linux-libc-dev auditd jq libcap2-bin strace make patch gcc libc6-dev dpkg-dev nats-server openssl linux-tools-common linux-tools-generic >&2
   fi
 fi
 

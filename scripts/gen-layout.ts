@@ -1,9 +1,10 @@
 // Generates src/decode/layout.gen.ts (struct offsets, enum constants, .rodata offsets) from BTF JSON.
 //
-// Usage: bun scripts/gen-layout.ts --btf tracer.btf.json --header bpf/tracer.h --out FILE [--source NAME]
+// Usage: bun scripts/gen-layout.ts --btf tracer.btf.json --header bpf/tracer.h --out FILE [--object OBJ] [--source NAME]
 //   --btf     output of `bpftool btf dump file OBJ format raw -j` (of a bpftool-linked object, so
 //             DATASEC offsets are final)
 //   --header  the C header that defines the records; only its structs/unions/enums are emitted
+//   --object  the BPF object: its ELF symbols give the program names and sections
 //   --source  object name written in the header comment
 // The output is deterministic: structs and enums in header order, members in declaration order.
 // It is only rewritten when its content changes.
@@ -59,8 +60,53 @@ interface Shape {
   struct?: string;
 }
 
-/** Generate the TypeScript source. Throws LayoutError on anything it cannot express. */
-export function generateLayout(btfJson: string, header: string, source: string): { code: string; missing: string[] } {
+/** The programs of a BPF ELF object: its global functions outside .text, name → ELF section (the
+ * attach point libbpf derives from it), sorted by name. */
+export function elfPrograms(elf: Uint8Array): Record<string, string> {
+  const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
+  if (dv.getUint32(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1)
+    throw new LayoutError("not a 64-bit little-endian ELF object");
+  const shoff = Number(dv.getBigUint64(0x28, true));
+  const shentsize = dv.getUint16(0x3a, true);
+  const shnum = dv.getUint16(0x3c, true);
+  const sh = (i: number) => {
+    const at = shoff + i * shentsize;
+    return {
+      name: dv.getUint32(at, true),
+      type: dv.getUint32(at + 4, true),
+      offset: Number(dv.getBigUint64(at + 0x18, true)),
+      size: Number(dv.getBigUint64(at + 0x20, true)),
+      link: dv.getUint32(at + 0x28, true),
+    };
+  };
+  const str = (table: number, off: number) => {
+    const start = sh(table).offset + off;
+    return new TextDecoder().decode(elf.subarray(start, elf.indexOf(0, start)));
+  };
+  const shstrndx = dv.getUint16(0x3e, true);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < shnum; i++) {
+    const s = sh(i);
+    if (s.type !== 2) continue; // SHT_SYMTAB
+    for (let at = s.offset; at < s.offset + s.size; at += 24) {
+      const info = dv.getUint8(at + 4);
+      const shndx = dv.getUint16(at + 6, true);
+      if ((info & 0xf) !== 2 || info >> 4 !== 1 || shndx === 0 || shndx >= shnum) continue; // global FUNC, defined
+      const section = str(shstrndx, sh(shndx).name);
+      if (section !== ".text") out[str(s.link, dv.getUint32(at, true))] = section;
+    }
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Generate the TypeScript source. Throws LayoutError on anything it cannot express. With the
+ * object's bytes (elf), also its program names and sections. */
+export function generateLayout(
+  btfJson: string,
+  header: string,
+  source: string,
+  elf?: Uint8Array,
+): { code: string; missing: string[] } {
   const types: BtfType[] = JSON.parse(btfJson).types;
   const byId = new Map<number, BtfType>();
   for (const t of types) byId.set(t.id, t);
@@ -156,7 +202,8 @@ export function generateLayout(btfJson: string, header: string, source: string):
       if (s.dims.length > 1) parts.push(`${m.name}$dims: [${s.dims.join(", ")}]`);
       if (s.struct) parts.push(`${m.name}$struct: "${s.struct}"`);
       const dims = s.dims.map((d) => `[${d}]`).join("");
-      lines.push(`  ${parts.join(", ")}, // ${s.type}${dims} (${s.size})`);
+      // One property a line, as biome formats it (the file is checked in with the formatted sources).
+      lines.push(`  ${parts.join(",\n  ")}, // ${s.type}${dims} (${s.size})`);
     }
   };
 
@@ -217,13 +264,31 @@ export function generateLayout(btfJson: string, header: string, source: string):
       const s = shape(vt.type_id!);
       const parts = [`${vt.name}: ${v.offset}`];
       if (s.struct) parts.push(`${vt.name}$struct: "${s.struct}"`);
-      out.push(`  ${parts.join(", ")}, // ${typeName(vt.type_id!)} (${v.size})`);
+      out.push(`  ${parts.join(",\n  ")}, // ${typeName(vt.type_id!)} (${v.size})`);
     }
   } else {
     out.push(`  $size: 0,`);
   }
   out.push(`} as const;`);
   out.push("");
+
+  // Map names (the .maps DATASEC) and programs (ELF symbols): the names user space asks libbpf for.
+  const mapsSec = types.find((t) => t.kind === "DATASEC" && t.name === ".maps");
+  if (mapsSec) {
+    const names = mapsSec.vars!.map((v) => get(v.type_id).name).sort();
+    out.push(`/** Maps of the object (its .maps section), by name. */`);
+    out.push(`export const maps = {`);
+    for (const n of names) out.push(`  ${n}: "${n}",`);
+    out.push(`} as const;`);
+    out.push("");
+  }
+  if (elf) {
+    out.push(`/** Programs of the object: name → ELF section (the attach point libbpf derives from it). */`);
+    out.push(`export const programs = {`);
+    for (const [n, s] of Object.entries(elfPrograms(elf))) out.push(`  ${n}: "${s}",`);
+    out.push(`} as const;`);
+    out.push("");
+  }
 
   return { code: out.join("\n"), missing };
 }
@@ -235,7 +300,9 @@ if (import.meta.main) {
     const headerPath = arg(argv, "--header")!;
     const outPath = arg(argv, "--out")!;
     const source = arg(argv, "--source", false) ?? ".output/tracer.bpf.o";
-    const { code, missing } = generateLayout(btf, readFileSync(headerPath, "utf8"), source);
+    const object = arg(argv, "--object", false);
+    const elf = object === undefined ? undefined : readFileSync(object);
+    const { code, missing } = generateLayout(btf, readFileSync(headerPath, "utf8"), source, elf);
     for (const m of missing) {
       console.error(
         `gen-layout: warning: ${m} (from ${headerPath}) is not in the object's BTF; use it in the BPF program`,

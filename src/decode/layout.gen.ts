@@ -237,6 +237,45 @@ export const counters = {
   scratch_clash: 144, // __u64 (8)
 } as const;
 
+/** enum tracer_limits */
+export const tracer_limits = {
+  TASK_COMM_LEN: 16,
+  PATH_CAP: 4096,
+  PATH_DEPTH: 64,
+  NAME_CAP: 256,
+  HOSTNAME_CAP: 65,
+  TTY_NAME_CAP: 64,
+  CGROUP_NAME_CAP: 128,
+  ARGS_CAP: 524288,
+  ARGS_DEFAULT: 131072,
+} as const;
+
+/** enum fs_magic */
+export const fs_magic = {
+  PIPEFS_MAGIC: 1346981957,
+  SOCKFS_MAGIC: 1397703499,
+  ANON_INODE_FS_MAGIC: 151263540,
+  OVERLAYFS_SUPER_MAGIC: 2035054128,
+} as const;
+
+/** enum syscall_nr_x86_64 */
+export const syscall_nr_x86_64 = {
+  X86_64_NR_EXECVE: 59,
+  X86_64_NR_EXECVEAT: 322,
+} as const;
+
+/** enum syscall_nr_arm64 */
+export const syscall_nr_arm64 = {
+  ARM64_NR_EXECVE: 221,
+  ARM64_NR_EXECVEAT: 281,
+} as const;
+
+/** enum exec_syscall */
+export const exec_syscall = {
+  SYSCALL_EXECVE: 0,
+  SYSCALL_EXECVEAT: 1,
+} as const;
+
 /** enum record_kind */
 export const record_kind = {
   KIND_EXEC: 1,
@@ -308,7 +347,7 @@ export const scope_where = {
 
 /** .rodata DATASEC: variable offsets (write them through LoadOptions.configure) */
 export const rodata = {
-  $size: 60,
+  $size: 80,
   tracer_cfg: 0,
   tracer_cfg$struct: "tracer_config", // struct tracer_config (32)
   unused_list_flag: 32, // enum list_flag (4)
@@ -318,4 +357,34 @@ export const rodata = {
   unused_record_kind: 48, // enum record_kind (4)
   unused_record_flag: 52, // enum record_flag (4)
   unused_seq_layout: 56, // enum seq_layout (4)
+  unused_tracer_limits: 60, // enum tracer_limits (4)
+  unused_fs_magic: 64, // enum fs_magic (4)
+  unused_syscall_nr_x86_64: 68, // enum syscall_nr_x86_64 (4)
+  unused_syscall_nr_arm64: 72, // enum syscall_nr_arm64 (4)
+  unused_exec_syscall: 76, // enum exec_syscall (4)
+} as const;
+
+/** Maps of the object (its .maps section), by name. */
+export const maps = {
+  comm_before_rename: "comm_before_rename",
+  counters: "counters",
+  dying: "dying",
+  events: "events",
+  exec_stash: "exec_stash",
+  filter_comms: "filter_comms",
+  filter_values: "filter_values",
+  group_exit_claimed: "group_exit_claimed",
+  scratch: "scratch",
+  traced: "traced",
+} as const;
+
+/** Programs of the object: name → ELF section (the attach point libbpf derives from it). */
+export const programs = {
+  handle_enter_execve: "tracepoint/syscalls/sys_enter_execve",
+  handle_enter_execveat: "tracepoint/syscalls/sys_enter_execveat",
+  handle_exec: "tp_btf/sched_process_exec",
+  handle_exit: "tp_btf/sched_process_exit",
+  handle_exit_execve: "tracepoint/syscalls/sys_exit_execve",
+  handle_fork: "tp_btf/sched_process_fork",
+  handle_rename: "tp_btf/task_rename",
 } as const;

@@ -1,6 +1,6 @@
 // Kernel-side counters (per-CPU map "counters", summed; the programs' skipped runs), lost_events,
 // and the exit summary.
-import { counters as C, lost_record as L, rec_header as H, record_kind as K } from "../decode/layout.gen";
+import { counters as C, lost_record as L, maps as M, rec_header as H, record_kind as K } from "../decode/layout.gen";
 import { BpfTracer } from "./loader";
 import type { ProgInfoLayout } from "./kernel-features";
 import { recordKindOf } from "./programs";
@@ -55,7 +55,7 @@ export class CounterReader {
       if (k !== null) out.skipped[k]! += n;
     }
     for (let k = 0; k < K.KIND_MAX; k++) out.lost[k] = out.skipped[k]!;
-    if (!this.t.lookup("counters", this.key, this.value)) return out;
+    if (!this.t.lookup(M.counters, this.key, this.value)) return out;
     const dv = this.dv;
     for (let cpu = 0; cpu < BpfTracer.possibleCpus; cpu++) {
       const base = cpu * SLOT;

@@ -62,23 +62,6 @@ export interface ObjectInfo {
   maps: { name: string; type: string; maxEntries: number; valueSize: number }[];
 }
 
-const MAP_TYPES: Record<number, string> = {
-  1: "hash",
-  2: "array",
-  3: "prog_array",
-  4: "perf_event_array",
-  5: "percpu_hash",
-  6: "percpu_array",
-  9: "lru_hash",
-  10: "lru_percpu_hash",
-  12: "array_of_maps",
-  13: "hash_of_maps",
-  27: "ringbuf",
-  28: "inode_storage",
-  29: "task_storage",
-  31: "user_ringbuf",
-};
-
 const LOG_TAIL = 40;
 const EPERM = 1,
   ENOENT = 2,
@@ -154,7 +137,7 @@ export class BpfTracer {
         const type = bpf.bpf_map__type(m);
         return {
           name,
-          type: MAP_TYPES[type] ?? `type ${type}`,
+          type: str(bpf.libbpf_bpf_map_type_str(type)) || `type ${type}`,
           maxEntries: bpf.bpf_map__max_entries(m),
           valueSize: bpf.bpf_map__value_size(m),
         };

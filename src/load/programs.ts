@@ -1,5 +1,5 @@
 // Which BPF programs an event selection needs, and the .rodata configuration they read.
-import { rodata, tracer_config as C } from "../decode/layout.gen";
+import { maps as M, type programs as P, rodata, tracer_config as C } from "../decode/layout.gen";
 import type { KernelFeatures } from "./kernel-features";
 import { TRACED } from "../decode/index";
 
@@ -14,8 +14,11 @@ export interface ProgramOptions {
   bufferSize: number;
 }
 
+/** A program of the object (names generated from it: a renamed program fails to compile here). */
+export type ProgramName = keyof typeof P;
+
 /** Programs per event; an unselected event's programs are not attached at all. */
-const PROGRAMS: Record<string, string[]> = {
+const PROGRAMS: Record<string, ProgramName[]> = {
   sched_process_exec: ["handle_exec", "handle_rename"],
   process_execute_failed: ["handle_enter_execve", "handle_enter_execveat", "handle_exit_execve"],
   sched_process_fork: ["handle_fork"],
@@ -28,13 +31,13 @@ const KIND_OF: Record<string, number> = Object.fromEntries(TRACED.map((d) => [d.
  * program that only keeps state (task_rename: the comm an exec replaces). A skipped
  * sys_enter_execve(at) loses a record only when that exec fails. */
 export function recordKindOf(program: string): number | null {
-  if (program === "handle_rename") return null;
-  const ev = Object.keys(PROGRAMS).find((e) => PROGRAMS[e]!.includes(program));
+  if (program === ("handle_rename" satisfies ProgramName)) return null;
+  const ev = Object.keys(PROGRAMS).find((e) => PROGRAMS[e]!.includes(program as ProgramName));
   return ev === undefined ? null : KIND_OF[ev]!;
 }
 
 /** One program serves both syscalls' return: verified once, attached twice. */
-export const ALSO_ATTACH: Record<string, string[]> = {
+export const ALSO_ATTACH: Partial<Record<ProgramName, string[]>> = {
   handle_exit_execve: ["syscalls/sys_exit_execveat"],
 };
 
@@ -44,8 +47,8 @@ export function followsTree(cfg: Pick<ProgramOptions, "command" | "scope">): boo
   return cfg.command.length > 0 || cfg.scope.pidTree.length > 0;
 }
 
-export function programsFor(cfg: ProgramOptions): string[] {
-  const progs = new Set<string>();
+export function programsFor(cfg: ProgramOptions): ProgramName[] {
+  const progs = new Set<ProgramName>();
   for (const ev of cfg.events) for (const p of PROGRAMS[ev] ?? []) progs.add(p);
   if (followsTree(cfg))
     for (const p of [...PROGRAMS.sched_process_fork!, ...PROGRAMS.sched_process_exit!]) progs.add(p);
@@ -60,8 +63,8 @@ export function unusedMaps(
   k: Pick<KernelFeatures, "exitGroupDead">,
 ): Record<string, number> {
   const out: Record<string, number> = {};
-  if (!followsTree(cfg)) out.traced = out.dying = 1;
-  if (k.exitGroupDead) out.group_exit_claimed = 1;
+  if (!followsTree(cfg)) out[M.traced] = out[M.dying] = 1;
+  if (k.exitGroupDead) out[M.group_exit_claimed] = 1;
   return out;
 }
 

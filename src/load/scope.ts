@@ -5,8 +5,10 @@ import {
   filter_key as FK,
   filter_kind as K,
   filter_action as A,
+  maps as M,
   scope_where as W,
   tracer_config as C,
+  tracer_limits as LIMIT,
   rodata,
 } from "../decode/layout.gen";
 import type { BpfTracer } from "./loader";
@@ -117,7 +119,7 @@ export function fillScopeMaps(t: BpfTracer, s: Scope): void {
   const put = (kind: number, value: bigint, action: number) => {
     kdv.setUint32(FK.kind, kind, true);
     kdv.setBigUint64(FK.value, value, true);
-    t.update("filter_values", key, new Uint8Array([action]));
+    t.update(M.filter_values, key, new Uint8Array([action]));
   };
   const each = <T>(kind: number, f: ValueFilter<T>, conv: (v: T) => bigint) => {
     for (const v of f.include) put(kind, conv(v), A.FA_INCLUDE);
@@ -130,9 +132,9 @@ export function fillScopeMaps(t: BpfTracer, s: Scope): void {
   each(K.FK_PIDNS, s.pidns, BigInt);
   const enc = new TextEncoder();
   const comm = (c: string, action: number) => {
-    const k = new Uint8Array(16);
-    k.set(enc.encode(c).subarray(0, 15));
-    t.update("filter_comms", k, new Uint8Array([action]));
+    const k = new Uint8Array(LIMIT.TASK_COMM_LEN);
+    k.set(enc.encode(c).subarray(0, LIMIT.TASK_COMM_LEN - 1));
+    t.update(M.filter_comms, k, new Uint8Array([action]));
   };
   for (const c of s.comm.include) comm(c, A.FA_INCLUDE);
   for (const c of s.comm.exclude) comm(c, A.FA_EXCLUDE);
@@ -143,5 +145,5 @@ export function fillScopeMaps(t: BpfTracer, s: Scope): void {
 export function follow(t: BpfTracer, pid: number): void {
   const k = new Uint8Array(4);
   new DataView(k.buffer).setUint32(0, pid, true);
-  t.update("traced", k, new Uint8Array([1]));
+  t.update(M.traced, k, new Uint8Array([1]));
 }

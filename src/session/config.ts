@@ -2,6 +2,7 @@
 
 import { UsageError } from "../errors.ts";
 import { TRACED } from "../decode/index.ts";
+import { tracer_limits as LIMIT } from "../decode/layout.gen.ts";
 import { emptyScope, type Scope, type ValueFilter } from "../load/scope.ts";
 import type { ContainerOptions } from "../containers/pipe.ts";
 import type { Word } from "../word.ts";
@@ -103,7 +104,7 @@ export function checkStreamName(s: string): string {
 }
 
 export const LIMITS = {
-  maxArgsSize: { default: 128 * KiB, min: 4 * KiB, max: 512 * KiB },
+  maxArgsSize: { default: LIMIT.ARGS_DEFAULT, min: 4 * KiB, max: LIMIT.ARGS_CAP },
   bufferSize: { default: 16 * MiB, min: 64 * KiB, max: 1024 * MiB },
   spoolSize: { default: 256 * MiB, min: 4 * KiB, max: 1024 * 1024 * MiB },
   /** The ring must hold at least this many records of the largest size. */

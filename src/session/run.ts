@@ -22,6 +22,7 @@ import {
 } from "../pipeline";
 import { EpochClock } from "../decode/clock";
 import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
+import { maps as M } from "../decode/layout.gen";
 import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
 import type { ContainerPipe } from "../containers/pipe";
@@ -182,9 +183,9 @@ async function openTracer(
   const tracer = withKernel(kernel, () =>
     BpfTracer.open({
       object,
-      ringMap: "events",
+      ringMap: M.events,
       ringSize: cfg.bufferSize,
-      perCpuMaps: ["scratch"],
+      perCpuMaps: [M.scratch],
       maxEntries: unusedMaps(cfg, kernel),
       programs: programsFor(cfg),
       alsoAttach: ALSO_ATTACH,

@@ -2,7 +2,7 @@
 import { test, expect, describe } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateLayout, headerNames, LayoutError } from "../../scripts/gen-layout.ts";
+import { elfPrograms, generateLayout, headerNames, LayoutError } from "../../scripts/gen-layout.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -149,6 +149,32 @@ describe("generateLayout", () => {
   });
 });
 
+describe("elfPrograms", () => {
+  // Ground truth: the section of each global function as llvm-readelf lists the symbol table.
+  test("the programs and sections of both objects are what llvm-readelf says", () => {
+    for (const obj of ["tracer.bpf.o", "tracer-legacy.bpf.o"]) {
+      const path = join(ROOT, ".output", obj);
+      const elf = readFileSync(path);
+      const r = Bun.spawnSync(["llvm-readelf", "-s", "-S", "--wide", path], { stdout: "pipe" });
+      expect(r.exitCode).toBe(0);
+      const text = r.stdout.toString();
+      const sections = new Map<string, string>();
+      for (const m of text.matchAll(/^\s*\[\s*(\d+)\]\s+(\S+)/gm)) sections.set(m[1]!, m[2]!);
+      const want: Record<string, string> = {};
+      for (const m of text.matchAll(/^\s*\d+:\s+\S+\s+\d+\s+FUNC\s+GLOBAL\s+\S+\s+(\d+)\s+(\S+)$/gm)) {
+        const section = sections.get(m[1]!)!;
+        if (section !== ".text") want[m[2]!] = section;
+      }
+      expect(Object.keys(want).length).toBeGreaterThan(0);
+      expect(elfPrograms(elf)).toEqual(want);
+    }
+  });
+
+  test("a file that is not an ELF object is refused", () => {
+    expect(() => elfPrograms(new TextEncoder().encode("not an ELF object, not at all"))).toThrow(LayoutError);
+  });
+});
+
 describe("the committed layout", () => {
   const btfJson = join(ROOT, ".output/tracer.btf.json");
   const layout = join(ROOT, "src/decode/layout.gen.ts");
@@ -159,6 +185,7 @@ describe("the committed layout", () => {
       readFileSync(btfJson, "utf8"),
       readFileSync(join(ROOT, "bpf/tracer.h"), "utf8"),
       ".output/tracer.bpf.o",
+      readFileSync(join(ROOT, ".output/tracer.bpf.o")),
     );
     expect(readFileSync(layout, "utf8")).toBe(code);
   });

@@ -5,6 +5,7 @@
 // `binary` and `interpreter_path` are filled in user space (enrich/binary.ts).
 import {
   exec_failed_record as R,
+  exec_syscall as X,
   rec_header as H,
   record_flag as RF,
   list_flag as LF,
@@ -87,7 +88,7 @@ export const EXEC_FAILED = defineEvent({
   kind: K.KIND_EXEC_FAILED,
   layout: R,
   doc: "from `syscalls/sys_enter_execve(at)` + `sys_exit_execve(at)`: the enter side only stashes pointers in an LRU map keyed by thread id, the exit side does the work when the return value is negative; `returnValue` is `-errno`",
-  syscall: (ev) => (ev.r.dv.getUint8(ev.r.off + R.syscall) === 1 ? "execveat" : "execve"),
+  syscall: (ev) => (ev.r.dv.getUint8(ev.r.off + R.syscall) === X.SYSCALL_EXECVEAT ? "execveat" : "execve"),
   returnValue: ret,
   prepare,
   args: [

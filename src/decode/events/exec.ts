@@ -1,6 +1,15 @@
 // sched_process_exec: the schema of KIND_EXEC records (Tracee's 18 args in Tracee's order, then
 // ours; shared/spec/000 and shared/tracee-json.md).
-import { exec_record as E, file_id as F, rec_header as H, record_flag as RF, record_kind as K } from "../layout.gen";
+import {
+  exec_record as E,
+  file_id as F,
+  fs_magic as FS,
+  rec_header as H,
+  record_flag as RF,
+  record_kind as K,
+  syscall_nr_arm64 as ARM64,
+  syscall_nr_x86_64 as X86_64,
+} from "../layout.gen";
 import { spanText, type Rec } from "../record";
 import { areaCut, droppedItems, stringArea, type StringArea } from "../string-area";
 import type { RecordEvent } from "../event";
@@ -8,13 +17,12 @@ import { whoFields } from "./who";
 import { parentFields, withParentCut, withParentHits } from "./context";
 import { comm, defineEvent, envOnly, hashOnly, flag, list, nuls, num, span, str, u16, u32, u64 } from "../schema";
 
-const PIPEFS_MAGIC = 0x50495045;
-const SOCKFS_MAGIC = 0x534f434b;
-
-/** Syscall numbers of the exec family on the machine the binary is built for (NR_EXECVE and
- * NR_EXECVEAT in bpf/tracer.bpf.c). */
+/** Syscall numbers of the exec family on the machine the binary runs on (the object is built for
+ * it: NR_EXECVE and NR_EXECVEAT in bpf/lib/compat.h). */
 export const SYSCALL_NAMES: Record<number, string> =
-  process.arch === "arm64" ? { 221: "execve", 281: "execveat" } : { 59: "execve", 322: "execveat" };
+  process.arch === "arm64"
+    ? { [ARM64.ARM64_NR_EXECVE]: "execve", [ARM64.ARM64_NR_EXECVEAT]: "execveat" }
+    : { [X86_64.X86_64_NR_EXECVE]: "execve", [X86_64.X86_64_NR_EXECVEAT]: "execveat" };
 
 /** stdin_path: readlink(/proc/PID/fd/0) text for pipes, sockets and anon inodes, else the path. */
 export function stdinPathText(r: Rec, pathAt: number, magicAt: number, inoAt: number): string {
@@ -22,8 +30,8 @@ export function stdinPathText(r: Rec, pathAt: number, magicAt: number, inoAt: nu
   if (!(r.dv.getUint32(r.off + H.flags, true) & RF.RF_STDIN_PSEUDO)) return name;
   const magic = r.dv.getUint32(r.off + magicAt, true);
   const ino = r.dv.getBigUint64(r.off + inoAt, true);
-  if (magic === PIPEFS_MAGIC) return `pipe:[${ino}]`;
-  if (magic === SOCKFS_MAGIC) return `socket:[${ino}]`;
+  if (magic === FS.PIPEFS_MAGIC) return `pipe:[${ino}]`;
+  if (magic === FS.SOCKFS_MAGIC) return `socket:[${ino}]`;
   return `anon_inode:${name}`;
 }
 
