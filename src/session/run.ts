@@ -95,10 +95,11 @@ interface Files {
   timelineOut: Writer | null;
 }
 
-function closeFiles(f: Files): void {
-  f.sink.close();
-  f.treeOut?.close();
-  f.timelineOut?.close();
+/** The run ends before it began: close them, and remove the files it created. */
+function discardFiles(f: Files): void {
+  f.sink.discard();
+  f.treeOut?.discard();
+  f.timelineOut?.discard();
 }
 
 /** Stage 1: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), --tree's
@@ -363,7 +364,7 @@ export async function run(cfg: Config): Promise<number> {
   try {
     tracer = await openTracer(cfg, kernel, commandMode, pipeline);
   } catch (e) {
-    closeFiles(files);
+    discardFiles(files);
     throw e;
   }
   // attached: what starts from now is seen by its events, what began before is in /proc now
@@ -374,7 +375,7 @@ export async function run(cfg: Config): Promise<number> {
     out = openOutputs(cfg, commandMode, files, nats, log);
   } catch (e) {
     tracer.close(false);
-    closeFiles(files);
+    discardFiles(files);
     await nats?.sink.close(0);
     throw e;
   }
@@ -384,7 +385,7 @@ export async function run(cfg: Config): Promise<number> {
     delivery = await startDelivery(cfg, { ...out, ci }, stats);
   } catch (e) {
     tracer.close(false);
-    closeFiles(files);
+    discardFiles(files);
     throw e;
   }
   deliver = delivery.deliver;

@@ -8,7 +8,9 @@ import {
   ftruncateSync,
   openSync,
   readFileSync,
+  lstatSync,
   readlinkSync,
+  unlinkSync,
   writeSync,
   type Stats,
 } from "node:fs";
@@ -104,8 +106,9 @@ export class Writer extends ByteBuf {
     }
     const name = wordText(path);
     let fd: number;
+    let created: boolean;
     try {
-      fd = openOutput(path);
+      ({ fd, created } = openOutput(path));
     } catch (err) {
       throw wrap(`open output ${name}`, err);
     }
@@ -115,7 +118,28 @@ export class Writer extends ByteBuf {
       closeSync(fd);
       throw wrap(`chmod output ${name}`, err);
     }
-    return new Writer(fd, name, true, opts);
+    const w = new Writer(fd, name, true, opts);
+    if (created) w.createdPath = path;
+    return w;
+  }
+
+  /** The path of a file this writer created (null: it existed, or is not a file of ours). */
+  private createdPath: Word | null = null;
+
+  /** Close, and remove the file if this writer created it and nothing was written: the run
+   * ended before it began, and leaves nothing behind (an existing file stays, emptied). */
+  discard(): void {
+    const path = this.createdPath;
+    const mine = path !== null && this.written === 0 && this.pos === 0 ? fstatSync(this.fd) : null;
+    this.close();
+    if (!mine || path === null) return;
+    const p = typeof path === "string" ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength);
+    try {
+      const now = lstatSync(p);
+      if (now.ino === mine.ino && now.dev === mine.dev) unlinkSync(p); // still the file we made
+    } catch {
+      // gone already, or not ours to remove: leave it
+    }
   }
 
   /** Full buffer: write it out first; grow only for a single piece larger than a chunk. */
@@ -204,11 +228,11 @@ const NULL_RDEV = 0x103;
  *   descriptor that was checked (/proc/self/fd/N), so it cannot be swapped in between.
  * (/dev/stdout, /dev/stderr and /dev/fd/N never get here: Writer.open uses those descriptors.)
  */
-function openOutput(word: Word): number {
+function openOutput(word: Word): { fd: number; created: boolean } {
   const path = typeof word === "string" ? word : Buffer.from(word.buffer, word.byteOffset, word.byteLength);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
   try {
-    return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600); // new: ours
+    return { fd: openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600), created: true }; // new: ours
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
@@ -253,7 +277,7 @@ function openOutput(word: Word): number {
     checkExisting(st);
     const fd = openSync(`/proc/self/fd/${at}`, O_WRONLY);
     if (st.isFile()) ftruncateSync(fd, 0);
-    return fd;
+    return { fd, created: false };
   } finally {
     for (const fd of held) closeSync(fd);
   }
