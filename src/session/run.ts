@@ -1,7 +1,7 @@
-// One tracing session, in stages: privileges checked, then the files opened (-o, --tree,
-// --timeline, the CI outputs: a refused one ends the run before anything is loaded) → load and
-// attach → the formatter, --nats and the data path (pipeline.ts) → (start COMMAND) → poll loop →
-// finish (drain, losses, stats, tree, summary). One cleanup path in reverse.
+// One tracing session, in stages: privileges checked, then --nats and the files opened (-o,
+// --tree, --timeline, the CI outputs: a refused one ends the run before anything is loaded) →
+// load and attach → the formatter and the data path (pipeline.ts) → (start COMMAND) → poll loop
+// → finish (drain, losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { fstatSync, writeSync } from "node:fs";
@@ -103,8 +103,8 @@ function discardFiles(f: Files): void {
 }
 
 /** Stage 1: the event sink (-o, stdout, or stderr with COMMAND; with --nats only -o), --tree's
- * and --timeline's files. `nats()` is the publisher once open (after the load). */
-function openFiles(cfg: Config, commandMode: boolean, nats: () => Publisher | null): Files {
+ * and --timeline's files. */
+function openFiles(cfg: Config, commandMode: boolean, nats: Publisher | null): Files {
   // Opened first, so that a bad --tree path fails before the events' file is created (same rules as -o).
   const treeOut = cfg.tree !== null && cfg.tree !== "-" ? forOption("--tree", () => openSink(cfg.tree)) : null;
   let timelineOut: Writer | null = null;
@@ -113,8 +113,8 @@ function openFiles(cfg: Config, commandMode: boolean, nats: () => Publisher | nu
     // With COMMAND, stdout belongs to the command: events go to -o FILE, else to stderr.
     // With --nats, the spool's bytes reach the kernel before -o's: a line in the file is in the
     // stream or in the spool, even after kill -9.
-    const writeFn = cfg.nats
-      ? (fd: number, b: Uint8Array, o: number, n: number) => (nats()?.sink.flushSpool(), writeSync(fd, b, o, n))
+    const writeFn = nats
+      ? (fd: number, b: Uint8Array, o: number, n: number) => (nats.sink.flushSpool(), writeSync(fd, b, o, n))
       : undefined;
     const sink =
       cfg.output === null && commandMode
@@ -358,27 +358,29 @@ export async function run(cfg: Config): Promise<number> {
   const full = cfg.timeline !== null || ciWanted(cfg.ci) || !!process.env.GITHUB_STEP_SUMMARY;
   const log = commandMode || cfg.timeline !== null ? new TraceLog(full) : null;
   let nats: Publisher | null = null;
-  const ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
-  const files = openFiles(cfg, commandMode, () => nats);
+  let ci: CiSession | null;
+  let files: Files;
+  try {
+    // A server that is not there yet is waited for in the background; bad credentials, an
+    // unknown host, a stream that does not take our subjects end the run here.
+    nats = await openPublisher(cfg, bootToEpochNs);
+    ci = CiSession.open(ciRun(cfg), log); // --attest, --profile, --baseline, GITHUB_STEP_SUMMARY: src/ci/
+    files = openFiles(cfg, commandMode, nats);
+  } catch (e) {
+    await nats?.sink.close(0);
+    throw e;
+  }
   let tracer: BpfTracer;
   try {
     tracer = await openTracer(cfg, kernel, commandMode, pipeline);
   } catch (e) {
     discardFiles(files);
+    await nats?.sink.close(0);
     throw e;
   }
   // attached: what starts from now is seen by its events, what began before is in /proc now
   pipeline.walkProc();
-  let out: Outputs;
-  try {
-    nats = await openPublisher(cfg, bootToEpochNs); // a server that is not there is waited for; bad credentials end it here
-    out = openOutputs(cfg, commandMode, files, nats, log);
-  } catch (e) {
-    tracer.close(false);
-    discardFiles(files);
-    await nats?.sink.close(0);
-    throw e;
-  }
+  const out = openOutputs(cfg, commandMode, files, nats, log);
   const { sink } = out;
   let delivery: Delivery;
   try {
@@ -386,6 +388,7 @@ export async function run(cfg: Config): Promise<number> {
   } catch (e) {
     tracer.close(false);
     discardFiles(files);
+    await nats?.sink.close(0);
     throw e;
   }
   deliver = delivery.deliver;
