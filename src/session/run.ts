@@ -21,7 +21,7 @@ import { CiSession, ciWanted } from "../ci/session";
 import { TraceLog } from "../ci/collect";
 import { buildTimeline, timelineText } from "../ci/timeline";
 import { criticalPath, criticalPathLine } from "../ci/critical-path";
-import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
+import { configureScope, excludeSelf, fillScopeMaps, follow, scopeMapSizes } from "../load/scope";
 import { execPathFilter } from "../filter/exec-path";
 import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs, clockNs, CLOCK_BOOTTIME } from "../../ffi/libc";
@@ -161,7 +161,7 @@ async function openTracer(
       ringMap: "events",
       ringSize: cfg.bufferSize,
       perCpuMaps: ["scratch"],
-      maxEntries: unusedMaps(cfg, kernel),
+      maxEntries: { ...unusedMaps(cfg, kernel), ...scopeMapSizes(scope) },
       programs: programsFor(cfg),
       alsoAttach: ALSO_ATTACH,
       configure: (rodata) => {
