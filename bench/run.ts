@@ -8,8 +8,9 @@
 //   bun bench/run.ts --fresh-only [--rounds N]   the fresh run alone (tracer and execsnoop, 5
 //                    rounds by default, a few minutes): .output/bench/results-fresh.json
 //   bun bench/run.ts --quick   the fresh run (5 rounds) and the main storms (exec-1, exec-2, fork;
-//                    3 rounds, the fewest a verdict is drawn from), nothing else: ~8 minutes
-//                    against ~21 for the whole bench (2026-12-07); options given beside it win
+//                    3 rounds, the fewest a verdict is drawn from), none of the other passes: a
+//                    check well under the whole bench's ~20 minutes (1,177 s on 2026-12-02, before
+//                    the fresh run's ~100 s); options given beside it win
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
