@@ -4,7 +4,8 @@
 import { existsSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
 import { containerFilter, type ContainerFilterSpec } from "../filter/container";
-import { DEFAULT_SOCKETS } from "./sockets";
+import { ContainerRegistry, DEFAULT_SOCKETS } from "./registry";
+import { ContainerStage } from "./stage";
 
 export interface ContainerPipe {
   /** An event, in ring order (a view: copied here when it has to wait). */
@@ -62,8 +63,6 @@ export async function startContainerPipe(
     lively: () => false,
   };
   if (dockerSocket === null && podmanSocket === null && containerdSocket === null) return idsOnly; // no runtime here
-  // loaded only where a runtime may answer (see sockets.ts)
-  const [{ ContainerRegistry }, { ContainerStage }] = await Promise.all([import("./registry"), import("./stage")]);
   const registry = new ContainerRegistry({ dockerSocket, podmanSocket, containerdSocket });
   if ((await registry.start()).length === 0) {
     registry.close(); // none answers (each said why, in one line): ids only, no waiting

@@ -6,7 +6,12 @@ import { libc } from "../../ffi/libc";
 import { Containerd, CONTAINERD_NAMESPACES } from "./containerd";
 import { DockerApi } from "./docker-api";
 import type { ContainerMeta, OnChange, Runtime } from "./meta";
-import { DEFAULT_SOCKETS } from "./sockets";
+
+export const DEFAULT_SOCKETS = {
+  docker: "/var/run/docker.sock",
+  podman: "/run/podman/podman.sock",
+  containerd: "/run/containerd/containerd.sock",
+} as const;
 
 /** How long an event waits for its container's metadata. Docker answers an inspect of a container
  * being started only once the start is over (a few hundred ms on a loaded host; 200 ms made the

@@ -3,7 +3,7 @@
 // consistency check, not a deployment.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { DEFAULT_SOCKETS } from "../../src/containers/sockets";
+import { DEFAULT_SOCKETS } from "../../src/containers/registry";
 import { ROOT } from "../kernel/harness";
 
 test("deploy/daemonset.yaml: image tag, host mounts at the paths the tracer uses", async () => {
