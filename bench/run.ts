@@ -7,6 +7,10 @@
 //                    [--no-warmup] [--no-decoder] [--no-ring] [--no-bpf-cost] [--no-fresh] [--out FILE]
 //   bun bench/run.ts --fresh-only [--rounds N]   the fresh run alone (tracer and execsnoop, 5
 //                    rounds by default, a few minutes): .output/bench/results-fresh.json
+//   bun bench/run.ts --quick   the fresh run (5 rounds) and the main storms (exec-1, exec-2, fork;
+//                    3 rounds, the fewest a verdict is drawn from), none of the other passes: a
+//                    check well under the whole bench's ~20 minutes (1,177 s on 2026-12-02, before
+//                    the fresh run's ~100 s); options given beside it win
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -51,9 +55,21 @@ const { values: a } = parseArgs({
     "no-bpf-cost": { type: "boolean", default: false },
     "no-fresh": { type: "boolean", default: false },
     "fresh-only": { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
+
+/** --quick: the fresh run and the main storms only (see the header). */
+const QUICK_WORKLOADS = "exec-1,exec-2,fork";
+const QUICK_ROUNDS = "3";
+/** The fresh run keeps its own default under --quick unless --rounds is given. */
+const freshRoundsGiven = a.rounds !== undefined;
+if (a.quick) {
+  a.only ??= QUICK_WORKLOADS;
+  a.rounds ??= QUICK_ROUNDS;
+  for (const k of ["no-verify", "no-warmup", "no-ring", "no-decoder", "no-bpf-cost"] as const) a[k] = true;
+}
 
 const started = performance.now();
 const log = (s: string) =>
@@ -151,7 +167,7 @@ if (!a["no-warmup"]) {
 let fresh: { runs: FreshRun[]; figures: FreshFigures[] } | null = null;
 if (!a["no-fresh"]) {
   log("fresh runs as in CI: tracer and execsnoop, start-up + 3,000 spawns + exit, per thread and BPF");
-  fresh = await measureFresh(rounds ?? FRESH_ROUNDS, log);
+  fresh = await measureFresh(a.quick && !freshRoundsGiven ? FRESH_ROUNDS : (rounds ?? FRESH_ROUNDS), log);
 }
 
 const verifications: Verification[] = [];

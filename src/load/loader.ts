@@ -31,8 +31,8 @@ export interface LoadOptions {
   ringSize: number;
   /** Maps whose max_entries become libbpf_num_possible_cpus() before load. */
   perCpuMaps?: string[];
-  /** Maps given another max_entries before load (e.g. 1 for a map this run's programs never
-   * touch: a preallocated hash map's elements cost CPU to create). */
+  /** Maps given fewer entries before load (never more than the object gives them): e.g. 1 for a
+   * map this run's programs never touch (a preallocated hash map's elements cost CPU to create). */
   maxEntries?: Record<string, number>;
   /** Programs to load and attach; every other program in the object gets autoload=false. */
   programs: string[];
@@ -220,7 +220,8 @@ export class BpfTracer {
       check(`configure map ${name}`, bpf.bpf_map__set_max_entries(this.map(name), BpfTracer.possibleCpus));
     }
     for (const [name, n] of Object.entries(o.maxEntries ?? {})) {
-      check(`configure map ${name}`, bpf.bpf_map__set_max_entries(this.map(name), n));
+      const m = this.map(name);
+      check(`configure map ${name}`, bpf.bpf_map__set_max_entries(m, Math.min(n, bpf.bpf_map__max_entries(m))));
     }
     if (o.configure) {
       const rodata = [...this.maps.entries()].find(([n]) => n.endsWith(".rodata"));

@@ -111,6 +111,17 @@ export function configureScope(dv: DataView, s: Scope, hostMntNs: number, follow
   dv.setUint32(at + C.host_mnt_ns, hostMntNs, true);
 }
 
+/** The filter maps hold exactly what fillScopeMaps puts in them: sized for it (at most the
+ * object's own max_entries, see LoadOptions.maxEntries) rather than preallocated for 4,096 and
+ * 1,024 values (~1.5 ms of CPU at start-up on the bench host, 2026-12-07). */
+export function scopeMapSizes(s: Scope): Record<string, number> {
+  const n = (f: ValueFilter<unknown>) => f.include.length + f.exclude.length;
+  return {
+    [M.filter_values]: Math.max(1, n(s.pid) + n(s.uid) + n(s.cgroup) + n(s.mntns) + n(s.pidns)),
+    [M.filter_comms]: Math.max(1, n(s.comm)),
+  };
+}
+
 /** Fill the filter maps after load (before events can matter: attach happens first, but the
  * switches in .rodata already make every event fail an include until its value is here). */
 export function fillScopeMaps(t: BpfTracer, s: Scope): void {

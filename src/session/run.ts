@@ -30,7 +30,7 @@ import { CiSession, ciWanted } from "../ci/session";
 import { TraceLog } from "../ci/collect";
 import { buildTimeline, timelineText } from "../ci/timeline";
 import { criticalPath, criticalPathLine } from "../ci/critical-path";
-import { configureScope, excludeSelf, fillScopeMaps, follow } from "../load/scope";
+import { configureScope, excludeSelf, fillScopeMaps, follow, scopeMapSizes } from "../load/scope";
 import { hostMountNs } from "../load/host-ns";
 import { bootToEpochOffsetNs, clockNs, CLOCK_BOOTTIME } from "../../ffi/libc";
 import { CounterReader, LossReporter, type KernelCounters } from "../load/counters";
@@ -187,7 +187,7 @@ async function openTracer(
       ringMap: M.events,
       ringSize: cfg.bufferSize,
       perCpuMaps: [M.scratch],
-      maxEntries: unusedMaps(cfg, kernel),
+      maxEntries: { ...unusedMaps(cfg, kernel), ...scopeMapSizes(scope) },
       programs: programsFor(cfg),
       alsoAttach: ALSO_ATTACH,
       configure: (rodata) => {
