@@ -1,6 +1,6 @@
 // The data path: ring records → decoder (an event view over the record) → redaction →
 // enrichment → the caller's delivery (filters, formatters, sinks). Owns the counters of what passed.
-import { decodeInto, DecodeError } from "./decode/index";
+import { decodeInto, DecodeError, EVENTS } from "./decode/index";
 import { RecordEvent, type DecodeOptions } from "./decode/event";
 import { createEnricher } from "./enrich/index";
 import { FileHasher, type HashStats } from "./enrich/hash";
@@ -8,6 +8,44 @@ import { byteRedactor, redactStage } from "./redact/record";
 import { ProcessTable } from "./enrich/process-table";
 import { walkProc } from "./enrich/proc-walk";
 import type { RedactOptions } from "./redact/redactor";
+import { dfgOnly } from "./jit";
+import { TOP } from "./decode/top";
+import * as decodeEvent from "./decode/event";
+import * as decodeRecord from "./decode/record";
+import * as decodeText from "./decode/text";
+import * as decodeClock from "./decode/clock";
+import * as decodeEntity from "./decode/entity";
+import * as decodeStringArea from "./decode/string-area";
+import * as decodeTop from "./decode/top";
+import * as decodeSeq from "./decode/seq";
+import * as redactBytes from "./redact/bytes";
+import * as decodeIndex from "./decode/index";
+import * as decodeSchema from "./decode/schema";
+import * as execEvent from "./decode/events/exec";
+import * as execFailedEvent from "./decode/events/exec-failed";
+
+// The record path out of the FTL tier (src/jit.ts): what decodes, redacts and enriches a record,
+// each event kind's per-record preparation and its fields' functions.
+dfgOnly(
+  decodeIndex,
+  decodeSchema,
+  execEvent,
+  execFailedEvent,
+  decodeEvent,
+  decodeRecord,
+  decodeText,
+  decodeClock,
+  decodeEntity,
+  decodeStringArea,
+  decodeTop,
+  decodeSeq,
+  redactBytes,
+  ProcessTable,
+);
+for (const d of EVENTS) {
+  dfgOnly(d.prepare);
+  for (const f of [...TOP, ...d.args]) dfgOnly(f.fn, f.omit);
+}
 
 export interface PipelineStats {
   decoded: number;
@@ -59,7 +97,8 @@ export function createPipeline(
     enrich(ev);
     deliver(ev);
   };
-  return {
+  dfgOnly(run, enrich, redact);
+  const p: Pipeline = {
     hashStats: hasher?.stats ?? null,
     walkProc: () => walkProc(table),
     onRecord(view, offset, length) {
@@ -74,4 +113,6 @@ export function createPipeline(
       run(new DataView(b.buffer, b.byteOffset, b.byteLength), b, 0, b.length, true);
     },
   };
+  dfgOnly(p.onRecord, p.onOwnRecord);
+  return p;
 }

@@ -32,6 +32,7 @@ import { formatNatsStats, formatStats } from "./stats";
 import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
+import { dfgOnly } from "../jit";
 import type { RecordEvent } from "../decode/event";
 import { terminal } from "../format/screen";
 import { fit } from "../format/table";
@@ -378,6 +379,7 @@ export async function run(cfg: Config): Promise<number> {
     }
     containers.push(e);
   };
+  dfgOnly(deliver); // src/jit.ts
 
   let stop = false;
   let command: Command | null = null;
