@@ -190,12 +190,14 @@ for (const s of subjects) {
   process.stdout.write(
     `${s.label}: µs per spawn (per fork, per thread)\n${"window".padEnd(16)}${"main".padStart(6)}${"JIT".padStart(6)}${"other".padStart(6)}${"bpf".padStart(6)}   optimizing compiles\n${s.rows.join("\n")}\n`,
   );
-  const byFn = new Map<string, { name: string; tiers: string[]; ms: number }>();
+  const byFn = new Map<string, { name: string; tiers: string[]; ms: number; dfg: number; ftl: number }>();
   for (const c of s.all) {
     if (c.tier === "Baseline") continue;
-    const e = byFn.get(c.hash) ?? { name: c.name, tiers: [], ms: 0 };
+    const e = byFn.get(c.hash) ?? { name: c.name, tiers: [], ms: 0, dfg: 0, ftl: 0 };
     e.tiers.push(c.tier);
     e.ms += c.ms;
+    if (c.tier === "DFG") e.dfg += c.ms;
+    else e.ftl += c.ms;
     byFn.set(c.hash, e);
   }
   const opt = s.all.filter((c) => c.tier !== "Baseline");
@@ -211,6 +213,8 @@ for (const s of subjects) {
   );
   if (a.list) {
     for (const [h, e] of [...byFn].sort((x, y) => y[1].ms - x[1].ms))
-      process.stdout.write(`  ${e.ms.toFixed(1).padStart(7)} ms  ${e.tiers.join(",").padEnd(24)} ${e.name}#${h}\n`);
+      process.stdout.write(
+        `  ${e.ms.toFixed(1).padStart(7)} ms (DFG ${e.dfg.toFixed(1).padStart(6)}, FTL ${e.ftl.toFixed(1).padStart(6)})  ${e.tiers.join(",").padEnd(24)} ${e.name}#${h}\n`,
+      );
   }
 }

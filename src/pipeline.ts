@@ -4,7 +4,7 @@
 // summary line, the formatter (table or JSON lines) → the sink and --nats (startDelivery). Owns
 // the counters of what passed. The session (session/run.ts) opens the outputs, loads, starts and
 // stops; it builds this path and feeds it the ring.
-import { decodeInto, DecodeError } from "./decode/index";
+import { decodeInto, DecodeError, EVENTS } from "./decode/index";
 import { RecordEvent, type DecodeOptions } from "./decode/event";
 import { createEnricher } from "./enrich/index";
 import { FileHasher, type HashStats } from "./enrich/hash";
@@ -23,6 +23,44 @@ import type { TraceLog } from "./ci/collect";
 import type { CiSession } from "./ci/session";
 import { topAccessor } from "./decode/top";
 import { LOST } from "./decode/index";
+import { dfgOnly } from "./jit";
+import { TOP } from "./decode/top";
+import * as decodeEvent from "./decode/event";
+import * as decodeRecord from "./decode/record";
+import * as decodeText from "./decode/text";
+import * as decodeClock from "./decode/clock";
+import * as decodeEntity from "./decode/entity";
+import * as decodeStringArea from "./decode/string-area";
+import * as decodeTop from "./decode/top";
+import * as decodeSeq from "./decode/seq";
+import * as redactBytes from "./redact/bytes";
+import * as decodeIndex from "./decode/index";
+import * as decodeSchema from "./decode/schema";
+import * as execEvent from "./decode/events/exec";
+import * as execFailedEvent from "./decode/events/exec-failed";
+
+// The record path out of the FTL tier (src/jit.ts): what decodes, redacts and enriches a record,
+// each event kind's per-record preparation and its fields' functions.
+dfgOnly(
+  decodeIndex,
+  decodeSchema,
+  execEvent,
+  execFailedEvent,
+  decodeEvent,
+  decodeRecord,
+  decodeText,
+  decodeClock,
+  decodeEntity,
+  decodeStringArea,
+  decodeTop,
+  decodeSeq,
+  redactBytes,
+  ProcessTable,
+);
+for (const d of EVENTS) {
+  dfgOnly(d.prepare);
+  for (const f of [...TOP, ...d.args]) dfgOnly(f.fn, f.omit);
+}
 
 export interface PipelineStats {
   decoded: number;
@@ -74,7 +112,8 @@ export function createPipeline(
     enrich(ev);
     deliver(ev);
   };
-  return {
+  dfgOnly(run, enrich, redact);
+  const p: Pipeline = {
     hashStats: hasher?.stats ?? null,
     walkProc: () => walkProc(table),
     onRecord(view, offset, length) {
@@ -89,6 +128,8 @@ export function createPipeline(
       run(new DataView(b.buffer, b.byteOffset, b.byteLength), b, 0, b.length, true);
     },
   };
+  dfgOnly(p.onRecord, p.onOwnRecord);
+  return p;
 }
 
 // ---- after enrichment: the trace's end instant → --exec → containers → every output ----------
@@ -148,7 +189,7 @@ export async function startDelivery(opts: DeliveryOptions, out: EventOutputs, st
   // and in no set order, so without this a thread created during the shutdown could show its exit
   // without its fork (or its exec without either). Events after it are not part of the trace.
   let endNs = -1n;
-  return {
+  const delivery: Delivery = {
     containers,
     end: (ns) => void (endNs = ns),
     deliver(e) {
@@ -160,4 +201,6 @@ export async function startDelivery(opts: DeliveryOptions, out: EventOutputs, st
       containers.push(e);
     },
   };
+  dfgOnly(delivery.deliver); // src/jit.ts
+  return delivery;
 }

@@ -12,6 +12,7 @@ const RANK: Record<string, number> = {
   ffi: 0,
   "src/errors": 0,
   "src/word": 0,
+  "src/jit": 0,
   "src/ring": 1,
   "src/decode": 2,
   "src/redact": 2.5,

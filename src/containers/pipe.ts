@@ -1,6 +1,7 @@
 // Where events meet their container's runtime metadata: between enrichment and the formatters.
 // Events of a container being looked up wait (in ring order, everything behind them too) until
 // the runtime answers or the registry's bound passes; then --container-name/--image/--pod apply.
+import { dfgOnly } from "../jit";
 import { existsSync } from "node:fs";
 import type { RecordEvent } from "../decode/event";
 import { containerFilter, type ContainerFilterSpec } from "../filter/container";
@@ -52,6 +53,7 @@ export async function startContainerPipe(
   const keep = containerFilter(cfg.filter);
   const pass = (ev: RecordEvent) =>
     keep && !keep(ev.x.containerMeta === "late" ? undefined : ev.x.container) ? excluded() : deliver(ev);
+  dfgOnly(pass); // src/jit.ts
   const dockerSocket = socketOf(cfg.sockets, "docker");
   const podmanSocket = socketOf(cfg.sockets, "podman");
   const containerdSocket = socketOf(cfg.sockets, "containerd");

@@ -2,6 +2,7 @@
 // threadEntityId/processEntityId/parentEntityId join with Tracee's own.
 // HashTaskID(tid, start) = Murmur3 x86 32-bit, seed 0x18273645, over 12 bytes: tid (u32) then the
 // task's start in epoch ns rounded down to 100 ms (u64), both big-endian.
+import { dfgOnly } from "../jit";
 import { divmod, Q } from "./clock";
 
 const SEED = 0x18273645;
@@ -56,3 +57,5 @@ export function hashTaskId(tid: number, hi: number, lo: number): number {
   keyView.setUint32(8, l, false);
   return murmur(keyView, key, 12, SEED);
 }
+
+dfgOnly(murmur); // src/jit.ts

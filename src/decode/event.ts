@@ -3,6 +3,7 @@
 // by name (typed: `arg(ev, "pathname")` is a string, a misspelt name does not compile); nothing
 // is copied out of the record unless asked for.
 import { rec_header as H } from "./layout.gen";
+import { dfgOnly } from "../jit";
 import { checkRecord, checkSpans, containerIdOfRecord, DecodeError, spanLen, spanStart, type Rec } from "./record";
 
 const HEADER_SPANS = [H.hostname, H.cgroup];
@@ -297,7 +298,9 @@ export function accessor<D extends AnyDef, N extends ArgName<D>>(
 ): (ev: EventView<D>) => ArgValue<D, N> {
   const i = argIndex(def, name);
   const read = readerOf(def.args[i]!);
-  return (ev) => (ev instanceof RecordEvent ? read(ev as RecordEvent) : ev.arg(i)) as ArgValue<D, N>;
+  const get = (ev: EventView<D>) => (ev instanceof RecordEvent ? read(ev as RecordEvent) : ev.arg(i)) as ArgValue<D, N>;
+  dfgOnly(read, get); // src/jit.ts
+  return get;
 }
 
 /** Arg `name` of the event (typed by its definition). */

@@ -1,6 +1,7 @@
 // The top-level fields of every JSON line, once, in the order of Tracee's trace.Event
 // (types/trace/trace.go); ours ("seq", "containerMetadata") after Tracee's.
 import { rec_header as H } from "./layout.gen";
+import { dfgOnly } from "../jit";
 import { hashTaskId } from "./entity";
 import { T } from "./clock";
 import { kernelSeq } from "./seq";
@@ -177,5 +178,7 @@ export type TopValue<N extends TopName> = TopField<N> extends Field<N, infer V> 
 /** A typed reader of one top-level field. */
 export function topAccessor<N extends TopName>(name: N): (ev: EventView) => TopValue<N> {
   const f = TOP.find((t) => t.name === name)! as Field;
-  return (ev) => ev.top(f) as TopValue<N>;
+  const get = (ev: EventView) => ev.top(f) as TopValue<N>;
+  dfgOnly(get); // src/jit.ts
+  return get;
 }

@@ -15,6 +15,7 @@ import { hashTaskId } from "../decode/entity";
 import { divmod, Q, type EpochClock } from "../decode/clock";
 import type { StringArea } from "../decode/string-area";
 import type { ByteRedactor } from "../redact/bytes";
+import { dfgOnly } from "../jit";
 
 const MAX = 1 << 16;
 /** argv bytes kept per process (whole strings): the context of its children's lines. */
@@ -95,6 +96,8 @@ const nulCount = (b: Uint8Array) => {
   for (let i = 0; i < b.length; i++) if (b[i] === 0) n++;
   return n;
 };
+
+dfgOnly(tickAt, bounded, argvHitsOf, nulCount, Proc); // src/jit.ts
 
 export class ProcessTable {
   private procs = new Map<number, Proc>();

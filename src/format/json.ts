@@ -8,7 +8,7 @@
  * time.Time args as RFC 3339 strings as Go writes them. Spans were checked when the view was set,
  * so nothing here throws halfway through a line.
  */
-import * as jsc from "bun:jsc";
+import { dfgOnly, noFTL, noInline } from "../jit";
 import { ByteBuf, lit, type Lit } from "./bytes";
 import { TOP } from "../decode/top";
 import { divmod, Q, T, ZERO_TIME } from "../decode/clock";
@@ -205,14 +205,11 @@ const RUNTIME = { T, TRUE, FALSE, EMPTY_LIST, ZERO_TIME_JSON, writeRfc3339, writ
  * load ~25): FTL compiles after ready 59 → 44, JIT threads over spawns 3,000-9,000 -25%; steady
  * pipeline CPU per spawn the same within 2% (three pairs of processes run at once).
  */
-// bun:jsc has it at run time; bun-types 1.4 does not declare it.
-const { noInline, noFTL } = jsc as unknown as {
-  noInline(f: (...a: never[]) => unknown): void;
-  noFTL(f: (...a: never[]) => unknown): void;
-};
 const WRITERS = ["raw", "byte", "uint", "num", "u64", "big", "str", "utf8Json", "utf8JsonNulList"] as const;
 for (const m of WRITERS) noInline(ByteBuf.prototype[m]);
 for (const f of [writeRfc3339, writeObject, encodeValue]) noInline(f);
+// All of it DFG only since (src/jit.ts): the writers' FTL compiles, too, cost more than they saved.
+dfgOnly(ByteBuf, writeRfc3339, writeObject, encodeValue, encodeArray, encodeObject, secondPrefix);
 
 type Encode = (out: ByteBuf, ev: RecordEvent) => void;
 
@@ -291,6 +288,8 @@ export class JsonEncoder {
     e(out, ev);
   }
 }
+
+dfgOnly(JsonEncoder);
 
 const line = new ByteBuf(4096);
 

@@ -1,5 +1,6 @@
 // Event → sink in the chosen format: JSON straight into the sink's buffer, or table lines.
 
+import { dfgOnly } from "../jit";
 import type { EventView, RecordEvent } from "../decode/event.ts";
 import { JsonEncoder } from "./json.ts";
 import { ByteBuf } from "./bytes.ts";
@@ -39,11 +40,13 @@ export function eventWriter(
   if (sink === null) throw new Error("eventWriter: no sink and no tap");
   if (format === "json") {
     const json = new JsonEncoder(captureEnv, hash);
+    const write = (ev: RecordEvent) => {
+      json.encode(sink, ev);
+      sink.commit();
+    };
+    dfgOnly(write); // src/jit.ts
     return {
-      write: (ev) => {
-        json.encode(sink, ev);
-        sink.commit();
-      },
+      write,
       finish: () => {},
       tick: () => {},
       holding: () => false,

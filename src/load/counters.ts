@@ -50,9 +50,9 @@ export class CounterReader {
       scratchClash: 0,
       skippedRuns: this.readSkips(fresh),
     };
-    for (const [prog, n] of Object.entries(out.skippedRuns)) {
-      const k = recordKindOf(prog);
-      if (k !== null) out.skipped[k]! += n;
+    for (const prog in out.skippedRuns) {
+      const k = this.kindOf(prog);
+      if (k !== null) out.skipped[k]! += out.skippedRuns[prog]!;
     }
     for (let k = 0; k < K.KIND_MAX; k++) out.lost[k] = out.skipped[k]!;
     if (!this.t.lookup(M.counters, this.key, this.value)) return out;
@@ -67,6 +67,14 @@ export class CounterReader {
       out.scratchClash += Number(dv.getBigUint64(base + C.scratch_clash, true));
     }
     return out;
+  }
+
+  /** recordKindOf, once per program (read() runs every WAKEUP_MS while records flow). */
+  private readonly kinds = new Map<string, number | null>();
+  private kindOf(prog: string): number | null {
+    let k = this.kinds.get(prog);
+    if (k === undefined) this.kinds.set(prog, (k = recordKindOf(prog)));
+    return k;
   }
 
   /** recursion_misses of each attached program: the kernel runs a program only once at a time

@@ -2,6 +2,7 @@
 // is a secret, else the list's new bytes. A pre-filter looks for the few bytes every default rule
 // needs before anything is decoded (most command lines have none of them); only a list that has
 // them is decoded and given to the rules (redactor.ts), and re-encoded byte for byte.
+import { dfgOnly } from "../jit";
 import { decodeBytes, encodeBytes, nulListEnd } from "../decode/text";
 import { CURL, MYSQL_LIKE, SSHPASS } from "./rules";
 import type { Redactor } from "./redactor";
@@ -128,3 +129,5 @@ export class ByteRedactor {
     return red && { bytes: join(red.items, cut), hits: red.hits };
   }
 }
+
+dfgOnly(follows, specialProgram, strings, join, ByteRedactor); // src/jit.ts

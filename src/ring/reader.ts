@@ -3,6 +3,7 @@ import { JSCallback, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
 import { bpf, lastErrno } from "../../ffi/libbpf.ts";
 import { readFileSync } from "node:fs";
 import { pageSize, describeErrno } from "../../ffi/libc.ts";
+import { dfgOnly } from "../jit";
 
 /**
  * Called once per committed record. `view` spans the whole ring data area (2 × size bytes, see
@@ -72,6 +73,7 @@ export class RingReader {
     if (size < pageSize || (size & (size - 1)) !== 0)
       throw new RingError("open ring buffer", 22, `size ${size} is not a power of 2 ≥ ${pageSize}`);
     this.limit = 2 * size;
+    dfgOnly(this.sample); // src/jit.ts
     this.cb = new JSCallback(this.sample, { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 });
     this.rb = bpf.ring_buffer__new(mapFd, this.cb.ptr!, null, null) as Pointer | null;
     if (!this.rb) {

@@ -18,6 +18,7 @@ import { wrap } from "../errors.ts";
 import { ByteBuf } from "../format/bytes.ts";
 import { type Word, wordText } from "../word.ts";
 import { passedFds } from "./passed-fds.ts";
+import { dfgOnly } from "../jit.ts";
 
 /*
  * The writer *is* the byte buffer formatters encode into (see format/bytes.ts), so an event
@@ -228,6 +229,8 @@ const NULL_RDEV = 0x103;
  *   descriptor that was checked (/proc/self/fd/N), so it cannot be swapped in between.
  * (/dev/stdout, /dev/stderr and /dev/fd/N never get here: Writer.open uses those descriptors.)
  */
+dfgOnly(Writer); // src/jit.ts
+
 function openOutput(word: Word): { fd: number; created: boolean } {
   const path = typeof word === "string" ? word : Buffer.from(word.buffer, word.byteOffset, word.byteLength);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;

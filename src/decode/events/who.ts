@@ -1,5 +1,6 @@
 // Who ran it, with which privileges, from where: the args both exec events take from a
 // struct task_who (credentials as Tracee's SlimCred, audit login uid and session, tty).
+import { dfgOnly } from "../../jit";
 import { cred_id as C, rec_header as H, record_flag as RF, task_who as W } from "../layout.gen";
 import { spanText } from "../record";
 import type { RecordEvent } from "../event";
@@ -107,3 +108,5 @@ export function whoFields(at: number) {
 }
 
 export type { RecordEvent };
+
+dfgOnly(sameWords, cachedCreds); // src/jit.ts

@@ -1,0 +1,38 @@
+// JavaScriptCore's per-function levers (bun:jsc), for the record path.
+//
+// Why the record path stays out of JSC's top tier (FTL): a fresh run of 3,000 spawns (9,000
+// events) spent ~60 µs per event in JSC's JITWorker threads, four fifths of it in FTL compiles
+// (B3/Air; ProcessTable.enrich alone, with what it inlines, ~30% of it), which a few thousand
+// events never pay back: the DFG tier's code ran the steady path as fast within the noise of a
+// shared host (bench/jit.ts, side by side with BUN_JSC_useFTLJIT=0: see the commit that made
+// this). The runtime reads BUN_JSC_* only at process start, so the lever is per function.
+import * as jsc from "bun:jsc";
+
+type Fn = (...a: never[]) => unknown;
+// bun:jsc has both at run time; bun-types 1.4 does not declare them.
+export const { noInline, noFTL } = jsc as unknown as { noInline(f: Fn): void; noFTL(f: Fn): void };
+
+/** Keep functions out of the FTL tier (they still reach the DFG tier): each function given, each
+ * method and accessor of a class given (its prototype's and its static ones), each function of a
+ * module namespace given (and each class in it). null/undefined are skipped. */
+export function dfgOnly(...targets: unknown[]): void {
+  for (const t of targets) walk(t, 1);
+}
+
+function walk(t: unknown, depth: number): void {
+  if (typeof t === "function") {
+    noFTL(t as Fn);
+    if (t.prototype && t.prototype !== Function.prototype) methods(t.prototype);
+    methods(t);
+  } else if (t !== null && typeof t === "object" && depth > 0) {
+    for (const k of Object.keys(t)) walk((t as Record<string, unknown>)[k], depth - 1);
+  }
+}
+
+function methods(o: object): void {
+  for (const k of Object.getOwnPropertyNames(o)) {
+    if (k === "constructor" || k === "prototype" || k === "caller" || k === "arguments") continue;
+    const d = Object.getOwnPropertyDescriptor(o, k)!;
+    for (const f of [d.value, d.get, d.set]) if (typeof f === "function") noFTL(f as Fn);
+  }
+}
