@@ -193,11 +193,11 @@ export class RecordEvent<D extends AnyDef = AnyDef> implements EventView<D> {
   arg(i: number): unknown {
     const f = this.def.args[i];
     if (f === undefined) throw new RangeError(`${this.def.name} has no arg ${i}`);
-    return valueOf(f, this as RecordEvent);
+    return fieldValue(f, this as RecordEvent);
   }
 
   top(f: Field): unknown {
-    return valueOf(f, this as RecordEvent);
+    return fieldValue(f, this as RecordEvent);
   }
 
   is<E extends AnyDef>(def: E): this is RecordEvent<E> {
@@ -236,7 +236,7 @@ function nulStrings(ev: RecordEvent, a: NulArea | null): string[] {
 }
 
 /** A field's value, read from the event's record or computed by the field's function. */
-export function valueOf(f: Field, ev: RecordEvent): unknown {
+export function fieldValue(f: Field, ev: RecordEvent): unknown {
   const r = ev.r;
   const at = r.off + f.at;
   switch (f.src) {
@@ -273,7 +273,7 @@ export function valueOf(f: Field, ev: RecordEvent): unknown {
   }
 }
 
-/** A field's value read from a record view: one small function per field, made once (valueOf's
+/** A field's value read from a record view: one small function per field, made once (fieldValue's
  * switch, and the field functions called from its one call site, is what accessors on the hot
  * path avoid). */
 export function readerOf(f: Field): (ev: RecordEvent) => unknown {
@@ -286,9 +286,9 @@ export function readerOf(f: Field): (ev: RecordEvent) => unknown {
     case S_I32:
       return (ev) => ev.r.dv.getInt32(ev.r.off + at, true);
     case S_NULS:
-      return (ev) => valueOf(f, ev);
+      return (ev) => fieldValue(f, ev);
   }
-  return f.fn ?? ((ev) => valueOf(f, ev)); // a function source's value is its function's
+  return f.fn ?? ((ev) => fieldValue(f, ev)); // a function source's value is its function's
 }
 
 /** A typed reader of one arg of one event kind, its index looked up once. */

@@ -1,7 +1,7 @@
 // process_execute_failed: resolve the caller's path the way the kernel would and stat it.
 // No tracepoint sees the file a failed exec opened, so this runs in user space, right after the
 // record is read: it can race with a rename (the event says binary_resolved_in: "userspace").
-import { closeSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
 import type { RecordEvent } from "../decode/event";
 import { callerView, pathUnreadable, type ExecCallerView } from "../decode/events/exec-failed";
 import { encodeBytes, decodeBytes } from "../decode/text";
@@ -93,7 +93,7 @@ export function resolveFailedBinary(ev: RecordEvent): void {
   // execveat(AT_SYMLINK_NOFOLLOW) does not follow a symlink in the last component (ELOOP): nor
   // does this; the directories before it are followed, as the kernel did.
   const nofollow = (c.flags & AT_SYMLINK_NOFOLLOW) !== 0;
-  let st;
+  let st: BigIntStats;
   try {
     st = nofollow ? lstatSync(raw, { bigint: true }) : statSync(raw, { bigint: true });
   } catch {

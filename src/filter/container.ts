@@ -35,12 +35,12 @@ export function containerFilter(
   spec: ContainerFilterSpec,
 ): ((meta: ContainerMeta | null | undefined) => boolean) | null {
   const checks: ((meta: ContainerMeta | null) => boolean)[] = [];
-  const add = (f: ValueFilter<string>, valueOf: (m: ContainerMeta) => string) => {
+  const add = (f: ValueFilter<string>, valueOfMeta: (m: ContainerMeta) => string) => {
     const match = globFilter(f);
     if (!match) return;
     const keepLacking = f.include.length === 0;
     checks.push((m) => {
-      const v = m ? valueOf(m) : "";
+      const v = m ? valueOfMeta(m) : "";
       return v === "" ? keepLacking : match(v);
     });
   };

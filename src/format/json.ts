@@ -248,17 +248,23 @@ function compile(def: AnyDef, captureEnv: boolean, hash: boolean): Encode {
   };
   TOP.forEach((t: Field, i) => {
     const key = `${i === 0 ? "{" : ","}"${t.name}":`;
-    if (t.src !== S_ARGS) return step(key, valueCode(t, k), t.omit);
+    if (t.src !== S_ARGS) {
+      step(key, valueCode(t, k), t.omit);
+      return;
+    }
     const args = argsOf(def, captureEnv, hash);
-    if (args.length === 0) return step(key + "[]", null, t.omit);
+    if (args.length === 0) {
+      step(key + "[]", null, t.omit);
+      return;
+    }
     if (t.omit !== null) throw new Error(`${t.name}: args cannot be omitted`);
-    args.forEach((f, n) =>
+    args.forEach((f, n) => {
       step(
         `${n === 0 ? key + "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`,
         valueCode(f, k),
         null,
-      ),
-    );
+      );
+    });
     step("}]", null, null);
   });
   step("}\n", null, null);

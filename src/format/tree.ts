@@ -110,7 +110,9 @@ export class ProcessTree {
       out.push(line);
       const kids = n.children;
       const next = root ? "" : prefix + (last ? "   " : "│  ");
-      kids.forEach((k, i) => walk(k, next, i === kids.length - 1, false));
+      kids.forEach((k, i) => {
+        walk(k, next, i === kids.length - 1, false);
+      });
     };
     for (const id of this.order) {
       const n = this.nodes.get(id)!;

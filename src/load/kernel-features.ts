@@ -82,7 +82,9 @@ function insn(code: number, dst: number, src: number, off: number, imm: number):
 /** Load a socket filter of these instructions: its fd, or -1. */
 function loadProgram(prog: Uint8Array[]): number {
   const code = new Uint8Array(prog.length * 8);
-  prog.forEach((p, i) => code.set(p, i * 8));
+  prog.forEach((p, i) => {
+    code.set(p, i * 8);
+  });
   const fd = bpf.bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, null, ptr(cstr("GPL")), ptr(code), prog.length, null);
   return fd < 0 ? -1 : fd;
 }

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { rec_header as H, span as S } from "../../src/decode/layout.gen";
 import { DecodeError } from "../../src/decode/index";
-import { valueOf, type RecordEvent } from "../../src/decode/event";
+import { fieldValue, type RecordEvent } from "../../src/decode/event";
 import { TOP } from "../../src/decode/top";
 import { argsOf, type Field } from "../../src/decode/schema";
 import { decodeBytes, splitNul } from "../../src/decode/text";
@@ -27,7 +27,7 @@ function stringify(v: unknown): string {
 }
 
 function refValue(f: Field, ev: RecordEvent): unknown {
-  const v = valueOf(f, ev);
+  const v = fieldValue(f, ev);
   return f.type === "time.Time" ? goTime(v as bigint) : v;
 }
 
@@ -39,7 +39,7 @@ function reference(ev: RecordEvent, captureEnv: boolean): string {
     o[f.name] =
       f.name === "args"
         ? argsOf(ev.def, captureEnv).map((a) => ({ name: a.name, type: a.type, value: refValue(a, ev) }))
-        : valueOf(f, ev);
+        : fieldValue(f, ev);
   }
   return stringify(o) + "\n";
 }
