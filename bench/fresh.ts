@@ -11,7 +11,7 @@
 //   the rusage total is its shutdown;
 // - its BPF programs' run time (ids from its /proc/PID/fdinfo, kernel.bpf_stats_enabled). Two
 //   things inflate run_time_ns on a busy host, and both made execsnoop look 6x dearer than it is
-//   in README's run of 2026-12-02 (29.7 µs per spawn; 4–5 µs quiet): every program runs for every
+//   in the bench run of 2026-12-02 (29.7 µs per spawn; 4–5 µs quiet): every program runs for every
 //   exec on the machine, not only the workload's (11,640 runs of execsnoop's sys_enter_execve
 //   during 3,000 spawns on 2026-12-07, with other jobs building), and tracepoint programs are
 //   preemptible on this kernel, so a run that waited for the CPU counts the wait. Others' execs

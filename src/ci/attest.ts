@@ -97,7 +97,7 @@ export function monitoredProcess(env: Record<string, string | undefined>, comman
 
 const time = (ns: bigint) => (ns === 0n ? null : rfc3339(ns));
 
-/** One monitorLog.process entry (README: "The attestation"). */
+/** One monitorLog.process entry (docs/ci.md: "The attestation"). */
 function processEntry(p: ProcessRecord) {
   return {
     pid: p.pid,

@@ -12,7 +12,7 @@ import { LOST } from "./events/lost";
 export { DecodeError } from "./record";
 export { EXEC, EXEC_FAILED, FORK, EXIT, LOST };
 
-/** The events the kernel reports (selectable with --events), and every event, in README's order. */
+/** The events the kernel reports (selectable with --events), and every event, in docs/fields.md's order. */
 export const TRACED = [EXEC, EXEC_FAILED, FORK, EXIT] as const;
 export const EVENTS = [...TRACED, LOST] as const;
 

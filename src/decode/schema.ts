@@ -1,7 +1,7 @@
 // The event schema's vocabulary: a field is a name, a Tracee type, where its value comes from
 // (a source tag and a record offset, or a function of the event) and a line of documentation.
 // Events (decode/events/*.ts) and the top level (decode/top.ts) are ordered lists of fields; the
-// JSON encoder, the typed accessors, the table, the tree, the filters and README's field
+// JSON encoder, the typed accessors, the table, the tree, the filters and docs/fields.md's field
 // reference all read those lists, so a field is named in exactly one place.
 import type { RecordEvent } from "./event";
 import * as LAYOUT from "./layout.gen";
@@ -82,7 +82,7 @@ export interface Field<N extends string = string, V = unknown> {
   /** Record offset (record sources), or the flag bit (S_FLAG). */
   readonly at: number;
   readonly fn: ((ev: RecordEvent) => unknown) | null;
-  /** One line for README's field reference. */
+  /** One line for docs/fields.md's field reference. */
   readonly doc: string;
   /** Present only with that option: --env (what describes the captured environment), --hash. */
   readonly only: "env" | "hash" | null;
@@ -185,7 +185,7 @@ export interface EventDef<K extends string = string, A extends readonly Field[] 
   readonly fixedSize: number;
   /** Offsets of every span of the record (all checked before anything is read). */
   readonly spans: readonly number[];
-  /** What the event is, where it comes from (README). */
+  /** What the event is, where it comes from (docs/fields.md). */
   readonly doc: string;
   readonly args: A;
   readonly syscall: (ev: RecordEvent) => string;

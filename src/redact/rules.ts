@@ -1,5 +1,5 @@
 // The redaction rules: what counts as a secret in a command line or an environment, as data and
-// small predicates (README "Redaction" lists them by these names). redactor.ts applies them.
+// small predicates (docs/redaction.md lists them by these names). redactor.ts applies them.
 
 /** What replaces every redacted run of bytes: distinctive, so a reader (or an alert) can tell a
  * redacted value from a real one; a real password of "****" is plausible, this is not. */
@@ -118,7 +118,7 @@ export const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=/;
 /** `-name`, `--name` or `--name=value` (one dash: a name of 3 or more, so -p is never one). */
 export const OPTION = /^(?:--([A-Za-z][A-Za-z0-9_.-]*)|-([A-Za-z][A-Za-z0-9_.-]{2,}))(=)?/;
 
-/** The rules' names, as the `redacted` arg and README name them. */
+/** The rules' names, as the `redacted` arg and docs/redaction.md name them. */
 export const RULES = {
   option: "option",
   mysql: "mysql-p",

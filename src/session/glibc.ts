@@ -4,7 +4,7 @@
 
 /**
  * Measured: the newest symbol version anything in ./tracer needs is fmemopen@GLIBC_2.22 (libbpf);
- * Bun's runtime needs 2.17, our FFI symbols 2.17 (README, "Requirements").
+ * Bun's runtime needs 2.17, our FFI symbols 2.17 (docs/kernels.md).
  */
 export const GLIBC_FLOOR = "2.22";
 
