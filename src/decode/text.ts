@@ -102,6 +102,16 @@ function decodeEscaping(buf: Uint8Array, start: number, end: number): string {
   return out;
 }
 
+/** The UTF-8 of the code point a surrogate pair (hi, lo) stands for, at out[o]; the next o. */
+export function putSurrogatePair(out: Uint8Array, o: number, hi: number, lo: number): number {
+  const cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+  out[o] = 0xf0 | (cp >> 18);
+  out[o + 1] = 0x80 | ((cp >> 12) & 0x3f);
+  out[o + 2] = 0x80 | ((cp >> 6) & 0x3f);
+  out[o + 3] = 0x80 | (cp & 0x3f);
+  return o + 4;
+}
+
 /**
  * Inverse of decodeBytes: UTF-8, except U+DC80..U+DCFF become the single byte they escape.
  * Other lone surrogates (never produced by decodeBytes) are encoded as U+FFFD.
@@ -119,12 +129,8 @@ export function encodeBytes(str: string): Uint8Array {
     } else if (c >= 0xd800 && c <= 0xdfff) {
       const next = i + 1 < str.length ? str.charCodeAt(i + 1) : 0;
       if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        o = putSurrogatePair(out, o, c, next);
         i++;
-        out[o++] = 0xf0 | (cp >> 18);
-        out[o++] = 0x80 | ((cp >> 12) & 0x3f);
-        out[o++] = 0x80 | ((cp >> 6) & 0x3f);
-        out[o++] = 0x80 | (cp & 0x3f);
       } else if (c >= 0xdc80 && c <= 0xdcff) {
         out[o++] = c - 0xdc00; // an escaped byte
       } else {

@@ -7,7 +7,7 @@
  */
 
 import { dfgOnly } from "../jit";
-import { nulListEnd, utf8SeqLen } from "../decode/text.ts";
+import { nulListEnd, putSurrogatePair, utf8SeqLen } from "../decode/text.ts";
 
 const enc = new TextEncoder();
 
@@ -351,12 +351,8 @@ export class ByteBuf {
       } else {
         const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
         if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          p = putSurrogatePair(buf, p, c, d);
           i++;
-          buf[p++] = 0xf0 | (cp >> 18);
-          buf[p++] = 0x80 | ((cp >> 12) & 0x3f);
-          buf[p++] = 0x80 | ((cp >> 6) & 0x3f);
-          buf[p++] = 0x80 | (cp & 0x3f);
         } else {
           // Lone surrogate (an escaped non-UTF-8 byte): \udcXX, as JSON.stringify writes it.
           buf[p++] = 0x5c;
