@@ -114,8 +114,9 @@ export class ByteRedactor {
   argv(u8: Uint8Array, start: number, end: number, field: string): RedactedBytes | null {
     if (end <= start) return null;
     const r = this.rules;
-    if (r.patterns.length === 0 && !(r.defaults && (mayHoldSecret(u8, start, end) || specialProgram(u8, start, end))))
-      return null;
+    // with --redact-env, a NAME=value argument of such a name needs none of the triggers
+    const trigger = r.defaults && (!r.defaultsOnly || mayHoldSecret(u8, start, end) || specialProgram(u8, start, end));
+    if (r.patterns.length === 0 && !trigger) return null;
     const { items, cut } = strings(u8, start, end);
     const red = r.argv(items, field);
     return red && { bytes: join(red.items, cut), hits: red.hits };

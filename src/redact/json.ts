@@ -1,6 +1,8 @@
 // Redaction of an event read back from a saved trace (tracer show): the same rules on its lists'
 // strings, so a trace recorded with --no-redact (or by another tool) is shown redacted too.
 import { ScannedEvent, type SavedEvent } from "../decode/json-scan";
+import { EVENTS } from "../decode/index";
+import type { AnyDef } from "../decode/schema";
 import type { Redactor } from "./redactor";
 import { mayHoldSecret } from "./bytes";
 import { CURL, MYSQL_LIKE, SSHPASS } from "./rules";
@@ -28,18 +30,28 @@ function leftAsIs(ev: SavedEvent, name: string, rules: Redactor): boolean {
   return !(prog === CURL || prog === SSHPASS || MYSQL_LIKE.test(prog));
 }
 
+/** Each event's lists that are redacted: the record's (argv, env), and the process table's argv
+ * lists (an exit's argv, parent_argv); `env`: an environment. */
+const LISTS = new Map<AnyDef, { name: string; i: number; env: boolean }[]>(
+  EVENTS.map((d) => [
+    d,
+    d.args.flatMap((f, i) => {
+      const env = f.area !== null ? f.area.env : f.type === "[]string" && /argv$/.test(f.name) ? false : null;
+      return env === null ? [] : [{ name: f.name, i, env }];
+    }),
+  ]),
+);
+
 /** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. */
 export function redactJsonEvent(ev: SavedEvent, rules: Redactor): void {
   let hits: string[] | null = null;
-  for (const f of ev.def.args) {
-    // the record's lists, and the process table's argv lists (an exit's argv, parent_argv)
-    const env = f.area !== null ? f.area.env : f.type === "[]string" && /argv$/.test(f.name) ? false : null;
-    if (env === null || (!env && leftAsIs(ev, f.name, rules)) || !ev.has(f.name)) continue;
-    const v = ev.arg(ev.def.args.indexOf(f));
+  for (const { name, i, env } of LISTS.get(ev.def)!) {
+    if ((!env && leftAsIs(ev, name, rules)) || !ev.has(name as never)) continue;
+    const v = ev.arg(i);
     if (!Array.isArray(v)) continue;
-    const red = env ? rules.env(v, f.name) : rules.argv(v, f.name);
+    const red = env ? rules.env(v, name) : rules.argv(v, name);
     if (red === null) continue;
-    ev.setArg(f.name, red.items);
+    ev.setArg(name as never, red.items);
     (hits ??= []).push(...red.hits);
   }
   if (hits === null) return;

@@ -182,6 +182,18 @@ describe("the pre-filter", () => {
   });
 });
 
+test("--redact-env: a NAME=value argument of such a name is redacted from the record's bytes as from strings", () => {
+  const rules = new Redactor({ defaults: true, patterns: [], envGlobs: ["MYAPP_*"] });
+  const enc = (items: string[]) => encodeBytes(items.join("\0") + "\0");
+  const items = ["env", "MYAPP_X=hunter2", "true"];
+  const b = enc(items);
+  const viaStrings = rules.argv(items, "argv");
+  expect(viaStrings?.items).toEqual(["env", "MYAPP_X=[REDACTED]", "true"]);
+  const viaBytes = new ByteRedactor(rules).argv(b, 0, b.length, "argv");
+  expect(viaBytes?.hits).toEqual(viaStrings!.hits);
+  expect(Buffer.from(viaBytes!.bytes).equals(Buffer.from(enc(viaStrings!.items)))).toBe(true);
+});
+
 describe("the record stage", () => {
   const list = (a: (string | Uint8Array)[]) =>
     Buffer.concat(a.map((x) => Buffer.concat([typeof x === "string" ? Buffer.from(x) : x, Buffer.from([0])])));
