@@ -10,6 +10,8 @@ import {
   checkStreamName,
   checkSubjectPrefix,
   defaults,
+  formatSize,
+  LIMITS,
   natsDefaults,
   parseCi,
   parseEvents,
@@ -230,12 +232,12 @@ const TRACE_FLAGS: Flag<Config>[] = [
   { spec: "--hash", help: "SHA-256 of programs run (table: first 12 hex)", set: (c) => void (c.hash = true) },
   {
     spec: "--max-args-size <bytes>",
-    help: "argv bytes kept per exec (128K, 4K..512K)",
+    help: `argv bytes kept per exec (${formatSize(LIMITS.maxArgsSize.default)}, ${formatSize(LIMITS.maxArgsSize.min)}..${formatSize(LIMITS.maxArgsSize.max)})`,
     set: (c, v, f) => void (c.maxArgsSize = checkMaxArgsSize(parseSize(f, v))),
   },
   {
     spec: "--buffer-size <bytes>",
-    help: "ring size, power of 2, >= 4x max args (16M)",
+    help: `ring size, power of 2, >= ${LIMITS.recordsPerRing}x max args (${formatSize(LIMITS.bufferSize.default)})`,
     set: (c, v, f) => void (c.bufferSize = parseSize(f, v)),
   },
   {
