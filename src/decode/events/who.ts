@@ -40,21 +40,23 @@ function credsAt(ev: RecordEvent, at: number): SlimCred {
 /* A host runs few distinct credentials: each is kept as one frozen object (the JSON encoder then
  * writes its bytes once; building and encoding the object per exec cost ~15% of an exec line). */
 const WORDS = C.$size / 4;
-const credCache = new Map<number, { words: Uint32Array; creds: SlimCred }[]>();
+const credCache = new Map<number, { words: Int32Array; creds: SlimCred }[]>();
 
 /** The record's cred_id at base holds these words. */
-function sameWords(words: Uint32Array, dv: DataView, base: number): boolean {
-  for (let i = 0; i < WORDS; i++) if (words[i] !== dv.getUint32(base + 4 * i, true)) return false;
+function sameWords(words: Int32Array, dv: DataView, base: number): boolean {
+  for (let i = 0; i < WORDS; i++) if (words[i] !== dv.getInt32(base + 4 * i, true)) return false;
   return true;
 }
 
 // Index loops and no labelled continue: the for-of/continue-label version was compiled at the
-// DFG tier 7 times in one run (bench/jit.ts), each time thrown away again.
+// DFG tier 7 times in one run (bench/jit.ts), each time thrown away again. The words are read as
+// int32 (the same bits): getUint32 gives a double for a word ≥ 2^31 (a full capability set), and
+// the code compiled for the int32 ones it had seen exited to be compiled again.
 function cachedCreds(ev: RecordEvent, at: number): SlimCred {
   const dv = ev.r.dv;
   const base = ev.r.off + at;
   let h = 0x811c9dc5;
-  for (let i = 0; i < WORDS; i++) h = Math.imul(h ^ dv.getUint32(base + 4 * i, true), 0x01000193);
+  for (let i = 0; i < WORDS; i++) h = Math.imul(h ^ dv.getInt32(base + 4 * i, true), 0x01000193);
   let bucket = credCache.get(h);
   if (bucket !== undefined) {
     for (let j = 0; j < bucket.length; j++) if (sameWords(bucket[j]!.words, dv, base)) return bucket[j]!.creds;
@@ -62,8 +64,8 @@ function cachedCreds(ev: RecordEvent, at: number): SlimCred {
     if (credCache.size >= 1024) credCache.clear();
     credCache.set(h, (bucket = []));
   }
-  const words = new Uint32Array(WORDS);
-  for (let i = 0; i < WORDS; i++) words[i] = dv.getUint32(base + 4 * i, true);
+  const words = new Int32Array(WORDS);
+  for (let i = 0; i < WORDS; i++) words[i] = dv.getInt32(base + 4 * i, true);
   const creds = credsAt(ev, at);
   bucket.push({ words, creds });
   return creds;
