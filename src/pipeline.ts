@@ -4,7 +4,7 @@
 // summary line, the formatter (table or JSON lines) → the sink and --nats (startDelivery). Owns
 // the counters of what passed. The session (session/run.ts) opens the outputs, loads, starts and
 // stops; it builds this path and feeds it the ring.
-import { decodeInto, DecodeError, EVENTS } from "./decode/index";
+import { decodeInto, DecodeError, EVENTS, LOST } from "./decode/index";
 import { RecordEvent, type DecodeOptions } from "./decode/event";
 import { createEnricher } from "./enrich/index";
 import { FileHasher, type HashStats } from "./enrich/hash";
@@ -21,10 +21,8 @@ import type { RunSummary } from "./format/summary";
 import type { Writer } from "./sink/writer";
 import type { TraceLog } from "./ci/collect";
 import type { CiSession } from "./ci/session";
-import { topAccessor } from "./decode/top";
-import { LOST } from "./decode/index";
 import { dfgOnly } from "./jit";
-import { TOP } from "./decode/top";
+import { TOP, topAccessor } from "./decode/top";
 import * as decodeEvent from "./decode/event";
 import * as decodeRecord from "./decode/record";
 import * as decodeText from "./decode/text";

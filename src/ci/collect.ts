@@ -156,7 +156,7 @@ export class TraceLog {
     const t = T.timestamp(ev);
     if (this.first === 0n) this.first = t;
     if (t > this.last) this.last = t;
-    const { ended, into } = this.searches.follow(ev, () => []);
+    const { ended, into } = this.searches.feed(ev, () => []);
     if (ended?.found) for (const f of ended.first) f.madeGood = true;
     if (ev.is(LOST)) {
       this.lost += Number(A.lost(ev));

@@ -41,16 +41,11 @@ export class PathSearches<T> {
   }
 
   /**
-   * Feed every event in order. Returns the search this event ended (null if none) and whether
-   * the event itself belongs to an open search (then it has no line of its own). `keep` is
-   * called for the first miss of a new search.
+   * Feed every event in order. Returns the search this event ended (null if none), whether the
+   * event itself belongs to an open search (then it has no line of its own), and that search
+   * (`into`, null when not held). `keep` is called for the first miss of a new search.
    */
-  feed(ev: EventView, keep: () => T): { ended: Search<T> | null; held: boolean } {
-    return this.follow(ev, keep);
-  }
-
-  /** As feed, and `into`: the open search this event joined or began (null when not held). */
-  follow(ev: EventView, keep: () => T): { ended: Search<T> | null; held: boolean; into: Search<T> | null } {
+  feed(ev: EventView, keep: () => T): { ended: Search<T> | null; held: boolean; into: Search<T> | null } {
     // lost_events concern no task (read back from JSON they have no thread id)
     if (ev.is(LOST) || (!ev.is(EXEC) && !ev.is(EXEC_FAILED) && !this.open.size))
       return { ended: null, held: false, into: null };

@@ -122,8 +122,8 @@ function openFiles(cfg: Config, commandMode: boolean, nats: Publisher | null): F
         : openSink(cfg.output, { writeFn }) /* "open output FILE" names -o, --output */;
     return { sink, treeOut, timelineOut };
   } catch (e) {
-    treeOut?.close();
-    timelineOut?.close();
+    treeOut?.discard(); // a later file was refused: the run never began
+    timelineOut?.discard();
     throw e;
   }
 }

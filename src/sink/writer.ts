@@ -134,7 +134,7 @@ export class Writer extends ByteBuf {
     const mine = path !== null && this.written === 0 && this.pos === 0 ? fstatSync(this.fd) : null;
     this.close();
     if (!mine || path === null) return;
-    const p = typeof path === "string" ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength);
+    const p = fsPath(path);
     try {
       const now = lstatSync(p);
       if (now.ino === mine.ino && now.dev === mine.dev) unlinkSync(p); // still the file we made
@@ -231,8 +231,13 @@ const NULL_RDEV = 0x103;
  */
 dfgOnly(Writer); // src/jit.ts
 
+/** A path as node:fs takes it: a string, or the bytes of a non-UTF-8 name. */
+function fsPath(word: Word): string | Buffer {
+  return typeof word === "string" ? word : Buffer.from(word.buffer, word.byteOffset, word.byteLength);
+}
+
 function openOutput(word: Word): { fd: number; created: boolean } {
-  const path = typeof word === "string" ? word : Buffer.from(word.buffer, word.byteOffset, word.byteLength);
+  const path = fsPath(word);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
   try {
     return { fd: openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600), created: true }; // new: ours
