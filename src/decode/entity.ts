@@ -19,7 +19,10 @@ function murmur(dv: DataView, bytes: Uint8Array, n: number, seed: number): numbe
   let h = seed | 0;
   const blocks = n & ~3;
   for (let i = 0; i < blocks; i += 4) {
-    let k = Math.imul(dv.getUint32(i, true), 0xcc9e2d51);
+    // getInt32, not getUint32: the same bits for imul, and a word ≥ 2^31 read unsigned is a
+    // double, which failed the DFG code's int32 speculation (101 OSR exits, then compiled
+    // again: BUN_JSC_printEachOSRExit over 3,000 spawns).
+    let k = Math.imul(dv.getInt32(i, true), 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
     h = (h << 13) | (h >>> 19);

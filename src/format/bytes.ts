@@ -89,17 +89,14 @@ export class ByteBuf {
     return s;
   }
 
-  /** Copy a constant: 8 bytes per step through the DataView (about 3x a byte loop on JSC). */
+  /** Copy a constant: 8 bytes per step through the DataView (about 3x a byte loop on JSC). One
+   * loop for every length: a branch for long constants (buf.set), met only after the DFG tier had
+   * compiled this, exited its code ~95 times and had it compiled again (BUN_JSC_printEachOSRExit). */
   raw(c: Lit): void {
     const b = c.bytes;
     const n = b.length;
     if (this.pos + n > this.buf.length) this.reserve(n);
     let p = this.pos;
-    if (n > 128) {
-      this.buf.set(b, p);
-      this.pos = p + n;
-      return;
-    }
     const w = c.words;
     const dv = this.dv;
     const nw = w.length;

@@ -94,17 +94,23 @@ export class RingReader {
         return -1;
       }
     }
-    const at = data - this.base;
-    if (at < 8 || at + len > this.limit || this.view!.getUint32(at - 8, true) !== len) {
+    // `data - base` is a difference of two addresses (doubles) and stays a double even when
+    // integral; as a DataView index, here or downstream, the JIT's int32 speculation fails again
+    // and again (decoders stuck in the baseline tier, ~3x slower; here, the header check below
+    // exited the DFG code for one record in three and `sample` was compiled 8 times in 3,000
+    // spawns: BUN_JSC_printEachOSRExit). In bounds it is < limit ≤ 2^31: `| 0` makes it an int32.
+    const d = data - this.base;
+    if (d < 8 || d + len > this.limit) {
+      this.pending = this.misread(d, len);
+      return -1;
+    }
+    const at = d | 0;
+    if (this.view!.getUint32(at - 8, true) !== len) {
       this.pending = this.misread(at, len);
       return -1;
     }
     try {
-      // `at` is a difference of two addresses (doubles) and stays a double even when integral;
-      // handed on as such, every DataView access downstream sees a double index and the JIT's
-      // int32 speculation fails again and again (decoders stuck in the baseline tier, ~3x slower).
-      // In bounds it is < limit ≤ 2^31: `| 0` makes it an int32.
-      this.onRecord(this.view!, at | 0, len);
+      this.onRecord(this.view!, at, len);
     } catch (e) {
       this.pending = e;
       return -1;
