@@ -56,6 +56,8 @@ export interface ProcInfo {
   readonly comm: string;
   /** Its argv, redacted, the strings that fit in the table's bound. */
   readonly argv: readonly string[];
+  /** The same as NUL-terminated strings (what argv splits). */
+  readonly argvBytes: Uint8Array;
   /** argv was cut (by the capture limit or the table's bound). */
   readonly argvCut: boolean;
   /** What redaction replaced in argv (`argv[INDEX]:RULE`). */

@@ -3,7 +3,7 @@
 // Events (decode/events/*.ts) and the top level (decode/top.ts) are ordered lists of fields; the
 // JSON encoder, the typed accessors, the table, the tree, the filters and docs/fields.md's field
 // reference all read those lists, so a field is named in exactly one place.
-import type { RecordEvent } from "./event";
+import type { ProcInfo, RecordEvent } from "./event";
 import * as LAYOUT from "./layout.gen";
 
 /** Go-style type names as Tracee writes them in `args[].type`. */
@@ -91,6 +91,9 @@ export interface Field<N extends string = string, V = unknown> {
   /** S_NULS only: where the list lies in the record (its span, and the u32 of the process's byte
    * total), for the redaction stage to put a redacted copy in its place (src/redact/record.ts). */
   readonly area: NulPlace | null;
+  /** S_LIST only, optional: the same list as NUL-terminated bytes (what fn's strings were split
+   * from), which the JSON encoder writes without making the strings (procArgv). */
+  readonly nulBytes: ((ev: RecordEvent) => Uint8Array | null) | null;
   /** Phantom: the accessor's value type. */
   readonly _v?: V;
 }
@@ -106,7 +109,7 @@ function field<N extends string, V>(
   doc: string,
   o: Opts = {},
 ): Field<N, V> {
-  return { name, type, src, at, fn, doc, only: o.only ?? null, omit: null, area: null };
+  return { name, type, src, at, fn, doc, only: o.only ?? null, omit: null, area: null, nulBytes: null };
 }
 
 /* Builders: one per source. `type` is Tracee's name for the value's type. */
@@ -143,6 +146,15 @@ export const bool = <N extends string>(name: N, fn: (ev: RecordEvent) => boolean
   field<N, boolean>(name, "bool", S_BOOL, 0, fn, doc);
 export const list = <N extends string>(name: N, fn: (ev: RecordEvent) => readonly string[], doc: string) =>
   field<N, readonly string[]>(name, "[]string", S_LIST, 0, fn, doc);
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+/** The argv of a process of the tracer's process table (`proc`: which one, null: none known):
+ * strings for accessors, its bytes for the JSON encoder. Measured (bench/profile.ts, exec storm):
+ * splitting it into strings for each line, then escaping them, was ~20% of the JS thread's busy
+ * samples (decodeBytes, splitNul, utf8Slice, Proc). */
+export const procArgv = <N extends string>(name: N, proc: (ev: RecordEvent) => ProcInfo | null, doc: string) => ({
+  ...list(name, (ev) => proc(ev)?.argv ?? NO_STRINGS, doc),
+  nulBytes: (ev: RecordEvent) => proc(ev)?.argvBytes ?? null,
+});
 export const nuls = <N extends string>(
   name: N,
   fn: (ev: RecordEvent) => NulArea | null,

@@ -180,6 +180,8 @@ function valueCode(f: Field, k: (v: unknown) => string): string {
     case S_OBJ:
       return `writeObject(out, ${fn}(ev));`;
     case S_LIST:
+      if (f.nulBytes !== null)
+        return `{ const b = ${k(f.nulBytes)}(ev); if (b === null) out.raw(EMPTY_LIST); else out.utf8JsonNulList(b, 0, b.length); }`;
       return `encodeValue(out, ${fn}(ev));`;
   }
   throw new Error(`field ${f.name}: no JSON for source ${f.src}`);

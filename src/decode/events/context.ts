@@ -3,9 +3,7 @@
 // process without a look-up of another line (which is missing when the parent began before the
 // tracer, and racy afterwards).
 import type { ProcInfo, RecordEvent } from "../event";
-import { list, num, obj, str } from "../schema";
-
-const NONE: readonly string[] = Object.freeze([]);
+import { num, obj, procArgv, str } from "../schema";
 
 /** `hits` with the parent's argv redactions added as `parent_argv[INDEX]:RULE` (the same list
  * when there are none). */
@@ -27,9 +25,9 @@ export function parentFields() {
       "ours: the parent's program (its last exec's `pathname`, or `/proc/PID/exe` for a process that began before the tracer), from the tracer's process table; empty when the table does not know the parent",
     ),
     str("parent_comm", (ev: RecordEvent) => ev.x.parent?.comm ?? "", "ours: the parent's comm, likewise"),
-    list(
+    procArgv(
       "parent_argv",
-      (ev: RecordEvent) => ev.x.parent?.argv ?? NONE,
+      (ev: RecordEvent) => ev.x.parent,
       "ours: the parent's argv, redacted as `argv` is, the whole strings of its first 4 KiB (`parent_argv` in `truncated` when cut)",
     ),
     num(

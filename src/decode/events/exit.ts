@@ -1,7 +1,7 @@
 // sched_process_exit: the schema of KIND_EXIT records (Tracee's 3 args, then ours).
 import { exit_record as R, rec_header as H, record_kind as K } from "../layout.gen";
 import type { RecordEvent } from "../event";
-import { big, bool, defineEvent, list, num } from "../schema";
+import { big, bool, defineEvent, list, num, procArgv } from "../schema";
 import { parentFields, withParentCut, withParentHits } from "./context";
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -41,9 +41,9 @@ export const EXIT = defineEvent({
       (ev) => ev.r.dv.getBigUint64(ev.r.off + H.ts, true) - ev.r.dv.getBigUint64(ev.r.off + H.thread_start, true),
       "ours: ns from the thread's start to its exit",
     ),
-    list(
+    procArgv(
       "argv",
-      (ev) => ev.x.self?.argv ?? NONE,
+      (ev) => ev.x.self,
       "ours: the process's argv (its last exec's, redacted, the whole strings of its first 4 KiB; a process that never exec'd has its parent's, as fork gave it), from the tracer's process table, with `executable.path`: what it was that exited",
     ),
     list(
