@@ -57,7 +57,7 @@ dfgOnly(
 );
 for (const d of EVENTS) {
   dfgOnly(d.prepare, d.syscall, d.returnValue);
-  for (const f of [...TOP, ...d.args]) dfgOnly(f.fn, f.omit);
+  for (const f of [...TOP, ...d.args]) dfgOnly(f.fn, f.omit, f.nulBytes);
 }
 
 export interface PipelineStats {

@@ -5,6 +5,7 @@
 // reference all read those lists, so a field is named in exactly one place.
 import type { ProcInfo, RecordEvent } from "./event";
 import * as LAYOUT from "./layout.gen";
+import { dfgOnly } from "../jit";
 
 /** Go-style type names as Tracee writes them in `args[].type`. */
 export type TraceeType =
@@ -151,10 +152,13 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
  * strings for accessors, its bytes for the JSON encoder. Measured (bench/profile.ts, exec storm):
  * splitting it into strings for each line, then escaping them, was ~20% of the JS thread's busy
  * samples (decodeBytes, splitNul, utf8Slice, Proc). */
-export const procArgv = <N extends string>(name: N, proc: (ev: RecordEvent) => ProcInfo | null, doc: string) => ({
-  ...list(name, (ev) => proc(ev)?.argv ?? NO_STRINGS, doc),
-  nulBytes: (ev: RecordEvent) => proc(ev)?.argvBytes ?? null,
-});
+export const procArgv = <N extends string>(name: N, proc: (ev: RecordEvent) => ProcInfo | null, doc: string) => {
+  dfgOnly(proc); // src/jit.ts (called from both functions below, it was compiled on its own, to FTL)
+  return {
+    ...list(name, (ev) => proc(ev)?.argv ?? NO_STRINGS, doc),
+    nulBytes: (ev: RecordEvent) => proc(ev)?.argvBytes ?? null,
+  };
+};
 export const nuls = <N extends string>(
   name: N,
   fn: (ev: RecordEvent) => NulArea | null,
