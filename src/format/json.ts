@@ -215,13 +215,18 @@ dfgOnly(ByteBuf, writeRfc3339, writeObject, encodeValue, encodeArray, encodeObje
 
 type Encode = (out: ByteBuf, ev: RecordEvent) => void;
 
-/** The encoder of one event kind in a run (--env, --hash): one function, straight-line. */
-function compile(def: AnyDef, captureEnv: boolean, hash: boolean): Encode {
-  const consts: unknown[] = [];
-  const k = (v: unknown) => {
-    let i = consts.indexOf(v);
+/** Generated code: steps of constant text and values (valueCode), constants merged, then one
+ * function made of them. */
+class Gen {
+  private readonly consts: unknown[] = [];
+  private readonly body: string[] = [];
+  private pending = ""; // constant text not yet written: merged with the next constant
+
+  /** The name of a constant the code needs (a field's function, a literal, a part's function). */
+  readonly k = (v: unknown): string => {
+    let i = this.consts.indexOf(v);
     if (i < 0) {
-      i = consts.push(v) - 1;
+      i = this.consts.push(v) - 1;
       if (typeof v === "function") {
         noInline(v as () => void);
         noFTL(v as () => void);
@@ -229,60 +234,93 @@ function compile(def: AnyDef, captureEnv: boolean, hash: boolean): Encode {
     }
     return `k${i}`;
   };
-  const body: string[] = [];
-  let pending = ""; // constant text not yet written: merged with the next constant
-  const flush = () => {
-    if (pending !== "") body.push(`out.raw(${k(lit(pending))});`);
-    pending = "";
-  };
+
+  private flush(): void {
+    if (this.pending !== "") this.body.push(`out.raw(${this.k(lit(this.pending))});`);
+    this.pending = "";
+  }
+
   /** A constant, then a value (code); `omit` leaves both out when it says so. */
-  const step = (pre: string, value: string | null, omit: Field["omit"]) => {
+  step(pre: string, value: string | null, omit: Field["omit"] = null): void {
     if (omit === null) {
-      pending += pre;
+      this.pending += pre;
       if (value !== null) {
-        flush();
-        body.push(value);
+        this.flush();
+        this.body.push(value);
       }
       return;
     }
-    flush();
-    body.push(`if (!${k(omit)}(ev)) {`, `out.raw(${k(lit(pre))});`, ...(value === null ? [] : [value]), "}");
-  };
-  TOP.forEach((t: Field, i) => {
-    const key = `${i === 0 ? "{" : ","}"${t.name}":`;
-    if (t.src !== S_ARGS) {
-      step(key, valueCode(t, k), t.omit);
-      return;
-    }
-    const args = argsOf(def, captureEnv, hash);
-    if (args.length === 0) {
-      step(key + "[]", null, t.omit);
-      return;
-    }
-    if (t.omit !== null) throw new Error(`${t.name}: args cannot be omitted`);
-    args.forEach((f, n) => {
-      step(
-        `${n === 0 ? key + "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`,
-        valueCode(f, k),
-        null,
-      );
-    });
-    step("}]", null, null);
+    this.flush();
+    this.body.push(
+      `if (!${this.k(omit)}(ev)) {`,
+      `out.raw(${this.k(lit(pre))});`,
+      ...(value === null ? [] : [value]),
+      "}",
+    );
+  }
+
+  /** Code as it is (the constant text before it is written first). */
+  code(c: string): void {
+    this.flush();
+    this.body.push(c);
+  }
+
+  make(name: string): Encode {
+    this.flush();
+    const names = Object.keys(RUNTIME);
+    const src = `return function ${name}(out, ev) {\nconst r = ev.r, dv = r.dv, u8 = r.u8, o = r.off;\n${this.body.join("\n")}\n};`;
+    const make = new Function(...names, ...this.consts.map((_, i) => `k${i}`), src);
+    const e = make(...names.map((n) => RUNTIME[n as keyof typeof RUNTIME]), ...this.consts) as Encode;
+    noFTL(e);
+    return e;
+  }
+}
+
+const ARGS_AT = TOP.findIndex((t: Field) => t.src === S_ARGS);
+
+/*
+ * The top-level fields before and after "args" are the same code for every kind: generated once
+ * (two functions: encode_head up to `"args":`, encode_tail after the args' `]`), each kind's
+ * function calls them and writes its args between. Copied into each kind's function, they were
+ * compiled at DFG once per kind: encode_exec, encode_fork and encode_exit took 15-25 ms of DFG
+ * compile in a run's first 3,000 spawns (bench/jit.ts --source).
+ */
+function topPart(first: number, stop: number, name: string): Encode {
+  const g = new Gen();
+  for (let i = first; i < stop; i++) {
+    const t = TOP[i] as Field;
+    g.step(`${i === 0 ? "{" : ","}"${t.name}":`, valueCode(t, g.k), t.omit);
+  }
+  if (stop === ARGS_AT) g.step(`,"${TOP[ARGS_AT]!.name}":`, null);
+  if (stop === TOP.length) g.step("}\n", null);
+  return g.make(name);
+}
+
+/** The encoder of one event kind in a run (--env, --hash): one function, straight-line. */
+function compile(def: AnyDef, captureEnv: boolean, hash: boolean, head: Encode, tail: Encode): Encode {
+  const g = new Gen();
+  const t = TOP[ARGS_AT] as Field;
+  if (t.omit !== null) throw new Error(`${t.name}: args cannot be omitted`);
+  g.code(`${g.k(head)}(out, ev);`);
+  const args = argsOf(def, captureEnv, hash);
+  if (args.length === 0) g.step("[]", null);
+  args.forEach((f, n) => {
+    g.step(
+      `${n === 0 ? "[" : "},"}{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`,
+      valueCode(f, g.k),
+    );
   });
-  step("}\n", null, null);
-  flush();
-  const names = Object.keys(RUNTIME);
-  const src = `return function encode_${def.short}(out, ev) {\nconst r = ev.r, dv = r.dv, u8 = r.u8, o = r.off;\n${body.join("\n")}\n};`;
-  const make = new Function(...names, ...consts.map((_, i) => `k${i}`), src);
-  const e = make(...names.map((n) => RUNTIME[n as keyof typeof RUNTIME]), ...consts) as Encode;
-  noFTL(e);
+  if (args.length > 0) g.step("}]", null);
+  g.code(`${g.k(tail)}(out, ev);`);
   if (def.prepare) noFTL(def.prepare);
-  return e;
+  return g.make(`encode_${def.short}`);
 }
 
 export class JsonEncoder {
   /** The encoder of each event kind (by kind), made at the first event of that kind. */
   private readonly byKind: (Encode | undefined)[] = [];
+  /** The top-level parts (topPart), made at the first event. */
+  private parts: [Encode, Encode] | null = null;
 
   constructor(
     private readonly captureEnv: boolean,
@@ -292,8 +330,13 @@ export class JsonEncoder {
   /** Append the event as one line of JSON, newline included. */
   encode(out: ByteBuf, ev: RecordEvent): void {
     const def = ev.def;
-    const e = this.byKind[def.kind] ?? (this.byKind[def.kind] = compile(def, this.captureEnv, this.hash));
+    const e = this.byKind[def.kind] ?? (this.byKind[def.kind] = this.compile(def));
     e(out, ev);
+  }
+
+  private compile(def: AnyDef): Encode {
+    this.parts ??= [topPart(0, ARGS_AT, "encode_head"), topPart(ARGS_AT + 1, TOP.length, "encode_tail")];
+    return compile(def, this.captureEnv, this.hash, ...this.parts);
   }
 }
 
