@@ -14,7 +14,7 @@ export function withParentHits(hits: readonly string[], parent: ProcInfo | null)
 
 /** `cut` with parent_argv added when the table's copy of it was cut. */
 export function withParentCut(cut: readonly string[], parent: ProcInfo | null): readonly string[] {
-  return parent !== null && parent.argvCut ? [...cut, "parent_argv"] : cut;
+  return parent?.argvCut ? [...cut, "parent_argv"] : cut;
 }
 
 export function parentFields() {
