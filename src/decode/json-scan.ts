@@ -9,10 +9,11 @@
 import { EVENTS } from "./index";
 import { TOP } from "./top";
 import { JsonEvent, convert, parseExact } from "./json-event";
-import { S_LIST, S_NULS, S_STR, type AnyDef, type ArgName, type Field } from "./schema";
+import { S_BIG, S_EPOCH, S_LIST, S_NULS, S_STR, S_U64, type AnyDef, type ArgName, type Field } from "./schema";
 import type { EventView } from "./event";
 
-const BY_NAME = new Map<string, AnyDef>(EVENTS.map((d) => [d.name, d]));
+/** Each event's name as bytes, to know a line's event without making a string of its name. */
+const NAMES = EVENTS.map((d) => [Buffer.from(d.name, "latin1"), d] as const);
 const TOP_INDEX = new Map<Field, number>((TOP as readonly Field[]).map((f, i) => [f, i]));
 const key = (s: string) => Buffer.from(s, "latin1");
 const EVENT_NAME = key('"eventName":"');
@@ -20,6 +21,8 @@ const TIMESTAMP = key('"timestamp":');
 const TYPE = key('"type":"');
 const VALUE = key(',"value":');
 const TOP_KEYS = (TOP as readonly Field[]).map((f) => key(`"${f.name}":`));
+/** TOP's index of eventName: the keys after it are looked for from its place in the line. */
+const NAME_INDEX = (TOP as readonly Field[]).findIndex((f) => f.name === "eventName");
 /** Each event's arg keys by position, and its args' positions by name. */
 const ARG_KEYS = new Map<AnyDef, Buffer[]>(EVENTS.map((d) => [d, d.args.map((f) => key(`{"name":"${f.name}",`))]));
 const ARG_INDEX = new Map<AnyDef, Map<string, number>>(
@@ -129,8 +132,29 @@ function readValue(l: Line, at: number, f: Field): [unknown, number] {
   for (let d = b[i]! - 48; d >= 0 && d <= 9; d = b[++i]! - 48) n = n * 10 + d;
   const digits = i - first;
   if (digits === 0 || digits > 20 || (digits > 1 && b[first] === 48)) throw UNUSUAL;
+  if (digits >= 16 && c !== 45 && (f.src === S_EPOCH || f.src === S_U64 || f.src === S_BIG))
+    return [bigAt(b, first, i), i];
   if (digits >= 16) return [b.toString("latin1", at, i), i];
   return [c === 45 ? -n : n, i];
+}
+
+/** The last 10^9 multiple made by bigAt, and its digits above the last nine. */
+let highDigits = -1;
+let high = 0n;
+
+/** The 16 to 20 digits at [from, to) as a bigint: the digits above the last nine (a timestamp's
+ * seconds, the same for many lines in a row) made once, plus the last nine; BigInt of the
+ * digits' text was two allocations and a parse per timestamp. */
+function bigAt(b: Buffer, from: number, to: number): bigint {
+  let hi = 0;
+  for (let i = from; i < to - 9; i++) hi = hi * 10 + b[i]! - 48;
+  let lo = 0;
+  for (let i = to - 9; i < to; i++) lo = lo * 10 + b[i]! - 48;
+  if (hi !== highDigits) {
+    highDigits = hi;
+    high = BigInt(hi) * 1_000_000_000n;
+  }
+  return high + BigInt(lo);
 }
 
 /** Whether b holds k at i (a loop: Buffer.compare's call cost more than these few bytes). */
@@ -138,6 +162,14 @@ function bytesAt(b: Buffer, i: number, k: Buffer): boolean {
   if (i + k.length > b.length) return false;
   for (let j = 0; j < k.length; j++) if (b[i + j] !== k[j]) return false;
   return true;
+}
+
+/** The event whose name, then `",`, is at `at` (a few byte compares: a string of the name and a
+ * map look-up per line cost more). */
+function eventAt(b: Buffer, at: number): AnyDef | undefined {
+  for (const [name, def] of NAMES)
+    if (b[at + name.length] === QUOTE && b[at + name.length + 1] === COMMA && bytesAt(b, at, name)) return def;
+  return undefined;
 }
 
 /** What may follow a value in an object: `,` or `}`. */
@@ -162,9 +194,16 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     /** The line's bytes (a view into the reader's buffer, valid until the next line is read). */
     readonly b: Buffer,
     private readonly line: number,
+    /** Where "eventName": is: the keys after it in our lines (TOP's, the args) are looked for
+     * from here, not from the line's start. */
+    private readonly nameAt: number,
   ) {
     this.keys = ARG_KEYS.get(def)!;
   }
+
+  /** The arg found last (by index) and where, to look for a later arg from there. */
+  private argSeen = -1;
+  private argSeenAt = 0;
 
   /** A line (a JSON object, `{` first), or the JsonEvent of its text when it is not as we write it. */
   static scan(b: Buffer, line: number): ScannedEvent | JsonEvent {
@@ -175,10 +214,9 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     if (t < 0 || b.indexOf(TIMESTAMP, t + 1) >= 0) return fallback();
     const at = b.indexOf(EVENT_NAME);
     if (at < 0) return fallback();
-    const nameEnd = b.indexOf(QUOTE, at + EVENT_NAME.length);
-    const def = nameEnd > 0 ? BY_NAME.get(b.toString("latin1", at + EVENT_NAME.length, nameEnd)) : undefined;
-    if (def === undefined || b[nameEnd + 1] !== COMMA) return fallback();
-    return new ScannedEvent(def, b, line);
+    const def = eventAt(b, at + EVENT_NAME.length);
+    if (def === undefined) return fallback();
+    return new ScannedEvent(def, b, line, at);
   }
 
   private read(): JsonEvent<D> {
@@ -193,8 +231,15 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   private argAt(i: number): number {
     const b = this.b;
     const k = this.keys[i]!;
-    const at = b.indexOf(k);
+    // from the arg before it that was found, else from eventName (our order); anywhere else: from
+    // the start (another order). Each of a line's ~10 searches from its start read ~1 KB.
+    let at = b.indexOf(k, i > this.argSeen ? this.argSeenAt : this.nameAt);
+    if (at < 0) at = b.indexOf(k);
     if (at < 0) return -1;
+    if (i > this.argSeen) {
+      this.argSeen = i;
+      this.argSeenAt = at;
+    }
     // {"name":"N","type":"T","value":V
     if (!bytesAt(b, at + k.length, TYPE)) throw UNUSUAL;
     const q = b.indexOf(QUOTE, at + k.length + TYPE.length);
@@ -243,7 +288,8 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     try {
       const t = TOP_INDEX.get(f);
       const k = t === undefined ? key(`"${f.name}":`) : TOP_KEYS[t]!;
-      const at = this.b.indexOf(k);
+      let at = t !== undefined && t > NAME_INDEX ? this.b.indexOf(k, this.nameAt) : -1;
+      if (at < 0) at = this.b.indexOf(k);
       if (at < 0) return this.read().top(f);
       const [v, after] = readValue(this, at + k.length, f);
       if (!endsValue(this.b, after)) throw UNUSUAL;
