@@ -21,8 +21,9 @@ const TIMESTAMP = key('"timestamp":');
 const TYPE = key('"type":"');
 const VALUE = key(',"value":');
 const TOP_KEYS = (TOP as readonly Field[]).map((f) => key(`"${f.name}":`));
-/** TOP's index of eventName: the keys after it are looked for from its place in the line. */
-const NAME_INDEX = (TOP as readonly Field[]).findIndex((f) => f.name === "eventName");
+/** The most keys a field is reached over from the one read before it (HOPS short values read
+ * here cost about one indexOf of a key in a ~2 KB line). */
+const HOPS = 3;
 /** Each event's arg keys by position, and its args' positions by name. */
 const ARG_KEYS = new Map<AnyDef, Buffer[]>(EVENTS.map((d) => [d, d.args.map((f) => key(`{"name":"${f.name}",`))]));
 const ARG_INDEX = new Map<AnyDef, Map<string, number>>(
@@ -47,10 +48,30 @@ interface Line {
   bs: number;
 }
 
+/** Where the last value read (readString, readStrings, readValue) ends: a variable, not a
+ * [value, end] pair per value. */
+let end = 0;
+/** Whether the last string stringEnd found has no backslash (its bytes are its text). */
+let plain = false;
+
+/** Bytes of a string looked at one by one before asking indexOf: a native call costs about as
+ * much as reading this many bytes here, and most strings (argv words, names, paths) are shorter. */
+const SHORT = 96;
+
 /** Index just past the string whose opening quote is at `at` (a quote preceded by an odd number of
  * backslashes is escaped). */
 function stringEnd(l: Line, at: number): number {
   const b = l.b;
+  const stop = Math.min(b.length, at + SHORT);
+  for (let i = at + 1; i < stop; i++) {
+    const c = b[i];
+    if (c === QUOTE) {
+      plain = true;
+      return i + 1;
+    }
+    if (c === BACKSLASH) break;
+  }
+  plain = false;
   let q = at;
   for (;;) {
     q = b.indexOf(QUOTE, q + 1);
@@ -76,39 +97,46 @@ function compositeEnd(l: Line, at: number): number {
   throw UNUSUAL;
 }
 
-/** The string whose opening quote is at `at`, and the index past it. */
-function readString(l: Line, at: number): [string, number] {
+/** The string whose opening quote is at `at` (end: the index past it). */
+function readString(l: Line, at: number): string {
   const after = stringEnd(l, at);
+  end = after;
+  if (plain) return l.b.toString("utf8", at + 1, after - 1);
   if (at < l.bsFrom || at > l.bs) {
     const bs = l.b.indexOf(BACKSLASH, at);
     l.bsFrom = at;
     l.bs = bs < 0 ? l.b.length : bs;
   }
   // escapes (\", \n, \udcXX for bytes that are not UTF-8): JSON.parse of this one string
-  if (l.bs < after) return [JSON.parse(l.b.toString("utf8", at, after)) as string, after];
-  return [l.b.toString("utf8", at + 1, after - 1), after];
+  if (l.bs < after) return JSON.parse(l.b.toString("utf8", at, after)) as string;
+  return l.b.toString("utf8", at + 1, after - 1);
 }
 
-/** A list of strings (argv, env) at `at`; null when it holds anything else. */
-function readStrings(l: Line, at: number): [string[], number] | null {
+/** A list of strings (argv, env) at `at` (end: the index past it); null when it holds anything else. */
+function readStrings(l: Line, at: number): string[] | null {
   const b = l.b;
   const out: string[] = [];
   let i = at + 1;
-  if (b[i] === CLOSE_BRACKET) return [out, i + 1];
+  if (b[i] === CLOSE_BRACKET) {
+    end = i + 1;
+    return out;
+  }
   for (;;) {
     if (b[i] !== QUOTE) return null;
-    const [s, after] = readString(l, i);
-    out.push(s);
-    const c = b[after];
-    if (c === CLOSE_BRACKET) return [out, after + 1];
+    out.push(readString(l, i));
+    const c = b[end];
+    if (c === CLOSE_BRACKET) {
+      end++;
+      return out;
+    }
     if (c !== COMMA) return null;
-    i = after + 1;
+    i = end + 1;
   }
 }
 
 /** The JSON value at `at` as JSON.parse of the line (with long integers quoted, as parseExact
- * does) gives it, and the index past it. */
-function readValue(l: Line, at: number, f: Field): [unknown, number] {
+ * does) gives it (end: the index past it). */
+function readValue(l: Line, at: number, f: Field): unknown {
   const b = l.b;
   const c = b[at]!;
   if (c === QUOTE) return readString(l, at);
@@ -117,12 +145,17 @@ function readValue(l: Line, at: number, f: Field): [unknown, number] {
     if (list !== null) return list;
   }
   if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-    const after = compositeEnd(l, at);
-    return [parseExact(b.toString("utf8", at, after)), after];
+    end = compositeEnd(l, at);
+    return parseExact(b.toString("utf8", at, end));
   }
-  if (c === 116 && b[at + 1] === 114 && b[at + 2] === 117 && b[at + 3] === 101) return [true, at + 4];
-  if (c === 102 && b[at + 1] === 97 && b[at + 2] === 108 && b[at + 3] === 115 && b[at + 4] === 101)
-    return [false, at + 5];
+  if (c === 116 && b[at + 1] === 114 && b[at + 2] === 117 && b[at + 3] === 101) {
+    end = at + 4;
+    return true;
+  }
+  if (c === 102 && b[at + 1] === 97 && b[at + 2] === 108 && b[at + 3] === 115 && b[at + 4] === 101) {
+    end = at + 5;
+    return false;
+  }
   // an integer: up to 15 digits exactly as a double; 16 or more as their text (parseExact quotes
   // those and convert() makes them bigint); a fraction or an exponent: not ours
   let i = at;
@@ -132,10 +165,34 @@ function readValue(l: Line, at: number, f: Field): [unknown, number] {
   for (let d = b[i]! - 48; d >= 0 && d <= 9; d = b[++i]! - 48) n = n * 10 + d;
   const digits = i - first;
   if (digits === 0 || digits > 20 || (digits > 1 && b[first] === 48)) throw UNUSUAL;
-  if (digits >= 16 && c !== 45 && (f.src === S_EPOCH || f.src === S_U64 || f.src === S_BIG))
-    return [bigAt(b, first, i), i];
-  if (digits >= 16) return [b.toString("latin1", at, i), i];
-  return [c === 45 ? -n : n, i];
+  end = i;
+  if (digits >= 16 && c !== 45 && (f.src === S_EPOCH || f.src === S_U64 || f.src === S_BIG)) return bigAt(b, first, i);
+  if (digits >= 16) return b.toString("latin1", at, i);
+  return c === 45 ? -n : n;
+}
+
+/** The index past the value at `at` when it is a number, true, false or a short string without
+ * escapes (what lies between the fields a view reads), else -1. */
+function scalarEnd(l: Line, at: number): number {
+  const b = l.b;
+  const c = b[at];
+  if (c === QUOTE) {
+    const stop = Math.min(b.length, at + SHORT);
+    for (let i = at + 1; i < stop; i++) {
+      const d = b[i];
+      if (d === QUOTE) return i + 1;
+      if (d === BACKSLASH) return -1;
+    }
+    return -1;
+  }
+  let i = at;
+  if (c === 45) i++;
+  while (i < b.length) {
+    const d = b[i]!;
+    if ((d >= 48 && d <= 57) || (d >= 97 && d <= 122)) i++;
+    else break;
+  }
+  return i > at ? i : -1;
 }
 
 /** The last 10^9 multiple made by bigAt, and its digits above the last nine. */
@@ -185,8 +242,17 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   private set: [string, unknown][] | null = null;
   bsFrom = 0;
   bs = -1;
-  /** Top-level values read so far, by TOP's index (the table and the summary read some twice). */
+  /** Top-level values read so far, by TOP's index, and args by theirs (the table, the summary and
+   * redaction read some twice). */
   private tops: unknown[] | null = null;
+  private vals: unknown[] | null = null;
+  /** Where the key of the field after the one read last should be (TOP's index and place, the
+   * arg's): a field a few keys on is reached from there by reading the keys between (a view reads
+   * neighbours: exit code, signal, core dump), not by indexOf from the line's start. */
+  private nextTop = 0;
+  private nextTopAt: number;
+  private nextArg = -1;
+  private nextArgAt = 0;
   private readonly keys: Buffer[];
 
   private constructor(
@@ -194,16 +260,12 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     /** The line's bytes (a view into the reader's buffer, valid until the next line is read). */
     readonly b: Buffer,
     private readonly line: number,
-    /** Where "eventName": is: the keys after it in our lines (TOP's, the args) are looked for
-     * from here, not from the line's start. */
-    private readonly nameAt: number,
+    /** Where "timestamp": is (the first field). */
+    timestampAt: number,
   ) {
     this.keys = ARG_KEYS.get(def)!;
+    this.nextTopAt = timestampAt;
   }
-
-  /** The arg found last (by index) and where, to look for a later arg from there. */
-  private argSeen = -1;
-  private argSeenAt = 0;
 
   /** A line (a JSON object, `{` first), or the JsonEvent of its text when it is not as we write it. */
   static scan(b: Buffer, line: number): ScannedEvent | JsonEvent {
@@ -216,7 +278,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     if (at < 0) return fallback();
     const def = eventAt(b, at + EVENT_NAME.length);
     if (def === undefined) return fallback();
-    return new ScannedEvent(def, b, line, at);
+    return new ScannedEvent(def, b, line, t);
   }
 
   private read(): JsonEvent<D> {
@@ -227,24 +289,37 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     return this.whole;
   }
 
+  /** Where the value of the arg whose key is k starts when the key is at `at`; -1 when it is not. */
+  private argValueAt(k: Buffer, at: number): number {
+    const b = this.b;
+    // {"name":"N","type":"T","value":V
+    if (!bytesAt(b, at, k) || !bytesAt(b, at + k.length, TYPE)) return -1;
+    let q = at + k.length + TYPE.length;
+    while (q < b.length && b[q] !== QUOTE && b[q] !== BACKSLASH) q++;
+    return b[q] === QUOTE && bytesAt(b, q + 1, VALUE) ? q + 1 + VALUE.length : -1;
+  }
+
   /** Where the value of the def's arg i starts, -1 when the line has no such arg. */
   private argAt(i: number): number {
     const b = this.b;
     const k = this.keys[i]!;
-    // from the arg before it that was found, else from eventName (our order); anywhere else: from
-    // the start (another order). Each of a line's ~10 searches from its start read ~1 KB.
-    let at = b.indexOf(k, i > this.argSeen ? this.argSeenAt : this.nameAt);
-    if (at < 0) at = b.indexOf(k);
-    if (at < 0) return -1;
-    if (i > this.argSeen) {
-      this.argSeen = i;
-      this.argSeenAt = at;
+    let n = this.nextArg;
+    if (n >= 0 && n <= i && i - n <= HOPS) {
+      // from the arg after the one read last, over the scalars between
+      for (let at = this.nextArgAt; ; n++) {
+        const v = this.argValueAt(this.keys[n]!, at);
+        if (v < 0) break;
+        if (n === i) return v;
+        const e = scalarEnd(this, v);
+        if (e < 0 || b[e] !== CLOSE_BRACE || b[e + 1] !== COMMA) break;
+        at = e + 2;
+      }
     }
-    // {"name":"N","type":"T","value":V
-    if (!bytesAt(b, at + k.length, TYPE)) throw UNUSUAL;
-    const q = b.indexOf(QUOTE, at + k.length + TYPE.length);
-    if (q < 0 || !bytesAt(b, q + 1, VALUE)) throw UNUSUAL;
-    return q + 1 + VALUE.length;
+    const at = b.indexOf(k);
+    if (at < 0) return -1;
+    const v = this.argValueAt(k, at);
+    if (v < 0) throw UNUSUAL;
+    return v;
   }
 
   private overridden(name: string): [string, unknown] | undefined {
@@ -259,6 +334,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     if (f === undefined) throw new RangeError(`${this.def.name} has no arg ${i}`);
     const o = this.overridden(f.name);
     if (o) return o[1];
+    if (this.vals !== null && this.vals[i] !== undefined) return this.vals[i];
     try {
       const at = this.argAt(i);
       if (at < 0) {
@@ -266,9 +342,16 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
         if (f.only !== null && f.src === S_STR) return "";
         return this.read().arg(i); // JsonEvent says what is wrong
       }
-      const [v, after] = readValue(this, at, f);
+      const raw = readValue(this, at, f);
+      const after = end;
       if (this.b[after] !== CLOSE_BRACE) throw UNUSUAL;
-      return convert(f, v);
+      const v = convert(f, raw);
+      if (this.b[after + 1] === COMMA) {
+        this.nextArg = i + 1 < this.keys.length ? i + 1 : -1;
+        this.nextArgAt = after + 2;
+      }
+      (this.vals ??= [])[i] = v;
+      return v;
     } catch (e) {
       if (e !== UNUSUAL) throw e;
       return this.read().arg(i);
@@ -278,22 +361,45 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   top(f: Field): unknown {
     if (this.whole) return this.whole.top(f);
     const t = TOP_INDEX.get(f);
-    if (t !== undefined && this.tops !== null && this.tops[t] !== undefined) return this.tops[t];
-    const v = this.topRead(f);
-    if (t !== undefined) (this.tops ??= [])[t] = v;
+    if (t === undefined) return this.topRead(f, key(`"${f.name}":`), -1);
+    if (this.tops !== null && this.tops[t] !== undefined) return this.tops[t];
+    const v = this.topRead(f, TOP_KEYS[t]!, t);
+    (this.tops ??= [])[t] = v;
     return v;
   }
 
-  private topRead(f: Field): unknown {
+  /** Where TOP's field t's value starts, from the field after the one read last over the
+   * fields between (at most HOPS); -1 when it is farther or the line is not laid out so. */
+  private topNear(t: number): number {
+    const b = this.b;
+    let n = this.nextTop;
+    if (n < 0 || n > t || t - n > HOPS) return -1;
+    for (let at = this.nextTopAt; ; n++) {
+      const k = TOP_KEYS[n]!;
+      if (!bytesAt(b, at, k)) return -1;
+      if (n === t) return at + k.length;
+      const e = scalarEnd(this, at + k.length);
+      if (e < 0 || b[e] !== COMMA) return -1;
+      at = e + 1;
+    }
+  }
+
+  private topRead(f: Field, k: Buffer, t: number): unknown {
     try {
-      const t = TOP_INDEX.get(f);
-      const k = t === undefined ? key(`"${f.name}":`) : TOP_KEYS[t]!;
-      let at = t !== undefined && t > NAME_INDEX ? this.b.indexOf(k, this.nameAt) : -1;
-      if (at < 0) at = this.b.indexOf(k);
-      if (at < 0) return this.read().top(f);
-      const [v, after] = readValue(this, at + k.length, f);
-      if (!endsValue(this.b, after)) throw UNUSUAL;
-      return convert(f, v);
+      let v = t < 0 ? -1 : this.topNear(t);
+      if (v < 0) {
+        const at = this.b.indexOf(k);
+        if (at < 0) return this.read().top(f);
+        v = at + k.length;
+      }
+      const raw = readValue(this, v, f);
+      if (!endsValue(this.b, end)) throw UNUSUAL;
+      const x = convert(f, raw);
+      if (t >= 0 && this.b[end] === COMMA && t + 1 < TOP_KEYS.length) {
+        this.nextTop = t + 1;
+        this.nextTopAt = end + 1;
+      }
+      return x;
     } catch (e) {
       if (e !== UNUSUAL) throw e;
       return this.read().top(f);

@@ -99,21 +99,36 @@ function pad2(n: number): string {
   return n < 10 ? "0" + n : "" + n;
 }
 
-// Local time of day, cached per second: Date's local-time math is the slow part.
-let cachedSecond = -1;
+// Local time of day, cached per second: Date's local-time math is the slow part, and so is a
+// BigInt division per row (a subtraction from the second's start is not).
+let secondNs = -1n;
+let nextSecondNs = -1n;
 let cachedHms = "";
 
 /** Local HH:MM:SS.mmm of an epoch-ns timestamp. */
 export function timeOfDay(epochNs: bigint): string {
-  const ms = Number(epochNs / 1000000n);
-  const sec = Math.floor(ms / 1000);
-  if (sec !== cachedSecond) {
+  let m: number;
+  if (epochNs >= secondNs && epochNs < nextSecondNs) m = Math.floor(Number(epochNs - secondNs) / 1e6);
+  else {
+    const ms = Number(epochNs / 1000000n);
+    const sec = Math.floor(ms / 1000);
     const d = new Date(ms);
-    cachedSecond = sec;
+    [secondNs, nextSecondNs] =
+      epochNs >= 0n ? [BigInt(sec) * 1_000_000_000n, BigInt(sec + 1) * 1_000_000_000n] : [-1n, -1n];
     cachedHms = pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds());
+    m = ms - sec * 1000;
   }
-  const m = ms - sec * 1000;
   return cachedHms + (m < 10 ? ".00" : m < 100 ? ".0" : ".") + m;
+}
+
+const SPACES = Array.from({ length: 33 }, (_, n) => " ".repeat(n));
+
+/** s.padStart(n) and s.padEnd(n) for the columns (n ≤ 32): String's own cost more per row. */
+function padStart(s: string, n: number): string {
+  return s.length >= n ? s : SPACES[n - s.length] + s;
+}
+function padEnd(s: string, n: number): string {
+  return s.length >= n ? s : s + SPACES[n - s.length];
 }
 
 /** Cut a line to `width` terminal columns, the last one an ellipsis. */
@@ -370,12 +385,21 @@ export class Table {
   }
 
   private render(r: Row): string {
-    const time = this.o.timeOfDay ? this.timeText(r.time).padEnd(W.tod) : this.timeText(r.time).padStart(W.rel);
-    const user = r.user.length > W.user ? r.user.slice(0, W.user - 1) + "…" : r.user.padEnd(W.user);
-    return this.finishLine(
-      `${time} ${r.pid.padStart(W.pid)} ${user} ${r.event.padEnd(W.event)} ${r.what}`.trimEnd(),
-      r.tone,
-    );
+    const t = this.timeText(r.time);
+    const user = r.user.length > W.user ? r.user.slice(0, W.user - 1) + "…" : padEnd(r.user, W.user);
+    const line =
+      (this.o.timeOfDay ? padEnd(t, W.tod) : padStart(t, W.rel)) +
+      " " +
+      padStart(r.pid, W.pid) +
+      " " +
+      user +
+      " " +
+      padEnd(r.event, W.event) +
+      " " +
+      r.what;
+    // trimEnd only when the line may end in white space (it rarely does; the call cost per row)
+    const last = line.charCodeAt(line.length - 1);
+    return this.finishLine(last > 0x20 && last < 0x7f ? line : line.trimEnd(), r.tone);
   }
 
   private finishLine(line: string, tone: Tone): string {
