@@ -21,6 +21,23 @@ const TIMESTAMP = key('"timestamp":');
 const TYPE = key('"type":"');
 const VALUE = key(',"value":');
 const TOP_KEYS = (TOP as readonly Field[]).map((f) => key(`"${f.name}":`));
+/** TOP's index of eventName. */
+const NAME_INDEX = (TOP as readonly Field[]).findIndex((f) => f.name === "eventName");
+/** Per event, where each key was in the last line that needed indexOf to find it (the next line of
+ * the event is laid out alike but for a few digits and names; its key is looked for there first):
+ * TOP's from the line's start (after eventName: from eventName's), the args' back from the end
+ * (after lists of any length) and on from eventName (before them). */
+const GUESS = new Map<AnyDef, { top: Int32Array; arg: Int32Array; argFront: Int32Array }>(
+  EVENTS.map((d) => [
+    d,
+    {
+      top: new Int32Array(TOP.length).fill(-1),
+      arg: new Int32Array(d.args.length),
+      argFront: new Int32Array(d.args.length),
+    },
+  ]),
+);
+
 /** The most keys a field is reached over from the one read before it (HOPS short values read
  * here cost about one indexOf of a key in a ~2 KB line). */
 const HOPS = 3;
@@ -229,6 +246,18 @@ function eventAt(b: Buffer, at: number): AnyDef | undefined {
   return undefined;
 }
 
+/** Where k is in b at g or up to SHIFT bytes either side of it (fields of a different number of
+ * digits before it), else -1. */
+function near(b: Buffer, g: number, k: Buffer): number {
+  if (bytesAt(b, g, k)) return g;
+  for (let d = 1; d <= SHIFT; d++) {
+    if (bytesAt(b, g - d, k)) return g - d;
+    if (bytesAt(b, g + d, k)) return g + d;
+  }
+  return -1;
+}
+const SHIFT = 3;
+
 /** What may follow a value in an object: `,` or `}`. */
 function endsValue(b: Buffer, i: number): boolean {
   const c = b[i];
@@ -262,10 +291,14 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     private readonly line: number,
     /** Where "timestamp": is (the first field). */
     timestampAt: number,
+    /** Where "eventName": is. */
+    private readonly nameAt: number,
   ) {
     this.keys = ARG_KEYS.get(def)!;
+    this.guess = GUESS.get(def)!;
     this.nextTopAt = timestampAt;
   }
+  private readonly guess: { top: Int32Array; arg: Int32Array; argFront: Int32Array };
 
   /** A line (a JSON object, `{` first), or the JsonEvent of its text when it is not as we write it. */
   static scan(b: Buffer, line: number): ScannedEvent | JsonEvent {
@@ -278,7 +311,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     if (at < 0) return fallback();
     const def = eventAt(b, at + EVENT_NAME.length);
     if (def === undefined) return fallback();
-    return new ScannedEvent(def, b, line, t);
+    return new ScannedEvent(def, b, line, t, at);
   }
 
   private read(): JsonEvent<D> {
@@ -315,8 +348,17 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
         at = e + 2;
       }
     }
+    // where the key was in the last line of this event, counted from the end (the args are last)
+    let g = near(b, b.length - this.guess.arg[i]!, k);
+    if (g < 0) g = near(b, this.nameAt + this.guess.argFront[i]!, k);
+    if (g >= 0) {
+      const v = this.argValueAt(k, g);
+      if (v >= 0) return v;
+    }
     const at = b.indexOf(k);
     if (at < 0) return -1;
+    this.guess.arg[i] = b.length - at;
+    this.guess.argFront[i] = at - this.nameAt;
     const v = this.argValueAt(k, at);
     if (v < 0) throw UNUSUAL;
     return v;
@@ -387,9 +429,15 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   private topRead(f: Field, k: Buffer, t: number): unknown {
     try {
       let v = t < 0 ? -1 : this.topNear(t);
+      if (v < 0 && t >= 0) {
+        // where the key was in the last line, from eventName's place for the fields after it
+        const g = near(this.b, this.guess.top[t]! + (t > NAME_INDEX ? this.nameAt : 0), k);
+        if (g >= 0) v = g + k.length;
+      }
       if (v < 0) {
         const at = this.b.indexOf(k);
         if (at < 0) return this.read().top(f);
+        if (t >= 0) this.guess.top[t] = at - (t > NAME_INDEX ? this.nameAt : 0);
         v = at + k.length;
       }
       const raw = readValue(this, v, f);
