@@ -104,12 +104,16 @@ function pad2(n: number): string {
 let secondNs = -1n;
 let nextSecondNs = -1n;
 let cachedHms = "";
+let cachedMs = -1;
+let cachedText = "";
 
 /** Local HH:MM:SS.mmm of an epoch-ns timestamp. */
 export function timeOfDay(epochNs: bigint): string {
   let m: number;
-  if (epochNs >= secondNs && epochNs < nextSecondNs) m = Math.floor(Number(epochNs - secondNs) / 1e6);
-  else {
+  if (epochNs >= secondNs && epochNs < nextSecondNs) {
+    m = Math.floor(Number(epochNs - secondNs) / 1e6);
+    if (m === cachedMs) return cachedText; // a busy host's events: many per millisecond
+  } else {
     const ms = Number(epochNs / 1000000n);
     const sec = Math.floor(ms / 1000);
     const d = new Date(ms);
@@ -118,7 +122,9 @@ export function timeOfDay(epochNs: bigint): string {
     cachedHms = pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds());
     m = ms - sec * 1000;
   }
-  return cachedHms + (m < 10 ? ".00" : m < 100 ? ".0" : ".") + m;
+  cachedMs = m;
+  cachedText = cachedHms + (m < 10 ? ".00" : m < 100 ? ".0" : ".") + m;
+  return cachedText;
 }
 
 const SPACES = Array.from({ length: 33 }, (_, n) => " ".repeat(n));
@@ -336,35 +342,32 @@ export class Table {
         failure: true,
       };
     }
-    const base = { time: T.timestamp(ev), pid: String(T.hostProcessId(ev)), user: userName(T.userId(ev)) };
+    const time = T.timestamp(ev);
+    const pid = String(T.hostProcessId(ev));
+    const user = userName(T.userId(ev));
+    const r = (event: string, what: string, tone: Tone, failure: boolean): Row => ({
+      time,
+      pid,
+      user,
+      event,
+      what,
+      tone,
+      failure,
+    });
     if (ev.is(EXEC)) {
       const { typed, file } = this.lastExec;
       const what = file === "" ? typed : `${typed}  [${file}]`;
-      return {
-        ...base,
-        event: "exec",
-        what: this.o.hash ? what + digestText(ev) : what,
-        tone: "plain",
-        failure: false,
-      };
+      return r("exec", this.o.hash ? what + digestText(ev) : what, "plain", false);
     }
     if (ev.is(EXEC_FAILED)) {
-      return {
-        ...base,
-        event: "execfail",
-        what: `${failedText(ev)}: ${failedExecReason(ev)}`,
-        tone: "failure",
-        failure: true,
-      };
+      return r("execfail", `${failedText(ev)}: ${failedExecReason(ev)}`, "failure", true);
     }
     if (ev.is(FORK)) {
-      if (A.isThread(ev))
-        return { ...base, event: "thread", what: `${A.childTid(ev)} started`, tone: "quiet", failure: false };
-      return { ...base, event: "fork", what: `child ${A.childPid(ev)}`, tone: "plain", failure: false };
+      if (A.isThread(ev)) return r("thread", `${A.childTid(ev)} started`, "quiet", false);
+      return r("fork", `child ${A.childPid(ev)}`, "plain", false);
     }
     if (ev.is(EXIT)) {
-      if (!A.groupExit(ev))
-        return { ...base, event: "thread", what: `${T.hostThreadId(ev)} ended`, tone: "quiet", failure: false };
+      if (!A.groupExit(ev)) return r("thread", `${T.hostThreadId(ev)} ended`, "quiet", false);
       const id = T.processEntityId(ev);
       const cmd = this.commands.get(id)?.text ?? escapeDisplay(T.processName(ev));
       this.commands.delete(id);
@@ -372,10 +375,10 @@ export class Table {
       const code = A.exitCode(ev);
       const core = A.core(ev) ? "  core dumped" : "";
       const what = `${cmd}  ${duration(A.runTime(ev))}${core}`;
-      if (sig !== 0) return { ...base, event: signalName(sig), what, tone: "signal", failure: true };
-      return { ...base, event: `exit ${code}`, what, tone: code === 0 ? "plain" : "failure", failure: code !== 0 };
+      if (sig !== 0) return r(signalName(sig), what, "signal", true);
+      return r(`exit ${code}`, what, code === 0 ? "plain" : "failure", code !== 0);
     }
-    return { ...base, event: ev.def.short, what: "", tone: "plain", failure: false };
+    return r(ev.def.short, "", "plain", false);
   }
 
   private timeText(t: bigint | null): string {
