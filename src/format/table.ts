@@ -247,7 +247,7 @@ export class Table {
       }
       out = this.searchLine(ended);
     }
-    if (!held) {
+    if (!held && !this.neverShown(ev)) {
       const r = this.row(ev);
       if (this.shown(r)) out += this.render(r);
     }
@@ -294,6 +294,12 @@ export class Table {
       const parent = this.commands.get(T.processEntityId(ev));
       if (parent !== undefined) this.commands.set(A.childProcess(ev), { text: parent.text, own: false });
     }
+  }
+
+  /** A fork or thread start outside the full view, an exec in --failures: its row, never shown,
+   * is not made (row() has no side effect for them; most of a whole-host trace is forks). */
+  private neverShown(ev: EventView): boolean {
+    return ((this.o.failures || this.o.brief === true) && ev.is(FORK)) || (this.o.failures && ev.is(EXEC));
   }
 
   /** Whether a row is in the view asked for. */
