@@ -68,58 +68,11 @@ interface Proc {
   failed: Failure | null;
 }
 
-/** A set of uint32 (process entity ids): open addressing in a typed array. A Set<number> of the
- * ~70,000 processes of a whole-host trace was most of the summary's cost in tracer show. */
-class U32Set {
-  private slots = new Uint32Array(1 << 12);
-  private hasZero = false;
-  /** Anything else (a hand-made trace's id that is not a uint32). */
-  private other: Set<number> | null = null;
-  size = 0;
-
-  add(x: number): void {
-    if (x >>> 0 !== x) {
-      this.other ??= new Set();
-      if (!this.other.has(x)) this.size++;
-      this.other.add(x);
-      return;
-    }
-    if (x === 0) {
-      if (!this.hasZero) this.size++;
-      this.hasZero = true;
-      return;
-    }
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    for (let i = Math.imul(x, 0x9e3779b1) & mask; ; i = (i + 1) & mask) {
-      const y = slots[i]!;
-      if (y === x) return;
-      if (y === 0) {
-        slots[i] = x;
-        if (++this.size * 2 > slots.length) this.grow();
-        return;
-      }
-    }
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    this.slots = new Uint32Array(old.length * 2);
-    const mask = this.slots.length - 1;
-    for (const x of old) {
-      if (x === 0) continue;
-      let i = Math.imul(x, 0x9e3779b1) & mask;
-      while (this.slots[i] !== 0) i = (i + 1) & mask;
-      this.slots[i] = x;
-    }
-  }
-}
-
 /** Failures kept for the list (the counts go on). */
 const MAX_FAILURES = 1000;
 
 export class RunSummary {
-  readonly processes = new U32Set();
+  readonly processes = new Set<number>();
   execs = 0;
   failedExecs = 0;
   nonZeroExits = 0;
