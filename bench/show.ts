@@ -3,7 +3,7 @@
 // view's output compared byte for byte with the first binary's. With --record, first records a
 // trace of a mixed workload on the whole host (builds, shells with pipes, PATH searches that
 // fail, spawns, threads; root; ~300,000 lines, ~650 MB).
-//   bun bench/show.ts [--record] [--rounds N] [--views "table,--failures,--tree"] TRACE BINARY...
+//   bun bench/show.ts [--record] [--rounds N] [--views=table,--failures,--tree,--json] TRACE BINARY...
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,12 +14,12 @@ const { values: a, positionals } = parseArgs({
   options: {
     record: { type: "boolean", default: false },
     rounds: { type: "string", default: "3" },
-    views: { type: "string", default: "table,--failures,--tree" },
+    views: { type: "string", default: "table,--failures,--tree,--json" },
   },
 });
 const [trace, ...binaries] = positionals;
 if (!trace || binaries.length === 0)
-  throw new Error('usage: bun bench/show.ts [--record] [--rounds N] [--views "table,--tree"] TRACE BINARY...');
+  throw new Error("usage: bun bench/show.ts [--record] [--rounds N] [--views=table,--tree] TRACE BINARY...");
 
 /** The workload recorded: ~100,000 processes of several kinds. */
 const WORKLOAD = `
