@@ -90,9 +90,13 @@ fi
 ELF=$(abs "$WORK/elfutils/libelf")
 
 # ---- libbpf ----------------------------------------------------------------------------------
-if stale "$WORK/libbpf.stamp" "$WORK/libelf.stamp"; then
+# scripts/libs/libbpf-*.patch: our changes to libbpf (each says what it is for and what it saves).
+if stale "$WORK/libbpf.stamp" "$WORK/libelf.stamp" scripts/libs/libbpf-*.patch; then
   log "$ARCH: libbpf"
   fresh_copy libbpf "$WORK/libbpf-src"
+  for p in scripts/libs/libbpf-*.patch; do
+    patch -s -p1 -d "$WORK/libbpf-src" < "$p"
+  done
   rm -rf "$WORK/libbpf" && mkdir -p "$WORK/libbpf"
   ln -sf libelf.so "$ELF/libelf.so.1" # for the link: -lelf, and libbpf's DT_NEEDED libelf.so.1
   "${MAKE[@]}" -C "$WORK/libbpf-src/src" OBJDIR="$(abs "$WORK/libbpf")" BUILD_STATIC_ONLY= NO_PKG_CONFIG=1 CC="$CC" \

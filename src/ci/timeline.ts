@@ -5,7 +5,7 @@
 // instants on its row; a flow arrow from each parent to each child. Times are µs from the first
 // process's start (otherData.startEpochNs says when that was: µs since the epoch would lose the
 // nanoseconds in a double).
-import { argvText, basename, endText } from "../format/quote";
+import { argvText, basename, endText, escapeDisplay } from "../format/quote";
 import { failuresOf, type ProcessRecord, type TraceLog } from "./collect";
 
 /** One event of the format (the fields its readers use). */
@@ -41,14 +41,14 @@ const REUSED = 1 << 22;
 export function processLabel(p: ProcessRecord, max = NAME_MAX, short = false): string {
   const last = p.execs[p.execs.length - 1];
   const argv = last ? (last.argv.length ? last.argv : [last.cmdpath]) : [];
-  const text = !last ? p.comm : short ? argvText([basename(argv[0]!), ...argv.slice(1)]) : argvText(argv);
+  const text = !last ? escapeDisplay(p.comm) : short ? argvText([basename(argv[0]!), ...argv.slice(1)]) : argvText(argv);
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
 }
 
 /** The program's name as the caller gave it, for a process row (its comm when it never exec'd). */
 export function programName(p: ProcessRecord): string {
   const last = p.execs[p.execs.length - 1];
-  return last ? basename(last.cmdpath || last.path) : p.comm;
+  return escapeDisplay(last ? basename(last.cmdpath || last.path) : p.comm);
 }
 
 /** Whether a process ended badly (exit ≠ 0 or a signal). */

@@ -9,10 +9,11 @@
 import { EVENTS } from "./index";
 import { TOP } from "./top";
 import { JsonEvent, convert, parseExact } from "./json-event";
-import { S_LIST, S_NULS, S_STR, type AnyDef, type ArgName, type Field } from "./schema";
+import { S_BIG, S_EPOCH, S_LIST, S_NULS, S_STR, S_U64, type AnyDef, type ArgName, type Field } from "./schema";
 import type { EventView } from "./event";
 
-const BY_NAME = new Map<string, AnyDef>(EVENTS.map((d) => [d.name, d]));
+/** Each event's name as bytes, to know a line's event without making a string of its name. */
+const NAMES = EVENTS.map((d) => [Buffer.from(d.name, "latin1"), d] as const);
 const TOP_INDEX = new Map<Field, number>((TOP as readonly Field[]).map((f, i) => [f, i]));
 const key = (s: string) => Buffer.from(s, "latin1");
 const EVENT_NAME = key('"eventName":"');
@@ -20,6 +21,26 @@ const TIMESTAMP = key('"timestamp":');
 const TYPE = key('"type":"');
 const VALUE = key(',"value":');
 const TOP_KEYS = (TOP as readonly Field[]).map((f) => key(`"${f.name}":`));
+/** TOP's index of eventName. */
+const NAME_INDEX = (TOP as readonly Field[]).findIndex((f) => f.name === "eventName");
+/** Per event, where each key was in the last line that needed indexOf to find it (the next line of
+ * the event is laid out alike but for a few digits and names; its key is looked for there first):
+ * TOP's from the line's start (after eventName: from eventName's), the args' back from the end
+ * (after lists of any length) and on from eventName (before them). */
+const GUESS = new Map<AnyDef, { top: Int32Array; arg: Int32Array; argFront: Int32Array }>(
+  EVENTS.map((d) => [
+    d,
+    {
+      top: new Int32Array(TOP.length).fill(-1),
+      arg: new Int32Array(d.args.length),
+      argFront: new Int32Array(d.args.length),
+    },
+  ]),
+);
+
+/** The most keys a field is reached over from the one read before it (HOPS short values read
+ * here cost about one indexOf of a key in a ~2 KB line). */
+const HOPS = 3;
 /** Each event's arg keys by position, and its args' positions by name. */
 const ARG_KEYS = new Map<AnyDef, Buffer[]>(EVENTS.map((d) => [d, d.args.map((f) => key(`{"name":"${f.name}",`))]));
 const ARG_INDEX = new Map<AnyDef, Map<string, number>>(
@@ -44,10 +65,30 @@ interface Line {
   bs: number;
 }
 
+/** Where the last value read (readString, readStrings, readValue) ends: a variable, not a
+ * [value, end] pair per value. */
+let end = 0;
+/** Whether the last string stringEnd found has no backslash (its bytes are its text). */
+let plain = false;
+
+/** Bytes of a string looked at one by one before asking indexOf: a native call costs about as
+ * much as reading this many bytes here, and most strings (argv words, names, paths) are shorter. */
+const SHORT = 96;
+
 /** Index just past the string whose opening quote is at `at` (a quote preceded by an odd number of
  * backslashes is escaped). */
 function stringEnd(l: Line, at: number): number {
   const b = l.b;
+  const stop = Math.min(b.length, at + SHORT);
+  for (let i = at + 1; i < stop; i++) {
+    const c = b[i];
+    if (c === QUOTE) {
+      plain = true;
+      return i + 1;
+    }
+    if (c === BACKSLASH) break;
+  }
+  plain = false;
   let q = at;
   for (;;) {
     q = b.indexOf(QUOTE, q + 1);
@@ -73,39 +114,46 @@ function compositeEnd(l: Line, at: number): number {
   throw UNUSUAL;
 }
 
-/** The string whose opening quote is at `at`, and the index past it. */
-function readString(l: Line, at: number): [string, number] {
+/** The string whose opening quote is at `at` (end: the index past it). */
+function readString(l: Line, at: number): string {
   const after = stringEnd(l, at);
+  end = after;
+  if (plain) return l.b.toString("utf8", at + 1, after - 1);
   if (at < l.bsFrom || at > l.bs) {
     const bs = l.b.indexOf(BACKSLASH, at);
     l.bsFrom = at;
     l.bs = bs < 0 ? l.b.length : bs;
   }
   // escapes (\", \n, \udcXX for bytes that are not UTF-8): JSON.parse of this one string
-  if (l.bs < after) return [JSON.parse(l.b.toString("utf8", at, after)) as string, after];
-  return [l.b.toString("utf8", at + 1, after - 1), after];
+  if (l.bs < after) return JSON.parse(l.b.toString("utf8", at, after)) as string;
+  return l.b.toString("utf8", at + 1, after - 1);
 }
 
-/** A list of strings (argv, env) at `at`; null when it holds anything else. */
-function readStrings(l: Line, at: number): [string[], number] | null {
+/** A list of strings (argv, env) at `at` (end: the index past it); null when it holds anything else. */
+function readStrings(l: Line, at: number): string[] | null {
   const b = l.b;
   const out: string[] = [];
   let i = at + 1;
-  if (b[i] === CLOSE_BRACKET) return [out, i + 1];
+  if (b[i] === CLOSE_BRACKET) {
+    end = i + 1;
+    return out;
+  }
   for (;;) {
     if (b[i] !== QUOTE) return null;
-    const [s, after] = readString(l, i);
-    out.push(s);
-    const c = b[after];
-    if (c === CLOSE_BRACKET) return [out, after + 1];
+    out.push(readString(l, i));
+    const c = b[end];
+    if (c === CLOSE_BRACKET) {
+      end++;
+      return out;
+    }
     if (c !== COMMA) return null;
-    i = after + 1;
+    i = end + 1;
   }
 }
 
 /** The JSON value at `at` as JSON.parse of the line (with long integers quoted, as parseExact
- * does) gives it, and the index past it. */
-function readValue(l: Line, at: number, f: Field): [unknown, number] {
+ * does) gives it (end: the index past it). */
+function readValue(l: Line, at: number, f: Field): unknown {
   const b = l.b;
   const c = b[at]!;
   if (c === QUOTE) return readString(l, at);
@@ -114,12 +162,17 @@ function readValue(l: Line, at: number, f: Field): [unknown, number] {
     if (list !== null) return list;
   }
   if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-    const after = compositeEnd(l, at);
-    return [parseExact(b.toString("utf8", at, after)), after];
+    end = compositeEnd(l, at);
+    return parseExact(b.toString("utf8", at, end));
   }
-  if (c === 116 && b[at + 1] === 114 && b[at + 2] === 117 && b[at + 3] === 101) return [true, at + 4];
-  if (c === 102 && b[at + 1] === 97 && b[at + 2] === 108 && b[at + 3] === 115 && b[at + 4] === 101)
-    return [false, at + 5];
+  if (c === 116 && b[at + 1] === 114 && b[at + 2] === 117 && b[at + 3] === 101) {
+    end = at + 4;
+    return true;
+  }
+  if (c === 102 && b[at + 1] === 97 && b[at + 2] === 108 && b[at + 3] === 115 && b[at + 4] === 101) {
+    end = at + 5;
+    return false;
+  }
   // an integer: up to 15 digits exactly as a double; 16 or more as their text (parseExact quotes
   // those and convert() makes them bigint); a fraction or an exponent: not ours
   let i = at;
@@ -129,8 +182,53 @@ function readValue(l: Line, at: number, f: Field): [unknown, number] {
   for (let d = b[i]! - 48; d >= 0 && d <= 9; d = b[++i]! - 48) n = n * 10 + d;
   const digits = i - first;
   if (digits === 0 || digits > 20 || (digits > 1 && b[first] === 48)) throw UNUSUAL;
-  if (digits >= 16) return [b.toString("latin1", at, i), i];
-  return [c === 45 ? -n : n, i];
+  end = i;
+  if (digits >= 16 && c !== 45 && (f.src === S_EPOCH || f.src === S_U64 || f.src === S_BIG)) return bigAt(b, first, i);
+  if (digits >= 16) return b.toString("latin1", at, i);
+  return c === 45 ? -n : n;
+}
+
+/** The index past the value at `at` when it is a number, true, false or a short string without
+ * escapes (what lies between the fields a view reads), else -1. */
+function scalarEnd(l: Line, at: number): number {
+  const b = l.b;
+  const c = b[at];
+  if (c === QUOTE) {
+    const stop = Math.min(b.length, at + SHORT);
+    for (let i = at + 1; i < stop; i++) {
+      const d = b[i];
+      if (d === QUOTE) return i + 1;
+      if (d === BACKSLASH) return -1;
+    }
+    return -1;
+  }
+  let i = at;
+  if (c === 45) i++;
+  while (i < b.length) {
+    const d = b[i]!;
+    if ((d >= 48 && d <= 57) || (d >= 97 && d <= 122)) i++;
+    else break;
+  }
+  return i > at ? i : -1;
+}
+
+/** The last 10^9 multiple made by bigAt, and its digits above the last nine. */
+let highDigits = -1;
+let high = 0n;
+
+/** The 16 to 20 digits at [from, to) as a bigint: the digits above the last nine (a timestamp's
+ * seconds, the same for many lines in a row) made once, plus the last nine; BigInt of the
+ * digits' text was two allocations and a parse per timestamp. */
+function bigAt(b: Buffer, from: number, to: number): bigint {
+  let hi = 0;
+  for (let i = from; i < to - 9; i++) hi = hi * 10 + b[i]! - 48;
+  let lo = 0;
+  for (let i = to - 9; i < to; i++) lo = lo * 10 + b[i]! - 48;
+  if (hi !== highDigits) {
+    highDigits = hi;
+    high = BigInt(hi) * 1_000_000_000n;
+  }
+  return high + BigInt(lo);
 }
 
 /** Whether b holds k at i (a loop: Buffer.compare's call cost more than these few bytes). */
@@ -139,6 +237,26 @@ function bytesAt(b: Buffer, i: number, k: Buffer): boolean {
   for (let j = 0; j < k.length; j++) if (b[i + j] !== k[j]) return false;
   return true;
 }
+
+/** The event whose name, then `",`, is at `at` (a few byte compares: a string of the name and a
+ * map look-up per line cost more). */
+function eventAt(b: Buffer, at: number): AnyDef | undefined {
+  for (const [name, def] of NAMES)
+    if (b[at + name.length] === QUOTE && b[at + name.length + 1] === COMMA && bytesAt(b, at, name)) return def;
+  return undefined;
+}
+
+/** Where k is in b at g or up to SHIFT bytes either side of it (fields of a different number of
+ * digits before it), else -1. */
+function near(b: Buffer, g: number, k: Buffer): number {
+  if (bytesAt(b, g, k)) return g;
+  for (let d = 1; d <= SHIFT; d++) {
+    if (bytesAt(b, g - d, k)) return g - d;
+    if (bytesAt(b, g + d, k)) return g + d;
+  }
+  return -1;
+}
+const SHIFT = 3;
 
 /** What may follow a value in an object: `,` or `}`. */
 function endsValue(b: Buffer, i: number): boolean {
@@ -153,8 +271,17 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   private set: [string, unknown][] | null = null;
   bsFrom = 0;
   bs = -1;
-  /** Top-level values read so far, by TOP's index (the table and the summary read some twice). */
+  /** Top-level values read so far, by TOP's index, and args by theirs (the table, the summary and
+   * redaction read some twice). */
   private tops: unknown[] | null = null;
+  private vals: unknown[] | null = null;
+  /** Where the key of the field after the one read last should be (TOP's index and place, the
+   * arg's): a field a few keys on is reached from there by reading the keys between (a view reads
+   * neighbours: exit code, signal, core dump), not by indexOf from the line's start. */
+  private nextTop = 0;
+  private nextTopAt: number;
+  private nextArg = -1;
+  private nextArgAt = 0;
   private readonly keys: Buffer[];
 
   private constructor(
@@ -162,9 +289,16 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     /** The line's bytes (a view into the reader's buffer, valid until the next line is read). */
     readonly b: Buffer,
     private readonly line: number,
+    /** Where "timestamp": is (the first field). */
+    timestampAt: number,
+    /** Where "eventName": is. */
+    private readonly nameAt: number,
   ) {
     this.keys = ARG_KEYS.get(def)!;
+    this.guess = GUESS.get(def)!;
+    this.nextTopAt = timestampAt;
   }
+  private readonly guess: { top: Int32Array; arg: Int32Array; argFront: Int32Array };
 
   /** A line (a JSON object, `{` first), or the JsonEvent of its text when it is not as we write it. */
   static scan(b: Buffer, line: number): ScannedEvent | JsonEvent {
@@ -175,10 +309,9 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     if (t < 0 || b.indexOf(TIMESTAMP, t + 1) >= 0) return fallback();
     const at = b.indexOf(EVENT_NAME);
     if (at < 0) return fallback();
-    const nameEnd = b.indexOf(QUOTE, at + EVENT_NAME.length);
-    const def = nameEnd > 0 ? BY_NAME.get(b.toString("latin1", at + EVENT_NAME.length, nameEnd)) : undefined;
-    if (def === undefined || b[nameEnd + 1] !== COMMA) return fallback();
-    return new ScannedEvent(def, b, line);
+    const def = eventAt(b, at + EVENT_NAME.length);
+    if (def === undefined) return fallback();
+    return new ScannedEvent(def, b, line, t, at);
   }
 
   private read(): JsonEvent<D> {
@@ -189,17 +322,46 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     return this.whole;
   }
 
+  /** Where the value of the arg whose key is k starts when the key is at `at`; -1 when it is not. */
+  private argValueAt(k: Buffer, at: number): number {
+    const b = this.b;
+    // {"name":"N","type":"T","value":V
+    if (!bytesAt(b, at, k) || !bytesAt(b, at + k.length, TYPE)) return -1;
+    let q = at + k.length + TYPE.length;
+    while (q < b.length && b[q] !== QUOTE && b[q] !== BACKSLASH) q++;
+    return b[q] === QUOTE && bytesAt(b, q + 1, VALUE) ? q + 1 + VALUE.length : -1;
+  }
+
   /** Where the value of the def's arg i starts, -1 when the line has no such arg. */
   private argAt(i: number): number {
     const b = this.b;
     const k = this.keys[i]!;
+    let n = this.nextArg;
+    if (n >= 0 && n <= i && i - n <= HOPS) {
+      // from the arg after the one read last, over the scalars between
+      for (let at = this.nextArgAt; ; n++) {
+        const v = this.argValueAt(this.keys[n]!, at);
+        if (v < 0) break;
+        if (n === i) return v;
+        const e = scalarEnd(this, v);
+        if (e < 0 || b[e] !== CLOSE_BRACE || b[e + 1] !== COMMA) break;
+        at = e + 2;
+      }
+    }
+    // where the key was in the last line of this event, counted from the end (the args are last)
+    let g = near(b, b.length - this.guess.arg[i]!, k);
+    if (g < 0) g = near(b, this.nameAt + this.guess.argFront[i]!, k);
+    if (g >= 0) {
+      const v = this.argValueAt(k, g);
+      if (v >= 0) return v;
+    }
     const at = b.indexOf(k);
     if (at < 0) return -1;
-    // {"name":"N","type":"T","value":V
-    if (!bytesAt(b, at + k.length, TYPE)) throw UNUSUAL;
-    const q = b.indexOf(QUOTE, at + k.length + TYPE.length);
-    if (q < 0 || !bytesAt(b, q + 1, VALUE)) throw UNUSUAL;
-    return q + 1 + VALUE.length;
+    this.guess.arg[i] = b.length - at;
+    this.guess.argFront[i] = at - this.nameAt;
+    const v = this.argValueAt(k, at);
+    if (v < 0) throw UNUSUAL;
+    return v;
   }
 
   private overridden(name: string): [string, unknown] | undefined {
@@ -214,6 +376,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     if (f === undefined) throw new RangeError(`${this.def.name} has no arg ${i}`);
     const o = this.overridden(f.name);
     if (o) return o[1];
+    if (this.vals !== null && this.vals[i] !== undefined) return this.vals[i];
     try {
       const at = this.argAt(i);
       if (at < 0) {
@@ -221,9 +384,16 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
         if (f.only !== null && f.src === S_STR) return "";
         return this.read().arg(i); // JsonEvent says what is wrong
       }
-      const [v, after] = readValue(this, at, f);
+      const raw = readValue(this, at, f);
+      const after = end;
       if (this.b[after] !== CLOSE_BRACE) throw UNUSUAL;
-      return convert(f, v);
+      const v = convert(f, raw);
+      if (this.b[after + 1] === COMMA) {
+        this.nextArg = i + 1 < this.keys.length ? i + 1 : -1;
+        this.nextArgAt = after + 2;
+      }
+      (this.vals ??= [])[i] = v;
+      return v;
     } catch (e) {
       if (e !== UNUSUAL) throw e;
       return this.read().arg(i);
@@ -233,21 +403,51 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   top(f: Field): unknown {
     if (this.whole) return this.whole.top(f);
     const t = TOP_INDEX.get(f);
-    if (t !== undefined && this.tops !== null && this.tops[t] !== undefined) return this.tops[t];
-    const v = this.topRead(f);
-    if (t !== undefined) (this.tops ??= [])[t] = v;
+    if (t === undefined) return this.topRead(f, key(`"${f.name}":`), -1);
+    if (this.tops !== null && this.tops[t] !== undefined) return this.tops[t];
+    const v = this.topRead(f, TOP_KEYS[t]!, t);
+    (this.tops ??= [])[t] = v;
     return v;
   }
 
-  private topRead(f: Field): unknown {
+  /** Where TOP's field t's value starts, from the field after the one read last over the
+   * fields between (at most HOPS); -1 when it is farther or the line is not laid out so. */
+  private topNear(t: number): number {
+    const b = this.b;
+    let n = this.nextTop;
+    if (n < 0 || n > t || t - n > HOPS) return -1;
+    for (let at = this.nextTopAt; ; n++) {
+      const k = TOP_KEYS[n]!;
+      if (!bytesAt(b, at, k)) return -1;
+      if (n === t) return at + k.length;
+      const e = scalarEnd(this, at + k.length);
+      if (e < 0 || b[e] !== COMMA) return -1;
+      at = e + 1;
+    }
+  }
+
+  private topRead(f: Field, k: Buffer, t: number): unknown {
     try {
-      const t = TOP_INDEX.get(f);
-      const k = t === undefined ? key(`"${f.name}":`) : TOP_KEYS[t]!;
-      const at = this.b.indexOf(k);
-      if (at < 0) return this.read().top(f);
-      const [v, after] = readValue(this, at + k.length, f);
-      if (!endsValue(this.b, after)) throw UNUSUAL;
-      return convert(f, v);
+      let v = t < 0 ? -1 : this.topNear(t);
+      if (v < 0 && t >= 0) {
+        // where the key was in the last line, from eventName's place for the fields after it
+        const g = near(this.b, this.guess.top[t]! + (t > NAME_INDEX ? this.nameAt : 0), k);
+        if (g >= 0) v = g + k.length;
+      }
+      if (v < 0) {
+        const at = this.b.indexOf(k);
+        if (at < 0) return this.read().top(f);
+        if (t >= 0) this.guess.top[t] = at - (t > NAME_INDEX ? this.nameAt : 0);
+        v = at + k.length;
+      }
+      const raw = readValue(this, v, f);
+      if (!endsValue(this.b, end)) throw UNUSUAL;
+      const x = convert(f, raw);
+      if (t >= 0 && this.b[end] === COMMA && t + 1 < TOP_KEYS.length) {
+        this.nextTop = t + 1;
+        this.nextTopAt = end + 1;
+      }
+      return x;
     } catch (e) {
       if (e !== UNUSUAL) throw e;
       return this.read().top(f);

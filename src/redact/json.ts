@@ -4,8 +4,7 @@ import { ScannedEvent, type SavedEvent } from "../decode/json-scan";
 import { EVENTS } from "../decode/index";
 import type { AnyDef } from "../decode/schema";
 import type { Redactor } from "./redactor";
-import { mayHoldSecret } from "./bytes";
-import { CURL, MYSQL_LIKE, SSHPASS } from "./rules";
+import { jsonMayHoldSecret, specialName } from "./bytes";
 
 /**
  * Whether an argv list of a line read by the scanner is left as it is by the default rules, seen
@@ -20,14 +19,13 @@ function leftAsIs(ev: SavedEvent, name: string, rules: Redactor): boolean {
   if (r === null) return false;
   const [s, e] = r;
   const b = ev.b;
-  const bs = b.indexOf(0x5c, s);
-  if ((bs >= 0 && bs < e) || mayHoldSecret(b, s, e)) return false;
+  if (jsonMayHoldSecret(b, s, e)) return false;
   if (b[s + 1] !== 0x22) return true; // []
-  const q = b.indexOf(0x22, s + 2); // argv[0] ends at the next quote: it has no escapes
+  let q = s + 2; // argv[0] ends at the next quote: it has no escapes
+  while (b[q] !== 0x22) q++;
   let from = q;
   while (from > s + 2 && b[from - 1] !== 0x2f) from--;
-  const prog = b.toString("utf8", from, q);
-  return !(prog === CURL || prog === SSHPASS || MYSQL_LIKE.test(prog));
+  return !specialName(b, from, q);
 }
 
 /** Each event's lists that are redacted: the record's (argv, env), and the process table's argv

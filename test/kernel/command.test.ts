@@ -1,7 +1,16 @@
 // tracer -- COMMAND against the same command run bare: never its own stub, exit status for every
 // signal, inherited signal dispositions and mask, exact bytes, -o - on stdout.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, marker, parseLine, readyAndSummary, TRACER } from "./harness";
@@ -156,15 +165,18 @@ test("-o - with COMMAND: events on stdout, next to what the command prints", () 
 
 test("a daemon COMMAND leaves behind is followed until COMMAND exits, not waited for (docs/usage.md)", async () => {
   const m = marker("daemon");
+  const gate = join(dir, `gate-${m}`);
   const done = join(dir, `daemon-${m}`);
   const out = join(dir, "daemon.jsonl");
-  // the daemon: its own session, parent gone; it execs after COMMAND has exited
-  const script = `setsid /bin/sh -c 'sleep 1; /bin/true ${m}; touch "${done}"' </dev/null >/dev/null 2>&1 & exit 5`;
-  const r = sh(`"${TRACER}" --json -o "${out}" -- /bin/sh -c '${script.replace(/'/g, "'\\''")}'`);
-  expect(r.code).toBe(5); // COMMAND's status, at once
-  expect(existsSync(done)).toBe(false); // the daemon still sleeps
-  for (let i = 0; i < 200 && !existsSync(done); i++) await Bun.sleep(25);
-  expect(existsSync(done)).toBe(true); // it ran, after the tracer had gone
+  // the daemon: its own session, parent gone; it waits for a gate the test opens only after the
+  // tracer has returned, then execs (no sleep whose length a loaded machine could outrun)
+  const wait = `while [ ! -e "${gate}" ]; do sleep 0.05; done`;
+  const script = `setsid /bin/sh -c '${wait}; /bin/true ${m}; touch "${done}"' </dev/null >/dev/null 2>&1 & exit 5`;
+  // a tracer that waited for the daemon would wait for ever: timeout's 124 says so instead
+  const r = sh(`timeout 300 "${TRACER}" --json -o "${out}" -- /bin/sh -c '${script.replace(/'/g, "'\\''")}'`);
+  writeFileSync(gate, ""); // before any assertion: a failed one must not leave the daemon waiting
+  expect(r.code).toBe(5); // COMMAND's status, while the daemon still waited
+  while (!existsSync(done)) await Bun.sleep(25); // the daemon ran, after the tracer had gone
   const evs = events(out);
   expect(evs.filter((e) => e.eventName === "sched_process_exec" && (arg(e, "argv") as string[]).includes(m))).toEqual(
     [],

@@ -422,8 +422,9 @@ describe("running", () => {
       const crash = Bun.spawn(["/bin/sh", "-c", "ulimit -c unlimited; kill -SEGV $$"], { cwd: dir });
       await crash.exited;
       const [e] = withMarker(await t.waitFor((e) => withMarker([e], m).length > 0), m);
-      for (let i = 0; i < 100 && !existsSync(report); i++) await Bun.sleep(20);
-      await Bun.sleep(100);
+      // the handler's two writes (its pids, then its parent's stat line) are both there
+      const lines = () => (existsSync(report) ? readFileSync(report, "utf8").split("\n").length : 0);
+      while (lines() < 3) await Bun.sleep(20);
       const rep = readFileSync(report, "utf8");
       const pid = Number(/pid=(\d+)/.exec(rep)![1]);
       const parentFlags = Number(rep.split("\n")[1]!.split(") ")[1]!.split(" ")[6]);

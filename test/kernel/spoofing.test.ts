@@ -49,7 +49,8 @@ writeFileSync(
     ...SPOOF.map(([c], i) => `/bin/true x${i}${c}y`),
     `./nosuch\u202egnp.exe 2>/dev/null`,
     `/bin/sh -c 'exit 3' 'z\u2066w'`,
-    `'${SPOOFED_SH}' -c '( : ) ; exit 0'`,
+    // the child's loop makes it the longest step of the run: the critical path names it
+    `'${SPOOFED_SH}' -c '( i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done ) ; exit 0'`,
     "exit 0",
     "",
   ].join("\n"),
@@ -89,6 +90,9 @@ describe("format characters from traced processes are escaped for people, exact 
     const md = readFileSync(summary, "utf8");
     expect(md).toContain("exit 3"); // the summary lists the failure
     shownEscaped(md, ["z\\u2066w"]);
+    // the child that never exec'd, by its comm: in the critical path line and the Gantt chart
+    expect(md).toMatch(/Critical path `[^`\n]*s\\u202eh/);
+    expect(md).toMatch(/\n\s*s\\u202eh \(own /);
   });
 
   test("--failures shows the failed exec and the exit escaped", () => {

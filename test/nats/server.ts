@@ -107,7 +107,15 @@ export class NatsServer {
       const c = await jetstream(nc).consumers.get(stream);
       const it = await c.consume();
       const dec = new TextDecoder();
+      // One stream sequence is one message: should the client's ordered consumer (which
+      // recreates itself when a delivery goes missing) hand one over again, the repeat is the
+      // reader's, not the stream's, and is skipped. Two messages with one Nats-Msg-Id at two
+      // sequences still reach expectOnce, which prints both. (CI saw a repeated id once, on a
+      // loaded host, before this; which of the two it was is not known.)
+      let last = 0;
       for await (const m of it) {
+        if (m.seq <= last) continue;
+        last = m.seq;
         out.push({ subject: m.subject, data: dec.decode(m.data), id: m.headers?.get("Nats-Msg-Id") ?? "", seq: m.seq });
         if (m.seq >= info.state.last_seq) break;
       }
