@@ -41,7 +41,11 @@ const REUSED = 1 << 22;
 export function processLabel(p: ProcessRecord, max = NAME_MAX, short = false): string {
   const last = p.execs[p.execs.length - 1];
   const argv = last ? (last.argv.length ? last.argv : [last.cmdpath]) : [];
-  const text = !last ? escapeDisplay(p.comm) : short ? argvText([basename(argv[0]!), ...argv.slice(1)]) : argvText(argv);
+  const text = !last
+    ? escapeDisplay(p.comm)
+    : short
+      ? argvText([basename(argv[0]!), ...argv.slice(1)])
+      : argvText(argv);
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
 }
 
