@@ -15,8 +15,6 @@ import type { RedactOptions } from "./redact/redactor";
 import { execPathFilter } from "./filter/exec-path";
 import type { ValueFilter } from "./load/scope";
 import { startContainerPipe, type ContainerOptions, type ContainerPipe } from "./containers/pipe";
-import { ContainerStage } from "./containers/stage";
-import { OrderedHold } from "./containers/ordered-hold";
 import type { EventWriter } from "./format/output";
 import type { ProcessTree } from "./format/tree";
 import type { RunSummary } from "./format/summary";
@@ -183,9 +181,7 @@ export async function startDelivery(opts: DeliveryOptions, out: EventOutputs, st
   };
   dfgOnly(toOutputs); // src/jit.ts (it reached FTL: 7 ms of compile in a run of 3,000 spawns)
   const containers = await startContainerPipe(opts.containers, toOutputs, () => stats.excluded++);
-  // src/jit.ts: with a container runtime on the host, every event goes through the stage; on a
-  // loaded host (load 13) its push functions reached FTL, 22 ms of compile in 3,000 spawns.
-  dfgOnly(containers, ContainerStage, OrderedHold);
+  dfgOnly(containers); // src/jit.ts (the stage and its hold: in their modules)
   // The trace ends at one instant, when the stop begins: the programs are detached in parallel
   // and in no set order, so without this a thread created during the shutdown could show its exit
   // without its fork (or its exec without either). Events after it are not part of the trace.

@@ -1,5 +1,6 @@
 // OrderedHold: items pass through in arrival order, except that an item whose key is awaited
 // waits — and every item behind it waits too, whatever its key — until that key is settled. Pure.
+import { dfgOnly } from "../jit";
 
 export class OrderedHold<T> {
   private queue: { item: T; key: string }[] = [];
@@ -52,3 +53,5 @@ export class OrderedHold<T> {
     return this.awaited.size;
   }
 }
+
+dfgOnly(OrderedHold); // src/jit.ts (on every event's path with a container runtime, as ContainerStage)
