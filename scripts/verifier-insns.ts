@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BpfTracer } from "../src/load/loader.ts";
-import { ALSO_ATTACH, configureRodata, programsFor } from "../src/load/programs.ts";
+import { ALSO_ATTACH, configureRodata, programsFor, WAKEUP_MS } from "../src/load/programs.ts";
 import { configureScope, emptyScope } from "../src/load/scope.ts";
 import { maps as M } from "../src/decode/layout.gen.ts";
 
@@ -37,7 +37,7 @@ for (const object of ["tracer.bpf.o", "tracer-legacy.bpf.o"]) {
       programs,
       alsoAttach: ALSO_ATTACH,
       configure: (dv) => {
-        configureRodata(dv, cfg, { exitGroupDead: true });
+        configureRodata(dv, cfg, { exitGroupDead: true }, WAKEUP_MS.stream);
         configureScope(dv, scope, 0, false);
       },
       onRecord: () => {},

@@ -18,7 +18,7 @@ export interface ContainerPipe {
   waiting(): boolean;
   /** A runtime is being heard from (a change told or a question asked within the last
    * LIVELY_MS, or one in flight): its messages come through the event loop, so the run loop must
-   * not sleep in the kernel for long (it polls every WAKEUP_MS). Quiet, the loop sleeps until a
+   * not sleep in the kernel for long (it polls every WAKEUP_MS.terminal). Quiet, the loop sleeps until a
    * record comes, as without runtimes (a docker daemon's mere presence made it wake 20 times a
    * second); a message that comes then waits at most the loop's idle poll. */
   lively(): boolean;

@@ -22,7 +22,7 @@ const SLOT = (C.$size + 7) & ~7;
 const SKIPS_EVERY_MS = 200;
 
 /*
- * The run loop reads the counters every WAKEUP_MS while records flow, to report a loss at once.
+ * The run loop reads the counters every wake-up bound (WAKEUP_MS) while records flow, to report a loss at once.
  * Nearly always nothing moved but `emitted`: read() then compares the map's bytes with the last
  * read's (one native compare) and, when the loss side is the same, hands back the counters it
  * built last time, which LossReporter.check knows it has seen. Measured (bench/jit.ts --source,
@@ -96,7 +96,7 @@ export class CounterReader {
     return out;
   }
 
-  /** recordKindOf, once per program (read() runs every WAKEUP_MS while records flow). */
+  /** recordKindOf, once per program (read() runs once per wake-up bound while records flow). */
   private readonly kinds = new Map<string, number | null>();
   private kindOf(prog: string): number | null {
     let k = this.kinds.get(prog);

@@ -21,7 +21,7 @@ import {
   type PipelineStats,
 } from "../pipeline";
 import { EpochClock } from "../decode/clock";
-import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS } from "../load/programs";
+import { programsFor, configureRodata, unusedMaps, ALSO_ATTACH, WAKEUP_MS, wakeupMsFor } from "../load/programs";
 import { maps as M } from "../decode/layout.gen";
 import { probeKernel, type KernelFeatures } from "../load/kernel-features";
 import { SeqNumbers } from "../decode/seq";
@@ -171,6 +171,7 @@ async function openTracer(
   kernel: KernelFeatures,
   commandMode: boolean,
   pipeline: Pipeline,
+  wakeupMs: number,
 ): Promise<BpfTracer> {
   const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
   if (cfg.verbose) {
@@ -191,7 +192,7 @@ async function openTracer(
       programs: programsFor(cfg),
       alsoAttach: ALSO_ATTACH,
       configure: (rodata) => {
-        configureRodata(rodata, cfg, kernel);
+        configureRodata(rodata, cfg, kernel, wakeupMs);
         configureScope(rodata, scope, host.inode, commandMode);
       },
       onRecord: pipeline.onRecord,
@@ -216,16 +217,21 @@ async function pollLoop(
   command: Command | null,
   containers: ContainerPipe,
   nats: Publisher | null,
+  wakeupMs: number,
 ): Promise<void> {
   const { sink, events } = out;
   const commandMode = command !== null;
   // Rows on the terminal COMMAND writes to: read every SHARED_TTY_POLL_MS, so that a row comes
   // out close to the command's own lines (make's "Error 127" right after the exec that failed);
-  // elsewhere every WAKEUP_MS while busy. Measured: tracer -- sleep 10 on a terminal used 0.51 s
-  // of CPU against 0.36 s at WAKEUP_MS (+1.5% of a core while COMMAND runs).
-  const every = commandMode && isatty(sink.fd) ? SHARED_TTY_POLL_MS : WAKEUP_MS;
-  // Busy (the last poll delivered records): poll every WAKEUP_MS, since the kernel batches
-  // wake-ups. Idle: sleep until woken (the first record after a quiet WAKEUP_MS wakes us).
+  // elsewhere every wakeupMs while busy (WAKEUP_MS: 50 ms to a terminal, 200 to a file, pipe or
+  // NATS). Measured: tracer -- sleep 10 on a terminal used 0.51 s of CPU against 0.36 s at 50 ms
+  // (+1.5% of a core while COMMAND runs).
+  const every = commandMode && isatty(sink.fd) ? SHARED_TTY_POLL_MS : wakeupMs;
+  // Held rows (their 100 ms bound), a runtime's answers and NATS' acknowledgements come through
+  // this loop's turns: at most WAKEUP_MS.terminal apart while they wait.
+  const quick = Math.min(every, WAKEUP_MS.terminal);
+  // Busy (the last poll delivered records): poll every `every`, since the kernel batches
+  // wake-ups. Idle: sleep until woken (the first record after a quiet wakeupMs wakes us).
   let busy = false;
   let lossCheckedAt = -Infinity;
   let unchecked = false; // records delivered since the loss counters were last read
@@ -236,7 +242,13 @@ async function pollLoop(
     // turning (the runtime's answer comes through it), and the ring read without sleeping.
     const asking = containers.waiting();
     let n = tracer.poll(
-      asking ? 0 : busy || commandMode || containers.lively() || events.holding() || nats?.sink.busy() ? every : 1000,
+      asking
+        ? 0
+        : containers.lively() || events.holding() || nats?.sink.busy()
+          ? quick
+          : busy || commandMode
+            ? every
+            : 1000,
     );
     if (n < 0 && n !== -EINTR) throw new LoadError("poll ring buffer", -n);
     // A timeout consumes nothing, and records sent without a wake-up do not make the ring's
@@ -244,10 +256,10 @@ async function pollLoop(
     if (n === 0) n = tracer.drain();
     busy = n > 0;
     // The loss counters (a map read, ~15% of the consumer's CPU in an exec storm when read after
-    // every batch of ~3 spawns): at most every WAKEUP_MS while records flow, and once more when
+    // every batch of ~3 spawns): at most every wakeupMs while records flow, and once more when
     // they stop.
     if (n > 0) unchecked = true;
-    if (unchecked && (n === 0 || performance.now() - lossCheckedAt >= WAKEUP_MS)) {
+    if (unchecked && (n === 0 || performance.now() - lossCheckedAt >= wakeupMs)) {
       lossCheckedAt = performance.now();
       unchecked = false;
       reportLoss();
@@ -370,9 +382,11 @@ export async function run(cfg: Config): Promise<number> {
     await nats?.sink.close(0);
     throw e;
   }
+  // How long a record may wait in the ring: rows a person watches come sooner (WAKEUP_MS).
+  const wakeupMs = wakeupMsFor(isatty(files.sink.fd));
   let tracer: BpfTracer;
   try {
-    tracer = await openTracer(cfg, kernel, commandMode, pipeline);
+    tracer = await openTracer(cfg, kernel, commandMode, pipeline, wakeupMs);
   } catch (e) {
     discardFiles(files);
     await nats?.sink.close(0);
@@ -443,9 +457,9 @@ export async function run(cfg: Config): Promise<number> {
     sink.flush(); // the header now, not at the first poll: a Ctrl-C echoed meanwhile would share its line
     ci?.begin();
     command?.release();
-    await pollLoop(tracer, out, () => stop, reportLoss, command, containers, nats);
+    await pollLoop(tracer, out, () => stop, reportLoss, command, containers, nats, wakeupMs);
     if (command) {
-      while (!command.poll()) await Bun.sleep(WAKEUP_MS); // a signal stopped the loop first
+      while (!command.poll()) await Bun.sleep(WAKEUP_MS.terminal); // a signal stopped the loop first
       status = command.exitStatus;
     }
   } finally {

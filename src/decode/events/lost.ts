@@ -15,7 +15,7 @@ export const LOST = defineEvent({
   id: null,
   kind: K.KIND_LOST,
   layout: L,
-  doc: "ours, not Tracee's: emitted as soon as the kernel's loss counters grow (checked after a batch read from the ring, at most every 50 ms); the top level has only `timestamp` and `eventName`",
+  doc: "ours, not Tracee's: emitted as soon as the kernel's loss counters grow (checked after a batch read from the ring, at most every 50 ms to a terminal, 200 ms elsewhere); the top level has only `timestamp` and `eventName`",
   args: [
     u64("lost", L.lost, "records lost since the last lost_events"),
     ...[EXEC, EXEC_FAILED, FORK, EXIT].map((d) => u64(d.name, kindAt(d.kind), `of which ${d.name}`)),
