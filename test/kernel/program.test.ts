@@ -404,6 +404,38 @@ describe("running", () => {
         await down();
       }
     }, 600_000); // installs and starts the runtimes when missing
+
+    // Counted, not timed, as above. A build's pace (an exec every ~25 ms) keeps the loop busy: it
+    // reads the ring at the wake-up bound, 200 ms when rows go to a file or pipe (each wake-up
+    // costs ~0.26 ms of CPU at that pace): ~15 poll wake-ups in 3 s, with the kernel's own forced
+    // wake-ups at most as many again, where the 50 ms bound of a terminal made 60 or more.
+    test("busy at a build's pace, rows to a pipe: the main thread wakes at the 200 ms bound, not every 50 ms", async () => {
+      const gate = join(dir, `paced-gate-${marker("g")}`);
+      const t = await TracerRun.start(["--json", "-e", "sched_process_exec", "--uid", "3999998"]);
+      const loop = Bun.spawn([
+        "setpriv",
+        "--reuid=3999998",
+        "--regid=3999998",
+        "--clear-groups",
+        "sh",
+        "-c",
+        `while [ ! -e ${gate} ]; do /bin/true; sleep 0.02; done`,
+      ]);
+      try {
+        const pid = t.proc.pid;
+        await t.waitFor((e) => e.eventName === "sched_process_exec" && e.processName === "true"); // the loop runs
+        const w = await idleWakeups(t);
+        const execs = () => t.events().filter((e) => e.eventName === "sched_process_exec").length;
+        const seen = execs();
+        console.log(`paced: ${w.main} wake-ups of the main thread (pid ${pid}) in 3 s, ${seen} execs so far`);
+        expect(seen).toBeGreaterThan(40); // the loop did run at a build's pace meanwhile
+        expect(w.main).toBeLessThanOrEqual(50);
+      } finally {
+        writeFileSync(gate, "");
+        await loop.exited;
+        expect(await t.stop()).toBe(0);
+      }
+    });
   });
 
   test("an exec started by the kernel (core_pattern pipe helper) has invoked_from_kernel true", async () => {
