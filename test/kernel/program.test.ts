@@ -321,7 +321,7 @@ describe("running", () => {
     expect(t.stdout).toBe("");
   });
 
-  describe("idle, it sleeps in the kernel: its threads wake up a few times a second at most", () => {
+  describe("wake-ups: idle, it sleeps in the kernel (a few a second at most); busy, it wakes at its bound", () => {
     // Counted, not timed: a voluntary context switch is a thread going to sleep (each wake-up
     // ends in one); another job's CPU load adds involuntary ones only. A uid nobody has keeps
     // other processes' events (the host is shared) out, in the kernel.
