@@ -305,7 +305,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     const fallback = () => JsonEvent.parse(b.toString("utf8"), line);
     if (b[b.length - 1] !== CLOSE_BRACE) return fallback();
     // one event per line: a second "timestamp": (two lines run together) is not ours to guess at
-    const t = b.indexOf(TIMESTAMP);
+    const t = bytesAt(b, 1, TIMESTAMP) ? 1 : b.indexOf(TIMESTAMP); // where we write it: no native call
     if (t < 0 || b.indexOf(TIMESTAMP, t + 1) >= 0) return fallback();
     const at = b.indexOf(EVENT_NAME);
     if (at < 0) return fallback();
