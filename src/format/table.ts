@@ -80,6 +80,9 @@ const A = {
   skipped: accessor(LOST, "skipped"),
 };
 
+/** argv's place among an exec's args (ScannedEvent.listAt). */
+const ARGV_INDEX = EXEC.args.findIndex((f) => f.name === "argv");
+
 /** The longest a failed exec's line is held for its task's next event (a PATH search's next
  * miss or its end, or how its process ended) once the task goes quiet. */
 export const HOLD_NS = 100_000_000n;
@@ -333,8 +336,8 @@ export class Table {
     const t = this.typed;
     t.pos = 0;
     const saved = ev instanceof ScannedEvent ? (ev as ScannedEvent<typeof EXEC>) : null;
-    const raw = saved !== null ? saved.rawList("argv") : null;
-    if (saved !== null && raw !== null && argvJson(t, saved.b, raw[0], raw[1]) > 0) {
+    const at = saved !== null ? saved.listAt(ARGV_INDEX) : -1;
+    if (saved !== null && at >= 0 && argvJson(t, saved.b, at, saved.listEnd) > 0) {
       if (A.argvDroppedArgs(ev) > 0 || A.argvDroppedBytes(ev) > 0) t.raw(CUT);
       const path = A.pathname(ev);
       const same =

@@ -32,40 +32,82 @@ function leftAsIs(b: Buffer, s: number, e: number, rules: Redactor): boolean {
 const memos = new WeakMap<Redactor, Map<string, Redacted | null>>();
 const MEMO_MAX = 4096;
 
+/** A list of an event's that is redacted, and the last one met there (its JSON bytes, by which
+ * rules, and what they made of it: AS_IS, null for nothing replaced, or the replacement): a
+ * thread's events carry its process's argv and parent_argv, the same bytes line after line (a
+ * whole-host trace: 67,691 thread exits), and one compare of them costs less than finding where
+ * they end, the pre-filter and the memo's look-up. */
+interface List {
+  name: string;
+  i: number;
+  /** An environment (no pre-filter). */
+  env: boolean;
+  last: Uint8Array | null;
+  lastRules: Redactor | null;
+  lastRed: Redacted | null | typeof AS_IS;
+}
+const AS_IS = Symbol("as is");
+
 /** Each event's lists that are redacted: the record's (argv, env), and the process table's argv
- * lists (an exit's argv, parent_argv); `env`: an environment. */
-const LISTS = new Map<AnyDef, { name: string; i: number; env: boolean }[]>(
+ * lists (an exit's argv, parent_argv). */
+const LISTS = new Map<AnyDef, List[]>(
   EVENTS.map((d) => [
     d,
     d.args.flatMap((f, i) => {
       const env = f.area !== null ? f.area.env : f.type === "[]string" && /argv$/.test(f.name) ? false : null;
-      return env === null ? [] : [{ name: f.name, i, env }];
+      return env === null ? [] : [{ name: f.name, i, env, last: null, lastRules: null, lastRed: null }];
     }),
   ]),
 );
 
+/** What the rules make of list l's bytes b[s, e) of a line the scanner read: AS_IS (the
+ * pre-filter passes it), null (nothing replaced) or the replacement; undefined when the line says
+ * it is no list. */
+function listRedacted(
+  ev: ScannedEvent,
+  l: List,
+  s: number,
+  e: number,
+  rules: Redactor,
+): Redacted | null | typeof AS_IS | undefined {
+  const b = ev.b;
+  const last = l.last;
+  if (l.lastRules === rules && last !== null && last.length === e - s && b.compare(last, 0, last.length, s, e) === 0)
+    return l.lastRed;
+  let red: Redacted | null | typeof AS_IS | undefined;
+  if (!l.env && leftAsIs(b, s, e, rules)) red = AS_IS;
+  else {
+    let memo = memos.get(rules);
+    if (memo === undefined) memos.set(rules, (memo = new Map()));
+    const key = l.name + ":" + b.toString("latin1", s, e);
+    red = memo.get(key);
+    if (red === undefined) {
+      const v = ev.arg(l.i);
+      if (!Array.isArray(v)) return undefined;
+      red = l.env ? rules.env(v, l.name) : rules.argv(v, l.name);
+      if (memo.size >= MEMO_MAX) memo.clear();
+      memo.set(key, red);
+    }
+  }
+  l.last = b.slice(s, e);
+  l.lastRules = rules;
+  l.lastRed = red;
+  return red;
+}
+
 /** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. */
 export function redactJsonEvent(ev: SavedEvent, rules: Redactor): void {
   let hits: string[] | null = null;
-  let memo = memos.get(rules);
-  if (memo === undefined) memos.set(rules, (memo = new Map()));
-  for (const { name, i, env } of LISTS.get(ev.def)!) {
-    const raw = ev instanceof ScannedEvent ? ev.rawList(name as never) : null;
-    if (raw !== null && !env && leftAsIs((ev as ScannedEvent).b, raw[0], raw[1], rules)) continue;
-    const key = raw !== null ? name + ":" + (ev as ScannedEvent).b.toString("latin1", raw[0], raw[1]) : null;
-    let red = key !== null ? memo.get(key) : undefined;
-    if (red === undefined) {
-      if (!ev.has(name as never)) continue;
-      const v = ev.arg(i);
-      if (!Array.isArray(v)) continue;
-      red = env ? rules.env(v, name) : rules.argv(v, name);
-      if (key !== null) {
-        if (memo.size >= MEMO_MAX) memo.clear();
-        memo.set(key, red);
-      }
+  for (const l of LISTS.get(ev.def)!) {
+    const at = ev instanceof ScannedEvent ? ev.listAt(l.i) : -1;
+    let red: Redacted | null | typeof AS_IS | undefined;
+    if (at >= 0) red = listRedacted(ev as ScannedEvent, l, at, (ev as ScannedEvent).listEnd, rules);
+    else if (ev.has(l.name as never)) {
+      const v = ev.arg(l.i);
+      if (Array.isArray(v)) red = l.env ? rules.env(v, l.name) : rules.argv(v, l.name);
     }
-    if (red === null) continue;
-    ev.setArg(name as never, red.items.slice());
+    if (red === undefined || red === null || red === AS_IS) continue;
+    ev.setArg(l.name as never, red.items.slice());
     (hits ??= []).push(...red.hits);
   }
   if (hits === null) return;
