@@ -289,6 +289,11 @@ test("tracer show: a list met again (the scanner's lines) is redacted again, and
   expect(read(withLists([...secret, "x"], ["sh"]))).toEqual([[...want[0]!, "x"], ["sh"], ["argv[1]:mysql-p"]]);
   // the same list as parent_argv: redacted there, the hit named by that field
   expect(read(withLists(["sh"], secret))).toEqual([["sh"], want[0], ["parent_argv[1]:mysql-p"]]);
+  // the same line with other rules (--no-redact): what those rules make of it
+  const none = ScannedEvent.scan(Buffer.from(withLists(["sh"], secret)), 1);
+  redactJsonEvent(none, new Redactor({ defaults: false, patterns: [], envGlobs: [] }));
+  expect(arg(none as never, "parent_argv" as never)).toEqual(secret);
+  expect(read(withLists(["sh"], secret))).toEqual([["sh"], want[0], ["parent_argv[1]:mysql-p"]]);
   // a list the rules leave as it is, met twice (an escape has it decoded): left as it is both times
   for (let i = 0; i < 2; i++)
     expect(read(withLists(["grep", "a\\|b"], ["sh"]))).toEqual([["grep", "a\\|b"], ["sh"], []]);
