@@ -4,7 +4,7 @@
 // trace of a mixed workload on the whole host (builds, shells with pipes, PATH searches that
 // fail, spawns, threads; root; ~300,000 lines, ~650 MB).
 //   bun bench/show.ts [--record] [--rounds N] [--views=table,--failures,--tree,--json] TRACE BINARY...
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { OUT, ROOT } from "./configs";
@@ -77,6 +77,7 @@ for (let r = 0; r < Number(a.rounds); r++) {
     const order = binaries.map((_, i) => binaries[(i + r) % binaries.length]!);
     for (const bin of order) {
       const out = join(OUT, `show-bench-${binaries.indexOf(bin)}.out`);
+      rmSync(out, { force: true }); // Bun.file as stdout does not truncate: a shorter output kept the last one's tail
       const p = Bun.spawnSync([bin, "show", ...view, trace], { stdout: Bun.file(out), stderr: "pipe" });
       if (p.exitCode !== 0) throw new Error(`${bin} show ${view.join(" ")}: ${p.stderr.toString()}`);
       const k = `${bin} ${view.join(" ") || "table"}`;

@@ -305,7 +305,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     const fallback = () => JsonEvent.parse(b.toString("utf8"), line);
     if (b[b.length - 1] !== CLOSE_BRACE) return fallback();
     // one event per line: a second "timestamp": (two lines run together) is not ours to guess at
-    const t = b.indexOf(TIMESTAMP);
+    const t = bytesAt(b, 1, TIMESTAMP) ? 1 : b.indexOf(TIMESTAMP); // where we write it: no native call
     if (t < 0 || b.indexOf(TIMESTAMP, t + 1) >= 0) return fallback();
     const at = b.indexOf(EVENT_NAME);
     if (at < 0) return fallback();
@@ -468,20 +468,24 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     }
   }
 
-  /** Where arg `name`'s value, a list, lies in the line's bytes [start, end); null when it is not a
-   * plain list of the line (set by redaction, read whole, absent, or anything unusual). */
-  rawList(name: ArgName<D>): [number, number] | null {
-    const i = ARG_INDEX.get(this.def)!.get(name);
-    if (this.whole || i === undefined || this.overridden(name)) return null;
+  /** Where arg i's value, a list, starts in the line's bytes, and where it ends in listEnd (by
+   * index: tracer show's redaction asks for 2-3 lists a line); -1 when it is not a plain list of
+   * the line (set by redaction, read whole, absent, or anything unusual). */
+  listAt(i: number): number {
+    const f = this.def.args[i];
+    if (this.whole || f === undefined || this.overridden(f.name)) return -1;
     try {
       const at = this.argAt(i);
-      if (at < 0 || this.b[at] !== OPEN_BRACKET) return null;
-      return [at, compositeEnd(this, at)];
+      if (at < 0 || this.b[at] !== OPEN_BRACKET) return -1;
+      this.listEnd = compositeEnd(this, at);
+      return at;
     } catch (e) {
       if (e !== UNUSUAL) throw e;
-      return null;
+      return -1;
     }
   }
+  /** Where the list listAt found ends. */
+  listEnd = 0;
 
   /** Replace arg `name`'s value, or add it (tracer show's redaction, src/redact/json.ts). */
   setArg(name: ArgName<D>, value: unknown): void {

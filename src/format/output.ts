@@ -88,13 +88,16 @@ function tappedWriter(
 
 /** Table lines to sink, the header first (tracer show uses it for saved events too). */
 export function tableWriter(
-  sink: { write(s: string): void },
+  sink: LineSink,
   o: TableOptions,
 ): { write(ev: EventView): void; finish(): void; tick(): void; holding(): boolean } {
   const t = new Table(o);
   sink.write(t.header());
   return {
-    write: (ev) => sink.write(t.add(ev)),
+    write: (ev) => {
+      t.write(ev, sink);
+      sink.commit();
+    },
     finish: () => sink.write(t.finish()),
     tick: () => {
       const held = t.expire(BigInt(Date.now()) * 1_000_000n);

@@ -33,6 +33,10 @@ function missName(ev: EventView): string | null {
   return p.includes("/") ? basename(p) : null;
 }
 
+/** feed()'s answer for an event that neither ends nor joins a search (most events): one object,
+ * not one per call. */
+const NONE = Object.freeze({ ended: null, held: false, into: null });
+
 export class PathSearches<T> {
   private open = new Map<number, Search<T>>();
 
@@ -43,12 +47,12 @@ export class PathSearches<T> {
   /**
    * Feed every event in order. Returns the search this event ended (null if none), whether the
    * event itself belongs to an open search (then it has no line of its own), and that search
-   * (`into`, null when not held). `keep` is called for the first miss of a new search.
+   * (`into`, null when not held). `keep` is called with the first miss of a new search (one function made once, not a closure
+   * per event).
    */
-  feed(ev: EventView, keep: () => T): { ended: Search<T> | null; held: boolean; into: Search<T> | null } {
+  feed(ev: EventView, keep: (ev: EventView) => T): { ended: Search<T> | null; held: boolean; into: Search<T> | null } {
     // lost_events concern no task (read back from JSON they have no thread id)
-    if (ev.is(LOST) || (!ev.is(EXEC) && !ev.is(EXEC_FAILED) && !this.open.size))
-      return { ended: null, held: false, into: null };
+    if (ev.is(LOST) || (!ev.is(EXEC) && !ev.is(EXEC_FAILED) && !this.open.size)) return NONE;
     const t = tid(ev);
     const s = this.open.get(t);
     const name = missName(ev);
@@ -70,13 +74,13 @@ export class PathSearches<T> {
         name,
         errors: [error(ev as EventView<typeof EXEC_FAILED>)],
         count: 1,
-        first: keep(),
+        first: keep(ev),
         found: null,
       };
       this.open.set(t, into);
       return { ended, held: true, into };
     }
-    return { ended, held: false, into: null };
+    return ended === null ? NONE : { ended, held: false, into: null };
   }
 
   /** The open searches `old` picks, ended now as they are (their task went quiet: see Table.expire). */

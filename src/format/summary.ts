@@ -85,6 +85,7 @@ export class RunSummary {
   private searches = new PathSearches<Attempt | null>();
   private procs = new Map<number, Proc>();
   private finished = false;
+  private readonly keep = (ev: EventView) => this.attempt(ev);
 
   constructor(private readonly o: { failures?: boolean } = {}) {}
 
@@ -97,7 +98,7 @@ export class RunSummary {
       return;
     }
     this.processes.add(T.processEntityId(ev));
-    const { ended, held } = this.searches.feed(ev, () => this.attempt(ev));
+    const { ended, held } = this.searches.feed(ev, this.keep);
     if (ended) this.count(ended);
     if (ev.is(EXEC)) {
       this.execs++;

@@ -3,22 +3,18 @@
 import { ScannedEvent, type SavedEvent } from "../decode/json-scan";
 import { EVENTS } from "../decode/index";
 import type { AnyDef } from "../decode/schema";
-import type { Redactor } from "./redactor";
+import type { Redacted, Redactor } from "./redactor";
 import { jsonMayHoldSecret, specialName } from "./bytes";
 
 /**
- * Whether an argv list of a line read by the scanner is left as it is by the default rules, seen
- * from its JSON bytes with the pre-filter a live run uses on a record's (bytes.ts): none of the
- * bytes every default rule needs, and a program without rules of its own (mysql…, sshpass, curl).
- * A list with a backslash is decoded (an escape can spell a letter: \u0070 is p). Most command
- * lines pass without being decoded: reading every exec's lists cost ~20% of show's CPU.
+ * Whether an argv list of a line read by the scanner, its JSON bytes b[s, e), is left as it is by
+ * the default rules, seen with the pre-filter a live run uses on a record's (bytes.ts): none of
+ * the bytes every default rule needs, and a program without rules of its own (mysql…, sshpass,
+ * curl). A list with a backslash is decoded (an escape can spell a letter: \u0070 is p). Most
+ * command lines pass without being decoded: reading every exec's lists cost ~20% of show's CPU.
  */
-function leftAsIs(ev: SavedEvent, name: string, rules: Redactor): boolean {
-  if (!(ev instanceof ScannedEvent) || !rules.defaultsOnly) return false;
-  const r = ev.rawList(name as never);
-  if (r === null) return false;
-  const [s, e] = r;
-  const b = ev.b;
+function leftAsIs(b: Buffer, s: number, e: number, rules: Redactor): boolean {
+  if (!rules.defaultsOnly) return false;
   if (jsonMayHoldSecret(b, s, e)) return false;
   if (b[s + 1] !== 0x22) return true; // []
   let q = s + 2; // argv[0] ends at the next quote: it has no escapes
@@ -28,28 +24,90 @@ function leftAsIs(ev: SavedEvent, name: string, rules: Redactor): boolean {
   return !specialName(b, from, q);
 }
 
+/** What the rules made of a list that was decoded (null: nothing to replace), by its field and its
+ * JSON bytes, per set of rules: a process's argv comes back in each child's events as parent_argv
+ * and in its own exit's, so a list with an escape or a trigger's bytes is met again and again (a
+ * whole-host trace: 37,159 such lists, 296 distinct; decoding them and running the rules was
+ * ~20% of show's CPU). */
+const memos = new WeakMap<Redactor, Map<string, Redacted | null>>();
+const MEMO_MAX = 4096;
+
+/** A list of an event's that is redacted, and the last one met there (its JSON bytes, by which
+ * rules, and what they made of it: AS_IS, null for nothing replaced, or the replacement): a
+ * thread's events carry its process's argv and parent_argv, the same bytes line after line (a
+ * whole-host trace: 67,691 thread exits), and one compare of them costs less than finding where
+ * they end, the pre-filter and the memo's look-up. */
+interface List {
+  name: string;
+  i: number;
+  /** An environment (no pre-filter). */
+  env: boolean;
+  last: Uint8Array | null;
+  lastRules: Redactor | null;
+  lastRed: Redacted | null | typeof AS_IS;
+}
+const AS_IS = Symbol("as is");
+
 /** Each event's lists that are redacted: the record's (argv, env), and the process table's argv
- * lists (an exit's argv, parent_argv); `env`: an environment. */
-const LISTS = new Map<AnyDef, { name: string; i: number; env: boolean }[]>(
+ * lists (an exit's argv, parent_argv). */
+const LISTS = new Map<AnyDef, List[]>(
   EVENTS.map((d) => [
     d,
     d.args.flatMap((f, i) => {
       const env = f.area !== null ? f.area.env : f.type === "[]string" && /argv$/.test(f.name) ? false : null;
-      return env === null ? [] : [{ name: f.name, i, env }];
+      return env === null ? [] : [{ name: f.name, i, env, last: null, lastRules: null, lastRed: null }];
     }),
   ]),
 );
 
+/** What the rules make of list l's bytes b[s, e) of a line the scanner read: AS_IS (the
+ * pre-filter passes it), null (nothing replaced) or the replacement; undefined when the line says
+ * it is no list. */
+function listRedacted(
+  ev: ScannedEvent,
+  l: List,
+  s: number,
+  e: number,
+  rules: Redactor,
+): Redacted | null | typeof AS_IS | undefined {
+  const b = ev.b;
+  const last = l.last;
+  if (l.lastRules === rules && last !== null && last.length === e - s && b.compare(last, 0, last.length, s, e) === 0)
+    return l.lastRed;
+  let red: Redacted | null | typeof AS_IS | undefined;
+  if (!l.env && leftAsIs(b, s, e, rules)) red = AS_IS;
+  else {
+    let memo = memos.get(rules);
+    if (memo === undefined) memos.set(rules, (memo = new Map()));
+    const key = l.name + ":" + b.toString("latin1", s, e);
+    red = memo.get(key);
+    if (red === undefined) {
+      const v = ev.arg(l.i);
+      if (!Array.isArray(v)) return undefined;
+      red = l.env ? rules.env(v, l.name) : rules.argv(v, l.name);
+      if (memo.size >= MEMO_MAX) memo.clear();
+      memo.set(key, red);
+    }
+  }
+  l.last = b.slice(s, e);
+  l.lastRules = rules;
+  l.lastRed = red;
+  return red;
+}
+
 /** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. */
 export function redactJsonEvent(ev: SavedEvent, rules: Redactor): void {
   let hits: string[] | null = null;
-  for (const { name, i, env } of LISTS.get(ev.def)!) {
-    if ((!env && leftAsIs(ev, name, rules)) || !ev.has(name as never)) continue;
-    const v = ev.arg(i);
-    if (!Array.isArray(v)) continue;
-    const red = env ? rules.env(v, name) : rules.argv(v, name);
-    if (red === null) continue;
-    ev.setArg(name as never, red.items);
+  for (const l of LISTS.get(ev.def)!) {
+    const at = ev instanceof ScannedEvent ? ev.listAt(l.i) : -1;
+    let red: Redacted | null | typeof AS_IS | undefined;
+    if (at >= 0) red = listRedacted(ev as ScannedEvent, l, at, (ev as ScannedEvent).listEnd, rules);
+    else if (ev.has(l.name as never)) {
+      const v = ev.arg(l.i);
+      if (Array.isArray(v)) red = l.env ? rules.env(v, l.name) : rules.argv(v, l.name);
+    }
+    if (red === undefined || red === null || red === AS_IS) continue;
+    ev.setArg(l.name as never, red.items.slice());
     (hits ??= []).push(...red.hits);
   }
   if (hits === null) return;

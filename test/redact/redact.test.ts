@@ -9,9 +9,10 @@ import { MARK } from "../../src/redact/rules";
 import { JsonEncoder, formatJson } from "../../src/format/json";
 import { arg } from "../../src/decode/event";
 import { JsonEvent } from "../../src/decode/json-event";
+import { ScannedEvent } from "../../src/decode/json-scan";
 import { redactJsonEvent } from "../../src/redact/json";
 import { exec_record as E, record_kind as K } from "../../src/decode/layout.gen";
-import { fixedRecord, GCC_ARGV, nulList, prng, viewOf } from "../records";
+import { execView, fixedRecord, GCC_ARGV, nulList, prng, viewOf } from "../records";
 import { decodeBytes, encodeBytes } from "../../src/decode/text";
 
 const rules = new Redactor({ defaults: true, patterns: [], envGlobs: [] });
@@ -266,4 +267,34 @@ test("tracer show: a saved line's lists (the record's and the process table's) r
     "env[0]:env-name",
     "parent_argv[1]:option",
   ]);
+});
+
+test("tracer show: a list met again (the scanner's lines) is redacted again, and the same list in another field is named by it", () => {
+  const memoRules = new Redactor({ defaults: true, patterns: [], envGlobs: [] });
+  const base = formatJson(new JsonEncoder(false), execView(1)).trimEnd();
+  const withLists = (argv: string[], parent: string[]) =>
+    base
+      .replace(/("name":"argv","type":"\[\]string","value":)\[[^\]]*\]/, (_, k) => k + JSON.stringify(argv))
+      .replace(/("name":"parent_argv","type":"\[\]string","value":)\[[^\]]*\]/, (_, k) => k + JSON.stringify(parent));
+  const read = (line: string) => {
+    const ev = ScannedEvent.scan(Buffer.from(line), 1);
+    expect(ev).toBeInstanceOf(ScannedEvent);
+    redactJsonEvent(ev, memoRules);
+    return ["argv", "parent_argv", "redacted"].map((n) => arg(ev as never, n as never));
+  };
+  const secret = ["mysql", "-pS3cret", "a\\b"];
+  const want = [["mysql", `-p${MARK}`, "a\\b"], ["sh"], ["argv[1]:mysql-p"]];
+  for (let i = 0; i < 3; i++) expect(read(withLists(secret, ["sh"]))).toEqual(want);
+  // one byte more: its own list
+  expect(read(withLists([...secret, "x"], ["sh"]))).toEqual([[...want[0]!, "x"], ["sh"], ["argv[1]:mysql-p"]]);
+  // the same list as parent_argv: redacted there, the hit named by that field
+  expect(read(withLists(["sh"], secret))).toEqual([["sh"], want[0], ["parent_argv[1]:mysql-p"]]);
+  // the same line with other rules (--no-redact): what those rules make of it
+  const none = ScannedEvent.scan(Buffer.from(withLists(["sh"], secret)), 1);
+  redactJsonEvent(none, new Redactor({ defaults: false, patterns: [], envGlobs: [] }));
+  expect(arg(none as never, "parent_argv" as never)).toEqual(secret);
+  expect(read(withLists(["sh"], secret))).toEqual([["sh"], want[0], ["parent_argv[1]:mysql-p"]]);
+  // a list the rules leave as it is, met twice (an escape has it decoded): left as it is both times
+  for (let i = 0; i < 2; i++)
+    expect(read(withLists(["grep", "a\\|b"], ["sh"]))).toEqual([["grep", "a\\|b"], ["sh"], []]);
 });
