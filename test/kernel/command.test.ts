@@ -167,11 +167,15 @@ test("a daemon COMMAND leaves behind is followed until COMMAND exits, not waited
   const m = marker("daemon");
   const gate = join(dir, `gate-${m}`);
   const done = join(dir, `daemon-${m}`);
+  const started = join(dir, `started-${m}`);
   const out = join(dir, "daemon.jsonl");
   // the daemon: its own session, parent gone; it waits for a gate the test opens only after the
-  // tracer has returned, then execs (no sleep whose length a loaded machine could outrun)
+  // tracer has returned, then execs (no sleep whose length a loaded machine could outrun).
+  // COMMAND exits once the daemon runs (setsid has exec'd its sh): its exec of setsid is in the
+  // trace, not racing COMMAND's end (it came after the trace's end once in a suite run)
   const wait = `while [ ! -e "${gate}" ]; do sleep 0.05; done`;
-  const script = `setsid /bin/sh -c '${wait}; /bin/true ${m}; touch "${done}"' </dev/null >/dev/null 2>&1 & exit 5`;
+  const waitStarted = `while [ ! -e "${started}" ]; do sleep 0.01; done`;
+  const script = `setsid /bin/sh -c 'touch "${started}"; ${wait}; /bin/true ${m}; touch "${done}"' </dev/null >/dev/null 2>&1 & ${waitStarted}; exit 5`;
   // a tracer that waited for the daemon would wait for ever: timeout's 124 says so instead
   const r = sh(`timeout 300 "${TRACER}" --json -o "${out}" -- /bin/sh -c '${script.replace(/'/g, "'\\''")}'`);
   writeFileSync(gate, ""); // before any assertion: a failed one must not leave the daemon waiting
