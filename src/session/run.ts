@@ -5,7 +5,6 @@
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
 import { fstatSync, writeSync } from "node:fs";
-import { isatty } from "node:tty";
 import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
 import { eventWriter } from "../format/output";
@@ -39,7 +38,7 @@ import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
-import { terminal } from "../format/screen";
+import { isatty, terminal } from "../format/screen";
 import { fit } from "../format/table";
 import { openPublisher, type Publisher } from "./publish";
 
