@@ -4,7 +4,7 @@
 // → finish (drain, losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
-import { fstatSync, writeSync } from "node:fs";
+import { fstatSync, readFileSync, writeSync } from "node:fs";
 import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
 import { eventWriter } from "../format/output";
@@ -171,7 +171,9 @@ async function openTracer(
   commandMode: boolean,
   pipeline: Pipeline,
 ): Promise<BpfTracer> {
-  const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
+  // Read here, not with Bun.file().bytes(): that started Bun's HTTP client thread (~1-2 ms of CPU
+  // before `ready`, 2026-12-07).
+  const object = readFileSync(kernel.modern ? objectPath : legacyObjectPath);
   if (cfg.verbose) {
     say(
       `tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead; skipped program runs ${kernel.progInfo ? "counted" : "not counted (no recursion_misses)"}\n`,
