@@ -18,6 +18,7 @@ const SYMBOLS = {
   pthread_create: { args: [P, P, P, P], returns: i32 },
   pthread_join: { args: [u64, P], returns: i32 },
   tcgetpgrp: { args: [i32], returns: i32 },
+  isatty: { args: [i32], returns: i32 },
   sysconf: { args: [i32], returns: i64 },
   syscall: { args: [i64, P, u32], returns: i32 },
   gnu_get_libc_version: { args: [], returns: cstring },

@@ -179,8 +179,16 @@ export type TopValue<N extends TopName> = TopField<N> extends Field<N, infer V> 
 
 /** A typed reader of one top-level field. */
 export function topAccessor<N extends TopName>(name: N): (ev: EventView) => TopValue<N> {
-  const f = TOP.find((t) => t.name === name)! as Field;
-  const get = (ev: EventView) => ev.top(f) as TopValue<N>;
+  // A loop, not find() with a closure: 24 accessors × ~25 fields of calls had JSC compile the
+  // closure at DFG before `ready` (0.2-0.6 ms of a JIT thread, 2026-12-07).
+  let f: Field | undefined;
+  for (const t of TOP)
+    if (t.name === name) {
+      f = t as Field;
+      break;
+    }
+  const field = f!;
+  const get = (ev: EventView) => ev.top(field) as TopValue<N>;
   dfgOnly(get); // src/jit.ts
   return get;
 }

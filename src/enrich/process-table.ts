@@ -23,6 +23,9 @@ export const ARGV_BOUND = 4096;
 const MAX_ANCESTORS = 64;
 const GONE = 4096;
 const TICK_NS = 10_000_000; // /proc/PID/stat's start time unit (USER_HZ 100 on every Linux ABI)
+/** /proc/PID/stat's flags: a kernel thread, which has no exe link and an empty cmdline (the
+ * kernel's get_task_mm gives it no mm). */
+const PF_KTHREAD = 0x00200000;
 
 const pathname = accessor(EXEC, "pathname");
 const cmdpath = accessor(EXEC, "cmdpath");
@@ -148,12 +151,15 @@ export class ProcessTable {
     if (!Number.isSafeInteger(tick)) return null;
     let path = "";
     let raw: Uint8Array = EMPTY;
-    try {
-      path = readlinkSync(`/proc/${pid}/exe`);
-    } catch {}
-    try {
-      raw = readFileSync(`/proc/${pid}/cmdline`);
-    } catch {}
+    // Not asked of a kernel thread (two thirds of the walk at start on a quiet host: ~1 ms).
+    if ((Number(f[6]) & PF_KTHREAD) === 0) {
+      try {
+        path = readlinkSync(`/proc/${pid}/exe`);
+      } catch {}
+      try {
+        raw = readFileSync(`/proc/${pid}/cmdline`);
+      } catch {}
+    }
     let [argv, cut] = bounded(raw, 0, raw.length);
     let hits = NONE;
     const red = this.redact?.argv(argv, 0, argv.length, "argv") ?? null;

@@ -4,8 +4,7 @@
 // → finish (drain, losses, stats, tree, summary). One cleanup path in reverse.
 import objectPath from "../../.output/tracer.bpf.o" with { type: "file" };
 import legacyObjectPath from "../../.output/tracer-legacy.bpf.o" with { type: "file" };
-import { fstatSync, writeSync } from "node:fs";
-import { isatty } from "node:tty";
+import { fstatSync, readFileSync, writeSync } from "node:fs";
 import { ciRun, type Config } from "./config";
 import { openSink, Writer } from "../sink/writer";
 import { eventWriter } from "../format/output";
@@ -39,7 +38,7 @@ import { Command, terminalSendsSigint } from "./command";
 import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
-import { terminal } from "../format/screen";
+import { isatty, terminal } from "../format/screen";
 import { fit } from "../format/table";
 import { openPublisher, type Publisher } from "./publish";
 
@@ -173,7 +172,9 @@ async function openTracer(
   pipeline: Pipeline,
   wakeupMs: number,
 ): Promise<BpfTracer> {
-  const object = await Bun.file(kernel.modern ? objectPath : legacyObjectPath).bytes();
+  // Read here, not with Bun.file().bytes(): that started Bun's HTTP client thread (~1-2 ms of CPU
+  // before `ready`, 2026-12-07).
+  const object = readFileSync(kernel.modern ? objectPath : legacyObjectPath);
   if (cfg.verbose) {
     say(
       `tracer: Linux ${kernel.release}: ${kernel.modern ? "default BPF object" : `legacy BPF object (no ${kernel.missing.join(", ")})`}; sched_process_exit ${kernel.exitGroupDead ? "passes" : "lacks"} group_dead; skipped program runs ${kernel.progInfo ? "counted" : "not counted (no recursion_misses)"}\n`,
