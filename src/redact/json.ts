@@ -95,8 +95,40 @@ function listRedacted(
   return red;
 }
 
-/** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. */
+/** Each event's args redaction reads or sets (its lists and `redacted`), by place: 1. */
+const GUARDS = new Map<AnyDef, Uint8Array | null>(
+  EVENTS.map((d) => {
+    const lists = LISTS.get(d)!;
+    if (lists.length === 0) return [d, null];
+    const g = new Uint8Array(d.args.length);
+    for (const l of lists) g[l.i] = 1;
+    d.args.forEach((f, i) => {
+      if (f.name === "redacted") g[i] = 1;
+    });
+    return [d, g];
+  }),
+);
+
+/** redactNow with the last rules redactJsonEvent was given (one function while they stay). */
+let hookRules: Redactor | null = null;
+let hook: (ev: ScannedEvent) => void = () => {};
+
+/** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. A line
+ * the scanner reads is redacted when one of those args is first read (ScannedEvent.beforeReading):
+ * the same values for whoever reads them, and no work for lists nobody reads. */
 export function redactJsonEvent(ev: SavedEvent, rules: Redactor): void {
+  if (ev instanceof ScannedEvent) {
+    const guard = GUARDS.get(ev.def)!;
+    if (guard === null) return;
+    if (hookRules !== rules) {
+      hookRules = rules;
+      hook = (e) => redactNow(e, rules);
+    }
+    ev.beforeReading(guard, hook);
+  } else redactNow(ev, rules);
+}
+
+function redactNow(ev: SavedEvent, rules: Redactor): void {
   let hits: string[] | null = null;
   for (const l of LISTS.get(ev.def)!) {
     const at = ev instanceof ScannedEvent ? ev.listAt(l.i) : -1;
