@@ -135,7 +135,8 @@ let hook: (ev: ScannedEvent, i: number) => boolean = () => true;
 /** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. A line
  * the scanner reads is redacted list by list as they are first read (ScannedEvent.beforeReading),
  * whole once one needs a replacement or `redacted` is read: the same values for whoever reads
- * them, and no work for lists nobody reads. */
+ * them, and no work for lists nobody reads (the table of a 266,127-line whole-host trace: ~8% less
+ * CPU, min of 8 interleaved runs 1.03 → 0.95 s, load 3-5). */
 export function redactJsonEvent(ev: SavedEvent, rules: Redactor): void {
   if (ev instanceof ScannedEvent) {
     const g = GUARDS.get(ev.def)!;
