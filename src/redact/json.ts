@@ -109,6 +109,7 @@ const GUARDS = new Map<AnyDef, { guard: Uint8Array; lists: (List | undefined)[] 
       if (l !== undefined || f.name === "redacted") guard[i] = ++n;
       byPlace[i] = l;
     });
+    if (n > 31) throw new Error(`${d.name}: more args redaction reads than ScannedEvent.beforeReading marks`);
     return [d, { guard, lists: byPlace }];
   }),
 );
