@@ -12,8 +12,6 @@ import { JsonEvent, convert, parseExact } from "./json-event";
 import { S_BIG, S_EPOCH, S_LIST, S_NULS, S_STR, S_U64, type AnyDef, type ArgName, type Field } from "./schema";
 import type { EventView } from "./event";
 
-/** Each event's name as bytes, to know a line's event without making a string of its name. */
-const NAMES = EVENTS.map((d) => [Buffer.from(d.name, "latin1"), d] as const);
 const TOP_INDEX = new Map<Field, number>((TOP as readonly Field[]).map((f, i) => [f, i]));
 const key = (s: string) => Buffer.from(s, "latin1");
 const EVENT_NAME = key('"eventName":"');
@@ -46,6 +44,21 @@ const ARG_KEYS = new Map<AnyDef, Buffer[]>(EVENTS.map((d) => [d, d.args.map((f) 
 const ARG_INDEX = new Map<AnyDef, Map<string, number>>(
   EVENTS.map((d) => [d, new Map(d.args.map((f, i) => [f.name, i]))]),
 );
+
+/** Each event's name as bytes (to know a line's event without making a string of its name), with
+ * what its lines are read by (one object found per line, not a map look-up per table). */
+interface Kind {
+  name: Buffer;
+  def: AnyDef;
+  keys: Buffer[];
+  guess: { top: Int32Array; arg: Int32Array; argFront: Int32Array };
+}
+const NAMES: Kind[] = EVENTS.map((d) => ({
+  name: Buffer.from(d.name, "latin1"),
+  def: d,
+  keys: ARG_KEYS.get(d)!,
+  guess: GUESS.get(d)!,
+}));
 
 const QUOTE = 34,
   BACKSLASH = 92,
@@ -240,9 +253,11 @@ function bytesAt(b: Buffer, i: number, k: Buffer): boolean {
 
 /** The event whose name, then `",`, is at `at` (a few byte compares: a string of the name and a
  * map look-up per line cost more). */
-function eventAt(b: Buffer, at: number): AnyDef | undefined {
-  for (const [name, def] of NAMES)
-    if (b[at + name.length] === QUOTE && b[at + name.length + 1] === COMMA && bytesAt(b, at, name)) return def;
+function eventAt(b: Buffer, at: number): Kind | undefined {
+  for (const k of NAMES) {
+    const name = k.name;
+    if (b[at + name.length] === QUOTE && b[at + name.length + 1] === COMMA && bytesAt(b, at, name)) return k;
+  }
   return undefined;
 }
 
@@ -269,6 +284,11 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   private whole: JsonEvent<D> | null = null;
   /** Values tracer show's redaction set (name, value). */
   private set: [string, unknown][] | null = null;
+  /** Work left for the first read of an arg `guard` marks (tracer show's redaction, beforeReading);
+   * `done`: the marks (bit guard[i] - 1) whose arg was read. */
+  private pending: ((ev: ScannedEvent, i: number) => boolean) | null = null;
+  private guard: Uint8Array | null = null;
+  private done = 0;
   bsFrom = 0;
   bs = -1;
   /** Top-level values read so far, by TOP's index, and args by theirs (the table, the summary and
@@ -284,8 +304,10 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   private nextArgAt = 0;
   private readonly keys: Buffer[];
 
+  readonly def: D;
+
   private constructor(
-    readonly def: D,
+    kind: Kind,
     /** The line's bytes (a view into the reader's buffer, valid until the next line is read). */
     readonly b: Buffer,
     private readonly line: number,
@@ -294,24 +316,23 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     /** Where "eventName": is. */
     private readonly nameAt: number,
   ) {
-    this.keys = ARG_KEYS.get(def)!;
-    this.guess = GUESS.get(def)!;
+    this.def = kind.def as D;
+    this.keys = kind.keys;
+    this.guess = kind.guess;
     this.nextTopAt = timestampAt;
   }
   private readonly guess: { top: Int32Array; arg: Int32Array; argFront: Int32Array };
 
   /** A line (a JSON object, `{` first), or the JsonEvent of its text when it is not as we write it. */
   static scan(b: Buffer, line: number): ScannedEvent | JsonEvent {
-    const fallback = () => JsonEvent.parse(b.toString("utf8"), line);
-    if (b[b.length - 1] !== CLOSE_BRACE) return fallback();
+    if (b[b.length - 1] !== CLOSE_BRACE) return JsonEvent.parse(b.toString("utf8"), line);
     // one event per line: a second "timestamp": (two lines run together) is not ours to guess at
     const t = bytesAt(b, 1, TIMESTAMP) ? 1 : b.indexOf(TIMESTAMP); // where we write it: no native call
-    if (t < 0 || b.indexOf(TIMESTAMP, t + 1) >= 0) return fallback();
+    if (t < 0 || b.indexOf(TIMESTAMP, t + 1) >= 0) return JsonEvent.parse(b.toString("utf8"), line);
     const at = b.indexOf(EVENT_NAME);
-    if (at < 0) return fallback();
-    const def = eventAt(b, at + EVENT_NAME.length);
-    if (def === undefined) return fallback();
-    return new ScannedEvent(def, b, line, t, at);
+    const kind = at < 0 ? undefined : eventAt(b, at + EVENT_NAME.length);
+    if (kind === undefined) return JsonEvent.parse(b.toString("utf8"), line);
+    return new ScannedEvent(kind, b, line, t, at);
   }
 
   private read(): JsonEvent<D> {
@@ -370,7 +391,27 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     return undefined;
   }
 
+  /** Call `fn(this, i)` before the first read (arg, has, listAt) of each arg i whose mark in `guard`
+   * (1 to 31) is not 0, until it says it is done with the event: tracer show's redaction of the
+   * lists, which the table reads on an exec only (argv; an exit, half of them a thread's, carries
+   * its argv and its parent's). */
+  beforeReading(guard: Uint8Array, fn: (ev: ScannedEvent, i: number) => boolean): void {
+    this.guard = guard;
+    this.pending = fn;
+  }
+
+  /** The pending work, when arg i is one it waits for. */
+  private due(i: number): void {
+    const g = this.guard![i]!;
+    if (g === 0 || (this.done & (1 << (g - 1))) !== 0) return;
+    this.done |= 1 << (g - 1);
+    const fn = this.pending!;
+    this.pending = null; // what fn reads is not waited for
+    if (!fn(this, i)) this.pending = fn;
+  }
+
   arg(i: number): unknown {
+    if (this.pending !== null) this.due(i);
     if (this.whole) return this.whole.arg(i);
     const f = this.def.args[i];
     if (f === undefined) throw new RangeError(`${this.def.name} has no arg ${i}`);
@@ -456,9 +497,10 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
 
   /** Whether the line has arg `name` (an option's arg, e.g. --hash's sha256, may be absent). */
   has(name: ArgName<D>): boolean {
+    const i = ARG_INDEX.get(this.def)!.get(name);
+    if (this.pending !== null && i !== undefined) this.due(i);
     if (this.whole) return this.whole.has(name);
     if (this.overridden(name)) return true;
-    const i = ARG_INDEX.get(this.def)!.get(name);
     if (i === undefined) return this.read().has(name);
     try {
       return this.argAt(i) >= 0;
@@ -472,6 +514,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
    * index: tracer show's redaction asks for 2-3 lists a line); -1 when it is not a plain list of
    * the line (set by redaction, read whole, absent, or anything unusual). */
   listAt(i: number): number {
+    if (this.pending !== null) this.due(i);
     const f = this.def.args[i];
     if (this.whole || f === undefined || this.overridden(f.name)) return -1;
     try {

@@ -95,8 +95,62 @@ function listRedacted(
   return red;
 }
 
-/** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. */
+/** Each event's args redaction reads or sets (its lists and `redacted`), each marked by its own
+ * number (ScannedEvent.beforeReading), and its lists by their place. */
+const GUARDS = new Map<AnyDef, { guard: Uint8Array; lists: (List | undefined)[] } | null>(
+  EVENTS.map((d) => {
+    const lists = LISTS.get(d)!;
+    if (lists.length === 0) return [d, null];
+    const guard = new Uint8Array(d.args.length);
+    const byPlace: (List | undefined)[] = [];
+    let n = 0;
+    d.args.forEach((f, i) => {
+      const l = lists.find((x) => x.i === i);
+      if (l !== undefined || f.name === "redacted") guard[i] = ++n;
+      byPlace[i] = l;
+    });
+    if (n > 31) throw new Error(`${d.name}: more args redaction reads than ScannedEvent.beforeReading marks`);
+    return [d, { guard, lists: byPlace }];
+  }),
+);
+
+/** redactJsonEvent's work on a scanned line when its arg i is first read: list i alone when the
+ * rules leave it as it is (the others when they are read), else the whole event; true: done. */
+function redactFor(ev: ScannedEvent, i: number, rules: Redactor): boolean {
+  const l = GUARDS.get(ev.def)!.lists[i];
+  if (l !== undefined) {
+    const at = ev.listAt(i);
+    if (at >= 0) {
+      const red = listRedacted(ev, l, at, ev.listEnd, rules);
+      if (red === AS_IS || red === null) return false;
+    }
+  }
+  redactNow(ev, rules);
+  return true;
+}
+
+/** redactFor with the last rules redactJsonEvent was given (one function while they stay). */
+let hookRules: Redactor | null = null;
+let hook: (ev: ScannedEvent, i: number) => boolean = () => true;
+
+/** Replace the secrets in the event's argv/env args; adds what was replaced to `redacted`. A line
+ * the scanner reads is redacted list by list as they are first read (ScannedEvent.beforeReading),
+ * whole once one needs a replacement or `redacted` is read: the same values for whoever reads
+ * them, and no work for lists nobody reads (the table of a 266,127-line whole-host trace: ~8% less
+ * CPU, min of 8 interleaved runs 1.03 → 0.95 s, load 3-5). */
 export function redactJsonEvent(ev: SavedEvent, rules: Redactor): void {
+  if (ev instanceof ScannedEvent) {
+    const g = GUARDS.get(ev.def)!;
+    if (g === null) return;
+    if (hookRules !== rules) {
+      hookRules = rules;
+      hook = (e, i) => redactFor(e, i, rules);
+    }
+    ev.beforeReading(g.guard, hook);
+  } else redactNow(ev, rules);
+}
+
+function redactNow(ev: SavedEvent, rules: Redactor): void {
   let hits: string[] | null = null;
   for (const l of LISTS.get(ev.def)!) {
     const at = ev instanceof ScannedEvent ? ev.listAt(l.i) : -1;

@@ -298,3 +298,50 @@ test("tracer show: a list met again (the scanner's lines) is redacted again, and
   for (let i = 0; i < 2; i++)
     expect(read(withLists(["grep", "a\\|b"], ["sh"]))).toEqual([["grep", "a\\|b"], ["sh"], []]);
 });
+
+test("tracer show: a scanned line's lists redacted when read, in any order, as when redacted at once", () => {
+  const base = formatJson(new JsonEncoder(false), execView(1)).trimEnd();
+  const line = (argv: string[], parent: string[]) =>
+    base
+      .replace(/("name":"argv","type":"\[\]string","value":)\[[^\]]*\]/, (_, k) => k + JSON.stringify(argv))
+      .replace(/("name":"parent_argv","type":"\[\]string","value":)\[[^\]]*\]/, (_, k) => k + JSON.stringify(parent));
+  const names = ["argv", "parent_argv", "redacted"];
+  const cases = [
+    [
+      ["ls", "-l"],
+      ["sh", "--token=t"],
+    ],
+    [["mysql", "-pX"], ["sh"]],
+    [
+      ["mysql", "-pX"],
+      ["curl", "--password=p"],
+    ],
+    [["ls"], ["sh"]],
+  ];
+  const orders = [
+    [0, 1, 2],
+    [1, 0, 2],
+    [2, 0, 1],
+    [0, 2, 1],
+  ];
+  for (const [argv, parent] of cases) {
+    // at once: a JsonEvent of the same line
+    const whole = JsonEvent.parse(line(argv!, parent!), 1);
+    redactJsonEvent(whole, rules);
+    const want = names.map((n) => arg(whole as never, n as never));
+    for (const order of orders) {
+      const ev = ScannedEvent.scan(Buffer.from(line(argv!, parent!)), 1);
+      expect(ev).toBeInstanceOf(ScannedEvent);
+      redactJsonEvent(ev, rules);
+      const got: unknown[] = [];
+      for (const i of order) got[i] = arg(ev as never, names[i] as never);
+      expect(got).toEqual(want);
+    }
+    // has() and listAt() wait for the same work: a list the rules change is no plain list of the line
+    const ev = ScannedEvent.scan(Buffer.from(line(argv!, parent!)), 1) as ScannedEvent;
+    redactJsonEvent(ev, rules);
+    const argvAt = ev.def.args.findIndex((f) => f.name === "argv");
+    expect(ev.listAt(argvAt) < 0).toBe(argv![0] === "mysql");
+    expect(arg(ev as never, "argv" as never)).toEqual(want[0]);
+  }
+});
