@@ -3,7 +3,7 @@
 // when every word is shell-safe. tracer show writes a row per line of a trace (~250,000 for a
 // whole-host one): a string per cell and a concatenation per row were ~40% of its CPU.
 import { ByteBuf } from "./bytes";
-import { shellQuote } from "./quote";
+import { SHELL_SAFE_BYTE, shellQuote } from "./quote";
 
 function pad2(n: number): string {
   return n < 10 ? "0" + n : "" + n;
@@ -121,16 +121,12 @@ export function bytesOf(s: string): Uint8Array {
   return b.buf.slice(0, b.pos);
 }
 
-/** SAFE[c] = 1 for the bytes a shell word may hold bare (quote.ts's SHELL_SAFE). */
-const SAFE = new Uint8Array(256);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") SAFE[c.charCodeAt(0)] = 1;
-
 /** Where argvJson's first word's bytes are: [start, end), or end -1 when it was decoded. */
 export const first = { start: 0, end: -1, text: "" };
 
 /**
  * The JSON list of strings b[s, e) (a saved exec's argv) as argvText(list) writes it: a word that
- * is shell-safe as it is (no escape, no byte outside SHELL_SAFE) copied, any other decoded as
+ * is shell-safe as it is (no escape, no byte outside SHELL_SAFE_BYTE) copied, any other decoded as
  * the scanner decodes it (JSON.parse when it has an escape) and quoted by shellQuote. Returns the
  * number of words; -1 (out as it was) when b[s, e) is not a plain list of strings. `first` says
  * where argv[0] is (its bytes, or its text when decoded).
@@ -147,7 +143,7 @@ export function argvJson(out: ByteBuf, b: Uint8Array, s: number, e: number): num
     let safe = 1;
     let c = b[j]!;
     while (c !== 0x22 && c !== 0x5c && j < e) {
-      safe &= SAFE[c]!;
+      safe &= SHELL_SAFE_BYTE[c]!;
       c = b[++j]!;
     }
     if (j >= e) return fail(out, start);

@@ -17,7 +17,12 @@ export function signalName(sig: number): string {
 // byte order mark, zero-width characters (U+200B-200D, U+2060), soft hyphen, tags. Invisible or
 // reordering, they could make a row read as something else ("Trojan Source").
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u;
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** The characters a shell word may hold bare, unquoted. */
+const SHELL_SAFE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
+const SHELL_SAFE = new RegExp(`^[${SHELL_SAFE_CHARS.replace(/[-\]\\^]/g, "\\$&")}]+$`);
+/** SHELL_SAFE_BYTE[c] = 1 for the bytes of SHELL_SAFE_CHARS (a saved line's bytes, cells.ts). */
+export const SHELL_SAFE_BYTE = new Uint8Array(256);
+for (const c of SHELL_SAFE_CHARS) SHELL_SAFE_BYTE[c.charCodeAt(0)] = 1;
 
 function hex2(n: number): string {
   return (n < 16 ? "0" : "") + n.toString(16);

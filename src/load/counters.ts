@@ -22,7 +22,8 @@ const SLOT = (C.$size + 7) & ~7;
 const SKIPS_EVERY_MS = 200;
 
 /*
- * The run loop reads the counters every wake-up bound (WAKEUP_MS) while records flow, to report a loss at once.
+ * The run loop reads the counters once per wake-up bound (WAKEUP_MS) while records flow, to
+ * report a loss at once.
  * Nearly always nothing moved but `emitted`: read() then compares the map's bytes with the last
  * read's (one native compare) and, when the loss side is the same, hands back the counters it
  * built last time, which LossReporter.check knows it has seen. Measured (bench/jit.ts --source,
