@@ -3,7 +3,7 @@
 // could have waited for) is on the path, and so, before that child started, is the child that
 // ended last by then, and so on; what no such child covers is the process's own time. Each child
 // on the path is explained the same way. The own times add up to the root's wall time exactly.
-import { duration } from "../format/table";
+import { duration } from "../format/human";
 import type { ProcessRecord, TraceLog } from "./collect";
 import { processLabel } from "./timeline";
 

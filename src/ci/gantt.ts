@@ -4,7 +4,7 @@
 import type { TraceLog } from "./collect";
 import { processLabel } from "./timeline";
 import type { CriticalPath } from "./critical-path";
-import { duration } from "../format/table";
+import { duration } from "../format/human";
 
 /** Bars of the critical path (the steps with the most own time, in path order). */
 export const CRITICAL = 12;

@@ -2,7 +2,7 @@
 // browser): the summary, the critical path, the timeline (one bar per process, as a div: no
 // script, no canvas), the failures and the process tree. No network: inline CSS only, and a
 // Content-Security-Policy that forbids loading anything.
-import { duration } from "../format/table";
+import { duration } from "../format/human";
 import type { TraceLog } from "./collect";
 import { criticalPath } from "./critical-path";
 import type { RunSummary } from "../format/summary";

@@ -9,7 +9,7 @@ import { topAccessor } from "../decode/top";
 import { isSearch, PathSearches, type Search } from "./path-search";
 import { argvText, endText } from "./quote";
 import { failedExecReason, searchReason } from "./exec-failure";
-import { duration } from "./table";
+import { duration } from "./human";
 
 const T = {
   timestamp: topAccessor("timestamp"),

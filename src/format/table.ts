@@ -6,6 +6,7 @@ import { topAccessor } from "../decode/top";
 import { userName } from "../enrich/users";
 import { ScannedEvent } from "../decode/json-scan";
 import { dfgOnly } from "../jit";
+import { duration, fit } from "./human";
 import { ByteBuf, type Lit, lit } from "./bytes";
 import { argvJson, bytesOf, copyLine, first, numStart, put, sameBase, spaces, timeOfDayTo } from "./cells";
 import { argvText, basename, endText, escapeDisplay, shellQuote, signalName } from "./quote";
@@ -91,32 +92,7 @@ const W = { rel: 8, tod: 12, pid: 7, user: 8, event: 8 };
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", quiet: "\x1b[2m", reset: "\x1b[0m" };
 type Tone = "plain" | "failure" | "signal" | "quiet";
 
-/** A duration for people: 0.4 ms, 14 ms, 1.25 s, 3m05s. */
-export function duration(ns: bigint): string {
-  const ms = Number(ns) / 1e6;
-  if (ms < 1) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(2)} s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.floor(s - m * 60)).padStart(2, "0")}s`;
-}
-
 export { timeOfDay } from "./cells";
-
-/** Cut a line to `width` terminal columns, the last one an ellipsis. */
-export function fit(line: string, width: number): string {
-  if (Bun.stringWidth(line) <= width) return line;
-  let out = "";
-  let used = 0;
-  for (const ch of line) {
-    const w = Bun.stringWidth(ch);
-    if (used + w > width - 1) break;
-    out += ch;
-    used += w;
-  }
-  return out + "…";
-}
 
 /** argv as typed; " ..." when some of it was not captured. */
 function typed(argv: readonly string[], cut: boolean): string {

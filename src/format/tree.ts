@@ -5,7 +5,7 @@ import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
 import { argvText as commandLine, endText, escapeDisplay } from "./quote";
 import { failedExecReason } from "./exec-failure";
-import { fit } from "./table";
+import { fit } from "./human";
 
 /** Where the tree goes: a terminal's columns (lines cut with …) and colour, as the table's. */
 export interface TreeOptions {

@@ -39,7 +39,7 @@ import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { isatty, terminal } from "../format/screen";
-import { fit } from "../format/table";
+import { fit } from "../format/human";
 import { openPublisher, type Publisher } from "./publish";
 
 const EINTR = 4;

@@ -9,7 +9,8 @@ import {
   rec_header as H,
   record_kind as K,
 } from "../../src/decode/layout.gen.ts";
-import { Table, duration, fit, timeOfDay, type TableOptions } from "../../src/format/table.ts";
+import { Table, timeOfDay, type TableOptions } from "../../src/format/table.ts";
+import { duration, fit } from "../../src/format/human.ts";
 import { RunSummary } from "../../src/format/summary.ts";
 import { ProcessTree } from "../../src/format/tree.ts";
 import { TraceLog, failuresOf } from "../../src/ci/collect.ts";

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixture, marker, TRACER } from "./harness";
-import { fit } from "../../src/format/table";
+import { fit } from "../../src/format/human";
 
 const dir = mkdtempSync(join(tmpdir(), "tracer-screen-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

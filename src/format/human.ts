@@ -1,0 +1,27 @@
+// Text for people: a duration, a line cut to a terminal's width. Apart from table.ts so that the
+// run's summary, the tree and the CI outputs use them without loading the table's modules.
+
+/** A duration for people: 0.4 ms, 14 ms, 1.25 s, 3m05s. */
+export function duration(ns: bigint): string {
+  const ms = Number(ns) / 1e6;
+  if (ms < 1) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(2)} s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.floor(s - m * 60)).padStart(2, "0")}s`;
+}
+
+/** Cut a line to `width` terminal columns, the last one an ellipsis. */
+export function fit(line: string, width: number): string {
+  if (Bun.stringWidth(line) <= width) return line;
+  let out = "";
+  let used = 0;
+  for (const ch of line) {
+    const w = Bun.stringWidth(ch);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return out + "…";
+}
