@@ -129,20 +129,20 @@ function openFiles(cfg: Config, commandMode: boolean, nats: Publisher | null): F
 
 /** Stage 3, once the programs are attached: the formatter (the table's header first; feeding
  * --nats too), --tree, the summary line. */
-function openOutputs(
+async function openOutputs(
   cfg: Config,
   commandMode: boolean,
   files: Files,
   nats: Publisher | null,
   log: TraceLog | null,
-): Outputs {
+): Promise<Outputs> {
   const { sink } = files;
   const local = nats === null || cfg.output !== null;
   if (local && commandMode && cfg.output === null && cfg.format === "json" && stderrShared()) {
     say("tracer: JSON events go to stderr, mixed with the command's output; use -o FILE to keep them apart\n");
   }
   const term = terminal(sink.fd);
-  const events = eventWriter(
+  const events = await eventWriter(
     cfg.format,
     local ? sink : null,
     cfg.env,
@@ -395,7 +395,7 @@ export async function run(cfg: Config): Promise<number> {
   }
   // attached: what starts from now is seen by its events, what began before is in /proc now
   pipeline.walkProc();
-  const out = openOutputs(cfg, commandMode, files, nats, log);
+  const out = await openOutputs(cfg, commandMode, files, nats, log);
   const { sink } = out;
   let delivery: Delivery;
   try {

@@ -112,7 +112,7 @@ export async function show(c: ShowConfig): Promise<number> {
       ? null
       : hosts.length > 1
         ? hostTables(out, hosts, o)
-        : tableWriter(out, o);
+        : tableWriter(out, new Table(o));
   const trees = c.tree || htmlOut ? new Map<string, ProcessTree>() : null;
   const log = ci || pictures ? new TraceLog() : null;
   const summary = new RunSummary({ failures: htmlOut !== null });

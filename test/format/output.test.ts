@@ -13,10 +13,10 @@ const TABLE: TableOptions = { width: null, color: false, timeOfDay: true, start:
 const dir = mkdtempSync(join(tmpdir(), "tracer-output-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test("json: one parseable line per event", () => {
+test("json: one parseable line per event", async () => {
   const path = join(dir, "e.json");
   const w = Writer.open(path);
-  const out = eventWriter("json", w, false, TABLE);
+  const out = await eventWriter("json", w, false, TABLE);
   for (let i = 0; i < 500; i++) out.write(execView(i));
   out.finish();
   w.close();
@@ -25,10 +25,10 @@ test("json: one parseable line per event", () => {
   expect(lines.map((l) => JSON.parse(l).seq)).toEqual([...Array(500).keys()]);
 });
 
-test("table: header once, then one line per event", () => {
+test("table: header once, then one line per event", async () => {
   const path = join(dir, "e.txt");
   const w = Writer.open(path);
-  const out = eventWriter("table", w, false, TABLE);
+  const out = await eventWriter("table", w, false, TABLE);
   for (let i = 0; i < 3; i++) out.write(execView(i));
   out.finish();
   w.close();
