@@ -21,6 +21,8 @@ const MAX = 1 << 16;
 /** argv bytes kept per process (whole strings): the context of its children's lines. */
 export const ARGV_BOUND = 4096;
 const MAX_ANCESTORS = 64;
+/** ProcessTable.missed's tick for a pid /proc did not have at all. */
+const NOT_IN_PROC = -1;
 const GONE = 4096;
 const TICK_NS = 10_000_000; // /proc/PID/stat's start time unit (USER_HZ 100 on every Linux ABI)
 /** /proc/PID/stat's flags: a kernel thread, which has no exe link and an empty cmdline (the
@@ -104,8 +106,8 @@ dfgOnly(tickAt, bounded, argvHitsOf, nulCount, Proc); // src/jit.ts
 
 export class ProcessTable {
   private procs = new Map<number, Proc>();
-  /** (pid, start tick) pairs /proc did not have: not read again (a parent outside the host's
-   * /proc, or gone, would otherwise cost a read per event). */
+  /** (pid, start tick) pairs /proc did not have (NOT_IN_PROC: no process of that pid at all): not
+   * read again (a parent outside the host's /proc, or gone, would otherwise cost a read per event). */
   private missed = new Map<number, number>();
   /** Processes that exited, a while longer: a child's record read after its parent's exit may
    * still name it (the child's exec read its parent before the kernel reparented it). */
@@ -228,10 +230,24 @@ export class ProcessTable {
     const out: Ancestor[] = [];
     for (let n = 0; p !== null && n < MAX_ANCESTORS; n++) {
       out.push({ pid: p.pid, entityId: p.entityId, path: p.path });
-      const up = p.ppid === 0 ? undefined : this.procs.get(p.ppid);
+      const up = p.ppid === 0 ? undefined : (this.procs.get(p.ppid) ?? this.unseen(p.ppid));
       p = up !== undefined && (p.parentTick < 0 || up.startTick === p.parentTick) ? up : null;
     }
     return out;
+  }
+
+  /** A process no event and no walk told of (an ancestor of COMMAND: its run walks nothing), as
+   * /proc has it now; read once (a pid not there is remembered as such). */
+  private unseen(pid: number): Proc | undefined {
+    if (this.missed.get(pid) === NOT_IN_PROC) return undefined;
+    const q = this.fromProc(pid);
+    if (q === null) {
+      if (this.missed.size >= MAX) this.missed.clear();
+      this.missed.set(pid, NOT_IN_PROC);
+      return undefined;
+    }
+    this.set(q);
+    return q;
   }
 
   /** Sets ev.x (exePath, exeTyped, self, parent, ancestors), and keeps the table up to date with the event. */

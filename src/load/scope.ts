@@ -84,6 +84,12 @@ function has(f: ValueFilter<unknown>): boolean {
   return f.include.length + f.exclude.length > 0;
 }
 
+/** Every process in scope starts after the programs are attached: only COMMAND's tree is
+ * followed (no --pid, no --pid-tree), so nothing that began before the tracer has an event. */
+export function onlyLaterProcesses(s: Scope, followCommand: boolean): boolean {
+  return followCommand && s.pid.include.length === 0 && s.pidTree.length === 0;
+}
+
 /** The .rodata switches of a scope. */
 export function configureScope(dv: DataView, s: Scope, hostMntNs: number, followCommand = false): void {
   const at = rodata.tracer_cfg;

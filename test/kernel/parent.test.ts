@@ -5,7 +5,16 @@
 // and its child, an exec that fails and its exit 127, a process that began before the tracer and
 // its child after, and an orphan reparented to its subreaper.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, fixture, parseLine, TRACER, TracerRun, type Json } from "./harness";
@@ -61,6 +70,21 @@ beforeAll(() => {
   exe = fixture("argv-report");
 });
 afterAll(() => rmSync(top, { recursive: true, force: true }));
+
+/** pid → [ppid, exe] up the chain from pid, as /proc has it now. */
+function procChain(pid: number): { pid: number; path: string }[] {
+  const out: { pid: number; path: string }[] = [];
+  for (let p = pid; p !== 0; ) {
+    let path = "";
+    try {
+      path = readlinkSync(`/proc/${p}/exe`);
+    } catch {}
+    out.push({ pid: p, path });
+    const stat = readFileSync(`/proc/${p}/stat`, "latin1");
+    p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  }
+  return out;
+}
 
 function runCommand(name: string, command: string[], extra: string[] = []) {
   const out = join(top, name + ".jsonl");
@@ -213,21 +237,6 @@ describe("an orphan reparented to its subreaper", () => {
 });
 
 describe("the /proc walk at start: processes that began before the tracer", () => {
-  /** pid → [ppid, exe] up the chain from pid, as /proc has it now. */
-  function procChain(pid: number): { pid: number; path: string }[] {
-    const out: { pid: number; path: string }[] = [];
-    for (let p = pid; p !== 0; ) {
-      let path = "";
-      try {
-        path = readlinkSync(`/proc/${p}/exe`);
-      } catch {}
-      out.push({ pid: p, path });
-      const stat = readFileSync(`/proc/${p}/stat`, "latin1");
-      p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    }
-    return out;
-  }
-
   test("a child's --ancestors go up to PID 1 as /proc has the chain; an exit read after its process was reaped still says what it was", async () => {
     const fifo = join(top, "walk-fifo");
     const fifo2 = join(top, "walk-fifo2");
@@ -288,6 +297,23 @@ describe("the /proc walk at start: processes that began before the tracer", () =
     expect(exit1.executable.path).toBe(p1Path);
     expect(arg(exit1, "argv")).toEqual(p1Argv);
     expect(arg(exit1, "redacted")).toEqual([`argv[${p1Argv.indexOf(MARK)}]:option`]);
+  });
+});
+
+describe("COMMAND's tree: what began before the tracer is read from /proc when first met", () => {
+  test("the grandchild's --ancestors: the parent as it reports itself, the tracer, then the test's own chain up to PID 1 as /proc has it", () => {
+    const above = procChain(process.pid); // the tracer's parent and up, read before the run
+    const { events, seen } = runCommand("command-ancestors", [exe, "--spawn", exe, "grandchild"], ["--ancestors"]);
+    const child = [...seen.values()].find((r) => r.argv.length === 2 && r.argv[1]!.toString() === "grandchild")!;
+    const parent = seen.get(child.ppid)!;
+    expect(parent).toBeDefined();
+    const exec = ofPid(events, "sched_process_exec", child.pid)[0]!;
+    const ancestors = arg(exec, "ancestors") as { pid: number; path: string }[];
+    expect(ancestors.map((a) => ({ pid: a.pid, path: a.path }))).toEqual([
+      { pid: parent.pid, path: parent.exe },
+      { pid: parent.ppid, path: realpathSync(TRACER) },
+      ...above,
+    ]);
   });
 });
 
