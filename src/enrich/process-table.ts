@@ -138,8 +138,22 @@ export class ProcessTable {
     return hashTaskId(pid, Number(lo >> 32n), Number(lo & 0xffffffffn));
   }
 
-  /** Process pid as /proc has it now (null: gone, or unreadable), its argv redacted. */
-  fromProc(pid: number, parentTick = -1): Proc | null {
+  /** For the walk at start: process pid if it runs a program (its /proc/PID/exe is read first;
+   * where there is none, nothing else is), else null. Kernel threads, two thirds of a quiet host's
+   * /proc and never gone before their events, are read when first met (fromProc). */
+  fromProcWithProgram(pid: number): Proc | null {
+    let exe: string;
+    try {
+      exe = readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      return null; // a kernel thread, a zombie, or gone
+    }
+    return this.fromProc(pid, -1, exe);
+  }
+
+  /** Process pid as /proc has it now (null: gone, or unreadable), its argv redacted; `exe`: its
+   * /proc/PID/exe if read already. */
+  fromProc(pid: number, parentTick = -1, exe: string | null = null): Proc | null {
     let stat: Buffer;
     try {
       stat = readFileSync(`/proc/${pid}/stat`);
@@ -153,11 +167,13 @@ export class ProcessTable {
     if (!Number.isSafeInteger(tick)) return null;
     let path = "";
     let raw: Uint8Array = EMPTY;
-    // Not asked of a kernel thread (two thirds of the walk at start on a quiet host: ~1 ms).
+    // Not asked of a kernel thread: it has neither.
     if ((Number(f[6]) & PF_KTHREAD) === 0) {
-      try {
-        path = readlinkSync(`/proc/${pid}/exe`);
-      } catch {}
+      if (exe !== null) path = exe;
+      else
+        try {
+          path = readlinkSync(`/proc/${pid}/exe`);
+        } catch {}
       try {
         raw = readFileSync(`/proc/${pid}/cmdline`);
       } catch {}

@@ -459,8 +459,13 @@ describe("running", () => {
       while (lines() < 3) await Bun.sleep(20);
       const rep = readFileSync(report, "utf8");
       const pid = Number(/pid=(\d+)/.exec(rep)![1]);
-      const parentFlags = Number(rep.split("\n")[1]!.split(") ")[1]!.split(" ")[6]);
+      const parentStat = rep.split("\n")[1]!;
+      const parentFlags = Number(parentStat.split(") ")[1]!.split(" ")[6]);
       expect(parentFlags & 0x00200000).toBeTruthy(); // PF_KTHREAD: the parent is a kernel thread
+      // not in the walk at start (kernel threads are read when first met), named all the same
+      expect(e!.parentProcessId).toBe(Number(/ppid=(\d+)/.exec(rep)![1]));
+      expect(arg(e!, "parent_comm")).toBe(parentStat.slice(parentStat.indexOf("(") + 1, parentStat.lastIndexOf(")")));
+      expect(arg(e!, "parent_path")).toBe("");
       expect(e!.hostProcessId).toBe(pid);
       expect(arg(e!, "invoked_from_kernel")).toBe(true);
       expect(arg(e!, "cmdpath")).toBe(handler);
