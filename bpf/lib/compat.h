@@ -13,7 +13,7 @@
  *   the top of the task's kernel stack. */
 #ifdef TRACER_LEGACY
 #define current_task() ((struct task_struct *)bpf_get_current_task())
-#define PATH_FN static __always_inline /* wrapped in a global function: see put_path_here() */
+#define PATH_FN static __always_inline /* the walk is wrapped in a global function: see put_path_here() */
 #define LIST_FN static __always_inline
 /* a call per iteration: loops stay in the shape 5.10 accepts (no fall-through back-edge) */
 #define LOOP_FN static __noinline
