@@ -74,7 +74,7 @@ static __always_inline bool exe_in_upper_layer(struct file *f)
  * it walked for the program and 427 of its 682 states: most of the start-up's verification). Its
  * state lives in the scratch slot, as the path walks' does: kept on the stack, the values found so
  * far made 7 distinct states at the loop's end, each walked through the rest of the program
- * (handle_exec: 3,754 → N instructions walked, 6.18). */
+ * (handle_exec: 3,754 → 3,305 instructions walked, 6.18). */
 LOOP_FN long auxv_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
