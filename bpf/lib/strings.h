@@ -2,11 +2,9 @@
 
 /* Copy a NUL-terminated kernel string (at address src) to buf[off..]; the span excludes the NUL.
  * Returns the new offset; sets cut_flag in the record's flags when the string did not fit in
- * PATH_CAP. A global function in the default build (compat.h: PATH_FN), like walk_path(): verified
- * once rather than at each of handle_exec's three calls (125 instructions walked 318 times on
- * 6.18), and the offset it returns is a fresh value, so the states after a call do not split on
- * how the string ended. */
-PATH_FN __u32 put_kstr(struct scratch *s, __u32 off, struct span *sp, __u64 src, __u32 cut_flag)
+ * PATH_CAP. ONCE_FN: handle_exec calls it three times (inlined, 125 instructions walked 318 times
+ * on 6.18). */
+ONCE_FN __u32 put_kstr(struct scratch *s, __u32 off, struct span *sp, __u64 src, __u32 cut_flag)
 {
 	long n;
 
