@@ -33,7 +33,7 @@ static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
  * each call site, and what it returns is a fresh value (the states after each call do not split on
  * how it got there). */
 #define ONCE_FN __noinline
-#define LIST_FN static __noinline
+#define LIST_FN __noinline /* global: verified once, also when it reads both argv and env */
 #define task_user_regs(task) ((struct pt_regs *)bpf_task_pt_regs(task))
 #endif
 
