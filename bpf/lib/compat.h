@@ -15,8 +15,9 @@
 #define current_task() ((struct task_struct *)bpf_get_current_task())
 #define PATH_FN static __always_inline /* the walk is wrapped in a global function: see put_path_here() */
 #define LIST_FN static __always_inline
-#define ONCE_FN \
-	static __noinline /* no pointers to a global function before 5.12; static: verified at each call, yet fewer instructions walked than inlined */
+/* no pointers to a global function before 5.12; a static one is verified at each call, yet fewer
+ * instructions are walked than inlined */
+#define ONCE_FN static __noinline
 /* a call per iteration: loops stay in the shape 5.10 accepts (no fall-through back-edge) */
 #define LOOP_FN static __noinline
 #define THREAD_SIZE (4 * 4096) /* x86-64 and arm64 without KASAN */
