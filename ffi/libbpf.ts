@@ -61,6 +61,7 @@ const LIBBPF_SYMBOLS = {
   bpf_map__lookup_elem: { args: [P, P, u64, P, u64, u64], returns: i32 },
   bpf_map_lookup_elem: { args: [i32, P, P], returns: i32 },
   bpf_map_update_elem: { args: [i32, P, P, u64], returns: i32 },
+  bpf_map_delete_elem: { args: [i32, P], returns: i32 }, // test/load/lru.test.ts
 
   bpf_program__name: { args: [P], returns: cstring },
   bpf_program__section_name: { args: [P], returns: cstring },

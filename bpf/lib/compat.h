@@ -13,8 +13,11 @@
  *   the top of the task's kernel stack. */
 #ifdef TRACER_LEGACY
 #define current_task() ((struct task_struct *)bpf_get_current_task())
-#define PATH_FN static __always_inline /* wrapped in a global function: see put_path_here() */
+#define PATH_FN static __always_inline /* the walk is wrapped in a global function: see put_path_here() */
 #define LIST_FN static __always_inline
+/* no pointers to a global function before 5.12; a static one is verified at each call, yet fewer
+ * instructions are walked than inlined */
+#define ONCE_FN static __noinline
 /* a call per iteration: loops stay in the shape 5.10 accepts (no fall-through back-edge) */
 #define LOOP_FN static __noinline
 #define THREAD_SIZE (4 * 4096) /* x86-64 and arm64 without KASAN */
@@ -28,7 +31,11 @@ static __always_inline struct pt_regs *task_user_regs(struct task_struct *task)
 #define current_task() bpf_get_current_task_btf()
 #define PATH_FN __noinline /* global: verified once, not at each call site */
 #define LOOP_FN static
-#define LIST_FN static __noinline
+/* A helper called more than once in a program: global, so verified once per program rather than at
+ * each call site, and what it returns is a fresh value (the states after each call do not split on
+ * how it got there). */
+#define ONCE_FN __noinline
+#define LIST_FN __noinline /* global: verified once, also when it reads both argv and env */
 #define task_user_regs(task) ((struct pt_regs *)bpf_task_pt_regs(task))
 #endif
 

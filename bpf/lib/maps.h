@@ -30,8 +30,16 @@ struct scratch {
 	__u8 walk_deleted; /* the leaf dentry is unhashed: " (deleted)" follows */
 	__u8 list_flags;   /* put_user_list() loop state */
 	__u8 list_cut;     /* the last kept string was cut at the limit */
-	__u8 _pad2[2];
+	__u8 walk_slash;   /* write_cb: 1 when the next name follows a '/' */
+	__u8 _pad2[1];
+	__u32 walk_room; /* write_cb: PATH_CAP, less the room " (deleted)" needs */
 	const char *const *list_base;
+	void *auxv; /* elf_interpreter() loop state */
+	unsigned long auxv_base;
+	__u32 auxv_n;
+	__u8 auxv_found;
+	__u8 auxv_secure;
+	__u8 _pad3[2];
 	__u32 list_off;
 	__u32 list_end;
 	__u32 list_count;

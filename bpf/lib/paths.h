@@ -43,6 +43,14 @@ struct walk_ctx {
 	struct scratch *s;
 };
 
+/* A component's length, at most NAME_CAP - 1 (write_cb relies on it). */
+static __always_inline __u32 name_len(struct dentry *dentry)
+{
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+
+	return len > NAME_CAP - 1 ? NAME_CAP - 1 : len;
+}
+
 LOOP_FN long collect_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
@@ -62,7 +70,7 @@ LOOP_FN long collect_cb(__u32 i, struct walk_ctx *w)
 			 * as Tracee writes it; never "/", which would claim the root directory). */
 			if (n < PATH_DEPTH) {
 				s->names[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.name);
-				s->lens[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.len);
+				s->lens[n & (PATH_DEPTH - 1)] = name_len(dentry);
 				s->walk_n = n + 1;
 			}
 			s->walk_pseudo = 1;
@@ -82,7 +90,7 @@ LOOP_FN long collect_cb(__u32 i, struct walk_ctx *w)
 	if (n >= PATH_DEPTH)
 		return 1;
 	s->names[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.name);
-	s->lens[n & (PATH_DEPTH - 1)] = BPF_CORE_READ(dentry, d_name.len);
+	s->lens[n & (PATH_DEPTH - 1)] = name_len(dentry);
 	s->walk_n = n + 1;
 	s->walk_dentry = parent;
 	return 0;
@@ -91,29 +99,32 @@ LOOP_FN long collect_cb(__u32 i, struct walk_ctx *w)
 #define DELETED_SUFFIX " (deleted)"
 #define DELETED_LEN (sizeof(DELETED_SUFFIX) - 1)
 
+/* Written with few branches on values held in registers: each such branch splits what the
+ * verifier walks until the callback returns (write_cb was 81 instructions walked 369 times for
+ * handle_exec on 6.18). So the room left, the slash and the clamped name lengths come from the
+ * scratch slot (collect_cb clamps the lengths), and the slash is written every time: without one,
+ * the name overwrites it (or, after an empty name, it lies past the path's end). */
+_Static_assert((NAME_CAP & (NAME_CAP - 1)) == 0, "write_cb masks name lengths with NAME_CAP - 1");
+
 LOOP_FN long write_cb(__u32 i, struct walk_ctx *w)
 {
 	struct scratch *s = w->s;
-	__u32 k, len, n = s->walk_n, off = s->walk_off;
-	bool slash = !(i == 0 && s->walk_pseudo); /* a pseudo file's name stands alone */
+	__u32 k, len, n = s->walk_n, off = s->walk_off, slash = s->walk_slash & 1;
 
 	if (i >= n)
 		return 1;
 	k = (n - 1 - i) & (PATH_DEPTH - 1);
-	len = s->lens[k];
-	if (len > NAME_CAP - 1)
-		len = NAME_CAP - 1;
-	if (off - s->walk_start + slash + len > PATH_CAP - (s->walk_deleted ? DELETED_LEN : 0)) {
+	len = s->lens[k] & (NAME_CAP - 1); /* already at most NAME_CAP - 1: a mask, not a branch */
+	if (off - s->walk_start + slash + len > s->walk_room) {
 		s->walk_cut = 1;
 		return 1;
 	}
 	if (off > OFF_LIMIT - NAME_CAP - 1)
 		return 1;
-	if (slash) {
-		s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
-		off++;
-	}
-	bpf_probe_read_kernel(&s->buf[bounded(off, OFF_LIMIT - NAME_CAP)], bounded(len, NAME_CAP - 1), s->names[k]);
+	s->buf[bounded(off, OFF_LIMIT - NAME_CAP - 1)] = '/';
+	off += slash;
+	s->walk_slash = 1;
+	bpf_probe_read_kernel(&s->buf[bounded(off, OFF_LIMIT - NAME_CAP)], len, s->names[k]);
 	s->walk_off = off + len;
 	return 0;
 }
@@ -149,6 +160,8 @@ PATH_FN __u32 walk_path(struct scratch *s, __u32 off, struct span *sp, __u32 cut
 		sp->len = 1;
 		return off + 1;
 	}
+	s->walk_slash = !s->walk_pseudo; /* a pseudo file's name stands alone */
+	s->walk_room = PATH_CAP - (s->walk_deleted ? DELETED_LEN : 0);
 	LOOP(PATH_DEPTH, write_cb, &w);
 	if (s->walk_cut)
 		s->exec.h.flags |= cut_flag;
@@ -219,8 +232,7 @@ static __always_inline __u32 put_stdin(struct scratch *s, __u32 off, struct span
 	d = BPF_CORE_READ(f, f_path.dentry);
 	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC) {
 		s->exec.h.flags |= RF_STDIN_PSEUDO;
-		return put_kstr(s, off, sp, (const char *)BPF_CORE_READ(d, d_name.name), &s->exec.h.flags,
-		                RF_STDIN_PATH_CUT);
+		return put_kstr(s, off, sp, (__u64)BPF_CORE_READ(d, d_name.name), RF_STDIN_PATH_CUT);
 	}
 	s->walk_dentry = d;
 	s->walk_mnt = BPF_CORE_READ(f, f_path.mnt);

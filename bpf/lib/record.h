@@ -90,6 +90,7 @@ static __always_inline struct scratch *begin_record(struct task_struct *task, __
 {
 	struct scratch *s;
 	struct rec_header *h;
+	struct uts_namespace *uts;
 
 	if (!in_scope(task, kind))
 		return 0;
@@ -99,7 +100,10 @@ static __always_inline struct scratch *begin_record(struct task_struct *task, __
 	h = &s->exec.h; /* every record starts with rec_header */
 	__builtin_memset(h, 0, size);
 	fill_header(h, task, kind);
-	*off = put_header_strings(s, size, h, task);
+	uts = BPF_CORE_READ(task, nsproxy, uts_ns);
+	/* nodename is an array inside uts_ns: its (relocated) address */
+	*off = put_header_strings(s, size, (__u64)&uts->name.nodename,
+	                          (__u64)BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name));
 	return s;
 }
 

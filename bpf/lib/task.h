@@ -2,19 +2,28 @@
 
 #define PF_KTHREAD 0x00200000
 
+/* The struct upid (number and namespace) of a struct pid at a pid-namespace level; its number, or
+ * 0 (and *up untouched) when the pid has no such level. ONCE_FN: a program looks up 3 to 6 (inlined,
+ * handle_fork's six copies were 182 instructions walked 298 times on 6.18). */
+ONCE_FN int upid_at(__u64 pid, __u32 level, struct upid *up)
+{
+	if (!up || !pid || BPF_CORE_READ((struct pid *)pid, level) < level)
+		return 0;
+	bpf_probe_read_kernel(up, sizeof(*up),
+	                      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+	                              level * bpf_core_type_size(struct upid));
+	return up->nr;
+}
+
 /* Number (and namespace) of a struct pid at a given pid-namespace level. */
 static __always_inline int pid_nr_at(struct pid *pid, __u32 level, struct pid_namespace **ns)
 {
 	struct upid up = {};
+	int nr = upid_at((__u64)pid, level, &up);
 
-	if (!pid || BPF_CORE_READ(pid, level) < level)
-		return 0;
-	bpf_probe_read_kernel(&up, sizeof(up),
-	                      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
-	                              level * bpf_core_type_size(struct upid));
 	if (ns)
 		*ns = up.ns;
-	return up.nr;
+	return nr;
 }
 
 /* Common header of the task the event is about. BPF_CORE_READ (probe reads) rather than direct
@@ -105,20 +114,23 @@ static __always_inline __u32 put_who(struct scratch *s, __u32 off, struct task_w
 	return off;
 }
 
-/* hostname and cgroup name go first in every tail. */
-static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, struct rec_header *h,
-                                                struct task_struct *task)
+/* hostname and cgroup name go first in every tail: the kernel strings at hostname and cgroup. A
+ * global function (ONCE_FN) though called once: the offset it returns is a fresh value, so the
+ * rest of the program is not walked again for each way the strings ended (handle_fork: 1,026 → 871
+ * instructions walked, 6.18). */
+ONCE_FN __u32 put_header_strings(struct scratch *s, __u32 off, __u64 hostname, __u64 cgroup)
 {
+	struct rec_header *h;
 	long n;
 
+	if (!s)
+		return off;
+	h = &s->exec.h; /* every record starts with rec_header */
 	h->hostname.off = off;
 	h->hostname.len = 0;
 	if (off < OFF_LIMIT - HOSTNAME_CAP) {
-		struct uts_namespace *uts = BPF_CORE_READ(task, nsproxy, uts_ns);
-
-		/* nodename is an array inside uts_ns: take its (relocated) address */
 		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - HOSTNAME_CAP)], HOSTNAME_CAP,
-		                              &uts->name.nodename);
+		                              (const char *)hostname);
 		if (n > 0) {
 			h->hostname.len = n - 1;
 			off += n - 1;
@@ -128,7 +140,7 @@ static __always_inline __u32 put_header_strings(struct scratch *s, __u32 off, st
 	h->cgroup.len = 0;
 	if (off < OFF_LIMIT - CGROUP_NAME_CAP) {
 		n = bpf_probe_read_kernel_str(&s->buf[bounded(off, OFF_LIMIT - CGROUP_NAME_CAP)], CGROUP_NAME_CAP,
-		                              BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name));
+		                              (const char *)cgroup);
 		if (n > 0) {
 			h->cgroup.len = n - 1;
 			off += n - 1;

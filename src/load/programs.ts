@@ -2,6 +2,7 @@
 import { maps as M, type programs as P, rodata, tracer_config as C } from "../decode/layout.gen";
 import type { KernelFeatures } from "./kernel-features";
 import { TRACED } from "../decode/index";
+import { BpfTracer } from "./loader";
 
 /** What of a run's options decides the programs and their .rodata. */
 export interface ProgramOptions {
@@ -55,16 +56,43 @@ export function programsFor(cfg: ProgramOptions): ProgramName[] {
   return [...progs];
 }
 
-/** Maps this run's programs never touch (their code is pruned at load by the .rodata switches)
- * shrink to one entry: the kernel preallocates a hash map's elements when it creates the map
- * (`traced`, 65,536 of them: 5–7 ms of CPU and ~19 ms wall on a loaded 2-core host, 2026-12-07). */
+/** Entries of an LRU hash map that its least recently used entries are evicted to make room for:
+ * the kernel's common LRU hands free entries to a CPU 128 at a time (LOCAL_FREE_TARGET,
+ * kernel/bpf/bpf_lru_list.c), a CPU holds at most that many on its own lists, and one that runs
+ * out evicts from the shared lists only when fewer than 128 are free there. So with `live` + 128 ×
+ * CPUs entries, no entry is evicted while at most `live` are in use. */
+export function lruEntries(live: number, cpus: number): number {
+  return live + 128 * cpus;
+}
+
+/** What the LRU maps must hold at once (never more than the object's 16,384 are created): */
+const LRU_LIVE = {
+  /** tasks inside execve/execveat (stashed at entry, taken at exit or at sched_process_exec) */
+  exec_stash: 4096,
+  /** renames between an exec's own rename and its sched_process_exec, microseconds later, so
+   * that its entry (the newest) is not the oldest one; renames without an exec (threads naming
+   * themselves) leave entries that are the first evicted */
+  comm_before_rename: 1024,
+};
+
+/** Map sizes for this run: maps this run's programs never touch (their code is pruned at load by
+ * the .rodata switches) shrink to one entry: the kernel preallocates a hash map's elements when
+ * it creates the map (`traced`, 65,536 of them: 5–7 ms of CPU and ~19 ms wall on a loaded 2-core
+ * host, 2026-12-07); the LRU maps are sized by lruEntries() (16,384 entries each took ~0.7 ms of
+ * CPU to create). */
 export function unusedMaps(
-  cfg: Pick<ProgramOptions, "command" | "scope">,
+  cfg: Pick<ProgramOptions, "command" | "scope" | "events">,
   k: Pick<KernelFeatures, "exitGroupDead">,
+  cpus: number = BpfTracer.possibleCpus,
 ): Record<string, number> {
   const out: Record<string, number> = {};
   if (!followsTree(cfg)) out[M.traced] = out[M.dying] = 1;
   if (k.exitGroupDead) out[M.group_exit_claimed] = 1;
+  const traced = (ev: string) => cfg.events.includes(ev);
+  // written only by the failed-exec programs (handle_exec only looks up and deletes)
+  out[M.exec_stash] = traced("process_execute_failed") ? lruEntries(LRU_LIVE.exec_stash, cpus) : 1;
+  // written only by handle_rename, which serves sched_process_exec
+  out[M.comm_before_rename] = traced("sched_process_exec") ? lruEntries(LRU_LIVE.comm_before_rename, cpus) : 1;
   return out;
 }
 
