@@ -12,6 +12,7 @@ export interface TreeOptions {
   width: number | null;
   color: boolean;
 }
+const NO_LINES: string[] = [];
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", reset: "\x1b[0m" };
 
 const T = {
@@ -51,32 +52,34 @@ export class ProcessTree {
   private order: number[] = [];
 
   private node(id: number, pid: number, parent: number, comm: string): Node {
-    let n = this.nodes.get(id);
-    if (!n) {
-      n = { id, pid, parent, comm, execs: [], failed: new Map(), exit: "", tone: "plain", children: [] };
-      this.nodes.set(id, n);
-      this.order.push(id);
-      this.nodes.get(parent)?.children.push(id);
-    }
+    const n: Node = { id, pid, parent, comm, execs: [], failed: new Map(), exit: "", tone: "plain", children: [] };
+    this.nodes.set(id, n);
+    this.order.push(id);
+    this.nodes.get(parent)?.children.push(id);
     return n;
   }
 
-  add(ev: EventView): void {
-    if (ev.is(LOST)) return;
-    const pid = T.hostProcessId(ev);
+  /** The event's process, its node made when it is new. */
+  private own(ev: EventView): Node {
     const id = T.processEntityId(ev);
-    const parent = T.parentEntityId(ev);
-    const comm = T.processName(ev);
+    return this.nodes.get(id) ?? this.node(id, T.hostProcessId(ev), T.parentEntityId(ev), T.processName(ev));
+  }
+
+  /** What a line's event adds; a field is read only when it is used (tracer show reads ~250,000
+   * lines, two in three a thread's start or end, which add nothing: reading a process's pid,
+   * parent and name from every line was ~40% of show --tree's CPU). */
+  add(ev: EventView): void {
     if (ev.is(FORK)) {
       if (A.isThread(ev)) return;
-      this.node(id, pid, parent, comm);
-      this.node(A.childProcess(ev), A.childPid(ev), A.childParent(ev), comm);
+      this.own(ev);
+      const child = A.childProcess(ev);
+      if (!this.nodes.has(child)) this.node(child, A.childPid(ev), A.childParent(ev), T.processName(ev));
     } else if (ev.is(EXEC)) {
-      const n = this.node(id, pid, parent, comm);
-      n.comm = comm;
+      const n = this.own(ev);
+      n.comm = T.processName(ev);
       n.execs.push(commandLine(A.argv(ev)));
     } else if (ev.is(EXEC_FAILED)) {
-      const n = this.node(id, pid, parent, comm);
+      const n = this.own(ev);
       // a PATH search fails once per directory: one line per command line, with the count
       const line = commandLine(A.arguments(ev));
       const f = n.failed.get(line);
@@ -84,7 +87,7 @@ export class ProcessTree {
       else n.failed.set(line, { count: 1, error: failedExecReason(ev) });
     } else if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) return;
-      const n = this.node(id, pid, parent, comm);
+      const n = this.own(ev);
       n.exit = endText(A.exitCode(ev), A.signal(ev), A.core(ev));
       n.tone = A.signal(ev) !== 0 ? "signal" : A.exitCode(ev) !== 0 ? "failure" : "plain";
     }
@@ -96,11 +99,15 @@ export class ProcessTree {
     const out: string[] = [];
     const walk = (id: number, prefix: string, last: boolean, root: boolean) => {
       const n = this.nodes.get(id)!;
-      const failed = [...n.failed]
-        .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
-        .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
-      const all = [...n.execs, ...failed];
-      const what = all.length ? all.join(" ⟶ ") : `(${escapeDisplay(n.comm)})`;
+      // most processes have no failed exec: no arrays made for them
+      const failed =
+        n.failed.size === 0
+          ? NO_LINES
+          : [...n.failed]
+              .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
+              .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
+      const all = failed.length === 0 ? n.execs : [...n.execs, ...failed];
+      const what = all.length ? (all.length === 1 ? all[0]! : all.join(" ⟶ ")) : `(${escapeDisplay(n.comm)})`;
       const end = n.exit ? ` [${n.exit}]` : "";
       const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
       let line = branch + `${n.pid} ${what}${end}`;
@@ -110,9 +117,7 @@ export class ProcessTree {
       out.push(line);
       const kids = n.children;
       const next = root ? "" : prefix + (last ? "   " : "│  ");
-      kids.forEach((k, i) => {
-        walk(k, next, i === kids.length - 1, false);
-      });
+      for (let i = 0; i < kids.length; i++) walk(kids[i]!, next, i === kids.length - 1, false);
     };
     for (const id of this.order) {
       const n = this.nodes.get(id)!;
