@@ -1,7 +1,7 @@
 // --tree: collects fork/exec/exit events into the process tree of what was traced and renders it
 // (parent → children, each process with the command lines it exec'd and how it ended).
 import { accessor, type EventView } from "../decode/event";
-import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
+import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
 import { topAccessor } from "../decode/top";
 import { argvText as commandLine, endText, escapeDisplay } from "./quote";
 import { failedExecReason } from "./exec-failure";
