@@ -41,6 +41,14 @@ const GUESS = new Map<AnyDef, { top: Int32Array; arg: Int32Array; argFront: Int3
 const HOPS = 3;
 /** Each event's arg keys by position, and its args' positions by name. */
 const ARG_KEYS = new Map<AnyDef, Buffer[]>(EVENTS.map((d) => [d, d.args.map((f) => key(`{"name":"${f.name}",`))]));
+/** Each arg's key with its type, as the encoder writes them (format/json.ts), up to its value: one
+ * compare finds where the value starts (a line with another type is read by the key alone). */
+const ARG_FULL = new Map<AnyDef, Buffer[]>(
+  EVENTS.map((d) => [
+    d,
+    d.args.map((f) => key(`{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(f.type)},"value":`)),
+  ]),
+);
 const ARG_INDEX = new Map<AnyDef, Map<string, number>>(
   EVENTS.map((d) => [d, new Map(d.args.map((f, i) => [f.name, i]))]),
 );
@@ -51,12 +59,14 @@ interface Kind {
   name: Buffer;
   def: AnyDef;
   keys: Buffer[];
+  full: Buffer[];
   guess: { top: Int32Array; arg: Int32Array; argFront: Int32Array };
 }
 const NAMES: Kind[] = EVENTS.map((d) => ({
   name: Buffer.from(d.name, "latin1"),
   def: d,
   keys: ARG_KEYS.get(d)!,
+  full: ARG_FULL.get(d)!,
   guess: GUESS.get(d)!,
 }));
 
@@ -309,6 +319,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   private nextArg = -1;
   private nextArgAt = 0;
   private readonly keys: Buffer[];
+  private readonly full: Buffer[];
 
   readonly def: D;
 
@@ -324,6 +335,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
   ) {
     this.def = kind.def as D;
     this.keys = kind.keys;
+    this.full = kind.full;
     this.guess = kind.guess;
     this.nextTopAt = timestampAt;
   }
@@ -349,10 +361,13 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     return this.whole;
   }
 
-  /** Where the value of the arg whose key is k starts when the key is at `at`; -1 when it is not. */
-  private argValueAt(k: Buffer, at: number): number {
+  /** Where the value of arg i starts when its key is at `at`; -1 when it is not. */
+  private argValueAt(i: number, at: number): number {
     const b = this.b;
-    // {"name":"N","type":"T","value":V
+    const full = this.full[i]!;
+    if (bytesAt(b, at, full)) return at + full.length;
+    // {"name":"N","type":"T","value":V with another T
+    const k = this.keys[i]!;
     if (!bytesAt(b, at, k) || !bytesAt(b, at + k.length, TYPE)) return -1;
     let q = at + k.length + TYPE.length;
     while (q < b.length && b[q] !== QUOTE && b[q] !== BACKSLASH) q++;
@@ -367,7 +382,7 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
     if (n >= 0 && n <= i && i - n <= HOPS) {
       // from the arg after the one read last, over the scalars between
       for (let at = this.nextArgAt; ; n++) {
-        const v = this.argValueAt(this.keys[n]!, at);
+        const v = this.argValueAt(n, at);
         if (v < 0) break;
         if (n === i) return v;
         const e = scalarEnd(this, v);
@@ -376,17 +391,15 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
       }
     }
     // where the key was in the last line of this event, counted from the end (the args are last)
-    let g = near(b, b.length - this.guess.arg[i]!, k);
-    if (g < 0) g = near(b, this.nameAt + this.guess.argFront[i]!, k);
-    if (g >= 0) {
-      const v = this.argValueAt(k, g);
-      if (v >= 0) return v;
-    }
+    const full = this.full[i]!;
+    let g = near(b, b.length - this.guess.arg[i]!, full);
+    if (g < 0) g = near(b, this.nameAt + this.guess.argFront[i]!, full);
+    if (g >= 0) return g + full.length;
     const at = b.indexOf(k);
     if (at < 0) return -1;
     this.guess.arg[i] = b.length - at;
     this.guess.argFront[i] = at - this.nameAt;
-    const v = this.argValueAt(k, at);
+    const v = this.argValueAt(i, at);
     if (v < 0) throw UNUSUAL;
     return v;
   }
