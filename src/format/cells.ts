@@ -2,6 +2,7 @@
 // second, numbers padded from their digit count, an exec's argv copied from its saved JSON bytes
 // when every word is shell-safe. tracer show writes a row per line of a trace (~250,000 for a
 // whole-host one): a string per cell and a concatenation per row were ~40% of its CPU.
+import { dfgOnly } from "../jit";
 import { ByteBuf } from "./bytes";
 import { SHELL_SAFE_BYTE, shellQuote } from "./quote";
 
@@ -204,3 +205,4 @@ export function sameBase(b: Uint8Array, s: number, e: number, path: string): boo
   for (let k = 0; k < e - i; k++) if (path.charCodeAt(p + k) !== b[i + k]) return false;
   return true;
 }
+dfgOnly(msOf, timeOfDayTo, spaces, put, copyLine, digitCount, numStart, argvJson, sameBase); // src/jit.ts: tracer show

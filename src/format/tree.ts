@@ -1,5 +1,6 @@
 // --tree: collects fork/exec/exit events into the process tree of what was traced and renders it
 // (parent → children, each process with the command lines it exec'd and how it ended).
+import { dfgOnly } from "../jit";
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
 import { topAccessor } from "../decode/top";
@@ -97,32 +98,35 @@ export class ProcessTree {
    * (a failed exec, a non-zero exit) is red, one killed by a signal bold red, as in the table. */
   render(o: TreeOptions = { width: null, color: false }): string {
     const out: string[] = [];
-    const walk = (id: number, prefix: string, last: boolean, root: boolean) => {
-      const n = this.nodes.get(id)!;
-      // most processes have no failed exec: no arrays made for them
-      const failed =
-        n.failed.size === 0
-          ? NO_LINES
-          : [...n.failed]
-              .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
-              .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
-      const all = failed.length === 0 ? n.execs : [...n.execs, ...failed];
-      const what = all.length ? (all.length === 1 ? all[0]! : all.join(" ⟶ ")) : `(${escapeDisplay(n.comm)})`;
-      const end = n.exit ? ` [${n.exit}]` : "";
-      const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
-      let line = branch + `${n.pid} ${what}${end}`;
-      if (o.width !== null) line = fit(line, o.width);
-      const tone = n.tone !== "plain" ? n.tone : failed.length ? "failure" : "plain";
-      if (o.color && tone !== "plain") line = branch + SGR[tone] + line.slice(branch.length) + SGR.reset;
-      out.push(line);
-      const kids = n.children;
-      const next = root ? "" : prefix + (last ? "   " : "│  ");
-      for (let i = 0; i < kids.length; i++) walk(kids[i]!, next, i === kids.length - 1, false);
-    };
     for (const id of this.order) {
       const n = this.nodes.get(id)!;
-      if (!this.nodes.has(n.parent) || n.parent === n.id) walk(id, "", true, true);
+      if (!this.nodes.has(n.parent) || n.parent === n.id) this.walk(out, o, id, "", true, true);
     }
     return out.length ? out.join("\n") + "\n" : "";
   }
+
+  /** Process id's line, then its children's, into out. */
+  private walk(out: string[], o: TreeOptions, id: number, prefix: string, last: boolean, root: boolean): void {
+    const n = this.nodes.get(id)!;
+    // most processes have no failed exec: no arrays made for them
+    const failed =
+      n.failed.size === 0
+        ? NO_LINES
+        : [...n.failed]
+            .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
+            .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
+    const all = failed.length === 0 ? n.execs : [...n.execs, ...failed];
+    const what = all.length ? (all.length === 1 ? all[0]! : all.join(" ⟶ ")) : `(${escapeDisplay(n.comm)})`;
+    const end = n.exit ? ` [${n.exit}]` : "";
+    const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
+    let line = branch + `${n.pid} ${what}${end}`;
+    if (o.width !== null) line = fit(line, o.width);
+    const tone = n.tone !== "plain" ? n.tone : failed.length ? "failure" : "plain";
+    if (o.color && tone !== "plain") line = branch + SGR[tone] + line.slice(branch.length) + SGR.reset;
+    out.push(line);
+    const kids = n.children;
+    const next = root ? "" : prefix + (last ? "   " : "│  ");
+    for (let i = 0; i < kids.length; i++) this.walk(out, o, kids[i]!, next, i === kids.length - 1, false);
+  }
 }
+dfgOnly(ProcessTree); // src/jit.ts: tracer show
