@@ -6,7 +6,6 @@
 // one string, anything else unusual: a missing key, an arg without "type" before "value", two
 // events on one line) sends the line to JsonEvent, which reads it whole; so every value is what
 // JsonEvent gives (test/decode/json-scan.test.ts compares the two on real traces).
-import { dfgOnly } from "../jit";
 import { EVENTS } from "./index";
 import { TOP } from "./top";
 import { JsonEvent, convert, parseExact } from "./json-event";
@@ -626,17 +625,3 @@ export class ScannedEvent<D extends AnyDef = AnyDef> implements EventView<D>, Li
 
 /** An event read back from a saved line, whichever reader read it. */
 export type SavedEvent = ScannedEvent | JsonEvent;
-dfgOnly(
-  stringEnd,
-  compositeEnd,
-  readString,
-  readStrings,
-  readValue,
-  scalarEnd,
-  bigAt,
-  bytesAt,
-  eventAt,
-  near,
-  endsValue,
-  ScannedEvent,
-); // src/jit.ts: tracer show
