@@ -316,8 +316,8 @@ function eventAt(l: Bytes, at: number): Kind | undefined {
 /** Where k is in b at g or up to SHIFT bytes either side of it (fields of a different number of
  * digits before it), else -1. */
 function near(l: Bytes, g: number, k: Key): number {
-  // each place tried by the key's first four bytes before the rest: a line's guesses are off by a
-  // few bytes 6 times in 10 (5.6 guesses a line, 28 compares a line one compare per place)
+  // each place tried by the key's first four bytes before the rest: a line has 5.6 guesses, 6 in
+  // 10 off by a few bytes (a whole compare per place tried was 28 compares a line)
   const from = Math.max(0, g - SHIFT);
   const to = Math.min(l.b.length - k.length, g + SHIFT);
   if (k.length < 4) throw new RangeError("near: a key of fewer than 4 bytes");
