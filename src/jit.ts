@@ -6,6 +6,12 @@
 // events never pay back: the DFG tier's code ran the steady path as fast within the noise of a
 // shared host (bench/jit.ts, side by side with BUN_JSC_useFTLJIT=0: see the commit that made
 // this). The runtime reads BUN_JSC_* only at process start, so the lever is per function.
+//
+// tracer show's path too (redaction of a saved line, the summary, the tree, the cells; marked
+// "src/jit.ts: tracer show"): a 266,127-line trace does not pay FTL's compiles back either (JIT
+// threads of show --tree ~700 → ~120 ms); CPU, 7 paired runs, load ~4: --tree -28%, --failures
+// -11%, the table -2% (its Table already DFG only). The scanner (decode/json-scan.ts), where
+// each line's fields are found, does: at FTL, 13 paired runs, the table -3%, the others even.
 import * as jsc from "bun:jsc";
 
 type Fn = (...a: never[]) => unknown;

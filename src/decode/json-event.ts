@@ -2,6 +2,7 @@
 // so accessors, the table, the tree and the summary work on both. Values are converted to the
 // accessors' types: uint64 and epoch ns → bigint (parsed from the digits, not through a double),
 // time.Time (RFC 3339) → epoch ns bigint.
+import { dfgOnly } from "../jit";
 import { EVENTS } from "./index";
 import { ZERO_TIME } from "./clock";
 import { S_BIG, S_EPOCH, S_OBJ, S_STR, S_TIME, S_U64, type AnyDef, type ArgName, type Field } from "./schema";
@@ -166,3 +167,4 @@ export class JsonEvent<D extends AnyDef = AnyDef> implements EventView<D> {
     return (this.def as AnyDef) === def;
   }
 }
+dfgOnly(convert); // src/jit.ts: tracer show

@@ -2,6 +2,7 @@
 // second, numbers padded from their digit count, an exec's argv copied from its saved JSON bytes
 // when every word is shell-safe. tracer show writes a row per line of a trace (~250,000 for a
 // whole-host one): a string per cell and a concatenation per row were ~40% of its CPU.
+import { dfgOnly } from "../jit";
 import { ByteBuf } from "./bytes";
 import { SHELL_SAFE_BYTE, shellQuote } from "./quote";
 
@@ -15,22 +16,16 @@ let cachedSecond = -1;
 let cachedHms = "";
 const hmsBytes = new Uint8Array(9);
 
-/** The millisecond last met, [msFrom, msTo) in epoch ns, and its milliseconds since the epoch: a
- * busy host has several rows in one, and two comparisons cost less than a BigInt division. */
-let msFrom = 0n;
-let msTo = 0n;
-let msLast = 0;
-
-/** The epoch-ns timestamp's milliseconds since the epoch, with its second's prefix cached. */
+/** The epoch-ns timestamp's milliseconds since the epoch, with its second's prefix cached. As a
+ * double a timestamp is off by less than 2 µs (its last bits rounded, then a division), so its
+ * milliseconds are exact unless it is that close to one's edge; those few (and times before 1970,
+ * where the BigInt division truncates up) by the division. At JSC's DFG tier, where the cells stay,
+ * the BigInt compares of a range per millisecond were ~4% of show's table. */
 function msOf(epochNs: bigint): number {
-  let ms: number;
-  if (epochNs >= msFrom && epochNs < msTo) ms = msLast;
-  else {
-    ms = Number(epochNs / 1000000n);
-    msFrom = BigInt(ms) * 1000000n;
-    msTo = ms >= 0 ? msFrom + 1000000n : msFrom; // before 1970 the division truncates up: no range
-    msLast = ms;
-  }
+  const f = Number(epochNs) / 1e6;
+  let ms = Math.floor(f);
+  const part = f - ms;
+  if (f < 0 || part < 0.01 || part > 0.99) ms = Number(epochNs / 1000000n);
   const sec = Math.floor(ms / 1000);
   if (sec !== cachedSecond) {
     const d = new Date(ms);
@@ -204,3 +199,4 @@ export function sameBase(b: Uint8Array, s: number, e: number, path: string): boo
   for (let k = 0; k < e - i; k++) if (path.charCodeAt(p + k) !== b[i + k]) return false;
   return true;
 }
+dfgOnly(msOf, timeOfDayTo, spaces, put, copyLine, digitCount, numStart, argvJson, sameBase); // src/jit.ts: tracer show

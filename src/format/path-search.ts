@@ -2,6 +2,7 @@
 // failed exec (ENOENT, or EACCES). Consecutive misses of one file name by one task, ended by the
 // exec that found it or by anything else the task did, are one search: the table shows it as one
 // line and the summary counts it once (only when nothing was found). JSON keeps every event.
+import { dfgOnly } from "../jit";
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
@@ -105,3 +106,4 @@ export class PathSearches<T> {
 /** A search is shown as a failure unless it found the file; one miss that found nothing is just
  * a failed exec. */
 export const isSearch = <T>(s: Search<T>) => s.count > 1 || s.found !== null;
+dfgOnly(PathSearches, missName); // src/jit.ts: tracer show

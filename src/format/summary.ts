@@ -3,6 +3,7 @@
 // not at all when it found the file), non-zero exits, deaths by signal, lost events, duration.
 // With `failures`, also the list of what failed, one entry per failure: what it tried to run, why
 // it failed, how its process ended (a process whose only exec failed is one entry, not two).
+import { dfgOnly } from "../jit";
 import { accessor, type EventView } from "../decode/event";
 import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
 import { topAccessor } from "../decode/top";
@@ -199,3 +200,4 @@ export class RunSummary {
     );
   }
 }
+dfgOnly(RunSummary); // src/jit.ts: tracer show

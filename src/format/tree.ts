@@ -1,7 +1,8 @@
 // --tree: collects fork/exec/exit events into the process tree of what was traced and renders it
 // (parent → children, each process with the command lines it exec'd and how it ended).
+import { dfgOnly } from "../jit";
 import { accessor, type EventView } from "../decode/event";
-import { EXEC, EXEC_FAILED, EXIT, FORK, LOST } from "../decode/index";
+import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
 import { topAccessor } from "../decode/top";
 import { argvText as commandLine, endText, escapeDisplay } from "./quote";
 import { failedExecReason } from "./exec-failure";
@@ -12,6 +13,7 @@ export interface TreeOptions {
   width: number | null;
   color: boolean;
 }
+const NO_LINES: string[] = [];
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", reset: "\x1b[0m" };
 
 const T = {
@@ -51,32 +53,34 @@ export class ProcessTree {
   private order: number[] = [];
 
   private node(id: number, pid: number, parent: number, comm: string): Node {
-    let n = this.nodes.get(id);
-    if (!n) {
-      n = { id, pid, parent, comm, execs: [], failed: new Map(), exit: "", tone: "plain", children: [] };
-      this.nodes.set(id, n);
-      this.order.push(id);
-      this.nodes.get(parent)?.children.push(id);
-    }
+    const n: Node = { id, pid, parent, comm, execs: [], failed: new Map(), exit: "", tone: "plain", children: [] };
+    this.nodes.set(id, n);
+    this.order.push(id);
+    this.nodes.get(parent)?.children.push(id);
     return n;
   }
 
-  add(ev: EventView): void {
-    if (ev.is(LOST)) return;
-    const pid = T.hostProcessId(ev);
+  /** The event's process, its node made when it is new. */
+  private own(ev: EventView): Node {
     const id = T.processEntityId(ev);
-    const parent = T.parentEntityId(ev);
-    const comm = T.processName(ev);
+    return this.nodes.get(id) ?? this.node(id, T.hostProcessId(ev), T.parentEntityId(ev), T.processName(ev));
+  }
+
+  /** What a line's event adds; a field is read only when it is used (tracer show reads ~250,000
+   * lines, two in three a thread's start or end, which add nothing: reading a process's pid,
+   * parent and name from every line was ~40% of show --tree's CPU). */
+  add(ev: EventView): void {
     if (ev.is(FORK)) {
       if (A.isThread(ev)) return;
-      this.node(id, pid, parent, comm);
-      this.node(A.childProcess(ev), A.childPid(ev), A.childParent(ev), comm);
+      this.own(ev);
+      const child = A.childProcess(ev);
+      if (!this.nodes.has(child)) this.node(child, A.childPid(ev), A.childParent(ev), T.processName(ev));
     } else if (ev.is(EXEC)) {
-      const n = this.node(id, pid, parent, comm);
-      n.comm = comm;
+      const n = this.own(ev);
+      n.comm = T.processName(ev);
       n.execs.push(commandLine(A.argv(ev)));
     } else if (ev.is(EXEC_FAILED)) {
-      const n = this.node(id, pid, parent, comm);
+      const n = this.own(ev);
       // a PATH search fails once per directory: one line per command line, with the count
       const line = commandLine(A.arguments(ev));
       const f = n.failed.get(line);
@@ -84,7 +88,7 @@ export class ProcessTree {
       else n.failed.set(line, { count: 1, error: failedExecReason(ev) });
     } else if (ev.is(EXIT)) {
       if (!A.groupExit(ev)) return;
-      const n = this.node(id, pid, parent, comm);
+      const n = this.own(ev);
       n.exit = endText(A.exitCode(ev), A.signal(ev), A.core(ev));
       n.tone = A.signal(ev) !== 0 ? "signal" : A.exitCode(ev) !== 0 ? "failure" : "plain";
     }
@@ -94,30 +98,35 @@ export class ProcessTree {
    * (a failed exec, a non-zero exit) is red, one killed by a signal bold red, as in the table. */
   render(o: TreeOptions = { width: null, color: false }): string {
     const out: string[] = [];
-    const walk = (id: number, prefix: string, last: boolean, root: boolean) => {
-      const n = this.nodes.get(id)!;
-      const failed = [...n.failed]
-        .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
-        .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
-      const all = [...n.execs, ...failed];
-      const what = all.length ? all.join(" ⟶ ") : `(${escapeDisplay(n.comm)})`;
-      const end = n.exit ? ` [${n.exit}]` : "";
-      const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
-      let line = branch + `${n.pid} ${what}${end}`;
-      if (o.width !== null) line = fit(line, o.width);
-      const tone = n.tone !== "plain" ? n.tone : failed.length ? "failure" : "plain";
-      if (o.color && tone !== "plain") line = branch + SGR[tone] + line.slice(branch.length) + SGR.reset;
-      out.push(line);
-      const kids = n.children;
-      const next = root ? "" : prefix + (last ? "   " : "│  ");
-      kids.forEach((k, i) => {
-        walk(k, next, i === kids.length - 1, false);
-      });
-    };
     for (const id of this.order) {
       const n = this.nodes.get(id)!;
-      if (!this.nodes.has(n.parent) || n.parent === n.id) walk(id, "", true, true);
+      if (!this.nodes.has(n.parent) || n.parent === n.id) this.walk(out, o, id, "", true, true);
     }
     return out.length ? out.join("\n") + "\n" : "";
   }
+
+  /** Process id's line, then its children's, into out. */
+  private walk(out: string[], o: TreeOptions, id: number, prefix: string, last: boolean, root: boolean): void {
+    const n = this.nodes.get(id)!;
+    // most processes have no failed exec: no arrays made for them
+    const failed =
+      n.failed.size === 0
+        ? NO_LINES
+        : [...n.failed]
+            .filter(([line]) => !n.execs.includes(line)) // attempts that a later exec of the same line made good
+            .map(([line, f]) => `${line} [exec failed: ${f.error}${f.count > 1 ? ` ×${f.count}` : ""}]`);
+    const all = failed.length === 0 ? n.execs : [...n.execs, ...failed];
+    const what = all.length ? (all.length === 1 ? all[0]! : all.join(" ⟶ ")) : `(${escapeDisplay(n.comm)})`;
+    const end = n.exit ? ` [${n.exit}]` : "";
+    const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
+    let line = branch + `${n.pid} ${what}${end}`;
+    if (o.width !== null) line = fit(line, o.width);
+    const tone = n.tone !== "plain" ? n.tone : failed.length ? "failure" : "plain";
+    if (o.color && tone !== "plain") line = branch + SGR[tone] + line.slice(branch.length) + SGR.reset;
+    out.push(line);
+    const kids = n.children;
+    const next = root ? "" : prefix + (last ? "   " : "│  ");
+    for (let i = 0; i < kids.length; i++) this.walk(out, o, kids[i]!, next, i === kids.length - 1, false);
+  }
 }
+dfgOnly(ProcessTree); // src/jit.ts: tracer show

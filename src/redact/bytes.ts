@@ -153,4 +153,4 @@ export class ByteRedactor {
   }
 }
 
-dfgOnly(follows, specialName, specialProgram, strings, join, ByteRedactor); // src/jit.ts
+dfgOnly(follows, specialName, specialProgram, strings, join, ByteRedactor, mayHoldSecret, jsonMayHoldSecret); // src/jit.ts

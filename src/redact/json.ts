@@ -1,5 +1,6 @@
 // Redaction of an event read back from a saved trace (tracer show): the same rules on its lists'
 // strings, so a trace recorded with --no-redact (or by another tool) is shown redacted too.
+import { dfgOnly } from "../jit";
 import { ScannedEvent, type SavedEvent } from "../decode/json-scan";
 import { EVENTS } from "../decode/index";
 import type { AnyDef } from "../decode/schema";
@@ -168,3 +169,4 @@ function redactNow(ev: SavedEvent, rules: Redactor): void {
   const before = ev.has("redacted") ? (ev.arg(ev.def.args.findIndex((f) => f.name === "redacted")) as string[]) : [];
   ev.setArg("redacted", [...before, ...hits.filter((h) => !before.includes(h))]);
 }
+dfgOnly(leftAsIs, listRedacted, redactFor, redactJsonEvent, redactNow); // src/jit.ts: tracer show

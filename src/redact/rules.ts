@@ -1,5 +1,6 @@
 // The redaction rules: what counts as a secret in a command line or an environment, as data and
 // small predicates (docs/redaction.md lists them by these names). redactor.ts applies them.
+import { dfgOnly } from "../jit";
 
 /** What replaces every redacted run of bytes: distinctive, so a reader (or an alert) can tell a
  * redacted value from a real one; a real password of "****" is plausible, this is not. */
@@ -131,3 +132,4 @@ export const RULES = {
   envName: "env-name",
   envGlob: "redact-env",
 } as const;
+dfgOnly(nameWords, secretOptionName, secretEnvName); // src/jit.ts: tracer show

@@ -26,6 +26,7 @@ import { Writer } from "../sink/writer";
 import { forOption, say, wrap } from "../errors";
 import { Redactor } from "../redact/redactor";
 import { redactJsonEvent } from "../redact/json";
+import { dfgOnly } from "../jit";
 
 const CHUNK = 4 << 20;
 
@@ -69,6 +70,7 @@ function eachLine(file: string, take: (line: Buffer) => boolean): boolean {
 }
 
 const timestamp = topAccessor("timestamp");
+dfgOnly(eachLine); // src/jit.ts: tracer show
 
 /** Table lines of several hosts: a table per host (its own PATH searches and pids), one start
  * time, and each line led by its host. */
@@ -167,6 +169,7 @@ export async function show(c: ShowConfig): Promise<number> {
     } else view?.write(ev, host);
     return !out.closed || log !== null; // nobody reads the view; a profile, a verdict or a picture still wants every line
   };
+  dfgOnly(take); // src/jit.ts: tracer show
   const read = stream
     ? stream.every((l) => take(l.line, null, l.host))
     : eachLine(c.file, (bytes) => take(null, bytes, ""));

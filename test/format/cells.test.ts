@@ -77,3 +77,21 @@ test("the time of day as bytes is timeOfDay's text, across seconds and in the sa
     expect(timeOfDay(ns)).toBe(want);
   }
 });
+
+test("the milliseconds are the BigInt division's next to a millisecond's edge, far from 1970 and before it", () => {
+  const b = new ByteBuf(64);
+  for (const edge of [1_796_669_572_756_000_000n, 1_796_669_573_000_000_000n, 9_223_372_036_853_000_000n, -1_000_000n])
+    for (const d of [0n, 1n, 127n, 128n, 129n, 255n, 256n, 999n, 1_000n, 2_047n, 2_048n, 9_999n, 10_000n, 10_001n]) {
+      for (const ns of [edge - d, edge + d]) {
+        const ms = Number(ns / 1000000n);
+        const date = new Date(ms);
+        const p = (n: number, w = 2) => String(n).padStart(w, "0");
+        const sub = ms - Math.floor(ms / 1000) * 1000; // what msOf returns: within the second it shows
+        const want = `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(sub, 3)}`;
+        b.pos = 0;
+        timeOfDayTo(b, ns);
+        expect(b.take()).toBe(want);
+        expect(timeOfDay(ns)).toBe(want);
+      }
+    }
+});
