@@ -438,9 +438,6 @@ function nearest(typed: string, longs: Iterable<string>): string | null {
 const camel = (s: string) => s.replace(/([a-z])-([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase());
 const kebab = (s: string) => s.replace(/([a-z])([A-Z])/g, (_, a: string, b: string) => `${a}-${b.toLowerCase()}`);
 
-/** A cac program for the flag table: one option per spelling (-o and --output apart, so that a
- * message names the flag as typed); --flag[=VALUE] is a switch there, whose "=VALUE" the patched
- * mri keeps. Keys are mri's: the flag's name camel-cased (a --no-X row's is X's). */
 /** The flag names words before "--" may spell: `--name` of --name and --name=V, `-x` of each letter
  * of -xyz. A superset of what cac will read as flags (a value that looks like one is in it too). */
 function namesIn(words: readonly string[]): Set<string> {
@@ -455,9 +452,12 @@ function namesIn(words: readonly string[]): Set<string> {
   return out;
 }
 
-/** cac is told only of the flags the words spell (namesIn): a flag not given changes nothing in
- * what it reads, and telling it of all ~80 names cost ~1.5 ms of a cold start (2026-12-07). `keys`
- * and `negated` hold every flag, for what is given and for the mistakes. */
+/** A cac program for the flag table: one option per spelling (-o and --output apart, so that a
+ * message names the flag as typed); --flag[=VALUE] is a switch there, whose "=VALUE" the patched
+ * mri keeps. Keys are mri's: the flag's name camel-cased (a --no-X row's is X's). cac is told only
+ * of the spellings the words use (namesIn), and of a --no-X row when --X is used (it makes X a
+ * switch): one not used changes nothing in what cac reads, and all ~80 names cost ~1.5 ms of a
+ * cold start (2026-12-07). `keys` and `negated` hold every flag, for the mistakes. */
 function cacFor<C>(
   flags: readonly Flag<C>[],
   words: readonly string[],
@@ -473,7 +473,8 @@ function cacFor<C>(
   const given = namesIn(words);
   for (const spec of specs(flags)) {
     for (const name of spec.short ? [`-${spec.short}`, `--${spec.long}`] : [`--${spec.long}`]) {
-      if (given.has(name)) cli.option(spec.takesValue === "next" ? `${name} <value>` : name, spec.flag.help);
+      if (given.has(name) || (name.startsWith("--no-") && given.has(`--${name.slice(5)}`)))
+        cli.option(spec.takesValue === "next" ? `${name} <value>` : name, spec.flag.help);
       if (/^--no-/.test(name)) negated.set(camel(spec.long.slice(3)), { name, spec });
       else keys.set(camel(name.replace(/^--?/, "")), { name, spec });
     }
