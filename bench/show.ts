@@ -2,9 +2,9 @@
 // for each view, tracer binaries side by side in interleaved rounds (order rotating), and each
 // view's output compared byte for byte with the first binary's. With --record, first records a
 // trace of a mixed workload on the whole host (builds, shells with pipes, PATH searches that
-// fail, spawns, threads; root; ~300,000 lines, ~650 MB).
-//   bun bench/show.ts [--record] [--rounds N] [--views=table,--failures,--tree,--json] TRACE BINARY...
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+// fail, spawns, threads; root; ~300,000 lines, ~650 MB), or of that workload run --scale times.
+//   bun bench/show.ts [--record [--scale N]] [--rounds N] [--views=table,--failures,--tree,--json] TRACE BINARY...
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { OUT, ROOT } from "./configs";
@@ -14,6 +14,7 @@ const { values: a, positionals } = parseArgs({
   options: {
     record: { type: "boolean", default: false },
     rounds: { type: "string", default: "3" },
+    scale: { type: "string", default: "1" },
     views: { type: "string", default: "table,--failures,--tree,--json" },
   },
 });
@@ -50,8 +51,9 @@ function record(file: string, tracer: string): void {
     });
   const t = Bun.spawn([tracer, "--json", "-o", file], { stdout: "ignore", stderr: "pipe" });
   Bun.sleepSync(3000); // past `ready`
+  const workload = WORKLOAD.repeat(Number(a.scale));
   Bun.spawnSync(
-    ["bash", "-c", WORKLOAD.replaceAll("$W/storm", `${dir}/storm`).replaceAll("$W/threadstorm", `${dir}/threadstorm`)],
+    ["bash", "-c", workload.replaceAll("$W/storm", `${dir}/storm`).replaceAll("$W/threadstorm", `${dir}/threadstorm`)],
     {
       stdout: "inherit",
       stderr: "inherit",
@@ -66,7 +68,17 @@ if (a.record) {
   await Bun.sleep(2000);
 }
 mkdirSync(OUT, { recursive: true });
-const lines = readFileSync(trace).reduce((n, c) => n + (c === 10 ? 1 : 0), 0);
+/** The trace's lines, counted 16 MiB at a time (a trace of a million lines is ~2.4 GB). */
+function countLines(file: string): number {
+  const fd = openSync(file, "r");
+  const buf = Buffer.allocUnsafe(16 << 20);
+  let n = 0;
+  for (let got = readSync(fd, buf); got > 0; got = readSync(fd, buf))
+    for (let i = buf.indexOf(10); i >= 0 && i < got; i = buf.indexOf(10, i + 1)) n++;
+  closeSync(fd);
+  return n;
+}
+const lines = countLines(trace);
 const views = a.views.split(",").map((v) => (v === "table" ? [] : v.split(" ")));
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 console.log(`${trace}: ${lines} lines, ${(statSync(trace).size / 1e6).toFixed(0)} MB; load ${load()}`);
@@ -90,10 +102,18 @@ for (let r = 0; r < Number(a.rounds); r++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+/** The first binary's CPU over this one's, round by round for the same view (each binary once a
+ * round, order rotating), and the median of those: the measure that holds on a shared host, where
+ * one binary's CPU swings ±25% from one minute to the next. */
+const speedUp = (k: string, xs: number[]) => {
+  const base = cpu.get(`${binaries[0]} ${k.slice(k.indexOf(" ") + 1)}`)!; // a binary's path has no space
+  return median(xs.map((x, r) => base[r]! / x));
+};
 const rows = [...cpu].map(([k, xs]) => ({
   run: k,
   cpuS: xs.map((x) => x.toFixed(2)).join("/"),
   linesPerS: Math.round(lines / median(xs)),
+  speedUp: `${speedUp(k, xs).toFixed(2)}x`,
 }));
 console.table(rows);
 console.log(`load ${load()}`);
