@@ -569,34 +569,11 @@ describe("13: small things", () => {
   });
   for (const cols of [80, 200]) {
     test(`${cols} columns: ^C and what follows do not share a line`, async () => {
-      const cmd = [TRACER, "--comm", `nomatch${process.pid}`].map(quote).join(" ");
-      const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], {
-        env: ENV,
-        stdin: "pipe",
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const reader = p.stdout.getReader();
-      const dec = new TextDecoder();
-      let text = "";
-      while (!text.includes("COMMAND\r\n")) {
-        // the header is out: the tracer is running
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += dec.decode(value, { stream: true });
-      }
-      p.stdin.write("\x03"); // Ctrl-C, through the terminal's line discipline
-      p.stdin.flush();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += dec.decode(value, { stream: true });
-      }
-      await p.exited;
-      const lines = text.replaceAll("\r", "").split("\n");
-      expect(lines.some((l) => l === "^C")).toBe(true);
-      expect(lines.filter((l) => l.includes("^C") && l !== "^C")).toEqual([]);
-      expect(lines.some((l) => l.startsWith("tracer: 0 processes"))).toBe(true);
+      // the header is out: the tracer is running
+      const r = await ctrlC([TRACER, "--comm", `nomatch${process.pid}`], cols, /COMMAND\r\n/);
+      expect(r.lines.some((l) => l === "^C")).toBe(true);
+      expect(r.lines.filter((l) => l.includes("^C") && l !== "^C")).toEqual([]);
+      expect(r.lines.some((l) => l.startsWith("tracer: 0 processes"))).toBe(true);
     });
     // With COMMAND the rows of what the Ctrl-C stopped race the tracer's own SIGINT handler
     // (which starts the new line): before, '^C   1.895   23004 root     SIGINT   sleep 30  1.89 s'
@@ -604,38 +581,44 @@ describe("13: small things", () => {
     test(`${cols} columns, with COMMAND: ^C and the rows of what it stopped do not share a line`, async () => {
       const TRIES = 6;
       for (let i = 0; i < TRIES; i++) {
-        const cmd = [TRACER, "--", "sleep", "30"].map(quote).join(" ");
-        const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], {
-          env: ENV,
-          stdin: "pipe",
-          stdout: "pipe",
-          stderr: "pipe",
-        });
-        const reader = p.stdout.getReader();
-        const dec = new TextDecoder();
-        let text = "";
-        while (!/ exec +sleep 30/.test(text)) {
-          // sleep's exec row is out: it runs under the tracer
-          const { value, done } = await reader.read();
-          if (done) break;
-          text += dec.decode(value, { stream: true });
-        }
-        p.stdin.write("\x03"); // Ctrl-C, through the terminal's line discipline: to the whole group
-        p.stdin.flush();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          text += dec.decode(value, { stream: true });
-        }
-        expect(await p.exited).toBe(130);
-        const lines = text.replaceAll("\r", "").split("\n");
-        expect(lines.filter((l) => l.includes("^C") && l !== "^C")).toEqual([]);
-        expect(lines.some((l) => l === "^C")).toBe(true);
-        expect(lines.some((l) => / SIGINT +sleep 30 /.test(l))).toBe(true);
+        // sleep's exec row is out: it runs under the tracer
+        const r = await ctrlC([TRACER, "--", "sleep", "30"], cols, / exec +sleep 30/);
+        expect(r.code).toBe(130);
+        expect(r.lines.filter((l) => l.includes("^C") && l !== "^C")).toEqual([]);
+        expect(r.lines.some((l) => l === "^C")).toBe(true);
+        expect(r.lines.some((l) => / SIGINT +sleep 30 /.test(l))).toBe(true);
       }
     }, 60_000);
   }
 });
+
+/** argv in a pty of `cols` columns; once its output matches `ready`, a Ctrl-C through the
+ * terminal's line discipline (to the whole foreground group); its lines and status at the end. */
+async function ctrlC(argv: string[], cols: number, ready: RegExp): Promise<{ lines: string[]; code: number }> {
+  const cmd = argv.map(quote).join(" ");
+  const p = Bun.spawn(["script", "-qec", `stty cols ${cols} rows 60; exec ${cmd}`, "/dev/null"], {
+    env: ENV,
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = p.stdout.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  let sent = false;
+  for (;;) {
+    if (!sent && ready.test(text)) {
+      p.stdin.write("\x03");
+      p.stdin.flush();
+      sent = true;
+    }
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += dec.decode(value, { stream: true });
+  }
+  const code = await p.exited;
+  return { lines: text.replaceAll("\r", "").split("\n"), code };
+}
 
 describe("13: tracer show --profile that cannot reach its file says so, and which", () => {
   test("a write error names --profile; a reader gone (EPIPE) is an error for a profile, not for a view", () => {
