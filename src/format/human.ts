@@ -25,3 +25,12 @@ export function fit(line: string, width: number): string {
   }
   return out + "…";
 }
+
+/** fit(head + tail, width), but `tail` (a row's digest or run time) kept whole at the end and
+ * head cut before it, when at least `minHead` columns of head are left; else fit's cut. */
+export function fitKeeping(head: string, tail: string, width: number, minHead: number): string {
+  const whole = head + tail;
+  if (Bun.stringWidth(whole) <= width) return whole;
+  const room = width - Bun.stringWidth(tail);
+  return room >= minHead ? fit(head, room) + tail : fit(whole, width);
+}

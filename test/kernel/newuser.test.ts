@@ -425,44 +425,34 @@ describe("7: a row does not wait for its task's next event", () => {
 });
 
 describe("10: --hash shows in the table", () => {
-  test("each exec row ends with the first 12 hex digits of sha256sum's digest of the file strace saw run", () => {
-    const dir = project();
-    const log = join(dir, "strace.log");
-    const r = screen(
-      [
-        TRACER,
-        "--hash",
-        "--",
-        "strace",
-        "-f",
-        "-qq",
-        "-e",
-        "trace=execve",
-        "-e",
-        "signal=none",
-        "-o",
-        log,
-        "make",
-        "app",
-      ],
-      dir,
-      null,
-    );
-    expect(r.code).toBe(0);
-    const sha = (p: string) => Bun.spawnSync(["sha256sum", p]).stdout.toString().split(" ")[0]!;
-    const ran = straceLog(log).filter((e) => !e.errno);
-    const rows = r.out.split("\n").filter((l) => / root +exec /.test(l));
-    expect(rows.length).toBe(ran.length + 1); // + strace's own exec
-    for (const e of ran) {
-      const real = Bun.spawnSync(["realpath", e.path.startsWith("/") ? e.path : join(dir, e.path)])
-        .stdout.toString()
-        .trim();
-      const row = rows.find(
-        (l) => new RegExp(`^\\S+ +${e.pid} root +exec `).test(l) && l.includes(` sha256 ${sha(real).slice(0, 12)}`),
-      );
-      expect(`${e.pid} ${e.path}: ${row ? "found" : "missing"}`).toBe(`${e.pid} ${e.path}: found`);
-    }
-  });
+  // On a terminal a row is cut to its width; the digest (and an exit row's run time) is kept at
+  // its end, the command cut before it. Before: at 80 columns only make's row had its digest
+  // (`cc -c -o main.o main.c  [/usr/bin/x86_64-lin…`), at 200 cc1's, collect2's and ld's had none.
+  for (const cols of [null, 80, 200]) {
+    test(`${cols ?? "piped"}: each exec row ends with the first 12 hex digits of sha256sum's digest of the file strace saw run, each exit row with its run time`, () => {
+      const r = traced(["app"], ["--hash"], cols);
+      expect(r.code).toBe(0);
+      const sha = (p: string) => Bun.spawnSync(["sha256sum", p]).stdout.toString().split(" ")[0]!;
+      const ran = r.execs.filter((e) => !e.errno);
+      const lines = r.out.split("\n").map((l) => l.replace(ESC, ""));
+      if (cols !== null)
+        for (const l of lines.filter((l) => / root /.test(l))) expect(Bun.stringWidth(l)).toBeLessThanOrEqual(cols);
+      const rows = lines.filter((l) => / root +exec /.test(l));
+      expect(rows.length).toBe(ran.length + 1); // + strace's own exec
+      for (const e of ran) {
+        const real = Bun.spawnSync(["realpath", e.path.startsWith("/") ? e.path : join(r.dir, e.path)])
+          .stdout.toString()
+          .trim();
+        const row = rows.find(
+          (l) => new RegExp(`^ *\\S+ +${e.pid} root +exec `).test(l) && l.endsWith(` sha256 ${sha(real).slice(0, 12)}`),
+        );
+        expect(`${e.pid} ${e.path}: ${row ? "found" : "missing"}`).toBe(`${e.pid} ${e.path}: found`);
+      }
+      const exits = lines.filter((l) => / root +exit 0 /.test(l));
+      expect(exits.length).toBeGreaterThanOrEqual(ran.length + 1);
+      for (const l of exits) expect(l).toMatch(/ (\d+|0\.\d) ms$/);
+    });
+  }
 });
 
 describe("15: npm start", () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixture, marker, TRACER } from "./harness";
-import { fit } from "../../src/format/human";
+import { fit, fitKeeping } from "../../src/format/human";
 
 const dir = mkdtempSync(join(tmpdir(), "tracer-screen-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,27 +127,37 @@ function expectedSummary(): RegExp {
 
 const ESC = /\x1b\[[\d;]*m/g;
 
+/** Columns of TIME, PID, USER and EVENT with their spaces; 10 more of the command are kept
+ * before a row's tail when the row is cut. */
+const lead = (tod: boolean) => (tod ? 12 : 8) + 27;
+
 /**
  * Does `actual` show `exp` as the table does at `width` (null: full lines)? TIME and DUR match
- * what the run printed there (checked for their form); a line too wide must be exactly the
- * expected line cut to the width with "…".
+ * what the run printed there (checked for their form); a line too wide must be the expected line
+ * cut to the width with "…" before its tail (an exit's run time, a failed exec's reason), which is
+ * kept whole while 10 columns of the command are left, else cut too.
  */
 function same(actual: string, exp: string, width: number | null, tod: boolean) {
   const time = actual.slice(0, tod ? 12 : 8);
   expect(time).toMatch(tod ? /^\d\d:\d\d:\d\d\.\d{3}$/ : /^ *\d+\.\d{3}$/);
   let full = time + exp.slice(1);
-  const cut = width !== null && actual.endsWith("…");
+  let tailAt = / execfail /.test(full) ? full.indexOf(": ", lead(tod)) : -1;
   if (full.includes(DUR)) {
     const before = full.slice(0, full.indexOf(DUR));
-    if (cut)
-      full = before + actual.slice(before.length, -1) + "x".repeat(width!); // cut where the run cut it
-    else {
-      const dur = actual.slice(before.length);
-      expect(dur).toMatch(/^(\d+(\.\d)? ms|\d+\.\d\d s|\d+m\d\ds)$/);
-      full = before + dur;
+    const dur = / {2}(\d+(?:\.\d)? ms|\d+\.\d\d s|\d+m\d\ds)$/.exec(actual);
+    if (dur) {
+      tailAt = before.length - 2; // "  " and the run time
+      full = before.slice(0, tailAt) + dur[0];
+    } else {
+      // cut with its tail (too little room for the command): where the run cut it
+      expect(width !== null && actual.endsWith("…")).toBe(true);
+      full = before + actual.slice(before.length, -1) + "x".repeat(width!);
+      tailAt = -1;
     }
   }
-  expect(actual).toBe(width === null ? full : fit(full, width));
+  const cut = (w: number) =>
+    tailAt < 0 ? fit(full, w) : fitKeeping(full.slice(0, tailAt), full.slice(tailAt), w, lead(tod) + 10);
+  expect(actual).toBe(width === null ? full : cut(width));
 }
 
 /** Check a screen: header, the expected lines in order, the summary; colour as asked. */
