@@ -349,7 +349,8 @@ async function finish(
     const term = terminal(2);
     say(line && !cfg.wide && term.columns !== null ? fit(line.slice(0, -1), term.columns) + "\n" : line);
   }
-  if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
+  if (out.summary)
+    say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6)), terminal(2).columns));
 }
 
 export async function run(cfg: Config): Promise<number> {
