@@ -25,3 +25,32 @@ export function fit(line: string, width: number): string {
   }
   return out + "…";
 }
+
+/** fit(head + tail, width), but `tail` (a row's digest or run time) kept whole at the end and
+ * head cut before it, when at least `minHead` columns of head are left; else fit's cut. */
+export function fitKeeping(head: string, tail: string, width: number, minHead: number): string {
+  const whole = head + tail;
+  if (Bun.stringWidth(whole) <= width) return whole;
+  const room = width - Bun.stringWidth(tail);
+  return room >= minHead ? fit(head, room) + tail : fit(whole, width);
+}
+
+/** A list line (`tracer: 2 processes, 2 execs, …, 2.10 s`) broken after its commas to fit `width`
+ * columns, the next lines indented by `indent` (after a Ctrl-C the summary line is ~94 columns:
+ * an 80-column terminal broke it mid-word). */
+export function wrapList(line: string, width: number, indent: number): string {
+  if (Bun.stringWidth(line) <= width) return line;
+  const items = line.split(", ");
+  const out: string[] = [];
+  let cur = items[0]!;
+  for (let i = 1; i < items.length; i++) {
+    const joined = `${cur}, ${items[i]}${i < items.length - 1 ? "," : ""}`;
+    if (Bun.stringWidth(joined) <= width) cur = `${cur}, ${items[i]}`;
+    else {
+      out.push(`${cur},`);
+      cur = " ".repeat(indent) + items[i];
+    }
+  }
+  out.push(cur);
+  return out.join("\n");
+}

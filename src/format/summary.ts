@@ -10,7 +10,7 @@ import { topAccessor } from "../decode/top";
 import { isSearch, PathSearches, type Search } from "./path-search";
 import { argvText, endText } from "./quote";
 import { failedExecReason, searchReason } from "./exec-failure";
-import { duration } from "./human";
+import { duration, wrapList } from "./human";
 
 const T = {
   timestamp: topAccessor("timestamp"),
@@ -186,18 +186,19 @@ export class RunSummary {
     };
   }
 
-  /** The line (newline included); `ns`: the run's duration, else first to last event. */
-  line(ns?: bigint): string {
+  /** The line (newline included); `ns`: the run's duration, else first to last event; `width`: a
+   * terminal's columns, to break it after a comma to fit (wrapList). */
+  line(ns?: bigint, width: number | null = null): string {
     this.finish();
     const d = ns ?? (this.first !== null && this.last !== null ? this.last - this.first : 0n);
     // deaths by a signal and lost events only when there are some: the usual line fits 80 columns
-    return (
+    const line =
       `tracer: ${plural(this.processes.size, "process", "processes")}, ${plural(this.execs, "exec")}, ` +
       `${plural(this.failedExecs, "failed exec")}, ${plural(this.nonZeroExits, "non-zero exit")}, ` +
       (this.signals ? `${this.signals} killed by a signal, ` : "") +
       (this.lost ? `${plural(this.lost, "event", "events")} lost, ` : "") +
-      `${duration(d)}\n`
-    );
+      duration(d);
+    return `${width === null ? line : wrapList(line, width, "tracer: ".length)}\n`;
   }
 }
 dfgOnly(RunSummary); // src/jit.ts: tracer show

@@ -6,7 +6,7 @@ import { topAccessor } from "../decode/top";
 import { userName } from "../enrich/users";
 import { ScannedEvent } from "../decode/json-scan";
 import { dfgOnly } from "../jit";
-import { duration, fit } from "./human";
+import { duration, fit, fitKeeping } from "./human";
 import { ByteBuf, type Lit, lit } from "./bytes";
 import { argvJson, bytesOf, copyLine, first, numStart, put, sameBase, spaces, timeOfDayTo } from "./cells";
 import { argvText, basename, endText, escapeDisplay, shellQuote, signalName } from "./quote";
@@ -89,6 +89,8 @@ const ARGV_INDEX = EXEC.args.findIndex((f) => f.name === "argv");
 export const HOLD_NS = 100_000_000n;
 
 const W = { rel: 8, tod: 12, pid: 7, user: 8, event: 8 };
+/** Columns of a cut row's command kept before its tail (else the tail is cut too). */
+const MIN_COMMAND = 10;
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", quiet: "\x1b[2m", reset: "\x1b[0m" };
 type Tone = "plain" | "failure" | "signal" | "quiet";
 
@@ -136,6 +138,9 @@ interface Row {
   uid: number | null;
   event: string;
   what: string;
+  /** Where in `what` its tail starts (kept whole when the line is cut: the failure's reason);
+   * absent: no tail. */
+  tail?: number;
   tone: Tone;
   failure: boolean;
 }
@@ -216,6 +221,9 @@ export class Table {
   private readonly line = new ByteBuf(1 << 12);
   /** Where the line's text starts (after its colour). */
   private lineStart = 0;
+  /** Where the line's tail starts (a digest, a run time, a failure's reason: kept whole when the
+   * line is cut to the width, the command cut before it), or -1. */
+  private tailStart = -1;
   /** The last exec's command line as typed, and the file it ran where its name differs (row()
    * reads them back: argv is read once per exec). */
   private readonly typed = new ByteBuf(1 << 12);
@@ -362,6 +370,7 @@ export class Table {
         ...first,
         event: "lookup",
         what: `${escapeDisplay(s.name)} → ${escapeDisplay(s.found)} (${s.errors.join("/")} ×${s.count})`,
+        tail: undefined,
         tone: "plain",
         failure: false,
       });
@@ -370,6 +379,7 @@ export class Table {
     this.render(out, {
       ...first,
       what: `${s.first.byName}: ${searchReason(s.errors, s.count)}${ending}`,
+      tail: s.first.byName.length,
       tone: "failure",
       failure: true,
     });
@@ -387,7 +397,10 @@ export class Table {
         l.text(this.lastFile);
         l.byte(0x5d); // ]
       }
-      if (this.o.hash) l.text(digestText(ev));
+      if (this.o.hash) {
+        this.tailStart = l.pos;
+        l.text(digestText(ev));
+      }
       this.end(out, "plain");
       return;
     }
@@ -434,6 +447,7 @@ export class Table {
       );
       if (cmd !== undefined) put(l, cmd.text);
       else l.text(escapeDisplay(T.processName(ev)));
+      this.tailStart = l.pos;
       l.raw(TWO_SPACES);
       durationTo(l, A.runTime(ev));
       if (A.core(ev)) l.raw(CORE);
@@ -458,12 +472,14 @@ export class Table {
       };
     }
     const failed = ev.is(EXEC_FAILED);
+    const command = failed ? failedText(ev) : "";
     return {
       time: T.timestamp(ev),
       pid: T.hostProcessId(ev),
       uid: T.userId(ev),
       event: failed ? "execfail" : ev.def.short,
-      what: failed ? `${failedText(ev)}: ${failedExecReason(ev)}` : "",
+      what: failed ? `${command}: ${failedExecReason(ev)}` : "",
+      tail: failed ? command.length : undefined,
       tone: failed ? "failure" : "plain",
       failure: failed,
     };
@@ -472,7 +488,12 @@ export class Table {
   private render(out: ByteBuf, r: Row): void {
     const l = this.begin(r.tone);
     this.lead(l, r.time, r.pid, r.uid, eventCell(r.event));
-    l.text(r.what);
+    if (r.tail === undefined) l.text(r.what);
+    else {
+      l.text(r.what.slice(0, r.tail));
+      this.tailStart = l.pos;
+      l.text(r.what.slice(r.tail));
+    }
     this.end(out, r.tone);
   }
 
@@ -482,7 +503,13 @@ export class Table {
     l.pos = 0;
     if (this.o.color && tone !== "plain") l.raw(SGR_LIT[tone]);
     this.lineStart = l.pos;
+    this.tailStart = -1;
     return l;
+  }
+
+  /** Columns of TIME, PID, USER and EVENT with their spaces. */
+  private leadWidth(): number {
+    return (this.o.timeOfDay ? W.tod : W.rel) + W.pid + W.user + W.event + 4;
   }
 
   /** TIME, PID, USER and EVENT, each with the space after it. */
@@ -526,8 +553,15 @@ export class Table {
       let text = utf8.decode(buf.subarray(s, l.pos));
       const c = text.charCodeAt(text.length - 1);
       if (!(c > 0x20 && c < 0x7f)) text = text.trimEnd();
+      if (width !== null) {
+        if (this.tailStart < 0) text = fit(text, width);
+        else {
+          const head = utf8.decode(buf.subarray(s, this.tailStart));
+          text = fitKeeping(head, text.slice(head.length), width, this.leadWidth() + MIN_COMMAND);
+        }
+      }
       l.pos = s;
-      l.text(width === null ? text : fit(text, width));
+      l.text(text);
     }
     if (this.o.color && tone !== "plain") l.raw(SGR_LIT.reset);
     l.byte(10);

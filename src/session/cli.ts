@@ -544,7 +544,7 @@ function parseFlags<C>(
     const [t] = text(a);
     if (bareInline && /^\d+$/.test(t)) {
       const name = keys.get(bareInline[0])!.name;
-      fail(`${name} takes its value after '=': ${name}=${t}`, 1);
+      fail(`${name} ${t}: write ${name}=${t}`, 1); // with "tracer: " and "(see …)" within 80 columns
     } else attempt(() => word(t), 1);
   }
   for (const [k, value] of given) {

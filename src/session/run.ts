@@ -209,6 +209,9 @@ async function openTracer(
   return tracer;
 }
 
+/** One turn of the event loop: pending signal handlers run (one turn is enough for Bun's). */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
 /** Stage 4: read the ring until stopped (a signal, COMMAND's end, or the reader of stdout gone). */
 async function pollLoop(
   tracer: BpfTracer,
@@ -267,10 +270,13 @@ async function pollLoop(
     }
     events.tick();
     nats?.sink.flush(); // the spool first, then publish (acknowledgements come while we await)
+    // A turn of the event loop before the rows go out, so a signal's handler runs first: a
+    // terminal's Ctrl-C echoes ^C, then stops COMMAND, whose rows would share that line before
+    // onSignal starts a new one (5 of 8 tries in tmux).
+    await nextTurn();
     sink.flush();
     if (command?.poll()) return;
     if (asking) await Bun.sleep(1);
-    else await new Promise<void>((r) => setImmediate(r));
   }
 }
 
@@ -299,6 +305,7 @@ async function finish(
     if (rec) pipeline.onOwnRecord(rec);
   }
   await containers.drained(); // events still waiting for their container's metadata
+  await nextTurn(); // a Ctrl-C's handler before the last rows (pollLoop)
   containers.close();
   out.events.finish();
   nats?.sink.flushSpool();
@@ -342,7 +349,8 @@ async function finish(
     const term = terminal(2);
     say(line && !cfg.wide && term.columns !== null ? fit(line.slice(0, -1), term.columns) + "\n" : line);
   }
-  if (out.summary) say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6))));
+  if (out.summary)
+    say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6)), terminal(2).columns));
 }
 
 export async function run(cfg: Config): Promise<number> {

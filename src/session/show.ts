@@ -219,6 +219,6 @@ export async function show(c: ShowConfig): Promise<number> {
       `tracer: left out ${other.lines} ${other.lines === 1 ? "line that is not an event" : "lines that are not events"} (first: line ${other.first}, ${JSON.stringify(first)})\n`,
     );
   }
-  say(summary.line());
+  say(summary.line(undefined, terminal(2).columns));
   return exit;
 }

@@ -368,12 +368,15 @@ describe("CI flags", () => {
     expect(parseArgs(["--baseline", "b.json", "--fail-on-new=3", ...cmd]).ci.failOnNew).toBe(3);
     expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=0", ...cmd])).toThrow(/1 to 255/);
     expect(() => parseArgs(["--baseline", "b.json", "--fail-on-new=x", ...cmd])).toThrow(/1 to 255/);
+    // in one line that fits 80 columns (before: 84, "--fail-on-new takes its value after '=': …")
     expect(usage(["--baseline", "b.json", "--fail-on-new", "3", ...cmd])).toBe(
-      "--fail-on-new takes its value after '=': --fail-on-new=3",
+      "--fail-on-new 3: write --fail-on-new=3",
     );
     expect(() => parseShowArgs(["--baseline", "b.json", "--fail-on-new", "2", "t.jsonl"])).toThrow(
-      "--fail-on-new takes its value after '=': --fail-on-new=2",
+      "--fail-on-new 2: write --fail-on-new=2",
     );
+    const line = `tracer: ${usage(["--baseline", "b.json", "--fail-on-new", "255", ...cmd])} (see tracer --help)`;
+    expect(line.length).toBeLessThanOrEqual(80);
   });
   test("what needs what", () => {
     expect(usage(["--attest", "a.json"])).toBe("--attest needs a command after --");
