@@ -3,7 +3,7 @@
 // could have waited for) is on the path, and so, before that child started, is the child that
 // ended last by then, and so on; what no such child covers is the process's own time. Each child
 // on the path is explained the same way. The own times add up to the root's wall time exactly.
-import { duration } from "../format/human";
+import { duration, fit, wrapList } from "../format/human";
 import type { ProcessRecord, TraceLog } from "./collect";
 import { processLabel } from "./timeline";
 
@@ -75,12 +75,27 @@ export function criticalPathText(cp: CriticalPath): string {
   return lines.join("\n") + "\n";
 }
 
-/** The run's summary: the three steps with the most own time, in path order; "" with one step. */
-export function criticalPathLine(cp: CriticalPath): string {
+/** Columns of a step's command the line keeps on a narrow terminal before it cuts a line. */
+const MIN_LABEL = 12;
+const ARROW = " → ";
+
+/** The run's summary: the three steps with the most own time, in path order; "" with one step.
+ * `width`: a terminal's columns: the line is broken after an arrow (the next lines indented under
+ * its text, as the summary's) and each step's command cut shorter (to MIN_LABEL) before a line
+ * is cut, so every step keeps its time and share (at 80 columns the line was cut in its first
+ * step's command, with no time at all). */
+export function criticalPathLine(cp: CriticalPath, width: number | null = null): string {
   if (cp.steps.length < 2) return "";
   const top = new Set([...cp.steps].sort((a, b) => (b.own > a.own ? 1 : b.own < a.own ? -1 : 0)).slice(0, 3));
-  const parts = cp.steps
-    .filter((s) => top.has(s))
-    .map((s) => `${processLabel(s.p, 40, true)} ${duration(s.own)} ${percent(s.own, cp.wall)}`);
-  return `tracer: critical path (${cp.steps.length} processes): ${parts.join(" → ")}\n`;
+  const steps = cp.steps.filter((s) => top.has(s));
+  const line = (max: number) =>
+    `tracer: critical path (${cp.steps.length} processes): ` +
+    steps.map((s) => `${processLabel(s.p, max, true)} ${duration(s.own)} ${percent(s.own, cp.wall)}`).join(ARROW);
+  if (width === null) return `${line(40)}\n`;
+  let lines: string[] = [];
+  for (let max = 40; max >= MIN_LABEL; max--) {
+    lines = wrapList(line(max), width, "tracer: ".length, ARROW).split("\n");
+    if (lines.every((l) => Bun.stringWidth(l) <= width)) break;
+  }
+  return `${lines.map((l) => fit(l, width)).join("\n")}\n`;
 }

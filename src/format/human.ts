@@ -35,19 +35,21 @@ export function fitKeeping(head: string, tail: string, width: number, minHead: n
   return room >= minHead ? fit(head, room) + tail : fit(whole, width);
 }
 
-/** A list line (`tracer: 2 processes, 2 execs, …, 2.10 s`) broken after its commas to fit `width`
- * columns, the next lines indented by `indent` (after a Ctrl-C the summary line is ~94 columns:
- * an 80-column terminal broke it mid-word). */
-export function wrapList(line: string, width: number, indent: number): string {
+/** A list line (`tracer: 2 processes, 2 execs, …, 2.10 s`) broken after its separators (`sep`,
+ * kept without its trailing space at a line's end) to fit `width` columns, the next lines indented
+ * by `indent` (after a Ctrl-C the summary line is ~94 columns: an 80-column terminal broke it
+ * mid-word). A piece wider than its line is left to the caller. */
+export function wrapList(line: string, width: number, indent: number, sep = ", "): string {
   if (Bun.stringWidth(line) <= width) return line;
-  const items = line.split(", ");
+  const items = line.split(sep);
+  const end = sep.trimEnd();
   const out: string[] = [];
   let cur = items[0]!;
   for (let i = 1; i < items.length; i++) {
-    const joined = `${cur}, ${items[i]}${i < items.length - 1 ? "," : ""}`;
-    if (Bun.stringWidth(joined) <= width) cur = `${cur}, ${items[i]}`;
+    const joined = `${cur}${sep}${items[i]}${i < items.length - 1 ? end : ""}`;
+    if (Bun.stringWidth(joined) <= width) cur = `${cur}${sep}${items[i]}`;
     else {
-      out.push(`${cur},`);
+      out.push(`${cur}${end}`);
       cur = " ".repeat(indent) + items[i];
     }
   }

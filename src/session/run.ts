@@ -39,7 +39,6 @@ import { startBlocked, startEnvironment, startIgnored } from "./startup";
 import { forOption, say } from "../errors";
 import type { RecordEvent } from "../decode/event";
 import { isatty, terminal } from "../format/screen";
-import { fit } from "../format/human";
 import { openPublisher, type Publisher } from "./publish";
 
 const EINTR = 4;
@@ -344,10 +343,9 @@ async function finish(
     if (out.timelineOut.failure) say(`tracer: ${out.timelineOut.failure.message}\n`);
   }
   if (out.log && commandMode) {
-    // for people: on a terminal cut to its width, as the table's lines are (-w keeps it whole)
-    const line = criticalPathLine(criticalPath(out.log));
+    // for people: on a terminal fitted to its width, as the table's lines are (-w keeps it whole)
     const term = terminal(2);
-    say(line && !cfg.wide && term.columns !== null ? fit(line.slice(0, -1), term.columns) + "\n" : line);
+    say(criticalPathLine(criticalPath(out.log), cfg.wide ? null : term.columns));
   }
   if (out.summary)
     say(out.summary.line(BigInt(Math.round((performance.now() - startedMs) * 1e6)), terminal(2).columns));
