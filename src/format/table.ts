@@ -6,7 +6,7 @@ import { topAccessor } from "../decode/top";
 import { userName } from "../enrich/users";
 import { ScannedEvent } from "../decode/json-scan";
 import { dfgOnly } from "../jit";
-import { duration, fit, fitKeeping } from "./human";
+import { duration, fit, fitKeeping, wrapCell } from "./human";
 import { ByteBuf, type Lit, lit } from "./bytes";
 import { argvJson, bytesOf, copyLine, first, numStart, put, sameBase, spaces, timeOfDayTo } from "./cells";
 import { argvText, basename, endText, escapeDisplay, shellQuote, signalName } from "./quote";
@@ -89,8 +89,11 @@ const ARGV_INDEX = EXEC.args.findIndex((f) => f.name === "argv");
 export const HOLD_NS = 100_000_000n;
 
 const W = { rel: 8, tod: 12, pid: 7, user: 8, event: 8 };
-/** Columns of a cut row's command kept before its tail (else the tail is cut too). */
+/** Columns of a cut row's command kept before its tail (else the tail is cut too, or a failure's
+ * row continues on the next lines). */
 const MIN_COMMAND = 10;
+/** The most lines a failure's row takes on a terminal (Table.end). */
+const MOST_LINES = 4;
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", quiet: "\x1b[2m", reset: "\x1b[0m" };
 type Tone = "plain" | "failure" | "signal" | "quiet";
 
@@ -219,8 +222,9 @@ export class Table {
   /** The line being written, copied out whole when done: the output's reserve() may write out
    * what it holds, so a line is not finished (trimmed, fitted) where it could move. */
   private readonly line = new ByteBuf(1 << 12);
-  /** Where the line's text starts (after its colour). */
+  /** Where the line's text starts (after its colour), and its COMMAND cell. */
   private lineStart = 0;
+  private commandStart = 0;
   /** Where the line's tail starts (a digest, a run time, a failure's reason: kept whole when the
    * line is cut to the width, the command cut before it), or -1. */
   private tailStart = -1;
@@ -528,6 +532,7 @@ export class Table {
     l.byte(0x20);
     l.raw(uid === null ? BLANK_USER : userCell(uid));
     l.raw(event);
+    this.commandStart = l.pos;
   }
 
   /** The line ends: without white space at its end, cut to the width, its colour reset, a newline;
@@ -557,7 +562,14 @@ export class Table {
         if (this.tailStart < 0) text = fit(text, width);
         else {
           const head = utf8.decode(buf.subarray(s, this.tailStart));
-          text = fitKeeping(head, text.slice(head.length), width, this.leadWidth() + MIN_COMMAND);
+          const tail = text.slice(head.length);
+          const minHead = this.leadWidth() + MIN_COMMAND;
+          if ((tone === "failure" || tone === "signal") && Bun.stringWidth(tail) > width - minHead) {
+            // a failure's end (its reason) that a cut would hide: the row goes on under COMMAND
+            const lead = utf8.decode(buf.subarray(s, this.commandStart));
+            const next = this.o.color ? `${SGR.reset}\n${SGR[tone]}` : "\n";
+            text = wrapCell(lead, text.slice(lead.length), width, MOST_LINES).join(next);
+          } else text = fitKeeping(head, tail, width, minHead);
         }
       }
       l.pos = s;

@@ -10,7 +10,7 @@ import {
   record_kind as K,
 } from "../../src/decode/layout.gen.ts";
 import { Table, timeOfDay, type TableOptions } from "../../src/format/table.ts";
-import { duration, fit } from "../../src/format/human.ts";
+import { duration, fit, wrapCell } from "../../src/format/human.ts";
 import { RunSummary } from "../../src/format/summary.ts";
 import { ProcessTree } from "../../src/format/tree.ts";
 import { TraceLog, failuresOf } from "../../src/ci/collect.ts";
@@ -427,6 +427,33 @@ describe("--failures, width, colour", () => {
     expect(l).toBe("   0.000    4243 root     exec     gcc …\n");
     expect([...l.trimEnd()].length).toBe(40);
     expect(fit("日本語のテキスト", 7)).toBe("日本語…"); // wide characters count twice
+  });
+  test("a failure's reason that would not fit beside its command: the row goes on under COMMAND", () => {
+    // at most `most` lines; a word wider than its line, and the rest past the last line, cut with …
+    expect(wrapCell("AB ", "aaa bbb ccc ddd eee", 10, 2)).toEqual(["AB aaa bbb", "   ccc dd…"]);
+    expect(wrapCell("AB ", "abcdefghij k", 10, 4)).toEqual(["AB abcdef…", "   k"]);
+    const path = "/opt/a-tool/bin/generate";
+    // a file that exists (enrichment resolved it) whose interpreter does not
+    const ev = () => {
+      const e = failed(path, [path, "docs"], 2, 0, 10);
+      e.x.binary = { path, device_id: 2049, inode_number: 77n, ctime: 1n, inode_mode: 0o100755 };
+      e.x.interpreterPath = "/usr/local/bin/python2";
+      return e;
+    };
+    // a failed exec is held for its task's next event (a PATH search may go on): finish() writes it
+    const row = (t: Table) => (t.add(ev()) + t.finish()).trimEnd();
+    const whole = row(new Table({ ...OPTS }));
+    const lead = whole.indexOf("execfail ") + "execfail ".length;
+    const t = new Table({ ...OPTS, width: 60, color: true });
+    const rows = row(t).split("\n");
+    expect(rows.length).toBeGreaterThan(1);
+    for (const r of rows) {
+      expect(r.startsWith("\x1b[31m") && r.endsWith("\x1b[0m")).toBe(true); // each line red
+      expect(Bun.stringWidth(r.replace(/\x1b\[[\d;]*m/g, ""))).toBeLessThanOrEqual(60);
+    }
+    const plain = rows.map((r) => r.replace(/\x1b\[[\d;]*m/g, ""));
+    for (const r of plain.slice(1)) expect(r).toMatch(new RegExp(`^ {${lead}}\\S`));
+    expect(plain.map((r) => r.slice(lead)).join(" ")).toBe(whole.slice(lead));
   });
   test("colour: failures red, signals bold red, threads dim; none without color", () => {
     const t = new Table({ ...OPTS, color: true });
