@@ -56,3 +56,23 @@ export function wrapList(line: string, width: number, indent: number, sep = ", "
   out.push(cur);
   return out.join("\n");
 }
+
+/** `text` broken at spaces into at most `maxLines` lines of `width` columns (a failed process's
+ * tree node, whose reason came after the cut at 80 columns); a word wider than a line, and the
+ * last line when there is more, cut with … (fit). */
+export function wrapWords(text: string, width: number, maxLines: number): string[] {
+  const words = text.split(" ");
+  const out: string[] = [];
+  for (let i = 0; i < words.length; ) {
+    const rest = words.slice(i).join(" ");
+    if (out.length === maxLines - 1 || Bun.stringWidth(rest) <= width) {
+      out.push(fit(rest, width));
+      break;
+    }
+    let line = words[i++]!;
+    while (i < words.length && Bun.stringWidth(line) + 1 + Bun.stringWidth(words[i]!) <= width)
+      line += ` ${words[i++]}`;
+    out.push(fit(line, width));
+  }
+  return out;
+}
