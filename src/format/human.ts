@@ -57,26 +57,23 @@ export function wrapList(line: string, width: number, indent: number, sep = ", "
   return out.join("\n");
 }
 
-/** A table row's COMMAND cell broken at spaces onto lines of the columns left after `lead` (the
- * row's TIME, PID, USER and EVENT), the lines after the first led by spaces as wide as the lead: a
- * failure's reason that a cut would hide (issue 28: `interpreter /usr/bin/python2 not found` is 50
- * columns, an 80-column row has 45 for its command). A word wider than its line is cut with …;
- * at most `most` lines, the last one cut with …. */
-export function wrapCell(lead: string, cell: string, width: number, most: number): string[] {
-  const indent = Bun.stringWidth(lead);
-  const room = width - indent;
+/** `text` broken at spaces into at most `maxLines` lines of `width` columns: a failure's reason
+ * that a cut would hide (issue 28: `interpreter /usr/bin/python2 not found` is 50 columns, an
+ * 80-column table row has 45 for its command; a failed process's tree node); a word wider than a
+ * line, and the last line when there is more, cut with … (fit). */
+export function wrapWords(text: string, width: number, maxLines: number): string[] {
+  const words = text.split(" ");
   const out: string[] = [];
-  let cur = "";
-  for (const word of cell.split(" ")) {
-    if (cur === "") cur = word;
-    else if (Bun.stringWidth(cur) + 1 + Bun.stringWidth(word) <= room) cur += ` ${word}`;
-    else {
-      out.push(cur);
-      cur = word;
+  for (let i = 0; i < words.length; ) {
+    const rest = words.slice(i).join(" ");
+    if (out.length === maxLines - 1 || Bun.stringWidth(rest) <= width) {
+      out.push(fit(rest, width));
+      break;
     }
+    let line = words[i++]!;
+    while (i < words.length && Bun.stringWidth(line) + 1 + Bun.stringWidth(words[i]!) <= width)
+      line += ` ${words[i++]}`;
+    out.push(fit(line, width));
   }
-  out.push(cur);
-  // the rest on the last line: wider than it (each break was made for a word that did not fit)
-  if (out.length > most) out.splice(most - 1, out.length, out.slice(most - 1).join(" "));
-  return out.map((l, i) => (i === 0 ? lead : " ".repeat(indent)) + fit(l, room));
+  return out;
 }

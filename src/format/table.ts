@@ -6,7 +6,7 @@ import { topAccessor } from "../decode/top";
 import { userName } from "../enrich/users";
 import { ScannedEvent } from "../decode/json-scan";
 import { dfgOnly } from "../jit";
-import { duration, fit, fitKeeping, wrapCell } from "./human";
+import { duration, fit, fitKeeping, wrapWords } from "./human";
 import { ByteBuf, type Lit, lit } from "./bytes";
 import { argvJson, bytesOf, copyLine, first, numStart, put, sameBase, spaces, timeOfDayTo } from "./cells";
 import { argvText, basename, endText, escapeDisplay, shellQuote, signalName } from "./quote";
@@ -567,8 +567,11 @@ export class Table {
           if ((tone === "failure" || tone === "signal") && Bun.stringWidth(tail) > width - minHead) {
             // a failure's end (its reason) that a cut would hide: the row goes on under COMMAND
             const lead = utf8.decode(buf.subarray(s, this.commandStart));
+            const indent = Bun.stringWidth(lead);
             const next = this.o.color ? `${SGR.reset}\n${SGR[tone]}` : "\n";
-            text = wrapCell(lead, text.slice(lead.length), width, MOST_LINES).join(next);
+            text = wrapWords(text.slice(lead.length), width - indent, MOST_LINES)
+              .map((t, i) => (i === 0 ? lead : " ".repeat(indent)) + t)
+              .join(next);
           } else text = fitKeeping(head, tail, width, minHead);
         }
       }

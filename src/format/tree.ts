@@ -6,14 +6,17 @@ import { EXEC, EXEC_FAILED, EXIT, FORK } from "../decode/index";
 import { topAccessor } from "../decode/top";
 import { argvText as commandLine, endText, escapeDisplay } from "./quote";
 import { failedExecReason } from "./exec-failure";
-import { fit } from "./human";
+import { fit, wrapWords } from "./human";
 
-/** Where the tree goes: a terminal's columns (lines cut with …) and colour, as the table's. */
+/** Where the tree goes: a terminal's columns (lines cut with …, a failed process's broken to
+ * following lines) and colour, as the table's. */
 export interface TreeOptions {
   width: number | null;
   color: boolean;
 }
 const NO_LINES: string[] = [];
+/** Less room than this for a failed node's text (a deep tree on a narrow terminal): cut as others. */
+const MIN_WRAP = 10;
 const SGR = { failure: "\x1b[31m", signal: "\x1b[1;31m", reset: "\x1b[0m" };
 
 const T = {
@@ -94,8 +97,9 @@ export class ProcessTree {
     }
   }
 
-  /** The tree as text; on a terminal (o) each line is cut to its width and a process that failed
-   * (a failed exec, a non-zero exit) is red, one killed by a signal bold red, as in the table. */
+  /** The tree as text; on a terminal (o) each line is cut to its width, but a process that failed
+   * (a failed exec, a non-zero exit, a signal) goes on to up to 4 lines, and is red, one killed by a
+   * signal bold red, as in the table. */
   render(o: TreeOptions = { width: null, color: false }): string {
     const out: string[] = [];
     for (const id of this.order) {
@@ -119,13 +123,26 @@ export class ProcessTree {
     const what = all.length ? (all.length === 1 ? all[0]! : all.join(" ⟶ ")) : `(${escapeDisplay(n.comm)})`;
     const end = n.exit ? ` [${n.exit}]` : "";
     const branch = root ? "" : prefix + (last ? "└─ " : "├─ ");
-    let line = branch + `${n.pid} ${what}${end}`;
-    if (o.width !== null) line = fit(line, o.width);
+    const head = `${n.pid} `;
     const tone = n.tone !== "plain" ? n.tone : failed.length ? "failure" : "plain";
-    if (o.color && tone !== "plain") line = branch + SGR[tone] + line.slice(branch.length) + SGR.reset;
-    out.push(line);
     const kids = n.children;
     const next = root ? "" : prefix + (last ? "   " : "│  ");
+    const room = o.width === null || tone === "plain" ? 0 : o.width - Bun.stringWidth(branch + head);
+    if (o.width === null || tone === "plain" || room < MIN_WRAP) {
+      let line = branch + head + what + end;
+      if (o.width !== null) line = fit(line, o.width);
+      if (o.color && tone !== "plain") line = branch + SGR[tone] + line.slice(branch.length) + SGR.reset;
+      out.push(line);
+    } else {
+      // a failed process's line goes on under its text, not cut (its reason is at the end), with
+      // the tree's bars left of it and this node's own bar down to its children
+      const under = next + (kids.length ? "│" : " ") + " ".repeat(head.length - 1);
+      const texts = wrapWords(what + end, room, 4);
+      for (let k = 0; k < texts.length; k++) {
+        const [left, text] = k === 0 ? [branch, head + texts[k]] : [under, texts[k]];
+        out.push(o.color ? left + SGR[tone] + text + SGR.reset : left + text);
+      }
+    }
     for (let i = 0; i < kids.length; i++) this.walk(out, o, kids[i]!, next, i === kids.length - 1, false);
   }
 }

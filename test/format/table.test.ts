@@ -10,7 +10,7 @@ import {
   record_kind as K,
 } from "../../src/decode/layout.gen.ts";
 import { Table, timeOfDay, type TableOptions } from "../../src/format/table.ts";
-import { duration, fit, wrapCell } from "../../src/format/human.ts";
+import { duration, fit, wrapWords } from "../../src/format/human.ts";
 import { RunSummary } from "../../src/format/summary.ts";
 import { ProcessTree } from "../../src/format/tree.ts";
 import { TraceLog, failuresOf } from "../../src/ci/collect.ts";
@@ -430,8 +430,8 @@ describe("--failures, width, colour", () => {
   });
   test("a failure's reason that would not fit beside its command: the row goes on under COMMAND", () => {
     // at most `most` lines; a word wider than its line, and the rest past the last line, cut with …
-    expect(wrapCell("AB ", "aaa bbb ccc ddd eee", 10, 2)).toEqual(["AB aaa bbb", "   ccc dd…"]);
-    expect(wrapCell("AB ", "abcdefghij k", 10, 4)).toEqual(["AB abcdef…", "   k"]);
+    expect(wrapWords("aaa bbb ccc ddd eee", 7, 2)).toEqual(["aaa bbb", "ccc dd…"]);
+    expect(wrapWords("abcdefghij k", 7, 4)).toEqual(["abcdef…", "k"]);
     const path = "/opt/a-tool/bin/generate";
     // a file that exists (enrichment resolved it) whose interpreter does not
     const ev = () => {

@@ -349,7 +349,7 @@ describe("12: one rule for the time column, live and tracer show", () => {
   });
 });
 
-describe("6: --tree - on a terminal: cut to its width, failures coloured as in the table", () => {
+describe("6 and 4: --tree - on a terminal: cut to its width, a failure broken to lines instead, coloured as in the table", () => {
   for (const cols of [80, 200]) {
     test(`${cols} columns`, () => {
       const t = traced([], ["--json", "-o", "t.jsonl", "--tree", "-"], cols);
@@ -373,6 +373,21 @@ describe("6: --tree - on a terminal: cut to its width, failures coloured as in t
       expect(red(make.pid)).toMatch(new RegExp(`^[│├└─ ]*\\x1b\\[31m${make.pid} make`));
       const cc = t.execs.find((e) => e.path.endsWith("/cc") || e.path === "cc")!;
       expect(red(cc.pid)).not.toContain("\x1b"); // it succeeded: plain
+      // issue 28 point 4: gen-docs failed, so its line goes on under its text instead of being cut:
+      // joined across its lines (a next line with only bars and spaces left of where the text
+      // starts), its text names the whole reason; the truth is the script's shebang
+      const interpreter = readFileSync(join(PROJECT, "tools", "gen-docs"), "utf8")
+        .split("\n")[0]!
+        .slice(2);
+      const plain = tree.map((l) => l.replace(ESC, ""));
+      const at = plain.indexOf(red(gen.pid).replace(ESC, ""));
+      const start = plain[at]!.indexOf(`${gen.pid} `) + `${gen.pid} `.length;
+      const text = [plain[at]!.slice(start)];
+      for (const l of plain.slice(at + 1)) {
+        if (l.length <= start || !/^[│ ]*$/.test(l.slice(0, start))) break;
+        text.push(l.slice(start));
+      }
+      expect(text.join(" ")).toContain(`interpreter ${interpreter} not found`);
     });
   }
   test("to a file, and to a pipe: whole lines, no colour", () => {
