@@ -62,18 +62,8 @@ export function wrapList(line: string, width: number, indent: number, sep = ", "
  * 80-column table row has 45 for its command; a failed process's tree node); a word wider than a
  * line, and the last line when there is more, cut with … (fit). */
 export function wrapWords(text: string, width: number, maxLines: number): string[] {
-  const words = text.split(" ");
-  const out: string[] = [];
-  for (let i = 0; i < words.length; ) {
-    const rest = words.slice(i).join(" ");
-    if (out.length === maxLines - 1 || Bun.stringWidth(rest) <= width) {
-      out.push(fit(rest, width));
-      break;
-    }
-    let line = words[i++]!;
-    while (i < words.length && Bun.stringWidth(line) + 1 + Bun.stringWidth(words[i]!) <= width)
-      line += ` ${words[i++]}`;
-    out.push(fit(line, width));
-  }
-  return out;
+  const lines = wrapList(text, width, 0, " ").split("\n");
+  // the rest on the last line: wider than it (each break was made for a word that did not fit)
+  if (lines.length > maxLines) lines.splice(maxLines - 1, lines.length, lines.slice(maxLines - 1).join(" "));
+  return lines.map((l) => fit(l, width));
 }
